@@ -1,0 +1,10 @@
+/* cli.h: the subcommands of the `tf` command, one per file in tf/cli/.
+ * Each takes argv with argv[0] = the subcommand name and returns the exit code. */
+#ifndef TF_CLI_H
+#define TF_CLI_H
+
+#include <glib.h>
+
+int tf_cmd_demo(int argc, char **argv);
+
+#endif

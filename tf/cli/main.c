@@ -1,0 +1,35 @@
+/* main.c: the `tf` command: dispatches to one subcommand per file in tf/cli/.
+ * Exit codes follow cucumber: 0 all passed, 1 failures, 2 usage or parse errors. */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+} commands[] = {
+    {"demo", tf_cmd_demo, "observe a local HTTP source and print what the runtime sees"},
+    /* subcommands: one line each */
+};
+
+static int usage(FILE *out)
+{
+    fprintf(out, "usage: tf COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+    return out == stdout ? 0 : 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr);
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
+        return usage(stdout);
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "tf: unknown command '%s'\n", argv[1]);
+    return usage(stderr);
+}

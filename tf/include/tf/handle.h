@@ -1,0 +1,136 @@
+/* handle.h: the read side of a runtime. Thread-safe; any number of handles and threads.
+ * Latest snapshot, bounded histories, per-source status, last error, subscriptions with
+ * exact lag accounting, and waiting until a condition holds (never sleep-and-retry). */
+#ifndef TF_HANDLE_H
+#define TF_HANDLE_H
+
+#include <glib.h>
+#include "tf/runtime.h"
+#include "tf/snapshot.h"
+
+G_BEGIN_DECLS
+
+/* Adds a reference; returns h. */
+tf_handle *tf_handle_ref(tf_handle *h);
+/* Drops a reference. NULL is a no-op. */
+void tf_handle_unref(tf_handle *h);
+/* Name of the observer behind the handle (borrowed, static). */
+const char *tf_handle_name(const tf_handle *h);
+
+/* The latest snapshot (new ref) or NULL before the first cycle. */
+tf_snapshot *tf_handle_latest(tf_handle *h);
+/* Past snapshots, oldest first, the latest included (new array of new refs; free with
+ * g_ptr_array_unref, which unrefs them). At most snapshot_history + 1 entries. */
+GPtrArray *tf_handle_snapshots(tf_handle *h);
+/* Recorded event batches still in memory, oldest first (new array of new refs). */
+GPtrArray *tf_handle_history(tf_handle *h);
+/* Sequence number of the last recorded batch (0 when none). */
+guint64 tf_handle_last_seq(tf_handle *h);
+/* TRUE once the runtime has stopped (or been freed). */
+gboolean tf_handle_closed(tf_handle *h);
+/* Asks the runtime for a cycle now; no-op once it is gone. */
+void tf_handle_wake(tf_handle *h);
+
+/* Where a failure happened. */
+typedef enum {
+    TF_STAGE_REFRESH, /* the source provider failed */
+    TF_STAGE_POLL,    /* the observer's poll failed */
+    TF_STAGE_SOURCE,  /* one source failed while the cycle succeeded */
+} tf_stage;
+
+/* A recorded failure (a copy owned by the caller: tf_failure_free). */
+typedef struct {
+    tf_stage stage;
+    guint64 cycle;
+    gint64 time;      /* monotonic µs */
+    gint64 wall_time; /* wall-clock µs */
+    char *source;     /* source name for TF_STAGE_SOURCE, else NULL */
+    char *message;
+} tf_failure;
+
+/* Frees a failure copy. NULL is a no-op. */
+void tf_failure_free(tf_failure *f);
+/* "refresh" / "poll" / "source" (static). */
+const char *tf_stage_name(tf_stage stage);
+/* The most recent failure (new copy) or NULL when none was ever recorded. */
+tf_failure *tf_handle_last_error(tf_handle *h);
+/* A failure as "cycle 7, poll: message" or "cycle 7, source n2: message" (new string). */
+char *tf_failure_describe(const tf_failure *f);
+
+/* Freshness and health of one source (a copy owned by the caller). */
+typedef struct {
+    char *name;
+    gboolean present;           /* still in the current source set */
+    gint64 first_seen;          /* monotonic µs */
+    gint64 last_success;        /* monotonic µs, 0 = never */
+    gint64 last_success_wall;   /* wall-clock µs, 0 = never */
+    guint consecutive_failures;
+    char *last_error;           /* NULL when none */
+    gboolean stale;             /* no success within stale_after (computed now) */
+} tf_source_status;
+
+/* Statuses of every source seen (present or gone), by name (new array; the array frees
+ * its elements). */
+GPtrArray *tf_handle_source_status(tf_handle *h);
+
+/* A cursor over event batches. Owned by the caller: tf_sub_free. One thread at a time. */
+typedef struct tf_sub tf_sub;
+
+/* Result of tf_sub_next. */
+typedef enum {
+    TF_SUB_BATCH,   /* *out holds the next batch */
+    TF_SUB_TIMEOUT, /* nothing new within the timeout */
+    TF_SUB_LAGGED,  /* the reader fell behind the ring: *lost batches are gone; the cursor
+                       moved to the oldest kept batch */
+    TF_SUB_CLOSED,  /* the runtime stopped and every recorded batch was read */
+} tf_sub_status;
+
+/* Subscribes starting after sequence number `after_seq` (0 = from the first batch ever;
+ * tf_handle_last_seq(h) = only new batches). */
+tf_sub *tf_handle_subscribe(tf_handle *h, guint64 after_seq);
+/* Waits up to timeout_us (0 = do not wait, <0 = forever) for the next batch.
+ * On TF_SUB_BATCH *out is a new ref. On TF_SUB_LAGGED *lost is the exact count. */
+tf_sub_status tf_sub_next(tf_sub *sub, gint64 timeout_us, tf_batch **out, guint64 *lost);
+/* Sequence number of the last batch delivered (or the start point). */
+guint64 tf_sub_cursor(const tf_sub *sub);
+/* Frees the cursor. NULL is a no-op. */
+void tf_sub_free(tf_sub *sub);
+
+/* A condition on a published snapshot. Called on the waiting thread, without locks. */
+typedef gboolean (*tf_predicate)(const tf_snapshot *snap, void *data);
+/* Optional progress text for status lines ("2/3 nodes up"); returns a new string. */
+typedef char *(*tf_progress)(const tf_snapshot *snap, void *data);
+
+/* A wait request. `what` names the condition in timeouts and status lines. */
+typedef struct {
+    tf_predicate pred;
+    void *data;
+    const char *what;
+    gint64 timeout_us;     /* > 0 */
+    gint64 fresh_after;    /* monotonic µs: only snapshots whose cycle began later count
+                              (and the runtime is woken); 0 = any snapshot */
+    tf_progress progress;  /* may be NULL */
+} tf_wait;
+
+/* Blocks until pred holds on a published snapshot and returns that snapshot (new ref).
+ * On timeout: NULL + TF_ERROR_TIMEOUT whose message names what was awaited, for how
+ * long, the last snapshot as JSON and the last error. On stop: TF_ERROR_STOPPED. */
+tf_snapshot *tf_handle_wait_for(tf_handle *h, const tf_wait *w, GError **error);
+/* Shorthand for tf_handle_wait_for with any snapshot accepted. */
+tf_snapshot *tf_handle_wait(tf_handle *h, tf_predicate pred, void *data, const char *what,
+                            gint64 timeout_us, GError **error);
+/* Shorthand: waits for a snapshot whose cycle began after `after` (monotonic µs), e.g. a
+ * read that must reflect an action a step just took. Wakes the runtime. */
+tf_snapshot *tf_handle_wait_fresh(tf_handle *h, gint64 after, gint64 timeout_us, GError **error);
+
+/* Called while a wait blocks, after each snapshot it checked (for live status lines).
+ * elapsed/timeout in µs; progress may be NULL. Runs on the waiting thread. */
+typedef void (*tf_wait_listener)(const char *what, const char *progress, gint64 elapsed_us,
+                                 gint64 timeout_us, void *data);
+/* Sets the listener for waits made on the calling thread (NULL clears it). Thread-local:
+ * the runner sets it on the thread that runs steps. */
+void tf_wait_set_listener(tf_wait_listener fn, void *data);
+
+G_END_DECLS
+
+#endif
