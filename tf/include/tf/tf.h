@@ -1,0 +1,13 @@
+/* tf.h: the whole public API of libtf. Include this one header. */
+#ifndef TF_H
+#define TF_H
+
+#include "tf/error.h"
+#include "tf/source.h"
+#include "tf/observer.h"
+#include "tf/snapshot.h"
+#include "tf/runtime.h"
+#include "tf/handle.h"
+#include "tf/http.h"
+
+#endif

@@ -1,0 +1,166 @@
+/* hub.c: the state a runtime publishes and its handles read, behind one mutex.
+ * Two bounded rings (snapshots, event batches) keep memory flat however long a run is;
+ * batch sequence numbers are gapless so a reader can always tell how much it missed. */
+#include <string.h>
+#include "observe.h"
+
+static void status_entry_free(gpointer p)
+{
+    tf_status_entry *e = p;
+    g_free(e->name);
+    g_free(e->last_error);
+    g_free(e);
+}
+
+static gint64 real_clock(void *unused) { return g_get_monotonic_time(); }
+
+tf_hub *tf_hub_new(const tf_observer *obs, const tf_runtime_config *cfg, tf_waker *waker)
+{
+    tf_hub *hub = g_new0(tf_hub, 1);
+    hub->refs = 1;
+    g_mutex_init(&hub->lock);
+    g_cond_init(&hub->changed);
+    hub->obs = obs;
+    hub->waker = tf_waker_ref(waker);
+    hub->clock = cfg->clock ? cfg->clock : real_clock;
+    hub->clock_data = cfg->clock_data;
+    hub->stale_after = cfg->stale_after_us;
+    hub->snap_cap = cfg->snapshot_history + 1;
+    hub->snaps = g_new0(tf_snapshot *, hub->snap_cap);
+    hub->batch_cap = cfg->event_history;
+    hub->batches = g_new0(tf_batch *, MAX(hub->batch_cap, 1));
+    hub->status = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, status_entry_free);
+    return hub;
+}
+
+tf_hub *tf_hub_ref(tf_hub *hub)
+{
+    g_atomic_int_inc(&hub->refs);
+    return hub;
+}
+
+void tf_hub_unref(tf_hub *hub)
+{
+    if (!hub || !g_atomic_int_dec_and_test(&hub->refs))
+        return;
+    for (guint i = 0; i < hub->snap_cap; i++)
+        tf_snapshot_unref(hub->snaps[i]);
+    for (guint i = 0; i < MAX(hub->batch_cap, 1); i++)
+        tf_batch_unref(hub->batches[i]);
+    g_free(hub->snaps);
+    g_free(hub->batches);
+    tf_failure_free(hub->last_error);
+    g_hash_table_unref(hub->status);
+    tf_waker_unref(hub->waker);
+    g_mutex_clear(&hub->lock);
+    g_cond_clear(&hub->changed);
+    g_free(hub);
+}
+
+gint64 tf_hub_now(const tf_hub *hub) { return hub->clock(hub->clock_data); }
+
+/* Caller holds the lock. */
+static void fail_locked(tf_hub *hub, tf_stage stage, guint64 cycle, const char *source,
+                        char *message, gint64 now)
+{
+    tf_failure_free(hub->last_error);
+    tf_failure *f = g_new0(tf_failure, 1);
+    f->stage = stage;
+    f->cycle = cycle;
+    f->time = now;
+    f->wall_time = g_get_real_time();
+    f->source = g_strdup(source);
+    f->message = message;
+    hub->last_error = f;
+}
+
+void tf_hub_fail(tf_hub *hub, tf_stage stage, guint64 cycle, const char *source, char *message)
+{
+    gint64 now = tf_hub_now(hub);
+    g_mutex_lock(&hub->lock);
+    fail_locked(hub, stage, cycle, source, message, now);
+    g_mutex_unlock(&hub->lock);
+}
+
+void tf_hub_sources(tf_hub *hub, GPtrArray *added, GPtrArray *removed, gint64 now)
+{
+    g_mutex_lock(&hub->lock);
+    for (guint i = 0; i < added->len; i++) {
+        const char *name = tf_source_name(added->pdata[i]);
+        tf_status_entry *e = g_hash_table_lookup(hub->status, name);
+        if (!e) {
+            e = g_new0(tf_status_entry, 1);
+            e->name = g_strdup(name);
+            g_hash_table_insert(hub->status, e->name, e);
+        }
+        if (!e->present)
+            e->first_seen = now; /* staleness counts from (re)appearance */
+        e->present = TRUE;
+    }
+    for (guint i = 0; i < removed->len; i++) {
+        tf_status_entry *e = g_hash_table_lookup(hub->status, tf_source_name(removed->pdata[i]));
+        if (e)
+            e->present = FALSE;
+    }
+    g_mutex_unlock(&hub->lock);
+}
+
+void tf_hub_reports(tf_hub *hub, GArray *reports, guint64 cycle, gint64 now)
+{
+    g_mutex_lock(&hub->lock);
+    for (guint i = 0; i < reports->len; i++) {
+        tf_source_report *r = &g_array_index(reports, tf_source_report, i);
+        tf_status_entry *e = g_hash_table_lookup(hub->status, r->name);
+        if (!e)
+            continue; /* reported a source that is not in the set: ignore */
+        if (r->ok) {
+            e->last_success = now;
+            e->last_success_wall = g_get_real_time();
+            e->consecutive_failures = 0;
+            g_clear_pointer(&e->last_error, g_free);
+        } else {
+            e->consecutive_failures++;
+            g_free(e->last_error);
+            e->last_error = g_strdup(r->message);
+            fail_locked(hub, TF_STAGE_SOURCE, cycle, r->name, g_strdup(r->message), now);
+        }
+    }
+    g_mutex_unlock(&hub->lock);
+}
+
+void tf_hub_publish(tf_hub *hub, tf_snapshot *snap, GPtrArray *events, guint64 cycle)
+{
+    tf_snapshot *old_snap;
+    tf_batch *old_batch = NULL, *batch = NULL;
+    g_mutex_lock(&hub->lock);
+    old_snap = hub->snaps[hub->snap_head];
+    hub->snaps[hub->snap_head] = snap;
+    hub->snap_head = (hub->snap_head + 1) % hub->snap_cap;
+    hub->snap_len = MIN(hub->snap_len + 1, hub->snap_cap);
+    if (events && events->len) {
+        batch = tf_batch_new(hub->obs, ++hub->last_seq, cycle, events);
+        if (hub->batch_cap) {
+            old_batch = hub->batches[hub->batch_head];
+            hub->batches[hub->batch_head] = batch;
+            hub->batch_head = (hub->batch_head + 1) % hub->batch_cap;
+            hub->batch_len = MIN(hub->batch_len + 1, hub->batch_cap);
+        } else {
+            old_batch = batch; /* nothing is kept; the sequence still advances */
+        }
+    } else if (events) {
+        g_ptr_array_unref(events);
+    }
+    g_cond_broadcast(&hub->changed);
+    g_mutex_unlock(&hub->lock);
+    /* Freed outside the lock: observer free functions may be slow. */
+    tf_snapshot_unref(old_snap);
+    tf_batch_unref(old_batch);
+}
+
+void tf_hub_close(tf_hub *hub)
+{
+    g_mutex_lock(&hub->lock);
+    hub->closed = TRUE;
+    g_cond_broadcast(&hub->changed);
+    g_mutex_unlock(&hub->lock);
+}

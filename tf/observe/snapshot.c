@@ -1,0 +1,141 @@
+/* snapshot.c: immutable refcounted snapshots and event batches.
+ * Publishing hands these to readers on any thread; refcounts make "keep it as long as you
+ * like" safe without copying the observer's data. */
+#include "observe.h"
+
+struct tf_snapshot {
+    gint refs;
+    const tf_observer *obs;
+    void *data;
+    guint64 cycle;
+    gint64 cycle_started;
+    gint64 time;
+    gint64 wall_time;
+    char **sources;
+};
+
+tf_snapshot *tf_snapshot_new(const tf_observer *obs, void *data, guint64 cycle,
+                             gint64 cycle_started, gint64 time, char **sources)
+{
+    tf_snapshot *s = g_new0(tf_snapshot, 1);
+    s->refs = 1;
+    s->obs = obs;
+    s->data = data;
+    s->cycle = cycle;
+    s->cycle_started = cycle_started;
+    s->time = time;
+    s->wall_time = g_get_real_time();
+    s->sources = sources;
+    return s;
+}
+
+tf_snapshot *tf_snapshot_ref(tf_snapshot *snap)
+{
+    g_atomic_int_inc(&snap->refs);
+    return snap;
+}
+
+void tf_snapshot_unref(tf_snapshot *snap)
+{
+    if (!snap || !g_atomic_int_dec_and_test(&snap->refs))
+        return;
+    if (snap->data)
+        snap->obs->free_snapshot(snap->data);
+    g_strfreev(snap->sources);
+    g_free(snap);
+}
+
+guint64 tf_snapshot_cycle(const tf_snapshot *snap) { return snap->cycle; }
+gint64 tf_snapshot_cycle_started(const tf_snapshot *snap) { return snap->cycle_started; }
+gint64 tf_snapshot_time(const tf_snapshot *snap) { return snap->time; }
+gint64 tf_snapshot_wall_time(const tf_snapshot *snap) { return snap->wall_time; }
+const void *tf_snapshot_data(const tf_snapshot *snap) { return snap->data; }
+const tf_observer *tf_snapshot_observer(const tf_snapshot *snap) { return snap->obs; }
+
+const char *const *tf_snapshot_sources(const tf_snapshot *snap)
+{
+    return (const char *const *)snap->sources;
+}
+
+json_t *tf_time_to_json(gint64 wall_us)
+{
+    GDateTime *dt = g_date_time_new_from_unix_utc(wall_us / G_USEC_PER_SEC);
+    if (!dt)
+        return json_null();
+    char *base = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S");
+    json_t *v = json_sprintf("%s.%03dZ", base, (int)((wall_us % G_USEC_PER_SEC) / 1000));
+    g_free(base);
+    g_date_time_unref(dt);
+    return v;
+}
+
+json_t *tf_snapshot_to_json(const tf_snapshot *snap)
+{
+    json_t *sources = json_array();
+    for (char **s = snap->sources; s && *s; s++)
+        json_array_append_new(sources, json_string(*s));
+    json_t *state = snap->data ? snap->obs->snapshot_to_json(snap->data) : NULL;
+    return json_pack("{s:I, s:I, s:o, s:o, s:o*}", "cycle", (json_int_t)snap->cycle, "time",
+                     (json_int_t)snap->time, "wall_time", tf_time_to_json(snap->wall_time),
+                     "sources", sources, "state", state);
+}
+
+/* ---- batches ------------------------------------------------------------------------ */
+
+struct tf_batch {
+    gint refs;
+    const tf_observer *obs;
+    guint64 seq;
+    guint64 cycle;
+    gint64 wall_time;
+    GPtrArray *events;
+};
+
+tf_batch *tf_batch_new(const tf_observer *obs, guint64 seq, guint64 cycle, GPtrArray *events)
+{
+    tf_batch *b = g_new0(tf_batch, 1);
+    b->refs = 1;
+    b->obs = obs;
+    b->seq = seq;
+    b->cycle = cycle;
+    b->wall_time = g_get_real_time();
+    b->events = events;
+    return b;
+}
+
+tf_batch *tf_batch_ref(tf_batch *b)
+{
+    g_atomic_int_inc(&b->refs);
+    return b;
+}
+
+void tf_batch_unref(tf_batch *b)
+{
+    if (!b || !g_atomic_int_dec_and_test(&b->refs))
+        return;
+    for (guint i = 0; i < b->events->len; i++)
+        b->obs->free_event(b->events->pdata[i]);
+    g_ptr_array_unref(b->events);
+    g_free(b);
+}
+
+guint64 tf_batch_seq(const tf_batch *b) { return b->seq; }
+guint64 tf_batch_cycle(const tf_batch *b) { return b->cycle; }
+gint64 tf_batch_wall_time(const tf_batch *b) { return b->wall_time; }
+guint tf_batch_len(const tf_batch *b) { return b->events->len; }
+
+const void *tf_batch_event(const tf_batch *b, guint i)
+{
+    g_return_val_if_fail(i < b->events->len, NULL);
+    return b->events->pdata[i];
+}
+
+json_t *tf_batch_to_json(const tf_batch *b)
+{
+    json_t *events = json_array();
+    for (guint i = 0; i < b->events->len; i++)
+        json_array_append_new(events, b->obs->event_to_json(b->events->pdata[i]));
+    return json_pack("{s:I, s:I, s:o, s:o}", "seq", (json_int_t)b->seq, "cycle",
+                     (json_int_t)b->cycle, "wall_time", tf_time_to_json(b->wall_time),
+                     "events", events);
+}

@@ -1,0 +1,73 @@
+/* sub.c: subscriptions: a cursor over the gapless batch sequence.
+ * A reader that falls behind the bounded ring is told exactly how many batches it lost
+ * and resumes at the oldest one kept: lossy, but never silently. */
+#include "observe.h"
+
+struct tf_sub {
+    tf_handle *h;
+    guint64 cursor; /* seq of the last batch delivered */
+};
+
+tf_sub *tf_handle_subscribe(tf_handle *h, guint64 after_seq)
+{
+    tf_sub *sub = g_new0(tf_sub, 1);
+    sub->h = tf_handle_ref(h);
+    sub->cursor = after_seq;
+    return sub;
+}
+
+guint64 tf_sub_cursor(const tf_sub *sub) { return sub->cursor; }
+
+void tf_sub_free(tf_sub *sub)
+{
+    if (!sub)
+        return;
+    tf_handle_unref(sub->h);
+    g_free(sub);
+}
+
+tf_sub_status tf_sub_next(tf_sub *sub, gint64 timeout_us, tf_batch **out, guint64 *lost)
+{
+    tf_hub *hub = tf_handle_hub(sub->h);
+    gint64 deadline = timeout_us > 0 ? g_get_monotonic_time() + timeout_us : 0;
+    tf_sub_status st;
+    *out = NULL;
+    if (lost)
+        *lost = 0;
+    g_mutex_lock(&hub->lock);
+    for (;;) {
+        if (sub->cursor < hub->last_seq) {
+            guint64 oldest = hub->last_seq - hub->batch_len + 1; /* == last+1 when empty */
+            if (sub->cursor + 1 < oldest) {
+                if (lost)
+                    *lost = oldest - (sub->cursor + 1);
+                sub->cursor = oldest - 1;
+                st = TF_SUB_LAGGED;
+                break;
+            }
+            guint back = (guint)(hub->last_seq - (sub->cursor + 1)); /* 0 = newest */
+            guint idx = (hub->batch_head + hub->batch_cap - 1 - back) % hub->batch_cap;
+            *out = tf_batch_ref(hub->batches[idx]);
+            sub->cursor++;
+            st = TF_SUB_BATCH;
+            break;
+        }
+        if (hub->closed) {
+            st = TF_SUB_CLOSED;
+            break;
+        }
+        if (timeout_us == 0) {
+            st = TF_SUB_TIMEOUT;
+            break;
+        }
+        if (timeout_us < 0)
+            g_cond_wait(&hub->changed, &hub->lock);
+        else if (!g_cond_wait_until(&hub->changed, &hub->lock, deadline) &&
+                 sub->cursor >= hub->last_seq && !hub->closed) {
+            st = TF_SUB_TIMEOUT;
+            break;
+        }
+    }
+    g_mutex_unlock(&hub->lock);
+    return st;
+}

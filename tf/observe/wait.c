@@ -1,0 +1,141 @@
+/* wait.c: block until a condition holds on a published snapshot.
+ * This is what replaces every step's sleep-and-retry loop: the waiter sleeps on the hub's
+ * condition variable and checks each new snapshot once; on timeout it explains itself. */
+#include "observe.h"
+
+typedef struct {
+    tf_wait_listener fn;
+    void *data;
+} listener;
+
+static _Thread_local listener current_listener;
+
+void tf_wait_set_listener(tf_wait_listener fn, void *data)
+{
+    current_listener.fn = fn;
+    current_listener.data = data;
+}
+
+/* The timeout message: what, how long, last snapshot (JSON), last error. */
+static char *explain(tf_hub *hub, const tf_wait *w, tf_snapshot *last, gint64 waited,
+                     const char *verb)
+{
+    GString *m = g_string_new(NULL);
+    g_string_append_printf(m, "%s after %.1f s waiting for: %s", verb,
+                           waited / (double)G_USEC_PER_SEC, w->what ? w->what : "condition");
+    if (last) {
+        if (w->progress) {
+            char *p = w->progress(last, w->data);
+            if (p)
+                g_string_append_printf(m, " (%s)", p);
+            g_free(p);
+        }
+        json_t *j = tf_snapshot_to_json(last);
+        char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+        g_string_append_printf(m, "\n  last snapshot (%s, cycle %" G_GUINT64_FORMAT ", %.1f s old): %s",
+                               hub->obs->name, tf_snapshot_cycle(last),
+                               (tf_hub_now(hub) - tf_snapshot_time(last)) / (double)G_USEC_PER_SEC,
+                               text);
+        free(text);
+        json_decref(j);
+    } else {
+        g_string_append_printf(m, "\n  last snapshot: none (observer '%s' published no cycle)",
+                               hub->obs->name);
+    }
+    g_mutex_lock(&hub->lock);
+    tf_failure *f = tf_failure_copy(hub->last_error);
+    g_mutex_unlock(&hub->lock);
+    if (f) {
+        char *d = tf_failure_describe(f);
+        g_string_append_printf(m, "\n  last error: %s", d);
+        g_free(d);
+        tf_failure_free(f);
+    } else {
+        g_string_append(m, "\n  last error: none");
+    }
+    return g_string_free(m, FALSE);
+}
+
+static void notify(const tf_wait *w, const tf_snapshot *snap, gint64 elapsed)
+{
+    if (!current_listener.fn)
+        return;
+    char *p = w->progress && snap ? w->progress(snap, w->data) : NULL;
+    current_listener.fn(w->what ? w->what : "condition", p, elapsed, w->timeout_us,
+                        current_listener.data);
+    g_free(p);
+}
+
+tf_snapshot *tf_handle_wait_for(tf_handle *h, const tf_wait *w, GError **error)
+{
+    tf_hub *hub = tf_handle_hub(h);
+    if (!w || !w->pred || w->timeout_us <= 0) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "wait for %s: %s",
+                    w && w->what ? w->what : "condition",
+                    !w || !w->pred ? "no predicate given" : "timeout must be > 0");
+        return NULL;
+    }
+    gint64 start = g_get_monotonic_time(), deadline = start + w->timeout_us;
+    if (w->fresh_after)
+        tf_handle_wake(h);
+    guint64 checked = 0;     /* cycle of the last snapshot examined */
+    tf_snapshot *last = NULL; /* the last snapshot examined, for the timeout message */
+    const char *verb = NULL;
+    gboolean closed = FALSE;
+
+    g_mutex_lock(&hub->lock);
+    for (;;) {
+        tf_snapshot *snap = tf_handle_latest_locked(hub);
+        if (snap && tf_snapshot_cycle(snap) != checked) {
+            checked = tf_snapshot_cycle(snap);
+            if (w->fresh_after && tf_snapshot_cycle_started(snap) <= w->fresh_after) {
+                tf_snapshot_unref(snap);
+                continue;
+            }
+            g_mutex_unlock(&hub->lock);
+            gboolean ok = w->pred(snap, w->data);
+            if (ok)
+                return (tf_snapshot_unref(last), snap);
+            notify(w, snap, g_get_monotonic_time() - start);
+            tf_snapshot_unref(last);
+            last = snap;
+            g_mutex_lock(&hub->lock);
+            continue;
+        }
+        tf_snapshot_unref(snap);
+        if (hub->closed) {
+            verb = "runtime stopped";
+            closed = TRUE;
+            break;
+        }
+        if (g_get_monotonic_time() >= deadline) {
+            verb = "timed out";
+            break;
+        }
+        g_cond_wait_until(&hub->changed, &hub->lock, deadline);
+    }
+    g_mutex_unlock(&hub->lock);
+    char *msg = explain(hub, w, last, g_get_monotonic_time() - start, verb);
+    g_set_error_literal(error, TF_ERROR, closed ? TF_ERROR_STOPPED : TF_ERROR_TIMEOUT, msg);
+    g_free(msg);
+    tf_snapshot_unref(last);
+    return NULL;
+}
+
+tf_snapshot *tf_handle_wait(tf_handle *h, tf_predicate pred, void *data, const char *what,
+                            gint64 timeout_us, GError **error)
+{
+    tf_wait w = {.pred = pred, .data = data, .what = what, .timeout_us = timeout_us};
+    return tf_handle_wait_for(h, &w, error);
+}
+
+static gboolean any_snapshot(const tf_snapshot *snap, void *data) { return TRUE; }
+
+tf_snapshot *tf_handle_wait_fresh(tf_handle *h, gint64 after, gint64 timeout_us, GError **error)
+{
+    tf_wait w = {.pred = any_snapshot,
+                 .what = "a snapshot taken after the last action",
+                 .timeout_us = timeout_us,
+                 .fresh_after = after};
+    return tf_handle_wait_for(h, &w, error);
+}
