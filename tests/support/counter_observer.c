@@ -35,6 +35,10 @@ static gboolean counter_poll(void *state, tf_poll_ctx *ctx, GError **error)
     for (guint i = 0; i < sources->len; i++) {
         tf_source *src = sources->pdata[i];
         counter_cell *cell = tf_source_data(src);
+        if (!cell) {
+            tf_poll_source_failed(ctx, src, "source has no counter cell");
+            continue;
+        }
         if (g_atomic_int_get(&cell->fail)) {
             tf_poll_source_failed(ctx, src, "cell is switched to fail");
             continue;

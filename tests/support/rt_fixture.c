@@ -7,12 +7,12 @@ gint64 fix_clock(void *data) { return __atomic_load_n((gint64 *)data, __ATOMIC_R
 static gboolean prov_list(void *self, GPtrArray *out, GError **error)
 {
     fix_provider *p = self;
-    g_mutex_lock(&p->lock);
+    pthread_mutex_lock(&p->lock);
     gboolean fail = p->fail;
     if (!fail)
         for (guint i = 0; i < p->sources->len; i++)
             g_ptr_array_add(out, tf_source_ref(p->sources->pdata[i]));
-    g_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&p->lock);
     if (fail)
         g_set_error(error, TF_ERROR, TF_ERROR_IO, "fixture provider: planned refresh failure");
     return !fail;
@@ -22,7 +22,7 @@ static void prov_free(void *self)
 {
     fix_provider *p = self;
     g_ptr_array_unref(p->sources);
-    g_mutex_clear(&p->lock);
+    pthread_mutex_destroy(&p->lock);
     g_free(p);
 }
 
@@ -33,7 +33,7 @@ fix *fix_new(guint n, const tf_runtime_config *cfg, const counter_config *ccfg)
     fix *f = g_new0(fix, 1);
     f->now = 1000000;
     f->prov = g_new0(fix_provider, 1);
-    g_mutex_init(&f->prov->lock);
+    pthread_mutex_init(&f->prov->lock, NULL);
     f->prov->sources = g_ptr_array_new_with_free_func((GDestroyNotify)tf_source_unref);
     for (guint i = 0; i < n; i++) {
         char name[16];
@@ -66,23 +66,23 @@ void fix_free(fix *f)
 void fix_add_source(fix *f, const char *name, guint i)
 {
     g_assert(i < FIX_MAX_CELLS);
-    g_mutex_lock(&f->prov->lock);
+    pthread_mutex_lock(&f->prov->lock);
     g_ptr_array_add(f->prov->sources, counter_source_new(name, &f->cells[i]));
-    g_mutex_unlock(&f->prov->lock);
+    pthread_mutex_unlock(&f->prov->lock);
 }
 
 void fix_remove_source(fix *f, const char *name)
 {
-    g_mutex_lock(&f->prov->lock);
+    pthread_mutex_lock(&f->prov->lock);
     for (guint i = 0; i < f->prov->sources->len; i++)
         if (!strcmp(tf_source_name(f->prov->sources->pdata[i]), name))
             g_ptr_array_remove_index(f->prov->sources, i--);
-    g_mutex_unlock(&f->prov->lock);
+    pthread_mutex_unlock(&f->prov->lock);
 }
 
 void fix_provider_fail(fix *f, gboolean fail)
 {
-    g_mutex_lock(&f->prov->lock);
+    pthread_mutex_lock(&f->prov->lock);
     f->prov->fail = fail;
-    g_mutex_unlock(&f->prov->lock);
+    pthread_mutex_unlock(&f->prov->lock);
 }

@@ -3,13 +3,21 @@
 #ifndef TF_TEST_RT_FIXTURE_H
 #define TF_TEST_RT_FIXTURE_H
 
+#include <pthread.h>
 #include "counter_observer.h"
 
 #define FIX_MAX_CELLS 16
 
+/* cmocka-style check that a GError is unset (use after including cmocka.h). */
+#define assert_no_gerror(e) \
+    do { \
+        if (e) \
+            fail_msg("unexpected error: %s", (e)->message); \
+    } while (0)
+
 /* A provider whose source list the test edits between cycles. */
 typedef struct {
-    GMutex lock;
+    pthread_mutex_t lock; /* pthreads, not GMutex: visible to TSan */
     GPtrArray *sources;   /* tf_source*, listed as is */
     gboolean fail;        /* list() fails with "planned refresh failure" */
 } fix_provider;

@@ -47,9 +47,9 @@ tf_snapshot *tf_handle_latest_locked(tf_hub *hub)
 
 tf_snapshot *tf_handle_latest(tf_handle *h)
 {
-    g_mutex_lock(&h->hub->lock);
+    tf_mutex_lock(&h->hub->lock);
     tf_snapshot *s = tf_handle_latest_locked(h->hub);
-    g_mutex_unlock(&h->hub->lock);
+    tf_mutex_unlock(&h->hub->lock);
     return s;
 }
 
@@ -57,11 +57,11 @@ GPtrArray *tf_handle_snapshots(tf_handle *h)
 {
     tf_hub *hub = h->hub;
     GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)tf_snapshot_unref);
-    g_mutex_lock(&hub->lock);
+    tf_mutex_lock(&hub->lock);
     guint first = (hub->snap_head + hub->snap_cap - hub->snap_len) % hub->snap_cap;
     for (guint i = 0; i < hub->snap_len; i++)
         g_ptr_array_add(out, tf_snapshot_ref(hub->snaps[(first + i) % hub->snap_cap]));
-    g_mutex_unlock(&hub->lock);
+    tf_mutex_unlock(&hub->lock);
     return out;
 }
 
@@ -69,29 +69,29 @@ GPtrArray *tf_handle_history(tf_handle *h)
 {
     tf_hub *hub = h->hub;
     GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)tf_batch_unref);
-    g_mutex_lock(&hub->lock);
+    tf_mutex_lock(&hub->lock);
     if (hub->batch_cap) {
         guint first = (hub->batch_head + hub->batch_cap - hub->batch_len) % hub->batch_cap;
         for (guint i = 0; i < hub->batch_len; i++)
             g_ptr_array_add(out, tf_batch_ref(hub->batches[(first + i) % hub->batch_cap]));
     }
-    g_mutex_unlock(&hub->lock);
+    tf_mutex_unlock(&hub->lock);
     return out;
 }
 
 guint64 tf_handle_last_seq(tf_handle *h)
 {
-    g_mutex_lock(&h->hub->lock);
+    tf_mutex_lock(&h->hub->lock);
     guint64 seq = h->hub->last_seq;
-    g_mutex_unlock(&h->hub->lock);
+    tf_mutex_unlock(&h->hub->lock);
     return seq;
 }
 
 gboolean tf_handle_closed(tf_handle *h)
 {
-    g_mutex_lock(&h->hub->lock);
+    tf_mutex_lock(&h->hub->lock);
     gboolean closed = h->hub->closed;
-    g_mutex_unlock(&h->hub->lock);
+    tf_mutex_unlock(&h->hub->lock);
     return closed;
 }
 
@@ -128,9 +128,9 @@ tf_failure *tf_failure_copy(const tf_failure *f)
 
 tf_failure *tf_handle_last_error(tf_handle *h)
 {
-    g_mutex_lock(&h->hub->lock);
+    tf_mutex_lock(&h->hub->lock);
     tf_failure *f = tf_failure_copy(h->hub->last_error);
-    g_mutex_unlock(&h->hub->lock);
+    tf_mutex_unlock(&h->hub->lock);
     return f;
 }
 
@@ -163,7 +163,7 @@ GPtrArray *tf_handle_source_status(tf_handle *h)
     tf_hub *hub = h->hub;
     gint64 now = tf_hub_now(hub);
     GPtrArray *out = g_ptr_array_new_with_free_func(status_free);
-    g_mutex_lock(&hub->lock);
+    tf_mutex_lock(&hub->lock);
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, hub->status);
@@ -183,7 +183,7 @@ GPtrArray *tf_handle_source_status(tf_handle *h)
         s->stale = !e->present || now - since > hub->stale_after;
         g_ptr_array_add(out, s);
     }
-    g_mutex_unlock(&hub->lock);
+    tf_mutex_unlock(&hub->lock);
     g_ptr_array_sort(out, cmp_status);
     return out;
 }

@@ -18,8 +18,8 @@ tf_hub *tf_hub_new(const tf_observer *obs, const tf_runtime_config *cfg, tf_wake
 {
     tf_hub *hub = g_new0(tf_hub, 1);
     hub->refs = 1;
-    g_mutex_init(&hub->lock);
-    g_cond_init(&hub->changed);
+    tf_mutex_init(&hub->lock);
+    tf_cond_init(&hub->changed);
     hub->obs = obs;
     hub->waker = tf_waker_ref(waker);
     hub->clock = cfg->clock ? cfg->clock : real_clock;
@@ -52,8 +52,8 @@ void tf_hub_unref(tf_hub *hub)
     tf_failure_free(hub->last_error);
     g_hash_table_unref(hub->status);
     tf_waker_unref(hub->waker);
-    g_mutex_clear(&hub->lock);
-    g_cond_clear(&hub->changed);
+    tf_mutex_clear(&hub->lock);
+    tf_cond_clear(&hub->changed);
     g_free(hub);
 }
 
@@ -77,14 +77,14 @@ static void fail_locked(tf_hub *hub, tf_stage stage, guint64 cycle, const char *
 void tf_hub_fail(tf_hub *hub, tf_stage stage, guint64 cycle, const char *source, char *message)
 {
     gint64 now = tf_hub_now(hub);
-    g_mutex_lock(&hub->lock);
+    tf_mutex_lock(&hub->lock);
     fail_locked(hub, stage, cycle, source, message, now);
-    g_mutex_unlock(&hub->lock);
+    tf_mutex_unlock(&hub->lock);
 }
 
 void tf_hub_sources(tf_hub *hub, GPtrArray *added, GPtrArray *removed, gint64 now)
 {
-    g_mutex_lock(&hub->lock);
+    tf_mutex_lock(&hub->lock);
     for (guint i = 0; i < added->len; i++) {
         const char *name = tf_source_name(added->pdata[i]);
         tf_status_entry *e = g_hash_table_lookup(hub->status, name);
@@ -102,12 +102,12 @@ void tf_hub_sources(tf_hub *hub, GPtrArray *added, GPtrArray *removed, gint64 no
         if (e)
             e->present = FALSE;
     }
-    g_mutex_unlock(&hub->lock);
+    tf_mutex_unlock(&hub->lock);
 }
 
 void tf_hub_reports(tf_hub *hub, GArray *reports, guint64 cycle, gint64 now)
 {
-    g_mutex_lock(&hub->lock);
+    tf_mutex_lock(&hub->lock);
     for (guint i = 0; i < reports->len; i++) {
         tf_source_report *r = &g_array_index(reports, tf_source_report, i);
         tf_status_entry *e = g_hash_table_lookup(hub->status, r->name);
@@ -125,14 +125,14 @@ void tf_hub_reports(tf_hub *hub, GArray *reports, guint64 cycle, gint64 now)
             fail_locked(hub, TF_STAGE_SOURCE, cycle, r->name, g_strdup(r->message), now);
         }
     }
-    g_mutex_unlock(&hub->lock);
+    tf_mutex_unlock(&hub->lock);
 }
 
 void tf_hub_publish(tf_hub *hub, tf_snapshot *snap, GPtrArray *events, guint64 cycle)
 {
     tf_snapshot *old_snap;
     tf_batch *old_batch = NULL, *batch = NULL;
-    g_mutex_lock(&hub->lock);
+    tf_mutex_lock(&hub->lock);
     old_snap = hub->snaps[hub->snap_head];
     hub->snaps[hub->snap_head] = snap;
     hub->snap_head = (hub->snap_head + 1) % hub->snap_cap;
@@ -150,8 +150,8 @@ void tf_hub_publish(tf_hub *hub, tf_snapshot *snap, GPtrArray *events, guint64 c
     } else if (events) {
         g_ptr_array_unref(events);
     }
-    g_cond_broadcast(&hub->changed);
-    g_mutex_unlock(&hub->lock);
+    tf_cond_broadcast(&hub->changed);
+    tf_mutex_unlock(&hub->lock);
     /* Freed outside the lock: observer free functions may be slow. */
     tf_snapshot_unref(old_snap);
     tf_batch_unref(old_batch);
@@ -159,8 +159,8 @@ void tf_hub_publish(tf_hub *hub, tf_snapshot *snap, GPtrArray *events, guint64 c
 
 void tf_hub_close(tf_hub *hub)
 {
-    g_mutex_lock(&hub->lock);
+    tf_mutex_lock(&hub->lock);
     hub->closed = TRUE;
-    g_cond_broadcast(&hub->changed);
-    g_mutex_unlock(&hub->lock);
+    tf_cond_broadcast(&hub->changed);
+    tf_mutex_unlock(&hub->lock);
 }

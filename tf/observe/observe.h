@@ -5,6 +5,7 @@
 #define TF_OBSERVE_INTERNAL_H
 
 #include "tf/error.h"
+#include "util/sync.h"
 #include "tf/handle.h"
 #include "tf/observer.h"
 #include "tf/runtime.h"
@@ -20,8 +21,8 @@ json_t *tf_time_to_json(gint64 wall_us);
 /* The waker is the loop's doorbell: a mutex, a condition and two flags. */
 struct tf_waker {
     gint refs;
-    GMutex lock;
-    GCond cond;
+    tf_mutex lock;
+    tf_cond cond;
     gboolean pending;  /* a cycle was asked for */
     gboolean stopping; /* the loop must end */
 };
@@ -47,8 +48,8 @@ typedef struct {
 
 typedef struct tf_hub {
     gint refs;
-    GMutex lock;
-    GCond changed; /* broadcast on publish and on close */
+    tf_mutex lock;
+    tf_cond changed; /* broadcast on publish and on close */
     const tf_observer *obs;
     tf_waker *waker;
     gint64 (*clock)(void *);

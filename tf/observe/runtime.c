@@ -35,8 +35,8 @@ tf_waker *tf_waker_new(void)
 {
     tf_waker *w = g_new0(tf_waker, 1);
     w->refs = 1;
-    g_mutex_init(&w->lock);
-    g_cond_init(&w->cond);
+    tf_mutex_init(&w->lock);
+    tf_cond_init(&w->cond);
     return w;
 }
 
@@ -50,17 +50,17 @@ void tf_waker_unref(tf_waker *w)
 {
     if (!w || !g_atomic_int_dec_and_test(&w->refs))
         return;
-    g_mutex_clear(&w->lock);
-    g_cond_clear(&w->cond);
+    tf_mutex_clear(&w->lock);
+    tf_cond_clear(&w->cond);
     g_free(w);
 }
 
 void tf_waker_wake(tf_waker *w)
 {
-    g_mutex_lock(&w->lock);
+    tf_mutex_lock(&w->lock);
     w->pending = TRUE;
-    g_cond_signal(&w->cond);
-    g_mutex_unlock(&w->lock);
+    tf_cond_signal(&w->cond);
+    tf_mutex_unlock(&w->lock);
 }
 
 /* ---- poll context ------------------------------------------------------------------- */
@@ -311,13 +311,13 @@ static gpointer loop(gpointer data)
     for (;;) {
         gint64 next = g_get_monotonic_time() + rt->cfg.interval_us;
         run_cycle(rt, NULL);
-        g_mutex_lock(&w->lock);
+        tf_mutex_lock(&w->lock);
         while (!w->pending && !w->stopping)
-            if (!g_cond_wait_until(&w->cond, &w->lock, next))
+            if (!tf_cond_wait_until(&w->cond, &w->lock, next))
                 break;
         gboolean stop = w->stopping;
         w->pending = FALSE;
-        g_mutex_unlock(&w->lock);
+        tf_mutex_unlock(&w->lock);
         if (stop)
             break;
     }
@@ -342,10 +342,10 @@ void tf_runtime_stop(tf_runtime *rt)
         return;
     rt->stopped = TRUE;
     if (rt->thread) {
-        g_mutex_lock(&rt->waker->lock);
+        tf_mutex_lock(&rt->waker->lock);
         rt->waker->stopping = TRUE;
-        g_cond_signal(&rt->waker->cond);
-        g_mutex_unlock(&rt->waker->lock);
+        tf_cond_signal(&rt->waker->cond);
+        tf_mutex_unlock(&rt->waker->lock);
         tf_http_interrupt(rt->http); /* cut a cycle stuck on slow sources short */
         g_thread_join(rt->thread);
         rt->thread = NULL;

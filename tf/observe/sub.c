@@ -34,7 +34,7 @@ tf_sub_status tf_sub_next(tf_sub *sub, gint64 timeout_us, tf_batch **out, guint6
     *out = NULL;
     if (lost)
         *lost = 0;
-    g_mutex_lock(&hub->lock);
+    tf_mutex_lock(&hub->lock);
     for (;;) {
         if (sub->cursor < hub->last_seq) {
             guint64 oldest = hub->last_seq - hub->batch_len + 1; /* == last+1 when empty */
@@ -61,13 +61,13 @@ tf_sub_status tf_sub_next(tf_sub *sub, gint64 timeout_us, tf_batch **out, guint6
             break;
         }
         if (timeout_us < 0)
-            g_cond_wait(&hub->changed, &hub->lock);
-        else if (!g_cond_wait_until(&hub->changed, &hub->lock, deadline) &&
+            tf_cond_wait(&hub->changed, &hub->lock);
+        else if (!tf_cond_wait_until(&hub->changed, &hub->lock, deadline) &&
                  sub->cursor >= hub->last_seq && !hub->closed) {
             st = TF_SUB_TIMEOUT;
             break;
         }
     }
-    g_mutex_unlock(&hub->lock);
+    tf_mutex_unlock(&hub->lock);
     return st;
 }

@@ -42,9 +42,9 @@ static char *explain(tf_hub *hub, const tf_wait *w, tf_snapshot *last, gint64 wa
         g_string_append_printf(m, "\n  last snapshot: none (observer '%s' published no cycle)",
                                hub->obs->name);
     }
-    g_mutex_lock(&hub->lock);
+    tf_mutex_lock(&hub->lock);
     tf_failure *f = tf_failure_copy(hub->last_error);
-    g_mutex_unlock(&hub->lock);
+    tf_mutex_unlock(&hub->lock);
     if (f) {
         char *d = tf_failure_describe(f);
         g_string_append_printf(m, "\n  last error: %s", d);
@@ -83,7 +83,7 @@ tf_snapshot *tf_handle_wait_for(tf_handle *h, const tf_wait *w, GError **error)
     const char *verb = NULL;
     gboolean closed = FALSE;
 
-    g_mutex_lock(&hub->lock);
+    tf_mutex_lock(&hub->lock);
     for (;;) {
         tf_snapshot *snap = tf_handle_latest_locked(hub);
         if (snap && tf_snapshot_cycle(snap) != checked) {
@@ -92,14 +92,14 @@ tf_snapshot *tf_handle_wait_for(tf_handle *h, const tf_wait *w, GError **error)
                 tf_snapshot_unref(snap);
                 continue;
             }
-            g_mutex_unlock(&hub->lock);
+            tf_mutex_unlock(&hub->lock);
             gboolean ok = w->pred(snap, w->data);
             if (ok)
                 return (tf_snapshot_unref(last), snap);
             notify(w, snap, g_get_monotonic_time() - start);
             tf_snapshot_unref(last);
             last = snap;
-            g_mutex_lock(&hub->lock);
+            tf_mutex_lock(&hub->lock);
             continue;
         }
         tf_snapshot_unref(snap);
@@ -112,9 +112,9 @@ tf_snapshot *tf_handle_wait_for(tf_handle *h, const tf_wait *w, GError **error)
             verb = "timed out";
             break;
         }
-        g_cond_wait_until(&hub->changed, &hub->lock, deadline);
+        tf_cond_wait_until(&hub->changed, &hub->lock, deadline);
     }
-    g_mutex_unlock(&hub->lock);
+    tf_mutex_unlock(&hub->lock);
     char *msg = explain(hub, w, last, g_get_monotonic_time() - start, verb);
     g_set_error_literal(error, TF_ERROR, closed ? TF_ERROR_STOPPED : TF_ERROR_TIMEOUT, msg);
     g_free(msg);

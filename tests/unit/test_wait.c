@@ -1,0 +1,252 @@
+/* test_wait.c: waiting until a condition holds: at once, after k cycles, after another
+ * thread changes a source, fresh reads, wake, stop while waiting, and what a timeout says. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <string.h>
+#include "rt_fixture.h"
+
+static fix *stopped_fix(guint n, gint64 interval_us)
+{
+    tf_runtime_config cfg;
+    tf_runtime_config_init(&cfg);
+    cfg.interval_us = interval_us;
+    return fix_new(n, &cfg, NULL);
+}
+
+static fix *running_fix(guint n, gint64 interval_us)
+{
+    fix *f = stopped_fix(n, interval_us);
+    assert_true(tf_runtime_start(f->rt, NULL));
+    return f;
+}
+
+static gboolean value_is(const tf_snapshot *snap, void *data)
+{
+    return counter_snapshot_value(tf_snapshot_data(snap), "n0") == GPOINTER_TO_INT(data);
+}
+
+static gboolean polls_at_least(const tf_snapshot *snap, void *data)
+{
+    return ((const counter_snapshot *)tf_snapshot_data(snap))->polls >= GPOINTER_TO_UINT(data);
+}
+
+static gboolean cycle_at_least(const tf_snapshot *snap, void *data)
+{
+    return tf_snapshot_cycle(snap) >= GPOINTER_TO_UINT(data);
+}
+
+static gboolean never(const tf_snapshot *snap, void *data) { return FALSE; }
+
+static char *n0_progress(const tf_snapshot *snap, void *data)
+{
+    return g_strdup_printf("n0 is %d", counter_snapshot_value(tf_snapshot_data(snap), "n0"));
+}
+
+static void test_true_at_once(void **unused)
+{
+    fix *f = fix_new(1, NULL, NULL);
+    f->cells[0].value = 3;
+    assert_true(tf_runtime_cycle(f->rt, NULL));
+    GError *err = NULL;
+    tf_snapshot *s = tf_handle_wait(f->h, value_is, GINT_TO_POINTER(3), "n0 is 3", G_USEC_PER_SEC, &err);
+    assert_no_gerror(err);
+    assert_int_equal(tf_snapshot_cycle(s), 1);
+    tf_snapshot_unref(s);
+    fix_free(f);
+}
+
+static void test_true_after_k_cycles(void **unused)
+{
+    fix *f = running_fix(1, 1000);
+    GError *err = NULL;
+    tf_snapshot *s = tf_handle_wait(f->h, polls_at_least, GUINT_TO_POINTER(5), "5 polls",
+                                    10 * G_USEC_PER_SEC, &err);
+    assert_no_gerror(err);
+    assert_true(((const counter_snapshot *)tf_snapshot_data(s))->polls >= 5);
+    tf_snapshot_unref(s);
+    fix_free(f);
+}
+
+static gpointer set_later(gpointer data)
+{
+    counter_cell *cell = data;
+    g_usleep(20000); /* the test's actor; the waiter itself never sleeps */
+    g_atomic_int_set(&cell->value, 42);
+    return NULL;
+}
+
+static void test_sees_change_from_other_thread(void **unused)
+{
+    fix *f = running_fix(2, 2000);
+    GThread *t = g_thread_new("actor", set_later, &f->cells[0]);
+    GError *err = NULL;
+    tf_snapshot *s = tf_handle_wait(f->h, value_is, GINT_TO_POINTER(42), "n0 is 42",
+                                    10 * G_USEC_PER_SEC, &err);
+    assert_no_gerror(err);
+    assert_int_equal(counter_snapshot_value(tf_snapshot_data(s), "n0"), 42);
+    tf_snapshot_unref(s);
+    g_thread_join(t);
+    fix_free(f);
+}
+
+static void test_timeout_explains(void **unused)
+{
+    fix *f = stopped_fix(2, 5000);
+    f->cells[0].value = 3;
+    f->cells[1].fail = 1;
+    assert_true(tf_runtime_start(f->rt, NULL));
+    tf_wait w = {.pred = value_is, .data = GINT_TO_POINTER(99), .what = "n0 reaches 99",
+                 .timeout_us = 200000, .progress = n0_progress};
+    GError *err = NULL;
+    assert_null(tf_handle_wait_for(f->h, &w, &err));
+    assert_int_equal(err->code, TF_ERROR_TIMEOUT);
+    const char *m = err->message;
+    print_message("%s\n", m);
+    assert_non_null(strstr(m, "timed out after 0.2 s waiting for: n0 reaches 99 (n0 is 3)"));
+    assert_non_null(strstr(m, "last snapshot (counter, cycle "));
+    assert_non_null(strstr(m, "\"values\":{\"n0\":3}"));
+    assert_non_null(strstr(m, "last error: cycle "));
+    assert_non_null(strstr(m, "source n1: cell is switched to fail"));
+    g_clear_error(&err);
+    fix_free(f);
+}
+
+static void test_timeout_without_snapshot(void **unused)
+{
+    fix *f = fix_new(1, NULL, NULL); /* never started: no snapshot */
+    GError *err = NULL;
+    assert_null(tf_handle_wait(f->h, never, NULL, "anything", 10000, &err));
+    assert_non_null(strstr(err->message, "timed out after 0.0 s waiting for: anything"));
+    assert_non_null(strstr(err->message, "last snapshot: none (observer 'counter' published no cycle)"));
+    assert_non_null(strstr(err->message, "last error: none"));
+    g_clear_error(&err);
+    fix_free(f);
+}
+
+typedef struct {
+    tf_handle *h;
+    GError *err;
+    tf_snapshot *got;
+} waiter;
+
+static gpointer wait_forever(gpointer data)
+{
+    waiter *w = data;
+    w->got = tf_handle_wait(w->h, never, NULL, "a condition that never holds",
+                            600 * G_USEC_PER_SEC, &w->err);
+    return NULL;
+}
+
+static void test_stop_wakes_waiters(void **unused)
+{
+    fix *f = running_fix(1, 1000);
+    waiter ws[3] = {{f->h, NULL, NULL}, {f->h, NULL, NULL}, {f->h, NULL, NULL}};
+    GThread *t[3];
+    for (int i = 0; i < 3; i++)
+        t[i] = g_thread_new("waiter", wait_forever, &ws[i]);
+    /* Let the waiters see a few cycles, then stop. */
+    tf_snapshot *s = tf_handle_wait(f->h, cycle_at_least, GUINT_TO_POINTER(3), "3 cycles",
+                                    10 * G_USEC_PER_SEC, NULL);
+    tf_snapshot_unref(s);
+    tf_runtime_stop(f->rt);
+    for (int i = 0; i < 3; i++) {
+        g_thread_join(t[i]);
+        assert_null(ws[i].got);
+        assert_int_equal(ws[i].err->code, TF_ERROR_STOPPED);
+        assert_non_null(strstr(ws[i].err->message,
+                               "runtime stopped after "));
+        assert_non_null(strstr(ws[i].err->message, "waiting for: a condition that never holds"));
+        g_clear_error(&ws[i].err);
+    }
+    fix_free(f);
+}
+
+static void test_wake_runs_cycle_now(void **unused)
+{
+    fix *f = running_fix(1, (gint64)3600 * G_USEC_PER_SEC); /* an hour: only wake can make cycle 2 */
+    GError *err = NULL;
+    tf_snapshot *s = tf_handle_wait(f->h, cycle_at_least, GUINT_TO_POINTER(1), "cycle 1",
+                                    10 * G_USEC_PER_SEC, &err);
+    assert_no_gerror(err);
+    tf_snapshot_unref(s);
+    tf_runtime_wake(f->rt);
+    s = tf_handle_wait(f->h, cycle_at_least, GUINT_TO_POINTER(2), "cycle 2",
+                       10 * G_USEC_PER_SEC, &err);
+    assert_no_gerror(err);
+    tf_snapshot_unref(s);
+    /* A fresh read wakes the runtime by itself and only accepts a later cycle. */
+    g_atomic_int_set(&f->cells[0].value, 8);
+    gint64 acted = g_get_monotonic_time();
+    s = tf_handle_wait_fresh(f->h, acted, 10 * G_USEC_PER_SEC, &err);
+    assert_no_gerror(err);
+    assert_true(tf_snapshot_cycle_started(s) > acted);
+    assert_int_equal(counter_snapshot_value(tf_snapshot_data(s), "n0"), 8);
+    tf_snapshot_unref(s);
+    fix_free(f);
+}
+
+typedef struct {
+    int calls;
+    char what[64];
+    char progress[64];
+    gint64 timeout;
+} seen;
+
+static void listen(const char *what, const char *progress, gint64 elapsed, gint64 timeout, void *data)
+{
+    seen *s = data;
+    s->calls++;
+    g_strlcpy(s->what, what, sizeof s->what);
+    g_strlcpy(s->progress, progress ? progress : "", sizeof s->progress);
+    s->timeout = timeout;
+}
+
+static void test_listener_sees_progress(void **unused)
+{
+    fix *f = running_fix(1, 1000);
+    g_atomic_int_set(&f->cells[0].value, 5);
+    seen s = {0};
+    tf_wait_set_listener(listen, &s);
+    tf_wait w = {.pred = polls_at_least, .data = GUINT_TO_POINTER(4), .what = "4 polls",
+                 .timeout_us = 10 * G_USEC_PER_SEC, .progress = n0_progress};
+    tf_snapshot *snap = tf_handle_wait_for(f->h, &w, NULL);
+    assert_non_null(snap);
+    tf_snapshot_unref(snap);
+    tf_wait_set_listener(NULL, NULL);
+    assert_true(s.calls >= 1);
+    assert_string_equal(s.what, "4 polls");
+    assert_string_equal(s.progress, "n0 is 5");
+    assert_int_equal(s.timeout, 10 * G_USEC_PER_SEC);
+    fix_free(f);
+}
+
+static void test_invalid_wait(void **unused)
+{
+    fix *f = fix_new(1, NULL, NULL);
+    GError *err = NULL;
+    assert_null(tf_handle_wait(f->h, NULL, NULL, "x", 1000, &err));
+    assert_string_equal(err->message, "wait for x: no predicate given");
+    g_clear_error(&err);
+    assert_null(tf_handle_wait(f->h, never, NULL, "y", 0, &err));
+    assert_string_equal(err->message, "wait for y: timeout must be > 0");
+    g_clear_error(&err);
+    fix_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_true_at_once),
+        cmocka_unit_test(test_true_after_k_cycles),
+        cmocka_unit_test(test_sees_change_from_other_thread),
+        cmocka_unit_test(test_timeout_explains),
+        cmocka_unit_test(test_timeout_without_snapshot),
+        cmocka_unit_test(test_stop_wakes_waiters),
+        cmocka_unit_test(test_wake_runs_cycle_now),
+        cmocka_unit_test(test_listener_sees_progress),
+        cmocka_unit_test(test_invalid_wait),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
