@@ -1,0 +1,270 @@
+/* cluster.c: the tf_cluster object: creating the node set, starting it all, freeing it.
+ * Also the getters and member addition. Per-node process control is in node.c, the
+ * readiness wait in ready.c, on-disk layout and template expansion in layout.c. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/random.h>
+#include "tf/error.h"
+#include "cluster_priv.h"
+
+#define TF_START_ATTEMPTS 3
+#define TF_PORT_CONFLICT_TAIL 8192
+
+static gchar *random_hex(gsize bytes)
+{
+    guchar buf[32];
+    g_assert(bytes <= sizeof buf);
+    gsize got = 0;
+    while (got < bytes) {
+        ssize_t r = getrandom(buf + got, bytes - got, 0);
+        if (r > 0)
+            got += (gsize)r;
+        else if (errno != EINTR)
+            g_error("tf cluster: getrandom: %s", g_strerror(errno));
+    }
+    GString *s = g_string_new(NULL);
+    for (gsize i = 0; i < bytes; i++)
+        g_string_append_printf(s, "%02x", buf[i]);
+    return g_string_free(s, FALSE);
+}
+
+static gchar *resolve_binary(const tf_cluster_spec *s, GError **error)
+{
+    gchar *path = strchr(s->binary, '/') ? g_strdup(s->binary) : g_find_program_in_path(s->binary);
+    if (!path || access(path, X_OK) < 0) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s: binary: '%s' %s", s->where, s->binary,
+                    path ? "is not executable" : "not found in PATH");
+        g_free(path);
+        return NULL;
+    }
+    return path;
+}
+
+tf_cluster_node *tf_cluster_get_node(tf_cluster *c, guint i)
+{
+    g_mutex_lock(&c->lock);
+    tf_cluster_node *n = i < c->nodes->len ? c->nodes->pdata[i] : NULL;
+    g_mutex_unlock(&c->lock);
+    return n;
+}
+
+tf_cluster *tf_cluster_new(const tf_cluster_spec *spec, guint n_nodes, GError **error)
+{
+    g_return_val_if_fail(spec != NULL, NULL);
+    gchar *binary = resolve_binary(spec, error);
+    if (!binary)
+        return NULL;
+    gchar *safe = g_strdup(spec->name);
+    g_strcanon(safe, G_CSET_a_2_z G_CSET_A_2_Z G_CSET_DIGITS "-_", '_');
+    gchar *tmpl = g_strdup_printf("tf-%s-XXXXXX", safe);
+    GError *e = NULL;
+    gchar *dir = g_dir_make_tmp(tmpl, &e);
+    g_free(safe);
+    g_free(tmpl);
+    if (!dir) {
+        g_set_error(error, TF_ERROR, TF_ERROR_IO, "%s: temp dir: %s", spec->name, e->message);
+        g_error_free(e);
+        g_free(binary);
+        return NULL;
+    }
+    tf_cluster *c = g_new0(tf_cluster, 1);
+    c->ref = 1;
+    c->spec = tf_cluster_spec_ref(spec);
+    c->binary = binary;
+    c->dir = dir;
+    gchar *tok = random_hex(8);
+    c->token = g_strdup_printf("tf-%s", tok);
+    g_free(tok);
+    c->secret = random_hex(16);
+    g_mutex_init(&c->lock);
+    c->nodes = g_ptr_array_new_with_free_func((GDestroyNotify)tf_cluster_node_free);
+    if (!n_nodes)
+        n_nodes = spec->nodes;
+    gboolean ok = TRUE;
+    for (guint i = 0; ok && i < n_nodes; i++) {
+        tf_cluster_node *n = tf_cluster_node_new(c, i, FALSE, error);
+        for (guint j = 0; n && j < c->nodes->len; j++) {
+            if (!strcmp(((tf_cluster_node *)c->nodes->pdata[j])->name, n->name)) {
+                g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
+                            "%s: node_name: two nodes are called '%s' (use {index} or {ordinal})",
+                            spec->where, n->name);
+                tf_cluster_node_free(n);
+                n = NULL;
+            }
+        }
+        if (n)
+            g_ptr_array_add(c->nodes, n);
+        ok = n != NULL;
+    }
+    for (guint i = 0; ok && i < c->nodes->len; i++)
+        ok = tf_cluster_node_expand(c, c->nodes->pdata[i], error);
+    if (!ok) {
+        tf_cluster_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* A node that died at start saying its port was taken (someone grabbed it between our
+ * probe bind and its own). Messages of etcd/Go and of bitcoind-family daemons. */
+static gboolean lost_port_race(tf_cluster *c)
+{
+    gboolean lost = FALSE;
+    for (guint i = 0; !lost && i < c->nodes->len; i++) {
+        if (tf_cluster_node_state(c, i, NULL) != TF_NODE_EXITED)
+            continue;
+        gchar *tail = tf_cluster_node_log_tail(c, i, TF_CLUSTER_LOG_STDERR, TF_PORT_CONFLICT_TAIL);
+        gchar *low = g_ascii_strdown(tail, -1);
+        lost = strstr(low, "address already in use") || strstr(low, "unable to bind");
+        g_free(low);
+        g_free(tail);
+    }
+    return lost;
+}
+
+/* Kills every node, wipes its data and gives it new ports, for a fresh start. */
+static gboolean reset_all(tf_cluster *c, GError **error)
+{
+    guint len = tf_cluster_size(c);
+    for (guint i = 0; i < len; i++)
+        if (!tf_cluster_node_kill(c, i, error))
+            return FALSE;
+    g_mutex_lock(&c->lock);
+    gboolean ok = TRUE;
+    for (guint i = 0; ok && i < c->nodes->len; i++) {
+        tf_cluster_node *n = c->nodes->pdata[i];
+        ok = tf_cluster_rm_rf(n->dir, error) && g_mkdir_with_parents(n->dir, 0700) == 0 &&
+             tf_cluster_node_assign_ports(c, n, error);
+        n->state = TF_NODE_CREATED;
+    }
+    for (guint i = 0; ok && i < c->nodes->len; i++)
+        ok = tf_cluster_node_expand(c, c->nodes->pdata[i], error);
+    g_mutex_unlock(&c->lock);
+    return ok;
+}
+
+gboolean tf_cluster_start(tf_cluster *c, GError **error)
+{
+    for (int attempt = 1;; attempt++) {
+        guint len = tf_cluster_size(c);
+        guint *idx = g_new(guint, len);
+        gboolean ok = TRUE;
+        for (guint i = 0; ok && i < len; i++) {
+            idx[i] = i;
+            tf_node_state st = tf_cluster_node_state(c, i, NULL);
+            if (st != TF_NODE_RUNNING && st != TF_NODE_PAUSED)
+                ok = tf_cluster_node_start(c, i, error);
+        }
+        GError *e = NULL;
+        ok = ok && tf_cluster_wait_ready_set(c, idx, len, 0, &e);
+        g_free(idx);
+        if (ok) {
+            g_mutex_lock(&c->lock);
+            c->ever_ready = TRUE;
+            g_mutex_unlock(&c->lock);
+            return TRUE;
+        }
+        if (!e) /* spawning failed: error already set */
+            return FALSE;
+        g_mutex_lock(&c->lock);
+        gboolean ever = c->ever_ready;
+        g_mutex_unlock(&c->lock);
+        if (attempt >= TF_START_ATTEMPTS || ever || !lost_port_race(c)) {
+            g_propagate_error(error, e);
+            return FALSE;
+        }
+        g_message("%s: a port was taken before its node bound it; retrying with new ports (%s)",
+                  c->spec->name, e->message);
+        g_error_free(e);
+        if (!reset_all(c, error))
+            return FALSE;
+    }
+}
+
+void tf_cluster_stop(tf_cluster *c)
+{
+    guint len = tf_cluster_size(c);
+    for (guint i = 0; i < len; i++)
+        tf_cluster_node_stop(c, i, NULL);
+}
+
+tf_cluster *tf_cluster_ref(tf_cluster *c)
+{
+    g_atomic_int_inc(&c->ref);
+    return c;
+}
+
+void tf_cluster_unref(tf_cluster *c)
+{
+    if (!c || !g_atomic_int_dec_and_test(&c->ref))
+        return;
+    g_ptr_array_unref(c->nodes);
+    g_mutex_clear(&c->lock);
+    tf_cluster_spec_free(c->spec);
+    g_free(c->binary);
+    g_free(c->dir);
+    g_free(c->token);
+    memset(c->secret, 0, strlen(c->secret));
+    g_free(c->secret);
+    g_free(c);
+}
+
+void tf_cluster_free(tf_cluster *c)
+{
+    if (!c)
+        return;
+    g_mutex_lock(&c->lock);
+    c->freed = TRUE; /* providers list nothing from now on; no node may start */
+    guint len = c->nodes->len;
+    g_mutex_unlock(&c->lock);
+    for (guint i = 0; i < len; i++) {
+        GError *e = NULL;
+        if (!tf_cluster_node_end(c, c->nodes->pdata[i], FALSE, &e)) {
+            g_warning("%s", e->message);
+            g_error_free(e);
+        }
+    }
+    const char *keep = g_getenv("TF_KEEP_CLUSTER");
+    if (keep && *keep && strcmp(keep, "0")) {
+        fprintf(stderr, "tf: TF_KEEP_CLUSTER: keeping %s (node data and logs)\n", c->dir);
+    } else {
+        GError *e = NULL;
+        if (!tf_cluster_rm_rf(c->dir, &e)) {
+            g_warning("%s: %s", c->spec->name, e->message);
+            g_error_free(e);
+        }
+    }
+    tf_cluster_unref(c);
+}
+
+gint tf_cluster_node_add(tf_cluster *c, GError **error)
+{
+    g_mutex_lock(&c->lock);
+    gint idx = -1;
+    if (c->freed) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s: cluster is freed", c->spec->name);
+    } else {
+        tf_cluster_node *n = tf_cluster_node_new(c, c->nodes->len, TRUE, error);
+        for (guint j = 0; n && j < c->nodes->len; j++) {
+            if (!strcmp(((tf_cluster_node *)c->nodes->pdata[j])->name, n->name)) {
+                g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s: node '%s' exists already",
+                            c->spec->name, n->name);
+                tf_cluster_node_free(n);
+                n = NULL;
+            }
+        }
+        if (n) {
+            g_ptr_array_add(c->nodes, n);
+            if (tf_cluster_node_expand(c, n, error)) {
+                idx = (gint)n->index;
+            } else {
+                g_ptr_array_remove_index(c->nodes, c->nodes->len - 1);
+            }
+        }
+    }
+    g_mutex_unlock(&c->lock);
+    return idx;
+}

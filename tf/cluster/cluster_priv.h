@@ -1,0 +1,164 @@
+/* cluster_priv.h: what the launcher's files share and nobody else sees.
+ * The spec's parsed shape, template expansion, port allocation, process control, the
+ * cleanup registry and readiness probes, each implemented in its own file here. */
+#ifndef TF_CLUSTER_PRIV_H
+#define TF_CLUSTER_PRIV_H
+
+#include <glib.h>
+#include <jansson.h>
+#include <sys/types.h>
+#include "tf/cluster.h"
+
+/* ---- spec.c ---- */
+typedef enum { TF_PROBE_HTTP, TF_PROBE_TCP } tf_probe_kind;
+
+/* The readiness probe as the spec writes it (every string a template). */
+typedef struct {
+    tf_probe_kind kind;
+    gchar *target;   /* HTTP: URL; TCP: port (template) */
+    gchar *method;   /* HTTP only: "GET" by default */
+    gchar *body;     /* HTTP only, may be NULL */
+    gchar *user;     /* HTTP basic auth, may be NULL */
+    gchar *password; /* template, may be NULL; never printed */
+    gint64 timeout_us;
+    gint64 interval_us;
+} tf_probe_spec;
+
+struct tf_cluster_spec {
+    gint ref;
+    gchar *where;        /* file name for errors */
+    gchar *name;
+    gchar *binary;
+    guint nodes;
+    gchar *node_name;    /* template over index, ordinal, cluster */
+    GPtrArray *ports;    /* port names (gchar *) */
+    GPtrArray *argv;     /* templates, without argv[0] */
+    GPtrArray *argv_join; /* for added members, NULL = argv */
+    gchar *peer;         /* per-peer template */
+    gchar *peer_sep;
+    gboolean peer_self;  /* does {peers} include the node itself? */
+    tf_probe_spec ready;
+    gchar *url;          /* source URL template, may be NULL */
+    json_t *attrs;       /* extra source attributes (string values are templates) */
+    gint64 stop_grace_us;
+};
+
+/* Takes a reference on spec (returns it). */
+tf_cluster_spec *tf_cluster_spec_ref(const tf_cluster_spec *spec);
+
+/* The argv element that expands to one argument per peer. */
+#define TF_CLUSTER_PEERS_SPLAT "{peers...}"
+
+/* ---- template.c ---- */
+/* Expands "{var}" using vars (name -> value); "{{" and "}}" are literal braces. NULL +
+ * error "unknown variable {x} (known: ...)" or "unterminated '{'" (no location). */
+gchar *tf_cluster_tmpl_expand(const char *tmpl, GHashTable *vars, GError **error);
+
+/* ---- ports.c ---- */
+/* A free TCP port on 127.0.0.1 never handed out before by this process, or 0 + error. */
+guint tf_cluster_port_take(GError **error);
+
+/* ---- registry.c ---- */
+/* Records a live process group so fatal signals and exit kill it; installs the handlers
+ * on first use. Async-signal-safe removal. */
+void tf_cluster_registry_add(pid_t pgid);
+void tf_cluster_registry_remove(pid_t pgid);
+
+/* ---- process.c ---- */
+/* Starts argv (argv[0] = binary path) with stdout/stderr on out_fd/err_fd and stdin on
+ * /dev/null, as the leader of a new process group that dies with this process. Returns
+ * the pid and a pidfd (owned by the caller). FALSE + error "exec BINARY: why". */
+gboolean tf_cluster_proc_spawn(char *const *argv, int out_fd, int err_fd, pid_t *pid,
+                               int *pidfd, GError **error);
+/* Waits until the process behind pidfd exits or timeout_us passes (< 0: forever).
+ * TRUE when it has exited. */
+gboolean tf_cluster_proc_wait_exit(int pidfd, gint64 timeout_us);
+/* Describes a waitpid status: "exit 1", "signal 9 (Killed)". Newly allocated. */
+gchar *tf_cluster_proc_status_str(int status);
+
+/* ---- probe.c ---- */
+/* The probe of one node, expanded. */
+typedef struct {
+    tf_probe_kind kind;
+    gchar *target; /* URL or port number */
+    gchar *method, *body, *user, *password;
+} tf_probe;
+
+/* Tries the probe once within timeout_us. FALSE + error saying why (never the password). */
+gboolean tf_cluster_probe_once(const tf_probe *p, gint64 timeout_us, GError **error);
+/* "GET http://127.0.0.1:1/health" or "tcp 127.0.0.1:1" (newly allocated). */
+gchar *tf_cluster_probe_describe(const tf_probe *p);
+void tf_cluster_probe_clear(tf_probe *p);
+
+/* ---- cluster.c / node.c ---- */
+/* One node. Immutable after creation except where noted. */
+typedef struct {
+    gchar *name;
+    guint index;
+    gboolean joined;  /* added after creation: argv from argv_join */
+    gchar *base;      /* <cluster dir>/<name>: holds data/ and the logs */
+    gchar *dir;       /* {dir}: <base>/data */
+    gchar *log[2];    /* stdout.log, stderr.log */
+    GMutex op;        /* serialises control operations on this node */
+    /* Guarded by the cluster lock (they change when tf_cluster_start picks new ports). */
+    guint *ports;     /* one per spec port */
+    GHashTable *vars; /* template variables except {peers} */
+    gchar **argv;     /* expanded, argv[0] = binary */
+    gchar *url;
+    json_t *attrs;    /* expanded spec attrs, or NULL */
+    tf_probe probe;
+    tf_node_state state;
+    pid_t pid;        /* also the process group id; 0 when not running */
+    int pidfd;        /* -1 when not running */
+    int status;       /* last waitpid status */
+    gboolean stopping; /* we asked it to end, so its exit is "stopped" not "exited" */
+    guint starts;
+} tf_cluster_node;
+
+struct tf_cluster {
+    gint ref;
+    tf_cluster_spec *spec;
+    gchar *binary;    /* resolved path */
+    gchar *dir;
+    gchar *token;
+    gchar *secret;    /* never printed */
+    GMutex lock;      /* guards nodes->len, node state fields, freed */
+    GPtrArray *nodes; /* tf_cluster_node *, never shrinks */
+    gboolean freed;
+    gboolean ever_ready;
+};
+
+/* layout.c: a new node's name, dirs, log paths and ports (nothing expanded yet). */
+tf_cluster_node *tf_cluster_node_new(tf_cluster *c, guint index, gboolean joined,
+                                     GError **error);
+/* layout.c: gives n fresh ports and the variables that name them. */
+gboolean tf_cluster_node_assign_ports(tf_cluster *c, tf_cluster_node *n, GError **error);
+/* layout.c: expands n's argv, url, attrs and probe ({peers} over every node); lock held. */
+gboolean tf_cluster_node_expand(tf_cluster *c, tf_cluster_node *n, GError **error);
+/* layout.c: frees a node (its process must be gone). */
+void tf_cluster_node_free(tf_cluster_node *n);
+/* layout.c: removes a directory tree (no symlinks followed). */
+gboolean tf_cluster_rm_rf(const char *path, GError **error);
+
+/* Node i or NULL (takes the lock for the length check). */
+tf_cluster_node *tf_cluster_get_node(tf_cluster *c, guint i);
+/* Reaps node n if its process has exited (lock held). */
+void tf_cluster_node_refresh_locked(tf_cluster_node *n);
+/* Ends node n: SIGTERM + grace + SIGKILL, or SIGKILL at once. Reaps it. */
+gboolean tf_cluster_node_end(tf_cluster *c, tf_cluster_node *n, gboolean graceful,
+                             GError **error);
+/* Waits until every listed node passes its probe (see tf_cluster_node_wait_ready). */
+gboolean tf_cluster_wait_ready_set(tf_cluster *c, const guint *idx, guint n, gint64 timeout_us,
+                                   GError **error);
+/* The tail of a node's log with the cluster secret blanked out (newly allocated). */
+gchar *tf_cluster_scrubbed_tail(tf_cluster *c, tf_cluster_node *n, tf_cluster_log which,
+                                gsize max_bytes);
+
+/* ---- used by provider.c ---- */
+/* Keeps c alive (the provider holds one). */
+tf_cluster *tf_cluster_ref(tf_cluster *c);
+void tf_cluster_unref(tf_cluster *c);
+/* Appends one source per member (new refs) to out; nothing after tf_cluster_free. */
+void tf_cluster_list_sources(tf_cluster *c, GPtrArray *out);
+
+#endif

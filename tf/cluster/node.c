@@ -1,0 +1,282 @@
+/* node.c: fault injection on one node: start, stop, kill, pause, resume, restart, state.
+ * Operations on a node are serialised by its op mutex; the cluster lock guards only the
+ * state fields, and is never held while waiting, so the provider can list at any time. */
+#define _GNU_SOURCE /* waitid flags, O_CLOEXEC */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include "tf/error.h"
+#include "cluster_priv.h"
+
+/* How long a SIGKILLed process may take to go: only an uninterruptible sleep can delay it. */
+#define TF_KILL_WAIT_US (30 * G_USEC_PER_SEC)
+
+static gboolean is_up(const tf_cluster_node *n)
+{
+    return n->state == TF_NODE_RUNNING || n->state == TF_NODE_PAUSED;
+}
+
+static gboolean bad_index(tf_cluster *c, guint i, tf_cluster_node **out, GError **error)
+{
+    *out = tf_cluster_get_node(c, i);
+    if (*out)
+        return FALSE;
+    g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s: no node %u (cluster has %u)",
+                c->spec->name, i, tf_cluster_size(c));
+    return TRUE;
+}
+
+void tf_cluster_node_refresh_locked(tf_cluster_node *n)
+{
+    if (n->pid <= 0 || !tf_cluster_proc_wait_exit(n->pidfd, 0))
+        return;
+    /* The leader is a zombie, so its pgid cannot be reused yet: sweep the group now. */
+    kill(-n->pid, SIGKILL);
+    int status = 0;
+    while (waitpid(n->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    tf_cluster_registry_remove(n->pid);
+    close(n->pidfd);
+    n->pidfd = -1;
+    n->pid = 0;
+    n->status = status;
+    n->state = n->stopping ? TF_NODE_STOPPED : TF_NODE_EXITED;
+}
+
+static int open_log(const char *path, guint start, GError **error)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        g_set_error(error, TF_ERROR, TF_ERROR_IO, "open %s: %s", path, g_strerror(errno));
+        return -1;
+    }
+    if (start > 1) { /* a marker, so a reader of the log can tell the runs apart */
+        gchar *mark = g_strdup_printf("--- tf: start #%u ---\n", start);
+        (void)!write(fd, mark, strlen(mark));
+        g_free(mark);
+    }
+    return fd;
+}
+
+gboolean tf_cluster_node_start(tf_cluster *c, guint i, GError **error)
+{
+    tf_cluster_node *n;
+    if (bad_index(c, i, &n, error))
+        return FALSE;
+    g_mutex_lock(&n->op);
+    g_mutex_lock(&c->lock);
+    tf_cluster_node_refresh_locked(n);
+    gboolean up = is_up(n), freed = c->freed;
+    gchar **argv = g_strdupv(n->argv);
+    guint start = n->starts + 1;
+    g_mutex_unlock(&c->lock);
+    gboolean ok = FALSE;
+    int out = -1, err = -1;
+    if (freed) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s/%s: cluster is freed", c->spec->name,
+                    n->name);
+    } else if (up) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s/%s: already running", c->spec->name,
+                    n->name);
+    } else if ((out = open_log(n->log[0], start, error)) >= 0 &&
+               (err = open_log(n->log[1], start, error)) >= 0) {
+        pid_t pid;
+        int pidfd;
+        GError *e = NULL;
+        ok = tf_cluster_proc_spawn(argv, out, err, &pid, &pidfd, &e);
+        if (ok) {
+            g_mutex_lock(&c->lock);
+            n->pid = pid;
+            n->pidfd = pidfd;
+            n->status = 0;
+            n->stopping = FALSE;
+            n->state = TF_NODE_RUNNING;
+            n->starts = start;
+            g_mutex_unlock(&c->lock);
+        } else {
+            g_set_error(error, TF_ERROR, TF_ERROR_IO, "%s/%s: %s", c->spec->name, n->name,
+                        e->message);
+            g_error_free(e);
+        }
+    }
+    if (out >= 0)
+        close(out);
+    if (err >= 0)
+        close(err);
+    g_strfreev(argv);
+    g_mutex_unlock(&n->op);
+    return ok;
+}
+
+/* Ends n (op lock held by the caller or not needed): see the header. */
+static gboolean end_locked_op(tf_cluster *c, tf_cluster_node *n, gboolean graceful,
+                              GError **error)
+{
+    g_mutex_lock(&c->lock);
+    tf_cluster_node_refresh_locked(n);
+    if (!is_up(n)) {
+        g_mutex_unlock(&c->lock);
+        return TRUE;
+    }
+    pid_t pid = n->pid;
+    int fd = dup(n->pidfd); /* ours: a concurrent reap closes the node's */
+    n->stopping = TRUE;
+    if (graceful) {
+        kill(-pid, SIGTERM);
+        if (n->state == TF_NODE_PAUSED)
+            kill(-pid, SIGCONT); /* a stopped process only sees TERM once continued */
+    } else {
+        kill(-pid, SIGKILL);
+    }
+    g_mutex_unlock(&c->lock);
+
+    gboolean gone = graceful && fd >= 0 && tf_cluster_proc_wait_exit(fd, c->spec->stop_grace_us);
+    if (!gone) {
+        g_mutex_lock(&c->lock);
+        if (n->pid == pid) /* not reaped meanwhile, so the pgid is still this group */
+            kill(-pid, SIGKILL);
+        g_mutex_unlock(&c->lock);
+        gone = fd < 0 || tf_cluster_proc_wait_exit(fd, TF_KILL_WAIT_US);
+    }
+    if (fd >= 0)
+        close(fd);
+    g_mutex_lock(&c->lock);
+    tf_cluster_node_refresh_locked(n);
+    g_mutex_unlock(&c->lock);
+    if (!gone)
+        g_set_error(error, TF_ERROR, TF_ERROR_TIMEOUT, "%s/%s: pid %d still alive %d s after SIGKILL",
+                    c->spec->name, n->name, (int)pid, (int)(TF_KILL_WAIT_US / G_USEC_PER_SEC));
+    return gone;
+}
+
+gboolean tf_cluster_node_end(tf_cluster *c, tf_cluster_node *n, gboolean graceful, GError **error)
+{
+    g_mutex_lock(&n->op);
+    gboolean ok = end_locked_op(c, n, graceful, error);
+    g_mutex_unlock(&n->op);
+    return ok;
+}
+
+gboolean tf_cluster_node_stop(tf_cluster *c, guint i, GError **error)
+{
+    tf_cluster_node *n;
+    return !bad_index(c, i, &n, error) && tf_cluster_node_end(c, n, TRUE, error);
+}
+
+gboolean tf_cluster_node_kill(tf_cluster *c, guint i, GError **error)
+{
+    tf_cluster_node *n;
+    return !bad_index(c, i, &n, error) && tf_cluster_node_end(c, n, FALSE, error);
+}
+
+gboolean tf_cluster_node_restart(tf_cluster *c, guint i, GError **error)
+{
+    tf_cluster_node *n;
+    if (bad_index(c, i, &n, error))
+        return FALSE;
+    g_mutex_lock(&n->op);
+    gboolean ok = end_locked_op(c, n, TRUE, error);
+    g_mutex_unlock(&n->op);
+    /* Another thread could start it in between; then start fails with "already running". */
+    return ok && tf_cluster_node_start(c, i, error);
+}
+
+gboolean tf_cluster_node_pause(tf_cluster *c, guint i, GError **error)
+{
+    tf_cluster_node *n;
+    if (bad_index(c, i, &n, error))
+        return FALSE;
+    g_mutex_lock(&n->op);
+    g_mutex_lock(&c->lock);
+    tf_cluster_node_refresh_locked(n);
+    tf_node_state st = n->state;
+    pid_t pid = n->pid;
+    if (st == TF_NODE_RUNNING)
+        kill(-pid, SIGSTOP);
+    g_mutex_unlock(&c->lock);
+    gboolean ok = st == TF_NODE_RUNNING;
+    if (!ok) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s/%s: cannot pause: node is %s",
+                    c->spec->name, n->name, tf_node_state_name(st));
+    } else {
+        /* SIGSTOP lands asynchronously: return once the leader really is stopped (or
+         * gone), so the caller's next observation sees a frozen node. WNOWAIT leaves an
+         * exit for the reaper. */
+        siginfo_t si;
+        while (waitid(P_PID, (id_t)pid, &si, WSTOPPED | WEXITED | WNOWAIT) < 0 && errno == EINTR)
+            ;
+        g_mutex_lock(&c->lock);
+        if (n->pid == pid && n->state == TF_NODE_RUNNING)
+            n->state = TF_NODE_PAUSED;
+        tf_cluster_node_refresh_locked(n);
+        g_mutex_unlock(&c->lock);
+    }
+    g_mutex_unlock(&n->op);
+    return ok;
+}
+
+gboolean tf_cluster_node_resume(tf_cluster *c, guint i, GError **error)
+{
+    tf_cluster_node *n;
+    if (bad_index(c, i, &n, error))
+        return FALSE;
+    g_mutex_lock(&n->op);
+    g_mutex_lock(&c->lock);
+    tf_cluster_node_refresh_locked(n);
+    tf_node_state st = n->state;
+    if (st == TF_NODE_PAUSED) {
+        kill(-n->pid, SIGCONT); /* takes effect as it is sent: nothing to wait for */
+        n->state = TF_NODE_RUNNING;
+    }
+    g_mutex_unlock(&c->lock);
+    g_mutex_unlock(&n->op);
+    if (st != TF_NODE_PAUSED) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s/%s: cannot resume: node is %s",
+                    c->spec->name, n->name, tf_node_state_name(st));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+tf_node_state tf_cluster_node_state(tf_cluster *c, guint i, int *wait_status)
+{
+    tf_cluster_node *n = tf_cluster_get_node(c, i);
+    if (wait_status)
+        *wait_status = 0;
+    if (!n)
+        return TF_NODE_STOPPED;
+    g_mutex_lock(&c->lock);
+    tf_cluster_node_refresh_locked(n);
+    tf_node_state st = n->state;
+    if (wait_status && (st == TF_NODE_EXITED || st == TF_NODE_STOPPED))
+        *wait_status = n->status;
+    g_mutex_unlock(&c->lock);
+    return st;
+}
+
+pid_t tf_cluster_node_pid(tf_cluster *c, guint i)
+{
+    tf_cluster_node *n = tf_cluster_get_node(c, i);
+    if (!n)
+        return 0;
+    g_mutex_lock(&c->lock);
+    tf_cluster_node_refresh_locked(n);
+    pid_t pid = n->pid;
+    g_mutex_unlock(&c->lock);
+    return pid;
+}
+
+const char *tf_node_state_name(tf_node_state state)
+{
+    switch (state) {
+    case TF_NODE_CREATED: return "created";
+    case TF_NODE_RUNNING: return "running";
+    case TF_NODE_PAUSED: return "paused";
+    case TF_NODE_STOPPED: return "stopped";
+    case TF_NODE_EXITED: return "exited";
+    }
+    return "unknown";
+}

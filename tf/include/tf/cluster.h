@@ -1,0 +1,139 @@
+/* cluster.h: a local cluster launcher for scenario tests.
+ * A JSON spec (scenarios/clusters/NAME.json) says how to start one node of a real peer
+ * (etcd, litecoind); a tf_cluster starts N of them on free loopback ports, injects faults
+ * (stop, kill, pause, restart, add) and lists its nodes as observation sources. */
+#ifndef TF_CLUSTER_H
+#define TF_CLUSTER_H
+
+#include <glib.h>
+#include <sys/types.h>
+#include "tf/source.h"
+
+G_BEGIN_DECLS
+
+/* A parsed, validated, immutable cluster spec. Owned by the caller (tf_cluster_spec_free). */
+typedef struct tf_cluster_spec tf_cluster_spec;
+
+/* Reads and validates a spec file. NULL + error "PATH: FIELD: why" on failure. */
+tf_cluster_spec *tf_cluster_spec_load(const char *path, GError **error);
+/* Validates a spec from JSON (root borrowed). `where` names it in errors (a file name). */
+tf_cluster_spec *tf_cluster_spec_from_json(json_t *root, const char *where, GError **error);
+/* Frees a spec; clusters made from it keep their own reference. NULL is a no-op. */
+void tf_cluster_spec_free(tf_cluster_spec *spec);
+/* The spec's name (borrowed). */
+const char *tf_cluster_spec_name(const tf_cluster_spec *spec);
+/* The spec's default node count. */
+guint tf_cluster_spec_default_nodes(const tf_cluster_spec *spec);
+
+/* Where a node is in its life. "exited" means it ended without being asked to. */
+typedef enum {
+    TF_NODE_CREATED, /* ports and dir allocated, never started */
+    TF_NODE_RUNNING,
+    TF_NODE_PAUSED,  /* SIGSTOP'd */
+    TF_NODE_STOPPED, /* stopped or killed by the launcher */
+    TF_NODE_EXITED,  /* ended on its own; see the wait status */
+} tf_node_state;
+
+/* The lower-case name of a state ("running"...; static string). */
+const char *tf_node_state_name(tf_node_state state);
+
+/* Which captured stream of a node. */
+typedef enum { TF_CLUSTER_LOG_STDOUT, TF_CLUSTER_LOG_STDERR } tf_cluster_log;
+
+/* A set of local node processes. Owned by its creator: tf_cluster_free kills and reaps
+ * every node and removes the temp dir (kept when TF_KEEP_CLUSTER=1 is set). Every
+ * function is thread-safe; operations on one node are serialised. */
+typedef struct tf_cluster tf_cluster;
+
+/* Allocates n_nodes (0 = the spec's default) nodes: names, free loopback ports, data dirs
+ * under a new temp dir, a cluster token and secret, expanded argv. Starts nothing.
+ * spec is borrowed (the cluster keeps its own reference). */
+tf_cluster *tf_cluster_new(const tf_cluster_spec *spec, guint n_nodes, GError **error);
+/* Starts every node not running and waits until all pass the readiness probe (spec
+ * timeout). When a node dies at start because a port was taken meanwhile, the whole
+ * set gets fresh ports and dirs and is started again (3 attempts, only before any
+ * node was ever ready). FALSE + error naming the node, probe and its stderr tail. */
+gboolean tf_cluster_start(tf_cluster *c, GError **error);
+/* Stops every running or paused node (TERM, then KILL after the spec's grace). */
+void tf_cluster_stop(tf_cluster *c);
+/* Kills and reaps every node, removes the temp dir unless TF_KEEP_CLUSTER=1 (then its
+ * path is printed on stderr), and releases the cluster. Providers made from it then list
+ * nothing. NULL is a no-op. */
+void tf_cluster_free(tf_cluster *c);
+
+/* The spec name (borrowed). */
+const char *tf_cluster_name(const tf_cluster *c);
+/* The cluster's temp dir (borrowed). */
+const char *tf_cluster_dir(const tf_cluster *c);
+/* Number of nodes (including added and stopped ones). */
+guint tf_cluster_size(tf_cluster *c);
+/* Index of the node called name, or -1. */
+gint tf_cluster_node_index(tf_cluster *c, const char *name);
+/* Node i's name, or NULL when out of range (borrowed, lives as long as the cluster). */
+const char *tf_cluster_node_name(tf_cluster *c, guint i);
+/* Node i's port called port_name ("client", "rpc"...), or 0 when unknown. */
+guint tf_cluster_node_port(tf_cluster *c, guint i, const char *port_name);
+/* Node i's source URL from the spec, or NULL (borrowed, lives as long as the cluster). */
+const char *tf_cluster_node_url(tf_cluster *c, guint i);
+/* Node i's data dir ({dir}), or NULL (borrowed). */
+const char *tf_cluster_node_dir(tf_cluster *c, guint i);
+/* A copy of node i's expanded argv (argv[0] is the binary); g_strfreev it. It may hold
+ * the cluster secret: never print it. NULL when out of range. */
+gchar **tf_cluster_node_argv(tf_cluster *c, guint i);
+/* Expands a template ({name}, {dir}, {index}, {ordinal}, {port.X}, {peers},
+ * {cluster_token}, {cluster_secret}, {cluster}) for node i. Newly allocated, or NULL +
+ * error naming the unknown variable. */
+gchar *tf_cluster_expand(tf_cluster *c, guint i, const char *tmpl, GError **error);
+/* Node i as a source (new ref): what the provider would list for it now. */
+tf_source *tf_cluster_node_source(tf_cluster *c, guint i);
+
+/* Starts node i (created, stopped or exited) with its argv, ports and data dir; does not
+ * wait for readiness. FALSE + error when it is already running or cannot be spawned. */
+gboolean tf_cluster_node_start(tf_cluster *c, guint i, GError **error);
+/* Waits until node i passes the readiness probe, exits, or timeout_us (<= 0: the spec's
+ * timeout) passes. FALSE + error "cluster/node: not ready after N ms: probe: last error;
+ * stderr tail". */
+gboolean tf_cluster_node_wait_ready(tf_cluster *c, guint i, gint64 timeout_us, GError **error);
+/* SIGTERM to node i's process group, SIGKILL after the grace period, then reaps. A node
+ * already down is left as it is (TRUE). */
+gboolean tf_cluster_node_stop(tf_cluster *c, guint i, GError **error);
+/* SIGKILL to node i's process group, then reaps. A node already down: TRUE. */
+gboolean tf_cluster_node_kill(tf_cluster *c, guint i, GError **error);
+/* SIGSTOP to node i's process group. FALSE + error unless it is running. */
+gboolean tf_cluster_node_pause(tf_cluster *c, guint i, GError **error);
+/* SIGCONT to node i's process group. FALSE + error unless it is paused. */
+gboolean tf_cluster_node_resume(tf_cluster *c, guint i, GError **error);
+/* Stops node i (if up) and starts it again with the same data dir and ports; does not
+ * wait for readiness (a node in a cluster without quorum is never "ready"). */
+gboolean tf_cluster_node_restart(tf_cluster *c, guint i, GError **error);
+/* Adds a node (created, not started) with fresh ports, expanded from the spec's
+ * "argv_join" (or "argv") with {peers} covering every node not removed, including the new
+ * one. Returns its index, or -1 + error. The caller may register it with the cluster
+ * (e.g. etcd member-add with tf_cluster_expand) before tf_cluster_node_start. */
+gint tf_cluster_node_add(tf_cluster *c, GError **error);
+/* Node i's state; when EXITED or STOPPED and wait_status is not NULL, the last
+ * waitpid status (else 0). Reaps a node that died on its own. */
+tf_node_state tf_cluster_node_state(tf_cluster *c, guint i, int *wait_status);
+/* Node i's process id (also its process group id) while running or paused, else 0. */
+pid_t tf_cluster_node_pid(tf_cluster *c, guint i);
+/* Path of node i's captured stdout or stderr (borrowed; appended across restarts). */
+const char *tf_cluster_node_log_path(tf_cluster *c, guint i, tf_cluster_log which);
+/* The last max_bytes of that log (newly allocated, "" when empty or missing). */
+gchar *tf_cluster_node_log_tail(tf_cluster *c, guint i, tf_cluster_log which,
+                                gsize max_bytes);
+
+/* A source provider over this cluster (owned by the caller, usually handed to
+ * tf_runtime_new). It lists EVERY member, like a Kubernetes informer, each named by node
+ * name with the spec's url and attributes {"cluster", "index", "state", "ports":{...},
+ * spec "attrs"...}: a stopped node stays listed with "state":"stopped", so observers see
+ * it leave and return without losing its identity. After tf_cluster_free it lists none. */
+tf_source_provider *tf_cluster_provider(tf_cluster *c);
+
+/* Sends SIGKILL to every live node process group started by this process. Async-signal-
+ * safe: for a runner's own fatal-signal handler. The launcher already does this itself on
+ * SIGINT, SIGTERM, SIGHUP and at exit. */
+void tf_cluster_kill_all_now(void);
+
+G_END_DECLS
+
+#endif
