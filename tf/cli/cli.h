@@ -6,5 +6,6 @@
 #include <glib.h>
 
 int tf_cmd_demo(int argc, char **argv);
+int tf_cmd_gherkin(int argc, char **argv);
 
 #endif

@@ -10,6 +10,7 @@ static const struct {
     const char *help;
 } commands[] = {
     {"demo", tf_cmd_demo, "observe a local HTTP source and print what the runtime sees"},
+    {"gherkin", tf_cmd_gherkin, "print Cucumber Messages for feature files"},
     /* subcommands: one line each */
 };
 
