@@ -1,0 +1,102 @@
+/* adapter.c: node status endpoints -> raftkv_status.
+ * etcd's v3 gateway encodes 64-bit numbers as JSON strings; generic endpoints use plain
+ * numbers. Both are accepted wherever a number or id is expected. */
+#include <stdlib.h>
+#include <string.h>
+#include "httpjson/httpjson.h"
+#include "raftkv.h"
+
+void raftkv_status_clear(raftkv_status *st)
+{
+    g_clear_pointer(&st->id, g_free);
+    g_clear_pointer(&st->leader, g_free);
+}
+
+/* A JSON number or numeric string as guint64. */
+static gboolean to_u64(json_t *v, guint64 *out)
+{
+    if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        *out = (guint64)json_integer_value(v);
+        return TRUE;
+    }
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        char *end;
+        if (!*s || *s == '-')
+            return FALSE;
+        *out = g_ascii_strtoull(s, &end, 10);
+        return *end == '\0';
+    }
+    return FALSE;
+}
+
+/* A JSON number or string as an id string; NULL for null/absent/"0"/0 (no leader). */
+static char *to_id(json_t *v)
+{
+    guint64 n;
+    if (json_is_string(v) && *json_string_value(v) && strcmp(json_string_value(v), "0"))
+        return g_strdup(json_string_value(v));
+    if (json_is_integer(v) && to_u64(v, &n) && n)
+        return g_strdup_printf("%" G_GUINT64_FORMAT, n);
+    return NULL;
+}
+
+static gboolean need_u64(json_t *body, const char *path, const char *label, guint64 *out,
+                         GError **error)
+{
+    json_t *v = httpjson_path_get(body, path);
+    if (!v || !to_u64(v, out)) {
+        g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "status: field %s (%s) %s", path, label,
+                    v ? "is not a non-negative number" : "is missing");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean raftkv_parse_etcd(json_t *body, raftkv_status *st, GError **error)
+{
+    memset(st, 0, sizeof *st);
+    st->id = to_id(httpjson_path_get(body, "header.member_id"));
+    if (!st->id) {
+        g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "etcd status: header.member_id is missing");
+        return FALSE;
+    }
+    st->leader = to_id(json_object_get(body, "leader"));
+    /* raftAppliedIndex appeared in etcd 3.4; older members lack it: use raftIndex. */
+    if (!need_u64(body, "raftTerm", "term", &st->term, error) ||
+        !need_u64(body, "raftIndex", "commit index", &st->commit, error)) {
+        raftkv_status_clear(st);
+        return FALSE;
+    }
+    if (!to_u64(json_object_get(body, "raftAppliedIndex"), &st->applied))
+        st->applied = st->commit;
+    return TRUE;
+}
+
+gboolean raftkv_parse_json(json_t *body, json_t *spec, raftkv_status *st, GError **error)
+{
+    memset(st, 0, sizeof *st);
+    const char *idp = json_string_value(json_object_get(spec, "id"));
+    const char *leaderp = json_string_value(json_object_get(spec, "leader"));
+    const char *termp = json_string_value(json_object_get(spec, "term"));
+    const char *commitp = json_string_value(json_object_get(spec, "commit"));
+    const char *appliedp = json_string_value(json_object_get(spec, "applied"));
+    if (!idp || !leaderp || !termp) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
+                    "status spec: \"id\", \"leader\" and \"term\" field paths are required");
+        return FALSE;
+    }
+    st->id = to_id(httpjson_path_get(body, idp));
+    if (!st->id) {
+        g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "status: field %s (id) is missing", idp);
+        return FALSE;
+    }
+    st->leader = to_id(httpjson_path_get(body, leaderp));
+    if (!need_u64(body, termp, "term", &st->term, error) ||
+        (commitp && !need_u64(body, commitp, "commit index", &st->commit, error)) ||
+        (appliedp && !need_u64(body, appliedp, "applied index", &st->applied, error))) {
+        raftkv_status_clear(st);
+        return FALSE;
+    }
+    return TRUE;
+}
