@@ -21,6 +21,10 @@ struct chain_block {
     guint n_children;
     guint head_refs;      /* nodes whose head is this block */
     char **txids;
+    /* Cache for stale tips: last computed fork point with the canonical chain and the
+     * branch's first block; rechecked in O(log n), recomputed only after a reorg. */
+    chain_block *fork_point;
+    chain_block *branch_root;
 };
 
 /* A header waiting for its parent. */
@@ -74,6 +78,10 @@ chain_block *chain_ancestor(const chain_graph *g, const chain_block *b, gint64 h
 gboolean chain_block_better(const chain_block *a, const chain_block *b);
 /* TRUE if b is on the canonical chain. */
 gboolean chain_is_canonical(const chain_graph *g, const chain_block *b);
+/* The fork point of b (off the canonical chain) and, in *root, the first block of its
+ * branch; NULL if the fork point is below the floor. Cached on b. */
+const chain_block *chain_stale_fork_point(const chain_graph *g, const chain_block *b,
+                                          const chain_block **root);
 /* Unlinks b from every index (blocks, tips, bucket if unbucket, tx index, node heads)
  * and frees it. Does not touch its parent's child count. */
 void chain_block_destroy(chain_graph *g, chain_block *b, gboolean unbucket);

@@ -213,15 +213,31 @@ const chain_block *chain_graph_public_target(const chain_graph *g)
 
 /* ---- forks ----------------------------------------------------------------------- */
 
+const chain_block *chain_stale_fork_point(const chain_graph *g, const chain_block *b,
+                                          const chain_block **root)
+{
+    chain_block *mb = (chain_block *)b; /* the cache is not part of the graph's state */
+    if (mb->fork_point && chain_is_canonical(g, mb->fork_point) &&
+        !chain_is_canonical(g, mb->branch_root)) {
+        *root = mb->branch_root;
+        return mb->fork_point;
+    }
+    const chain_block *fp = chain_graph_common_ancestor(g, b, g->best);
+    if (!fp || fp == b)
+        return NULL;
+    mb->fork_point = (chain_block *)fp;
+    mb->branch_root = chain_ancestor(g, b, fp->height + 1);
+    *root = mb->branch_root;
+    return fp;
+}
+
 /* The fork containing b (b off the canonical chain): its branch root and fork point. */
 static const chain_block *branch_root(const chain_graph *g, const chain_block *b,
                                       const chain_block **fork_point)
 {
-    const chain_block *fp = chain_graph_common_ancestor(g, b, g->best);
-    if (!fp)
-        return NULL;
-    *fork_point = fp;
-    return chain_ancestor(g, b, fp->height + 1);
+    const chain_block *root = NULL;
+    *fork_point = chain_stale_fork_point(g, b, &root);
+    return *fork_point ? root : NULL;
 }
 
 static gint cmp_fork(gconstpointer a, gconstpointer b)
@@ -305,29 +321,70 @@ static void fill_fork_event(chain_event *e, const chain_fork *f)
     ef->nodes = g_strdupv(f->nodes);
 }
 
+/* The live forks from the reachable nodes' heads alone, O(nodes x log n) however many
+ * stale tips the graph holds: branch root hash -> chain_fork whose tip is the most-work
+ * head on the branch. */
+static GHashTable *live_forks(const chain_graph *g)
+{
+    GHashTable *live = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, chain_fork_free);
+    GHashTable *tips = g_hash_table_new(g_str_hash, g_str_equal); /* root -> best head */
+    GPtrArray *names = chain_graph_nodes(g); /* sorted, so node lists come out sorted */
+    for (guint i = 0; i < names->len; i++) {
+        chain_node *n = g_hash_table_lookup(g->nodes, names->pdata[i]);
+        const chain_block *fp;
+        if (!n->reachable || !n->head || chain_is_canonical(g, n->head))
+            continue;
+        const chain_block *root = branch_root(g, n->head, &fp);
+        if (!root)
+            continue;
+        chain_fork *f = g_hash_table_lookup(live, root->hash);
+        const chain_block *best = g_hash_table_lookup(tips, root->hash);
+        if (!f) {
+            f = g_new0(chain_fork, 1);
+            memcpy(f->branch_root, root->hash, CHAIN_HASH_BUF);
+            memcpy(f->fork_point, fp->hash, CHAIN_HASH_BUF);
+            f->fork_height = fp->height;
+            f->nodes = g_new0(char *, 1);
+            g_hash_table_insert(live, f->branch_root, f);
+        }
+        if (!best || chain_block_better(n->head, best)) {
+            g_hash_table_insert(tips, f->branch_root, n->head);
+            memcpy(f->tip, n->head->hash, CHAIN_HASH_BUF);
+            f->tip_height = n->head->height;
+            f->length = f->tip_height - f->fork_height;
+        }
+        guint len = g_strv_length(f->nodes);
+        f->nodes = g_renew(char *, f->nodes, len + 2);
+        f->nodes[len] = g_strdup(n->name);
+        f->nodes[len + 1] = NULL;
+    }
+    g_ptr_array_free(names, TRUE);
+    g_hash_table_destroy(tips);
+    return live;
+}
+
 guint chain_graph_update_forks(chain_graph *g, guint64 cycle, GPtrArray *events)
 {
     guint emitted = 0;
-    GPtrArray *forks = chain_graph_forks(g);
-    GHashTable *live = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, chain_fork_free);
-    for (guint i = 0; i < forks->len; i++) {
-        chain_fork *f = forks->pdata[i];
-        if (!f->nodes[0])
-            continue;
-        forks->pdata[i] = NULL; /* moved into live */
-        g_hash_table_insert(live, f->branch_root, f);
-        if (!g_hash_table_contains(g->live_forks, f->branch_root)) {
-            emitted++;
-            if (events) {
-                chain_event *e = chain_event_new(CHAIN_EVENT_FORK_DETECTED, cycle, NULL);
-                fill_fork_event(e, f);
-                g_ptr_array_add(events, e);
-            }
-        }
-    }
-    GPtrArray *gone = g_ptr_array_new();
+    GHashTable *live = live_forks(g);
+    GPtrArray *fresh = g_ptr_array_new();
     GHashTableIter it;
     gpointer k, v;
+    g_hash_table_iter_init(&it, live);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        if (!g_hash_table_contains(g->live_forks, k))
+            g_ptr_array_add(fresh, v);
+    g_ptr_array_sort(fresh, cmp_fork);
+    for (guint i = 0; i < fresh->len; i++) {
+        emitted++;
+        if (events) {
+            chain_event *e = chain_event_new(CHAIN_EVENT_FORK_DETECTED, cycle, NULL);
+            fill_fork_event(e, fresh->pdata[i]);
+            g_ptr_array_add(events, e);
+        }
+    }
+    g_ptr_array_free(fresh, TRUE);
+    GPtrArray *gone = g_ptr_array_new();
     g_hash_table_iter_init(&it, g->live_forks);
     while (g_hash_table_iter_next(&it, &k, &v))
         if (!g_hash_table_contains(live, k))
@@ -346,7 +403,6 @@ guint chain_graph_update_forks(chain_graph *g, guint64 cycle, GPtrArray *events)
         g_ptr_array_add(events, e);
     }
     g_ptr_array_free(gone, TRUE);
-    g_ptr_array_free(forks, TRUE);
     g_hash_table_destroy(g->live_forks);
     g->live_forks = live;
     return emitted;

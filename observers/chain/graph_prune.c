@@ -80,7 +80,8 @@ guint chain_graph_prune(chain_graph *g)
         chain_block *t = k;
         if (t == g->best)
             continue;
-        const chain_block *fp = chain_graph_common_ancestor(g, t, g->best);
+        const chain_block *root;
+        const chain_block *fp = chain_stale_fork_point(g, t, &root);
         if (!fp || fp->height < new_floor)
             g_ptr_array_add(stale, t);
     }
