@@ -25,6 +25,7 @@ struct chain_block {
      * branch's first block; rechecked in O(log n), recomputed only after a reorg. */
     chain_block *fork_point;
     chain_block *branch_root;
+    gint64 fork_height;   /* read before fork_point: below the floor, it may be freed */
 };
 
 /* A header waiting for its parent. */

@@ -217,7 +217,9 @@ const chain_block *chain_stale_fork_point(const chain_graph *g, const chain_bloc
                                           const chain_block **root)
 {
     chain_block *mb = (chain_block *)b; /* the cache is not part of the graph's state */
-    if (mb->fork_point && chain_is_canonical(g, mb->fork_point) &&
+    /* A block is never freed before its descendants except below the floor, so a cached
+     * fork point at or above the floor is still alive. */
+    if (mb->fork_point && mb->fork_height >= g->floor && chain_is_canonical(g, mb->fork_point) &&
         !chain_is_canonical(g, mb->branch_root)) {
         *root = mb->branch_root;
         return mb->fork_point;
@@ -226,6 +228,7 @@ const chain_block *chain_stale_fork_point(const chain_graph *g, const chain_bloc
     if (!fp || fp == b)
         return NULL;
     mb->fork_point = (chain_block *)fp;
+    mb->fork_height = fp->height;
     mb->branch_root = chain_ancestor(g, b, fp->height + 1);
     *root = mb->branch_root;
     return fp;
