@@ -176,8 +176,10 @@ gboolean tf_cluster_start(tf_cluster *c, GError **error)
             g_propagate_error(error, e);
             return FALSE;
         }
+        gchar *first = g_strndup(e->message, strcspn(e->message, ";\n"));
         g_message("%s: a port was taken before its node bound it; retrying with new ports (%s)",
-                  c->spec->name, e->message);
+                  c->spec->name, first);
+        g_free(first);
         g_error_free(e);
         if (!reset_all(c, error))
             return FALSE;

@@ -17,7 +17,8 @@ static atomic_int registry[TF_REGISTRY_SLOTS];
 static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP};
 #define N_FATAL (sizeof fatal_signals / sizeof fatal_signals[0])
 static struct sigaction previous[N_FATAL];
-static pthread_once_t install_once = PTHREAD_ONCE_INIT;
+static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+static GMutex install_lock;
 
 void tf_cluster_kill_all_now(void)
 {
@@ -30,20 +31,28 @@ void tf_cluster_kill_all_now(void)
     errno = saved;
 }
 
+static volatile sig_atomic_t in_handler;
+
 static void on_fatal_signal(int sig, siginfo_t *info, void *uctx)
 {
     tf_cluster_kill_all_now();
+    if (in_handler)
+        return; /* an application handler that chains back to us: no loop */
     for (unsigned i = 0; i < N_FATAL; i++) {
         if (fatal_signals[i] != sig)
             continue;
         const struct sigaction *old = &previous[i];
         if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
+            in_handler = 1;
             old->sa_sigaction(sig, info, uctx); /* the application's own handler decides */
+            in_handler = 0;
             return;
         }
         if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler != SIG_DFL &&
             old->sa_handler != SIG_IGN) {
+            in_handler = 1;
             old->sa_handler(sig);
+            in_handler = 0;
             return;
         }
     }
@@ -68,15 +77,27 @@ static void on_fork_child(void)
         atomic_store(&registry[i], 0);
 }
 
-static void install(void)
+static void install_hooks(void)
 {
+    atexit(on_exit_kill);
+    pthread_atfork(NULL, NULL, on_fork_child);
+}
+
+/* Puts our handler in front of whatever handles each fatal signal now. Checked at every
+ * spawn, so a handler the application installed after ours (or in a forked child) is
+ * chained rather than silently losing the cleanup. */
+static void install_handlers(void)
+{
+    g_mutex_lock(&install_lock);
     for (unsigned i = 0; i < N_FATAL; i++) {
         struct sigaction old;
         if (sigaction(fatal_signals[i], NULL, &old) < 0)
             continue;
+        if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == on_fatal_signal)
+            continue; /* ours already */
         if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_IGN)
             continue; /* ignored on purpose (nohup): leave it so */
-        previous[i] = old;
+        previous[i] = old; /* written before ours is installed: the handler reads it */
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = on_fatal_signal;
@@ -84,13 +105,13 @@ static void install(void)
         sigemptyset(&sa.sa_mask);
         sigaction(fatal_signals[i], &sa, NULL);
     }
-    atexit(on_exit_kill);
-    pthread_atfork(NULL, NULL, on_fork_child);
+    g_mutex_unlock(&install_lock);
 }
 
 void tf_cluster_registry_add(pid_t pgid)
 {
-    pthread_once(&install_once, install);
+    pthread_once(&hooks_once, install_hooks);
+    install_handlers();
     for (int i = 0; i < TF_REGISTRY_SLOTS; i++) {
         int expected = 0;
         if (atomic_compare_exchange_strong(&registry[i], &expected, (int)pgid))
