@@ -2,6 +2,7 @@
  * AST, the way the official AstBuilder does (same node shapes, same id order: a node
  * gets its id when its rule ends, tags when their parent ends). Also the bump arena and
  * the id generator the whole parser shares. */
+#include <stdatomic.h>
 #include <string.h>
 #include "gherkin/internal.h"
 
@@ -65,39 +66,37 @@ void tf_gherkin_arena_clear(tf_gherkin_arena *a)
 
 /* ---- ids ---------------------------------------------------------------------------- */
 
+/* A lock-free counter: ids are drawn for every AST node, so this is on the hot path. */
 struct tf_gherkin_id_gen {
-    GMutex lock;
-    guint64 next;
+    _Atomic guint64 next;
 };
 
 tf_gherkin_id_gen *tf_gherkin_id_gen_new(void)
 {
     tf_gherkin_id_gen *g = g_new0(tf_gherkin_id_gen, 1);
-    g_mutex_init(&g->lock);
+    atomic_init(&g->next, 0);
     return g;
 }
 
 void tf_gherkin_id_gen_free(tf_gherkin_id_gen *g)
 {
-    if (!g)
-        return;
-    g_mutex_clear(&g->lock);
     g_free(g);
 }
 
 guint64 tf_gherkin_id_gen_next(tf_gherkin_id_gen *g)
 {
-    g_mutex_lock(&g->lock);
-    guint64 id = g->next++;
-    g_mutex_unlock(&g->lock);
-    return id;
+    return atomic_fetch_add(&g->next, 1);
 }
 
 char *tf_gherkin_arena_id(tf_gherkin_arena *a, tf_gherkin_id_gen *ids)
 {
-    char buf[24];
-    int n = g_snprintf(buf, sizeof buf, "%" G_GUINT64_FORMAT, tf_gherkin_id_gen_next(ids));
-    return tf_gherkin_arena_strndup(a, buf, n);
+    char buf[24], *p = buf + sizeof buf;
+    guint64 v = tf_gherkin_id_gen_next(ids);
+    do {
+        *--p = '0' + v % 10;
+        v /= 10;
+    } while (v);
+    return tf_gherkin_arena_strndup(a, p, buf + sizeof buf - p);
 }
 
 /* ---- builder ------------------------------------------------------------------------ */
