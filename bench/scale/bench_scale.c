@@ -1,0 +1,137 @@
+/* bench_scale.c: one runtime over 1,000 sources at 10 Hz.
+ * Part 1: 1,000 HTTP sources on a local server, the runtime running at a 100 ms interval:
+ * cycle time (poll + publish) p50/p99 against the 100 ms budget, and CPU per cycle.
+ * Part 2: 1,000 in-process sources, 100,000 cycles as fast as they run: cycle time, CPU,
+ * and RSS after 10k and 100k cycles (flat: history and snapshots are bounded rings). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bench_util.h"
+#include "counter_observer.h"
+#include "fixture_http.h"
+#include "httpjson/httpjson.h"
+
+#define N_SOURCES 1000
+
+static void serve(const fixture_http_request *req, fixture_http_response *resp, void *user)
+{
+    g_string_printf(resp->body, "{\"path\":\"%s\",\"value\":%u}", req->path,
+                    (guint)(g_get_monotonic_time() / 1000000));
+}
+
+static gboolean cycle_past(const tf_snapshot *snap, void *data)
+{
+    return tf_snapshot_cycle(snap) > *(guint64 *)data;
+}
+
+static void part_http(guint cycles)
+{
+    fixture_http *fx = fixture_http_start();
+    tf_source **src = g_new0(tf_source *, N_SOURCES);
+    for (guint i = 0; i < N_SOURCES; i++) {
+        char name[16], path[32];
+        g_snprintf(name, sizeof name, "s%04u", i);
+        g_snprintf(path, sizeof path, "/s/%u", i);
+        fixture_http_route_handler(fx, path, serve, NULL);
+        char *url = fixture_http_url(fx, path);
+        src[i] = tf_source_new(name, url, NULL, NULL, NULL);
+        g_free(url);
+    }
+    static const char *const fields[] = {"value", NULL};
+    httpjson_config hc = {.path = "", .fields = fields};
+    tf_runtime_config cfg;
+    tf_runtime_config_init(&cfg);
+    cfg.interval_us = 100000;
+    tf_runtime *rt = tf_runtime_new(&cfg, &httpjson_observer, &hc,
+                                    tf_source_provider_new_static(src, N_SOURCES), NULL);
+    for (guint i = 0; i < N_SOURCES; i++)
+        tf_source_unref(src[i]);
+    g_free(src);
+    tf_handle *h = tf_runtime_handle(rt);
+    double *ms = g_new0(double, cycles);
+    tf_runtime_start(rt, NULL);
+    guint64 seen = 1; /* skip the first cycle: it opens 1,000 connections */
+    tf_snapshot_unref(tf_handle_wait(h, cycle_past, &(guint64){0}, "first cycle", 60 * G_USEC_PER_SEC, NULL));
+    double cpu0 = bench_cpu_seconds();
+    guint64 req0 = fixture_http_requests(fx), conn0 = fixture_http_connections(fx);
+    guint n = 0, up = 0;
+    while (n < cycles) {
+        tf_snapshot *s = tf_handle_wait(h, cycle_past, &seen, "next cycle", 60 * G_USEC_PER_SEC, NULL);
+        if (!s)
+            break;
+        seen = tf_snapshot_cycle(s);
+        ms[n++] = (tf_snapshot_time(s) - tf_snapshot_cycle_started(s)) / 1000.0;
+        up = ((const httpjson_snapshot *)tf_snapshot_data(s))->up;
+        tf_snapshot_unref(s);
+    }
+    double cpu = bench_cpu_seconds() - cpu0;
+    guint64 reqs = fixture_http_requests(fx) - req0, conns = fixture_http_connections(fx) - conn0;
+    tf_runtime_stop(rt);
+    printf("part 1: %u HTTP sources, interval 100 ms (10 Hz), %u cycles measured, %u sources up\n",
+           N_SOURCES, n, up);
+    printf("  cycle time p50 %.1f ms, p99 %.1f ms (budget 100 ms: p99 uses %.0f%%)\n",
+           bench_percentile(ms, n, 50), bench_percentile(ms, n, 99),
+           bench_percentile(ms, n, 99));
+    printf("  process CPU %.1f ms per cycle (runtime + the in-process HTTP server)\n",
+           cpu * 1000 / MAX(n, 1));
+    printf("  %" G_GUINT64_FORMAT " requests over %" G_GUINT64_FORMAT
+           " new connections (connections are kept between cycles)\n", reqs, conns);
+    g_free(ms);
+    tf_handle_unref(h);
+    tf_runtime_free(rt);
+    fixture_http_free(fx);
+}
+
+static void part_inprocess(guint cycles)
+{
+    counter_cell *cells = g_new0(counter_cell, N_SOURCES);
+    tf_source **src = g_new0(tf_source *, N_SOURCES);
+    for (guint i = 0; i < N_SOURCES; i++) {
+        char name[16];
+        g_snprintf(name, sizeof name, "s%04u", i);
+        src[i] = counter_source_new(name, &cells[i]);
+    }
+    tf_runtime_config cfg;
+    tf_runtime_config_init(&cfg);
+    tf_runtime *rt = tf_runtime_new(&cfg, &counter_observer, NULL,
+                                    tf_source_provider_new_static(src, N_SOURCES), NULL);
+    for (guint i = 0; i < N_SOURCES; i++)
+        tf_source_unref(src[i]);
+    g_free(src);
+    tf_handle *h = tf_runtime_handle(rt);
+    double *us = g_new0(double, cycles);
+    long rss_start = bench_rss_kib(), rss_10k = 0;
+    double cpu0 = bench_cpu_seconds();
+    for (guint c = 0; c < cycles; c++) {
+        cells[c % N_SOURCES].value++; /* one change, one event batch, every cycle */
+        gint64 t0 = g_get_monotonic_time();
+        tf_runtime_cycle(rt, NULL);
+        us[c] = (double)(g_get_monotonic_time() - t0);
+        if (c + 1 == 10000)
+            rss_10k = bench_rss_kib();
+    }
+    double cpu = bench_cpu_seconds() - cpu0;
+    long rss_end = bench_rss_kib();
+    printf("part 2: %u in-process sources, %u cycles back to back (event ring %u, snapshot ring %u)\n",
+           N_SOURCES, cycles, cfg.event_history, cfg.snapshot_history);
+    printf("  cycle time p50 %.0f us, p99 %.0f us; CPU %.0f us per cycle\n",
+           bench_percentile(us, cycles, 50), bench_percentile(us, cycles, 99),
+           cpu * 1e6 / cycles);
+    printf("  RSS: start %ld KiB, after 10k cycles %ld KiB, after %uk cycles %ld KiB (%+.1f%% from 10k)\n",
+           rss_start, rss_10k, cycles / 1000, rss_end, 100.0 * (rss_end - rss_10k) / MAX(rss_10k, 1));
+    printf("  last batch sequence %" G_GUINT64_FORMAT "\n", tf_handle_last_seq(h));
+    g_free(us);
+    tf_handle_unref(h);
+    tf_runtime_free(rt);
+    g_free(cells);
+}
+
+int main(int argc, char **argv)
+{
+    guint http_cycles = argc > 1 ? (guint)atoi(argv[1]) : 50;
+    guint cycles = argc > 2 ? (guint)atoi(argv[2]) : 100000;
+    printf("bench/scale: one runtime, %u sources\n", N_SOURCES);
+    part_http(http_cycles);
+    part_inprocess(cycles);
+    return 0;
+}
