@@ -364,7 +364,8 @@ static tf_arg *build_arg(const tf_expression *expr, guint i, GMatchInfo *mi, con
     }
     const tf_param_type *type = g_ptr_array_index(expr->types, i);
     gssize start = -1;
-    tf_arg *arg = tf_arg_new(type, fetch_group(mi, text, g->index, &start), start);
+    char *matched = fetch_group(mi, text, g->index, &start);
+    tf_arg *arg = tf_arg_new(type, matched, start);
     if (!type || !type->transform) {
         tf_arg_set_string(arg, tf_arg_get_text(arg));
         return arg;
