@@ -119,7 +119,7 @@ int main(void)
         if (!have) {
             printf("installing @cucumber/gherkin into %s/node_modules ...\n", bench_dir);
             fflush(stdout);
-            char *argv[] = {npm, "install", "--no-audit", "--no-fund", "--silent", NULL};
+            char *argv[] = {npm, "install", "--no-audit", "--no-fund", "--no-package-lock", "--silent", NULL};
             char *o = run(argv, bench_dir);
             have = o && g_file_test(mod, G_FILE_TEST_IS_DIR);
             g_free(o);
