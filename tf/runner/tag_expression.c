@@ -76,6 +76,11 @@ static void push_word(GArray *tokens, GString *word, gboolean *has_escape)
     *has_escape = FALSE;
 }
 
+static const char COMMA_ERROR[] =
+    "An invalid tag combination operator was detected. The use of a comma (\",\") to combine "
+    "tags is not supported. Please replace it with either the \"or\" or \"and\" operators for "
+    "tag combinations. For example, use \"@tag1 or @tag2\" or \"@tag1 and @tag2\"";
+
 static GArray *tokenize(const char *infix, GError **error)
 {
     GArray *tokens = g_array_new(FALSE, FALSE, sizeof(token));
@@ -101,6 +106,9 @@ static GArray *tokenize(const char *infix, GError **error)
         }
         if (c == '\\') {
             escaped = TRUE;
+        } else if (c == ',') { /* Cucumber 1.x's "@a,@b" meant "or"; refuse it loudly */
+            syntax_error(error, infix, COMMA_ERROR);
+            goto fail;
         } else if (c == '(' || c == ')' || g_unichar_isspace(c)) {
             push_word(tokens, word, &word_has_escape);
             if (c == '(' || c == ')') {
@@ -156,11 +164,6 @@ static void apply(tok_kind op, GPtrArray *exprs)
     node *left = g_ptr_array_steal_index(exprs, exprs->len - 1);
     g_ptr_array_add(exprs, node_new(op == TOK_AND ? NODE_AND : NODE_OR, NULL, left, right));
 }
-
-static const char COMMA_ERROR[] =
-    "An invalid tag combination operator was detected. The use of a comma (\",\") to combine "
-    "tags is not supported. Please replace it with either the \"or\" or \"and\" operators for "
-    "tag combinations. For example, use \"@tag1 or @tag2\" or \"@tag1 and @tag2\"";
 
 tf_tag_expression *tf_tag_expression_parse(const char *infix, GError **error)
 {
@@ -223,10 +226,6 @@ tf_tag_expression *tf_tag_expression_parse(const char *infix, GError **error)
         case TOK_LITERAL:
             if (!expect_operand) {
                 problem = "Expected operator.";
-                break;
-            }
-            if (strchr(t->text, ',')) {
-                problem = COMMA_ERROR;
                 break;
             }
             g_ptr_array_add(exprs, node_new(NODE_LITERAL, g_strdup(t->text), NULL, NULL));
