@@ -8,7 +8,9 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -482,6 +484,61 @@ static void test_node_outlives_the_thread_that_started_it(void **state)
     assert_int_equal(tf_cluster_node_state(f->c, 0, NULL), TF_NODE_RUNNING);
 }
 
+typedef struct {
+    tf_cluster *c;
+    gint stop;
+    guint lists;
+    gboolean bad_state;
+} lister;
+
+static gpointer list_until_stopped(gpointer data)
+{
+    lister *l = data;
+    tf_source_provider *p = tf_cluster_provider(l->c);
+    static const char *const states[] = {"created", "running", "paused", "stopped", "exited", NULL};
+    while (!g_atomic_int_get(&l->stop)) {
+        GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)tf_source_unref);
+        tf_source_provider_list(p, out, NULL);
+        for (guint i = 0; i < out->len; i++)
+            if (!g_strv_contains((const gchar *const *)states, tf_source_attr_str(out->pdata[i], "state")))
+                l->bad_state = TRUE;
+        g_ptr_array_unref(out);
+        l->lists++;
+        g_thread_yield();
+    }
+    tf_source_provider_free(p);
+    return NULL;
+}
+
+/* The runtime lists from its thread while steps act from theirs (run it under TSan). */
+static void test_provider_lists_while_nodes_change(void **state)
+{
+    fixture *f = *state;
+    f->c = new_cluster(SLEEPER_SPEC("{\"tcp\":\"{port.svc}\"}"), 3);
+    lister l = {.c = f->c};
+    GThread *t = g_thread_new("lister", list_until_stopped, &l);
+    GError *e = NULL;
+    for (guint round = 0; round < 5; round++) {
+        for (guint i = 0; i < 3; i++)
+            assert_ok(tf_cluster_node_start(f->c, i, &e), e);
+        assert_ok(tf_cluster_node_pause(f->c, 0, &e), e);
+        assert_ok(tf_cluster_node_resume(f->c, 0, &e), e);
+        assert_ok(tf_cluster_node_kill(f->c, 1, &e), e);
+        assert_int_equal(kill(tf_cluster_node_pid(f->c, 2), SIGKILL), 0);
+        assert_ok(tf_cluster_node_restart(f->c, 0, &e), e);
+        gint added = tf_cluster_node_add(f->c, &e);
+        assert_true(added >= 3);
+        tf_cluster_stop(f->c);
+        for (guint i = 0; i < 3; i++)
+            assert_true(tf_cluster_node_state(f->c, i, NULL) >= TF_NODE_STOPPED);
+    }
+    g_atomic_int_set(&l.stop, 1);
+    g_thread_join(t);
+    assert_true(l.lists > 0);
+    assert_false(l.bad_state);
+    assert_int_equal(tf_cluster_size(f->c), 8);
+}
+
 /* ---- a real etcd cluster ---- */
 
 static gchar *etcd_post(tf_cluster *c, guint i, const char *path, const char *body, long *status)
@@ -636,17 +693,27 @@ static void runner_child(int wfd, runner_kind kind)
         pause();
 }
 
+/* The runner is this test binary re-executed (`--cluster-runner KIND FD`): a fresh
+ * process, as a real runner would be, rather than a fork of a threaded test process. */
 static void start_runner(fixture *f, runner_kind kind)
 {
     assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0); /* orphans come to us */
     int p[2];
     assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    gchar *self = g_file_read_link("/proc/self/exe", NULL);
+    assert_non_null(self);
+    gchar kind_arg[16], fd_arg[16];
+    g_snprintf(kind_arg, sizeof kind_arg, "%d", (int)kind);
+    g_snprintf(fd_arg, sizeof fd_arg, "%d", p[1]);
+    char *argv[] = {self, "--cluster-runner", kind_arg, fd_arg, NULL};
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
-        close(p[0]);
-        runner_child(p[1], kind);
+        fcntl(p[1], F_SETFD, 0); /* the write end, and only it, crosses the exec */
+        execv(self, argv);
+        _exit(127);
     }
+    g_free(self);
     close(p[1]);
     f->child = child;
     int count = 0;
@@ -752,8 +819,10 @@ static void test_litecoind_node_starts_and_answers(void **state)
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0); /* a clean shutdown on TERM */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 4 && !strcmp(argv[1], "--cluster-runner"))
+        runner_child(atoi(argv[3]), (runner_kind)atoi(argv[2]));
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (g_getenv("TF_TEST_FILTER")) /* e.g. TF_TEST_FILTER='*etcd*' to run a few */
         cmocka_set_test_filter(g_getenv("TF_TEST_FILTER"));
@@ -766,6 +835,7 @@ int main(void)
         T(test_exec_failure_is_reported),
         T(test_pause_resume_kill_restart_and_unexpected_exit),
         T(test_node_outlives_the_thread_that_started_it),
+        T(test_provider_lists_while_nodes_change),
         T(test_etcd_three_nodes_faults_and_provider),
         T(test_etcd_port_taken_before_start_is_retried),
         T(test_runner_sigkill_leaves_no_node),

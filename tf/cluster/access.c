@@ -16,20 +16,20 @@ const char *tf_cluster_dir(const tf_cluster *c)
 
 guint tf_cluster_size(tf_cluster *c)
 {
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->lock);
     guint len = c->nodes->len;
-    g_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->lock);
     return len;
 }
 
 gint tf_cluster_node_index(tf_cluster *c, const char *name)
 {
     gint found = -1;
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->lock);
     for (guint i = 0; found < 0 && i < c->nodes->len; i++)
         if (!strcmp(((tf_cluster_node *)c->nodes->pdata[i])->name, name))
             found = (gint)i;
-    g_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->lock);
     return found;
 }
 
@@ -46,11 +46,11 @@ guint tf_cluster_node_port(tf_cluster *c, guint i, const char *port_name)
         return 0;
     guint port = 0;
     GPtrArray *names = c->spec->ports;
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->lock);
     for (guint k = 0; k < names->len; k++)
         if (!strcmp(names->pdata[k], port_name))
             port = n->ports[k];
-    g_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->lock);
     return port;
 }
 
@@ -71,9 +71,9 @@ gchar **tf_cluster_node_argv(tf_cluster *c, guint i)
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     if (!n)
         return NULL;
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->lock);
     gchar **argv = g_strdupv(n->argv);
-    g_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->lock);
     return argv;
 }
 
@@ -85,9 +85,9 @@ gchar *tf_cluster_expand(tf_cluster *c, guint i, const char *tmpl, GError **erro
         return NULL;
     }
     GError *e = NULL;
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->lock);
     gchar *out = tf_cluster_tmpl_expand(tmpl, n->vars, &e);
-    g_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->lock);
     if (!out) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s/%s: '%s': %s", c->spec->name, n->name,
                     tmpl, e->message);

@@ -45,9 +45,9 @@ static gchar *resolve_binary(const tf_cluster_spec *s, GError **error)
 
 tf_cluster_node *tf_cluster_get_node(tf_cluster *c, guint i)
 {
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->lock);
     tf_cluster_node *n = i < c->nodes->len ? c->nodes->pdata[i] : NULL;
-    g_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->lock);
     return n;
 }
 
@@ -79,7 +79,7 @@ tf_cluster *tf_cluster_new(const tf_cluster_spec *spec, guint n_nodes, GError **
     c->token = g_strdup_printf("tf-%s", tok);
     g_free(tok);
     c->secret = random_hex(16);
-    g_mutex_init(&c->lock);
+    pthread_mutex_init(&c->lock, NULL);
     c->nodes = g_ptr_array_new_with_free_func((GDestroyNotify)tf_cluster_node_free);
     if (!n_nodes)
         n_nodes = spec->nodes;
@@ -132,7 +132,7 @@ static gboolean reset_all(tf_cluster *c, GError **error)
     for (guint i = 0; i < len; i++)
         if (!tf_cluster_node_kill(c, i, error))
             return FALSE;
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->lock);
     gboolean ok = TRUE;
     for (guint i = 0; ok && i < c->nodes->len; i++) {
         tf_cluster_node *n = c->nodes->pdata[i];
@@ -142,7 +142,7 @@ static gboolean reset_all(tf_cluster *c, GError **error)
     }
     for (guint i = 0; ok && i < c->nodes->len; i++)
         ok = tf_cluster_node_expand(c, c->nodes->pdata[i], error);
-    g_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->lock);
     return ok;
 }
 
@@ -162,16 +162,16 @@ gboolean tf_cluster_start(tf_cluster *c, GError **error)
         ok = ok && tf_cluster_wait_ready_set(c, idx, len, 0, &e);
         g_free(idx);
         if (ok) {
-            g_mutex_lock(&c->lock);
+            pthread_mutex_lock(&c->lock);
             c->ever_ready = TRUE;
-            g_mutex_unlock(&c->lock);
+            pthread_mutex_unlock(&c->lock);
             return TRUE;
         }
         if (!e) /* spawning failed: error already set */
             return FALSE;
-        g_mutex_lock(&c->lock);
+        pthread_mutex_lock(&c->lock);
         gboolean ever = c->ever_ready;
-        g_mutex_unlock(&c->lock);
+        pthread_mutex_unlock(&c->lock);
         if (attempt >= TF_START_ATTEMPTS || ever || !lost_port_race(c)) {
             g_propagate_error(error, e);
             return FALSE;
@@ -204,7 +204,7 @@ void tf_cluster_unref(tf_cluster *c)
     if (!c || !g_atomic_int_dec_and_test(&c->ref))
         return;
     g_ptr_array_unref(c->nodes);
-    g_mutex_clear(&c->lock);
+    pthread_mutex_destroy(&c->lock);
     tf_cluster_spec_free(c->spec);
     g_free(c->binary);
     g_free(c->dir);
@@ -218,10 +218,10 @@ void tf_cluster_free(tf_cluster *c)
 {
     if (!c)
         return;
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->lock);
     c->freed = TRUE; /* providers list nothing from now on; no node may start */
     guint len = c->nodes->len;
-    g_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->lock);
     for (guint i = 0; i < len; i++) {
         GError *e = NULL;
         if (!tf_cluster_node_end(c, c->nodes->pdata[i], FALSE, &e)) {
@@ -244,7 +244,7 @@ void tf_cluster_free(tf_cluster *c)
 
 gint tf_cluster_node_add(tf_cluster *c, GError **error)
 {
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->lock);
     gint idx = -1;
     if (c->freed) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s: cluster is freed", c->spec->name);
@@ -267,6 +267,6 @@ gint tf_cluster_node_add(tf_cluster *c, GError **error)
             }
         }
     }
-    g_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->lock);
     return idx;
 }

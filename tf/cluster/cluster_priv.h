@@ -6,6 +6,7 @@
 
 #include <glib.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <sys/types.h>
 #include "tf/cluster.h"
 
@@ -99,7 +100,7 @@ typedef struct {
     gchar *base;      /* <cluster dir>/<name>: holds data/ and the logs */
     gchar *dir;       /* {dir}: <base>/data */
     gchar *log[2];    /* stdout.log, stderr.log */
-    GMutex op;        /* serialises control operations on this node */
+    pthread_mutex_t op; /* serialises control operations on this node */
     /* Guarded by the cluster lock (they change when tf_cluster_start picks new ports). */
     guint *ports;     /* one per spec port */
     GHashTable *vars; /* template variables except {peers} */
@@ -122,7 +123,7 @@ struct tf_cluster {
     gchar *dir;
     gchar *token;
     gchar *secret;    /* never printed */
-    GMutex lock;      /* guards nodes->len, node state fields, freed */
+    pthread_mutex_t lock; /* guards nodes->len, node state fields, freed */
     GPtrArray *nodes; /* tf_cluster_node *, never shrinks */
     gboolean freed;
     gboolean ever_ready;

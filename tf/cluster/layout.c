@@ -24,7 +24,7 @@ tf_cluster_node *tf_cluster_node_new(tf_cluster *c, guint index, gboolean joined
     n->joined = joined;
     n->pidfd = -1;
     n->state = TF_NODE_CREATED;
-    g_mutex_init(&n->op);
+    pthread_mutex_init(&n->op, NULL);
     n->vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     gchar idx[16], ord[16];
     g_snprintf(idx, sizeof idx, "%u", index);
@@ -239,7 +239,7 @@ void tf_cluster_node_free(tf_cluster_node *n)
     g_free(n->url);
     json_decref(n->attrs);
     tf_cluster_probe_clear(&n->probe);
-    g_mutex_clear(&n->op);
+    pthread_mutex_destroy(&n->op);
     g_free(n);
 }
 

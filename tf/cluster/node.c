@@ -66,13 +66,13 @@ gboolean tf_cluster_node_start(tf_cluster *c, guint i, GError **error)
     tf_cluster_node *n;
     if (bad_index(c, i, &n, error))
         return FALSE;
-    g_mutex_lock(&n->op);
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&n->op);
+    pthread_mutex_lock(&c->lock);
     tf_cluster_node_refresh_locked(n);
     gboolean up = is_up(n), freed = c->freed;
     gchar **argv = g_strdupv(n->argv);
     guint start = n->starts + 1;
-    g_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->lock);
     gboolean ok = FALSE;
     int out = -1, err = -1;
     if (freed) {
@@ -88,14 +88,14 @@ gboolean tf_cluster_node_start(tf_cluster *c, guint i, GError **error)
         GError *e = NULL;
         ok = tf_cluster_proc_spawn(argv, out, err, &pid, &pidfd, &e);
         if (ok) {
-            g_mutex_lock(&c->lock);
+            pthread_mutex_lock(&c->lock);
             n->pid = pid;
             n->pidfd = pidfd;
             n->status = 0;
             n->stopping = FALSE;
             n->state = TF_NODE_RUNNING;
             n->starts = start;
-            g_mutex_unlock(&c->lock);
+            pthread_mutex_unlock(&c->lock);
         } else {
             g_set_error(error, TF_ERROR, TF_ERROR_IO, "%s/%s: %s", c->spec->name, n->name,
                         e->message);
@@ -107,7 +107,7 @@ gboolean tf_cluster_node_start(tf_cluster *c, guint i, GError **error)
     if (err >= 0)
         close(err);
     g_strfreev(argv);
-    g_mutex_unlock(&n->op);
+    pthread_mutex_unlock(&n->op);
     return ok;
 }
 
@@ -115,10 +115,10 @@ gboolean tf_cluster_node_start(tf_cluster *c, guint i, GError **error)
 static gboolean end_locked_op(tf_cluster *c, tf_cluster_node *n, gboolean graceful,
                               GError **error)
 {
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->lock);
     tf_cluster_node_refresh_locked(n);
     if (!is_up(n)) {
-        g_mutex_unlock(&c->lock);
+        pthread_mutex_unlock(&c->lock);
         return TRUE;
     }
     pid_t pid = n->pid;
@@ -131,21 +131,21 @@ static gboolean end_locked_op(tf_cluster *c, tf_cluster_node *n, gboolean gracef
     } else {
         kill(-pid, SIGKILL);
     }
-    g_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->lock);
 
     gboolean gone = graceful && fd >= 0 && tf_cluster_proc_wait_exit(fd, c->spec->stop_grace_us);
     if (!gone) {
-        g_mutex_lock(&c->lock);
+        pthread_mutex_lock(&c->lock);
         if (n->pid == pid) /* not reaped meanwhile, so the pgid is still this group */
             kill(-pid, SIGKILL);
-        g_mutex_unlock(&c->lock);
+        pthread_mutex_unlock(&c->lock);
         gone = fd < 0 || tf_cluster_proc_wait_exit(fd, TF_KILL_WAIT_US);
     }
     if (fd >= 0)
         close(fd);
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->lock);
     tf_cluster_node_refresh_locked(n);
-    g_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->lock);
     if (!gone)
         g_set_error(error, TF_ERROR, TF_ERROR_TIMEOUT, "%s/%s: pid %d still alive %d s after SIGKILL",
                     c->spec->name, n->name, (int)pid, (int)(TF_KILL_WAIT_US / G_USEC_PER_SEC));
@@ -154,9 +154,9 @@ static gboolean end_locked_op(tf_cluster *c, tf_cluster_node *n, gboolean gracef
 
 gboolean tf_cluster_node_end(tf_cluster *c, tf_cluster_node *n, gboolean graceful, GError **error)
 {
-    g_mutex_lock(&n->op);
+    pthread_mutex_lock(&n->op);
     gboolean ok = end_locked_op(c, n, graceful, error);
-    g_mutex_unlock(&n->op);
+    pthread_mutex_unlock(&n->op);
     return ok;
 }
 
@@ -177,9 +177,9 @@ gboolean tf_cluster_node_restart(tf_cluster *c, guint i, GError **error)
     tf_cluster_node *n;
     if (bad_index(c, i, &n, error))
         return FALSE;
-    g_mutex_lock(&n->op);
+    pthread_mutex_lock(&n->op);
     gboolean ok = end_locked_op(c, n, TRUE, error);
-    g_mutex_unlock(&n->op);
+    pthread_mutex_unlock(&n->op);
     /* Another thread could start it in between; then start fails with "already running". */
     return ok && tf_cluster_node_start(c, i, error);
 }
@@ -189,14 +189,14 @@ gboolean tf_cluster_node_pause(tf_cluster *c, guint i, GError **error)
     tf_cluster_node *n;
     if (bad_index(c, i, &n, error))
         return FALSE;
-    g_mutex_lock(&n->op);
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&n->op);
+    pthread_mutex_lock(&c->lock);
     tf_cluster_node_refresh_locked(n);
     tf_node_state st = n->state;
     pid_t pid = n->pid;
     if (st == TF_NODE_RUNNING)
         kill(-pid, SIGSTOP);
-    g_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->lock);
     gboolean ok = st == TF_NODE_RUNNING;
     if (!ok) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s/%s: cannot pause: node is %s",
@@ -208,13 +208,13 @@ gboolean tf_cluster_node_pause(tf_cluster *c, guint i, GError **error)
         siginfo_t si;
         while (waitid(P_PID, (id_t)pid, &si, WSTOPPED | WEXITED | WNOWAIT) < 0 && errno == EINTR)
             ;
-        g_mutex_lock(&c->lock);
+        pthread_mutex_lock(&c->lock);
         if (n->pid == pid && n->state == TF_NODE_RUNNING)
             n->state = TF_NODE_PAUSED;
         tf_cluster_node_refresh_locked(n);
-        g_mutex_unlock(&c->lock);
+        pthread_mutex_unlock(&c->lock);
     }
-    g_mutex_unlock(&n->op);
+    pthread_mutex_unlock(&n->op);
     return ok;
 }
 
@@ -223,16 +223,16 @@ gboolean tf_cluster_node_resume(tf_cluster *c, guint i, GError **error)
     tf_cluster_node *n;
     if (bad_index(c, i, &n, error))
         return FALSE;
-    g_mutex_lock(&n->op);
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&n->op);
+    pthread_mutex_lock(&c->lock);
     tf_cluster_node_refresh_locked(n);
     tf_node_state st = n->state;
     if (st == TF_NODE_PAUSED) {
         kill(-n->pid, SIGCONT); /* takes effect as it is sent: nothing to wait for */
         n->state = TF_NODE_RUNNING;
     }
-    g_mutex_unlock(&c->lock);
-    g_mutex_unlock(&n->op);
+    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&n->op);
     if (st != TF_NODE_PAUSED) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s/%s: cannot resume: node is %s",
                     c->spec->name, n->name, tf_node_state_name(st));
@@ -248,12 +248,12 @@ tf_node_state tf_cluster_node_state(tf_cluster *c, guint i, int *wait_status)
         *wait_status = 0;
     if (!n)
         return TF_NODE_STOPPED;
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->lock);
     tf_cluster_node_refresh_locked(n);
     tf_node_state st = n->state;
     if (wait_status && (st == TF_NODE_EXITED || st == TF_NODE_STOPPED))
         *wait_status = n->status;
-    g_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->lock);
     return st;
 }
 
@@ -262,10 +262,10 @@ pid_t tf_cluster_node_pid(tf_cluster *c, guint i)
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     if (!n)
         return 0;
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->lock);
     tf_cluster_node_refresh_locked(n);
     pid_t pid = n->pid;
-    g_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->lock);
     return pid;
 }
 

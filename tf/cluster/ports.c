@@ -11,7 +11,7 @@
 #include "tf/error.h"
 #include "cluster_priv.h"
 
-static GMutex ports_lock;
+static pthread_mutex_t ports_lock = PTHREAD_MUTEX_INITIALIZER;
 static GHashTable *ports_taken; /* port -> port, never shrinks: a freed cluster's port may
                                    still be held by a process in its last moments */
 
@@ -42,13 +42,13 @@ guint tf_cluster_port_take(GError **error)
         guint port = probe_free_port(error);
         if (!port)
             return 0;
-        g_mutex_lock(&ports_lock);
+        pthread_mutex_lock(&ports_lock);
         if (!ports_taken)
             ports_taken = g_hash_table_new(g_direct_hash, g_direct_equal);
         gboolean fresh = !g_hash_table_contains(ports_taken, GUINT_TO_POINTER(port));
         if (fresh)
             g_hash_table_add(ports_taken, GUINT_TO_POINTER(port));
-        g_mutex_unlock(&ports_lock);
+        pthread_mutex_unlock(&ports_lock);
         if (fresh)
             return port;
     }

@@ -32,19 +32,19 @@ tf_source *tf_cluster_node_source(tf_cluster *c, guint i)
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     if (!n)
         return NULL;
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->lock);
     tf_source *src = node_source_locked(c, n);
-    g_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->lock);
     return src;
 }
 
 void tf_cluster_list_sources(tf_cluster *c, GPtrArray *out)
 {
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->lock);
     if (!c->freed)
         for (guint i = 0; i < c->nodes->len; i++)
             g_ptr_array_add(out, node_source_locked(c, c->nodes->pdata[i]));
-    g_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->lock);
 }
 
 static gboolean provider_list(void *self, GPtrArray *out, GError **error)

@@ -76,7 +76,7 @@ static void fail_node(tf_cluster *c, tf_cluster_node *n, const tf_probe *probe,
 static gboolean snapshot_node(tf_cluster *c, tf_cluster_node *n, tf_probe *probe, int *fd,
                               tf_node_state *st, int *status)
 {
-    g_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->lock);
     tf_cluster_node_refresh_locked(n);
     *st = n->state;
     *status = n->status;
@@ -89,7 +89,7 @@ static gboolean snapshot_node(tf_cluster *c, tf_cluster_node *n, tf_probe *probe
     probe->user = g_strdup(n->probe.user);
     probe->password = g_strdup(n->probe.password);
     *fd = up ? dup(n->pidfd) : -1;
-    g_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->lock);
     return up;
 }
 

@@ -18,7 +18,7 @@ static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP};
 #define N_FATAL (sizeof fatal_signals / sizeof fatal_signals[0])
 static struct sigaction previous[N_FATAL];
 static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
-static GMutex install_lock;
+static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void tf_cluster_kill_all_now(void)
 {
@@ -88,7 +88,7 @@ static void install_hooks(void)
  * chained rather than silently losing the cleanup. */
 static void install_handlers(void)
 {
-    g_mutex_lock(&install_lock);
+    pthread_mutex_lock(&install_lock);
     for (unsigned i = 0; i < N_FATAL; i++) {
         struct sigaction old;
         if (sigaction(fatal_signals[i], NULL, &old) < 0)
@@ -105,7 +105,7 @@ static void install_handlers(void)
         sigemptyset(&sa.sa_mask);
         sigaction(fatal_signals[i], &sa, NULL);
     }
-    g_mutex_unlock(&install_lock);
+    pthread_mutex_unlock(&install_lock);
 }
 
 void tf_cluster_registry_add(pid_t pgid)
