@@ -2,7 +2,15 @@
  * Registration is explicit (no constructors) so a static link never drops a module. */
 #include "bundled.h"
 
-void tf_steps_bundled_register(void *registry)
+/* One line per bundled module: its init function, as a plug-in exports it. */
+static const tf_plugin_init_fn modules[] = {
+    NULL, /* placeholder so the array is never empty; skipped below */
+};
+
+gboolean tf_steps_bundled_register(tf_registry *reg, GError **error)
 {
-    (void)registry;
+    for (gsize i = 0; i < G_N_ELEMENTS(modules); i++)
+        if (modules[i] && !modules[i](reg, error))
+            return FALSE;
+    return TRUE;
 }

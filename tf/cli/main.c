@@ -11,6 +11,7 @@ static const struct {
 } commands[] = {
     {"demo", tf_cmd_demo, "observe a local HTTP source and print what the runtime sees"},
     {"gherkin", tf_cmd_gherkin, "print Cucumber Messages for feature files"},
+    {"run", tf_cmd_run, "run feature files against step definitions (tf run --help)"},
     /* subcommands: one line each */
 };
 

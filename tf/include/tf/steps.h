@@ -89,6 +89,10 @@ tf_status tf_world_status(const tf_world *world);
 /* TRUE once the run was interrupted (Ctrl-C, SIGTERM): long actions should give up. */
 gboolean tf_world_interrupted(const tf_world *world);
 
+/* The world of the step or hook running on the calling thread (borrowed), or NULL. In
+ * BeforeAll/AfterAll hooks it is a run-level world (no pickle): attachments go to the hook. */
+tf_world *tf_world_current(void);
+
 /* ---- the registry ------------------------------------------------------------------- */
 
 /* Step definitions, hooks and parameter types of a run. Owned by whoever created it. */

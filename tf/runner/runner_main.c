@@ -1,0 +1,498 @@
+/* runner_main.c: tf_run_main, the `tf run` front end: options, feature files and
+ * FILE:LINE / --name / --tags filters, reporters, SIGINT/SIGTERM handling (a sigwait
+ * thread turns a signal into an interrupt of the step in flight) and the exit code. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "runner_private.h"
+
+void tf_exec_shutdown(tf_exec *e);
+
+static const char usage_text[] =
+    "usage: tf run [OPTIONS] [PATH[:LINE]...]\n"
+    "  PATH                 a .feature file or a directory searched for them (default: features)\n"
+    "  PATH:LINE            only the scenario or example row at LINE (several :LINE allowed)\n"
+    "  -t, --tags EXPR      only scenarios whose tags match (e.g. '@smoke and not @slow')\n"
+    "  -n, --name REGEX     only scenarios whose name matches (repeatable)\n"
+    "  -d, --dry-run        match steps without running them (undefined steps still reported)\n"
+    "      --fail-fast      stop after the first failing scenario\n"
+    "      --retry N        run a failing scenario up to N more times\n"
+    "      --order defined|random[:SEED]\n"
+    "      --strict         undefined and pending steps fail the run (default)\n"
+    "      --no-strict      undefined and pending steps do not fail the run\n"
+    "      --step-timeout S seconds a step or hook may take (default 60; 0: none)\n"
+    "  -f, --format FMT[:FILE]  pretty|progress|summary|junit|message (repeatable)\n"
+    "      --color, --no-color  force or disable colours (default: on a terminal)\n"
+    "      --plugin FILE.so load step definitions from a plug-in (tf run only)\n"
+    "exit: 0 all passed, 1 failures, 2 usage or parse errors, 130 interrupted\n";
+
+const char *tf_run_usage(void) { return usage_text; }
+
+typedef struct {
+    char *path;
+    GArray *lines; /* guint; empty = every scenario */
+} path_arg;
+
+static void path_arg_free(path_arg *p)
+{
+    g_free(p->path);
+    g_array_unref(p->lines);
+    g_free(p);
+}
+
+static path_arg *parse_path(const char *arg)
+{
+    path_arg *p = g_new0(path_arg, 1);
+    p->lines = g_array_new(FALSE, FALSE, sizeof(guint));
+    char *copy = g_strdup(arg);
+    for (;;) {
+        char *colon = strrchr(copy, ':');
+        if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1))
+            break;
+        guint line = (guint)atoi(colon + 1);
+        g_array_prepend_val(p->lines, line);
+        *colon = '\0';
+    }
+    p->path = copy;
+    return p;
+}
+
+static gint str_cmp(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static gboolean collect_features(const char *dir, GPtrArray *out, GError **error)
+{
+    GDir *d = g_dir_open(dir, 0, error);
+    if (!d)
+        return FALSE;
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    const char *n;
+    while ((n = g_dir_read_name(d)))
+        g_ptr_array_add(names, g_build_filename(dir, n, NULL));
+    g_dir_close(d);
+    g_ptr_array_sort(names, str_cmp);
+    gboolean ok = TRUE;
+    for (guint i = 0; i < names->len && ok; i++) {
+        const char *p = g_ptr_array_index(names, i);
+        if (g_file_test(p, G_FILE_TEST_IS_DIR))
+            ok = collect_features(p, out, error);
+        else if (g_str_has_suffix(p, ".feature"))
+            g_ptr_array_add(out, g_strdup(p));
+    }
+    g_ptr_array_unref(names);
+    return ok;
+}
+
+static void feature_free(tf_run_feature *f)
+{
+    g_ptr_array_unref(f->selected);
+    tf_gherkin_pickles_free(f->pickles);
+    tf_gherkin_document_free(f->doc);
+    g_free(f->data);
+    g_free(f->uri);
+    g_free(f);
+}
+
+/* Line numbers that select a pickle: its own (scenario or example row) and the lines of
+ * the scenario/outline, rule and feature it came from. */
+static void scenario_lines(const tf_gherkin_child *children, guint n, GHashTable *lines)
+{
+    for (guint i = 0; i < n; i++) {
+        if (children[i].scenario)
+            g_hash_table_insert(lines, (gpointer)children[i].scenario->id,
+                                GUINT_TO_POINTER(children[i].scenario->location.line));
+        if (children[i].rule)
+            scenario_lines(children[i].rule->children, children[i].rule->n_children, lines);
+    }
+}
+
+static gboolean line_selected(const tf_gherkin_pickle *p, GArray *want, GHashTable *node_lines)
+{
+    if (want->len == 0)
+        return TRUE;
+    for (guint i = 0; i < want->len; i++) {
+        guint l = g_array_index(want, guint, i);
+        if (p->location.line == l)
+            return TRUE;
+        for (guint k = 0; k < p->n_ast_node_ids; k++)
+            if (GPOINTER_TO_UINT(g_hash_table_lookup(node_lines, p->ast_node_ids[k])) == l)
+                return TRUE;
+    }
+    return FALSE;
+}
+
+typedef struct {
+    GPtrArray *paths; /* path_arg* */
+    GPtrArray *formats;
+    GPtrArray *names; /* GRegex* */
+    char *tags;
+    int color; /* -1 auto */
+    tf_run_options opts;
+} cli_opts;
+
+static gboolean parse_seconds(const char *s, gint64 *us)
+{
+    char *end = NULL;
+    double v = g_ascii_strtod(s, &end);
+    if (end == s || v < 0)
+        return FALSE;
+    if (!strcmp(end, "ms"))
+        v /= 1000;
+    else if (*end && strcmp(end, "s"))
+        return FALSE;
+    *us = (gint64)(v * G_USEC_PER_SEC);
+    return TRUE;
+}
+
+static int parse_args(int argc, char **argv, cli_opts *o, GError **error)
+{
+    o->opts.strict = TRUE;
+    o->opts.step_timeout_us = 60 * G_USEC_PER_SEC;
+    o->color = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+#define TAKE(name)                                                                          \
+    (!strcmp(a, name) ? (i + 1 < argc ? (val = argv[++i]) != NULL                           \
+                                      : (g_set_error(error, TF_ERROR, TF_ERROR_INVALID,     \
+                                                     "%s needs a value", name),             \
+                                         FALSE))                                            \
+                      : (g_str_has_prefix(a, name "=") ? (val = a + strlen(name) + 1) != NULL \
+                                                       : FALSE))
+        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            return 1;
+        else if (TAKE("--tags") || TAKE("-t")) {
+            if (o->tags) {
+                char *t = g_strdup_printf("(%s) and (%s)", o->tags, val);
+                g_free(o->tags);
+                o->tags = t;
+            } else {
+                o->tags = g_strdup(val);
+            }
+        } else if (TAKE("--name") || TAKE("-n")) {
+            GRegex *re = g_regex_new(val, 0, 0, error);
+            if (!re)
+                return -1;
+            g_ptr_array_add(o->names, re);
+        } else if (!strcmp(a, "--dry-run") || !strcmp(a, "-d"))
+            o->opts.dry_run = TRUE;
+        else if (!strcmp(a, "--fail-fast"))
+            o->opts.fail_fast = TRUE;
+        else if (!strcmp(a, "--strict"))
+            o->opts.strict = TRUE;
+        else if (!strcmp(a, "--no-strict"))
+            o->opts.strict = FALSE;
+        else if (!strcmp(a, "--color"))
+            o->color = 1;
+        else if (!strcmp(a, "--no-color"))
+            o->color = 0;
+        else if (TAKE("--retry")) {
+            char *end;
+            long n = strtol(val, &end, 10);
+            if (*end || n < 0) {
+                g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "--retry: '%s' is not a count", val);
+                return -1;
+            }
+            o->opts.retry = (guint)n;
+        } else if (TAKE("--order")) {
+            if (!strcmp(val, "defined")) {
+                o->opts.random = FALSE;
+            } else if (g_str_has_prefix(val, "random")) {
+                o->opts.random = TRUE;
+                if (val[6] == ':') {
+                    char *end;
+                    o->opts.seed = g_ascii_strtoull(val + 7, &end, 10);
+                    if (*end || !val[7]) {
+                        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "--order: bad seed '%s'", val + 7);
+                        return -1;
+                    }
+                } else if (val[6]) {
+                    g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "--order: '%s' is not defined|random[:SEED]", val);
+                    return -1;
+                } else {
+                    o->opts.seed = (guint64)g_random_int_range(1, G_MAXINT32);
+                }
+            } else {
+                g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "--order: '%s' is not defined|random[:SEED]", val);
+                return -1;
+            }
+        } else if (TAKE("--step-timeout")) {
+            if (!parse_seconds(val, &o->opts.step_timeout_us)) {
+                g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "--step-timeout: '%s' is not seconds", val);
+                return -1;
+            }
+        } else if (TAKE("--format") || TAKE("-f")) {
+            g_ptr_array_add(o->formats, g_strdup(val));
+        } else if (a[0] == '-' && a[1]) {
+            if (!*error)
+                g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "unknown option '%s'", a);
+            return -1;
+        } else {
+            g_ptr_array_add(o->paths, parse_path(a));
+        }
+        if (*error)
+            return -1;
+#undef TAKE
+    }
+    return 0;
+}
+
+static tf_reporter *make_reporter(const char *spec, int color, GError **error)
+{
+    const char *colon = strchr(spec, ':');
+    char *name = colon ? g_strndup(spec, colon - spec) : g_strdup(spec);
+    const char *file = colon ? colon + 1 : NULL;
+    FILE *out = stdout;
+    gboolean own = FALSE;
+    if (file && *file && strcmp(file, "-")) {
+        out = fopen(file, "w");
+        if (!out) {
+            g_set_error(error, TF_ERROR, TF_ERROR_IO, "--format %s: %s: %s", spec, file,
+                        g_strerror(errno));
+            g_free(name);
+            return NULL;
+        }
+        own = TRUE;
+    }
+    gboolean use_color = color < 0 ? (!own && isatty(fileno(out)) && !g_getenv("NO_COLOR"))
+                                   : color;
+    tf_reporter *r = NULL;
+    if (!strcmp(name, "pretty"))
+        r = tf_reporter_pretty_new(out, own, use_color);
+    else if (!strcmp(name, "progress"))
+        r = tf_reporter_progress_new(out, own, use_color);
+    else if (!strcmp(name, "summary"))
+        r = tf_reporter_summary_new(out, own, use_color);
+    else if (!strcmp(name, "junit"))
+        r = tf_reporter_junit_new(out, own);
+    else if (!strcmp(name, "message"))
+        r = tf_reporter_message_new(out, own);
+    else {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
+                    "--format: unknown format '%s' (pretty, progress, summary, junit, message)",
+                    name);
+        if (own)
+            fclose(out);
+    }
+    g_free(name);
+    return r;
+}
+
+/* ---- signals ---- */
+
+typedef struct {
+    pthread_t thread;
+    sigset_t set, old;
+    tf_exec *exec;
+    volatile gint stopping;
+} sig_watch;
+
+static void *sig_main(void *data)
+{
+    sig_watch *s = data;
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&s->set, &sig) != 0)
+            continue;
+        if (g_atomic_int_get(&s->stopping))
+            break;
+        fprintf(stderr, "\ntf: %s: interrupting the run (After hooks and cleanups still run; "
+                        "send it again to cut those short)\n",
+                sig == SIGINT ? "SIGINT" : "SIGTERM");
+        tf_exec_interrupt(s->exec);
+    }
+    return NULL;
+}
+
+static void sig_start(sig_watch *s, tf_exec *exec)
+{
+    s->exec = exec;
+    sigemptyset(&s->set);
+    sigaddset(&s->set, SIGINT);
+    sigaddset(&s->set, SIGTERM);
+    /* Blocked here, inherited by every worker: only the sigwait thread sees them. */
+    pthread_sigmask(SIG_BLOCK, &s->set, &s->old);
+    pthread_create(&s->thread, NULL, sig_main, s);
+}
+
+static void sig_stop(sig_watch *s)
+{
+    g_atomic_int_set(&s->stopping, 1);
+    pthread_kill(s->thread, SIGTERM);
+    pthread_join(s->thread, NULL);
+    pthread_sigmask(SIG_SETMASK, &s->old, NULL);
+}
+
+static void on_wait(void *data, const char *what, const char *progress, gint64 elapsed_us,
+                    gint64 timeout_us)
+{
+    GPtrArray *reporters = data;
+    for (guint i = 0; i < reporters->len; i++) {
+        tf_reporter *r = g_ptr_array_index(reporters, i);
+        if (r->waiting)
+            r->waiting(r, what, progress, elapsed_us, timeout_us);
+    }
+}
+
+/* ---- main ---- */
+
+static GPtrArray *load_features(cli_opts *o, tf_gherkin_id_gen *ids, tf_tag_matcher *tags,
+                                GError **error)
+{
+    GPtrArray *features = g_ptr_array_new_with_free_func((GDestroyNotify)feature_free);
+    if (o->paths->len == 0)
+        g_ptr_array_add(o->paths, parse_path("features"));
+    for (guint i = 0; i < o->paths->len; i++) {
+        path_arg *pa = g_ptr_array_index(o->paths, i);
+        GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+        if (g_file_test(pa->path, G_FILE_TEST_IS_DIR)) {
+            if (!collect_features(pa->path, files, error)) {
+                g_ptr_array_unref(files);
+                goto fail;
+            }
+        } else {
+            g_ptr_array_add(files, g_strdup(pa->path));
+        }
+        for (guint k = 0; k < files->len; k++) {
+            const char *path = g_ptr_array_index(files, k);
+            tf_run_feature *f = g_new0(tf_run_feature, 1);
+            f->uri = g_strdup(path);
+            f->selected = g_ptr_array_new();
+            g_ptr_array_add(features, f);
+            gsize len;
+            if (!g_file_get_contents(path, &f->data, &len, error)) {
+                g_ptr_array_unref(files);
+                goto fail;
+            }
+            GPtrArray *errs = NULL;
+            f->doc = tf_gherkin_parse(path, f->data, (gssize)len, ids, &errs);
+            if (!f->doc) {
+                tf_gherkin_errors_to_gerror(errs, error);
+                tf_gherkin_errors_free(errs);
+                g_ptr_array_unref(files);
+                goto fail;
+            }
+            f->pickles = tf_gherkin_compile(f->doc, ids);
+            GHashTable *lines = g_hash_table_new(g_str_hash, g_str_equal);
+            if (f->doc->feature)
+                scenario_lines(f->doc->feature->children, f->doc->feature->n_children, lines);
+            for (guint j = 0; j < tf_gherkin_pickles_count(f->pickles); j++) {
+                const tf_gherkin_pickle *p = tf_gherkin_pickles_get(f->pickles, j);
+                if (!line_selected(p, pa->lines, lines))
+                    continue;
+                if (tags && !tf_tag_matcher_match(tags, p))
+                    continue;
+                gboolean name_ok = o->names->len == 0;
+                for (guint n = 0; n < o->names->len && !name_ok; n++)
+                    name_ok = g_regex_match(g_ptr_array_index(o->names, n), p->name, 0, NULL);
+                if (name_ok)
+                    g_ptr_array_add(f->selected, (gpointer)p);
+            }
+            g_hash_table_unref(lines);
+        }
+        g_ptr_array_unref(files);
+    }
+    return features;
+fail:
+    g_ptr_array_unref(features);
+    return NULL;
+}
+
+int tf_run_main(int argc, char **argv, const tf_plugin_init_fn *modules, guint n_modules)
+{
+    cli_opts o = {0};
+    o.paths = g_ptr_array_new_with_free_func((GDestroyNotify)path_arg_free);
+    o.formats = g_ptr_array_new_with_free_func(g_free);
+    o.names = g_ptr_array_new_with_free_func((GDestroyNotify)g_regex_unref);
+    GError *error = NULL;
+    int code = TF_RUN_EXIT_USAGE;
+    tf_registry *reg = NULL;
+    tf_tag_matcher *tags = NULL;
+    tf_gherkin_id_gen *ids = NULL;
+    GPtrArray *features = NULL;
+    GPtrArray *reporters = g_ptr_array_new();
+
+    int pr = parse_args(argc, argv, &o, &error);
+    if (pr == 1) {
+        fputs(usage_text, stdout);
+        code = TF_RUN_EXIT_PASSED;
+        goto out;
+    }
+    if (pr < 0)
+        goto out;
+    if (o.tags && !(tags = tf_tag_matcher_new(o.tags, &error)))
+        goto out;
+    reg = tf_registry_new();
+    for (guint i = 0; i < n_modules; i++)
+        if (!modules[i](reg, &error))
+            goto out;
+    ids = tf_gherkin_id_gen_new();
+    features = load_features(&o, ids, tags, &error);
+    if (!features)
+        goto out;
+    if (o.formats->len == 0)
+        g_ptr_array_add(o.formats, g_strdup("pretty"));
+    gboolean want_env = FALSE;
+    for (guint i = 0; i < o.formats->len; i++) {
+        tf_reporter *r = make_reporter(g_ptr_array_index(o.formats, i), o.color, &error);
+        if (!r)
+            goto out;
+        want_env |= r->wants_envelopes;
+        g_ptr_array_add(reporters, r);
+    }
+    if (o.opts.random)
+        fprintf(stderr, "tf: random order, seed %" G_GUINT64_FORMAT
+                        " (repeat with --order random:%" G_GUINT64_FORMAT ")\n",
+                o.opts.seed, o.opts.seed);
+
+    tf_run run = {.reg = reg, .opts = o.opts, .ids = ids, .reporters = reporters,
+                  .want_env = want_env};
+    run.exec = tf_exec_new();
+    tf_exec_set_wait_listener(run.exec, on_wait, reporters);
+    sig_watch sw = {0};
+    sig_start(&sw, run.exec);
+    tf_run_execute(&run, features);
+    sig_stop(&sw);
+    tf_exec_set_wait_listener(run.exec, NULL, NULL);
+    tf_exec_shutdown(run.exec);
+    tf_exec_unref(run.exec);
+    if (run.cases)
+        g_ptr_array_unref(run.cases);
+
+    code = run.stats.interrupted ? TF_RUN_EXIT_INTERRUPTED
+           : run.stats.success   ? TF_RUN_EXIT_PASSED
+                                 : TF_RUN_EXIT_FAILED;
+out:
+    for (guint i = 0; i < reporters->len; i++) {
+        tf_reporter *r = g_ptr_array_index(reporters, i);
+        GError *e = NULL;
+        if (!r->close(r, &e)) {
+            fprintf(stderr, "tf run: %s\n", e->message);
+            g_error_free(e);
+            if (code == TF_RUN_EXIT_PASSED)
+                code = TF_RUN_EXIT_FAILED;
+        }
+        r->free(r);
+    }
+    g_ptr_array_unref(reporters);
+    if (error) {
+        fprintf(stderr, "tf run: %s\n", error->message);
+        if (pr < 0)
+            fprintf(stderr, "%s", usage_text);
+        g_error_free(error);
+    }
+    if (features)
+        g_ptr_array_unref(features);
+    tf_gherkin_id_gen_free(ids);
+    tf_tag_matcher_free(tags);
+    tf_registry_free(reg);
+    g_ptr_array_unref(o.paths);
+    g_ptr_array_unref(o.formats);
+    g_ptr_array_unref(o.names);
+    g_free(o.tags);
+    return code;
+}

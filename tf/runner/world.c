@@ -1,0 +1,226 @@
+/* world.c: the per-scenario world (named values, deferred cleanups, attachments) and
+ * the step accessors. Cleanups run newest first however the scenario ends; a world a
+ * stuck step may still hold after a timeout is cleaned up but never freed. */
+#include <stdarg.h>
+#include <string.h>
+#include "runner_private.h"
+
+typedef struct {
+    char *key; /* NULL for a deferred cleanup */
+    void *value;
+    GDestroyNotify fn;
+} cleanup;
+
+static __thread tf_world *current_world;
+
+tf_world *tf_world_current(void) { return current_world; }
+
+/* exec.c sets the world of the body it runs on the worker thread. */
+void tf_world_set_current(tf_world *world);
+void tf_world_set_current(tf_world *world) { current_world = world; }
+
+tf_world *tf_world_new_internal(tf_run *run, tf_exec *exec, const tf_gherkin_pickle *pickle)
+{
+    tf_world *w = g_new0(tf_world, 1);
+    w->run = run;
+    w->exec = tf_exec_ref(exec);
+    w->pickle = pickle;
+    tf_mutex_init(&w->lock);
+    w->cleanups = g_array_new(FALSE, TRUE, sizeof(cleanup));
+    w->status = TF_STATUS_PASSED;
+    return w;
+}
+
+void tf_world_cleanup(tf_world *w)
+{
+    for (;;) {
+        tf_mutex_lock(&w->lock);
+        if (w->cleanups->len == 0) {
+            tf_mutex_unlock(&w->lock);
+            break;
+        }
+        cleanup c = g_array_index(w->cleanups, cleanup, w->cleanups->len - 1);
+        g_array_set_size(w->cleanups, w->cleanups->len - 1);
+        tf_mutex_unlock(&w->lock);
+        if (c.fn)
+            c.fn(c.value);
+        g_free(c.key);
+    }
+}
+
+void tf_world_release(tf_world *w)
+{
+    if (!w)
+        return;
+    tf_exec_lock(w->exec);
+    gboolean abandoned = w->abandoned;
+    tf_exec_unlock(w->exec);
+    if (abandoned)
+        return; /* the stuck thread may still dereference it */
+    g_array_unref(w->cleanups);
+    tf_mutex_clear(&w->lock);
+    tf_exec_unref(w->exec);
+    g_free(w);
+}
+
+void *tf_world_app(tf_world *world) { return world ? world->app : NULL; }
+
+void tf_world_set(tf_world *w, const char *key, void *value, GDestroyNotify free_fn)
+{
+    cleanup old = {0};
+    tf_mutex_lock(&w->lock);
+    for (guint i = 0; i < w->cleanups->len; i++) {
+        cleanup *c = &g_array_index(w->cleanups, cleanup, i);
+        if (c->key && !strcmp(c->key, key)) {
+            old = *c;
+            g_array_remove_index(w->cleanups, i);
+            break;
+        }
+    }
+    cleanup c = {g_strdup(key), value, free_fn};
+    g_array_append_val(w->cleanups, c);
+    tf_mutex_unlock(&w->lock);
+    if (old.fn)
+        old.fn(old.value);
+    g_free(old.key);
+}
+
+void *tf_world_get(tf_world *w, const char *key)
+{
+    void *v = NULL;
+    tf_mutex_lock(&w->lock);
+    for (guint i = w->cleanups->len; i-- > 0;) {
+        cleanup *c = &g_array_index(w->cleanups, cleanup, i);
+        if (c->key && !strcmp(c->key, key)) {
+            v = c->value;
+            break;
+        }
+    }
+    tf_mutex_unlock(&w->lock);
+    return v;
+}
+
+void tf_world_defer(tf_world *w, GDestroyNotify fn, void *data)
+{
+    cleanup c = {NULL, data, fn};
+    tf_mutex_lock(&w->lock);
+    g_array_append_val(w->cleanups, c);
+    tf_mutex_unlock(&w->lock);
+}
+
+void tf_world_attach(tf_world *w, const void *data, gsize len, const char *media_type,
+                     const char *file_name)
+{
+    if (!w)
+        return;
+    /* Under the exec lock: an abandoned world's stuck thread must not reach the run. */
+    tf_exec_lock(w->exec);
+    if (!w->abandoned && w->run)
+        tf_run_emit_attachment(w->run, w, data, len, media_type, file_name);
+    tf_exec_unlock(w->exec);
+}
+
+void tf_world_log(tf_world *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    tf_world_attach(w, s, strlen(s), "text/x.cucumber.log+plain", NULL);
+    g_free(s);
+}
+
+const tf_gherkin_pickle *tf_world_pickle(const tf_world *w) { return w->pickle; }
+tf_status tf_world_status(const tf_world *w) { return w->status; }
+gboolean tf_world_interrupted(const tf_world *w) { return tf_exec_interrupted(w->exec); }
+
+/* ---- step accessors ---- */
+
+static const tf_arg *arg_at(const tf_step *s, guint i)
+{
+    return s->args && i < s->args->len ? g_ptr_array_index(s->args, i) : NULL;
+}
+
+guint tf_step_n_args(const tf_step *s) { return s->args ? s->args->len : 0; }
+
+gint64 tf_step_arg_int(const tf_step *s, guint i)
+{
+    const tf_arg *a = arg_at(s, i);
+    if (!a)
+        return 0;
+    switch (tf_arg_get_kind(a)) {
+    case TF_ARG_INT:
+        return tf_arg_get_int(a);
+    case TF_ARG_DOUBLE:
+        return (gint64)tf_arg_get_double(a);
+    case TF_ARG_STRING:
+        return g_ascii_strtoll(tf_arg_get_string(a), NULL, 10);
+    default:
+        return tf_arg_get_text(a) ? g_ascii_strtoll(tf_arg_get_text(a), NULL, 10) : 0;
+    }
+}
+
+double tf_step_arg_double(const tf_step *s, guint i)
+{
+    const tf_arg *a = arg_at(s, i);
+    if (!a)
+        return 0;
+    switch (tf_arg_get_kind(a)) {
+    case TF_ARG_INT:
+        return (double)tf_arg_get_int(a);
+    case TF_ARG_DOUBLE:
+        return tf_arg_get_double(a);
+    case TF_ARG_STRING:
+        return g_ascii_strtod(tf_arg_get_string(a), NULL);
+    default:
+        return tf_arg_get_text(a) ? g_ascii_strtod(tf_arg_get_text(a), NULL) : 0;
+    }
+}
+
+const char *tf_step_arg_str(const tf_step *s, guint i)
+{
+    const tf_arg *a = arg_at(s, i);
+    if (!a)
+        return NULL;
+    if (tf_arg_get_kind(a) == TF_ARG_STRING)
+        return tf_arg_get_string(a);
+    return tf_arg_get_text(a);
+}
+
+const void *tf_step_arg_value(const tf_step *s, guint i)
+{
+    const tf_arg *a = arg_at(s, i);
+    if (!a)
+        return NULL;
+    if (tf_arg_get_kind(a) == TF_ARG_CUSTOM)
+        return tf_arg_get_custom(a);
+    const char *type = tf_arg_get_param_type(a);
+    if (!type)
+        return NULL;
+    static const char *const builtins[] = {"int", "float", "word", "string", "",
+                                           "bigdecimal", "biginteger", "byte", "short",
+                                           "long", "double"};
+    for (guint k = 0; k < G_N_ELEMENTS(builtins); k++)
+        if (!strcmp(type, builtins[k]))
+            return NULL;
+    return tf_arg_get_kind(a) == TF_ARG_STRING ? tf_arg_get_string(a) : tf_arg_get_text(a);
+}
+
+const char *tf_step_text(const tf_step *s) { return s->pstep->text; }
+
+const tf_gherkin_pickle_row *tf_step_table(const tf_step *s, guint *n_rows)
+{
+    if (n_rows)
+        *n_rows = s->pstep->has_data_table ? s->pstep->n_rows : 0;
+    return s->pstep->has_data_table ? s->pstep->rows : NULL;
+}
+
+const char *tf_step_doc_string(const tf_step *s, const char **media_type)
+{
+    if (media_type)
+        *media_type = s->pstep->doc_string ? s->pstep->doc_string_media_type : NULL;
+    return s->pstep->doc_string;
+}
+
+tf_world *tf_step_world(tf_step *s) { return s->world; }
+gint64 tf_step_timeout(const tf_step *s) { return s->timeout_us; }
