@@ -358,6 +358,23 @@ static void test_regex_patterns(void **state)
     assert_false(tf_expression_is_regex(e));
     tf_expression_free(e);
 
+    /* The literal-prefix pre-filter must not reject what the regex accepts. */
+    struct {
+        const char *pattern, *text;
+    } prefixed[] = {
+        {"^ab?c$", "ac"},         {"^ab*c$", "ac"},        {"^ab{0,2}c$", "ac"},
+        {"^a b|c d$", "c d"},     {"^x\\d$", "x7"},        {"^(?i)abc$", "ABC"},
+        {"^no cukes?$", "no cuke"}, {"cukes$", "many cukes"},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(prefixed); i++) {
+        e = compile(reg, prefixed[i].pattern);
+        if (!tf_expression_match(e, prefixed[i].text, NULL, NULL))
+            fail_msg("%s should match %s", prefixed[i].pattern, prefixed[i].text);
+        args = must_match(e, prefixed[i].text);
+        g_ptr_array_unref(args);
+        tf_expression_free(e);
+    }
+
     /* Named, non-capturing, look-around and in-class parentheses are told apart. */
     e = compile(reg, "^(?<first>[a-z]+)(?=[ ])[ ](?:x|[()])?(?P<n>\\d+)(\\((\\w)\\))?$");
     assert_int_equal(tf_expression_n_params(e), 3);

@@ -17,6 +17,8 @@ struct tf_expression {
     tf_regex_group *groups; /* root's children: one per argument */
     GPtrArray *types;       /* per argument: tf_param_type* or NULL (borrowed) */
     GPtrArray *ambiguous;   /* per argument: candidate types when ambiguous, else NULL */
+    char *prefix;           /* literal text every match starts with (a cheap pre-filter) */
+    size_t prefix_len;
 };
 
 static const GRegexCompileFlags COMPILE_FLAGS = G_REGEX_OPTIMIZE | G_REGEX_DOLLAR_ENDONLY;
@@ -39,6 +41,7 @@ void tf_expression_free(tf_expression *expr)
     if (expr->ambiguous)
         g_ptr_array_unref(expr->ambiguous);
     tf_param_registry_unref(expr->reg);
+    g_free(expr->prefix);
     g_free(expr->regex_src);
     g_free(expr->source);
     g_free(expr);
@@ -238,6 +241,15 @@ tf_expression *tf_expression_new_cucumber(tf_param_registry *reg, const char *so
     expr->types = g_ptr_array_new();
     rewrite_ctx c = {source, reg, g_string_new(NULL), expr->types};
     gboolean ok = rewrite(&c, ast, error);
+    GString *prefix = g_string_new(NULL);
+    for (guint i = 0; i < tf_expr_node_n_children(ast); i++) {
+        const tf_expr_node *n = tf_expr_node_get_child(ast, i);
+        if (n->type != TF_EXPR_NODE_TEXT)
+            break;
+        g_string_append(prefix, n->token);
+    }
+    expr->prefix_len = prefix->len;
+    expr->prefix = g_string_free(prefix, FALSE);
     tf_expr_node_free(ast);
     expr->regex_src = g_string_free(c.out, FALSE);
     if (!ok || !compile_regex(expr, error)) {
@@ -257,6 +269,21 @@ tf_expression *tf_expression_new_cucumber(tf_param_registry *reg, const char *so
     return expr;
 }
 
+/* The plain text an anchored pattern certainly starts with: "^I have (\\d+)" gives
+ * "I have ". Conservative: stops at anything special and gives up on any '|'. */
+static char *regex_literal_prefix(const char *pattern)
+{
+    if (pattern[0] != '^' || strchr(pattern, '|'))
+        return g_strdup("");
+    const char *p = pattern + 1;
+    while (g_ascii_isalnum(*p) || *p == ' ' || *p == ',' || *p == '-' || *p == '_' || *p == '\'')
+        p++;
+    /* A quantifier after the last character makes that character optional or repeated. */
+    if (p > pattern + 1 && *p && strchr("?*+{", *p))
+        p--;
+    return g_strndup(pattern + 1, (gsize)(p - pattern - 1));
+}
+
 tf_expression *tf_expression_new_regex(tf_param_registry *reg, const char *pattern,
                                        GError **error)
 {
@@ -269,6 +296,8 @@ tf_expression *tf_expression_new_regex(tf_param_registry *reg, const char *patte
         tf_expression_free(expr);
         return NULL;
     }
+    expr->prefix = regex_literal_prefix(pattern);
+    expr->prefix_len = strlen(expr->prefix);
     guint n = expr->groups->children->len;
     expr->types = g_ptr_array_sized_new(n);
     expr->ambiguous = g_ptr_array_new_full(n, candidates_free);
@@ -398,6 +427,9 @@ static tf_arg *build_arg(const tf_expression *expr, guint i, GMatchInfo *mi, con
 gboolean tf_expression_match(const tf_expression *expr, const char *text, GPtrArray **args,
                              GError **error)
 {
+    /* Most definitions fail on their first words: skip the regex engine for those. */
+    if (expr->prefix_len && strncmp(text, expr->prefix, expr->prefix_len) != 0)
+        return FALSE;
     if (!args)
         return g_regex_match(expr->regex, text, 0, NULL);
     GMatchInfo *mi = NULL;
