@@ -1,0 +1,62 @@
+/* http_priv.h: the structures behind tf_http, shared by http.c (sending) and
+ * http_result.c (reading results, wording errors). Internal header: not installed. */
+#ifndef TF_NET_HTTP_PRIV_H
+#define TF_NET_HTTP_PRIV_H
+
+#include <curl/curl.h>
+#include "tf/http.h"
+
+/* Responses larger than this fail with "response larger than 64 MiB" instead of
+ * exhausting memory on a misbehaving node. */
+#define TF_HTTP_MAX_BODY ((gsize)64 * 1024 * 1024)
+/* How much of a body an error message quotes. */
+#define TF_HTTP_QUOTE_BYTES 200
+
+struct tf_http {
+    CURLM *multi;          /* owns the connection cache kept between batches */
+    GPtrArray *idle;       /* CURL* easy handles ready for reuse */
+    gint interrupted;      /* atomic: set by tf_http_interrupt, consumed by a run */
+    guint64 sent;          /* atomic: requests handed to curl */
+    long max_idle;         /* CURLMOPT_MAXCONNECTS: idle connections kept */
+};
+
+/* How a request ended, beyond curl's own result code. */
+typedef enum {
+    TF_HTTP_NOT_RUN = 0,
+    TF_HTTP_DONE,          /* curl finished it: see result/status */
+    TF_HTTP_INTERRUPTED,   /* tf_http_interrupt cut it short */
+    TF_HTTP_TOO_LARGE,     /* the body went over TF_HTTP_MAX_BODY */
+} tf_http_outcome;
+
+struct tf_http_req {
+    tf_http_batch *batch;
+    char *label, *method, *url;
+    char *shown_url;       /* url with any user:password@ replaced by ***@ */
+    char *body;            /* request body or NULL */
+    gsize body_len;
+    gint64 timeout_us;
+    struct curl_slist *headers;
+    char *user, *password; /* basic credentials, NULL when none */
+
+    CURL *easy;            /* borrowed from the client's pool while running */
+    GString *resp;         /* response body (may hold NULs; always NUL-terminated) */
+    long os_errno;         /* errno of a failed connect, for "connection refused" */
+    tf_http_outcome outcome;
+    CURLcode result;
+    long status;
+    gint64 started_us, duration_us;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct tf_http_batch {
+    tf_http *http;
+    GPtrArray *reqs;       /* tf_http_req*, owned */
+};
+
+/* Replaces the user-info of a URL ("user:pw@") with "***@"; newly allocated. */
+char *tf_http_redact_url(const char *url);
+/* Printable excerpt of at most `max` bytes of data: bytes outside printable ASCII and
+ * backslashes are escaped; "... (N bytes)" is appended when data was longer. */
+char *tf_http_quote(const char *data, gsize len, gsize max);
+
+#endif
