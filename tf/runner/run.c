@@ -68,7 +68,8 @@ static json_t *result_json(tf_result res, const char *message, const char *where
                            gint64 duration_us)
 {
     json_t *o = json_object();
-    if (message) {
+    /* Cucumber gives ambiguous steps no message; the list is for the human reporters. */
+    if (message && res != TF_RESULT_AMBIGUOUS) {
         json_object_set_new(o, "message", json_string(message));
         json_t *ex = json_object();
         json_object_set_new(ex, "type", json_string("GError"));
@@ -321,12 +322,18 @@ static json_t *test_case_json(tf_run *run, const tf_test_case *tc)
 
 /* ---- attachments ---- */
 
-static gboolean is_textual(const char *media_type, const void *data, gsize len)
+/* Text goes as IDENTITY and everything else as BASE64. A C caller only has bytes, so
+ * "text" means valid UTF-8 without control characters (ANSI escapes allowed); images
+ * are always encoded, as cucumber does for files and streams. */
+static gboolean is_textual(const char *media_type, const char *data, gsize len)
 {
-    if (!g_str_has_prefix(media_type, "text/") && strcmp(media_type, "application/json") != 0)
+    if (g_str_has_prefix(media_type, "image/") || !g_utf8_validate(data, len, NULL))
         return FALSE;
-    if (memchr(data, '\0', len) || !g_utf8_validate(data, len, NULL))
-        return FALSE;
+    for (gsize i = 0; i < len; i++) {
+        guchar c = (guchar)data[i];
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != 0x1b)
+            return FALSE;
+    }
     return TRUE;
 }
 
@@ -455,6 +462,7 @@ static tf_result run_attempt(tf_run *run, tf_test_case *tc, guint attempt,
 
     tf_result worst = TF_RESULT_PASSED;
     gboolean skip_rest = FALSE;
+    gboolean skipped_scenario = FALSE; /* a step said SKIPPED: even undefined ones skip */
     guint step_counts[TF_RESULT_FAILED + 1] = {0};
     for (guint i = 0; i < tc->steps->len; i++) {
         tf_test_step *ts = g_ptr_array_index(tc->steps, i);
@@ -467,6 +475,7 @@ static tf_result run_attempt(tf_run *run, tf_test_case *tc, guint attempt,
         emit(run, &st);
 
         gint64 t0 = g_get_monotonic_time();
+        gboolean skip_rest_before = skip_rest;
         tf_result res = TF_RESULT_PASSED;
         char *message = NULL;
         if (ts->hook) {
@@ -477,6 +486,8 @@ static tf_result run_attempt(tf_run *run, tf_test_case *tc, guint attempt,
                 tf_call c = {.kind = TF_CALL_HOOK, .hook_fn = ts->hook->fn, .world = w};
                 res = call_body(run, &c, &message);
             }
+        } else if (skipped_scenario) {
+            res = TF_RESULT_SKIPPED;
         } else if (ts->matches->len == 0) {
             res = TF_RESULT_UNDEFINED;
             tf_event sg = {.kind = TF_EV_SUGGESTION, .tc = tc, .ts = ts};
@@ -535,6 +546,8 @@ static tf_result run_attempt(tf_run *run, tf_test_case *tc, guint attempt,
         gint64 dur = g_get_monotonic_time() - t0;
         if (res != TF_RESULT_PASSED && !ts->hook)
             skip_rest = TRUE;
+        if (res == TF_RESULT_SKIPPED && !ts->hook && !skip_rest_before && !run->opts.dry_run)
+            skipped_scenario = TRUE;
         if (res != TF_RESULT_PASSED && ts->hook && ts->hook->kind == TF_HOOK_BEFORE)
             skip_rest = TRUE;
         if (res > worst)
@@ -726,7 +739,7 @@ void tf_run_execute(tf_run *run, GPtrArray *features)
     if (run->want_env) {
         json_t *o = json_pack("{s:s,s:o,s:b}", "testRunStartedId", run->run_started_id,
                               "timestamp", timestamp_json(), "success", success);
-        if (failures->len)
+        if (run->interrupted)
             json_object_set_new(o, "message", json_string(failures->str));
         rf.envelope = wrap("testRunFinished", o);
     }
