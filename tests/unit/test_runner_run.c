@@ -1,0 +1,326 @@
+/* test_runner_run.c: the step runner end to end, in process: exit codes, undefined and
+ * ambiguous steps, hook order and tag filters, world cleanup order (also after a failure
+ * and a step timeout), retry, fail-fast, dry-run, strict, random order with a seed, JUnit
+ * escaping, and Ctrl-C (a forked run is SIGINTed; its cleanup runs and it says so). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <glib/gstdio.h>
+#include "tf/runner.h"
+
+static GString *trail; /* what steps, hooks and cleanups did, in order */
+static char *tmpdir;
+static int flaky_calls;
+
+static void note(const char *what) { g_string_append_printf(trail, "%s;", what); }
+static void cleanup_note(void *p) { note(p); }
+
+static tf_status st_pass(tf_step *s, GError **e)
+{
+    note(tf_step_text(s));
+    return TF_STATUS_PASSED;
+}
+static tf_status st_fail(tf_step *s, GError **e)
+{
+    note(tf_step_text(s));
+    return TF_FAIL(e, "boom <&> \"quoted\" \x01");
+}
+static tf_status st_pending(tf_step *s, GError **e) { return TF_STATUS_PENDING; }
+static tf_status st_number(tf_step *s, GError **e)
+{
+    char buf[64];
+    g_snprintf(buf, sizeof buf, "n=%" G_GINT64_FORMAT, tf_step_arg_int(s, 0));
+    note(buf);
+    return TF_STATUS_PASSED;
+}
+static tf_status st_defer(tf_step *s, GError **e)
+{
+    tf_world_set(tf_step_world(s), "a", (void *)"free-a", cleanup_note);
+    tf_world_defer(tf_step_world(s), cleanup_note, (void *)"defer-b");
+    tf_world_set(tf_step_world(s), "c", (void *)"free-c", cleanup_note);
+    return TF_STATUS_PASSED;
+}
+static tf_status st_flaky(tf_step *s, GError **e)
+{
+    return ++flaky_calls < 3 ? TF_FAIL(e, "flaky") : TF_STATUS_PASSED;
+}
+static GMutex never_mutex;
+static GCond never_cond;
+static tf_status st_hang(tf_step *s, GError **e)
+{
+    int fd = GPOINTER_TO_INT(tf_world_get(tf_step_world(s), "notify-fd"));
+    if (fd > 0 && write(fd, "x", 1) != 1)
+        return TF_FAIL(e, "notify");
+    g_mutex_lock(&never_mutex);
+    for (;;) /* never signalled: the runner must give up on this thread */
+        g_cond_wait(&never_cond, &never_mutex);
+    return TF_STATUS_PASSED;
+}
+static int notify_fd = -1;
+static tf_status hk_before_a(tf_world *w, GError **e)
+{
+    note("before-a");
+    if (notify_fd > 0)
+        tf_world_set(w, "notify-fd", GINT_TO_POINTER(notify_fd), NULL);
+    tf_world_defer(w, cleanup_note, (void *)"deferred");
+    return TF_STATUS_PASSED;
+}
+static tf_status hk_before_b(tf_world *w, GError **e) { note("before-b"); return TF_STATUS_PASSED; }
+static tf_status hk_after_a(tf_world *w, GError **e) { note("after-a"); return TF_STATUS_PASSED; }
+static tf_status hk_after_b(tf_world *w, GError **e) { note("after-b"); return TF_STATUS_PASSED; }
+static tf_status hk_tagged(tf_world *w, GError **e) { note("tagged"); return TF_STATUS_PASSED; }
+
+static gboolean module(tf_registry *reg, GError **error)
+{
+    TF_GIVEN("a passing step", st_pass);
+    TF_GIVEN("another passing step", st_pass);
+    TF_GIVEN("a failing step", st_fail);
+    TF_GIVEN("a pending step", st_pending);
+    TF_GIVEN("the number {int}", st_number);
+    TF_GIVEN("values are stored", st_defer);
+    TF_GIVEN("a flaky step", st_flaky);
+    TF_GIVEN("a step that hangs", st_hang);
+    TF_GIVEN_RE("^an? ambiguous (.*)$", st_pass);
+    TF_GIVEN("an ambiguous step", st_pass);
+    if (!tf_registry_add_hook(reg, TF_HOOK_BEFORE, "b", NULL, 10, hk_before_b, __FILE__, __LINE__, error) ||
+        !tf_registry_add_hook(reg, TF_HOOK_BEFORE, "a", NULL, 1, hk_before_a, __FILE__, __LINE__, error) ||
+        !tf_registry_add_hook(reg, TF_HOOK_AFTER, "a", NULL, 1, hk_after_a, __FILE__, __LINE__, error) ||
+        !tf_registry_add_hook(reg, TF_HOOK_AFTER, "b", NULL, 10, hk_after_b, __FILE__, __LINE__, error) ||
+        !tf_registry_add_hook(reg, TF_HOOK_BEFORE, "t", "@tagged and not @other", 5, hk_tagged,
+                              __FILE__, __LINE__, error))
+        return FALSE;
+    return TRUE;
+}
+
+static char *write_feature(const char *name, const char *text)
+{
+    char *p = g_build_filename(tmpdir, name, NULL);
+    assert_true(g_file_set_contents(p, text, -1, NULL));
+    return p;
+}
+
+/* Runs tf_run_main on a feature text with extra args; returns the exit code. */
+static int run(const char *feature, ...)
+{
+    char *path = write_feature("t.feature", feature);
+    GPtrArray *argv = g_ptr_array_new();
+    g_ptr_array_add(argv, "tf-run");
+    g_ptr_array_add(argv, "--format=summary:/dev/null");
+    va_list ap;
+    va_start(ap, feature);
+    const char *a;
+    while ((a = va_arg(ap, const char *)))
+        g_ptr_array_add(argv, (gpointer)a);
+    va_end(ap);
+    g_ptr_array_add(argv, path);
+    g_ptr_array_add(argv, NULL);
+    g_string_truncate(trail, 0);
+    tf_plugin_init_fn mods[] = {module};
+    int code = tf_run_main((int)argv->len - 1, (char **)argv->pdata, mods, 1);
+    g_ptr_array_unref(argv);
+    g_free(path);
+    return code;
+}
+
+static void test_exit_codes(void **state)
+{
+    assert_int_equal(run("Feature: f\n  Scenario: s\n    Given a passing step\n", NULL), 0);
+    assert_int_equal(run("Feature: f\n  Scenario: s\n    Given a failing step\n", NULL), 1);
+    assert_int_equal(run("Feature: f\n  Scenario: s\n    Given x\n  Examples:\n   | a |\n oops |\n", NULL), 2);
+    assert_int_equal(run("Feature: f\n  Scenario: s\n    Given a passing step\n", "--bogus", NULL), 2);
+    assert_int_equal(run("Feature: f\n  Scenario: s\n    Given a passing step\n", "--tags", "(@a", NULL), 2);
+}
+
+static void test_undefined_ambiguous_strict(void **state)
+{
+    const char *undef = "Feature: f\n  Scenario: s\n    Given nobody wrote this\n";
+    assert_int_equal(run(undef, NULL), 1);
+    assert_int_equal(run(undef, "--no-strict", NULL), 0);
+    assert_int_equal(run("Feature: f\n  Scenario: s\n    Given a pending step\n", "--no-strict", NULL), 0);
+    assert_int_equal(run("Feature: f\n  Scenario: s\n    Given a pending step\n", "--strict", NULL), 1);
+    /* ambiguous fails even without strict, and the step does not run */
+    assert_int_equal(run("Feature: f\n  Scenario: s\n    Given an ambiguous step\n", "--no-strict", NULL), 1);
+    assert_null(strstr(trail->str, "an ambiguous step;"));
+}
+
+static void test_hooks_order_and_tags(void **state)
+{
+    assert_int_equal(run("Feature: f\n  @tagged\n  Scenario: s\n    Given a passing step\n", NULL), 0);
+    assert_string_equal(trail->str, "before-a;tagged;before-b;a passing step;after-b;after-a;deferred;");
+    assert_int_equal(run("Feature: f\n  @tagged @other\n  Scenario: s\n    Given a passing step\n", NULL), 0);
+    assert_string_equal(trail->str, "before-a;before-b;a passing step;after-b;after-a;deferred;");
+}
+
+static void test_world_cleanup_order_after_failure(void **state)
+{
+    assert_int_equal(run("Feature: f\n  Scenario: s\n    Given values are stored\n"
+                         "    And a failing step\n    And a passing step\n", NULL), 1);
+    assert_string_equal(trail->str, "before-a;before-b;a failing step;after-b;after-a;"
+                                    "free-c;defer-b;free-a;deferred;");
+}
+
+static void test_retry_fail_fast_dry_run(void **state)
+{
+    flaky_calls = 0;
+    assert_int_equal(run("Feature: f\n  Scenario: s\n    Given a flaky step\n", "--retry", "1", NULL), 1);
+    flaky_calls = 0;
+    assert_int_equal(run("Feature: f\n  Scenario: s\n    Given a flaky step\n", "--retry", "2", NULL), 0);
+    assert_int_equal(flaky_calls, 3);
+    const char *two = "Feature: f\n  Scenario: one\n    Given a failing step\n"
+                      "  Scenario: two\n    Given a passing step\n";
+    assert_int_equal(run(two, "--fail-fast", NULL), 1);
+    assert_null(strstr(trail->str, "a passing step"));
+    assert_int_equal(run(two, NULL), 1);
+    assert_non_null(strstr(trail->str, "a passing step"));
+    assert_int_equal(run(two, "--dry-run", NULL), 0);
+    assert_string_equal(trail->str, "");
+}
+
+static void test_filters_and_random_order(void **state)
+{
+    GString *f = g_string_new("Feature: f\n");
+    for (int i = 0; i < 8; i++)
+        g_string_append_printf(f, "  Scenario: s%d\n    Given the number %d\n", i, i);
+    assert_int_equal(run(f->str, "--order", "random:42", NULL), 0);
+    char *first = g_strdup(trail->str);
+    assert_int_equal(run(f->str, "--order", "random:42", NULL), 0);
+    assert_string_equal(first, trail->str); /* same seed, same order */
+    assert_int_equal(run(f->str, NULL), 0);
+    assert_string_equal(trail->str, "before-a;before-b;n=0;after-b;after-a;deferred;before-a;"
+                                    "before-b;n=1;after-b;after-a;deferred;before-a;before-b;n=2;"
+                                    "after-b;after-a;deferred;before-a;before-b;n=3;after-b;after-a;"
+                                    "deferred;before-a;before-b;n=4;after-b;after-a;deferred;before-a;"
+                                    "before-b;n=5;after-b;after-a;deferred;before-a;before-b;n=6;"
+                                    "after-b;after-a;deferred;before-a;before-b;n=7;after-b;after-a;"
+                                    "deferred;");
+    assert_string_not_equal(trail->str, first); /* seed 42 does shuffle 8 scenarios */
+    g_free(first);
+    assert_int_equal(run(f->str, "--name", "^s3$", NULL), 0);
+    assert_non_null(strstr(trail->str, "n=3"));
+    assert_null(strstr(trail->str, "n=4"));
+    /* FILE:LINE: the scenario on line 6 is s2 */
+    char *path = write_feature("lines.feature", f->str);
+    char *arg = g_strdup_printf("%s:6", path);
+    char *argv[] = {"tf-run", "--format=summary:/dev/null", arg, NULL};
+    tf_plugin_init_fn mods[] = {module};
+    g_string_truncate(trail, 0);
+    assert_int_equal(tf_run_main(3, argv, mods, 1), 0);
+    assert_non_null(strstr(trail->str, "n=2"));
+    assert_null(strstr(trail->str, "n=1"));
+    g_free(arg);
+    g_free(path);
+    g_string_free(f, TRUE);
+}
+
+static void test_step_timeout_runs_cleanup(void **state)
+{
+    assert_int_equal(run("Feature: f\n  Scenario: s\n    Given a step that hangs\n"
+                         "    And a passing step\n", "--step-timeout", "0.2", NULL), 1);
+    assert_string_equal(trail->str, "before-a;before-b;after-b;after-a;deferred;");
+}
+
+static void test_junit_escaping(void **state)
+{
+    char *out = g_build_filename(tmpdir, "junit.xml", NULL);
+    char *fmt = g_strdup_printf("--format=junit:%s", out);
+    assert_int_equal(run("Feature: f & <g>\n  Scenario: s \"q\"\n    Given a failing step\n", fmt, NULL), 1);
+    char *xml = NULL;
+    assert_true(g_file_get_contents(out, &xml, NULL, NULL));
+    assert_non_null(strstr(xml, "classname=\"f &amp; &lt;g&gt;\""));
+    assert_non_null(strstr(xml, "name=\"s &quot;q&quot;\""));
+    assert_non_null(strstr(xml, "boom &lt;&amp;&gt; &quot;quoted&quot; \xEF\xBF\xBD"));
+    assert_null(strstr(xml, "\x01"));
+    assert_non_null(strstr(xml, "failures=\"1\""));
+    g_free(xml);
+    g_free(fmt);
+    g_free(out);
+}
+
+static void test_ctrl_c_runs_cleanup_and_reports(void **state)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    char *report = g_build_filename(tmpdir, "interrupted.txt", NULL);
+    char *marker = g_build_filename(tmpdir, "cleanup-ran", NULL);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        notify_fd = fds[1];
+        char *path = write_feature("hang.feature",
+                                   "Feature: f\n  Scenario: s\n    Given a step that hangs\n");
+        char *fmt = g_strdup_printf("--format=summary:%s", report);
+        char *argv[] = {"tf-run", fmt, "--step-timeout", "0", path, NULL};
+        tf_plugin_init_fn mods[] = {module};
+        int code = tf_run_main(5, argv, mods, 1);
+        /* the deferred cleanup is recorded in trail; prove it ran by a file */
+        if (strstr(trail->str, "deferred;"))
+            g_file_set_contents(marker, trail->str, -1, NULL);
+        _exit(code);
+    }
+    close(fds[1]);
+    char c;
+    assert_int_equal(read(fds[0], &c, 1), 1); /* the step is running */
+    close(fds[0]);
+    kill(pid, SIGINT);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), TF_RUN_EXIT_INTERRUPTED);
+    char *text = NULL;
+    assert_true(g_file_get_contents(report, &text, NULL, NULL));
+    assert_non_null(strstr(text, "interrupted"));
+    g_free(text);
+    assert_true(g_file_get_contents(marker, &text, NULL, NULL));
+    assert_non_null(strstr(text, "after-a;deferred;"));
+    g_free(text);
+    g_free(report);
+    g_free(marker);
+}
+
+static int setup(void **state)
+{
+    trail = g_string_new(NULL);
+    tmpdir = g_dir_make_tmp("tf-runner-XXXXXX", NULL);
+    return tmpdir ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    GDir *d = g_dir_open(tmpdir, 0, NULL);
+    const char *n;
+    while (d && (n = g_dir_read_name(d))) {
+        char *p = g_build_filename(tmpdir, n, NULL);
+        g_unlink(p);
+        g_free(p);
+    }
+    if (d)
+        g_dir_close(d);
+    g_rmdir(tmpdir);
+    g_free(tmpdir);
+    g_string_free(trail, TRUE);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ctrl_c_runs_cleanup_and_reports),
+        cmocka_unit_test(test_exit_codes),
+        cmocka_unit_test(test_undefined_ambiguous_strict),
+        cmocka_unit_test(test_hooks_order_and_tags),
+        cmocka_unit_test(test_world_cleanup_order_after_failure),
+        cmocka_unit_test(test_retry_fail_fast_dry_run),
+        cmocka_unit_test(test_filters_and_random_order),
+        cmocka_unit_test(test_junit_escaping),
+        cmocka_unit_test(test_step_timeout_runs_cleanup),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
