@@ -73,7 +73,8 @@ gint tf_cluster_node_index(tf_cluster *c, const char *name);
 const char *tf_cluster_node_name(tf_cluster *c, guint i);
 /* Node i's port called port_name ("client", "rpc"...), or 0 when unknown. */
 guint tf_cluster_node_port(tf_cluster *c, guint i, const char *port_name);
-/* Node i's source URL from the spec, or NULL (borrowed, lives as long as the cluster). */
+/* Node i's source URL from the spec, or NULL (borrowed; lives as long as the cluster, but
+ * is renewed if tf_cluster_start had to pick new ports after a port race). */
 const char *tf_cluster_node_url(tf_cluster *c, guint i);
 /* Node i's data dir ({dir}), or NULL (borrowed). */
 const char *tf_cluster_node_dir(tf_cluster *c, guint i);
@@ -107,12 +108,11 @@ gboolean tf_cluster_node_resume(tf_cluster *c, guint i, GError **error);
  * wait for readiness (a node in a cluster without quorum is never "ready"). */
 gboolean tf_cluster_node_restart(tf_cluster *c, guint i, GError **error);
 /* Adds a node (created, not started) with fresh ports, expanded from the spec's
- * "argv_join" (or "argv") with {peers} covering every node not removed, including the new
- * one. Returns its index, or -1 + error. The caller may register it with the cluster
+ * "argv_join" (or "argv") with {peers} covering every node, including the new one. Returns its index, or -1 + error. The caller may register it with the cluster
  * (e.g. etcd member-add with tf_cluster_expand) before tf_cluster_node_start. */
 gint tf_cluster_node_add(tf_cluster *c, GError **error);
 /* Node i's state; when EXITED or STOPPED and wait_status is not NULL, the last
- * waitpid status (else 0). Reaps a node that died on its own. */
+ * waitpid status (else 0). Reaps a node that died on its own. STOPPED for an unknown i. */
 tf_node_state tf_cluster_node_state(tf_cluster *c, guint i, int *wait_status);
 /* Node i's process id (also its process group id) while running or paused, else 0. */
 pid_t tf_cluster_node_pid(tf_cluster *c, guint i);
@@ -131,7 +131,9 @@ tf_source_provider *tf_cluster_provider(tf_cluster *c);
 
 /* Sends SIGKILL to every live node process group started by this process. Async-signal-
  * safe: for a runner's own fatal-signal handler. The launcher already does this itself on
- * SIGINT, SIGTERM, SIGHUP and at exit. */
+ * SIGINT, SIGTERM, SIGHUP (its handler runs first, then chains to the handler it found,
+ * or re-raises) and at exit; each node also has PR_SET_PDEATHSIG(SIGKILL), which covers a
+ * SIGKILLed or crashed runner. A runner killed that way leaves the temp dir behind. */
 void tf_cluster_kill_all_now(void);
 
 G_END_DECLS
