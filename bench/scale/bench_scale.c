@@ -128,6 +128,7 @@ static void part_inprocess(guint cycles)
 
 int main(int argc, char **argv)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0);
     guint http_cycles = argc > 1 ? (guint)atoi(argv[1]) : 50;
     guint cycles = argc > 2 ? (guint)atoi(argv[2]) : 100000;
     printf("bench/scale: one runtime, %u sources\n", N_SOURCES);

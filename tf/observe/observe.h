@@ -11,9 +11,18 @@
 #include "tf/runtime.h"
 #include "tf/snapshot.h"
 
-/* Snapshot and batch constructors (take ownership of data/sources/events). */
+/* A refcounted NULL-terminated list of source names, shared by consecutive snapshots. */
+typedef struct {
+    gint refs;
+    char **names;
+} tf_names;
+tf_names *tf_names_new(char **names); /* takes names */
+tf_names *tf_names_ref(tf_names *n);
+void tf_names_unref(tf_names *n);
+
+/* Snapshot and batch constructors (take ownership of data/names/events). */
 tf_snapshot *tf_snapshot_new(const tf_observer *obs, void *data, guint64 cycle,
-                             gint64 cycle_started, gint64 time, char **sources);
+                             gint64 cycle_started, gint64 time, tf_names *names);
 tf_batch *tf_batch_new(const tf_observer *obs, guint64 seq, guint64 cycle, GPtrArray *events);
 /* Wall-clock µs as an ISO-8601 UTC JSON string. */
 json_t *tf_time_to_json(gint64 wall_us);

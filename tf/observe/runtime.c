@@ -11,6 +11,7 @@ struct tf_runtime {
     void *state;
     tf_source_provider *provider;
     GPtrArray *sources; /* current set, sorted by name */
+    tf_names *names;    /* their names, shared by snapshots; NULL after a change */
     tf_http *http;
     tf_hub *hub;
     tf_waker *waker;
@@ -198,15 +199,8 @@ static gint cmp_source(gconstpointer a, gconstpointer b)
     return strcmp(tf_source_name(*(tf_source **)a), tf_source_name(*(tf_source **)b));
 }
 
-static tf_source *find_source(GPtrArray *sorted, const char *name)
-{
-    for (guint i = 0; i < sorted->len; i++)
-        if (!strcmp(tf_source_name(sorted->pdata[i]), name))
-            return sorted->pdata[i];
-    return NULL;
-}
-
-/* Replaces the source set; fills added/removed (a changed source counts as both). */
+/* Replaces the source set; fills added/removed (a changed source counts as both).
+ * Both sets are sorted by name, so the difference is one merge pass: O(n) per cycle. */
 static gboolean refresh_sources(tf_runtime *rt, GPtrArray *added, GPtrArray *removed,
                                 GError **error)
 {
@@ -224,28 +218,44 @@ static gboolean refresh_sources(tf_runtime *rt, GPtrArray *added, GPtrArray *rem
             return FALSE;
         }
     }
-    for (guint i = 0; i < fresh->len; i++) {
-        tf_source *old = find_source(rt->sources, tf_source_name(fresh->pdata[i]));
-        if (!old || !tf_source_equal(old, fresh->pdata[i])) {
-            g_ptr_array_add(added, tf_source_ref(fresh->pdata[i]));
-            if (old)
-                g_ptr_array_add(removed, tf_source_ref(old));
+    GPtrArray *old = rt->sources;
+    guint i = 0, j = 0;
+    while (i < fresh->len || j < old->len) {
+        tf_source *f = i < fresh->len ? fresh->pdata[i] : NULL;
+        tf_source *o = j < old->len ? old->pdata[j] : NULL;
+        int c = !f ? 1 : !o ? -1 : strcmp(tf_source_name(f), tf_source_name(o));
+        if (c < 0) {
+            g_ptr_array_add(added, tf_source_ref(f));
+            i++;
+        } else if (c > 0) {
+            g_ptr_array_add(removed, tf_source_ref(o));
+            j++;
+        } else {
+            if (f != o && !tf_source_equal(f, o)) {
+                g_ptr_array_add(removed, tf_source_ref(o));
+                g_ptr_array_add(added, tf_source_ref(f));
+            }
+            i++;
+            j++;
         }
     }
-    for (guint i = 0; i < rt->sources->len; i++)
-        if (!find_source(fresh, tf_source_name(rt->sources->pdata[i])))
-            g_ptr_array_add(removed, tf_source_ref(rt->sources->pdata[i]));
-    g_ptr_array_unref(rt->sources);
+    g_ptr_array_unref(old);
     rt->sources = fresh;
+    if (added->len || removed->len)
+        g_clear_pointer(&rt->names, tf_names_unref);
     return TRUE;
 }
 
-static char **source_names(GPtrArray *sources)
+/* The names of the current sources, shared by every snapshot until the set changes. */
+static tf_names *current_names(tf_runtime *rt)
 {
-    char **names = g_new0(char *, sources->len + 1);
-    for (guint i = 0; i < sources->len; i++)
-        names[i] = g_strdup(tf_source_name(sources->pdata[i]));
-    return names;
+    if (!rt->names) {
+        char **names = g_new0(char *, rt->sources->len + 1);
+        for (guint i = 0; i < rt->sources->len; i++)
+            names[i] = g_strdup(tf_source_name(rt->sources->pdata[i]));
+        rt->names = tf_names_new(names);
+    }
+    return tf_names_ref(rt->names);
 }
 
 static gboolean run_cycle(tf_runtime *rt, GError **error)
@@ -284,7 +294,7 @@ static gboolean run_cycle(tf_runtime *rt, GError **error)
 
     /* Publish even after a failure: waiters see the cycle, its error and every event. */
     tf_snapshot *snap = tf_snapshot_new(rt->obs, rt->obs->snapshot(rt->state), ctx.cycle,
-                                        ctx.now, done, source_names(rt->sources));
+                                        ctx.now, done, current_names(rt));
     tf_hub_publish(hub, snap, ctx.events, ctx.cycle);
 
     g_ptr_array_unref(ctx.added);
@@ -361,6 +371,7 @@ void tf_runtime_free(tf_runtime *rt)
     rt->obs->free_state(rt->state);
     tf_source_provider_free(rt->provider);
     g_ptr_array_unref(rt->sources);
+    tf_names_unref(rt->names);
     tf_http_free(rt->http);
     tf_hub_unref(rt->hub);
     tf_waker_unref(rt->waker);

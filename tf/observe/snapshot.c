@@ -11,11 +11,33 @@ struct tf_snapshot {
     gint64 cycle_started;
     gint64 time;
     gint64 wall_time;
-    char **sources;
+    tf_names *sources;
 };
 
+tf_names *tf_names_new(char **names)
+{
+    tf_names *n = g_new0(tf_names, 1);
+    n->refs = 1;
+    n->names = names;
+    return n;
+}
+
+tf_names *tf_names_ref(tf_names *n)
+{
+    g_atomic_int_inc(&n->refs);
+    return n;
+}
+
+void tf_names_unref(tf_names *n)
+{
+    if (!n || !g_atomic_int_dec_and_test(&n->refs))
+        return;
+    g_strfreev(n->names);
+    g_free(n);
+}
+
 tf_snapshot *tf_snapshot_new(const tf_observer *obs, void *data, guint64 cycle,
-                             gint64 cycle_started, gint64 time, char **sources)
+                             gint64 cycle_started, gint64 time, tf_names *sources)
 {
     tf_snapshot *s = g_new0(tf_snapshot, 1);
     s->refs = 1;
@@ -41,7 +63,7 @@ void tf_snapshot_unref(tf_snapshot *snap)
         return;
     if (snap->data)
         snap->obs->free_snapshot(snap->data);
-    g_strfreev(snap->sources);
+    tf_names_unref(snap->sources);
     g_free(snap);
 }
 
@@ -54,7 +76,7 @@ const tf_observer *tf_snapshot_observer(const tf_snapshot *snap) { return snap->
 
 const char *const *tf_snapshot_sources(const tf_snapshot *snap)
 {
-    return (const char *const *)snap->sources;
+    return (const char *const *)snap->sources->names;
 }
 
 json_t *tf_time_to_json(gint64 wall_us)
@@ -72,7 +94,7 @@ json_t *tf_time_to_json(gint64 wall_us)
 json_t *tf_snapshot_to_json(const tf_snapshot *snap)
 {
     json_t *sources = json_array();
-    for (char **s = snap->sources; s && *s; s++)
+    for (char **s = snap->sources->names; *s; s++)
         json_array_append_new(sources, json_string(*s));
     json_t *state = snap->data ? snap->obs->snapshot_to_json(snap->data) : NULL;
     return json_pack("{s:I, s:I, s:o, s:o, s:o*}", "cycle", (json_int_t)snap->cycle, "time",
