@@ -77,6 +77,18 @@ static void test_post_json(void **state)
     v = tf_http_req_json(tf_http_batch_req(b, 0), NULL);
     assert_string_equal(json_string_value(json_object_get(v, "method")), "PUT");
     assert_int_equal(json_integer_value(json_array_get(json_object_get(v, "got"), 0)), 3);
+    tf_http_batch_free(b);
+
+    /* A POST without a body is a POST of nothing, not a GET in disguise. */
+    b = tf_http_batch_new(e->h);
+    tf_http_batch_add(b, "post", "POST", url, NULL, 5 * SEC);
+    tf_http_batch_run(b);
+    json_decref(v);
+    v = tf_http_req_json(tf_http_batch_req(b, 0), NULL);
+    assert_string_equal(json_string_value(json_object_get(v, "method")), "POST");
+    char *clen = fixture_http_last_header(e->f, "/echo", "Content-Length");
+    assert_string_equal(clen, "0");
+    g_free(clen);
     g_free(seen);
     g_free(ct);
     g_free(trace);
@@ -239,8 +251,12 @@ static void test_interrupt_before_run_is_kept(void **state)
     char *msg = req_error(b, TF_ERROR_STOPPED);
     assert_true(g_str_has_suffix(msg, ": interrupted"));
     g_free(msg);
+    assert_int_equal(tf_http_requests_sent(e->h), 0); /* nothing went out */
+    assert_int_equal(tf_http_req_duration(tf_http_batch_req(b, 0)), 0);
     tf_http_batch_run(b); /* the same batch again, now uninterrupted */
     assert_true(tf_http_req_ok(tf_http_batch_req(b, 0), NULL));
+    assert_int_equal(tf_http_requests_sent(e->h), 1);
+    assert_int_equal(fixture_http_requests_to(e->f, "/v"), 1);
     tf_http_batch_free(b);
     g_free(url);
 }

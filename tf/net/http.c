@@ -207,10 +207,11 @@ static void req_setup(tf_http_req *r, CURL *e)
     curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
-    if (r->body) {
+    gboolean post = strcmp(r->method, "POST") == 0;
+    if (r->body || post) { /* an empty POST still says Content-Length: 0 */
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
-        if (strcmp(r->method, "POST") != 0)
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");
+        if (!post)
             curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
     } else if (strcmp(r->method, "GET") == 0) {
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
@@ -218,8 +219,6 @@ static void req_setup(tf_http_req *r, CURL *e)
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else {
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
-        if (strcmp(r->method, "POST") == 0)
-            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
     }
     if (r->user) {
         curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -298,11 +297,15 @@ void tf_http_batch_run(tf_http_batch *b)
         h->max_idle = (long)b->reqs->len;
         curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, h->max_idle);
     }
+    /* An interrupt that came before the run: send nothing at all. */
+    gboolean interrupted = g_atomic_int_compare_and_exchange(&h->interrupted, 1, 0);
     for (guint i = 0; i < b->reqs->len; i++) {
         tf_http_req *r = b->reqs->pdata[i];
-        if (r->easy) /* a previous run never leaves one attached; be safe anyway */
-            req_detach(h, r);
         req_reset(r);
+        if (interrupted) {
+            r->outcome = TF_HTTP_INTERRUPTED;
+            continue;
+        }
         r->easy = easy_take(h);
         req_setup(r, r->easy);
         r->started_us = g_get_monotonic_time();
