@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <string.h>
 #include "net/http_priv.h"
+#include "tf/error.h"
 
 /* Upper bound on one curl_multi_poll wait; curl shortens it to its own next timeout. */
 #define POLL_CAP_MS 1000
@@ -355,6 +356,12 @@ json_t *tf_http_json(tf_http *http, const char *label, const char *url, json_t *
         tf_http_batch_add_json(b, label, url, body, timeout_us);
     else
         tf_http_batch_add(b, label, "GET", url, NULL, timeout_us);
+    if (tf_http_batch_len(b) == 0) { /* refused by tf_http_batch_add's checks */
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s: %s: invalid request",
+                    label ? label : "http", url ? url : "(no url)");
+        tf_http_batch_free(b);
+        return NULL;
+    }
     tf_http_batch_run(b);
     json_t *v = tf_http_req_json(tf_http_batch_req(b, 0), error);
     tf_http_batch_free(b);
