@@ -1,0 +1,619 @@
+/* raftkv_steps.c: Gherkin steps for Raft KV clusters (etcd here). Steps act on the local
+ * cluster and read the raftkv handle; every expectation is a tf_handle_wait with a named
+ * condition, never a sleep or a poll loop. */
+#include <string.h>
+#include "raftkv/etcd_kv.h"
+#include "raftkv_steps.h"
+#include "raftkv_world.h"
+
+#define DEFAULT_WAIT (30 * G_USEC_PER_SEC)
+#define KV_TIMEOUT (2 * G_USEC_PER_SEC)
+
+/* ---- conditions ---------------------------------------------------------------------- */
+
+static gboolean all_up_with_leader(const tf_snapshot *snap, void *data)
+{
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    return s->n == GPOINTER_TO_UINT(data) && s->reachable == s->n && s->leader && s->quorum;
+}
+
+typedef struct {
+    const char *old_leader; /* NULL: any leader will do */
+    guint64 old_term;
+} leader_want;
+
+static gboolean new_leader(const tf_snapshot *snap, void *data)
+{
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    const leader_want *w = data;
+    if (!s->leader || !s->quorum)
+        return FALSE;
+    return !w->old_leader || (strcmp(s->leader, w->old_leader) && s->leader_term > w->old_term);
+}
+
+static gboolean all_agree(const tf_snapshot *snap, void *data)
+{
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    if (!s->leader || !s->quorum)
+        return FALSE;
+    for (guint i = 0; i < s->n; i++)
+        if (s->nodes[i].reachable && g_strcmp0(s->nodes[i].leader, s->leader))
+            return FALSE;
+    return TRUE;
+}
+
+static gboolean leaderless_without_quorum(const tf_snapshot *snap, void *data)
+{
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    if (s->quorum || s->leader)
+        return FALSE;
+    for (guint i = 0; i < s->n; i++)
+        if (s->nodes[i].reachable && s->nodes[i].leader)
+            return FALSE;
+    return TRUE;
+}
+
+typedef struct {
+    const char *node;
+    guint64 min_applied;
+} catch_up;
+
+static gboolean follower_caught_up(const tf_snapshot *snap, void *data)
+{
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    const catch_up *c = data;
+    const raftkv_node *n = raftkv_snapshot_node(s, c->node);
+    return n && n->reachable && !n->is_leader && s->leader && !g_strcmp0(n->leader, s->leader) &&
+           n->applied >= c->min_applied;
+}
+
+static gboolean node_reachable(const tf_snapshot *snap, void *data)
+{
+    const raftkv_node *n = raftkv_snapshot_node(tf_snapshot_data(snap), data);
+    return n && n->reachable;
+}
+
+static gboolean all_applied(const tf_snapshot *snap, void *data)
+{
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    for (guint i = 0; i < s->n; i++)
+        if (s->nodes[i].reachable && s->nodes[i].applied < *(guint64 *)data)
+            return FALSE;
+    return s->reachable > 0;
+}
+
+/* Waits with the standard progress line; returns the satisfying snapshot or NULL. */
+static tf_snapshot *wait_for(rk_world *rk, tf_predicate pred, void *data, const char *what,
+                             gint64 timeout, gint64 fresh_after, GError **error)
+{
+    tf_wait w = {.pred = pred, .data = data, .what = what, .timeout_us = timeout,
+                 .fresh_after = fresh_after, .progress = rk_progress};
+    return tf_handle_wait_for(rk->h, &w, error);
+}
+
+static gint64 seconds(const tf_step *step, guint i)
+{
+    return (gint64)(tf_step_arg_double(step, i) * G_USEC_PER_SEC);
+}
+
+/* The leader now (new string) or NULL + error. */
+static char *current_leader(rk_world *rk, guint64 *term, GError **error)
+{
+    tf_snapshot *snap = wait_for(rk, new_leader, &(leader_want){NULL, 0}, "a leader is known",
+                                 DEFAULT_WAIT, 0, error);
+    if (!snap)
+        return NULL;
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    char *leader = g_strdup(s->leader);
+    if (term)
+        *term = s->leader_term;
+    tf_snapshot_unref(snap);
+    return leader;
+}
+
+/* ---- Given ----------------------------------------------------------------------------- */
+
+/* The spec file: $TF_CLUSTERS/NAME.json, else clusters/NAME.json in the feature's folder
+ * or any folder above it, else scenarios/clusters/NAME.json under the working dir. */
+static char *find_spec(tf_step *step, const char *name)
+{
+    char *file = g_strdup_printf("%s.json", name);
+    const char *env = g_getenv("TF_CLUSTERS");
+    char *found = NULL;
+    if (env)
+        found = g_build_filename(env, file, NULL);
+    const tf_gherkin_pickle *p = tf_world_pickle(tf_step_world(step));
+    char *dir = p && p->uri ? g_path_get_dirname(p->uri) : g_strdup(".");
+    while (!found) {
+        char *candidate = g_build_filename(dir, "clusters", file, NULL);
+        if (g_file_test(candidate, G_FILE_TEST_EXISTS)) {
+            found = candidate;
+            break;
+        }
+        g_free(candidate);
+        char *up = g_path_get_dirname(dir);
+        gboolean top = !strcmp(up, dir);
+        g_free(dir);
+        dir = up;
+        if (top)
+            break;
+    }
+    g_free(dir);
+    if (!found)
+        found = g_build_filename("scenarios", "clusters", file, NULL);
+    g_free(file);
+    return found;
+}
+
+static tf_status given_cluster(tf_step *step, GError **error)
+{
+    guint n = (guint)tf_step_arg_int(step, 0);
+    char *path = find_spec(step, "etcd-3");
+    tf_cluster_spec *spec = tf_cluster_spec_load(path, error);
+    g_free(path);
+    if (!spec)
+        return TF_STATUS_FAILED;
+    tf_cluster *c = tf_cluster_new(spec, n, error);
+    tf_cluster_spec_free(spec);
+    if (!c)
+        return TF_STATUS_FAILED;
+    rk_world *rk = rk_world_new(tf_step_world(step), c, error);
+    if (!rk || !tf_cluster_start(c, error))
+        return TF_STATUS_FAILED;
+    tf_snapshot *snap = wait_for(rk, all_up_with_leader, GUINT_TO_POINTER(n),
+                                 "every node up and a leader elected", DEFAULT_WAIT, 0, error);
+    if (!snap)
+        return TF_STATUS_FAILED;
+    tf_world_log(tf_step_world(step), "cluster %s up in %s", tf_cluster_name(c), tf_cluster_dir(c));
+    tf_snapshot_unref(snap);
+    return TF_STATUS_PASSED;
+}
+
+/* ---- When: faults ----------------------------------------------------------------------- */
+
+typedef gboolean (*node_op)(tf_cluster *c, guint i, GError **error);
+
+static tf_status fault_leader(tf_step *step, node_op op, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    guint64 term = 0;
+    char *leader = current_leader(rk, &term, error);
+    if (!leader)
+        return TF_STATUS_FAILED;
+    gint i = rk_node(rk, leader, error);
+    if (i < 0 || !op(rk->cluster, (guint)i, error)) {
+        g_free(leader);
+        return TF_STATUS_FAILED;
+    }
+    rk->acted_at = g_get_monotonic_time();
+    g_free(rk->old_leader);
+    rk->old_leader = leader;
+    rk->old_term = term;
+    tf_handle_wake(rk->h);
+    return TF_STATUS_PASSED;
+}
+
+static tf_status when_leader_killed(tf_step *s, GError **e) { return fault_leader(s, tf_cluster_node_kill, e); }
+static tf_status when_leader_paused(tf_step *s, GError **e) { return fault_leader(s, tf_cluster_node_pause, e); }
+static tf_status when_leader_stopped(tf_step *s, GError **e) { return fault_leader(s, tf_cluster_node_stop, e); }
+
+static tf_status when_old_leader_resumed(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    if (!rk->old_leader)
+        return TF_FAIL(error, "no leader was paused in this scenario");
+    gint i = rk_node(rk, rk->old_leader, error);
+    if (i < 0 || !tf_cluster_node_resume(rk->cluster, (guint)i, error))
+        return TF_STATUS_FAILED;
+    rk->acted_at = g_get_monotonic_time();
+    tf_handle_wake(rk->h);
+    return TF_STATUS_PASSED;
+}
+
+static tf_status node_action(tf_step *step, node_op op, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    gint i = rk_node(rk, tf_step_arg_str(step, 0), error);
+    if (i < 0 || !op(rk->cluster, (guint)i, error))
+        return TF_STATUS_FAILED;
+    rk->acted_at = g_get_monotonic_time();
+    tf_handle_wake(rk->h);
+    return TF_STATUS_PASSED;
+}
+
+static tf_status when_node_killed(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_kill, e); }
+static tf_status when_node_stopped(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_stop, e); }
+static tf_status when_node_paused(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_pause, e); }
+static tf_status when_node_resumed(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_resume, e); }
+static tf_status when_node_restarted(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_restart, e); }
+
+/* Stops `count` nodes, followers first (the leader last), so "a minority" keeps the leader. */
+static tf_status stop_nodes(tf_step *step, guint count, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    char *leader = current_leader(rk, NULL, NULL);
+    guint n = tf_cluster_size(rk->cluster), stopped = 0;
+    for (int pass = 0; pass < 2 && stopped < count; pass++) {
+        for (guint i = 0; i < n && stopped < count; i++) {
+            gboolean is_leader = leader && !strcmp(tf_cluster_node_name(rk->cluster, i), leader);
+            if (is_leader != (pass == 1) || tf_cluster_node_state(rk->cluster, i, NULL) != TF_NODE_RUNNING)
+                continue;
+            if (!tf_cluster_node_stop(rk->cluster, i, error)) {
+                g_free(leader);
+                return TF_STATUS_FAILED;
+            }
+            tf_world_log(tf_step_world(step), "stopped %s", tf_cluster_node_name(rk->cluster, i));
+            stopped++;
+        }
+    }
+    g_free(leader);
+    rk->acted_at = g_get_monotonic_time();
+    tf_handle_wake(rk->h);
+    return stopped == count ? TF_STATUS_PASSED
+                            : TF_FAIL(error, "only %u of %u nodes could be stopped", stopped, count);
+}
+
+static tf_status when_majority_stopped(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    return rk ? stop_nodes(step, tf_cluster_size(rk->cluster) / 2 + 1, error) : TF_STATUS_FAILED;
+}
+
+static tf_status when_minority_stopped(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    return rk ? stop_nodes(step, (tf_cluster_size(rk->cluster) - 1) / 2, error) : TF_STATUS_FAILED;
+}
+
+static tf_status when_stopped_restarted(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    for (guint i = 0; i < tf_cluster_size(rk->cluster); i++) {
+        tf_node_state st = tf_cluster_node_state(rk->cluster, i, NULL);
+        if ((st == TF_NODE_STOPPED || st == TF_NODE_EXITED) && !tf_cluster_node_start(rk->cluster, i, error))
+            return TF_STATUS_FAILED;
+    }
+    rk->acted_at = g_get_monotonic_time();
+    tf_handle_wake(rk->h);
+    return TF_STATUS_PASSED;
+}
+
+/* Restarts each node in turn; before the next one, the restarted node must be back and
+ * the cluster must have a leader with quorum again (observed, not slept on). */
+static tf_status when_rolling_restart(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    for (guint i = 0; i < tf_cluster_size(rk->cluster); i++) {
+        const char *name = tf_cluster_node_name(rk->cluster, i);
+        if (!tf_cluster_node_restart(rk->cluster, i, error))
+            return TF_STATUS_FAILED;
+        rk->acted_at = g_get_monotonic_time();
+        char *what = g_strdup_printf("%s back after its restart", name);
+        tf_snapshot *snap = wait_for(rk, node_reachable, (void *)name, what, DEFAULT_WAIT, rk->acted_at, error);
+        g_free(what);
+        if (snap) {
+            tf_snapshot_unref(snap);
+            snap = wait_for(rk, all_agree, NULL, "every running node follows one leader",
+                            DEFAULT_WAIT, 0, error);
+        }
+        if (!snap)
+            return TF_STATUS_FAILED;
+        tf_world_log(tf_step_world(step), "restarted %s", name);
+        tf_snapshot_unref(snap);
+    }
+    return TF_STATUS_PASSED;
+}
+
+/* ---- When/Then: writes -------------------------------------------------------------------- */
+
+static tf_status when_put(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    const char *key = tf_step_arg_str(step, 0), *value = tf_step_arg_str(step, 1);
+    char *url = rk_write_target(rk);
+    if (!url)
+        return TF_FAIL(error, "put %s: no reachable node to write to", key);
+    gboolean ok = raftkv_etcd_put(rk->http, url, key, value, KV_TIMEOUT, error);
+    g_free(url);
+    if (!ok)
+        return TF_STATUS_FAILED;
+    rk_world_acked(rk, key, value);
+    rk->acted_at = g_get_monotonic_time();
+    return TF_STATUS_PASSED;
+}
+
+static tf_status then_put_fails(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    const char *key = tf_step_arg_str(step, 0), *value = tf_step_arg_str(step, 1);
+    char *url = rk_write_target(rk);
+    if (!url) {
+        tf_world_log(tf_step_world(step), "put %s: no node reachable at all", key);
+        return TF_STATUS_PASSED;
+    }
+    GError *err = NULL;
+    gboolean ok = raftkv_etcd_put(rk->http, url, key, value, KV_TIMEOUT, &err);
+    g_free(url);
+    if (ok)
+        return TF_FAIL(error, "put %s = %s was acknowledged, but the cluster has no quorum", key, value);
+    tf_world_log(tf_step_world(step), "the write failed as expected: %s", err->message);
+    g_clear_error(&err);
+    return TF_STATUS_PASSED;
+}
+
+static tf_status when_writer_starts(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    rk_writer_start(rk);
+    return TF_STATUS_PASSED;
+}
+
+static tf_status when_writer_stops(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    rk_writer_stop(rk);
+    pthread_mutex_lock(&rk->lock);
+    guint64 acked = rk->writes_acked, failed = rk->write_failures;
+    pthread_mutex_unlock(&rk->lock);
+    tf_world_log(tf_step_world(step), "background writes: %" G_GUINT64_FORMAT " acknowledged, %"
+                 G_GUINT64_FORMAT " failed", acked, failed);
+    if (!acked)
+        return TF_FAIL(error, "the background writer got no write acknowledged (%" G_GUINT64_FORMAT
+                       " failed)", failed);
+    return TF_STATUS_PASSED;
+}
+
+/* Every reachable node has applied everything committed before now: read once after. */
+static gboolean wait_applied(rk_world *rk, GError **error)
+{
+    gint64 now = g_get_monotonic_time();
+    tf_snapshot *snap = tf_handle_wait_fresh(rk->h, now, DEFAULT_WAIT, error);
+    if (!snap)
+        return FALSE;
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    guint64 target = 0;
+    for (guint i = 0; i < s->n; i++)
+        if (s->nodes[i].reachable)
+            target = MAX(target, s->nodes[i].commit);
+    tf_snapshot_unref(snap);
+    char *what = g_strdup_printf("every reachable node applied index %" G_GUINT64_FORMAT, target);
+    snap = wait_for(rk, all_applied, &target, what, DEFAULT_WAIT, 0, error);
+    g_free(what);
+    tf_snapshot_unref(snap);
+    return snap != NULL;
+}
+
+/* Reads key on every running node; appends mismatches to bad. */
+static void check_key(rk_world *rk, const char *key, const char *want, GString *bad, guint *reads)
+{
+    for (guint i = 0; i < tf_cluster_size(rk->cluster); i++) {
+        if (tf_cluster_node_state(rk->cluster, i, NULL) != TF_NODE_RUNNING)
+            continue;
+        gboolean found;
+        GError *err = NULL;
+        char *got = raftkv_etcd_get(rk->http, tf_cluster_node_url(rk->cluster, i), key, TRUE,
+                                    KV_TIMEOUT, &found, &err);
+        (*reads)++;
+        if (err)
+            g_string_append_printf(bad, "\n  %s: %s", tf_cluster_node_name(rk->cluster, i), err->message);
+        else if (!found || strcmp(got, want))
+            g_string_append_printf(bad, "\n  %s: %s reads %s%s%s, want \"%s\"",
+                                   tf_cluster_node_name(rk->cluster, i), key, found ? "\"" : "",
+                                   found ? got : "nothing", found ? "\"" : "", want);
+        g_clear_error(&err);
+        g_free(got);
+    }
+}
+
+static tf_status then_key_reads(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk || !wait_applied(rk, error))
+        return TF_STATUS_FAILED;
+    GString *bad = g_string_new(NULL);
+    guint reads = 0;
+    check_key(rk, tf_step_arg_str(step, 0), tf_step_arg_str(step, 1), bad, &reads);
+    tf_status st = bad->len ? TF_FAIL(error, "per-node reads disagree:%s", bad->str) : TF_STATUS_PASSED;
+    g_string_free(bad, TRUE);
+    return st;
+}
+
+static tf_status then_acked_readable(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk || !wait_applied(rk, error))
+        return TF_STATUS_FAILED;
+    pthread_mutex_lock(&rk->lock);
+    GHashTable *copy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, rk->acked);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        g_hash_table_insert(copy, g_strdup(k), g_strdup(v));
+    pthread_mutex_unlock(&rk->lock);
+    GString *bad = g_string_new(NULL);
+    guint reads = 0, keys = g_hash_table_size(copy);
+    g_hash_table_iter_init(&it, copy);
+    while (g_hash_table_iter_next(&it, &k, &v) && bad->len < 4000)
+        check_key(rk, k, v, bad, &reads);
+    g_hash_table_unref(copy);
+    tf_world_log(tf_step_world(step), "%u acknowledged keys checked with %u per-node reads", keys, reads);
+    tf_status st = bad->len ? TF_FAIL(error, "acknowledged writes lost or stale:%s", bad->str)
+                            : keys ? TF_STATUS_PASSED
+                                   : TF_FAIL(error, "no write was acknowledged in this scenario");
+    g_string_free(bad, TRUE);
+    return st;
+}
+
+/* ---- Then: leadership ---------------------------------------------------------------------- */
+
+static tf_status then_leader_within(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    leader_want want = {rk->old_leader, rk->old_term};
+    const char *what = rk->old_leader ? "a new leader with a higher term" : "a leader is elected";
+    tf_snapshot *snap = wait_for(rk, new_leader, &want, what, seconds(step, 0), rk->acted_at, error);
+    if (!snap)
+        return TF_STATUS_FAILED;
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    tf_world_log(tf_step_world(step), "leader %s at term %" G_GUINT64_FORMAT ", %.2f s after the last action",
+                 s->leader, s->leader_term,
+                 (tf_snapshot_time(snap) - rk->acted_at) / (double)G_USEC_PER_SEC);
+    tf_snapshot_unref(snap);
+    return TF_STATUS_PASSED;
+}
+
+static tf_status then_all_agree(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    tf_snapshot *snap = wait_for(rk, all_agree, NULL, "every running node follows one leader",
+                                 DEFAULT_WAIT, rk->acted_at, error);
+    tf_snapshot_unref(snap);
+    return snap ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+}
+
+static tf_status then_no_leader(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    tf_snapshot *snap = wait_for(rk, leaderless_without_quorum, NULL,
+                                 "no quorum and no node knowing a leader", DEFAULT_WAIT, rk->acted_at, error);
+    tf_snapshot_unref(snap);
+    return snap ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+}
+
+static tf_status then_old_leader_catches_up(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    if (!rk->old_leader)
+        return TF_FAIL(error, "no leader was faulted in this scenario");
+    /* Caught up = it applied at least what the new leader had committed when we looked. */
+    tf_snapshot *now = tf_handle_wait_fresh(rk->h, g_get_monotonic_time(), DEFAULT_WAIT, error);
+    if (!now)
+        return TF_STATUS_FAILED;
+    const raftkv_snapshot *s = tf_snapshot_data(now);
+    const raftkv_node *leader = s->leader ? raftkv_snapshot_node(s, s->leader) : NULL;
+    catch_up c = {rk->old_leader, leader ? leader->commit : 0};
+    tf_snapshot_unref(now);
+    char *what = g_strdup_printf("%s steps down, follows the leader and applies index %" G_GUINT64_FORMAT,
+                                 rk->old_leader, c.min_applied);
+    tf_snapshot *snap = wait_for(rk, follower_caught_up, &c, what, DEFAULT_WAIT, 0, error);
+    g_free(what);
+    tf_snapshot_unref(snap);
+    return snap ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+}
+
+static tf_status then_safety_holds(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    tf_snapshot *snap = tf_handle_wait_fresh(rk->h, g_get_monotonic_time(), DEFAULT_WAIT, error);
+    if (!snap)
+        return TF_STATUS_FAILED;
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    tf_status st = s->violations ? TF_FAIL(error, "%s", s->violation) : TF_STATUS_PASSED;
+    if (!s->violations)
+        tf_world_log(tf_step_world(step), "Election Safety held over %" G_GUINT64_FORMAT
+                     " elections (max term %" G_GUINT64_FORMAT ")", s->elections, s->max_term);
+    tf_snapshot_unref(snap);
+    return st;
+}
+
+/* ---- After: safety check, timeline, logs ------------------------------------------------- */
+
+static tf_status after_raftkv(tf_world *world, GError **error)
+{
+    rk_world *rk = tf_world_get(world, "raftkv");
+    if (!rk)
+        return TF_STATUS_PASSED;
+    rk_writer_stop(rk);
+    GPtrArray *snaps = tf_handle_snapshots(rk->h);
+    char *svg = rk_timeline_svg(snaps);
+    tf_world_attach(world, svg, strlen(svg), "image/svg+xml", "raftkv-timeline.svg");
+    g_free(svg);
+    json_t *events = json_array();
+    GPtrArray *hist = tf_handle_history(rk->h);
+    for (guint i = 0; i < hist->len; i++)
+        json_array_append_new(events, tf_batch_to_json(hist->pdata[i]));
+    g_ptr_array_unref(hist);
+    char *text = json_dumps(events, JSON_COMPACT);
+    tf_world_attach(world, text, strlen(text), "application/json", "raftkv-events.json");
+    free(text);
+    json_decref(events);
+    if (tf_world_status(world) == TF_STATUS_FAILED) {
+        for (guint i = 0; i < tf_cluster_size(rk->cluster); i++) {
+            char *tail = tf_cluster_node_log_tail(rk->cluster, i, TF_CLUSTER_LOG_STDERR, 4096);
+            char *name = g_strdup_printf("%s.stderr.log", tf_cluster_node_name(rk->cluster, i));
+            tf_world_attach(world, tail, strlen(tail), "text/plain", name);
+            g_free(name);
+            g_free(tail);
+        }
+    }
+    tf_status st = TF_STATUS_PASSED;
+    if (snaps->len) {
+        const raftkv_snapshot *s = tf_snapshot_data(snaps->pdata[snaps->len - 1]);
+        if (s->violations)
+            st = TF_FAIL(error, "%s", s->violation); /* a violation fails the scenario */
+    }
+    g_ptr_array_unref(snaps);
+    return st;
+}
+
+gboolean raftkv_steps_register(tf_registry *reg, GError **error)
+{
+    TF_GIVEN("a {int}-node etcd cluster is running", given_cluster);
+    TF_WHEN("the leader is killed", when_leader_killed);
+    TF_WHEN("the leader is paused", when_leader_paused);
+    TF_WHEN("the leader is stopped", when_leader_stopped);
+    TF_WHEN("the old leader is resumed", when_old_leader_resumed);
+    TF_WHEN("node {word} is killed", when_node_killed);
+    TF_WHEN("node {word} is stopped", when_node_stopped);
+    TF_WHEN("node {word} is paused", when_node_paused);
+    TF_WHEN("node {word} is resumed", when_node_resumed);
+    TF_WHEN("node {word} is restarted", when_node_restarted);
+    TF_WHEN("a majority of nodes is stopped", when_majority_stopped);
+    TF_WHEN("a minority of nodes is stopped", when_minority_stopped);
+    TF_WHEN("the stopped nodes are restarted", when_stopped_restarted);
+    TF_WHEN("every node is restarted one at a time", when_rolling_restart);
+    TF_WHEN("I put {string} = {string}", when_put);
+    TF_WHEN("writes run continuously in the background", when_writer_starts);
+    TF_WHEN("the background writes stop", when_writer_stops);
+    TF_THEN("writing {string} = {string} fails", then_put_fails);
+    TF_THEN("a leader is elected within {float} seconds", then_leader_within);
+    TF_THEN("all running nodes agree on the leader", then_all_agree);
+    TF_THEN("no leader exists while quorum is lost", then_no_leader);
+    TF_THEN("the old leader steps down and catches up", then_old_leader_catches_up);
+    TF_THEN("key {string} reads {string} on every running node", then_key_reads);
+    TF_THEN("every acknowledged write is readable", then_acked_readable);
+    TF_THEN("Election Safety holds", then_safety_holds);
+    TF_AFTER(NULL, after_raftkv);
+    return TRUE;
+}

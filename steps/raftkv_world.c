@@ -1,0 +1,168 @@
+/* raftkv_world.c: the Raft KV scenario world: cluster + runtime lifetime, acknowledged
+ * writes, and a background writer. The writer paces itself with a timed wait on its stop
+ * condition; it is an actor (a client of the system), not a poller of state. */
+#include <string.h>
+#include "raftkv/etcd_kv.h"
+#include "raftkv_world.h"
+
+static void rk_world_free(void *p)
+{
+    rk_world *rk = p;
+    rk_writer_stop(rk);
+    tf_handle_unref(rk->h);
+    tf_runtime_free(rk->rt);     /* stop observing before the nodes go away */
+    tf_cluster_free(rk->cluster); /* kills and reaps every node, removes the temp dir */
+    tf_http_free(rk->http);
+    g_hash_table_unref(rk->acked);
+    pthread_mutex_destroy(&rk->lock);
+    pthread_cond_destroy(&rk->cond);
+    g_free(rk->old_leader);
+    g_free(rk);
+}
+
+rk_world *rk_world_new(tf_world *world, tf_cluster *cluster, GError **error)
+{
+    tf_runtime_config cfg;
+    tf_runtime_config_init(&cfg);
+    cfg.interval_us = 50 * 1000;               /* 20 Hz: failovers take ~0.5 s here */
+    cfg.request_timeout_us = 300 * 1000;       /* a paused node must not stall a cycle */
+    cfg.stale_after_us = G_USEC_PER_SEC;
+    cfg.snapshot_history = 12000;              /* 10 minutes of timeline */
+    cfg.event_history = 4096;
+    tf_runtime *rt = tf_runtime_new(&cfg, &raftkv_observer, NULL, tf_cluster_provider(cluster), error);
+    if (!rt) {
+        tf_cluster_free(cluster);
+        return NULL;
+    }
+    rk_world *rk = g_new0(rk_world, 1);
+    rk->cluster = cluster;
+    rk->rt = rt;
+    rk->h = tf_runtime_handle(rt);
+    rk->http = tf_http_new();
+    rk->acked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    pthread_mutex_init(&rk->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&rk->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    tf_world_set(world, "raftkv", rk, rk_world_free);
+    if (!tf_runtime_start(rt, error))
+        return NULL;
+    return rk;
+}
+
+rk_world *rk_world_get(tf_step *step, GError **error)
+{
+    rk_world *rk = tf_world_get(tf_step_world(step), "raftkv");
+    if (!rk)
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
+                    "no etcd cluster in this scenario: start one with "
+                    "\"Given a 3-node etcd cluster is running\"");
+    return rk;
+}
+
+void rk_world_acked(rk_world *rk, const char *key, const char *value)
+{
+    pthread_mutex_lock(&rk->lock);
+    g_hash_table_insert(rk->acked, g_strdup(key), g_strdup(value));
+    rk->writes_acked++;
+    pthread_mutex_unlock(&rk->lock);
+}
+
+gint rk_node(rk_world *rk, const char *name, GError **error)
+{
+    gint i = tf_cluster_node_index(rk->cluster, name);
+    if (i < 0) {
+        GString *known = g_string_new(NULL);
+        for (guint j = 0; j < tf_cluster_size(rk->cluster); j++)
+            g_string_append_printf(known, "%s%s", j ? ", " : "", tf_cluster_node_name(rk->cluster, j));
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "no node named %s (nodes: %s)", name, known->str);
+        g_string_free(known, TRUE);
+    }
+    return i;
+}
+
+char *rk_write_target(rk_world *rk)
+{
+    tf_snapshot *snap = tf_handle_latest(rk->h);
+    if (!snap)
+        return NULL;
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    const raftkv_node *pick = s->leader ? raftkv_snapshot_node(s, s->leader) : NULL;
+    if (!pick || !pick->reachable)
+        for (guint i = 0; i < s->n && (!pick || !pick->reachable); i++)
+            pick = &s->nodes[i];
+    char *url = NULL;
+    if (pick && pick->reachable) {
+        gint i = tf_cluster_node_index(rk->cluster, pick->name);
+        url = i >= 0 ? g_strdup(tf_cluster_node_url(rk->cluster, i)) : NULL;
+    }
+    tf_snapshot_unref(snap);
+    return url;
+}
+
+static gpointer writer_main(gpointer data)
+{
+    rk_world *rk = data;
+    tf_http *http = tf_http_new();
+    guint n = 0;
+    pthread_mutex_lock(&rk->lock);
+    while (!rk->writer_stop) {
+        pthread_mutex_unlock(&rk->lock);
+        char *url = rk_write_target(rk);
+        char key[32], value[32];
+        g_snprintf(key, sizeof key, "bg/%06u", n);
+        g_snprintf(value, sizeof value, "v%u", n);
+        GError *err = NULL;
+        gboolean ok = url && raftkv_etcd_put(http, url, key, value, G_USEC_PER_SEC, &err);
+        g_clear_error(&err);
+        g_free(url);
+        if (ok)
+            rk_world_acked(rk, key, value);
+        n++;
+        pthread_mutex_lock(&rk->lock);
+        if (!ok)
+            rk->write_failures++;
+        /* Pace: one write every 20 ms, ended at once by rk_writer_stop. */
+        gint64 until = g_get_monotonic_time() + 20000;
+        struct timespec ts = {until / G_USEC_PER_SEC, (until % G_USEC_PER_SEC) * 1000};
+        while (!rk->writer_stop && pthread_cond_timedwait(&rk->cond, &rk->lock, &ts) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&rk->lock);
+    tf_http_free(http);
+    return NULL;
+}
+
+void rk_writer_start(rk_world *rk)
+{
+    if (rk->writer)
+        return;
+    rk->writer_stop = FALSE;
+    rk->writer = g_thread_new("raftkv-writer", writer_main, rk);
+}
+
+void rk_writer_stop(rk_world *rk)
+{
+    if (!rk->writer)
+        return;
+    pthread_mutex_lock(&rk->lock);
+    rk->writer_stop = TRUE;
+    pthread_cond_broadcast(&rk->cond);
+    pthread_mutex_unlock(&rk->lock);
+    g_thread_join(rk->writer);
+    rk->writer = NULL;
+}
+
+char *rk_progress(const tf_snapshot *snap, void *unused)
+{
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    GString *p = g_string_new(NULL);
+    if (s->leader)
+        g_string_append_printf(p, "leader %s (term %" G_GUINT64_FORMAT ")", s->leader, s->leader_term);
+    else
+        g_string_append(p, "no leader");
+    g_string_append_printf(p, ", %u/%u nodes up, %s", s->reachable, s->n, s->quorum ? "quorum" : "no quorum");
+    return g_string_free(p, FALSE);
+}

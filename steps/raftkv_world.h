@@ -1,0 +1,49 @@
+/* raftkv_world.h: what a Raft KV scenario keeps in its world: the local cluster, the
+ * runtime observing it, the writes etcd acknowledged, and a background writer.
+ * Shared by the raftkv step files; not a public API. */
+#ifndef TF_STEPS_RAFTKV_WORLD_H
+#define TF_STEPS_RAFTKV_WORLD_H
+
+#include <pthread.h>
+#include <tf/cluster.h>
+#include <tf/steps.h>
+#include <tf/tf.h>
+#include "raftkv/raftkv.h"
+
+typedef struct {
+    tf_cluster *cluster;
+    tf_runtime *rt;
+    tf_handle *h;
+    tf_http *http;          /* the step thread's client */
+    char *old_leader;       /* leader when a fault last hit the leader */
+    guint64 old_term;
+    gint64 acted_at;        /* monotonic µs of the last fault or write */
+    pthread_mutex_t lock;   /* guards acked, failures and the writer */
+    pthread_cond_t cond;
+    GHashTable *acked;      /* key -> value, the last value etcd acknowledged */
+    guint64 write_failures;
+    guint64 writes_acked;
+    GThread *writer;
+    gboolean writer_stop;
+} rk_world;
+
+/* The scenario's raftkv world, or NULL + error telling how to start a cluster. */
+rk_world *rk_world_get(tf_step *step, GError **error);
+/* Creates the world and stores it in the scenario world (freed at scenario end). */
+rk_world *rk_world_new(tf_world *world, tf_cluster *cluster, GError **error);
+/* Records an acknowledged write. Thread-safe. */
+void rk_world_acked(rk_world *rk, const char *key, const char *value);
+/* Starts / stops the background writer (stop waits for it). */
+void rk_writer_start(rk_world *rk);
+void rk_writer_stop(rk_world *rk);
+/* Index of node `name` or -1 + error naming the known nodes. */
+gint rk_node(rk_world *rk, const char *name, GError **error);
+/* Base URL of the node answering writes now: the agreed leader if known and up, else any
+ * reachable node (new string), or NULL. */
+char *rk_write_target(rk_world *rk);
+/* A progress line for waits: "leader n2 (term 3), 2/3 reachable, quorum". */
+char *rk_progress(const tf_snapshot *snap, void *unused);
+/* Renders the run's snapshot history as an SVG timeline (new string). */
+char *rk_timeline_svg(GPtrArray *snapshots);
+
+#endif
