@@ -9,5 +9,11 @@
 #include "tf/runtime.h"
 #include "tf/handle.h"
 #include "tf/http.h"
+#include "tf/cluster.h"
+#include "tf/gherkin.h"
+#include "tf/expression.h"
+#include "tf/tags.h"
+#include "tf/steps.h"
+#include "tf/runner.h"
 
 #endif
