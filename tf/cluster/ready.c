@@ -54,7 +54,7 @@ gchar *tf_cluster_scrubbed_tail(tf_cluster *c, tf_cluster_node *n, tf_cluster_lo
 gchar *tf_cluster_node_log_tail(tf_cluster *c, guint i, tf_cluster_log which, gsize max_bytes)
 {
     tf_cluster_node *n = tf_cluster_get_node(c, i);
-    return n ? read_tail(n->log[which], max_bytes) : g_strdup("");
+    return n ? tf_cluster_scrubbed_tail(c, n, which, max_bytes) : g_strdup("");
 }
 
 static void fail_node(tf_cluster *c, tf_cluster_node *n, const tf_probe *probe,

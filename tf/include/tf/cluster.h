@@ -118,7 +118,8 @@ tf_node_state tf_cluster_node_state(tf_cluster *c, guint i, int *wait_status);
 pid_t tf_cluster_node_pid(tf_cluster *c, guint i);
 /* Path of node i's captured stdout or stderr (borrowed; appended across restarts). */
 const char *tf_cluster_node_log_path(tf_cluster *c, guint i, tf_cluster_log which);
-/* The last max_bytes of that log (newly allocated, "" when empty or missing). */
+/* The last max_bytes of that log with the cluster secret replaced by "***", ready to
+ * attach to a report (newly allocated, "" when empty or missing). */
 gchar *tf_cluster_node_log_tail(tf_cluster *c, guint i, tf_cluster_log which,
                                 gsize max_bytes);
 
