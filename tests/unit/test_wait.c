@@ -125,6 +125,22 @@ static void test_timeout_without_snapshot(void **unused)
     fix_free(f);
 }
 
+static void test_fresh_timeout_shows_older_snapshot(void **unused)
+{
+    fix *f = fix_new(1, NULL, NULL); /* not started: no cycle after the action will come */
+    f->cells[0].value = 6;
+    assert_true(tf_runtime_cycle(f->rt, NULL));
+    GError *err = NULL;
+    assert_null(tf_handle_wait_fresh(f->h, f->now + 1, 20000, &err));
+    assert_int_equal(err->code, TF_ERROR_TIMEOUT);
+    assert_non_null(strstr(err->message, "waiting for: a snapshot taken after the last action"));
+    assert_non_null(strstr(err->message, "last snapshot (counter, cycle 1, "));
+    assert_non_null(strstr(err->message, ", taken before the awaited point): "));
+    assert_non_null(strstr(err->message, "\"n0\":6"));
+    g_clear_error(&err);
+    fix_free(f);
+}
+
 typedef struct {
     tf_handle *h;
     GError *err;
@@ -243,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_sees_change_from_other_thread),
         cmocka_unit_test(test_timeout_explains),
         cmocka_unit_test(test_timeout_without_snapshot),
+        cmocka_unit_test(test_fresh_timeout_shows_older_snapshot),
         cmocka_unit_test(test_stop_wakes_waiters),
         cmocka_unit_test(test_wake_runs_cycle_now),
         cmocka_unit_test(test_listener_sees_progress),

@@ -21,6 +21,17 @@ static char *explain(tf_hub *hub, const tf_wait *w, tf_snapshot *last, gint64 wa
                      const char *verb)
 {
     GString *m = g_string_new(NULL);
+    /* A fresh wait may time out before any fresh cycle: show the newest view anyway,
+     * marked as older than the point the wait asked for. */
+    gboolean stale = FALSE;
+    if (!last) {
+        tf_mutex_lock(&hub->lock);
+        last = tf_handle_latest_locked(hub);
+        tf_mutex_unlock(&hub->lock);
+        stale = last != NULL;
+    } else {
+        tf_snapshot_ref(last);
+    }
     g_string_append_printf(m, "%s after %.1f s waiting for: %s", verb,
                            waited / (double)G_USEC_PER_SEC, w->what ? w->what : "condition");
     if (last) {
@@ -32,16 +43,17 @@ static char *explain(tf_hub *hub, const tf_wait *w, tf_snapshot *last, gint64 wa
         }
         json_t *j = tf_snapshot_to_json(last);
         char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-        g_string_append_printf(m, "\n  last snapshot (%s, cycle %" G_GUINT64_FORMAT ", %.1f s old): %s",
+        g_string_append_printf(m, "\n  last snapshot (%s, cycle %" G_GUINT64_FORMAT ", %.1f s old%s): %s",
                                hub->obs->name, tf_snapshot_cycle(last),
                                (tf_hub_now(hub) - tf_snapshot_time(last)) / (double)G_USEC_PER_SEC,
-                               text);
+                               stale ? ", taken before the awaited point" : "", text);
         free(text);
         json_decref(j);
     } else {
         g_string_append_printf(m, "\n  last snapshot: none (observer '%s' published no cycle)",
                                hub->obs->name);
     }
+    tf_snapshot_unref(last);
     tf_mutex_lock(&hub->lock);
     tf_failure *f = tf_failure_copy(hub->last_error);
     tf_mutex_unlock(&hub->lock);
