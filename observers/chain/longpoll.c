@@ -1,0 +1,99 @@
+/* longpoll.c: one thread per source blocked in `waitfornewblock` (with a short timeout),
+ * ringing the runtime's waker as soon as the node's tip changes, so a new block is
+ * ingested at once rather than at the next interval. Stopping sets a flag and interrupts
+ * the request in flight; a failing node is retried after a timed wait on the stop flag. */
+#include <string.h>
+#include "chain/observer_internal.h"
+
+struct chain_longpoll {
+    GThread *thread;
+    tf_http *http;
+    chain_rpc *rpc;
+    tf_waker *waker;
+    guint timeout_ms;
+    GMutex lock;                   /* guards stop (with cond) */
+    GCond cond;
+    gboolean stop;
+    gint wakes;                    /* atomic */
+};
+
+static gboolean stopping(chain_longpoll *lp)
+{
+    g_mutex_lock(&lp->lock);
+    gboolean s = lp->stop;
+    g_mutex_unlock(&lp->lock);
+    return s;
+}
+
+static gpointer longpoll_main(gpointer data)
+{
+    chain_longpoll *lp = data;
+    char last[CHAIN_HASH_BUF] = "";
+    while (!stopping(lp)) {
+        GError *err = NULL;
+        json_t *res = chain_rpc_call(lp->rpc, lp->http, NULL, "waitfornewblock",
+                                     json_pack("[i]", (int)lp->timeout_ms),
+                                     (gint64)lp->timeout_ms * 1000 + 2 * G_USEC_PER_SEC, &err);
+        const char *hash = json_string_value(json_object_get(res, "hash"));
+        if (hash && strlen(hash) == 64) {
+            if (strcmp(hash, last)) {
+                if (last[0]) {
+                    g_atomic_int_inc(&lp->wakes);
+                    tf_waker_wake(lp->waker);
+                }
+                g_strlcpy(last, hash, sizeof last);
+            }
+        } else {
+            /* Node down or refusing: retry after the timeout, unless told to stop. */
+            g_mutex_lock(&lp->lock);
+            gint64 until = g_get_monotonic_time() + (gint64)lp->timeout_ms * 1000;
+            while (!lp->stop && g_cond_wait_until(&lp->cond, &lp->lock, until))
+                ;
+            g_mutex_unlock(&lp->lock);
+        }
+        json_decref(res);
+        g_clear_error(&err);
+    }
+    return NULL;
+}
+
+chain_longpoll *chain_longpoll_start(const tf_source *src, tf_waker *waker, guint timeout_ms)
+{
+    chain_rpc *rpc = chain_rpc_from_source(src, NULL);
+    if (!rpc) {
+        tf_waker_unref(waker);
+        return NULL;
+    }
+    chain_longpoll *lp = g_new0(chain_longpoll, 1);
+    lp->rpc = rpc;
+    lp->http = tf_http_new();
+    lp->waker = waker;
+    lp->timeout_ms = timeout_ms ? timeout_ms : 1000;
+    g_mutex_init(&lp->lock);
+    g_cond_init(&lp->cond);
+    lp->thread = g_thread_new("chain-longpoll", longpoll_main, lp);
+    return lp;
+}
+
+guint64 chain_longpoll_wakes(chain_longpoll *lp)
+{
+    return lp ? (guint64)g_atomic_int_get(&lp->wakes) : 0;
+}
+
+void chain_longpoll_stop(chain_longpoll *lp)
+{
+    if (!lp)
+        return;
+    g_mutex_lock(&lp->lock);
+    lp->stop = TRUE;
+    g_cond_broadcast(&lp->cond);
+    g_mutex_unlock(&lp->lock);
+    tf_http_interrupt(lp->http); /* ends a waitfornewblock in flight (or the next one) */
+    g_thread_join(lp->thread);
+    tf_http_free(lp->http);
+    chain_rpc_free(lp->rpc);
+    tf_waker_unref(lp->waker);
+    g_mutex_clear(&lp->lock);
+    g_cond_clear(&lp->cond);
+    g_free(lp);
+}

@@ -1,0 +1,420 @@
+/* observer.c: the chain observer's cycle. Every node is asked for its best block in one
+ * concurrent round; a tip already in the graph costs nothing more, a new tip one header,
+ * and a tip that does not connect starts a catch-up: getblockhash windows walked down
+ * from the tip (growing 16, 64, 256... up to max_batch) until a known hash, then the
+ * missing headers in one batch, added lowest first so nothing waits as an orphan. */
+#include <string.h>
+#include "chain/observer_internal.h"
+
+void chain_observer_config_init(chain_observer_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    chain_graph_config_init(&cfg->graph);
+    cfg->graph.base_height = 0;
+    cfg->prune = TRUE;
+    cfg->max_batch = 2000;
+    cfg->long_poll_ms = 1000;
+    cfg->snapshot_blocks = 32;
+}
+
+static void cnode_free(gpointer p)
+{
+    chain_cnode *n = p;
+    chain_longpoll_stop(n->lp);
+    chain_rpc_free(n->rpc);
+    tf_source_unref(n->src);
+    g_free(n->error);
+    g_free(n->name);
+    g_free(n);
+}
+
+chain_state *chain_state_new(const chain_observer_config *cfg, GError **error)
+{
+    chain_state *st = g_new0(chain_state, 1);
+    if (cfg)
+        st->cfg = *cfg;
+    else
+        chain_observer_config_init(&st->cfg);
+    if (!st->cfg.max_batch)
+        st->cfg.max_batch = 2000;
+    st->graph = chain_graph_new(&st->cfg.graph);
+    st->nodes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, cnode_free);
+    return st;
+}
+
+void chain_state_free(chain_state *st)
+{
+    if (!st)
+        return;
+    g_hash_table_unref(st->nodes); /* joins every long-poll thread */
+    chain_graph_free(st->graph);
+    g_free(st);
+}
+
+const chain_graph *chain_state_graph(const chain_state *st)
+{
+    return st->graph;
+}
+
+guint64 chain_state_requests(const chain_state *st)
+{
+    return st->requests;
+}
+
+/* ---- sources ------------------------------------------------------------------------ */
+
+static gboolean source_is_public(const tf_source *src)
+{
+    return !g_strcmp0(tf_source_attr_str(src, "role"), "public");
+}
+
+/* Brings the node table in line with this cycle's sources. */
+static void sync_sources(chain_state *st, tf_poll_ctx *ctx)
+{
+    GPtrArray *sources = tf_poll_sources(ctx);
+    GHashTable *present = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < sources->len; i++) {
+        tf_source *src = sources->pdata[i];
+        const char *name = tf_source_name(src);
+        g_hash_table_add(present, (char *)name);
+        chain_cnode *n = g_hash_table_lookup(st->nodes, name);
+        if (n && tf_source_equal(n->src, src))
+            continue;
+        if (!n) {
+            n = g_new0(chain_cnode, 1);
+            n->name = g_strdup(name);
+            g_hash_table_insert(st->nodes, n->name, n);
+        }
+        /* New or changed (url, credentials, role, state): rebuild the endpoint. */
+        tf_source_unref(n->src);
+        n->src = tf_source_ref(src);
+        chain_rpc_free(n->rpc);
+        n->rpc = chain_rpc_from_source(src, NULL);
+        n->is_public = source_is_public(src);
+        chain_graph_set_public(st->graph, name, n->is_public);
+        const char *state = tf_source_attr_str(src, "state");
+        gboolean running = !state || !strcmp(state, "running");
+        if (st->cfg.long_poll && (!n->lp || !running)) {
+            chain_longpoll_stop(n->lp);
+            n->lp = running && n->rpc ? chain_longpoll_start(src, tf_poll_waker(ctx), st->cfg.long_poll_ms)
+                                      : NULL;
+        }
+    }
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, st->nodes);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        if (!g_hash_table_contains(present, key)) {
+            chain_graph_remove_node(st->graph, key);
+            g_hash_table_iter_remove(&it);
+        }
+    }
+    g_hash_table_unref(present);
+}
+
+static void node_failed(chain_state *st, tf_poll_ctx *ctx, chain_cnode *n, const char *msg)
+{
+    g_free(n->error);
+    n->error = g_strdup(msg);
+    n->reachable = FALSE;
+    chain_graph_set_reachable(st->graph, n->name, FALSE);
+    tf_poll_source_failed(ctx, n->src, msg);
+}
+
+static void node_failed_err(chain_state *st, tf_poll_ctx *ctx, chain_cnode *n, GError *err)
+{
+    node_failed(st, ctx, n, err ? err->message : "unknown failure");
+}
+
+/* ---- headers ------------------------------------------------------------------------ */
+
+static gboolean add_header_json(chain_state *st, chain_cnode *n, json_t *obj, guint64 cycle,
+                                GPtrArray *events, chain_add_status *status, GError **error)
+{
+    chain_header h;
+    if (!chain_header_from_json(obj, &h, error)) {
+        g_prefix_error(error, "%s: getblockheader: ", n->name);
+        return FALSE;
+    }
+    return chain_graph_add_header(st->graph, &h, cycle, n->name, status, events, error);
+}
+
+static gint cmp_height(gconstpointer a, gconstpointer b)
+{
+    json_int_t ha = json_integer_value(json_object_get(*(json_t *const *)a, "height"));
+    json_int_t hb = json_integer_value(json_object_get(*(json_t *const *)b, "height"));
+    return ha < hb ? -1 : ha > hb;
+}
+
+/* Runs one batch on n's endpoint, counting requests. */
+static void run1(chain_state *st, tf_poll_ctx *ctx, chain_rpc_batch *b)
+{
+    st->requests += chain_rpc_run(tf_poll_http(ctx), &b, 1, tf_poll_request_timeout(ctx));
+}
+
+/* Walks back from n's tip (at tip_height, already added as an orphan) to the known graph
+ * and adds the missing headers lowest first. */
+static gboolean catch_up(chain_state *st, tf_poll_ctx *ctx, chain_cnode *n, gint64 tip_height,
+                         GPtrArray *events, GError **error)
+{
+    const chain_graph *g = st->graph;
+    gint64 floor = chain_graph_floor(g);
+    gint64 lo_limit = floor >= 0 ? floor
+                      : st->cfg.graph.base_height >= 0 ? st->cfg.graph.base_height
+                                                       : MAX(0, tip_height - (gint64)st->cfg.graph.retained_depth);
+    GPtrArray *headers = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
+    gint64 hi = tip_height - 1, window = 16;
+    gboolean ok = TRUE, done = hi < lo_limit;
+    while (!done && ok) {
+        gint64 lo = MAX(lo_limit, hi - window + 1);
+        chain_rpc_batch *hb = chain_rpc_batch_new(n->rpc, NULL);
+        for (gint64 h = lo; h <= hi; h++)
+            chain_rpc_batch_add(hb, "getblockhash", json_pack("[I]", (json_int_t)h));
+        run1(st, ctx, hb);
+        gint64 known = -1;
+        for (gint64 h = hi; h >= lo && ok; h--) {
+            json_t *r = chain_rpc_batch_result(hb, (guint)(h - lo), error);
+            if (!r || !json_is_string(r)) {
+                if (r)
+                    g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "%s: getblockhash %" G_GINT64_FORMAT
+                                ": not a string", n->name, h);
+                ok = FALSE;
+            } else if (chain_graph_block(g, json_string_value(r))) {
+                known = h;
+                break;
+            }
+        }
+        if (ok) {
+            gint64 from = known >= 0 ? known + 1 : lo;
+            chain_rpc_batch *hd = chain_rpc_batch_new(n->rpc, NULL);
+            for (gint64 h = from; h <= hi; h++)
+                chain_rpc_batch_add(hd, "getblockheader",
+                                    json_pack("[O]", chain_rpc_batch_result(hb, (guint)(h - lo), NULL)));
+            if (chain_rpc_batch_len(hd))
+                run1(st, ctx, hd);
+            for (guint i = 0; ok && i < chain_rpc_batch_len(hd); i++) {
+                json_t *r = chain_rpc_batch_result(hd, i, error);
+                if (r)
+                    g_ptr_array_add(headers, json_incref(r));
+                else
+                    ok = FALSE;
+            }
+            chain_rpc_batch_free(hd);
+            done = known >= 0 || lo == lo_limit;
+            hi = lo - 1;
+            window = MIN(window * 4, (gint64)st->cfg.max_batch);
+        }
+        chain_rpc_batch_free(hb);
+    }
+    if (ok) {
+        g_ptr_array_sort(headers, cmp_height);
+        for (guint i = 0; ok && i < headers->len; i++)
+            ok = add_header_json(st, n, headers->pdata[i], tf_poll_cycle(ctx), events, NULL, error);
+    }
+    g_ptr_array_unref(headers);
+    return ok;
+}
+
+/* Sets n's head to hash (connected) and records a reorg. */
+static gboolean set_head(chain_state *st, tf_poll_ctx *ctx, chain_cnode *n, const char *hash,
+                         GPtrArray *events, GError **error)
+{
+    chain_head_change ch;
+    if (!chain_graph_set_head(st->graph, n->name, hash, tf_poll_cycle(ctx), &ch, events, error))
+        return FALSE;
+    if (ch.reorg) {
+        n->reorgs++;
+        st->reorgs++;
+        n->last_reorg_cycle = tf_poll_cycle(ctx);
+        g_strlcpy(n->last_reorg.old_tip, ch.old_tip, CHAIN_HASH_BUF);
+        n->last_reorg.old_height = ch.old_height;
+        g_strlcpy(n->last_reorg.new_tip, ch.new_tip, CHAIN_HASH_BUF);
+        n->last_reorg.new_height = ch.new_height;
+        g_strlcpy(n->last_reorg.common_ancestor, ch.common_ancestor, CHAIN_HASH_BUF);
+        n->last_reorg.ancestor_height = ch.ancestor_height;
+        n->last_reorg.depth = ch.depth;
+        n->last_reorg.added = ch.added;
+    }
+    return TRUE;
+}
+
+/* getblock (verbosity 1) for every block discovered this cycle, asked of its reporter. */
+static void fetch_txids(chain_state *st, tf_poll_ctx *ctx, GPtrArray *events, guint first)
+{
+    GHashTable *per_node = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                                 (GDestroyNotify)g_ptr_array_unref);
+    for (guint i = first; i < events->len; i++) {
+        chain_event *ev = events->pdata[i];
+        chain_cnode *n = ev->node ? g_hash_table_lookup(st->nodes, ev->node) : NULL;
+        if (ev->kind != CHAIN_EVENT_BLOCK_DISCOVERED || !n || !n->rpc)
+            continue;
+        GPtrArray *list = g_hash_table_lookup(per_node, n->name);
+        if (!list)
+            g_hash_table_insert(per_node, n->name, list = g_ptr_array_new());
+        g_ptr_array_add(list, ev->u.block.hash);
+    }
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, per_node);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        chain_cnode *n = g_hash_table_lookup(st->nodes, key);
+        GPtrArray *hashes = value;
+        for (guint at = 0; at < hashes->len; at += st->cfg.max_batch) {
+            guint end = MIN(hashes->len, at + st->cfg.max_batch);
+            chain_rpc_batch *b = chain_rpc_batch_new(n->rpc, NULL);
+            for (guint i = at; i < end; i++)
+                chain_rpc_batch_add(b, "getblock", json_pack("[s, i]", (char *)hashes->pdata[i], 1));
+            run1(st, ctx, b);
+            for (guint i = at; i < end; i++) {
+                GError *err = NULL;
+                json_t *tx = json_object_get(chain_rpc_batch_result(b, i - at, &err), "tx");
+                if (!json_is_array(tx)) {
+                    if (!err)
+                        g_set_error(&err, TF_ERROR, TF_ERROR_PARSE, "%s: getblock: no tx array", n->name);
+                    tf_poll_source_failed(ctx, n->src, err->message);
+                    g_clear_error(&err);
+                    continue;
+                }
+                const char **txids = g_new0(const char *, json_array_size(tx) + 1);
+                gsize k = 0;
+                for (gsize j = 0; j < json_array_size(tx); j++)
+                    if (json_is_string(json_array_get(tx, j)))
+                        txids[k++] = json_string_value(json_array_get(tx, j));
+                chain_graph_set_txids(st->graph, hashes->pdata[i], txids, k, NULL);
+                g_free(txids);
+            }
+            chain_rpc_batch_free(b);
+        }
+    }
+    g_hash_table_unref(per_node);
+}
+
+/* ---- the cycle ---------------------------------------------------------------------- */
+
+gboolean chain_state_poll(chain_state *st, tf_poll_ctx *ctx, GError **error)
+{
+    sync_sources(st, ctx);
+    guint64 cycle = tf_poll_cycle(ctx);
+    GPtrArray *sources = tf_poll_sources(ctx);
+    guint n_src = sources->len;
+    chain_cnode **nodes = g_new0(chain_cnode *, n_src);
+    chain_rpc_batch **batches = g_new0(chain_rpc_batch *, n_src);
+    GPtrArray *events = g_ptr_array_new();
+
+    /* Round 1: every running node's best block, concurrently. */
+    for (guint i = 0; i < n_src; i++) {
+        chain_cnode *n = nodes[i] = g_hash_table_lookup(st->nodes, tf_source_name(sources->pdata[i]));
+        const char *state = tf_source_attr_str(n->src, "state");
+        if (state && strcmp(state, "running")) {
+            char *msg = g_strdup_printf("%s: node is %s", n->name, state);
+            node_failed(st, ctx, n, msg);
+            g_free(msg);
+        } else if (!n->rpc) {
+            char *msg = g_strdup_printf("%s: source has no url", n->name);
+            node_failed(st, ctx, n, msg);
+            g_free(msg);
+        } else {
+            batches[i] = chain_rpc_batch_new(n->rpc, NULL);
+            chain_rpc_batch_add(batches[i], "getbestblockhash", NULL);
+        }
+    }
+    st->requests += chain_rpc_run(tf_poll_http(ctx), batches, n_src, tf_poll_request_timeout(ctx));
+
+    /* Round 2: headers of tips the graph lacks, concurrently. */
+    chain_rpc_batch **hdr = g_new0(chain_rpc_batch *, n_src);
+    char (*best)[CHAIN_HASH_BUF] = g_malloc0(sizeof *best * (n_src + 1));
+    for (guint i = 0; i < n_src; i++) {
+        if (!batches[i])
+            continue;
+        GError *err = NULL;
+        json_t *r = chain_rpc_batch_result(batches[i], 0, &err);
+        if (!json_is_string(r) || strlen(json_string_value(r)) != 64) {
+            if (!err)
+                g_set_error(&err, TF_ERROR, TF_ERROR_PARSE, "%s: getbestblockhash: not a block hash",
+                            nodes[i]->name);
+            node_failed_err(st, ctx, nodes[i], err);
+            g_clear_error(&err);
+            continue;
+        }
+        g_strlcpy(best[i], json_string_value(r), CHAIN_HASH_BUF);
+        if (!chain_graph_block(st->graph, best[i])) {
+            hdr[i] = chain_rpc_batch_new(nodes[i]->rpc, NULL);
+            chain_rpc_batch_add(hdr[i], "getblockheader", json_pack("[s]", best[i]));
+        }
+    }
+    st->requests += chain_rpc_run(tf_poll_http(ctx), hdr, n_src, tf_poll_request_timeout(ctx));
+
+    /* Round 3: connect (catching up where needed) and set heads. */
+    for (guint i = 0; i < n_src; i++) {
+        if (!best[i][0])
+            continue;
+        chain_cnode *n = nodes[i];
+        GError *err = NULL;
+        gboolean ok = TRUE;
+        if (hdr[i]) {
+            json_t *r = chain_rpc_batch_result(hdr[i], 0, &err);
+            chain_add_status status = CHAIN_ADD_DUPLICATE;
+            ok = r && add_header_json(st, n, r, cycle, events, &status, &err);
+            if (ok && !chain_graph_block(st->graph, best[i]) && status != CHAIN_ADD_BELOW_FLOOR)
+                ok = catch_up(st, ctx, n, json_integer_value(json_object_get(r, "height")), events, &err);
+        }
+        if (ok && !chain_graph_block(st->graph, best[i])) {
+            g_set_error(&err, TF_ERROR, TF_ERROR_SOURCE,
+                        "%s: tip %s does not connect to the known chain (it forks below the prune "
+                        "floor at height %" G_GINT64_FORMAT ", or the node reorganised meanwhile)",
+                        n->name, best[i], chain_graph_floor(st->graph));
+            ok = FALSE;
+        }
+        if (ok)
+            ok = set_head(st, ctx, n, best[i], events, &err);
+        if (ok) {
+            n->reachable = TRUE;
+            g_clear_pointer(&n->error, g_free);
+            chain_graph_set_reachable(st->graph, n->name, TRUE);
+            tf_poll_source_ok(ctx, n->src);
+        } else {
+            node_failed_err(st, ctx, n, err);
+        }
+        g_clear_error(&err);
+    }
+    if (st->cfg.fetch_txids)
+        fetch_txids(st, ctx, events, 0);
+    chain_graph_update_forks(st->graph, cycle, events);
+    if (st->cfg.prune)
+        chain_graph_prune(st->graph);
+    for (guint i = 0; i < events->len; i++)
+        tf_poll_emit(ctx, events->pdata[i]);
+    g_ptr_array_unref(events);
+    for (guint i = 0; i < n_src; i++) {
+        chain_rpc_batch_free(batches[i]);
+        chain_rpc_batch_free(hdr[i]);
+    }
+    g_free(best);
+    g_free(hdr);
+    g_free(batches);
+    g_free(nodes);
+    return TRUE;
+}
+
+/* ---- the vtable ------------------------------------------------------------------------ */
+
+static void *co_init(const void *config, GError **error) { return chain_state_new(config, error); }
+static gboolean co_poll(void *state, tf_poll_ctx *ctx, GError **error) { return chain_state_poll(state, ctx, error); }
+static void *co_snapshot(void *state) { return chain_state_snapshot(state); }
+static void co_free_state(void *state) { chain_state_free(state); }
+static void co_free_snapshot(void *s) { chain_snapshot_free(s); }
+static json_t *co_snapshot_json(const void *s) { return chain_snapshot_to_json(s); }
+static json_t *co_event_json(const void *e) { return chain_event_to_json(e); }
+
+const tf_observer chain_observer = {
+    .name = "chain",
+    .version = 1,
+    .init = co_init,
+    .poll = co_poll,
+    .snapshot = co_snapshot,
+    .free_state = co_free_state,
+    .free_snapshot = co_free_snapshot,
+    .free_event = chain_event_free,
+    .snapshot_to_json = co_snapshot_json,
+    .event_to_json = co_event_json,
+};
