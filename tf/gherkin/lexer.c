@@ -101,12 +101,38 @@ static const char *rtrim(const char *p, const char *end)
     return end;
 }
 
+/* Keyword lists, in the order of lx->first. */
+enum { KW_FEATURE, KW_RULE, KW_BACKGROUND, KW_SCENARIO, KW_EXAMPLES, KW_STEPS };
+
+/* Most match attempts fail: a line is tried against every token type its state allows.
+ * A bitset of each list's first bytes rejects those attempts with one test. */
+static void set_dialect(tf_gherkin_lexer *lx, const tf_gherkin_dialect *d)
+{
+    const char *const *lists[6] = {d->feature, d->rule, d->background, d->scenario,
+                                   d->examples, d->steps};
+    lx->dialect = d;
+    memset(lx->first, 0, sizeof lx->first);
+    for (int i = 0; i < 6; i++)
+        for (const char *const *k = lists[i]; *k; k++) {
+            guint8 c = (guint8)(*k)[0];
+            lx->first[i][c >> 3] |= (guint8)(1u << (c & 7));
+        }
+}
+
+static gboolean may_start(const tf_gherkin_lexer *lx, int list, const tf_gherkin_line *l)
+{
+    if (l->text == l->end)
+        return FALSE;
+    guint8 c = (guint8)l->text[0];
+    return (lx->first[list][c >> 3] >> (c & 7)) & 1;
+}
+
 void tf_gherkin_lexer_init(tf_gherkin_lexer *lx, const char *data, gsize len,
                            tf_gherkin_arena *scratch)
 {
     memset(lx, 0, sizeof *lx);
     lx->scratch = scratch;
-    lx->dialect = tf_gherkin_dialect_find("en", 2);
+    set_dialect(lx, tf_gherkin_dialect_find("en", 2));
     lx->lines = g_array_sized_new(FALSE, FALSE, sizeof(tf_gherkin_line), len / 24 + 16);
     const char *p = data, *end = data + len;
     while (p <= end) {
@@ -307,12 +333,15 @@ static void match_cells(tf_gherkin_lexer *lx, const tf_gherkin_line *l, guint li
             p += len;
             col++;
         } else {
-            int len = 1;
-            if ((unsigned char)c >= 0x80)
-                utf8_next(p, end, &len);
-            g_string_append_len(cell, p, len);
-            p += len;
-            col++;
+            /* A run of plain text in one append; columns count characters (the input is
+             * valid UTF-8 by now: count the bytes that start a character). */
+            const char *q = p;
+            while (q < end && *q != '|' && *q != '\\') {
+                col += ((unsigned char)*q & 0xc0) != 0x80;
+                q++;
+            }
+            g_string_append_len(cell, p, q - p);
+            p = q;
         }
     }
     matched(lx, t, TK_TABLE_ROW, lineno, l->indent + 1);
@@ -371,7 +400,7 @@ static gboolean match_language(tf_gherkin_lexer *lx, const tf_gherkin_line *l, g
         err->message = g_strdup_printf("Language not supported: %.*s", (int)(p - name), name);
         return FALSE;
     }
-    lx->dialect = d;
+    set_dialect(lx, d);
     t->language = d->code;
     return TRUE;
 }
@@ -410,16 +439,18 @@ gboolean tf_gherkin_lexer_match(tf_gherkin_lexer *lx, guint lineno, tf_gherkin_t
             return FALSE;
         return match_tags(lx, l, lineno, t, err);
     case TK_FEATURE_LINE:
-        return match_title(lx, l, lineno, lx->dialect->feature, type, t);
+        return may_start(lx, KW_FEATURE, l) && match_title(lx, l, lineno, lx->dialect->feature, type, t);
     case TK_RULE_LINE:
-        return match_title(lx, l, lineno, lx->dialect->rule, type, t);
+        return may_start(lx, KW_RULE, l) && match_title(lx, l, lineno, lx->dialect->rule, type, t);
     case TK_BACKGROUND_LINE:
-        return match_title(lx, l, lineno, lx->dialect->background, type, t);
+        return may_start(lx, KW_BACKGROUND, l) && match_title(lx, l, lineno, lx->dialect->background, type, t);
     case TK_SCENARIO_LINE:
-        return match_title(lx, l, lineno, lx->dialect->scenario, type, t);
+        return may_start(lx, KW_SCENARIO, l) && match_title(lx, l, lineno, lx->dialect->scenario, type, t);
     case TK_EXAMPLES_LINE:
-        return match_title(lx, l, lineno, lx->dialect->examples, type, t);
+        return may_start(lx, KW_EXAMPLES, l) && match_title(lx, l, lineno, lx->dialect->examples, type, t);
     case TK_STEP_LINE:
+        if (!may_start(lx, KW_STEPS, l))
+            return FALSE;
         for (guint i = 0; lx->dialect->steps[i]; i++) {
             const char *k = lx->dialect->steps[i];
             gsize n = strlen(k);

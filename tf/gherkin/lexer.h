@@ -15,6 +15,7 @@ typedef struct {
     GArray *lines; /* of tf_gherkin_line */
     guint n_lines;
     const tf_gherkin_dialect *dialect;
+    guint8 first[6][32];    /* per keyword list: bitset of the keywords' first bytes */
     char doc_sep[4];        /* the open doc string's separator, "" when none */
     guint indent_to_remove; /* the open doc string's indent */
     tf_gherkin_arena *scratch;

@@ -333,6 +333,22 @@ static state step(parser *p, state s, guint lineno)
     return s;
 }
 
+/* Length of the leading run of non-NUL ASCII bytes, 8 at a time: feature files are mostly
+ * ASCII, so full UTF-8 validation only has to look at what follows. */
+static gsize ascii_prefix(const char *d, gsize len)
+{
+    gsize i = 0;
+    for (; i + 8 <= len; i += 8) {
+        guint64 w;
+        memcpy(&w, d + i, 8);
+        if ((w & 0x8080808080808080ULL) || ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL))
+            break;
+    }
+    while (i < len && (guchar)d[i] - 1u < 0x7fu)
+        i++;
+    return i;
+}
+
 tf_gherkin_document *tf_gherkin_parse(const char *uri, const char *data, gssize len,
                                       tf_gherkin_id_gen *ids, GPtrArray **errors)
 {
@@ -342,7 +358,8 @@ tf_gherkin_document *tf_gherkin_parse(const char *uri, const char *data, gssize 
         len = data ? strlen(data) : 0;
     /* Like the official reader, decode invalid UTF-8 (and NULs) as U+FFFD first. */
     char *valid = NULL;
-    if (!g_utf8_validate(data, len, NULL)) {
+    gsize ascii = ascii_prefix(data, len);
+    if (ascii < (gsize)len && !g_utf8_validate(data + ascii, len - ascii, NULL)) {
         valid = g_utf8_make_valid(data, len);
         data = valid;
         len = strlen(valid);
