@@ -36,11 +36,10 @@ static gpointer longpoll_main(gpointer data)
                                      (gint64)lp->timeout_ms * 1000 + 2 * G_USEC_PER_SEC, &err);
         const char *hash = json_string_value(json_object_get(res, "hash"));
         if (hash && strlen(hash) == 64) {
+            /* The first answer wakes too: the block may have come before the thread knew a tip. */
             if (strcmp(hash, last)) {
-                if (last[0]) {
-                    g_atomic_int_inc(&lp->wakes);
-                    tf_waker_wake(lp->waker);
-                }
+                g_atomic_int_inc(&lp->wakes);
+                tf_waker_wake(lp->waker);
                 g_strlcpy(last, hash, sizeof last);
             }
         } else {
