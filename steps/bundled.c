@@ -1,11 +1,13 @@
 /* bundled.c: the list of step modules the `tf` command carries in.
  * Registration is explicit (no constructors) so a static link never drops a module. */
 #include "bundled.h"
+#include "chain_steps.h"
 #include "raftkv_steps.h"
 
 /* One line per bundled module: its init function, as a plug-in exports it. */
 static const tf_plugin_init_fn modules[] = {
     raftkv_steps_register,
+    chain_steps_register,
 };
 
 gboolean tf_steps_bundled_register(tf_registry *reg, GError **error)
