@@ -38,6 +38,8 @@ static void hello_free(void *p)
 
 /* ---- steps ------------------------------------------------------------------------- */
 
+static gboolean any_snapshot(const tf_snapshot *snap, void *unused) { return TRUE; }
+
 static tf_status given_service(tf_step *step, GError **error)
 {
     hello *h = g_new0(hello, 1);
@@ -52,7 +54,13 @@ static tf_status given_service(tf_step *step, GError **error)
     }
     h->h = tf_runtime_handle(h->rt);
     tf_world_set(tf_step_world(step), "hello", h, hello_free);
-    return tf_runtime_start(h->rt, error) ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+    if (!tf_runtime_start(h->rt, error))
+        return TF_STATUS_FAILED;
+    /* "Given" ends once the service is observed, not merely started. */
+    tf_snapshot *s = tf_handle_wait(h->h, any_snapshot, NULL, "the service is observed",
+                                    5 * G_USEC_PER_SEC, error);
+    tf_snapshot_unref(s);
+    return s ? TF_STATUS_PASSED : TF_STATUS_FAILED;
 }
 
 static tf_status when_add(tf_step *step, GError **error)

@@ -47,7 +47,8 @@ chain_snapshot *chain_state_snapshot(chain_state *st)
             s->n_local_reachable += v->reachable;
         }
     }
-    qsort(s->nodes, s->n_nodes, sizeof *s->nodes, (int (*)(const void *, const void *))cmp_view);
+    if (s->n_nodes) /* qsort's base may not be NULL, even for zero elements */
+        qsort(s->nodes, s->n_nodes, sizeof *s->nodes, (int (*)(const void *, const void *))cmp_view);
     set_hash(s->tip, &s->tip_height, tip);
     set_hash(s->lib, &s->lib_height, chain_graph_lib(g));
     set_hash(s->target, &s->target_height, chain_graph_public_target(g));

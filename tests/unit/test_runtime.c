@@ -272,7 +272,10 @@ static void test_duplicate_source_names(void **unused)
 
 static void test_free_while_handles_referenced(void **unused)
 {
-    fix *f = fix_new(1, NULL, NULL);
+    /* The real clock: handles outlive the fixture that would own a fake one. */
+    tf_runtime_config cfg;
+    tf_runtime_config_init(&cfg);
+    fix *f = fix_new(1, &cfg, NULL);
     f->cells[0].value = 4;
     cycle_ok(f);
     tf_handle *h2 = tf_handle_ref(f->h);

@@ -19,7 +19,8 @@ typedef struct {
     guint snapshot_history;     /* past snapshots kept in memory besides the latest */
     gint64 request_timeout_us;  /* per-source request timeout handed to poll */
     gint64 stale_after_us;      /* a source with no success for this long is stale */
-    /* Optional clock (monotonic µs) for deterministic tests; NULL = g_get_monotonic_time. */
+    /* Optional clock (monotonic µs) for deterministic tests; NULL = g_get_monotonic_time.
+     * Handles read it too, so clock_data must outlive the runtime and every handle. */
     gint64 (*clock)(void *clock_data);
     void *clock_data;
 } tf_runtime_config;
