@@ -403,7 +403,22 @@ static gboolean wait_applied(rk_world *rk, GError **error)
     return snap != NULL;
 }
 
-/* Reads key on every running node; appends mismatches to bad. */
+/* After a failed read of node: waits until a status answer from it arrives after the
+ * failure. FALSE (re-read) once it did; TRUE (keep the read error) if it did not. */
+static gboolean reread_after_answer(rk_world *rk, const char *node, const GError *read_err)
+{
+    GError *err = NULL;
+    char *what = g_strdup_printf("%s answers again after a failed read (%s)", node, read_err->message);
+    tf_snapshot *snap = wait_for(rk, node_reachable, (void *)node, what, KV_TIMEOUT * 5,
+                                 g_get_monotonic_time(), &err);
+    g_free(what);
+    g_clear_error(&err);
+    tf_snapshot_unref(snap);
+    return snap == NULL;
+}
+
+/* Reads key on every running node; appends mismatches to bad. A read that fails is
+ * repeated once, after the node was seen answering again. */
 static void check_key(rk_world *rk, const char *key, const char *want, GString *bad, guint *reads)
 {
     for (guint i = 0; i < tf_cluster_size(rk->cluster); i++) {
@@ -411,14 +426,24 @@ static void check_key(rk_world *rk, const char *key, const char *want, GString *
             continue;
         gboolean found;
         GError *err = NULL;
+        const char *name = tf_cluster_node_name(rk->cluster, i);
         char *got = raftkv_etcd_get(rk->http, tf_cluster_node_url(rk->cluster, i), key, TRUE,
                                     KV_TIMEOUT, &found, &err);
         (*reads)++;
+        if (err && !reread_after_answer(rk, name, err)) {
+            /* A node that did not answer proves nothing about the key: read once more
+             * after the runtime saw it answer a status request again. */
+            g_clear_error(&err);
+            g_free(got);
+            got = raftkv_etcd_get(rk->http, tf_cluster_node_url(rk->cluster, i), key, TRUE,
+                                  KV_TIMEOUT, &found, &err);
+            (*reads)++;
+        }
         if (err)
-            g_string_append_printf(bad, "\n  %s: %s", tf_cluster_node_name(rk->cluster, i), err->message);
+            g_string_append_printf(bad, "\n  %s: %s", name, err->message);
         else if (!found || strcmp(got, want))
             g_string_append_printf(bad, "\n  %s: %s reads %s%s%s, want \"%s\"",
-                                   tf_cluster_node_name(rk->cluster, i), key, found ? "\"" : "",
+                                   name, key, found ? "\"" : "",
                                    found ? got : "nothing", found ? "\"" : "", want);
         g_clear_error(&err);
         g_free(got);
