@@ -293,6 +293,12 @@ static void fetch_txids(chain_state *st, tf_poll_ctx *ctx, GPtrArray *events, gu
 
 gboolean chain_state_poll(chain_state *st, tf_poll_ctx *ctx, GError **error)
 {
+    return chain_state_poll_collect(st, ctx, NULL, error);
+}
+
+gboolean chain_state_poll_collect(chain_state *st, tf_poll_ctx *ctx, GPtrArray *out,
+                                  GError **error)
+{
     sync_sources(st, ctx);
     guint64 cycle = tf_poll_cycle(ctx);
     GPtrArray *sources = tf_poll_sources(ctx);
@@ -382,8 +388,12 @@ gboolean chain_state_poll(chain_state *st, tf_poll_ctx *ctx, GError **error)
     chain_graph_update_forks(st->graph, cycle, events);
     if (st->cfg.prune)
         chain_graph_prune(st->graph);
-    for (guint i = 0; i < events->len; i++)
-        tf_poll_emit(ctx, events->pdata[i]);
+    for (guint i = 0; i < events->len; i++) {
+        if (out)
+            g_ptr_array_add(out, events->pdata[i]);
+        else
+            tf_poll_emit(ctx, events->pdata[i]);
+    }
     g_ptr_array_unref(events);
     for (guint i = 0; i < n_src; i++) {
         chain_rpc_batch_free(batches[i]);

@@ -98,6 +98,10 @@ chain_state *chain_state_new(const chain_observer_config *cfg, GError **error);
 void chain_state_free(chain_state *st);
 /* One cycle: sources, heads, catch-up, txids, forks, pruning; events go to tf_poll_emit. */
 gboolean chain_state_poll(chain_state *st, tf_poll_ctx *ctx, GError **error);
+/* The same cycle, but the events are appended to `out` (taken: free them with
+ * chain_event_free) instead of emitted, for a projection that emits its own event type. */
+gboolean chain_state_poll_collect(chain_state *st, tf_poll_ctx *ctx, GPtrArray *out,
+                                  GError **error);
 /* A new snapshot of the state (caller owns: chain_snapshot_free). */
 chain_snapshot *chain_state_snapshot(chain_state *st);
 /* The graph (borrowed; valid until the next poll or free). */
