@@ -1,0 +1,609 @@
+/* projection.c: per-header wallet states. A block's state is its parent's tables copied
+ * (outputs are shared, refcounted; only pointers are copied) with the block's delta
+ * applied transaction by transaction, so outputs created and spent inside one block are
+ * handled. The delta is also kept as "touches" so moving the canonical tip can report
+ * events without recomputing anything. */
+#include <string.h>
+#include "wallet/projection.h"
+#include <tf/error.h>
+
+struct wallet_state {
+    char block[CHAIN_HASH_BUF];
+    gint64 height;
+    gint64 total;
+    GHashTable *utxos;  /* wallet_utxo* -> same (ref held) */
+};
+
+typedef enum { TOUCH_CREATED, TOUCH_SPENT } touch_kind;
+
+typedef struct {
+    guint wallet;
+    touch_kind kind;
+    wallet_utxo *utxo;  /* ref */
+} wp_touch;
+
+typedef struct {
+    guint wallet;
+    char txid[CHAIN_HASH_BUF];
+    gint64 net;         /* received - spent, satoshis */
+} wp_wtx;
+
+typedef struct wp_node {
+    char hash[CHAIN_HASH_BUF];
+    gint64 height;
+    struct wp_node *parent;   /* NULL for the root */
+    wallet_state **states;    /* one per wallet (refs) */
+    GArray *touches;          /* wp_touch, block order */
+    GArray *wtxs;             /* wp_wtx, block order */
+} wp_node;
+
+struct wallet_projection {
+    wallet_projection_config cfg;
+    GPtrArray *names;         /* char* */
+    GHashTable *addr_mask;    /* address -> guint64* bitmask of wallets */
+    GHashTable *nodes;        /* hash -> wp_node* (owned) */
+    wp_node *root, *tip;
+    GHashTable *tx_index;     /* txid -> GPtrArray of wp_node* holding it (wallet txs only) */
+    GHashTable *folded_tx;    /* txid -> gint64* height, for wallet txs folded into the checkpoint */
+    GHashTable *pending;      /* "txid:vout" set */
+};
+
+/* ---- outputs and states --------------------------------------------------------------- */
+
+static guint utxo_hash(gconstpointer p)
+{
+    const wallet_utxo *u = p;
+    return g_str_hash(u->txid) ^ (u->vout * 2654435761u);
+}
+
+static gboolean utxo_equal(gconstpointer a, gconstpointer b)
+{
+    const wallet_utxo *x = a, *y = b;
+    return x->vout == y->vout && !strcmp(x->txid, y->txid);
+}
+
+static wallet_utxo *utxo_new(const char *txid, guint32 vout, gint64 amount, const char *address,
+                             gint64 height, gboolean coinbase)
+{
+    gsize alen = strlen(address) + 1;
+    wallet_utxo *u = g_atomic_rc_box_alloc0(sizeof *u + alen);
+    char *addr = (char *)(u + 1);
+    memcpy(addr, address, alen);
+    g_strlcpy(u->txid, txid, CHAIN_HASH_BUF);
+    u->vout = vout;
+    u->amount = amount;
+    u->address = addr;
+    u->height = height;
+    u->coinbase = coinbase;
+    return u;
+}
+
+static void utxo_unref(gpointer u)
+{
+    g_atomic_rc_box_release(u);
+}
+
+static void state_clear(gpointer p)
+{
+    wallet_state *s = p;
+    g_hash_table_unref(s->utxos);
+}
+
+static wallet_state *state_new_from(const wallet_state *parent, const char *block, gint64 height)
+{
+    wallet_state *s = g_atomic_rc_box_new0(wallet_state);
+    g_strlcpy(s->block, block, CHAIN_HASH_BUF);
+    s->height = height;
+    s->utxos = g_hash_table_new_full(utxo_hash, utxo_equal, utxo_unref, NULL);
+    if (parent) {
+        s->total = parent->total;
+        GHashTableIter it;
+        gpointer k;
+        g_hash_table_iter_init(&it, parent->utxos);
+        while (g_hash_table_iter_next(&it, &k, NULL))
+            g_hash_table_add(s->utxos, g_atomic_rc_box_acquire(k));
+    }
+    return s;
+}
+
+wallet_state *wallet_state_ref(wallet_state *s)
+{
+    return g_atomic_rc_box_acquire(s);
+}
+
+void wallet_state_unref(wallet_state *s)
+{
+    if (s)
+        g_atomic_rc_box_release_full(s, state_clear);
+}
+
+const char *wallet_state_block(const wallet_state *s) { return s->block; }
+gint64 wallet_state_height(const wallet_state *s) { return s->height; }
+guint wallet_state_n_utxos(const wallet_state *s) { return g_hash_table_size(s->utxos); }
+gint64 wallet_state_total(const wallet_state *s) { return s->total; }
+
+const wallet_utxo *wallet_state_lookup(const wallet_state *s, const char *txid, guint32 vout)
+{
+    wallet_utxo key;
+    g_strlcpy(key.txid, txid, CHAIN_HASH_BUF);
+    key.vout = vout;
+    return g_hash_table_lookup(s->utxos, &key);
+}
+
+static gint cmp_utxo(gconstpointer a, gconstpointer b)
+{
+    const wallet_utxo *x = *(wallet_utxo *const *)a, *y = *(wallet_utxo *const *)b;
+    int c = strcmp(x->txid, y->txid);
+    return c ? c : (x->vout > y->vout) - (x->vout < y->vout);
+}
+
+GPtrArray *wallet_state_list(const wallet_state *s, gint64 tip_height, const wallet_rule *rule,
+                             gint64 *balance, gint64 *immature, gint64 *pending)
+{
+    guint maturity = rule ? rule->coinbase_maturity : 100;
+    GHashTable *spends = rule ? rule->pending_spends : NULL;
+    GPtrArray *out = g_ptr_array_new();
+    gint64 bal = 0, imm = 0, pend = 0;
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init(&it, s->utxos);
+    while (g_hash_table_iter_next(&it, &k, NULL)) {
+        const wallet_utxo *u = k;
+        if (u->coinbase && tip_height - u->height + 1 < (gint64)maturity + 1) {
+            imm += u->amount;
+            continue;
+        }
+        if (spends && g_hash_table_size(spends)) {
+            char key[CHAIN_HASH_BUF + 16];
+            g_snprintf(key, sizeof key, "%s:%u", u->txid, u->vout);
+            if (g_hash_table_contains(spends, key)) {
+                pend += u->amount;
+                continue;
+            }
+        }
+        bal += u->amount;
+        g_ptr_array_add(out, (gpointer)u);
+    }
+    g_ptr_array_sort(out, cmp_utxo);
+    if (balance)
+        *balance = bal;
+    if (immature)
+        *immature = imm;
+    if (pending)
+        *pending = pend;
+    return out;
+}
+
+gboolean wallet_state_balance_at_least(const wallet_state *s, gint64 tip_height,
+                                       const wallet_rule *rule, gint64 amount)
+{
+    gint64 bal = 0;
+    g_ptr_array_unref(wallet_state_list(s, tip_height, rule, &bal, NULL, NULL));
+    return bal >= amount;
+}
+
+/* ---- the projection ------------------------------------------------------------------- */
+
+void wallet_projection_config_init(wallet_projection_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->fold_depth = 100;
+}
+
+static void node_free(gpointer p)
+{
+    wp_node *n = p; /* its states were released by node_destroy */
+    for (guint i = 0; i < n->touches->len; i++)
+        utxo_unref(g_array_index(n->touches, wp_touch, i).utxo);
+    g_array_unref(n->touches);
+    g_array_unref(n->wtxs);
+    g_free(n->states);
+    g_free(n);
+}
+
+wallet_projection *wallet_projection_new(const wallet_projection_config *cfg)
+{
+    wallet_projection *p = g_new0(wallet_projection, 1);
+    if (cfg)
+        p->cfg = *cfg;
+    else
+        wallet_projection_config_init(&p->cfg);
+    p->names = g_ptr_array_new_with_free_func(g_free);
+    p->addr_mask = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    p->nodes = g_hash_table_new(g_str_hash, g_str_equal);
+    p->tx_index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
+    p->folded_tx = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    p->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    return p;
+}
+
+/* Frees a node and its states (the projection knows how many wallets there are). */
+static void node_destroy(wallet_projection *p, wp_node *n)
+{
+    for (guint w = 0; w < p->names->len; w++)
+        wallet_state_unref(n->states[w]);
+    node_free(n);
+}
+
+void wallet_projection_free(wallet_projection *p)
+{
+    if (!p)
+        return;
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, p->nodes);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        node_destroy(p, v);
+    g_hash_table_unref(p->nodes);
+    g_ptr_array_unref(p->names);
+    g_hash_table_unref(p->addr_mask);
+    g_hash_table_unref(p->tx_index);
+    g_hash_table_unref(p->folded_tx);
+    g_hash_table_unref(p->pending);
+    g_free(p);
+}
+
+gboolean wallet_projection_add_wallet(wallet_projection *p, const char *name,
+                                      const char *const *addresses, GError **error)
+{
+    if (g_hash_table_size(p->nodes)) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
+                    "wallet %s: wallets are added before the first block (a later one would need a rescan)", name);
+        return FALSE;
+    }
+    if (wallet_projection_wallet_index(p, name) >= 0 || p->names->len >= WALLET_MAX_WALLETS) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "wallet %s: %s", name,
+                    p->names->len >= WALLET_MAX_WALLETS ? "too many wallets (64 at most)" : "already tracked");
+        return FALSE;
+    }
+    guint w = p->names->len;
+    g_ptr_array_add(p->names, g_strdup(name));
+    for (const char *const *a = addresses; a && *a; a++) {
+        guint64 *mask = g_hash_table_lookup(p->addr_mask, *a);
+        if (!mask) {
+            mask = g_new0(guint64, 1);
+            g_hash_table_insert(p->addr_mask, g_strdup(*a), mask);
+        }
+        *mask |= G_GUINT64_CONSTANT(1) << w;
+    }
+    return TRUE;
+}
+
+guint wallet_projection_n_wallets(const wallet_projection *p) { return p->names->len; }
+
+const char *wallet_projection_wallet_name(const wallet_projection *p, guint i)
+{
+    return i < p->names->len ? p->names->pdata[i] : NULL;
+}
+
+gint wallet_projection_wallet_index(const wallet_projection *p, const char *name)
+{
+    for (guint i = 0; i < p->names->len; i++)
+        if (!strcmp(p->names->pdata[i], name))
+            return (gint)i;
+    return -1;
+}
+
+static void index_tx(wallet_projection *p, const char *txid, wp_node *n)
+{
+    GPtrArray *list = g_hash_table_lookup(p->tx_index, txid);
+    if (!list)
+        g_hash_table_insert(p->tx_index, g_strdup(txid), list = g_ptr_array_new());
+    if (!list->len || list->pdata[list->len - 1] != n)
+        g_ptr_array_add(list, n);
+}
+
+/* Applies one transaction to the node's states under construction. */
+static void apply_tx(wallet_projection *p, wp_node *n, const wallet_tx *tx)
+{
+    guint nw = p->names->len;
+    guint64 touched = 0;
+    gint64 net[WALLET_MAX_WALLETS] = {0};
+    for (guint i = 0; i < tx->n_in; i++) {
+        wallet_utxo key;
+        memcpy(key.txid, tx->in[i].txid, CHAIN_HASH_BUF);
+        key.vout = tx->in[i].vout;
+        for (guint w = 0; w < nw; w++) {
+            wallet_utxo *u = g_hash_table_lookup(n->states[w]->utxos, &key);
+            if (!u)
+                continue;
+            wp_touch t = {w, TOUCH_SPENT, g_atomic_rc_box_acquire(u)};
+            g_array_append_val(n->touches, t);
+            net[w] -= u->amount;
+            n->states[w]->total -= u->amount;
+            touched |= G_GUINT64_CONSTANT(1) << w;
+            g_hash_table_remove(n->states[w]->utxos, &key);
+        }
+    }
+    for (guint o = 0; o < tx->n_out; o++) {
+        const wallet_txout *out = &tx->out[o];
+        guint64 *mask = out->address ? g_hash_table_lookup(p->addr_mask, out->address) : NULL;
+        for (guint w = 0; mask && w < nw; w++) {
+            if (!(*mask & (G_GUINT64_CONSTANT(1) << w)))
+                continue;
+            wallet_utxo *u = utxo_new(tx->txid, o, out->amount, out->address, n->height, tx->coinbase);
+            /* A duplicate txid:vout (pre-BIP30 history) replaces the older output. */
+            wallet_utxo *old = g_hash_table_lookup(n->states[w]->utxos, u);
+            if (old)
+                n->states[w]->total -= old->amount;
+            g_hash_table_replace(n->states[w]->utxos, u, u);
+            wp_touch t = {w, TOUCH_CREATED, g_atomic_rc_box_acquire(u)};
+            g_array_append_val(n->touches, t);
+            net[w] += out->amount;
+            n->states[w]->total += out->amount;
+            touched |= G_GUINT64_CONSTANT(1) << w;
+        }
+    }
+    for (guint w = 0; w < nw; w++) {
+        if (!(touched & (G_GUINT64_CONSTANT(1) << w)))
+            continue;
+        wp_wtx x = {.wallet = w, .net = net[w]};
+        memcpy(x.txid, tx->txid, CHAIN_HASH_BUF);
+        g_array_append_val(n->wtxs, x);
+        index_tx(p, tx->txid, n);
+    }
+}
+
+gboolean wallet_projection_add_block(wallet_projection *p, const wallet_block *b, GError **error)
+{
+    if (g_hash_table_contains(p->nodes, b->hash))
+        return TRUE;
+    wp_node *parent = NULL;
+    if (p->root) {
+        parent = g_hash_table_lookup(p->nodes, b->parent);
+        if (!parent) {
+            g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
+                        "wallet projection: block %s at height %" G_GINT64_FORMAT
+                        ": parent %s is not held (add parents first; is it below the checkpoint?)",
+                        b->hash, b->height, b->parent[0] ? b->parent : "(none)");
+            return FALSE;
+        }
+        if (b->height != parent->height + 1) {
+            g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
+                        "wallet projection: block %s: height %" G_GINT64_FORMAT " does not follow its "
+                        "parent's %" G_GINT64_FORMAT, b->hash, b->height, parent->height);
+            return FALSE;
+        }
+    }
+    wp_node *n = g_new0(wp_node, 1);
+    g_strlcpy(n->hash, b->hash, CHAIN_HASH_BUF);
+    n->height = b->height;
+    n->parent = parent;
+    n->states = g_new0(wallet_state *, p->names->len + 1);
+    n->touches = g_array_new(FALSE, FALSE, sizeof(wp_touch));
+    n->wtxs = g_array_new(FALSE, FALSE, sizeof(wp_wtx));
+    for (guint w = 0; w < p->names->len; w++)
+        n->states[w] = state_new_from(parent ? parent->states[w] : NULL, b->hash, b->height);
+    for (guint i = 0; i < b->n_tx; i++)
+        apply_tx(p, n, &b->tx[i]);
+    g_hash_table_insert(p->nodes, n->hash, n);
+    if (!p->root)
+        p->root = n;
+    return TRUE;
+}
+
+gboolean wallet_projection_has(const wallet_projection *p, const char *hash)
+{
+    return g_hash_table_contains(p->nodes, hash);
+}
+
+const char *wallet_projection_root(const wallet_projection *p) { return p->root ? p->root->hash : ""; }
+gint64 wallet_projection_root_height(const wallet_projection *p) { return p->root ? p->root->height : -1; }
+guint wallet_projection_size(const wallet_projection *p) { return g_hash_table_size(p->nodes); }
+const char *wallet_projection_tip(const wallet_projection *p) { return p->tip ? p->tip->hash : ""; }
+gint64 wallet_projection_tip_height(const wallet_projection *p) { return p->tip ? p->tip->height : -1; }
+
+wallet_state *wallet_projection_state(const wallet_projection *p, const char *hash, guint wallet)
+{
+    wp_node *n = hash ? g_hash_table_lookup(p->nodes, hash) : NULL;
+    return n && wallet < p->names->len ? n->states[wallet] : NULL;
+}
+
+/* ---- moving the tip --------------------------------------------------------------------- */
+
+static wallet_event *event_for(wallet_projection *p, wallet_event_kind kind, guint w, const wp_node *n)
+{
+    wallet_event *ev = wallet_event_new(kind, p->names->pdata[w]);
+    g_strlcpy(ev->block, n->hash, CHAIN_HASH_BUF);
+    ev->height = n->height;
+    return ev;
+}
+
+static void emit_disconnect(wallet_projection *p, const wp_node *n, GPtrArray *events)
+{
+    for (guint i = n->touches->len; i-- > 0;) {
+        const wp_touch *t = &g_array_index(n->touches, wp_touch, i);
+        if (t->kind != TOUCH_CREATED)
+            continue;
+        wallet_event *ev = event_for(p, WALLET_EVENT_UTXO_REVERTED_BY_REORG, t->wallet, n);
+        memcpy(ev->txid, t->utxo->txid, CHAIN_HASH_BUF);
+        ev->vout = t->utxo->vout;
+        ev->amount = t->utxo->amount;
+        g_ptr_array_add(events, ev);
+    }
+    for (guint i = n->wtxs->len; i-- > 0;) {
+        const wp_wtx *x = &g_array_index(n->wtxs, wp_wtx, i);
+        wallet_event *ev = event_for(p, WALLET_EVENT_TX_DROPPED_BY_REORG, x->wallet, n);
+        memcpy(ev->txid, x->txid, CHAIN_HASH_BUF);
+        ev->amount = x->net;
+        g_ptr_array_add(events, ev);
+    }
+}
+
+static void emit_connect(wallet_projection *p, const wp_node *n, GPtrArray *events)
+{
+    for (guint i = 0; i < n->wtxs->len; i++) {
+        const wp_wtx *x = &g_array_index(n->wtxs, wp_wtx, i);
+        wallet_event *ev = event_for(p, WALLET_EVENT_TX_INCLUDED, x->wallet, n);
+        memcpy(ev->txid, x->txid, CHAIN_HASH_BUF);
+        ev->amount = x->net;
+        g_ptr_array_add(events, ev);
+    }
+    for (guint i = 0; i < n->touches->len; i++) {
+        const wp_touch *t = &g_array_index(n->touches, wp_touch, i);
+        wallet_event *ev = event_for(p, t->kind == TOUCH_CREATED ? WALLET_EVENT_UTXO_CREATED
+                                                                 : WALLET_EVENT_UTXO_SPENT, t->wallet, n);
+        memcpy(ev->txid, t->utxo->txid, CHAIN_HASH_BUF);
+        ev->vout = t->utxo->vout;
+        ev->amount = t->utxo->amount;
+        g_ptr_array_add(events, ev);
+    }
+}
+
+gboolean wallet_projection_set_tip(wallet_projection *p, const char *hash, GPtrArray *events,
+                                   GError **error)
+{
+    wp_node *to = g_hash_table_lookup(p->nodes, hash);
+    if (!to) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "wallet projection: tip %s is not held", hash);
+        return FALSE;
+    }
+    wp_node *from = p->tip;
+    if (from == to)
+        return TRUE;
+    /* Walk both sides down to the common ancestor (NULL: below the root). */
+    wp_node *a = from, *b = to;
+    GPtrArray *down = g_ptr_array_new(), *up = g_ptr_array_new();
+    while (a && b && a != b) {
+        if (a->height >= b->height) {
+            g_ptr_array_add(down, a);
+            a = a->parent;
+        } else {
+            g_ptr_array_add(up, b);
+            b = b->parent;
+        }
+    }
+    if (!a) /* no old tip (or it forked below the root): the new chain from the root */
+        while (b) {
+            g_ptr_array_add(up, b);
+            b = b->parent;
+        }
+    if (events) {
+        for (guint i = 0; i < down->len; i++)
+            emit_disconnect(p, down->pdata[i], events);
+        for (guint i = up->len; i-- > 0;)
+            emit_connect(p, up->pdata[i], events);
+    }
+    g_ptr_array_unref(down);
+    g_ptr_array_unref(up);
+    p->tip = to;
+    return TRUE;
+}
+
+/* ---- unconfirmed transactions ---------------------------------------------------------- */
+
+void wallet_projection_set_unconfirmed(wallet_projection *p, const wallet_tx *const *txs, guint n)
+{
+    g_hash_table_remove_all(p->pending);
+    for (guint i = 0; i < n; i++)
+        for (guint j = 0; j < txs[i]->n_in; j++)
+            g_hash_table_add(p->pending, g_strdup_printf("%s:%u", txs[i]->in[j].txid, txs[i]->in[j].vout));
+}
+
+GHashTable *wallet_projection_pending_spends(const wallet_projection *p)
+{
+    return p->pending;
+}
+
+/* ---- queries ------------------------------------------------------------------------------ */
+
+static gboolean is_ancestor(const wp_node *a, const wp_node *b)
+{
+    while (b && b->height > a->height)
+        b = b->parent;
+    return b == a;
+}
+
+gint64 wallet_projection_tx_confirmations(const wallet_projection *p, const char *tip,
+                                          const char *txid)
+{
+    wp_node *t = g_hash_table_lookup(p->nodes, tip);
+    if (!t)
+        return -1;
+    GPtrArray *list = g_hash_table_lookup(p->tx_index, txid);
+    for (guint i = 0; list && i < list->len; i++) {
+        const wp_node *n = list->pdata[i];
+        if (is_ancestor(n, t))
+            return t->height - n->height + 1;
+    }
+    gint64 *h = g_hash_table_lookup(p->folded_tx, txid);
+    return h ? t->height - *h + 1 : 0;
+}
+
+gboolean wallet_projection_tx_included(const wallet_projection *p, const char *txid, guint k)
+{
+    if (!p->tip)
+        return FALSE;
+    gint64 c = wallet_projection_tx_confirmations(p, p->tip->hash, txid);
+    return c >= 1 && c >= (gint64)k;
+}
+
+/* ---- folding ------------------------------------------------------------------------------- */
+
+static gint cmp_node_height(gconstpointer a, gconstpointer b)
+{
+    const wp_node *x = *(wp_node *const *)a, *y = *(wp_node *const *)b;
+    return (x->height > y->height) - (x->height < y->height);
+}
+
+guint wallet_projection_fold(wallet_projection *p, const char *lib)
+{
+    wp_node *l = lib ? g_hash_table_lookup(p->nodes, lib) : NULL;
+    if (!l || l->height - (gint64)p->cfg.fold_depth <= p->root->height)
+        return 0;
+    gint64 target = l->height - (gint64)p->cfg.fold_depth;
+    wp_node *root = l;
+    while (root->height > target)
+        root = root->parent;
+    /* Transactions on the folded canonical path keep their height. */
+    for (wp_node *n = root->parent; n; n = n->parent)
+        for (guint i = 0; i < n->wtxs->len; i++) {
+            const wp_wtx *x = &g_array_index(n->wtxs, wp_wtx, i);
+            gint64 *h = g_new(gint64, 1);
+            *h = n->height;
+            g_hash_table_replace(p->folded_tx, g_strdup(x->txid), h);
+        }
+    GPtrArray *all = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, p->nodes);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        g_ptr_array_add(all, v);
+    g_ptr_array_sort(all, cmp_node_height);
+    GHashTable *keep = g_hash_table_new(NULL, NULL);
+    g_hash_table_add(keep, root);
+    GPtrArray *drop = g_ptr_array_new();
+    for (guint i = 0; i < all->len; i++) {
+        wp_node *n = all->pdata[i];
+        if (n == root)
+            continue;
+        if (n->height > target && g_hash_table_contains(keep, n->parent))
+            g_hash_table_add(keep, n);
+        else
+            g_ptr_array_add(drop, n);
+    }
+    for (guint i = 0; i < drop->len; i++) {
+        wp_node *n = drop->pdata[i];
+        for (guint j = 0; j < n->wtxs->len; j++) {
+            const char *txid = g_array_index(n->wtxs, wp_wtx, j).txid;
+            GPtrArray *list = g_hash_table_lookup(p->tx_index, txid);
+            if (list) {
+                g_ptr_array_remove(list, n);
+                if (!list->len)
+                    g_hash_table_remove(p->tx_index, txid);
+            }
+        }
+        if (p->tip == n)
+            p->tip = NULL;
+        g_hash_table_remove(p->nodes, n->hash);
+    }
+    for (guint i = 0; i < drop->len; i++)
+        node_destroy(p, drop->pdata[i]);
+    root->parent = NULL;
+    p->root = root;
+    guint dropped = drop->len;
+    g_ptr_array_unref(drop);
+    g_ptr_array_unref(all);
+    g_hash_table_unref(keep);
+    return dropped;
+}
