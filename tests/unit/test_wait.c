@@ -221,8 +221,10 @@ static void listen(const char *what, const char *progress, gint64 elapsed, gint6
 
 static void test_listener_sees_progress(void **unused)
 {
-    fix *f = running_fix(1, 1000);
+    /* The value is set before the start, so every snapshot the listener sees shows it. */
+    fix *f = stopped_fix(1, 1000);
     g_atomic_int_set(&f->cells[0].value, 5);
+    assert_true(tf_runtime_start(f->rt, NULL));
     seen s = {0};
     tf_wait_set_listener(listen, &s);
     tf_wait w = {.pred = polls_at_least, .data = GUINT_TO_POINTER(4), .what = "4 polls",
