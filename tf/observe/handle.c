@@ -112,6 +112,7 @@ const char *tf_stage_name(tf_stage stage)
     case TF_STAGE_REFRESH: return "refresh";
     case TF_STAGE_POLL: return "poll";
     case TF_STAGE_SOURCE: return "source";
+    case TF_STAGE_JOURNAL: return "journal";
     }
     return "unknown";
 }

@@ -51,6 +51,7 @@ void tf_hub_unref(tf_hub *hub)
     g_free(hub->batches);
     tf_failure_free(hub->last_error);
     g_hash_table_unref(hub->status);
+    tf_journal_unref(hub->journal);
     tf_waker_unref(hub->waker);
     tf_mutex_clear(&hub->lock);
     tf_cond_clear(&hub->changed);
@@ -128,17 +129,81 @@ void tf_hub_reports(tf_hub *hub, GArray *reports, guint64 cycle, gint64 now)
     tf_mutex_unlock(&hub->lock);
 }
 
+/* Appends a batch to the journal; a failure is recorded as the last error and ends
+ * journaling, so the stored journal stays a gapless prefix of the run. */
+static void journal_append(tf_hub *hub, tf_batch *batch)
+{
+    GError *err = NULL;
+    if (tf_journal_append_batch(hub->journal, batch, &err))
+        return;
+    char *msg = g_strdup_printf("journal %s: batch %" G_GUINT64_FORMAT
+                                " not recorded, journaling stopped: %s",
+                                tf_journal_stream(hub->journal), tf_batch_seq(batch),
+                                err->message);
+    g_error_free(err);
+    tf_mutex_lock(&hub->lock);
+    tf_journal *j = hub->journal;
+    hub->journal = NULL;
+    fail_locked(hub, TF_STAGE_JOURNAL, tf_batch_cycle(batch), NULL, msg, tf_hub_now(hub));
+    tf_mutex_unlock(&hub->lock);
+    tf_journal_unref(j);
+}
+
+gboolean tf_hub_set_journal(tf_hub *hub, tf_journal *j, GError **error)
+{
+    guint64 last = tf_journal_last_seq(j, error);
+    if (error && *error)
+        return FALSE;
+    tf_mutex_lock(&hub->lock);
+    gboolean fresh = hub->last_seq == 0 && !hub->journal;
+    if (fresh) {
+        hub->journal = tf_journal_ref(j);
+        hub->last_seq = last; /* numbers are never reused across restarts */
+    }
+    tf_mutex_unlock(&hub->lock);
+    if (!fresh)
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
+                    "observer '%s': a journal must be set before the first batch",
+                    hub->obs->name);
+    return fresh;
+}
+
+void tf_hub_flush_journal(tf_hub *hub)
+{
+    tf_mutex_lock(&hub->lock);
+    tf_journal *j = hub->journal ? tf_journal_ref(hub->journal) : NULL;
+    tf_mutex_unlock(&hub->lock);
+    if (!j)
+        return;
+    GError *err = NULL;
+    if (!tf_store_flush(tf_journal_store(j), &err)) {
+        tf_hub_fail(hub, TF_STAGE_JOURNAL, 0, NULL,
+                    g_strdup_printf("journal %s: flush: %s", tf_journal_stream(j), err->message));
+        g_error_free(err);
+    }
+    tf_journal_unref(j);
+}
+
 void tf_hub_publish(tf_hub *hub, tf_snapshot *snap, GPtrArray *events, guint64 cycle)
 {
     tf_snapshot *old_snap;
     tf_batch *old_batch = NULL, *batch = NULL;
+    if (events && events->len) {
+        /* Only this (the runtime's) thread writes last_seq, so reading it unlocked is safe.
+         * The batch is journaled before anyone can see it: a reader that later falls back
+         * to the journal finds every batch the ring ever held. */
+        batch = tf_batch_new(hub->obs, hub->last_seq + 1, cycle, events);
+        events = NULL;
+        if (hub->journal)
+            journal_append(hub, batch);
+    }
     tf_mutex_lock(&hub->lock);
     old_snap = hub->snaps[hub->snap_head];
     hub->snaps[hub->snap_head] = snap;
     hub->snap_head = (hub->snap_head + 1) % hub->snap_cap;
     hub->snap_len = MIN(hub->snap_len + 1, hub->snap_cap);
-    if (events && events->len) {
-        batch = tf_batch_new(hub->obs, ++hub->last_seq, cycle, events);
+    if (batch) {
+        hub->last_seq = tf_batch_seq(batch);
         if (hub->batch_cap) {
             old_batch = hub->batches[hub->batch_head];
             hub->batches[hub->batch_head] = batch;

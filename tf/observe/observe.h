@@ -10,6 +10,7 @@
 #include "tf/observer.h"
 #include "tf/runtime.h"
 #include "tf/snapshot.h"
+#include "tf/durable.h"
 
 /* A refcounted NULL-terminated list of source names, shared by consecutive snapshots. */
 typedef struct {
@@ -24,6 +25,8 @@ void tf_names_unref(tf_names *n);
 tf_snapshot *tf_snapshot_new(const tf_observer *obs, void *data, guint64 cycle,
                              gint64 cycle_started, gint64 time, tf_names *names);
 tf_batch *tf_batch_new(const tf_observer *obs, guint64 seq, guint64 cycle, GPtrArray *events);
+/* A batch read back from the journal (takes batch_json: tf_batch_to_json's shape). */
+tf_batch *tf_batch_new_replayed(const tf_observer *obs, json_t *batch_json);
 /* Wall-clock µs as an ISO-8601 UTC JSON string. */
 json_t *tf_time_to_json(gint64 wall_us);
 
@@ -75,6 +78,7 @@ typedef struct tf_hub {
     tf_failure *last_error;
     GHashTable *status; /* name -> tf_status_entry* */
     gboolean closed;
+    tf_journal *journal; /* optional: every batch is appended before it is published */
 } tf_hub;
 
 tf_hub *tf_hub_new(const tf_observer *obs, const tf_runtime_config *cfg, tf_waker *waker);
@@ -89,6 +93,11 @@ void tf_hub_sources(tf_hub *hub, GPtrArray *added, GPtrArray *removed, gint64 no
 void tf_hub_reports(tf_hub *hub, GArray *reports, guint64 cycle, gint64 now);
 /* Publishes a snapshot (taken) and a batch (taken, may be NULL); wakes readers. */
 void tf_hub_publish(tf_hub *hub, tf_snapshot *snap, GPtrArray *events, guint64 cycle);
+/* Attaches a journal (ref taken): the sequence continues from its last seq. Before the
+ * first publish only. */
+gboolean tf_hub_set_journal(tf_hub *hub, tf_journal *j, GError **error);
+/* Makes the journal's commits durable (no-op without a journal). */
+void tf_hub_flush_journal(tf_hub *hub);
 /* Marks the hub closed; wakes every reader. */
 void tf_hub_close(tf_hub *hub);
 

@@ -190,6 +190,17 @@ const tf_observer *tf_runtime_observer(const tf_runtime *rt) { return rt->obs; }
 
 tf_handle *tf_runtime_handle(tf_runtime *rt) { return tf_handle_new(rt->hub); }
 
+gboolean tf_runtime_set_journal(tf_runtime *rt, tf_journal *j, GError **error)
+{
+    if (rt->started || rt->stopped || rt->cycle > 0) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
+                    "observer '%s': the journal must be set before the first cycle",
+                    rt->obs->name);
+        return FALSE;
+    }
+    return tf_hub_set_journal(rt->hub, j, error);
+}
+
 void tf_runtime_wake(tf_runtime *rt) { tf_waker_wake(rt->waker); }
 
 /* ---- one cycle ---------------------------------------------------------------------- */
@@ -360,6 +371,7 @@ void tf_runtime_stop(tf_runtime *rt)
         g_thread_join(rt->thread);
         rt->thread = NULL;
     }
+    tf_hub_flush_journal(rt->hub); /* before readers are told it is over */
     tf_hub_close(rt->hub);
 }
 

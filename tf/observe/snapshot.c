@@ -110,7 +110,8 @@ struct tf_batch {
     guint64 seq;
     guint64 cycle;
     gint64 wall_time;
-    GPtrArray *events;
+    GPtrArray *events; /* NULL for a batch replayed from the journal */
+    json_t *replayed;  /* its stored JSON, then */
 };
 
 tf_batch *tf_batch_new(const tf_observer *obs, guint64 seq, guint64 cycle, GPtrArray *events)
@@ -125,6 +126,27 @@ tf_batch *tf_batch_new(const tf_observer *obs, guint64 seq, guint64 cycle, GPtrA
     return b;
 }
 
+/* A journal batch only exists as JSON (the observer has no event_from_json): its events
+ * are not handed out one by one, but its JSON is exactly what was recorded. */
+tf_batch *tf_batch_new_replayed(const tf_observer *obs, json_t *batch_json)
+{
+    tf_batch *b = g_new0(tf_batch, 1);
+    b->refs = 1;
+    b->obs = obs;
+    b->seq = (guint64)json_integer_value(json_object_get(batch_json, "seq"));
+    b->cycle = (guint64)json_integer_value(json_object_get(batch_json, "cycle"));
+    const char *wall = json_string_value(json_object_get(batch_json, "wall_time"));
+    GDateTime *dt = wall ? g_date_time_new_from_iso8601(wall, NULL) : NULL;
+    b->wall_time = dt ? g_date_time_to_unix(dt) * G_USEC_PER_SEC + g_date_time_get_microsecond(dt)
+                      : 0;
+    if (dt)
+        g_date_time_unref(dt);
+    b->replayed = batch_json;
+    return b;
+}
+
+gboolean tf_batch_replayed(const tf_batch *b) { return b->replayed != NULL; }
+
 tf_batch *tf_batch_ref(tf_batch *b)
 {
     g_atomic_int_inc(&b->refs);
@@ -135,6 +157,11 @@ void tf_batch_unref(tf_batch *b)
 {
     if (!b || !g_atomic_int_dec_and_test(&b->refs))
         return;
+    if (b->replayed) {
+        json_decref(b->replayed);
+        g_free(b);
+        return;
+    }
     for (guint i = 0; i < b->events->len; i++)
         b->obs->free_event(b->events->pdata[i]);
     g_ptr_array_unref(b->events);
@@ -144,16 +171,25 @@ void tf_batch_unref(tf_batch *b)
 guint64 tf_batch_seq(const tf_batch *b) { return b->seq; }
 guint64 tf_batch_cycle(const tf_batch *b) { return b->cycle; }
 gint64 tf_batch_wall_time(const tf_batch *b) { return b->wall_time; }
-guint tf_batch_len(const tf_batch *b) { return b->events->len; }
+guint tf_batch_len(const tf_batch *b)
+{
+    if (b->replayed)
+        return (guint)json_array_size(json_object_get(b->replayed, "events"));
+    return b->events->len;
+}
 
 const void *tf_batch_event(const tf_batch *b, guint i)
 {
+    if (b->replayed)
+        return NULL; /* only its JSON survives a restart: see tf_batch_replayed */
     g_return_val_if_fail(i < b->events->len, NULL);
     return b->events->pdata[i];
 }
 
 json_t *tf_batch_to_json(const tf_batch *b)
 {
+    if (b->replayed)
+        return json_deep_copy(b->replayed); /* readers on many threads: no shared refcount */
     json_t *events = json_array();
     for (guint i = 0; i < b->events->len; i++)
         json_array_append_new(events, b->obs->event_to_json(b->events->pdata[i]));

@@ -1,6 +1,7 @@
 /* sub.c: subscriptions: a cursor over the gapless batch sequence.
- * A reader that falls behind the bounded ring is told exactly how many batches it lost
- * and resumes at the oldest one kept: lossy, but never silently. */
+ * A reader that falls behind the bounded ring reads the rest from the journal when the
+ * runtime has one; otherwise (or past the journal's retention) it is told exactly how
+ * many batches it lost and resumes at the oldest one kept: lossy, but never silently. */
 #include "observe.h"
 
 struct tf_sub {
@@ -26,6 +27,44 @@ void tf_sub_free(tf_sub *sub)
     g_free(sub);
 }
 
+/* The batch after the cursor from the journal (lock held on entry and on return; dropped
+ * while reading). Returns FALSE when the hub changed meanwhile: look again. */
+static gboolean from_journal(tf_sub *sub, tf_hub *hub, tf_batch **out, guint64 *lost,
+                             tf_sub_status *st)
+{
+    tf_journal *j = tf_journal_ref(hub->journal);
+    guint64 want = sub->cursor + 1;
+    tf_mutex_unlock(&hub->lock);
+    GError *err = NULL;
+    json_t *v = tf_journal_read(j, want, &err);
+    guint64 next = 0;
+    if (!v && !err)
+        next = tf_journal_next_stored(j, want, &err);
+    if (err) {
+        /* Counted as lost below, so the reader still knows; the reason goes to the log. */
+        g_warning("observer '%s': journal %s: %s", hub->obs->name, tf_journal_stream(j),
+                  err->message);
+        g_error_free(err);
+    }
+    tf_journal_unref(j);
+    tf_mutex_lock(&hub->lock);
+    if (v) {
+        *out = tf_batch_new_replayed(hub->obs, v);
+        sub->cursor = want;
+        *st = TF_SUB_BATCH;
+        return TRUE;
+    }
+    guint64 oldest = hub->last_seq - hub->batch_len + 1;
+    guint64 resume = next && next < oldest ? next : oldest;
+    if (resume <= want)
+        return FALSE;
+    if (lost)
+        *lost = resume - want;
+    sub->cursor = resume - 1;
+    *st = TF_SUB_LAGGED;
+    return TRUE;
+}
+
 tf_sub_status tf_sub_next(tf_sub *sub, gint64 timeout_us, tf_batch **out, guint64 *lost)
 {
     tf_hub *hub = tf_handle_hub(sub->h);
@@ -38,6 +77,11 @@ tf_sub_status tf_sub_next(tf_sub *sub, gint64 timeout_us, tf_batch **out, guint6
     for (;;) {
         if (sub->cursor < hub->last_seq) {
             guint64 oldest = hub->last_seq - hub->batch_len + 1; /* == last+1 when empty */
+            if (sub->cursor + 1 < oldest && hub->journal) {
+                if (from_journal(sub, hub, out, lost, &st))
+                    break;
+                continue;
+            }
             if (sub->cursor + 1 < oldest) {
                 if (lost)
                     *lost = oldest - (sub->cursor + 1);

@@ -36,6 +36,7 @@ typedef enum {
     TF_STAGE_REFRESH, /* the source provider failed */
     TF_STAGE_POLL,    /* the observer's poll failed */
     TF_STAGE_SOURCE,  /* one source failed while the cycle succeeded */
+    TF_STAGE_JOURNAL, /* the journal (tf_runtime_set_journal) could not record a batch */
 } tf_stage;
 
 /* A recorded failure (a copy owned by the caller: tf_failure_free). */
@@ -86,11 +87,17 @@ typedef enum {
 } tf_sub_status;
 
 /* Subscribes starting after sequence number `after_seq` (0 = from the first batch ever;
- * tf_handle_last_seq(h) = only new batches). */
+ * tf_handle_last_seq(h) = only new batches). With a journal (tf_runtime_set_journal),
+ * batches the ring no longer holds (or that an earlier process recorded) are read back
+ * from it; only batches the journal lost too (retention) are reported as LAGGED. */
 tf_sub *tf_handle_subscribe(tf_handle *h, guint64 after_seq);
 /* Waits up to timeout_us (0 = do not wait, <0 = forever) for the next batch.
  * On TF_SUB_BATCH *out is a new ref. On TF_SUB_LAGGED *lost is the exact count. */
 tf_sub_status tf_sub_next(tf_sub *sub, gint64 timeout_us, tf_batch **out, guint64 *lost);
+/* TRUE for a batch read back from the journal: it carries its events as JSON only
+ * (tf_batch_to_json is what was recorded; tf_batch_len counts them; tf_batch_event
+ * returns NULL). Batches from the in-memory ring always return FALSE. */
+gboolean tf_batch_replayed(const tf_batch *b);
 /* Sequence number of the last batch delivered (or the start point). */
 guint64 tf_sub_cursor(const tf_sub *sub);
 /* Frees the cursor. NULL is a no-op. */

@@ -11,6 +11,7 @@
 G_BEGIN_DECLS
 
 typedef struct tf_handle tf_handle;
+typedef struct tf_journal tf_journal; /* durable.h */
 
 /* Runtime settings. Fill with tf_runtime_config_init, then change what you need. */
 typedef struct {
@@ -51,6 +52,11 @@ void tf_runtime_stop(tf_runtime *rt);
 /* Stops if needed and frees the runtime, its state and provider. Handles stay valid
  * (they keep the published data); NULL is a no-op. */
 void tf_runtime_free(tf_runtime *rt);
+/* Journals every event batch into j (a reference is taken) before publishing it: the
+ * sequence continues from the journal's last seq, subscriptions fall back to it for
+ * batches the ring dropped, and stop flushes it. Only before the first cycle; a failed
+ * append is recorded (stage "journal") and ends journaling. FALSE + error otherwise. */
+gboolean tf_runtime_set_journal(tf_runtime *rt, tf_journal *j, GError **error);
 /* A new handle on this runtime (free with tf_handle_unref). */
 tf_handle *tf_runtime_handle(tf_runtime *rt);
 /* The observer this runtime runs (borrowed). */

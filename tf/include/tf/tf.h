@@ -15,5 +15,6 @@
 #include "tf/tags.h"
 #include "tf/steps.h"
 #include "tf/runner.h"
+#include "tf/durable.h"
 
 #endif
