@@ -8,5 +8,6 @@
 int tf_cmd_demo(int argc, char **argv);
 int tf_cmd_gherkin(int argc, char **argv);
 int tf_cmd_run(int argc, char **argv);
+int tf_cmd_wire(int argc, char **argv);
 
 #endif

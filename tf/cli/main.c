@@ -12,6 +12,7 @@ static const struct {
     {"demo", tf_cmd_demo, "observe a local HTTP source and print what the runtime sees"},
     {"gherkin", tf_cmd_gherkin, "print Cucumber Messages for feature files"},
     {"run", tf_cmd_run, "run feature files against step definitions (tf run --help)"},
+    {"wire", tf_cmd_wire, "serve the step definitions to Cucumber over the wire protocol"},
     /* subcommands: one line each */
 };
 

@@ -226,7 +226,7 @@ static gint hook_before_cmp(gconstpointer a, gconstpointer b)
 static gint hook_after_cmp(gconstpointer a, gconstpointer b) { return -hook_before_cmp(a, b); }
 
 /* Hooks of one kind that apply to pickle (all when pickle is NULL), in run order. */
-static GPtrArray *hooks_for(tf_registry *reg, tf_hook_kind kind, const tf_gherkin_pickle *p)
+GPtrArray *tf_run_hooks_for(tf_registry *reg, tf_hook_kind kind, const tf_gherkin_pickle *p)
 {
     GPtrArray *out = g_ptr_array_new();
     for (guint i = 0; i < reg->hooks->len; i++) {
@@ -254,7 +254,7 @@ static tf_test_case *build_case(tf_run *run, const tf_gherkin_pickle *p, GHashTa
     next_id(run, tc->id);
     tc->pickle = p;
     tc->steps = g_ptr_array_new_with_free_func((GDestroyNotify)test_step_free);
-    GPtrArray *before = hooks_for(run->reg, TF_HOOK_BEFORE, p);
+    GPtrArray *before = tf_run_hooks_for(run->reg, TF_HOOK_BEFORE, p);
     for (guint i = 0; i < before->len; i++)
         g_ptr_array_add(tc->steps, hook_step(run, g_ptr_array_index(before, i)));
     g_ptr_array_unref(before);
@@ -268,7 +268,7 @@ static tf_test_case *build_case(tf_run *run, const tf_gherkin_pickle *p, GHashTa
         ts->matches = tf_match_step(run->reg, ts->pstep, &ts->match_error);
         g_ptr_array_add(tc->steps, ts);
     }
-    GPtrArray *after = hooks_for(run->reg, TF_HOOK_AFTER, p);
+    GPtrArray *after = tf_run_hooks_for(run->reg, TF_HOOK_AFTER, p);
     for (guint i = 0; i < after->len; i++)
         g_ptr_array_add(tc->steps, hook_step(run, g_ptr_array_index(after, i)));
     g_ptr_array_unref(after);
@@ -391,19 +391,21 @@ static tf_status result_status(tf_result r)
     }
 }
 
-/* Runs one body; returns its result and sets *message (newly allocated) on failure. */
-static tf_result call_body(tf_run *run, const tf_call *call, char **message)
+/* The wire server (wire_session.c) runs bodies the same way, so a timeout or a failed
+ * wait reads the same there as here. */
+tf_result tf_call_run(tf_exec *e, const tf_call *call, gint64 timeout_us,
+                      tf_call_outcome *outcome, char **message)
 {
     GError *err = NULL;
     tf_status st = TF_STATUS_FAILED;
-    tf_call_outcome out = tf_exec_call(run->exec, call, run->opts.step_timeout_us, &st, &err);
+    tf_call_outcome out = tf_exec_call(e, call, timeout_us, &st, &err);
+    if (outcome)
+        *outcome = out;
     if (out == TF_CALL_TIMEOUT) {
-        *message = g_strdup_printf("timed out after %.1f s (--step-timeout)",
-                                   run->opts.step_timeout_us / 1e6);
+        *message = g_strdup_printf("timed out after %.1f s (--step-timeout)", timeout_us / 1e6);
         return TF_RESULT_FAILED;
     }
     if (out == TF_CALL_INTERRUPTED) {
-        run->interrupted = TRUE;
         *message = g_strdup("interrupted (SIGINT/SIGTERM)");
         return TF_RESULT_FAILED;
     }
@@ -414,10 +416,20 @@ static tf_result call_body(tf_run *run, const tf_call *call, char **message)
     return status_result(st);
 }
 
+/* Runs one body; returns its result and sets *message (newly allocated) on failure. */
+static tf_result call_body(tf_run *run, const tf_call *call, char **message)
+{
+    tf_call_outcome out;
+    tf_result r = tf_call_run(run->exec, call, run->opts.step_timeout_us, &out, message);
+    if (out == TF_CALL_INTERRUPTED)
+        run->interrupted = TRUE;
+    return r;
+}
+
 static tf_result run_step_hooks(tf_run *run, tf_world *w, tf_hook_kind kind, char **message)
 {
     tf_result worst = TF_RESULT_PASSED;
-    GPtrArray *hooks = hooks_for(run->reg, kind, w->pickle);
+    GPtrArray *hooks = tf_run_hooks_for(run->reg, kind, w->pickle);
     for (guint i = 0; i < hooks->len && !run->interrupted; i++) {
         tf_hook_def *h = g_ptr_array_index(hooks, i);
         tf_call c = {.kind = TF_CALL_HOOK, .hook_fn = h->fn, .world = w};
@@ -596,7 +608,7 @@ static tf_result run_attempt(tf_run *run, tf_test_case *tc, guint attempt,
 static gboolean run_global_hooks(tf_run *run, tf_hook_kind kind, GString *failures)
 {
     gboolean ok = TRUE;
-    GPtrArray *hooks = hooks_for(run->reg, kind, NULL);
+    GPtrArray *hooks = tf_run_hooks_for(run->reg, kind, NULL);
     for (guint i = 0; i < hooks->len; i++) {
         tf_hook_def *h = g_ptr_array_index(hooks, i);
         tf_world *w = tf_world_new_internal(run, run->exec, NULL);

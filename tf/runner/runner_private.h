@@ -180,6 +180,16 @@ typedef struct {
  * is marked abandoned under the exec lock) and a fresh worker serves later calls. */
 tf_call_outcome tf_exec_call(tf_exec *e, const tf_call *call, gint64 timeout_us,
                              tf_status *status, GError **error);
+/* Stops the exec's current worker (joined); abandoned ones finish on their own. */
+void tf_exec_shutdown(tf_exec *e);
+/* tf_exec_call as a result: *message (newly allocated) is the body's error, or says the
+ * call timed out ("timed out after S s (--step-timeout)") or was interrupted; *outcome
+ * (may be NULL) receives how the call ended. Shared by tf run and tf wire (run.c). */
+tf_result tf_call_run(tf_exec *e, const tf_call *call, gint64 timeout_us,
+                      tf_call_outcome *outcome, char **message);
+/* Hooks of one kind that apply to pickle (every one when NULL), in run order: a new array
+ * of borrowed definitions (run.c). */
+GPtrArray *tf_run_hooks_for(tf_registry *reg, tf_hook_kind kind, const tf_gherkin_pickle *p);
 
 /* ---- events and reporters ---- */
 typedef enum {

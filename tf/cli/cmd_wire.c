@@ -1,0 +1,136 @@
+/* cmd_wire.c: `tf wire`: serves the bundled step modules plus any `--plugin FILE.so` over
+ * Cucumber's wire protocol, so a team's existing Cucumber runs tf's C steps. Runs until
+ * SIGINT/SIGTERM; then open scenarios get their After hooks and cleanups before exit. */
+#include <dlfcn.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "bundled.h"
+#include "runner/wire.h"
+
+static const char usage_text[] =
+    "usage: tf wire [OPTIONS]\n"
+    "  --host ADDR          numeric address to listen on (default 127.0.0.1)\n"
+    "  --port N             TCP port (default 0: any free port, printed on start)\n"
+    "  --plugin FILE.so     also serve the step definitions of a plug-in (repeatable)\n"
+    "  --step-timeout S     seconds a step or hook may take (default 60; 0: none)\n"
+    "  -q, --quiet          do not log connections and failing steps to stderr\n"
+    "Prints \"tf wire: listening on HOST:PORT\" on stdout once it accepts connections.\n"
+    "Point Cucumber at it with a features/step_definitions/tf.wire file:\n"
+    "  host: 127.0.0.1\n  port: PORT\n  timeout:\n    step_matches: 10\n    invoke: 120\n"
+    "and features/support/wire.rb containing: require 'cucumber/wire'\n"
+    "exit: 0 stopped by SIGINT/SIGTERM, 1 a BeforeAll hook failed, 2 usage or listen errors\n";
+
+/* Registers a plug-in's steps into reg. The handle stays open for the process lifetime:
+ * the plug-in's code may still run on an abandoned (timed-out) step thread. */
+static gboolean load_plugin(tf_registry *reg, const char *file, GError **error)
+{
+    char *path = strchr(file, '/') ? g_strdup(file) : g_build_filename(".", file, NULL);
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    g_free(path);
+    void *sym = h ? dlsym(h, TF_PLUGIN_INIT_SYMBOL) : NULL;
+    if (!sym) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "--plugin %s: %s", file,
+                    h ? "no symbol " TF_PLUGIN_INIT_SYMBOL : dlerror());
+        return FALSE;
+    }
+    tf_plugin_init_fn init;
+    memcpy(&init, &sym, sizeof init); /* POSIX allows the object-to-function conversion */
+    return init(reg, error);
+}
+
+static gboolean parse_seconds(const char *s, gint64 *us)
+{
+    char *end = NULL;
+    double v = g_ascii_strtod(s, &end);
+    if (end == s || *end || v < 0)
+        return FALSE;
+    *us = (gint64)(v * G_USEC_PER_SEC);
+    return TRUE;
+}
+
+int tf_cmd_wire(int argc, char **argv)
+{
+    tf_wire_options opts = {.host = "127.0.0.1", .step_timeout_us = 60 * G_USEC_PER_SEC,
+                            .log = stderr};
+    tf_registry *reg = tf_registry_new();
+    GError *error = NULL;
+    int code = 2;
+    tf_wire_server *srv = NULL;
+    if (!tf_steps_bundled_register(reg, &error))
+        goto out;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        gboolean takes = !strcmp(a, "--host") || !strcmp(a, "--port") ||
+                         !strcmp(a, "--plugin") || !strcmp(a, "--step-timeout");
+        if (takes && !val) {
+            g_set_error(&error, TF_ERROR, TF_ERROR_INVALID, "%s needs a value", a);
+            goto out;
+        }
+        if (takes)
+            i++;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage_text, stdout);
+            code = 0;
+            goto out;
+        } else if (!strcmp(a, "--host")) {
+            opts.host = val;
+        } else if (!strcmp(a, "--port")) {
+            char *end;
+            long p = strtol(val, &end, 10);
+            if (*end || p < 0 || p > 65535) {
+                g_set_error(&error, TF_ERROR, TF_ERROR_INVALID, "--port: '%s' is not a port", val);
+                goto out;
+            }
+            opts.port = (guint16)p;
+        } else if (!strcmp(a, "--plugin")) {
+            if (!load_plugin(reg, val, &error))
+                goto out;
+        } else if (!strcmp(a, "--step-timeout")) {
+            if (!parse_seconds(val, &opts.step_timeout_us)) {
+                g_set_error(&error, TF_ERROR, TF_ERROR_INVALID,
+                            "--step-timeout: '%s' is not seconds", val);
+                goto out;
+            }
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            opts.log = NULL;
+        } else {
+            g_set_error(&error, TF_ERROR, TF_ERROR_INVALID, "unknown argument '%s'", a);
+            goto out;
+        }
+    }
+    /* Blocked before any thread starts, so every thread inherits the mask and only the
+     * sigwait below sees SIGINT/SIGTERM. */
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    srv = tf_wire_server_new(reg, &opts, &error);
+    if (srv && !tf_wire_server_start(srv, &error))
+        code = 1;
+    if (!error) {
+        printf("tf wire: listening on %s:%u\n", opts.host, tf_wire_server_port(srv));
+        fflush(stdout);
+        int sig = 0;
+        while (sigwait(&set, &sig) != 0)
+            ;
+        fprintf(stderr, "tf wire: %s: stopping (open scenarios get their After hooks and "
+                        "cleanups)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        code = 0;
+    }
+    tf_wire_server_free(srv);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+out:
+    if (error) {
+        fprintf(stderr, "tf wire: %s\n", error->message);
+        if (code == 2 && error->domain == TF_ERROR && error->code == TF_ERROR_INVALID)
+            fputs(usage_text, stderr);
+        g_error_free(error);
+    }
+    tf_registry_free(reg);
+    return code;
+}
