@@ -3,19 +3,23 @@
 #include <string.h>
 #include "tf/error.h"
 #include "cluster_priv.h"
+#include "deploy_priv.h"
 
 const char *tf_cluster_name(const tf_cluster *c)
 {
+    if (c->remote) return tf_remote_name(c->remote);
     return c->spec->name;
 }
 
 const char *tf_cluster_dir(const tf_cluster *c)
 {
+    if (c->remote) return tf_remote_where(c->remote); /* nothing on disk: where it runs */
     return c->dir;
 }
 
 guint tf_cluster_size(tf_cluster *c)
 {
+    if (c->remote) return tf_remote_size(c->remote);
     pthread_mutex_lock(&c->lock);
     guint len = c->nodes->len;
     pthread_mutex_unlock(&c->lock);
@@ -24,6 +28,7 @@ guint tf_cluster_size(tf_cluster *c)
 
 gint tf_cluster_node_index(tf_cluster *c, const char *name)
 {
+    if (c->remote) return tf_remote_index(c->remote, name);
     gint found = -1;
     pthread_mutex_lock(&c->lock);
     for (guint i = 0; found < 0 && i < c->nodes->len; i++)
@@ -35,12 +40,14 @@ gint tf_cluster_node_index(tf_cluster *c, const char *name)
 
 const char *tf_cluster_node_name(tf_cluster *c, guint i)
 {
+    if (c->remote) return tf_remote_node_name(c->remote, i);
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     return n ? n->name : NULL;
 }
 
 guint tf_cluster_node_port(tf_cluster *c, guint i, const char *port_name)
 {
+    if (c->remote) return tf_remote_node_port(c->remote, i, port_name);
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     if (!n || !port_name)
         return 0;
@@ -56,18 +63,21 @@ guint tf_cluster_node_port(tf_cluster *c, guint i, const char *port_name)
 
 const char *tf_cluster_node_url(tf_cluster *c, guint i)
 {
+    if (c->remote) return tf_remote_node_url(c->remote, i);
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     return n ? n->url : NULL;
 }
 
 const char *tf_cluster_node_dir(tf_cluster *c, guint i)
 {
+    if (c->remote) return NULL;
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     return n ? n->dir : NULL;
 }
 
 gchar **tf_cluster_node_argv(tf_cluster *c, guint i)
 {
+    if (c->remote) return NULL;
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     if (!n)
         return NULL;
@@ -79,6 +89,7 @@ gchar **tf_cluster_node_argv(tf_cluster *c, guint i)
 
 gchar *tf_cluster_expand(tf_cluster *c, guint i, const char *tmpl, GError **error)
 {
+    if (c->remote) return tf_remote_unsupported(c->remote, "template expansion", error), NULL;
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     if (!n) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s: no node %u", c->spec->name, i);
@@ -98,6 +109,7 @@ gchar *tf_cluster_expand(tf_cluster *c, guint i, const char *tmpl, GError **erro
 
 const char *tf_cluster_node_log_path(tf_cluster *c, guint i, tf_cluster_log which)
 {
+    if (c->remote) return NULL; /* see tf_cluster_node_log_tail */
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     return n && (which == TF_CLUSTER_LOG_STDOUT || which == TF_CLUSTER_LOG_STDERR)
                ? n->log[which] : NULL;

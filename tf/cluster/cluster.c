@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include "tf/error.h"
 #include "cluster_priv.h"
+#include "deploy_priv.h"
 
 #define TF_START_ATTEMPTS 3
 #define TF_PORT_CONFLICT_TAIL 8192
@@ -148,6 +149,7 @@ static gboolean reset_all(tf_cluster *c, GError **error)
 
 gboolean tf_cluster_start(tf_cluster *c, GError **error)
 {
+    if (c->remote) return tf_remote_cluster_start(c->remote, error);
     for (int attempt = 1;; attempt++) {
         guint len = tf_cluster_size(c);
         guint *idx = g_new(guint, len);
@@ -188,6 +190,7 @@ gboolean tf_cluster_start(tf_cluster *c, GError **error)
 
 void tf_cluster_stop(tf_cluster *c)
 {
+    if (c->remote) { tf_remote_cluster_stop(c->remote); return; }
     guint len = tf_cluster_size(c);
     for (guint i = 0; i < len; i++)
         tf_cluster_node_stop(c, i, NULL);
@@ -203,6 +206,13 @@ void tf_cluster_unref(tf_cluster *c)
 {
     if (!c || !g_atomic_int_dec_and_test(&c->ref))
         return;
+    if (c->remote) {
+        tf_remote_unref(c->remote);
+        pthread_mutex_destroy(&c->lock);
+        g_ptr_array_unref(c->nodes);
+        g_free(c);
+        return;
+    }
     g_ptr_array_unref(c->nodes);
     pthread_mutex_destroy(&c->lock);
     tf_cluster_spec_free(c->spec);
@@ -218,6 +228,14 @@ void tf_cluster_free(tf_cluster *c)
 {
     if (!c)
         return;
+    if (c->remote) { /* the deployment is not ours: stop following it, leave it running */
+        pthread_mutex_lock(&c->lock);
+        c->freed = TRUE;
+        pthread_mutex_unlock(&c->lock);
+        tf_remote_cluster_free(c->remote);
+        tf_cluster_unref(c);
+        return;
+    }
     pthread_mutex_lock(&c->lock);
     c->freed = TRUE; /* providers list nothing from now on; no node may start */
     guint len = c->nodes->len;
@@ -242,8 +260,19 @@ void tf_cluster_free(tf_cluster *c)
     tf_cluster_unref(c);
 }
 
+tf_cluster *tf_cluster_new_remote_shell(struct tf_remote *r)
+{
+    tf_cluster *c = g_new0(tf_cluster, 1);
+    c->ref = 1;
+    c->remote = r;
+    pthread_mutex_init(&c->lock, NULL);
+    c->nodes = g_ptr_array_new();
+    return c;
+}
+
 gint tf_cluster_node_add(tf_cluster *c, GError **error)
 {
+    if (c->remote) return tf_remote_unsupported(c->remote, "adding a member", error), -1;
     pthread_mutex_lock(&c->lock);
     gint idx = -1;
     if (c->freed) {

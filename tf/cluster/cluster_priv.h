@@ -127,7 +127,13 @@ struct tf_cluster {
     GPtrArray *nodes; /* tf_cluster_node *, never shrinks */
     gboolean freed;
     gboolean ever_ready;
+    struct tf_remote *remote; /* compose/k8s backend (remote.c), NULL for local processes */
 };
+
+/* remote.c: every public tf_cluster_* function hands a cluster with a remote to it. */
+#define TF_REMOTE(c) ((c)->remote)
+/* cluster.c: a tf_cluster around a remote (takes it); no spec, dir or nodes of its own. */
+tf_cluster *tf_cluster_new_remote_shell(struct tf_remote *r);
 
 /* layout.c: a new node's name, dirs, log paths and ports (nothing expanded yet). */
 tf_cluster_node *tf_cluster_node_new(tf_cluster *c, guint index, gboolean joined,

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include "tf/error.h"
 #include "cluster_priv.h"
+#include "deploy_priv.h"
 
 /* How long a SIGKILLed process may take to go: only an uninterruptible sleep can delay it. */
 #define TF_KILL_WAIT_US (30 * G_USEC_PER_SEC)
@@ -63,6 +64,7 @@ static int open_log(const char *path, guint start, GError **error)
 
 gboolean tf_cluster_node_start(tf_cluster *c, guint i, GError **error)
 {
+    if (c->remote) return tf_remote_node_op(c->remote, i, TF_REMOTE_START, error);
     tf_cluster_node *n;
     if (bad_index(c, i, &n, error))
         return FALSE;
@@ -162,18 +164,21 @@ gboolean tf_cluster_node_end(tf_cluster *c, tf_cluster_node *n, gboolean gracefu
 
 gboolean tf_cluster_node_stop(tf_cluster *c, guint i, GError **error)
 {
+    if (c->remote) return tf_remote_node_op(c->remote, i, TF_REMOTE_STOP, error);
     tf_cluster_node *n;
     return !bad_index(c, i, &n, error) && tf_cluster_node_end(c, n, TRUE, error);
 }
 
 gboolean tf_cluster_node_kill(tf_cluster *c, guint i, GError **error)
 {
+    if (c->remote) return tf_remote_node_op(c->remote, i, TF_REMOTE_KILL, error);
     tf_cluster_node *n;
     return !bad_index(c, i, &n, error) && tf_cluster_node_end(c, n, FALSE, error);
 }
 
 gboolean tf_cluster_node_restart(tf_cluster *c, guint i, GError **error)
 {
+    if (c->remote) return tf_remote_node_op(c->remote, i, TF_REMOTE_RESTART, error);
     tf_cluster_node *n;
     if (bad_index(c, i, &n, error))
         return FALSE;
@@ -186,6 +191,7 @@ gboolean tf_cluster_node_restart(tf_cluster *c, guint i, GError **error)
 
 gboolean tf_cluster_node_pause(tf_cluster *c, guint i, GError **error)
 {
+    if (c->remote) return tf_remote_node_op(c->remote, i, TF_REMOTE_PAUSE, error);
     tf_cluster_node *n;
     if (bad_index(c, i, &n, error))
         return FALSE;
@@ -220,6 +226,7 @@ gboolean tf_cluster_node_pause(tf_cluster *c, guint i, GError **error)
 
 gboolean tf_cluster_node_resume(tf_cluster *c, guint i, GError **error)
 {
+    if (c->remote) return tf_remote_node_op(c->remote, i, TF_REMOTE_RESUME, error);
     tf_cluster_node *n;
     if (bad_index(c, i, &n, error))
         return FALSE;
@@ -243,6 +250,7 @@ gboolean tf_cluster_node_resume(tf_cluster *c, guint i, GError **error)
 
 tf_node_state tf_cluster_node_state(tf_cluster *c, guint i, int *wait_status)
 {
+    if (c->remote) return (wait_status ? *wait_status = 0 : 0), tf_remote_node_state(c->remote, i);
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     if (wait_status)
         *wait_status = 0;
@@ -259,6 +267,7 @@ tf_node_state tf_cluster_node_state(tf_cluster *c, guint i, int *wait_status)
 
 pid_t tf_cluster_node_pid(tf_cluster *c, guint i)
 {
+    if (c->remote) return 0; /* not our process */
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     if (!n)
         return 0;

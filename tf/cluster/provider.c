@@ -6,6 +6,7 @@
 #include <string.h>
 #include "tf/error.h"
 #include "cluster_priv.h"
+#include "deploy_priv.h"
 
 /* The source of n now (lock held). */
 static tf_source *node_source_locked(tf_cluster *c, tf_cluster_node *n)
@@ -29,6 +30,7 @@ static tf_source *node_source_locked(tf_cluster *c, tf_cluster_node *n)
 
 tf_source *tf_cluster_node_source(tf_cluster *c, guint i)
 {
+    if (c->remote) return tf_remote_node_source(c->remote, i);
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     if (!n)
         return NULL;
@@ -49,6 +51,9 @@ void tf_cluster_list_sources(tf_cluster *c, GPtrArray *out)
 
 static gboolean provider_list(void *self, GPtrArray *out, GError **error)
 {
+    tf_cluster *c = self;
+    if (c->remote)
+        return tf_remote_list_sources(c->remote, out, error); /* nothing once freed */
     tf_cluster_list_sources(self, out);
     return TRUE;
 }

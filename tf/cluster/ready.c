@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include "tf/error.h"
 #include "cluster_priv.h"
+#include "deploy_priv.h"
 
 #define TF_READY_TAIL 2000
 #define TF_PROBE_ATTEMPT_MAX_US (2 * G_USEC_PER_SEC)
@@ -53,6 +54,7 @@ gchar *tf_cluster_scrubbed_tail(tf_cluster *c, tf_cluster_node *n, tf_cluster_lo
 
 gchar *tf_cluster_node_log_tail(tf_cluster *c, guint i, tf_cluster_log which, gsize max_bytes)
 {
+    if (c->remote) return tf_remote_node_log_tail(c->remote, i, max_bytes);
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     return n ? tf_cluster_scrubbed_tail(c, n, which, max_bytes) : g_strdup("");
 }
@@ -175,5 +177,6 @@ gboolean tf_cluster_wait_ready_set(tf_cluster *c, const guint *idx, guint count,
 
 gboolean tf_cluster_node_wait_ready(tf_cluster *c, guint i, gint64 timeout_us, GError **error)
 {
+    if (c->remote) return tf_remote_node_wait_ready(c->remote, i, timeout_us, error);
     return tf_cluster_wait_ready_set(c, &i, 1, timeout_us, error);
 }

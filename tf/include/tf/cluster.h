@@ -137,6 +137,53 @@ tf_source_provider *tf_cluster_provider(tf_cluster *c);
  * SIGKILLed or crashed runner. A runner killed that way leaves the temp dir behind. */
 void tf_cluster_kill_all_now(void);
 
+/* ---- Other environments: the same tf_cluster API over nodes someone else runs ----------
+ * A compose project or a set of Kubernetes pods. Node names, URLs, states, faults and the
+ * provider behave as for a local cluster; what an environment cannot do (pause a pod, add
+ * a member, a node's argv or data dir) fails with "ENV/CLUSTER: ... not supported" or
+ * returns NULL/0. tf_cluster_free stops following the deployment and leaves it running. */
+
+/* Where a compose project's services are found and how they are reached. */
+typedef struct {
+    const char *project; /* compose project name (required) */
+    const char *file;    /* compose file that tf_cluster_start brings up (`up -d`), or NULL
+                          * to only follow a project that is already up */
+    const char *label;   /* "key=value" a service must carry, or NULL for all of them */
+    guint port;          /* container port whose published host port makes the source URL */
+    const char *engine;  /* "docker" (docker compose) or "podman"; NULL: docker if it is
+                          * on PATH, else podman */
+    guint expect;        /* members tf_cluster_start waits for (0: every one found) */
+    gint64 timeout_us;   /* how long tf_cluster_start waits (<= 0: 120 s) */
+} tf_compose_config;
+
+/* A cluster over a compose project: members are its services ("etcd1"), each reached at
+ * http://127.0.0.1:<published port>; `ps` is re-read at most once a second (and after
+ * each fault) to follow containers that stop and start. Faults: stop, kill, pause,
+ * resume (unpause), restart, start. NULL + error when no engine is found. */
+tf_cluster *tf_cluster_compose_new(const tf_compose_config *cfg, GError **error);
+
+/* Which pods of a Kubernetes cluster and how they are reached. */
+typedef struct {
+    const char *kubeconfig;   /* NULL: $KUBECONFIG (its first file) or ~/.kube/config */
+    const char *ns;           /* NULL: the context's namespace, else "default" */
+    const char *selector;     /* label selector (required), e.g. "app=tf-etcd" */
+    guint port;               /* pod port of the source URL (e.g. 2379) */
+    gboolean port_forward;    /* reach pods through `kubectl port-forward` on 127.0.0.1
+                               * (a runner outside the cluster) instead of by pod IP */
+    guint expect;             /* members tf_cluster_start waits for (0: every one found) */
+    gint64 timeout_us;        /* how long tf_cluster_start waits (<= 0: 300 s) */
+} tf_k8s_config;
+
+/* A cluster over the pods matching a label selector: listed once, then followed with a
+ * watch stream (re-listed on 410 Gone); members are pods by name. Faults: kill (delete
+ * with grace 0), stop and restart (delete; the controller recreates it), start (nothing:
+ * the controller recreates it). NULL + error when the kubeconfig cannot be used. */
+tf_cluster *tf_cluster_k8s_new(const tf_k8s_config *cfg, GError **error);
+
+/* The environment named by `env` ("local", "compose", "k8s"; NULL = $TF_ENV, else
+ * "local"), static string; NULL + error for an unknown name. */
+const char *tf_cluster_env_name(const char *env, GError **error);
+
 G_END_DECLS
 
 #endif

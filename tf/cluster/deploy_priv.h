@@ -1,0 +1,147 @@
+/* deploy_priv.h: what the compose and Kubernetes backends of tf_cluster share.
+ * A "remote" cluster is a member table fed by a driver (compose ps, a Kubernetes watch)
+ * behind the same tf_cluster API as the local launcher; the kubeconfig reader, its YAML
+ * subset and the API client are here so unit tests can reach them directly. */
+#ifndef TF_DEPLOY_PRIV_H
+#define TF_DEPLOY_PRIV_H
+
+#include <glib.h>
+#include <jansson.h>
+#include "tf/cluster.h"
+
+/* ---- yaml_subset.c ---- */
+/* Parses the YAML subset kubeconfig files use (block maps/sequences, quoted and plain
+ * scalars as strings, one-level {..} and [..]) into JSON (new ref). NULL + "where:LINE: why". */
+json_t *tf_yaml_subset_parse(const char *text, const char *where, GError **error);
+
+/* ---- kubeconfig.c ---- */
+/* The current context of a kubeconfig, resolved. Credentials are never printed. */
+typedef struct {
+    gchar *path;       /* the file read */
+    gchar *context;    /* names, for messages */
+    gchar *cluster;
+    gchar *user;
+    gchar *server;     /* "https://host:6443" */
+    gchar *ns;         /* context namespace, NULL when unset */
+    gchar *token;      /* bearer token (token or tokenFile), or NULL */
+    GBytes *ca;        /* PEM: certificate-authority(-data), or NULL */
+    GBytes *cert;      /* PEM: client-certificate(-data), or NULL */
+    GBytes *key;       /* PEM: client-key(-data), or NULL */
+    gboolean insecure; /* insecure-skip-tls-verify */
+} tf_kubeconfig;
+
+/* The kubeconfig file to use: path if given, else the first file of $KUBECONFIG, else
+ * ~/.kube/config (newly allocated). */
+gchar *tf_kubeconfig_default_path(const char *path);
+/* Reads path (NULL: tf_kubeconfig_default_path) and resolves its current-context.
+ * NULL + "PATH: what: why" (no context, unknown cluster, exec credentials...). */
+tf_kubeconfig *tf_kubeconfig_load(const char *path, GError **error);
+/* The same from text already read; relative file names are taken from dir. */
+tf_kubeconfig *tf_kubeconfig_parse(const char *text, const char *where, const char *dir,
+                                   GError **error);
+void tf_kubeconfig_free(tf_kubeconfig *kc);
+
+/* ---- k8s_api.c ---- */
+/* An API server connection from a kubeconfig (HTTPS with its CA, client cert or token). */
+typedef struct tf_k8s_api tf_k8s_api;
+/* Copies what it needs from kc (borrowed). */
+tf_k8s_api *tf_k8s_api_new(const tf_kubeconfig *kc);
+void tf_k8s_api_free(tf_k8s_api *api);
+/* One request to server+path; returns the parsed body (new ref; NULL when the body is not
+ * JSON) and sets *status (0 on transport failure, then error is set and NULL returned). */
+json_t *tf_k8s_api_call(tf_k8s_api *api, const char *method, const char *path,
+                        gint64 timeout_us, long *status, GError **error);
+/* Called with each complete line of a watch stream; FALSE stops the stream. */
+typedef gboolean (*tf_k8s_line_fn)(const char *line, gsize len, void *user);
+/* Streams server+path calling fn per line until the server ends it, fn returns FALSE or
+ * tf_k8s_api_interrupt is called. Returns the HTTP status (0 + error on transport
+ * failure; the body of a non-2xx answer is handed to fn as lines too). */
+long tf_k8s_api_stream(tf_k8s_api *api, const char *path, tf_k8s_line_fn fn, void *user,
+                       GError **error);
+/* Makes a running and every later tf_k8s_api_stream return at once (thread-safe). */
+void tf_k8s_api_interrupt(tf_k8s_api *api);
+
+/* ---- remote.c ---- */
+typedef struct tf_remote tf_remote;
+
+/* A fault a driver is asked to inject on one member. */
+typedef enum {
+    TF_REMOTE_START, TF_REMOTE_STOP, TF_REMOTE_KILL, TF_REMOTE_PAUSE, TF_REMOTE_RESUME,
+    TF_REMOTE_RESTART,
+} tf_remote_op;
+
+/* The lower-case name of an operation ("pause"). */
+const char *tf_remote_op_name(tf_remote_op op);
+
+/* What a backend implements. Calls are serialised per member by the remote. */
+typedef struct {
+    const char *kind; /* "compose", "k8s": prefixes every message */
+    /* Brings the deployment up (compose up -d, watch start); may be NULL. */
+    gboolean (*start)(void *self, tf_remote *r, GError **error);
+    /* Re-reads members now (for drivers without a watch); force skips any throttling. */
+    gboolean (*refresh)(void *self, tf_remote *r, gboolean force, GError **error);
+    /* Injects op on member name; on success the state it leaves is *after. */
+    gboolean (*op)(void *self, tf_remote *r, const char *member, tf_remote_op op,
+                   tf_node_state *after, GError **error);
+    /* The last max_bytes of a member's log (newly allocated), or NULL; may be NULL. */
+    gchar *(*log_tail)(void *self, const char *member, gsize max_bytes);
+    /* Stops background work (before free; the remote is still valid). May be NULL. */
+    void (*stop)(void *self);
+    void (*free)(void *self);
+} tf_remote_driver;
+
+/* A tf_cluster over a driver (takes self). name: the cluster's name; where: what
+ * tf_cluster_dir says ("compose project tf-etcd"); expect: members tf_cluster_start
+ * waits for (0 = any); start_timeout_us: how long it waits. */
+tf_cluster *tf_cluster_remote_new(const tf_remote_driver *drv, void *self, const char *name,
+                                  const char *where, guint expect, gint64 start_timeout_us);
+/* Sets error "KIND/NAME: WHAT is not supported by this environment". */
+void tf_remote_unsupported(tf_remote *r, const char *what, GError **error);
+/* What tf_cluster_dir returns for a remote cluster (borrowed). */
+const char *tf_remote_where(tf_remote *r);
+/* The remote of a cluster, or NULL for a local one. */
+tf_remote *tf_cluster_remote(tf_cluster *c);
+
+/* Driver side: sets a member's URL (NULL = unreachable), state and attributes (taken),
+ * adding it when new. Members are never removed: one that goes away is set STOPPED or
+ * EXITED and keeps its index and name. Wakes tf_remote_wait. */
+void tf_remote_update(tf_remote *r, const char *name, const char *url, tf_node_state state,
+                      json_t *attrs);
+/* Number of updates so far (a generation for tf_remote_wait). */
+guint64 tf_remote_generation(tf_remote *r);
+/* Waits until the generation passes `after` or timeout_us passes (FALSE) or the remote
+ * is being freed (FALSE). */
+gboolean tf_remote_wait(tf_remote *r, guint64 after, gint64 timeout_us);
+/* Waits on the remote's condition for up to timeout_us without a predicate: how a driver
+ * with no watch paces itself or backs off; ends early when the remote is freed (FALSE). */
+gboolean tf_remote_pause(tf_remote *r, gint64 timeout_us);
+/* The driver's state (borrowed). */
+void *tf_remote_self(tf_remote *r);
+/* Names of every known member in index order (g_strfreev). */
+gchar **tf_remote_member_names(tf_remote *r);
+
+/* Entry points of the tf_cluster API for a remote cluster (see cluster.h). */
+gboolean tf_remote_cluster_start(tf_remote *r, GError **error);
+void tf_remote_cluster_stop(tf_remote *r);
+void tf_remote_cluster_free(tf_remote *r); /* stops the driver (the cluster may live on) */
+void tf_remote_unref(tf_remote *r);
+const char *tf_remote_name(tf_remote *r);
+guint tf_remote_size(tf_remote *r);
+gint tf_remote_index(tf_remote *r, const char *name);
+const char *tf_remote_node_name(tf_remote *r, guint i);
+const char *tf_remote_node_url(tf_remote *r, guint i);
+guint tf_remote_node_port(tf_remote *r, guint i, const char *port_name);
+tf_source *tf_remote_node_source(tf_remote *r, guint i);
+gboolean tf_remote_list_sources(tf_remote *r, GPtrArray *out, GError **error);
+gboolean tf_remote_node_op(tf_remote *r, guint i, tf_remote_op op, GError **error);
+gboolean tf_remote_node_wait_ready(tf_remote *r, guint i, gint64 timeout_us, GError **error);
+tf_node_state tf_remote_node_state(tf_remote *r, guint i);
+gchar *tf_remote_node_log_tail(tf_remote *r, guint i, gsize max_bytes);
+
+/* ---- run.c ---- */
+/* Runs argv (argv[0] looked up in PATH) to completion, stdin from /dev/null. Returns
+ * TRUE when it exited 0; stdout in *out (may be NULL). Otherwise FALSE + error
+ * "where: ARGV0 ARGS...: exit N: stderr tail". */
+gboolean tf_deploy_run(const char *where, char **argv, gchar **out, GError **error);
+
+#endif

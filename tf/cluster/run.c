@@ -1,0 +1,40 @@
+/* run.c: running a deployment tool (docker, podman, kubectl) to completion from an argv.
+ * No shell: the program is found on PATH like execvp would; its stderr tail goes into
+ * the error, since that is where these tools say why they failed. */
+#include <string.h>
+#include <sys/wait.h>
+#include "tf/error.h"
+#include "deploy_priv.h"
+
+#define TF_DEPLOY_ERR_TAIL 400
+
+gboolean tf_deploy_run(const char *where, char **argv, gchar **out, GError **error)
+{
+    gchar *sout = NULL, *serr = NULL;
+    gint status = 0;
+    GError *e = NULL;
+    gchar *cmd = g_strjoinv(" ", argv);
+    gboolean ok = g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &sout, &serr,
+                               &status, &e);
+    if (!ok) {
+        g_set_error(error, TF_ERROR, TF_ERROR_IO, "%s: %s: %s", where, cmd, e->message);
+        g_error_free(e);
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        gchar *tail = g_strstrip(serr);
+        gsize len = strlen(tail);
+        if (len > TF_DEPLOY_ERR_TAIL)
+            tail += len - TF_DEPLOY_ERR_TAIL;
+        g_set_error(error, TF_ERROR, TF_ERROR_FAILED, "%s: %s: %s %d%s%s", where, cmd,
+                    WIFEXITED(status) ? "exit" : "signal",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), *tail ? ": " : "",
+                    tail);
+        ok = FALSE;
+    }
+    if (ok && out)
+        *out = sout;
+    else
+        g_free(sout);
+    g_free(serr);
+    g_free(cmd);
+    return ok;
+}
