@@ -123,6 +123,15 @@ gboolean tf_claim_release(tf_store *s, const char *key, const char *owner, GErro
 /* A process-unique owner name "host:pid:random" (new string). */
 char *tf_claim_owner_new(void);
 
+typedef struct tf_world tf_world; /* steps.h */
+/* The store a scenario's steps use for claims and caches: the world's "tf.store" entry if
+ * the runner put one there, else the store named by the TF_STORE environment variable
+ * (opened on first use and kept in the world), else NULL without an error (durability is
+ * opt-in). NULL + error when the named store cannot be opened. Borrowed from the world. */
+tf_store *tf_world_store(tf_world *world, GError **error);
+/* The claim owner name of this world's runner (borrowed; stable for the world's life). */
+const char *tf_world_claim_owner(tf_world *world);
+
 /* ---- fingerprints and checkpoints --------------------------------------------------- */
 
 /* The ELF build-id (hex, new string) of the loaded object holding `fn` (an executable
