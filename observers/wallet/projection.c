@@ -538,6 +538,54 @@ gboolean wallet_projection_tx_included(const wallet_projection *p, const char *t
     return c >= 1 && c >= (gint64)k;
 }
 
+static void states_array_free(gpointer p)
+{
+    for (wallet_state **s = p; *s; s++)
+        wallet_state_unref(*s);
+    g_free(p);
+}
+
+GHashTable *wallet_projection_states_copy(const wallet_projection *p)
+{
+    GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, states_array_free);
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, p->nodes);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        const wp_node *n = v;
+        wallet_state **arr = g_new0(wallet_state *, p->names->len + 1);
+        for (guint w = 0; w < p->names->len; w++)
+            arr[w] = wallet_state_ref(n->states[w]);
+        g_hash_table_insert(t, g_strdup(n->hash), arr);
+    }
+    return t;
+}
+
+static void put_conf(GHashTable *t, const char *txid, gint64 conf)
+{
+    if (g_hash_table_contains(t, txid))
+        return;
+    gint64 *c = g_new(gint64, 1);
+    *c = conf;
+    g_hash_table_insert(t, g_strdup(txid), c);
+}
+
+GHashTable *wallet_projection_canonical_txs(const wallet_projection *p)
+{
+    GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    if (!p->tip)
+        return t;
+    for (const wp_node *n = p->tip; n; n = n->parent)
+        for (guint i = 0; i < n->wtxs->len; i++)
+            put_conf(t, g_array_index(n->wtxs, wp_wtx, i).txid, p->tip->height - n->height + 1);
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, p->folded_tx);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        put_conf(t, k, p->tip->height - *(gint64 *)v + 1);
+    return t;
+}
+
 /* ---- folding ------------------------------------------------------------------------------- */
 
 static gint cmp_node_height(gconstpointer a, gconstpointer b)

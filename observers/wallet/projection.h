@@ -122,6 +122,13 @@ gint64 wallet_projection_tx_confirmations(const wallet_projection *p, const char
 /* TRUE if txid has at least k confirmations on the canonical tip. */
 gboolean wallet_projection_tx_included(const wallet_projection *p, const char *txid, guint k);
 
+/* Every held header's states: new table of header hash (copied) -> NULL-terminated array
+ * of wallet_state refs, one per wallet; the table frees both. For snapshots. */
+GHashTable *wallet_projection_states_copy(const wallet_projection *p);
+/* Confirmations on the canonical tip of every transaction touching a tracked wallet: new
+ * table of txid (copied) -> gint64* (owned). Empty before set_tip. */
+GHashTable *wallet_projection_canonical_txs(const wallet_projection *p);
+
 /* Folds every header below height(lib) - fold_depth into one checkpoint: the ancestor of
  * lib at that height becomes the root and keeps its state; lower headers and every branch
  * that does not descend from the new root are dropped. Unknown lib: no-op. Returns the
