@@ -348,8 +348,12 @@ tf_cluster *tf_cluster_compose_new(const tf_compose_config *cfg, GError **error)
         found = g_find_program_in_path(engine);
     }
     if (!found) {
-        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "compose/%s: %s not found in PATH",
-                    cfg->project, engine ? engine : "neither docker nor podman");
+        if (engine)
+            g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "compose/%s: %s not found in PATH",
+                        cfg->project, engine);
+        else
+            g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
+                        "compose/%s: neither docker nor podman is on PATH", cfg->project);
         return NULL;
     }
     g_free(found);

@@ -201,8 +201,9 @@ static gchar *describe_locked(tf_remote *r)
 static gboolean wait_ready(tf_remote *r, gint only, guint want, gint64 timeout_us, GError **error)
 {
     gint64 start = g_get_monotonic_time(), until = start + timeout_us;
-    for (;;) {
-        if (r->drv->refresh && !r->drv->refresh(r->self, r, TRUE, error))
+    for (gboolean first = TRUE;; first = FALSE) {
+        /* The first look may use a listing made just now; later ones read afresh. */
+        if (r->drv->refresh && !r->drv->refresh(r->self, r, !first, error))
             return FALSE;
         pthread_mutex_lock(&r->lock);
         guint ready = 0;
