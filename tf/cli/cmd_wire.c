@@ -20,7 +20,8 @@ static const char usage_text[] =
     "Prints \"tf wire: listening on HOST:PORT\" on stdout once it accepts connections.\n"
     "Point Cucumber at it with a features/step_definitions/tf.wire file:\n"
     "  host: 127.0.0.1\n  port: PORT\n  timeout:\n    step_matches: 10\n    invoke: 120\n"
-    "and features/support/wire.rb containing: require 'cucumber/wire'\n"
+    "Cucumber 2.x loads the wire plugin by itself; cucumber 3 and later also need\n"
+    "features/support/wire.rb containing: require 'cucumber/wire'\n"
     "exit: 0 stopped by SIGINT/SIGTERM, 1 a BeforeAll hook failed, 2 usage or listen errors\n";
 
 /* Registers a plug-in's steps into reg. The handle stays open for the process lifetime:
@@ -55,6 +56,13 @@ int tf_cmd_wire(int argc, char **argv)
 {
     tf_wire_options opts = {.host = "127.0.0.1", .step_timeout_us = 60 * G_USEC_PER_SEC,
                             .log = stderr};
+    /* Blocked before any thread starts (step modules and plug-ins may start some), so
+     * every thread inherits the mask and only the sigwait below sees SIGINT/SIGTERM. */
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
     tf_registry *reg = tf_registry_new();
     GError *error = NULL;
     int code = 2;
@@ -102,13 +110,6 @@ int tf_cmd_wire(int argc, char **argv)
             goto out;
         }
     }
-    /* Blocked before any thread starts, so every thread inherits the mask and only the
-     * sigwait below sees SIGINT/SIGTERM. */
-    sigset_t set, old;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, &old);
     srv = tf_wire_server_new(reg, &opts, &error);
     if (srv && !tf_wire_server_start(srv, &error))
         code = 1;
@@ -123,8 +124,8 @@ int tf_cmd_wire(int argc, char **argv)
         code = 0;
     }
     tf_wire_server_free(srv);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
 out:
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (error) {
         fprintf(stderr, "tf wire: %s\n", error->message);
         if (code == 2 && error->domain == TF_ERROR && error->code == TF_ERROR_INVALID)
