@@ -145,16 +145,87 @@ static char *find_spec(tf_step *step, const char *name)
     return found;
 }
 
+/* scenarios/deploy/compose/etcd-3.yml near the feature (as find_spec looks), or NULL. */
+static char *find_compose_file(tf_step *step)
+{
+    const tf_gherkin_pickle *p = tf_world_pickle(tf_step_world(step));
+    char *dir = p && p->uri ? g_path_get_dirname(p->uri) : g_strdup(".");
+    char *found = NULL;
+    for (;;) {
+        char *candidate = g_build_filename(dir, "deploy", "compose", "etcd-3.yml", NULL);
+        if (g_file_test(candidate, G_FILE_TEST_EXISTS)) {
+            found = candidate;
+            break;
+        }
+        g_free(candidate);
+        char *up = g_path_get_dirname(dir);
+        gboolean top = !strcmp(up, dir);
+        g_free(dir);
+        dir = up;
+        if (top)
+            break;
+    }
+    g_free(dir);
+    return found;
+}
+
+static const char *env_or(const char *name, const char *fallback)
+{
+    const char *v = g_getenv(name);
+    return v && *v ? v : fallback;
+}
+
+/* The etcd cluster of `tf run --env compose|k8s` (TF_ENV): a deployment someone else runs,
+ * configured by TF_COMPOSE_* / TF_K8S_* (README "Compose and Kubernetes"). */
+static tf_cluster *remote_cluster(tf_step *step, const char *env, guint n, GError **error)
+{
+    if (!strcmp(env, "compose")) {
+        char *file = g_strdup(g_getenv("TF_COMPOSE_FILE"));
+        if (!file || !*file) {
+            g_free(file);
+            file = find_compose_file(step);
+        }
+        tf_compose_config cfg = {
+            .project = env_or("TF_COMPOSE_PROJECT", "tf-etcd"),
+            .file = file,
+            .label = env_or("TF_COMPOSE_LABEL", NULL),
+            .port = 2379,
+            .engine = env_or("TF_COMPOSE_ENGINE", NULL),
+            .expect = n,
+        };
+        tf_cluster *c = tf_cluster_compose_new(&cfg, error);
+        g_free(file);
+        return c;
+    }
+    const char *pf = env_or("TF_K8S_PORT_FORWARD", "0");
+    tf_k8s_config cfg = {
+        .ns = env_or("TF_K8S_NAMESPACE", NULL),
+        .selector = env_or("TF_K8S_SELECTOR", "app=tf-etcd"),
+        .port = 2379,
+        .port_forward = strcmp(pf, "0") != 0,
+        .expect = n,
+    };
+    return tf_cluster_k8s_new(&cfg, error);
+}
+
 static tf_status given_cluster(tf_step *step, GError **error)
 {
     guint n = (guint)tf_step_arg_int(step, 0);
-    char *path = find_spec(step, "etcd-3");
-    tf_cluster_spec *spec = tf_cluster_spec_load(path, error);
-    g_free(path);
-    if (!spec)
+    const char *env = tf_cluster_env_name(NULL, error);
+    if (!env)
         return TF_STATUS_FAILED;
-    tf_cluster *c = tf_cluster_new(spec, n, error);
-    tf_cluster_spec_free(spec);
+    tf_cluster *c = NULL;
+    if (strcmp(env, "local")) {
+        c = remote_cluster(step, env, n, error);
+    } else {
+        char *path = find_spec(step, "etcd-3");
+        tf_cluster_spec *spec = tf_cluster_spec_load(path, error);
+        g_free(path);
+        if (!spec)
+            return TF_STATUS_FAILED;
+        c = tf_cluster_new(spec, n, error);
+        tf_cluster_spec_free(spec);
+    }
     if (!c)
         return TF_STATUS_FAILED;
     rk_world *rk = rk_world_new(tf_step_world(step), c, error);

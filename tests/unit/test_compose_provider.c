@@ -25,6 +25,9 @@ typedef struct {
 static const char *script =
     "#!/bin/sh\n"
     "echo \"$*\" >> \"$TF_FAKE_LOG\"\n"
+    "if [ \"$*\" = 'compose version' ] && [ -n \"$TF_FAKE_NO_COMPOSE\" ]; then\n"
+    "  echo \"docker: 'compose' is not a docker command.\" >&2; exit 1\n"
+    "fi\n"
     "case \" $* \" in\n"
     "  *' ps '*) cat \"$TF_FAKE_PS\" ;;\n"
     "  *' pause '*) if [ -n \"$TF_FAKE_PAUSE_ERR\" ]; then echo \"$TF_FAKE_PAUSE_ERR\" >&2; exit 125; fi ;;\n"
@@ -149,7 +152,8 @@ static void test_ndjson_faults_and_follow(void **state)
     GError *e = NULL;
     if (!tf_cluster_start(c, &e))
         fail_msg("%s", e->message);
-    assert_calls(f, "compose -p tf-etcd -f /src/etcd-3.yml up -d | compose -p tf-etcd ps -a --format json");
+    assert_calls(f, "compose version | compose -p tf-etcd -f /src/etcd-3.yml up -d | "
+                    "compose -p tf-etcd ps -a --format json");
     /* "tools" lacks the label; Publishers give the host ports of container port 2379 */
     assert_states(c, "etcd1=running@http://127.0.0.1:12379 etcd2=running@http://127.0.0.1:22379 "
                      "etcd3=running@http://127.0.0.1:32379");
@@ -276,7 +280,7 @@ static void test_errors(void **state)
     tf_compose_config cfg = {.project = "tf-etcd", .port = 2379};
     GError *e = NULL;
     assert_null(tf_cluster_compose_new(&cfg, &e));
-    assert_string_equal(e->message, "compose/tf-etcd: neither docker nor podman is on PATH");
+    assert_string_equal(e->message, "compose/tf-etcd: neither docker compose nor podman is usable: none is on PATH");
     g_clear_error(&e);
     cfg.engine = "lxc";
     assert_null(tf_cluster_compose_new(&cfg, &e));
@@ -284,7 +288,16 @@ static void test_errors(void **state)
     g_clear_error(&e);
     fake_free(f);
 
+    /* a docker CLI without its compose plug-in (as on this machine) does not count */
     f = fake_new("docker", NULL);
+    g_setenv("TF_FAKE_NO_COMPOSE", "1", TRUE);
+    cfg.engine = NULL;
+    assert_null(tf_cluster_compose_new(&cfg, &e));
+    g_unsetenv("TF_FAKE_NO_COMPOSE");
+    assert_string_equal(e->message, "compose/tf-etcd: neither docker compose nor podman is usable "
+                        "(docker: compose: docker compose version: exit 1: docker: 'compose' is not "
+                        "a docker command.)");
+    g_clear_error(&e);
     assert_true(g_file_set_contents(f->ps, "Error: no such project\nnot json\n", -1, NULL));
     tf_cluster *c = compose(NULL, NULL, NULL, 0);
     assert_false(tf_cluster_start(c, &e));

@@ -1,11 +1,13 @@
 /* cmd_run.c: `tf run`: runs feature files with the bundled step modules plus any
  * `--plugin FILE.so` (dlopen'ed, entry point TF_PLUGIN_INIT_SYMBOL), through the same
- * entry point a user's own runner binary calls (tf_run_main). */
+ * entry point a user's own runner binary calls (tf_run_main). `--env local|compose|k8s`
+ * sets TF_ENV, which steps that start clusters read (tf_cluster_env_name). */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
 #include "bundled.h"
+#include "tf/cluster.h"
 #include "tf/runner.h"
 
 int tf_cmd_run(int argc, char **argv)
@@ -18,6 +20,27 @@ int tf_cmd_run(int argc, char **argv)
     g_ptr_array_add(rest, argv[0]);
     for (int i = 1; i < argc; i++) {
         const char *path = NULL;
+        const char *env = NULL;
+        if (!strcmp(argv[i], "--env")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "tf run: --env needs local, compose or k8s\n");
+                goto out;
+            }
+            env = argv[++i];
+        } else if (g_str_has_prefix(argv[i], "--env=")) {
+            env = argv[i] + strlen("--env=");
+        }
+        if (env) {
+            GError *e = NULL;
+            const char *name = tf_cluster_env_name(env, &e);
+            if (!name) {
+                fprintf(stderr, "tf run: --env: %s\n", e->message);
+                g_error_free(e);
+                goto out;
+            }
+            g_setenv("TF_ENV", name, TRUE); /* before any step thread exists */
+            continue;
+        }
         if (!strcmp(argv[i], "--plugin")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "tf run: --plugin needs a FILE.so\n");

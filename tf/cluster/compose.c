@@ -338,12 +338,20 @@ tf_cluster *tf_cluster_compose_new(const tf_compose_config *cfg, GError **error)
                     engine);
         return NULL;
     }
-    gchar *found = NULL;
+    gchar *found = NULL, *why_not_docker = NULL;
     if (!engine) {
-        if ((found = g_find_program_in_path("docker")))
+        /* docker only counts with its compose plug-in: a bare CLI cannot run a project */
+        char *probe[] = {"docker", "compose", "version", NULL};
+        GError *e = NULL;
+        if ((found = g_find_program_in_path("docker")) && tf_deploy_run("compose", probe, NULL, &e)) {
             engine = "docker";
-        else if ((found = g_find_program_in_path("podman")))
-            engine = "podman";
+        } else {
+            why_not_docker = e ? g_strdup_printf(" (docker: %s)", e->message) : NULL;
+            g_clear_error(&e);
+            g_free(found);
+            if ((found = g_find_program_in_path("podman")))
+                engine = "podman";
+        }
     } else {
         found = g_find_program_in_path(engine);
     }
@@ -353,9 +361,12 @@ tf_cluster *tf_cluster_compose_new(const tf_compose_config *cfg, GError **error)
                         cfg->project, engine);
         else
             g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
-                        "compose/%s: neither docker nor podman is on PATH", cfg->project);
+                        "compose/%s: neither docker compose nor podman is usable%s", cfg->project,
+                        why_not_docker ? why_not_docker : ": none is on PATH");
+        g_free(why_not_docker);
         return NULL;
     }
+    g_free(why_not_docker);
     g_free(found);
     compose_drv *d = g_new0(compose_drv, 1);
     d->engine = g_strdup(engine);
