@@ -39,6 +39,8 @@ chain_state *chain_state_new(const chain_observer_config *cfg, GError **error)
         st->cfg.max_batch = 2000;
     st->graph = chain_graph_new(&st->cfg.graph);
     st->nodes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, cnode_free);
+    if (st->cfg.store)
+        st->ckpt = chain_ckpt_open(st); /* checkpoint.c */
     return st;
 }
 
@@ -46,6 +48,7 @@ void chain_state_free(chain_state *st)
 {
     if (!st)
         return;
+    chain_ckpt_close(st, st->ckpt);
     g_hash_table_unref(st->nodes); /* joins every long-poll thread */
     chain_graph_free(st->graph);
     g_free(st);
@@ -388,6 +391,8 @@ gboolean chain_state_poll_collect(chain_state *st, tf_poll_ctx *ctx, GPtrArray *
     chain_graph_update_forks(st->graph, cycle, events);
     if (st->cfg.prune)
         chain_graph_prune(st->graph);
+    if (st->ckpt)
+        chain_ckpt_after_poll(st, st->ckpt);
     for (guint i = 0; i < events->len; i++) {
         if (out)
             g_ptr_array_add(out, events->pdata[i]);

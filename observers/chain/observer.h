@@ -23,6 +23,11 @@ typedef struct {
     gboolean long_poll;            /* a waitfornewblock thread per source (FALSE) */
     guint long_poll_ms;            /* its timeout per call, in ms (1000) */
     guint snapshot_blocks;         /* canonical blocks (with txids) in each snapshot (32) */
+    /* Durable checkpoint (checkpoint.c): with a store, a restart restores the block graph
+     * if the checkpoint's fingerprint matches and catches up only the new blocks. */
+    tf_store *store;               /* NULL: no checkpoints (a reference is taken) */
+    const char *checkpoint_name;   /* one per observed network ("chain"); borrowed */
+    guint checkpoint_every;        /* cycles between saves after bootstrap (10); also on free */
 } chain_observer_config;
 
 /* Defaults as above; graph defaults except base_height 0 (the whole chain from genesis). */
@@ -87,6 +92,11 @@ void chain_snapshot_free(chain_snapshot *s);
 /* New JSON of a snapshot: nodes, local/public views, tip, lib, target, forks, graph size. */
 json_t *chain_snapshot_to_json(const chain_snapshot *s);
 
+/* The fingerprint of the chain observer's logic under cfg (NULL = defaults): what a
+ * projection built on it passes as a dependency (new string; NULL + error without a
+ * build-id). */
+char *chain_observer_fingerprint(const chain_observer_config *cfg, GError **error);
+
 /* ---- the state, for projections that embed the chain observer ---------------------- */
 
 /* The observer's state: the graph, the sources, their long-poll threads. Runtime-thread only. */
@@ -108,6 +118,18 @@ chain_snapshot *chain_state_snapshot(chain_state *st);
 const chain_graph *chain_state_graph(const chain_state *st);
 /* HTTP requests sent so far (catch-up, heads, txids). */
 guint64 chain_state_requests(const chain_state *st);
+
+/* The checkpoint decision logged at start ("checkpoint of chain: valid..." or why it
+ * was a full scan), or NULL without a store (borrowed). */
+const char *chain_state_checkpoint_why(const chain_state *st);
+/* TRUE if the state started from a checkpoint instead of a full scan. */
+gboolean chain_state_checkpoint_restored(const chain_state *st);
+/* The observer's fingerprint as used for its checkpoint, NULL without a store (borrowed). */
+const char *chain_state_fingerprint(const chain_state *st);
+/* The state as checkpoint JSON (new ref) / replaces the graph from one (FALSE + error,
+ * state unchanged, when it does not connect). For tools and tests; the hook uses them. */
+json_t *chain_state_checkpoint_json(const chain_state *st);
+gboolean chain_state_restore_json(chain_state *st, json_t *cp, GError **error);
 
 /* Queries by hash for projections (unknown or pruned hashes answer FALSE / -1 / NULL). */
 /* TRUE if block a is an ancestor of block b or b itself. */

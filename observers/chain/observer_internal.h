@@ -30,12 +30,25 @@ typedef struct {
     chain_longpoll *lp;
 } chain_cnode;
 
+/* The durable checkpoint of a state (checkpoint.c); only with cfg.store. */
+typedef struct chain_ckpt chain_ckpt;
+
 struct chain_state {
     chain_observer_config cfg;
     chain_graph *graph;
     GHashTable *nodes;             /* name -> chain_cnode* (owned) */
     guint64 requests;
     guint64 reorgs;
+    chain_ckpt *ckpt;              /* NULL without a store */
 };
+
+/* Loads the checkpoint into st (a valid one replaces the graph) and logs the decision;
+ * NULL (logged) when no fingerprint can be made. */
+chain_ckpt *chain_ckpt_open(chain_state *st);
+/* After each poll: notes bootstrap and saves every checkpoint_every cycles. */
+void chain_ckpt_after_poll(chain_state *st, chain_ckpt *ck);
+/* Saves a last time and frees ck. NULL is a no-op. */
+void chain_ckpt_close(chain_state *st, chain_ckpt *ck);
+void chain_ckpt_free(chain_ckpt *ck);
 
 #endif
