@@ -371,6 +371,32 @@ static void test_malformed_json_keeps_connection(void **unused)
     client_free(c);
 }
 
+/* A line that never ends is not a client: told why, then closed (not buffered forever). */
+static void test_endless_line_closes(void **unused)
+{
+    client *c = client_new(port);
+    gsize n = (16u << 20) + 1; /* one byte over: all of it read, so a FIN, not a RST */
+    char *junk = g_malloc(n);
+    memset(junk, 'x', n);
+    gsize sent = 0;
+    while (sent < n) { /* the server may close before taking it all */
+        ssize_t w = send(c->fd, junk + sent, n - sent, MSG_NOSIGNAL);
+        if (w <= 0)
+            break;
+        sent += (gsize)w;
+    }
+    g_free(junk);
+    json_t *r = read_reply(c);
+    assert_string_equal(reply_kind(r), "fail");
+    assert_non_null(strstr(fail_message(r), "without a newline: closing"));
+    json_decref(r);
+    char b;
+    struct pollfd p = {c->fd, POLLIN, 0};
+    assert_int_equal(poll(&p, 1, 10000), 1);
+    assert_true(recv(c->fd, &b, 1, 0) <= 0); /* closed */
+    client_free(c);
+}
+
 static void test_unknown_message(void **unused)
 {
     client *c = client_new(port);
@@ -633,6 +659,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_malformed_json_keeps_connection, reset),
+        cmocka_unit_test_setup(test_endless_line_closes, reset),
         cmocka_unit_test_setup(test_unknown_message, reset),
         cmocka_unit_test_setup(test_step_matches_positions_in_characters, reset),
         cmocka_unit_test_setup(test_invoke_results, reset),

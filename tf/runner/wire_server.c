@@ -242,6 +242,16 @@ static void *accept_main(void *data)
         struct sockaddr_storage ss;
         socklen_t len = sizeof ss;
         int fd = accept4(srv->listen_fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                       errno == ENOMEM)) {
+            /* Out of descriptors: the pending client stays queued and the listener stays
+             * ready, so wait for a connection to close (or the stop) instead of spinning. */
+            note(srv, "accept: %s (retrying in 1 s)", g_strerror(errno));
+            struct pollfd w = {srv->wake[0], POLLIN, 0};
+            if (poll(&w, 1, 1000) > 0)
+                break;
+            continue;
+        }
         if (fd < 0)
             continue; /* the client gave up before we took it (ECONNABORTED) or EINTR */
         wire_conn *c = g_new0(wire_conn, 1);
