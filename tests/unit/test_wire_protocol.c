@@ -179,6 +179,21 @@ static tf_status hook_after(tf_world *w, GError **e)
     return TF_STATUS_PASSED;
 }
 
+static tf_status hook_before_broken(tf_world *w, GError **e)
+{
+    return TF_FAIL(e, "fixture: the test database is unreachable");
+}
+static tf_status hook_before_step(tf_world *w, GError **e)
+{
+    note("before-step");
+    return TF_STATUS_PASSED;
+}
+static tf_status hook_after_step(tf_world *w, GError **e)
+{
+    note("after-step");
+    return TF_STATUS_PASSED;
+}
+
 static gboolean register_steps(tf_registry *reg, GError **error)
 {
     TF_GIVEN("I put {string} = {int}", st_put);
@@ -195,6 +210,12 @@ static gboolean register_steps(tf_registry *reg, GError **error)
     TF_STEP("B releases A", st_release_other);
     TF_BEFORE("@wire", hook_before_tagged);
     TF_AFTER(NULL, hook_after);
+    TF_BEFORE("@broken", hook_before_broken);
+    if (!tf_registry_add_hook(reg, TF_HOOK_BEFORE_STEP, NULL, "@stephooks", 0, hook_before_step,
+                              __FILE__, __LINE__, error) ||
+        !tf_registry_add_hook(reg, TF_HOOK_AFTER_STEP, NULL, "@stephooks", 0, hook_after_step,
+                              __FILE__, __LINE__, error))
+        return FALSE;
     return TRUE;
 }
 
@@ -536,6 +557,28 @@ static void test_scenario_hooks_by_tag_and_cleanup(void **unused)
     client_free(c);
 }
 
+static void test_failing_before_hook_and_step_hooks(void **unused)
+{
+    client *c = client_new(port);
+    json_t *r = rpc(c, "[\"begin_scenario\",{\"tags\":[\"broken\"]}]");
+    assert_string_equal(reply_kind(r), "fail");
+    assert_string_equal(fail_message(r), "fixture: the test database is unreachable");
+    assert_non_null(strstr(json_string_value(json_array_get(json_object_get(json_array_get(r, 1),
+                                                                            "backtrace"), 0)),
+                           "test_wire_protocol.c:"));
+    json_decref(r);
+    expect_success(c, "[\"end_scenario\"]"); /* cucumber still ends it: After hooks run */
+    assert_true(trail_has("after:not-passed;"));
+    reset_trail();
+    expect_success(c, "[\"begin_scenario\",{\"tags\":[\"stephooks\"]}]");
+    r = invoke(c, "a step that passes", NULL);
+    assert_string_equal(reply_kind(r), "success");
+    json_decref(r);
+    assert_true(trail_has("before-step;pass;after-step;"));
+    expect_success(c, "[\"end_scenario\"]");
+    client_free(c);
+}
+
 static void test_two_connections_at_once(void **unused)
 {
     client *a = client_new(port), *b = client_new(port);
@@ -666,6 +709,7 @@ int main(void)
         cmocka_unit_test_setup(test_table_and_doc_string, reset),
         cmocka_unit_test_setup(test_snippet_text, reset),
         cmocka_unit_test_setup(test_scenario_hooks_by_tag_and_cleanup, reset),
+        cmocka_unit_test_setup(test_failing_before_hook_and_step_hooks, reset),
         cmocka_unit_test_setup(test_two_connections_at_once, reset),
         cmocka_unit_test_setup(test_disconnect_mid_step_cleans_up, reset),
         cmocka_unit_test_setup(test_disconnect_between_steps_cleans_up, reset),
