@@ -25,9 +25,7 @@ typedef struct {
     counter_cell cell;
     tf_runtime *rt;
     tf_handle *h;
-    tf_store *store; /* borrowed from the world */
     tf_world *world;
-    gint64 run;
     int fd; /* progress lines for the parent */
 } jrun;
 
@@ -51,14 +49,14 @@ static void jrun_unref(jrun *j)
     g_free(j);
 }
 
-/* World cleanup: stop (which flushes the journal), close the run, report. */
+/* World cleanup: stop (which flushes the journal), report; tf_world_journal's own
+ * cleanup then ends the run with the world's outcome. */
 static void jrun_cleanup(gpointer p)
 {
     jrun *j = p;
     tf_runtime_stop(j->rt);
     guint64 last = tf_handle_last_seq(j->h);
     const char *status = tf_world_interrupted(j->world) ? "interrupted" : "finished";
-    tf_store_run_end(j->store, j->run, status, NULL);
     tf_runtime_free(j->rt);
     j->rt = NULL;
     say(j->fd, "flushed %" G_GUINT64_FORMAT " %s\n", last, status);
@@ -68,24 +66,20 @@ static void jrun_cleanup(gpointer p)
 static tf_status given_journaled(tf_step *step, GError **error)
 {
     tf_world *world = tf_step_world(step);
-    tf_store *store = tf_world_store(world, error);
-    if (!store)
+    tf_journal *jn = tf_world_journal(world, "counter", error);
+    if (!jn)
         return error && *error ? TF_STATUS_FAILED : TF_FAIL(error, "TF_STORE is not set");
     jrun *j = g_new0(jrun, 1);
     j->refs = 1;
-    j->store = store;
     j->world = world;
     j->fd = atoi(g_getenv("TF_TEST_READY_FD"));
-    j->run = tf_store_run_begin(store, tf_world_pickle(world)->name, error);
-    tf_journal *jn = j->run ? tf_journal_open(store, "counter", j->run, error) : NULL;
     tf_runtime_config cfg;
     tf_runtime_config_init(&cfg);
     cfg.interval_us = 2000;
     cfg.event_history = 4; /* small ring: the journal is the ledger */
     tf_source *src = counter_source_new("n0", &j->cell);
-    j->rt = jn ? tf_runtime_new(&cfg, &counter_observer, NULL,
-                                tf_source_provider_new_static(&src, 1), error)
-               : NULL;
+    j->rt = tf_runtime_new(&cfg, &counter_observer, NULL, tf_source_provider_new_static(&src, 1),
+                           error);
     tf_source_unref(src);
     gboolean ok = j->rt && tf_runtime_set_journal(j->rt, jn, error) &&
                   tf_runtime_start(j->rt, error);

@@ -7,6 +7,7 @@
 
 #define WORLD_STORE_KEY "tf.store"
 #define WORLD_OWNER_KEY "tf.claim_owner"
+#define WORLD_RUN_KEY "tf.run"
 
 tf_store *tf_world_store(tf_world *world, GError **error)
 {
@@ -31,4 +32,58 @@ const char *tf_world_claim_owner(tf_world *world)
         owner = fresh;
     }
     return owner;
+}
+
+/* Ends the run a world began, with the world's outcome. */
+typedef struct {
+    tf_world *world;
+    tf_store *store;
+    gint64 run;
+} world_run;
+
+static void world_run_end(gpointer p)
+{
+    world_run *r = p;
+    const char *status = tf_world_interrupted(r->world)                  ? "interrupted"
+                         : tf_world_status(r->world) == TF_STATUS_PASSED ? "passed"
+                                                                         : "failed";
+    GError *err = NULL;
+    if (!tf_store_run_end(r->store, r->run, status, &err)) {
+        g_warning("%s", err->message);
+        g_error_free(err);
+    }
+    tf_store_unref(r->store);
+    g_free(r);
+}
+
+gint64 tf_world_run(tf_world *world, GError **error)
+{
+    gint64 *given = tf_world_get(world, WORLD_RUN_KEY);
+    if (given)
+        return *given;
+    world_run *r = tf_world_get(world, WORLD_RUN_KEY ".own");
+    if (r)
+        return r->run;
+    tf_store *s = tf_world_store(world, error);
+    if (!s)
+        return 0;
+    const tf_gherkin_pickle *p = tf_world_pickle(world);
+    gint64 run = tf_store_run_begin(s, p ? p->name : "", error);
+    if (!run)
+        return 0;
+    r = g_new0(world_run, 1);
+    r->world = world;
+    r->store = tf_store_ref(s);
+    r->run = run;
+    tf_world_set(world, WORLD_RUN_KEY ".own", r, world_run_end);
+    return run;
+}
+
+tf_journal *tf_world_journal(tf_world *world, const char *stream, GError **error)
+{
+    tf_store *s = tf_world_store(world, error);
+    if (!s)
+        return NULL;
+    gint64 run = tf_world_run(world, error);
+    return run ? tf_journal_open(s, stream, run, error) : NULL;
 }

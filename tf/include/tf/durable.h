@@ -131,6 +131,15 @@ typedef struct tf_world tf_world; /* steps.h */
 tf_store *tf_world_store(tf_world *world, GError **error);
 /* The claim owner name of this world's runner (borrowed; stable for the world's life). */
 const char *tf_world_claim_owner(tf_world *world);
+/* The run this world records into: the world's "tf.run" (a gint64* the runner put there)
+ * or, on first use, a new run labelled with the scenario's name that is ended with
+ * "passed"/"failed"/"interrupted" when the world is cleaned up. 0 without a store. */
+gint64 tf_world_run(tf_world *world, GError **error);
+/* A journal on the world's store for `stream` in the world's run, to hand to
+ * tf_runtime_set_journal (new reference), or NULL without a store (error unset) or on
+ * failure (error set). Call it before storing the runtime in the world, so the run is
+ * ended after the runtime was stopped and flushed. */
+tf_journal *tf_world_journal(tf_world *world, const char *stream, GError **error);
 
 /* ---- fingerprints and checkpoints --------------------------------------------------- */
 
