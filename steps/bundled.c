@@ -3,11 +3,13 @@
 #include "bundled.h"
 #include "chain_steps.h"
 #include "raftkv_steps.h"
+#include "wallet_steps.h"
 
 /* One line per bundled module: its init function, as a plug-in exports it. */
 static const tf_plugin_init_fn modules[] = {
     raftkv_steps_register,
     chain_steps_register,
+    wallet_steps_register,
 };
 
 gboolean tf_steps_bundled_register(tf_registry *reg, GError **error)
