@@ -90,6 +90,11 @@ static tf_status st_pass(tf_step *s, GError **e)
     return TF_STATUS_PASSED;
 }
 static tf_status st_pending(tf_step *s, GError **e) { return TF_STATUS_PENDING; }
+static tf_status st_logs(tf_step *s, GError **e)
+{
+    tf_world_log(tf_step_world(s), "cluster %s up after %d tries", "etcd-3", 2);
+    return TF_STATUS_PASSED;
+}
 static tf_status st_fail(tf_step *s, GError **e)
 {
     return TF_FAIL(e, "boom: the answer was %d, not 42", 41);
@@ -199,6 +204,7 @@ static gboolean register_steps(tf_registry *reg, GError **error)
     TF_GIVEN("I put {string} = {int}", st_put);
     TF_STEP("a step that passes", st_pass);
     TF_STEP("a pending step", st_pending);
+    TF_STEP("a step that logs", st_logs);
     TF_STEP("a failing step", st_fail);
     TF_STEP("ambiguous {word}", st_amb);
     TF_GIVEN_RE("^ambiguous (.*)$", st_amb);
@@ -685,6 +691,37 @@ static void test_stop_interrupts_step(void **unused)
     g_free(id);
 }
 
+/* What steps log has no place in the protocol: the server's log shows it. */
+static void test_step_log_goes_to_server_log(void **unused)
+{
+    FILE *log = tmpfile();
+    assert_non_null(log);
+    tf_wire_options o = {.step_timeout_us = 10 * G_USEC_PER_SEC, .log = log};
+    GError *err = NULL;
+    tf_wire_server *s2 = tf_wire_server_new(reg, &o, &err);
+    assert_non_null(s2);
+    assert_true(tf_wire_server_start(s2, &err));
+    client *c = client_new(tf_wire_server_port(s2));
+    expect_success(c, "[\"begin_scenario\"]");
+    json_t *r = invoke(c, "a step that logs", NULL);
+    assert_string_equal(reply_kind(r), "success");
+    json_decref(r);
+    r = invoke(c, "a failing step", NULL);
+    json_decref(r);
+    expect_success(c, "[\"end_scenario\"]");
+    client_free(c);
+    tf_wire_server_free(s2); /* waits for the connection thread: the log is complete */
+    char text[4096] = "";
+    rewind(log);
+    size_t n = fread(text, 1, sizeof text - 1, log);
+    text[n] = 0;
+    fclose(log);
+    assert_non_null(strstr(text, ": connected\n"));
+    assert_non_null(strstr(text, "tf wire: log: cluster etcd-3 up after 2 tries\n"));
+    assert_non_null(strstr(text, "tf wire: step 'a failing step' failed: boom: the answer was 41, not 42\n"));
+    assert_non_null(strstr(text, ": connection closed\n"));
+}
+
 static void test_bind_error_names_address(void **unused)
 {
     tf_wire_options o = {.host = "127.0.0.1", .port = port};
@@ -715,6 +752,7 @@ int main(void)
         cmocka_unit_test_setup(test_disconnect_between_steps_cleans_up, reset),
         cmocka_unit_test_setup(test_step_timeout, reset),
         cmocka_unit_test_setup(test_stop_interrupts_step, reset),
+        cmocka_unit_test_setup(test_step_log_goes_to_server_log, reset),
         cmocka_unit_test_setup(test_bind_error_names_address, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -48,6 +48,9 @@ struct tf_wire_session {
     gint64 timeout_us;
     FILE *log;
     tf_exec *exec;
+    tf_run run;          /* only carries attachments to log_reporter (worlds point here) */
+    tf_reporter log_reporter;
+    GPtrArray *reporters;
     GPtrArray *entries; /* wire_entry*; the id is the index */
     GHashTable *ids;    /* "seq\x1ftext" -> index + 1 */
     wire_scenario *sc;  /* the open scenario or NULL */
@@ -80,6 +83,19 @@ static void outcome_merge(wire_outcome *worst, wire_outcome *o)
     }
 }
 
+/* The wire protocol has no place for what steps log (tf_world_log) or attach: log lines
+ * go to the server's log through the runner's attachment path, the rest is named. */
+static void log_event(tf_reporter *r, const tf_event *ev)
+{
+    if (ev->kind != TF_EV_ATTACHMENT)
+        return;
+    if (!strcmp(ev->media_type, "text/x.cucumber.log+plain"))
+        fprintf(r->out, "tf wire: log: %.*s\n", (int)ev->len, (const char *)ev->data);
+    else
+        fprintf(r->out, "tf wire: attachment %s (%" G_GSIZE_FORMAT " bytes) not sent: the wire "
+                        "protocol has no attachments\n", ev->media_type, ev->len);
+}
+
 tf_wire_session *tf_wire_session_new(tf_registry *reg, gint64 step_timeout_us, FILE *log)
 {
     tf_wire_session *s = g_new0(tf_wire_session, 1);
@@ -89,6 +105,13 @@ tf_wire_session *tf_wire_session_new(tf_registry *reg, gint64 step_timeout_us, F
     s->exec = tf_exec_new();
     s->entries = g_ptr_array_new_with_free_func((GDestroyNotify)entry_free);
     s->ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    s->log_reporter.event = log_event;
+    s->log_reporter.out = log;
+    s->reporters = g_ptr_array_new();
+    g_ptr_array_add(s->reporters, &s->log_reporter);
+    s->run.reg = reg;
+    s->run.exec = s->exec;
+    s->run.reporters = s->reporters;
     return s;
 }
 
@@ -230,7 +253,7 @@ static void scenario_begin(tf_wire_session *s, json_t *tags, wire_outcome *o)
     sc->pickle.tags = sc->tags;
     sc->pickle.n_tags = k;
     sc->worst = TF_RESULT_PASSED;
-    sc->world = tf_world_new_internal(NULL, s->exec, &sc->pickle);
+    sc->world = tf_world_new_internal(s->log ? &s->run : NULL, s->exec, &sc->pickle);
     if (s->reg->world_new)
         sc->world->app = s->reg->world_new(s->reg->world_data);
     s->sc = sc;
@@ -572,5 +595,6 @@ void tf_wire_session_free(tf_wire_session *s)
     tf_exec_unref(s->exec);
     g_hash_table_unref(s->ids);
     g_ptr_array_unref(s->entries);
+    g_ptr_array_unref(s->reporters);
     g_free(s);
 }
