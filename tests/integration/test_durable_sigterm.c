@@ -258,6 +258,20 @@ static void test_sigterm_stops_cleanly(void **unused)
         json_decref(first);
         g_strfreev(lines);
         g_free(out);
+        /* A file that is not a store: a clear error, exit 1, the file untouched. */
+        char *notes = g_build_filename(dir, "notes.txt", NULL);
+        assert_true(g_file_set_contents(notes, "my notes\n", -1, NULL));
+        char *argv2[] = {(char *)tf_bin, "history", "runs", "--store", notes, NULL};
+        char *errout = NULL;
+        assert_true(g_spawn_sync(NULL, argv2, NULL, 0, NULL, NULL, NULL, &errout, &code, NULL));
+        assert_true(g_spawn_check_wait_status(code, NULL) == FALSE);
+        assert_non_null(strstr(errout, "not a usable tf store"));
+        char *kept = NULL;
+        assert_true(g_file_get_contents(notes, &kept, NULL, NULL));
+        assert_string_equal(kept, "my notes\n");
+        g_free(kept);
+        g_free(errout);
+        g_free(notes);
     } else {
         fprintf(stderr, "TF_BIN not built: tf history export not exercised here\n");
     }
