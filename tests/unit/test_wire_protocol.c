@@ -499,6 +499,10 @@ static void test_invoke_results(void **unused)
     assert_string_equal(reply_kind(r), "fail");
     assert_non_null(strstr(fail_message(r), "takes 0 arguments"));
     json_decref(r);
+    r = invoke(c, "I put \"h\u00e9llo\" = 42", "[\"\\\"h\u00e9llo\\\"\",\"43\"]");
+    assert_string_equal(reply_kind(r), "fail");
+    assert_non_null(strstr(fail_message(r), "argument 2 of 'I put {string} = {int}' was matched as '42'"));
+    json_decref(r);
     expect_success(c, "[\"end_scenario\"]");
     assert_true(trail_has("after:not-passed;")); /* the After hook saw the failure */
     client_free(c);

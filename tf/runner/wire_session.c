@@ -447,6 +447,18 @@ static char *on_invoke(tf_wire_session *s, json_t *params)
         return reply_protocol("wire: invoke: '%s' takes %zu argument%s (+ a table or doc "
                               "string), got %zu", e->def->pattern, n_want,
                               n_want == 1 ? "" : "s", n_sent);
+    /* Steps get the typed arguments tf matched; values changed on the way (a Ruby
+     * Transform) would be ignored silently, so they are refused instead. */
+    for (guint i = 0; i < n_want; i++) {
+        const char *ours = tf_arg_get_start(g_ptr_array_index(e->args, i)) >= 0
+            ? tf_arg_get_text(g_ptr_array_index(e->args, i)) : NULL;
+        json_t *sent = json_array_get(args, i);
+        if (json_is_null(sent) ? ours != NULL : g_strcmp0(json_string_value(sent), ours) != 0)
+            return reply_protocol("wire: invoke: argument %u of '%s' was matched as %s%s%s but "
+                                  "sent back changed (tf steps take the matched text)", i + 1,
+                                  e->def->pattern, ours ? "'" : "", ours ? ours : "nothing",
+                                  ours ? "'" : "");
+    }
     wire_call *c = g_new0(wire_call, 1);
     c->text = g_strdup(e->text);
     c->pstep.id = "";
