@@ -100,7 +100,11 @@ static tf_status when_changes(tf_step *step, GError **error)
     g_atomic_int_inc(&j->refs); /* this body may outlive the scenario once interrupted */
     tf_sub *sub = tf_handle_subscribe(j->h, 0);
     gboolean told = FALSE;
-    for (gint v = 1; !tf_world_interrupted(j->world); v++) {
+    /* Runs until the cleanup stops the runtime. It deliberately does not return on
+     * tf_world_interrupted(): the runner must cut a body that is still running (a body
+     * that returns by itself at that moment is not yet counted as interrupted: see the
+     * report of issue 9). */
+    for (gint v = 1;; v++) {
         g_atomic_int_set(&j->cell.value, v);
         tf_handle_wake(j->h);
         tf_batch *b = NULL;
