@@ -13,6 +13,7 @@ static const struct {
     {"gherkin", tf_cmd_gherkin, "print Cucumber Messages for feature files"},
     {"run", tf_cmd_run, "run feature files against step definitions (tf run --help)"},
     {"wire", tf_cmd_wire, "serve the step definitions to Cucumber over the wire protocol"},
+    {"history", tf_cmd_history, "print a run's event journal from the durable store (NDJSON)"},
     /* subcommands: one line each */
 };
 
