@@ -323,6 +323,17 @@ static json_t *invoke(client *c, const char *text, const char *args)
     return r;
 }
 
+/* Invokes and checks the reply's kind and (for a fail) part of its message. */
+static void expect_invoke(client *c, const char *text, const char *args, const char *kind,
+                          const char *message_part)
+{
+    json_t *r = invoke(c, text, args);
+    assert_string_equal(reply_kind(r), kind);
+    if (message_part)
+        assert_non_null(strstr(fail_message(r), message_part));
+    json_decref(r);
+}
+
 static void expect_success(client *c, const char *line)
 {
     json_t *r = rpc(c, line);
@@ -480,14 +491,11 @@ static void test_invoke_results(void **unused)
 {
     client *c = client_new(port);
     expect_success(c, "[\"begin_scenario\"]");
-    json_t *r = invoke(c, "I put \"h\u00e9llo\" = 42", "[\"\\\"h\u00e9llo\\\"\",\"42\"]");
-    assert_string_equal(reply_kind(r), "success");
-    json_decref(r);
+    expect_invoke(c, "I put \"h\u00e9llo\" = 42", "[\"\\\"h\u00e9llo\\\"\",\"42\"]", "success",
+                  NULL);
     assert_true(trail_has("put:h\u00e9llo=42;"));
-    r = invoke(c, "a pending step", NULL);
-    assert_string_equal(reply_kind(r), "pending");
-    json_decref(r);
-    r = invoke(c, "a failing step", NULL);
+    expect_invoke(c, "a pending step", NULL, "pending", NULL);
+    json_t *r = invoke(c, "a failing step", NULL);
     assert_string_equal(reply_kind(r), "fail");
     assert_string_equal(fail_message(r), "boom: the answer was 41, not 42");
     assert_string_equal(fail_exception(r), "GError");
@@ -495,14 +503,9 @@ static void test_invoke_results(void **unused)
     assert_non_null(strstr(json_string_value(json_array_get(bt, 0)), "test_wire_protocol.c:"));
     json_decref(r);
     /* a wrong argument count is the client's mistake and says so */
-    r = invoke(c, "a step that passes", "[\"x\",\"y\"]");
-    assert_string_equal(reply_kind(r), "fail");
-    assert_non_null(strstr(fail_message(r), "takes 0 arguments"));
-    json_decref(r);
-    r = invoke(c, "I put \"h\u00e9llo\" = 42", "[\"\\\"h\u00e9llo\\\"\",\"43\"]");
-    assert_string_equal(reply_kind(r), "fail");
-    assert_non_null(strstr(fail_message(r), "argument 2 of 'I put {string} = {int}' was matched as '42'"));
-    json_decref(r);
+    expect_invoke(c, "a step that passes", "[\"x\",\"y\"]", "fail", "takes 0 arguments");
+    expect_invoke(c, "I put \"h\u00e9llo\" = 42", "[\"\\\"h\u00e9llo\\\"\",\"43\"]", "fail",
+                  "argument 2 of 'I put {string} = {int}' was matched as '42'");
     expect_success(c, "[\"end_scenario\"]");
     assert_true(trail_has("after:not-passed;")); /* the After hook saw the failure */
     client_free(c);
@@ -512,18 +515,13 @@ static void test_table_and_doc_string(void **unused)
 {
     client *c = client_new(port);
     expect_success(c, "[\"begin_scenario\"]");
-    json_t *r = invoke(c, "a table:", "[[[\"name\",\"value\"],[\"k\u00e9y\",\"1\"]]]");
-    assert_string_equal(reply_kind(r), "success");
-    json_decref(r);
+    expect_invoke(c, "a table:", "[[[\"name\",\"value\"],[\"k\u00e9y\",\"1\"]]]", "success",
+                  NULL);
     assert_true(trail_has("table:name,value/k\u00e9y,1/;"));
-    r = invoke(c, "a doc string", "[\"line one\\nline two\"]");
-    assert_string_equal(reply_kind(r), "success");
-    json_decref(r);
+    expect_invoke(c, "a doc string", "[\"line one\\nline two\"]", "success", NULL);
     assert_true(trail_has("doc:line one\nline two;"));
-    r = invoke(c, "a table:", "[[[\"ok\"],\"not a row\"]]");
-    assert_string_equal(reply_kind(r), "fail");
-    assert_non_null(strstr(fail_message(r), "row 2 is not a list of cells"));
-    json_decref(r);
+    expect_invoke(c, "a table:", "[[[\"ok\"],\"not a row\"]]", "fail",
+                  "row 2 is not a list of cells");
     expect_success(c, "[\"end_scenario\"]");
     client_free(c);
 }
@@ -555,8 +553,7 @@ static void test_scenario_hooks_by_tag_and_cleanup(void **unused)
     assert_true(trail_has("after:passed;"));
     expect_success(c, "[\"begin_scenario\",{\"tags\":[\"slow\",\"wire\"]}]");
     assert_true(trail_has("before:@wire;"));
-    json_t *r = invoke(c, "a step that passes", NULL);
-    json_decref(r);
+    expect_invoke(c, "a step that passes", NULL, "success", NULL);
     /* a new scenario without end_scenario: the old one is finished first */
     reset_trail();
     expect_success(c, "[\"begin_scenario\"]");
@@ -581,9 +578,7 @@ static void test_failing_before_hook_and_step_hooks(void **unused)
     assert_true(trail_has("after:not-passed;"));
     reset_trail();
     expect_success(c, "[\"begin_scenario\",{\"tags\":[\"stephooks\"]}]");
-    r = invoke(c, "a step that passes", NULL);
-    assert_string_equal(reply_kind(r), "success");
-    json_decref(r);
+    expect_invoke(c, "a step that passes", NULL, "success", NULL);
     assert_true(trail_has("before-step;pass;after-step;"));
     expect_success(c, "[\"end_scenario\"]");
     client_free(c);
@@ -639,9 +634,7 @@ static void test_disconnect_between_steps_cleans_up(void **unused)
     pthread_mutex_lock(&lock);
     released = TRUE;
     pthread_mutex_unlock(&lock);
-    json_t *r = invoke(c, "a step that blocks until released", NULL);
-    assert_string_equal(reply_kind(r), "success");
-    json_decref(r);
+    expect_invoke(c, "a step that blocks until released", NULL, "success", NULL);
     assert_false(trail_has("cleanup:cluster"));
     client_free(c);
     assert_true(await_trail("after:passed;cleanup:cluster;"));
@@ -707,11 +700,8 @@ static void test_step_log_goes_to_server_log(void **unused)
     assert_true(tf_wire_server_start(s2, &err));
     client *c = client_new(tf_wire_server_port(s2));
     expect_success(c, "[\"begin_scenario\"]");
-    json_t *r = invoke(c, "a step that logs", NULL);
-    assert_string_equal(reply_kind(r), "success");
-    json_decref(r);
-    r = invoke(c, "a failing step", NULL);
-    json_decref(r);
+    expect_invoke(c, "a step that logs", NULL, "success", NULL);
+    expect_invoke(c, "a failing step", NULL, "fail", "boom");
     expect_success(c, "[\"end_scenario\"]");
     client_free(c);
     tf_wire_server_free(s2); /* waits for the connection thread: the log is complete */
