@@ -466,6 +466,42 @@ static void test_threaded_runtime_stop_flushes(void **unused)
     g_free(dir);
 }
 
+/* Two runtimes on one stream: the second one's append would reuse a number, so it is
+ * refused, recorded as a "journal" failure, and that runtime stops journaling; the
+ * stored stream stays gapless and belongs to the first. */
+static void test_conflicting_writer_stops_journaling(void **unused)
+{
+    char *dir = tmp_dir();
+    char *path = g_build_filename(dir, "state.db", NULL);
+    GError *err = NULL;
+    tf_store *s = tf_store_open(path, &err);
+    tf_journal *j1 = tf_journal_open(s, "shared", 0, &err);
+    tf_journal *j2 = tf_journal_open(s, "shared", 0, &err);
+    fix *a = journaled_fix(j1, 4), *b = journaled_fix(j2, 4);
+    change(a);
+    change(b); /* wants seq 1 too */
+    tf_failure *fl = tf_handle_last_error(b->h);
+    assert_non_null(fl);
+    assert_int_equal(fl->stage, TF_STAGE_JOURNAL);
+    assert_string_equal(tf_stage_name(fl->stage), "journal");
+    assert_non_null(strstr(fl->message, "journaling stopped"));
+    assert_non_null(strstr(fl->message, "reuse a number"));
+    tf_failure_free(fl);
+    assert_null(tf_handle_last_error(a->h));
+    change(b); /* no further attempts: nothing new recorded */
+    change(a);
+    assert_int_equal(tf_journal_last_seq(j1, &err), 2);
+    assert_int_equal(tf_handle_last_seq(b->h), 2); /* in memory it still counts */
+    fix_free(a);
+    fix_free(b);
+    tf_journal_unref(j1);
+    tf_journal_unref(j2);
+    tf_store_unref(s);
+    g_free(path);
+    rm_rf(dir);
+    g_free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -476,6 +512,7 @@ int main(void)
         cmocka_unit_test(test_runtime_journals_and_resumes),
         cmocka_unit_test(test_retention_reports_exact_loss),
         cmocka_unit_test(test_threaded_runtime_stop_flushes),
+        cmocka_unit_test(test_conflicting_writer_stops_journaling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
