@@ -3,6 +3,8 @@
  * application, has a newer schema or fails SQLite's quick_check is refused with an error
  * that says which, and is left byte-for-byte untouched. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include "durable_priv.h"
@@ -275,10 +277,22 @@ gboolean tf_store_flush(tf_store *s, GError **error)
 {
     tf_mutex_lock(&s->lock);
     int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_FULL, NULL, NULL);
-    gboolean ok = rc == SQLITE_OK || rc == SQLITE_BUSY; /* BUSY: a reader elsewhere; the WAL
-                                                           itself is synced either way */
-    if (!ok)
+    gboolean ok = rc == SQLITE_OK;
+    if (rc == SQLITE_BUSY) {
+        /* A reader in another process holds old pages: the commits stay in the WAL, so
+         * that file is what must reach the disk. */
+        char *wal = g_strconcat(s->path, "-wal", NULL);
+        int fd = open(wal, O_RDONLY);
+        ok = fd >= 0 && fsync(fd) == 0;
+        if (!ok)
+            g_set_error(error, TF_ERROR, TF_ERROR_IO, "store %s: flush: fsync %s: %s", s->path,
+                        wal, g_strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        g_free(wal);
+    } else if (!ok) {
         tf_store_set_error(s, error, "flush");
+    }
     tf_mutex_unlock(&s->lock);
     return ok;
 }
