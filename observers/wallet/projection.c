@@ -5,13 +5,15 @@
  * events without recomputing anything. */
 #include <string.h>
 #include "wallet/projection.h"
+#include "wallet/utxo_map.h"
 #include <tf/error.h>
 
 struct wallet_state {
     char block[CHAIN_HASH_BUF];
     gint64 height;
     gint64 total;
-    GHashTable *utxos;  /* wallet_utxo* -> same (ref held) */
+    guint n;
+    utxo_map *map;      /* persistent: shares every unchanged node with the parent's */
 };
 
 typedef enum { TOUCH_CREATED, TOUCH_SPENT } touch_kind;
@@ -50,18 +52,6 @@ struct wallet_projection {
 
 /* ---- outputs and states --------------------------------------------------------------- */
 
-static guint utxo_hash(gconstpointer p)
-{
-    const wallet_utxo *u = p;
-    return g_str_hash(u->txid) ^ (u->vout * 2654435761u);
-}
-
-static gboolean utxo_equal(gconstpointer a, gconstpointer b)
-{
-    const wallet_utxo *x = a, *y = b;
-    return x->vout == y->vout && !strcmp(x->txid, y->txid);
-}
-
 static wallet_utxo *utxo_new(const char *txid, guint32 vout, gint64 amount, const char *address,
                              gint64 height, gboolean coinbase)
 {
@@ -80,13 +70,13 @@ static wallet_utxo *utxo_new(const char *txid, guint32 vout, gint64 amount, cons
 
 static void utxo_unref(gpointer u)
 {
-    g_atomic_rc_box_release(u);
+    wallet_utxo_unref(u);
 }
 
 static void state_clear(gpointer p)
 {
     wallet_state *s = p;
-    g_hash_table_unref(s->utxos);
+    utxo_map_unref(s->map);
 }
 
 static wallet_state *state_new_from(const wallet_state *parent, const char *block, gint64 height)
@@ -94,14 +84,10 @@ static wallet_state *state_new_from(const wallet_state *parent, const char *bloc
     wallet_state *s = g_atomic_rc_box_new0(wallet_state);
     g_strlcpy(s->block, block, CHAIN_HASH_BUF);
     s->height = height;
-    s->utxos = g_hash_table_new_full(utxo_hash, utxo_equal, utxo_unref, NULL);
     if (parent) {
         s->total = parent->total;
-        GHashTableIter it;
-        gpointer k;
-        g_hash_table_iter_init(&it, parent->utxos);
-        while (g_hash_table_iter_next(&it, &k, NULL))
-            g_hash_table_add(s->utxos, g_atomic_rc_box_acquire(k));
+        s->n = parent->n;
+        s->map = utxo_map_ref(parent->map);
     }
     return s;
 }
@@ -119,15 +105,12 @@ void wallet_state_unref(wallet_state *s)
 
 const char *wallet_state_block(const wallet_state *s) { return s->block; }
 gint64 wallet_state_height(const wallet_state *s) { return s->height; }
-guint wallet_state_n_utxos(const wallet_state *s) { return g_hash_table_size(s->utxos); }
+guint wallet_state_n_utxos(const wallet_state *s) { return s->n; }
 gint64 wallet_state_total(const wallet_state *s) { return s->total; }
 
 const wallet_utxo *wallet_state_lookup(const wallet_state *s, const char *txid, guint32 vout)
 {
-    wallet_utxo key;
-    g_strlcpy(key.txid, txid, CHAIN_HASH_BUF);
-    key.vout = vout;
-    return g_hash_table_lookup(s->utxos, &key);
+    return utxo_map_lookup(s->map, txid, vout);
 }
 
 static gint cmp_utxo(gconstpointer a, gconstpointer b)
@@ -137,41 +120,48 @@ static gint cmp_utxo(gconstpointer a, gconstpointer b)
     return c ? c : (x->vout > y->vout) - (x->vout < y->vout);
 }
 
+typedef struct {
+    gint64 tip_height, bal, imm, pend;
+    guint maturity;
+    GHashTable *spends;
+    GPtrArray *out;
+} list_ctx;
+
+static void list_one(const wallet_utxo *u, void *data)
+{
+    list_ctx *c = data;
+    if (u->coinbase && c->tip_height - u->height + 1 < (gint64)c->maturity + 1) {
+        c->imm += u->amount;
+        return;
+    }
+    if (c->spends) {
+        char key[CHAIN_HASH_BUF + 16];
+        g_snprintf(key, sizeof key, "%s:%u", u->txid, u->vout);
+        if (g_hash_table_contains(c->spends, key)) {
+            c->pend += u->amount;
+            return;
+        }
+    }
+    c->bal += u->amount;
+    g_ptr_array_add(c->out, (gpointer)u);
+}
+
 GPtrArray *wallet_state_list(const wallet_state *s, gint64 tip_height, const wallet_rule *rule,
                              gint64 *balance, gint64 *immature, gint64 *pending)
 {
-    guint maturity = rule ? rule->coinbase_maturity : 100;
-    GHashTable *spends = rule ? rule->pending_spends : NULL;
-    GPtrArray *out = g_ptr_array_new();
-    gint64 bal = 0, imm = 0, pend = 0;
-    GHashTableIter it;
-    gpointer k;
-    g_hash_table_iter_init(&it, s->utxos);
-    while (g_hash_table_iter_next(&it, &k, NULL)) {
-        const wallet_utxo *u = k;
-        if (u->coinbase && tip_height - u->height + 1 < (gint64)maturity + 1) {
-            imm += u->amount;
-            continue;
-        }
-        if (spends && g_hash_table_size(spends)) {
-            char key[CHAIN_HASH_BUF + 16];
-            g_snprintf(key, sizeof key, "%s:%u", u->txid, u->vout);
-            if (g_hash_table_contains(spends, key)) {
-                pend += u->amount;
-                continue;
-            }
-        }
-        bal += u->amount;
-        g_ptr_array_add(out, (gpointer)u);
-    }
-    g_ptr_array_sort(out, cmp_utxo);
+    list_ctx c = {.tip_height = tip_height, .maturity = rule ? rule->coinbase_maturity : 100,
+                  .spends = rule ? rule->pending_spends : NULL, .out = g_ptr_array_sized_new(s->n)};
+    if (c.spends && !g_hash_table_size(c.spends))
+        c.spends = NULL;
+    utxo_map_foreach(s->map, list_one, &c);
+    g_ptr_array_sort(c.out, cmp_utxo);
     if (balance)
-        *balance = bal;
+        *balance = c.bal;
     if (immature)
-        *immature = imm;
+        *immature = c.imm;
     if (pending)
-        *pending = pend;
-    return out;
+        *pending = c.pend;
+    return c.out;
 }
 
 gboolean wallet_state_balance_at_least(const wallet_state *s, gint64 tip_height,
@@ -300,19 +290,20 @@ static void apply_tx(wallet_projection *p, wp_node *n, const wallet_tx *tx)
     guint64 touched = 0;
     gint64 net[WALLET_MAX_WALLETS] = {0};
     for (guint i = 0; i < tx->n_in; i++) {
-        wallet_utxo key;
-        memcpy(key.txid, tx->in[i].txid, CHAIN_HASH_BUF);
-        key.vout = tx->in[i].vout;
         for (guint w = 0; w < nw; w++) {
-            wallet_utxo *u = g_hash_table_lookup(n->states[w]->utxos, &key);
+            wallet_state *st = n->states[w];
+            wallet_utxo *u = NULL;
+            utxo_map *next = utxo_map_remove(st->map, tx->in[i].txid, tx->in[i].vout, &u);
+            utxo_map_unref(st->map);
+            st->map = next;
             if (!u)
                 continue;
-            wp_touch t = {w, TOUCH_SPENT, g_atomic_rc_box_acquire(u)};
+            wp_touch t = {w, TOUCH_SPENT, u}; /* the removed reference moves to the touch */
             g_array_append_val(n->touches, t);
             net[w] -= u->amount;
-            n->states[w]->total -= u->amount;
+            st->total -= u->amount;
+            st->n--;
             touched |= G_GUINT64_CONSTANT(1) << w;
-            g_hash_table_remove(n->states[w]->utxos, &key);
         }
     }
     for (guint o = 0; o < tx->n_out; o++) {
@@ -321,16 +312,23 @@ static void apply_tx(wallet_projection *p, wp_node *n, const wallet_tx *tx)
         for (guint w = 0; mask && w < nw; w++) {
             if (!(*mask & (G_GUINT64_CONSTANT(1) << w)))
                 continue;
+            wallet_state *st = n->states[w];
             wallet_utxo *u = utxo_new(tx->txid, o, out->amount, out->address, n->height, tx->coinbase);
+            wallet_utxo *old = NULL;
             /* A duplicate txid:vout (pre-BIP30 history) replaces the older output. */
-            wallet_utxo *old = g_hash_table_lookup(n->states[w]->utxos, u);
-            if (old)
-                n->states[w]->total -= old->amount;
-            g_hash_table_replace(n->states[w]->utxos, u, u);
-            wp_touch t = {w, TOUCH_CREATED, g_atomic_rc_box_acquire(u)};
+            utxo_map *next = utxo_map_insert(st->map, wallet_utxo_ref(u), &old);
+            utxo_map_unref(st->map);
+            st->map = next;
+            if (old) {
+                st->total -= old->amount;
+                st->n--;
+                wallet_utxo_unref(old);
+            }
+            wp_touch t = {w, TOUCH_CREATED, u}; /* utxo_new's reference */
             g_array_append_val(n->touches, t);
             net[w] += out->amount;
-            n->states[w]->total += out->amount;
+            st->total += out->amount;
+            st->n++;
             touched |= G_GUINT64_CONSTANT(1) << w;
         }
     }

@@ -1,0 +1,41 @@
+/* utxo_map.h: a persistent (immutable, structure-sharing) map of a wallet's unspent
+ * outputs keyed by (txid, vout): a hash array mapped trie. Adding or removing an output
+ * makes a new version that copies only the path to it (at most 7 small nodes), so a
+ * block's state costs its delta, not the size of the set, and every older version stays
+ * valid. Nodes are atomically refcounted: versions may be read from any thread. */
+#ifndef WALLET_UTXO_MAP_H
+#define WALLET_UTXO_MAP_H
+
+#include <glib.h>
+#include "wallet/projection.h"
+
+G_BEGIN_DECLS
+
+/* One version of the map; NULL is the empty map. */
+typedef struct utxo_map utxo_map;
+
+/* Adds a reference to m (NULL-safe); returns m. */
+utxo_map *utxo_map_ref(utxo_map *m);
+/* Drops a reference; the last one releases nodes and outputs no other version holds. */
+void utxo_map_unref(utxo_map *m);
+/* The output (txid, vout) in m, or NULL (borrowed: lives as long as m). */
+const wallet_utxo *utxo_map_lookup(const utxo_map *m, const char *txid, guint32 vout);
+/* A new version of m with u added (u's reference is taken); an output with the same key
+ * is replaced and returned in *old (a new reference, may be NULL). m is unchanged. */
+utxo_map *utxo_map_insert(const utxo_map *m, wallet_utxo *u, wallet_utxo **old);
+/* A new version of m without (txid, vout); *removed (a new reference) gets the output or
+ * NULL if absent (then the result is simply another reference to m). m is unchanged. */
+utxo_map *utxo_map_remove(const utxo_map *m, const char *txid, guint32 vout, wallet_utxo **removed);
+/* Calls fn on every output, in no particular order. */
+void utxo_map_foreach(const utxo_map *m, void (*fn)(const wallet_utxo *u, void *data), void *data);
+
+/* The 32-bit hash that places (txid, vout) in the trie (for tests of full collisions). */
+guint32 utxo_map_key_hash(const char *txid, guint32 vout);
+
+/* Refcounting of outputs (they are g_atomic_rc_box allocations). */
+wallet_utxo *wallet_utxo_ref(wallet_utxo *u);
+void wallet_utxo_unref(wallet_utxo *u);
+
+G_END_DECLS
+
+#endif
