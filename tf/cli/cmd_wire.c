@@ -120,7 +120,10 @@ int tf_cmd_wire(int argc, char **argv)
         while (sigwait(&set, &sig) != 0)
             ;
         fprintf(stderr, "tf wire: %s: stopping (open scenarios get their After hooks and "
-                        "cleanups)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+                        "cleanups; send it again to cut those short)\n",
+                sig == SIGINT ? "SIGINT" : "SIGTERM");
+        /* Unblocked here only: a second signal finds this thread and ends the process. */
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         code = 0;
     }
     tf_wire_server_free(srv);
