@@ -264,17 +264,25 @@ static void fetch_blocks(wo_state *st, tf_poll_ctx *ctx, GPtrArray *nodes, GPtrA
 }
 
 /* Hashes from b down to the first header the projection holds (exclusive), appended to
- * out unless already scheduled. Stops at the graph's floor or the projection's root. */
+ * out unless already scheduled. A branch that does not reach a held header (it forks
+ * below the checkpoint, or the graph pruned its base) is left out: it could never connect. */
 static void missing_below(wo_state *st, const chain_graph *g, const chain_block *b,
                           GHashTable *scheduled, GPtrArray *out)
 {
     gint64 root_h = wallet_projection_root_height(st->proj);
+    GPtrArray *walk = g_ptr_array_new();
     while (b && !wallet_projection_has(st->proj, chain_block_hash(b)) && chain_block_height(b) > root_h &&
            !g_hash_table_contains(scheduled, chain_block_hash(b))) {
-        g_hash_table_add(scheduled, (char *)chain_block_hash(b));
-        g_ptr_array_add(out, (char *)chain_block_hash(b));
+        g_ptr_array_add(walk, (char *)chain_block_hash(b));
         b = chain_graph_block(g, chain_block_parent_hash(b));
     }
+    gboolean connects = b && (wallet_projection_has(st->proj, chain_block_hash(b)) ||
+                              g_hash_table_contains(scheduled, chain_block_hash(b)));
+    for (guint i = 0; connects && i < walk->len; i++) {
+        g_hash_table_add(scheduled, walk->pdata[i]);
+        g_ptr_array_add(out, walk->pdata[i]);
+    }
+    g_ptr_array_unref(walk);
 }
 
 static gboolean wo_poll(void *state, tf_poll_ctx *ctx, GError **error)
