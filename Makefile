@@ -21,7 +21,7 @@ build: deps $(BUILD)/CMakeCache.txt
 
 # The main job: the bundled scenarios against a local cluster.
 run: build
-	./$(BUILD)/bin/tf run --format pretty --format junit:$(BUILD)/report.xml --format message:$(BUILD)/report.ndjson scenarios
+	./$(BUILD)/bin/tf run --store .tf/state.db --format pretty --format junit:$(BUILD)/report.xml --format message:$(BUILD)/report.ndjson scenarios
 
 # Every ctest label under AddressSanitizer+UBSan, then the unit label under ThreadSanitizer.
 test: deps test-asan test-tsan

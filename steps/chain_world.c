@@ -69,8 +69,10 @@ ch_world *ch_world_ensure(tf_world *world, GError **error)
     src->providers = g_ptr_array_new_with_free_func((GDestroyNotify)tf_source_provider_free);
     tf_runtime *rt = tf_runtime_new(&rc, &chain_observer, &cfg,
                                     tf_source_provider_new(&sources_vt, src), error);
-    if (!rt)
+    if (!rt || !tf_world_journal_runtime(world, rt, "chain", error)) {
+        tf_runtime_free(rt);
         return NULL;
+    }
     ch = g_new0(ch_world, 1);
     ch->sources = src;
     ch->rt = rt;

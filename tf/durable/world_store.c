@@ -23,6 +23,12 @@ tf_store *tf_world_store(tf_world *world, GError **error)
     return s;
 }
 
+void tf_world_use_store(tf_world *world, tf_store *s, gint64 run)
+{
+    tf_world_set(world, WORLD_STORE_KEY, tf_store_ref(s), (GDestroyNotify)tf_store_unref);
+    tf_world_set(world, WORLD_RUN_KEY, g_memdup2(&run, sizeof run), g_free);
+}
+
 const char *tf_world_claim_owner(tf_world *world)
 {
     const char *owner = tf_world_get(world, WORLD_OWNER_KEY);
@@ -86,4 +92,23 @@ tf_journal *tf_world_journal(tf_world *world, const char *stream, GError **error
         return NULL;
     gint64 run = tf_world_run(world, error);
     return run ? tf_journal_open(s, stream, run, error) : NULL;
+}
+
+gboolean tf_world_journal_runtime(tf_world *world, tf_runtime *rt, const char *stream,
+                                  GError **error)
+{
+    GError *err = NULL;
+    if (!tf_world_store(world, &err)) {
+        if (!err)
+            return TRUE; /* durability is opt-in */
+        g_propagate_error(error, err);
+        return FALSE;
+    }
+    const tf_gherkin_pickle *p = tf_world_pickle(world);
+    char *name = g_strdup_printf("%s/%s", stream, p ? p->name : "");
+    tf_journal *j = tf_world_journal(world, name, error);
+    g_free(name);
+    gboolean ok = j && tf_runtime_set_journal(rt, j, error);
+    tf_journal_unref(j);
+    return ok;
 }

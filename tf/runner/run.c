@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include "runner_private.h"
+#include "tf/durable.h"
 
 const char *tf_result_name(tf_result r)
 {
@@ -421,7 +422,8 @@ static tf_result call_body(tf_run *run, const tf_call *call, char **message)
 {
     tf_call_outcome out;
     tf_result r = tf_call_run(run->exec, call, run->opts.step_timeout_us, &out, message);
-    if (out == TF_CALL_INTERRUPTED)
+    /* A body that noticed the interrupt itself returns DONE; the run is interrupted anyway. */
+    if (out == TF_CALL_INTERRUPTED || tf_exec_interrupted(run->exec))
         run->interrupted = TRUE;
     return r;
 }
@@ -464,6 +466,8 @@ static tf_result run_attempt(tf_run *run, tf_test_case *tc, guint attempt,
     next_id(run, w->tcs_id);
     if (run->reg->world_new && !run->opts.dry_run)
         w->app = run->reg->world_new(run->reg->world_data);
+    if (run->store)
+        tf_world_use_store(w, run->store, run->store_run);
     tf_event ev = {.kind = TF_EV_CASE_STARTED, .tc = tc, .attempt = attempt};
     if (run->want_env) {
         json_t *o = json_pack("{s:s,s:s,s:o,s:i}", "id", w->tcs_id, "testCaseId", tc->id,

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "runner_private.h"
+#include "tf/durable.h"
 
 void tf_exec_shutdown(tf_exec *e);
 
@@ -23,6 +24,8 @@ static const char usage_text[] =
     "      --strict         undefined and pending steps fail the run (default)\n"
     "      --no-strict      undefined and pending steps do not fail the run\n"
     "      --step-timeout S seconds a step or hook may take (default 60; 0: none)\n"
+    "      --store PATH     keep this run, its observers' event journals and effect claims in\n"
+    "                       a SQLite store (default: $TF_STORE; none without either)\n"
     "  -f, --format FMT[:FILE]  pretty|progress|summary|junit|message (repeatable)\n"
     "      --color, --no-color  force or disable colours (default: on a terminal)\n"
     "      --plugin FILE.so load step definitions from a plug-in (tf run only)\n"
@@ -131,6 +134,7 @@ typedef struct {
     GPtrArray *names; /* GRegex* */
     char *tags;
     int color; /* -1 auto */
+    char *store; /* --store PATH, or NULL */
     tf_run_options opts;
 } cli_opts;
 
@@ -225,6 +229,9 @@ static int parse_args(int argc, char **argv, cli_opts *o, GError **error)
                 g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "--step-timeout: '%s' is not seconds", val);
                 return -1;
             }
+        } else if (TAKE("--store")) {
+            g_free(o->store);
+            o->store = g_strdup(val);
         } else if (TAKE("--format") || TAKE("-f")) {
             g_ptr_array_add(o->formats, g_strdup(val));
         } else if (a[0] == '-' && a[1]) {
@@ -402,6 +409,31 @@ fail:
     return NULL;
 }
 
+/* Opens the store and begins this run in it: every scenario's world carries both, so
+ * its observers journal into one run and its effects take claims there. */
+static gboolean open_store(tf_store **store, gint64 *run, const char *path, GError **error)
+{
+    *store = tf_store_open(path, error);
+    if (!*store)
+        return FALSE;
+    *run = tf_store_run_begin(*store, "tf run", error);
+    return *run > 0;
+}
+
+/* Ends the run with the exit status and flushes; FALSE (after saying why) on failure. */
+static gboolean close_store(tf_store *store, gint64 run, int code)
+{
+    const char *status = code == TF_RUN_EXIT_INTERRUPTED ? "interrupted"
+                         : code == TF_RUN_EXIT_PASSED    ? "passed"
+                                                         : "failed";
+    GError *err = NULL;
+    if (tf_store_run_end(store, run, status, &err) && tf_store_flush(store, &err))
+        return TRUE;
+    fprintf(stderr, "tf run: store %s: %s\n", tf_store_path(store), err->message);
+    g_error_free(err);
+    return FALSE;
+}
+
 int tf_run_main(int argc, char **argv, const tf_plugin_init_fn *modules, guint n_modules)
 {
     cli_opts o = {0};
@@ -415,6 +447,8 @@ int tf_run_main(int argc, char **argv, const tf_plugin_init_fn *modules, guint n
     tf_gherkin_id_gen *ids = NULL;
     GPtrArray *features = NULL;
     GPtrArray *reporters = g_ptr_array_new();
+    tf_store *store = NULL;
+    gint64 store_run = 0;
 
     int pr = parse_args(argc, argv, &o, &error);
     if (pr == 1) {
@@ -449,8 +483,12 @@ int tf_run_main(int argc, char **argv, const tf_plugin_init_fn *modules, guint n
                         " (repeat with --order random:%" G_GUINT64_FORMAT ")\n",
                 o.opts.seed, o.opts.seed);
 
+    const char *store_path = o.store ? o.store : g_getenv("TF_STORE");
+    if (store_path && *store_path && !open_store(&store, &store_run, store_path, &error))
+        goto out;
+
     tf_run run = {.reg = reg, .opts = o.opts, .ids = ids, .reporters = reporters,
-                  .want_env = want_env};
+                  .want_env = want_env, .store = store, .store_run = store_run};
     run.exec = tf_exec_new();
     tf_exec_set_wait_listener(run.exec, on_wait, reporters);
     sig_watch sw = {0};
@@ -466,6 +504,8 @@ int tf_run_main(int argc, char **argv, const tf_plugin_init_fn *modules, guint n
     code = run.stats.interrupted ? TF_RUN_EXIT_INTERRUPTED
            : run.stats.success   ? TF_RUN_EXIT_PASSED
                                  : TF_RUN_EXIT_FAILED;
+    if (store && !close_store(store, store_run, code))
+        code = code == TF_RUN_EXIT_PASSED ? TF_RUN_EXIT_FAILED : code;
 out:
     for (guint i = 0; i < reporters->len; i++) {
         tf_reporter *r = g_ptr_array_index(reporters, i);
@@ -492,6 +532,9 @@ out:
     tf_registry_free(reg);
     g_ptr_array_unref(o.paths);
     g_ptr_array_unref(o.formats);
+    g_free(o.store);
+    if (store)
+        tf_store_unref(store);
     g_ptr_array_unref(o.names);
     g_free(o.tags);
     return code;

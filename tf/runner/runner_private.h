@@ -300,6 +300,8 @@ struct tf_run {
     tf_run_stats stats;
     gint64 t0;
     gboolean interrupted;
+    struct tf_store *store; /* --store: borrowed; each world gets a reference, or NULL */
+    gint64 store_run;       /* this run's id in store */
 };
 
 /* Runs every selected pickle of features (each a tf_run_feature*) and emits the whole

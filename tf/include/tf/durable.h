@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include "tf/observer.h"
 #include "tf/snapshot.h"
+#include "tf/runtime.h"
 
 G_BEGIN_DECLS
 
@@ -129,6 +130,9 @@ typedef struct tf_world tf_world; /* steps.h */
  * (opened on first use and kept in the world), else NULL without an error (durability is
  * opt-in). NULL + error when the named store cannot be opened. Borrowed from the world. */
 tf_store *tf_world_store(tf_world *world, GError **error);
+/* Makes s (a new reference is kept) and run the store and run of this world: what a
+ * runner with a store (`tf run --store`, `tf wire`) does for every scenario. */
+void tf_world_use_store(tf_world *world, tf_store *s, gint64 run);
 /* The claim owner name of this world's runner (borrowed; stable for the world's life). */
 const char *tf_world_claim_owner(tf_world *world);
 /* The run this world records into: the world's "tf.run" (a gint64* the runner put there)
@@ -140,6 +144,11 @@ gint64 tf_world_run(tf_world *world, GError **error);
  * failure (error set). Call it before storing the runtime in the world, so the run is
  * ended after the runtime was stopped and flushed. */
 tf_journal *tf_world_journal(tf_world *world, const char *stream, GError **error);
+/* Journals rt (before its start) into the world's store under "<stream>/<scenario name>"
+ * when the world has a store; TRUE without one. FALSE + error when the store is there but
+ * the journal cannot be set up. rt is borrowed. */
+gboolean tf_world_journal_runtime(tf_world *world, tf_runtime *rt, const char *stream,
+                                  GError **error);
 
 /* ---- fingerprints and checkpoints --------------------------------------------------- */
 

@@ -1,0 +1,231 @@
+/* test_runner_store.c: `tf run --store`: one run in the store per invocation, every
+ * scenario's observer journal under that run, the run's final status, claims that make a
+ * retried effect happen once, and a store path that is not a store (exit 2, untouched). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include <glib/gstdio.h>
+#include "counter_observer.h"
+#include "tf/durable.h"
+#include "tf/runner.h"
+
+static char *tmpdir;
+static int effects;    /* how often the guarded effect really ran */
+static int flaky_left; /* failures left before "the effect is checked" passes */
+
+typedef struct {
+    counter_cell cell;
+    tf_runtime *rt;
+} counted;
+
+static void counted_free(void *p)
+{
+    counted *c = p;
+    tf_runtime_free(c->rt);
+    g_free(c);
+}
+
+static gboolean at_least_two(const tf_snapshot *snap, void *data)
+{
+    return tf_snapshot_cycle(snap) >= 2;
+}
+
+/* Starts a journaled runtime whose value changes, so batches are published. */
+static tf_status given_observed(tf_step *step, GError **error)
+{
+    tf_world *w = tf_step_world(step);
+    counted *c = g_new0(counted, 1);
+    tf_runtime_config cfg;
+    tf_runtime_config_init(&cfg);
+    cfg.interval_us = 1000;
+    tf_source *src = counter_source_new("n0", &c->cell);
+    c->rt = tf_runtime_new(&cfg, &counter_observer, NULL,
+                           tf_source_provider_new_static(&src, 1), error);
+    tf_source_unref(src);
+    if (!c->rt || !tf_world_journal_runtime(w, c->rt, "counter", error)) {
+        counted_free(c);
+        return TF_STATUS_FAILED;
+    }
+    tf_world_set(w, "counted", c, counted_free);
+    g_atomic_int_set(&c->cell.value, 7);
+    if (!tf_runtime_start(c->rt, error))
+        return TF_STATUS_FAILED;
+    tf_handle *h = tf_runtime_handle(c->rt);
+    tf_snapshot *s = tf_handle_wait(h, at_least_two, NULL, "two cycles", 10 * G_USEC_PER_SEC, error);
+    tf_handle_unref(h);
+    tf_snapshot_unref(s);
+    return s ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+}
+
+static tf_status then_fails(tf_step *step, GError **error) { return TF_FAIL(error, "as asked"); }
+
+/* An effect guarded by a claim keyed by the step's text: done once across retries. */
+static tf_status when_effect(tf_step *step, GError **error)
+{
+    tf_world *w = tf_step_world(step);
+    tf_store *s = tf_world_store(w, error);
+    if (!s)
+        return TF_FAIL(error, "no store in the world");
+    json_t *result = NULL;
+    tf_claim_status st = tf_claim_acquire(s, tf_step_text(step), tf_world_claim_owner(w),
+                                          60 * G_USEC_PER_SEC, &result, NULL, error);
+    json_decref(result);
+    if (st == TF_CLAIM_DONE)
+        return TF_STATUS_PASSED;
+    if (st != TF_CLAIM_ACQUIRED)
+        return TF_STATUS_FAILED;
+    effects++;
+    json_t *done = json_pack("{s:i}", "effects", effects);
+    gboolean ok = tf_claim_complete(s, tf_step_text(step), tf_world_claim_owner(w), done, error);
+    json_decref(done);
+    return ok ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+}
+
+static tf_status then_checked(tf_step *step, GError **error)
+{
+    return flaky_left-- > 0 ? TF_FAIL(error, "not yet") : TF_STATUS_PASSED;
+}
+
+static gboolean steps_register(tf_registry *reg, GError **error)
+{
+    TF_GIVEN("an observed counter", given_observed);
+    TF_THEN("it fails", then_fails);
+    TF_WHEN("the effect {string} happens", when_effect);
+    TF_THEN("the effect is checked", then_checked);
+    return TRUE;
+}
+
+static char *write_feature(const char *name, const char *text)
+{
+    char *path = g_build_filename(tmpdir, name, NULL);
+    assert_true(g_file_set_contents(path, text, -1, NULL));
+    return path;
+}
+
+static int run(const char *store, const char *feature, const char *extra)
+{
+    const tf_plugin_init_fn mods[] = {steps_register};
+    char *argv[] = {"tf-run", "--format", "summary", "--store", (char *)store,
+                    (char *)(extra ? extra : feature), (char *)feature, NULL};
+    return tf_run_main(extra ? 7 : 6, argv, mods, 1);
+}
+
+static json_t *runs_of(const char *path)
+{
+    GError *err = NULL;
+    tf_store *s = tf_store_open(path, &err);
+    assert_non_null(s);
+    json_t *runs = tf_store_runs(s, &err);
+    assert_non_null(runs);
+    tf_store_unref(s);
+    return runs;
+}
+
+static void test_one_run_with_every_scenario_journal(void **unused)
+{
+    char *store = g_build_filename(tmpdir, "a.db", NULL);
+    char *f = write_feature("two.feature", "Feature: f\n"
+                                           "  Scenario: first\n    Given an observed counter\n"
+                                           "  Scenario: second\n    Given an observed counter\n");
+    assert_int_equal(run(store, f, NULL), TF_RUN_EXIT_PASSED);
+    json_t *runs = runs_of(store);
+    assert_int_equal(json_array_size(runs), 1);
+    json_t *r = json_array_get(runs, 0);
+    assert_string_equal(json_string_value(json_object_get(r, "status")), "passed");
+    assert_true(json_integer_value(json_object_get(r, "batches")) >= 2);
+
+    /* Both scenarios' streams are in that one run, each gapless from 1. */
+    GError *err = NULL;
+    tf_store *s = tf_store_open(store, &err);
+    char *out_path = g_build_filename(tmpdir, "export.ndjson", NULL);
+    FILE *out = fopen(out_path, "w");
+    assert_true(tf_store_export_journal(s, json_integer_value(json_object_get(r, "run")), NULL,
+                                        out, &err) >= 2);
+    fclose(out);
+    tf_store_unref(s);
+    char *text;
+    assert_true(g_file_get_contents(out_path, &text, NULL, NULL));
+    assert_non_null(strstr(text, "\"stream\":\"counter/first\",\"seq\":1,"));
+    assert_non_null(strstr(text, "\"stream\":\"counter/second\",\"seq\":1,"));
+    g_free(text);
+    g_free(out_path);
+    json_decref(runs);
+    g_free(f);
+    g_free(store);
+}
+
+static void test_failed_run_is_recorded_failed(void **unused)
+{
+    char *store = g_build_filename(tmpdir, "b.db", NULL);
+    char *f = write_feature("fail.feature", "Feature: f\n  Scenario: s\n"
+                                            "    Given an observed counter\n    Then it fails\n");
+    assert_int_equal(run(store, f, NULL), TF_RUN_EXIT_FAILED);
+    assert_int_equal(run(store, f, NULL), TF_RUN_EXIT_FAILED);
+    json_t *runs = runs_of(store);
+    assert_int_equal(json_array_size(runs), 2); /* a new run each invocation */
+    for (gsize i = 0; i < 2; i++)
+        assert_string_equal(json_string_value(json_object_get(json_array_get(runs, i), "status")),
+                            "failed");
+    json_decref(runs);
+    g_free(f);
+    g_free(store);
+}
+
+static void test_retried_effect_runs_once(void **unused)
+{
+    char *store = g_build_filename(tmpdir, "c.db", NULL);
+    char *f = write_feature("effect.feature", "Feature: f\n  Scenario: s\n"
+                                              "    When the effect \"pay 1\" happens\n"
+                                              "    Then the effect is checked\n");
+    effects = 0;
+    flaky_left = 2;
+    assert_int_equal(run(store, f, "--retry=2"), TF_RUN_EXIT_PASSED);
+    assert_int_equal(effects, 1); /* three attempts, one effect */
+    /* A later invocation on the same store does not repeat it either. */
+    flaky_left = 0;
+    assert_int_equal(run(store, f, NULL), TF_RUN_EXIT_PASSED);
+    assert_int_equal(effects, 1);
+    g_free(f);
+    g_free(store);
+}
+
+static void test_not_a_store_is_refused_untouched(void **unused)
+{
+    char *store = write_feature("notes.txt", "these are my notes, not a database\n");
+    char *f = write_feature("one.feature", "Feature: f\n  Scenario: s\n    Given an observed counter\n");
+    assert_int_equal(run(store, f, NULL), TF_RUN_EXIT_USAGE);
+    char *text;
+    assert_true(g_file_get_contents(store, &text, NULL, NULL));
+    assert_string_equal(text, "these are my notes, not a database\n");
+    g_free(text);
+    g_free(f);
+    g_free(store);
+}
+
+static int setup(void **unused)
+{
+    tmpdir = g_dir_make_tmp("tf-runner-store-XXXXXX", NULL);
+    return tmpdir ? 0 : -1;
+}
+
+static int teardown(void **unused)
+{
+    char *argv[] = {"rm", "-rf", tmpdir, NULL};
+    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    g_free(tmpdir);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_one_run_with_every_scenario_journal),
+        cmocka_unit_test(test_failed_run_is_recorded_failed),
+        cmocka_unit_test(test_retried_effect_runs_once),
+        cmocka_unit_test(test_not_a_store_is_refused_untouched),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
