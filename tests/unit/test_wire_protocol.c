@@ -409,15 +409,21 @@ static void test_malformed_json_keeps_connection(void **unused)
     client_free(c);
 }
 
-/* A line that never ends is not a client: told why, then closed (not buffered forever). */
+/* A line that never ends is not a client: told why, then closed (not buffered forever).
+ * A server of its own with a 64 KiB limit (the default, 16 MiB, is the same code). */
 static void test_endless_line_closes(void **unused)
 {
-    client *c = client_new(port);
-    gsize n = (16u << 20) + 1; /* one byte over: all of it read, so a FIN, not a RST */
+    tf_wire_options o = {.max_request = 64 << 10};
+    GError *err = NULL;
+    tf_wire_server *s2 = tf_wire_server_new(reg, &o, &err);
+    assert_non_null(s2);
+    assert_true(tf_wire_server_start(s2, &err));
+    client *c = client_new(tf_wire_server_port(s2));
+    gsize n = (64 << 10) + 1; /* one byte over: all of it read, so a FIN, not a RST */
     char *junk = g_malloc(n);
     memset(junk, 'x', n);
     gsize sent = 0;
-    while (sent < n) { /* the server may close before taking it all */
+    while (sent < n) {
         ssize_t w = send(c->fd, junk + sent, n - sent, MSG_NOSIGNAL);
         if (w <= 0)
             break;
@@ -426,13 +432,14 @@ static void test_endless_line_closes(void **unused)
     g_free(junk);
     json_t *r = read_reply(c);
     assert_string_equal(reply_kind(r), "fail");
-    assert_non_null(strstr(fail_message(r), "without a newline: closing"));
+    assert_non_null(strstr(fail_message(r), "longer than 65536 bytes without a newline: closing"));
     json_decref(r);
     char b;
     struct pollfd p = {c->fd, POLLIN, 0};
     assert_int_equal(poll(&p, 1, 10000), 1);
     assert_true(recv(c->fd, &b, 1, 0) <= 0); /* closed */
     client_free(c);
+    tf_wire_server_free(s2);
 }
 
 static void test_unknown_message(void **unused)

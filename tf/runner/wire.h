@@ -19,6 +19,8 @@ typedef struct {
     guint16 port;            /* 0: any free port (tf_wire_server_port tells which) */
     gint64 step_timeout_us;  /* what a step or hook may take; <= 0: no limit */
     FILE *log;               /* connection notes and failures, or NULL (borrowed) */
+    gsize max_request;       /* longest request line (bytes) before the connection is
+                              * closed; 0: 16 MiB */
 } tf_wire_options;
 
 /* Binds and listens (nothing is served before tf_wire_server_start). reg is borrowed and

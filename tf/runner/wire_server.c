@@ -15,8 +15,8 @@
 #include <sys/socket.h>
 #include "wire_private.h"
 
-/* A request line longer than this is refused and the connection closed (a data table
- * of a few MB is fine; an endless line without a newline is not a client). */
+/* By default a request line longer than this is refused and the connection closed (a
+ * data table of a few MB is fine; an endless line without a newline is not a client). */
 #define WIRE_MAX_LINE (16u << 20)
 /* A client that stops reading its replies for this long is dropped. */
 #define WIRE_WRITE_TIMEOUT_MS 30000
@@ -27,6 +27,7 @@ struct tf_wire_server {
     tf_registry *reg;
     gint64 step_timeout_us;
     FILE *log;
+    gsize max_line;
     int listen_fd;
     int wake[2]; /* written once at stop: every poll sees the read end ready from then on */
     guint16 port;
@@ -99,6 +100,7 @@ tf_wire_server *tf_wire_server_new(tf_registry *reg, const tf_wire_options *opts
     srv->reg = reg;
     srv->step_timeout_us = opts ? opts->step_timeout_us : 0;
     srv->log = opts ? opts->log : NULL;
+    srv->max_line = opts && opts->max_request ? opts->max_request : WIRE_MAX_LINE;
     srv->listen_fd = fd;
     if (pipe2(srv->wake, O_CLOEXEC) != 0)
         g_error("tf wire: pipe2: %s", g_strerror(errno));
@@ -142,13 +144,16 @@ static gboolean stopping(tf_wire_server *srv)
     return s;
 }
 
-/* Answers every complete line in buf (consumed); FALSE when the connection must end. */
-static gboolean serve_lines(wire_conn *c, GString *buf)
+/* Answers every complete line in buf (consumed); FALSE when the connection must end.
+ * *scanned: how much of buf is known to hold no newline (a long line is scanned once,
+ * not once per chunk). */
+static gboolean serve_lines(wire_conn *c, GString *buf, gsize *scanned)
 {
     gsize off = 0;
     char *nl;
     gboolean ok = TRUE;
-    while (ok && (nl = memchr(buf->str + off, '\n', buf->len - off))) {
+    while (ok && (nl = memchr(buf->str + MAX(off, *scanned), '\n',
+                              buf->len - MAX(off, *scanned)))) {
         gsize len = (gsize)(nl - (buf->str + off));
         if (len > 0 && buf->str[off + len - 1] == '\r')
             len--;
@@ -163,10 +168,11 @@ static gboolean serve_lines(wire_conn *c, GString *buf)
         off = (gsize)(nl - buf->str) + 1;
     }
     g_string_erase(buf, 0, (gssize)off);
-    if (ok && buf->len > WIRE_MAX_LINE) {
-        char *m = g_strdup_printf("[\"fail\",{\"message\":\"wire: request longer than %u bytes "
-                                  "without a newline: closing\",\"exception\":"
-                                  "\"WireProtocolError\"}]\n", WIRE_MAX_LINE);
+    *scanned = buf->len;
+    if (ok && buf->len > c->srv->max_line) {
+        char *m = g_strdup_printf("[\"fail\",{\"message\":\"wire: request longer than %"
+                                  G_GSIZE_FORMAT " bytes without a newline: closing\","
+                                  "\"exception\":\"WireProtocolError\"}]\n", c->srv->max_line);
         send_all(c, m, strlen(m));
         g_free(m);
         return FALSE;
@@ -179,6 +185,7 @@ static void *conn_main(void *data)
     wire_conn *c = data;
     tf_wire_server *srv = c->srv;
     GString *buf = g_string_new(NULL);
+    gsize scanned = 0;
     char chunk[8192];
     for (;;) {
         struct pollfd p[2] = {{c->fd, POLLIN, 0}, {srv->wake[0], POLLIN, 0}};
@@ -193,7 +200,7 @@ static void *conn_main(void *data)
         if (n <= 0)
             break;
         g_string_append_len(buf, chunk, n);
-        if (!serve_lines(c, buf))
+        if (!serve_lines(c, buf, &scanned))
             break;
     }
     g_string_free(buf, TRUE);
