@@ -7,6 +7,8 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -24,8 +26,8 @@
 typedef struct {
     struct MHD_Daemon *d;
     guint16 port;
-    GMutex lock;
-    GCond cond;
+    pthread_mutex_t lock; /* pthread, not GMutex: ThreadSanitizer sees these */
+    pthread_cond_t cond;
     GPtrArray *log;       /* "list", "watch 1000", "DELETE etcd-1 grace=0", ... */
     GPtrArray *auth;      /* Authorization header of each request */
     GPtrArray *selectors; /* labelSelector of each list/watch */
@@ -78,10 +80,10 @@ static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
         return (ssize_t)len;
     }
     if (st->hold) {
-        g_mutex_lock(&st->s->lock);
+        pthread_mutex_lock(&st->s->lock);
         while (!st->s->stopping)
-            g_cond_wait(&st->s->cond, &st->s->lock);
-        g_mutex_unlock(&st->s->lock);
+            pthread_cond_wait(&st->s->cond, &st->s->lock);
+        pthread_mutex_unlock(&st->s->lock);
     }
     return MHD_CONTENT_READER_END_OF_STREAM;
 }
@@ -139,10 +141,10 @@ static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, cons
 
 static void note(server *s, gchar *entry)
 {
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     g_ptr_array_add(s->log, entry);
-    g_cond_broadcast(&s->cond);
-    g_mutex_unlock(&s->lock);
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -159,9 +161,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     *data_size = 0;
     const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     g_ptr_array_add(s->auth, g_strdup(auth ? auth : "(none)"));
-    g_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock);
     if (s->unauthorized) {
         gchar *b = fixture("status-401-unauthorized.json");
         note(s, g_strdup("401"));
@@ -173,19 +175,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *sel = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "labelSelector");
         const char *watch = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "watch");
         const char *rv = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "resourceVersion");
-        g_mutex_lock(&s->lock);
+        pthread_mutex_lock(&s->lock);
         g_ptr_array_add(s->selectors, g_strdup(sel ? sel : "(none)"));
-        g_mutex_unlock(&s->lock);
+        pthread_mutex_unlock(&s->lock);
         if (!watch) {
+            pthread_mutex_lock(&s->lock);
             guint n = ++s->lists;
+            pthread_mutex_unlock(&s->lock);
             if (n == 3)
-                s->at_list3 = states(s->c);
+                s->at_list3 = states(s->c); /* published to the test by note() */
             note(s, g_strdup("list"));
             gchar *b = fixture(n == 1 ? "pods-list-1.json" : n == 2 ? "pods-list-2.json" : "pods-list-3.json");
             enum MHD_Result ret = answer(conn, 200, b, "application/json");
             g_free(b);
             return ret;
         }
+        if (!g_strcmp0(rv, "1006"))
+            s->at_watch1006 = states(s->c);
         note(s, g_strdup_printf("watch %s", rv ? rv : "(none)"));
         if (!g_strcmp0(rv, "1000")) {
             gchar *b = fixture("watch-from-1000.ndjson");
@@ -194,7 +200,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return ret;
         }
         if (!g_strcmp0(rv, "1006")) {
-            s->at_watch1006 = states(s->c);
             gchar *b = fixture("watch-from-1006-expired.ndjson");
             enum MHD_Result ret = answer_stream(s, conn, b, FALSE);
             g_free(b);
@@ -233,8 +238,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static server *server_start(void)
 {
     server *s = g_new0(server, 1);
-    g_mutex_init(&s->lock);
-    g_cond_init(&s->cond);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cond, &attr);
+    pthread_condattr_destroy(&attr);
     s->log = g_ptr_array_new_with_free_func(g_free);
     s->auth = g_ptr_array_new_with_free_func(g_free);
     s->selectors = g_ptr_array_new_with_free_func(g_free);
@@ -251,18 +260,18 @@ static server *server_start(void)
 
 static void server_free(server *s)
 {
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     s->stopping = TRUE;
-    g_cond_broadcast(&s->cond);
-    g_mutex_unlock(&s->lock);
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
     MHD_stop_daemon(s->d);
     g_ptr_array_unref(s->log);
     g_ptr_array_unref(s->auth);
     g_ptr_array_unref(s->selectors);
     g_free(s->at_list3);
     g_free(s->at_watch1006);
-    g_mutex_clear(&s->lock);
-    g_cond_clear(&s->cond);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
     g_free(s);
 }
 
@@ -270,25 +279,26 @@ static void server_free(server *s)
 static gboolean server_wait(server *s, const char *entry)
 {
     gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     gboolean seen = FALSE;
     while (!seen) {
         for (guint i = 0; i < s->log->len && !seen; i++)
             seen = !strcmp(s->log->pdata[i], entry);
-        if (!seen && !g_cond_wait_until(&s->cond, &s->lock, until))
+        struct timespec ts = {until / G_USEC_PER_SEC, (until % G_USEC_PER_SEC) * 1000};
+        if (!seen && pthread_cond_timedwait(&s->cond, &s->lock, &ts) != 0)
             break;
     }
-    g_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock);
     return seen;
 }
 
 static gchar *server_log(server *s)
 {
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     g_ptr_array_add(s->log, NULL);
     gchar *out = g_strjoinv(", ", (gchar **)s->log->pdata);
     g_ptr_array_remove_index(s->log, s->log->len - 1);
-    g_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock);
     return out;
 }
 

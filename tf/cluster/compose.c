@@ -4,6 +4,7 @@
  * `ps` has no watch, so it is re-read at most once a second when sources are listed,
  * at once after each fault, and while tf_cluster_start waits. */
 #include <string.h>
+#include <pthread.h>
 #include "tf/error.h"
 #include "deploy_priv.h"
 
@@ -17,7 +18,7 @@ typedef struct {
     gchar *label;
     gchar *where;    /* "compose/PROJECT" */
     guint port;
-    GMutex lock;     /* serialises refreshes; guards the fields below */
+    pthread_mutex_t lock;     /* serialises refreshes; guards the fields below */
     gint64 last_refresh;
     GHashTable *containers; /* service -> container name (podman acts on containers) */
     GHashTable *asked_down; /* services we stopped or killed: "exited" is then "stopped" */
@@ -218,11 +219,11 @@ static gboolean refresh_locked(compose_drv *d, tf_remote *r, GError **error)
 static gboolean compose_refresh(void *self, tf_remote *r, gboolean force, GError **error)
 {
     compose_drv *d = self;
-    g_mutex_lock(&d->lock);
+    pthread_mutex_lock(&d->lock);
     gboolean ok = TRUE;
     if (force || !d->last_refresh || g_get_monotonic_time() - d->last_refresh >= TF_COMPOSE_REFRESH_US)
         ok = refresh_locked(d, r, error);
-    g_mutex_unlock(&d->lock);
+    pthread_mutex_unlock(&d->lock);
     return ok;
 }
 
@@ -238,9 +239,9 @@ static gboolean compose_start(void *self, tf_remote *r, GError **error)
     if (!ok)
         return FALSE;
     /* `up -d` leaves paused containers paused: a previous scenario may have paused one. */
-    g_mutex_lock(&d->lock);
+    pthread_mutex_lock(&d->lock);
     ok = refresh_locked(d, r, error);
-    g_mutex_unlock(&d->lock);
+    pthread_mutex_unlock(&d->lock);
     gchar **names = tf_remote_member_names(r);
     for (guint k = 0; ok && names[k]; k++)
         if (tf_remote_node_state(r, (guint)tf_remote_index(r, names[k])) == TF_NODE_PAUSED)
@@ -254,10 +255,10 @@ static gboolean compose_op(void *self, tf_remote *r, const char *member, tf_remo
 {
     compose_drv *d = self;
     static const char *verbs[] = {"start", "stop", "kill", "pause", "unpause", "restart"};
-    g_mutex_lock(&d->lock);
+    pthread_mutex_lock(&d->lock);
     const char *container = g_hash_table_lookup(d->containers, member);
     gchar *target = g_strdup(d->podman && container ? container : member);
-    g_mutex_unlock(&d->lock);
+    pthread_mutex_unlock(&d->lock);
     const char *args[] = {verbs[op], target, NULL};
     gchar **argv = compose_argv(d, FALSE, args);
     gchar *where = g_strdup_printf("%s/%s: %s", d->where, member, tf_remote_op_name(op));
@@ -270,23 +271,23 @@ static gboolean compose_op(void *self, tf_remote *r, const char *member, tf_remo
     *after = op == TF_REMOTE_STOP || op == TF_REMOTE_KILL ? TF_NODE_STOPPED
              : op == TF_REMOTE_PAUSE                      ? TF_NODE_PAUSED
                                                           : TF_NODE_RUNNING;
-    g_mutex_lock(&d->lock);
+    pthread_mutex_lock(&d->lock);
     if (op == TF_REMOTE_STOP || op == TF_REMOTE_KILL)
         g_hash_table_add(d->asked_down, g_strdup(member));
     else if (op != TF_REMOTE_PAUSE)
         g_hash_table_remove(d->asked_down, member);
     d->last_refresh = 0; /* the next listing re-reads ps */
-    g_mutex_unlock(&d->lock);
+    pthread_mutex_unlock(&d->lock);
     return TRUE;
 }
 
 static gchar *compose_log_tail(void *self, const char *member, gsize max_bytes)
 {
     compose_drv *d = self;
-    g_mutex_lock(&d->lock);
+    pthread_mutex_lock(&d->lock);
     const char *container = g_hash_table_lookup(d->containers, member);
     gchar *target = g_strdup(d->podman && container ? container : member);
-    g_mutex_unlock(&d->lock);
+    pthread_mutex_unlock(&d->lock);
     const char *args[] = {"logs", "--tail", "200", target, NULL};
     gchar **argv = compose_argv(d, FALSE, args);
     gchar *out = NULL;
@@ -308,7 +309,7 @@ static void compose_free(void *self)
     compose_drv *d = self;
     g_hash_table_unref(d->containers);
     g_hash_table_unref(d->asked_down);
-    g_mutex_clear(&d->lock);
+    pthread_mutex_destroy(&d->lock);
     g_free(d->engine);
     g_free(d->project);
     g_free(d->file);
@@ -376,7 +377,7 @@ tf_cluster *tf_cluster_compose_new(const tf_compose_config *cfg, GError **error)
     d->label = cfg->label && *cfg->label ? g_strdup(cfg->label) : NULL;
     d->where = g_strdup_printf("compose/%s", cfg->project);
     d->port = cfg->port;
-    g_mutex_init(&d->lock);
+    pthread_mutex_init(&d->lock, NULL);
     d->containers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     d->asked_down = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     gchar *where = g_strdup_printf("%s project %s", engine, cfg->project);

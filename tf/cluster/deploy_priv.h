@@ -61,6 +61,23 @@ long tf_k8s_api_stream(tf_k8s_api *api, const char *path, tf_k8s_line_fn fn, voi
 /* Makes a running and every later tf_k8s_api_stream return at once (thread-safe). */
 void tf_k8s_api_interrupt(tf_k8s_api *api);
 
+/* ---- k8s_forward.c ---- */
+/* A running `kubectl port-forward` to one pod. */
+typedef struct tf_k8s_forward tf_k8s_forward;
+/* Starts kubectl (on PATH) forwarding a free 127.0.0.1 port to the pod's port and waits
+ * up to timeout_us until it says which. Call it from a long-lived thread: kubectl gets
+ * SIGTERM when the spawning thread ends. uid: the pod's, kept for the caller. */
+tf_k8s_forward *tf_k8s_forward_start(const char *kubeconfig, const char *ns, const char *pod,
+                                     const char *uid, guint port, gint64 timeout_us,
+                                     GError **error);
+/* "http://127.0.0.1:PORT" (borrowed) and the pod uid given at start (borrowed). */
+const char *tf_k8s_forward_url(tf_k8s_forward *f);
+const char *tf_k8s_forward_uid(tf_k8s_forward *f);
+/* FALSE once kubectl has ended (its pod went away, say). */
+gboolean tf_k8s_forward_alive(tf_k8s_forward *f);
+/* Ends kubectl and frees. NULL is a no-op. */
+void tf_k8s_forward_free(tf_k8s_forward *f);
+
 /* ---- remote.c ---- */
 typedef struct tf_remote tf_remote;
 

@@ -4,25 +4,14 @@
  * too old: list again). Pods are reached by pod IP (runner inside the cluster network)
  * or through `kubectl port-forward` (runner outside it). The fault is pod deletion. */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
+#include <pthread.h>
 #include "tf/error.h"
 #include "deploy_priv.h"
 
 #define TF_K8S_CALL_TIMEOUT_US (30 * G_USEC_PER_SEC)
 #define TF_K8S_BACKOFF_US G_USEC_PER_SEC
 #define TF_K8S_FORWARD_WAIT_MS 15000
-
-typedef struct {
-    GPid pid;
-    gchar *uid;  /* the pod it forwards to: a recreated pod needs a new forward */
-    gchar *url;
-} forward;
 
 typedef struct {
     tf_k8s_api *api;
@@ -34,7 +23,7 @@ typedef struct {
     gboolean port_forward;
     tf_remote *r;      /* set by start (borrowed: the remote owns us) */
     GThread *watcher;
-    GMutex lock;       /* guards everything below */
+    pthread_mutex_t lock;       /* guards everything below */
     gchar *rv;         /* resourceVersion to watch from; NULL = list first */
     GError *last_error; /* of the last list/watch attempt, NULL when it went well */
     gboolean stopping;
@@ -43,93 +32,18 @@ typedef struct {
 
 static gboolean is_stopping(k8s_drv *d)
 {
-    g_mutex_lock(&d->lock);
+    pthread_mutex_lock(&d->lock);
     gboolean s = d->stopping;
-    g_mutex_unlock(&d->lock);
+    pthread_mutex_unlock(&d->lock);
     return s;
 }
 
 static void set_error(k8s_drv *d, GError *e)
 {
-    g_mutex_lock(&d->lock);
+    pthread_mutex_lock(&d->lock);
     g_clear_error(&d->last_error);
     d->last_error = e;
-    g_mutex_unlock(&d->lock);
-}
-
-static void forward_free(gpointer p)
-{
-    forward *f = p;
-    if (f->pid > 0) {
-        kill(f->pid, SIGTERM);
-        while (waitpid(f->pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-        g_spawn_close_pid(f->pid);
-    }
-    g_free(f->uid);
-    g_free(f->url);
-    g_free(f);
-}
-
-static void child_dies_with_parent(gpointer unused)
-{
-    (void)unused;
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-}
-
-/* Starts `kubectl port-forward pod/NAME :PORT` and reads the local port it picked from
- * "Forwarding from 127.0.0.1:NNNNN -> PORT". Newly allocated URL, or NULL + error. */
-static forward *forward_start(k8s_drv *d, const char *pod, const char *uid, GError **error)
-{
-    gchar *target = g_strdup_printf("pod/%s", pod), *ports = g_strdup_printf(":%u", d->port);
-    char *argv[] = {"kubectl", "--kubeconfig", d->kubeconfig, "-n", d->ns, "port-forward",
-                    "--address", "127.0.0.1", target, ports, NULL};
-    GPid pid = 0;
-    int out = -1;
-    GError *e = NULL;
-    gboolean ok = g_spawn_async_with_pipes(NULL, argv, NULL,
-                                           G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
-                                               G_SPAWN_STDERR_TO_DEV_NULL,
-                                           child_dies_with_parent, NULL, &pid, NULL, &out, NULL, &e);
-    g_free(target);
-    g_free(ports);
-    if (!ok) {
-        g_set_error(error, TF_ERROR, TF_ERROR_IO, "%s/%s: kubectl port-forward: %s", d->label, pod,
-                    e->message);
-        g_error_free(e);
-        return NULL;
-    }
-    forward *f = g_new0(forward, 1);
-    f->pid = pid;
-    f->uid = g_strdup(uid);
-    GString *buf = g_string_new(NULL);
-    gint64 until = g_get_monotonic_time() + TF_K8S_FORWARD_WAIT_MS * 1000LL;
-    while (!f->url) {
-        gint64 left = (until - g_get_monotonic_time()) / 1000;
-        struct pollfd p = {out, POLLIN, 0};
-        if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-            break;
-        char chunk[256];
-        ssize_t n = read(out, chunk, sizeof chunk);
-        if (n <= 0)
-            break;
-        g_string_append_len(buf, chunk, n);
-        const char *at = strstr(buf->str, "Forwarding from 127.0.0.1:");
-        if (at && strchr(at, '\n')) {
-            guint port = (guint)strtoul(at + strlen("Forwarding from 127.0.0.1:"), NULL, 10);
-            if (port)
-                f->url = g_strdup_printf("http://127.0.0.1:%u", port);
-        }
-    }
-    close(out); /* kubectl writes little more; a closed pipe only costs it a write error */
-    if (!f->url) {
-        g_set_error(error, TF_ERROR, TF_ERROR_IO, "%s/%s: kubectl port-forward gave no local "
-                    "port within %d ms (said: %.200s)", d->label, pod, TF_K8S_FORWARD_WAIT_MS, buf->str);
-        forward_free(f);
-        f = NULL;
-    }
-    g_string_free(buf, TRUE);
-    return f;
+    pthread_mutex_unlock(&d->lock);
 }
 
 /* The URL of a running pod: by pod IP, or through a (re)started port-forward. */
@@ -138,26 +52,27 @@ static gchar *pod_url(k8s_drv *d, const char *pod, const char *uid, const char *
     if (!d->port_forward)
         return strchr(ip, ':') ? g_strdup_printf("http://[%s]:%u", ip, d->port)
                                : g_strdup_printf("http://%s:%u", ip, d->port);
-    g_mutex_lock(&d->lock);
-    forward *f = g_hash_table_lookup(d->forwards, pod);
-    gboolean live = f && !g_strcmp0(f->uid, uid) && waitpid(f->pid, NULL, WNOHANG) == 0;
-    gchar *url = live ? g_strdup(f->url) : NULL;
+    pthread_mutex_lock(&d->lock);
+    tf_k8s_forward *f = g_hash_table_lookup(d->forwards, pod);
+    gboolean live = f && !g_strcmp0(tf_k8s_forward_uid(f), uid) && tf_k8s_forward_alive(f);
+    gchar *url = live ? g_strdup(tf_k8s_forward_url(f)) : NULL;
     if (f && !live)
         g_hash_table_remove(d->forwards, pod);
-    g_mutex_unlock(&d->lock);
+    pthread_mutex_unlock(&d->lock);
     if (url)
         return url;
     GError *e = NULL;
-    f = forward_start(d, pod, uid, &e);
+    f = tf_k8s_forward_start(d->kubeconfig, d->ns, pod, uid, d->port,
+                             TF_K8S_FORWARD_WAIT_MS * 1000LL, &e);
     if (!f) {
         json_object_set_new(attrs, "error", json_string(e->message));
         g_error_free(e);
         return NULL;
     }
-    url = g_strdup(f->url);
-    g_mutex_lock(&d->lock);
+    url = g_strdup(tf_k8s_forward_url(f));
+    pthread_mutex_lock(&d->lock);
     g_hash_table_replace(d->forwards, g_strdup(pod), f);
-    g_mutex_unlock(&d->lock);
+    pthread_mutex_unlock(&d->lock);
     return url;
 }
 
@@ -198,9 +113,9 @@ static void apply_pod(k8s_drv *d, json_t *pod, gboolean deleted)
         json_object_set_new(attrs, "terminating", json_true());
     gchar *url = st == TF_NODE_RUNNING && ip ? pod_url(d, name, uid, ip, attrs) : NULL;
     if (st != TF_NODE_RUNNING && d->port_forward) {
-        g_mutex_lock(&d->lock);
+        pthread_mutex_lock(&d->lock);
         g_hash_table_remove(d->forwards, name);
-        g_mutex_unlock(&d->lock);
+        pthread_mutex_unlock(&d->lock);
     }
     tf_remote_update(d->r, name, url, st, attrs);
     g_free(url);
@@ -254,10 +169,10 @@ static gboolean list_pods(k8s_drv *d, GError **error)
     }
     g_strfreev(names);
     g_hash_table_unref(seen);
-    g_mutex_lock(&d->lock);
+    pthread_mutex_lock(&d->lock);
     g_free(d->rv);
     d->rv = g_strdup(jstr(body, "metadata", "resourceVersion"));
-    g_mutex_unlock(&d->lock);
+    pthread_mutex_unlock(&d->lock);
     json_decref(body);
     return TRUE;
 }
@@ -295,10 +210,10 @@ static gboolean on_event(const char *line, gsize len, void *user)
             apply_pod(w->d, obj, !strcmp(type, "DELETED"));
         const char *rv = jstr(obj, "metadata", "resourceVersion"); /* BOOKMARK too */
         if (rv) {
-            g_mutex_lock(&w->d->lock);
+            pthread_mutex_lock(&w->d->lock);
             g_free(w->d->rv);
             w->d->rv = g_strdup(rv);
-            g_mutex_unlock(&w->d->lock);
+            pthread_mutex_unlock(&w->d->lock);
         }
     }
     json_decref(ev);
@@ -310,9 +225,9 @@ static gpointer watch_main(gpointer data)
     k8s_drv *d = data;
     while (!is_stopping(d)) {
         GError *e = NULL;
-        g_mutex_lock(&d->lock);
+        pthread_mutex_lock(&d->lock);
         gchar *rv = g_strdup(d->rv);
-        g_mutex_unlock(&d->lock);
+        pthread_mutex_unlock(&d->lock);
         if (!rv) {
             if (list_pods(d, &e)) {
                 set_error(d, NULL);
@@ -330,9 +245,9 @@ static gpointer watch_main(gpointer data)
         long status = tf_k8s_api_stream(d->api, path, on_event, &w, &e);
         g_free(path);
         if (w.gone || status == 410) { /* too old: list again, then watch from there */
-            g_mutex_lock(&d->lock);
+            pthread_mutex_lock(&d->lock);
             g_clear_pointer(&d->rv, g_free);
-            g_mutex_unlock(&d->lock);
+            pthread_mutex_unlock(&d->lock);
             g_clear_error(&w.error);
             g_clear_error(&e);
             continue;
@@ -360,7 +275,10 @@ static gboolean k8s_start(void *self, tf_remote *r, GError **error)
     d->r = r;
     if (d->watcher)
         return TRUE;
-    if (!list_pods(d, error)) /* the first list in the caller: a bad token fails the step */
+    /* The first list in the caller, so a bad token fails the step at once; with
+     * port-forwards the watcher lists, as kubectl must be spawned from a thread that
+     * lives as long as the forwards (it gets SIGTERM when its spawner ends). */
+    if (!d->port_forward && !list_pods(d, error))
         return FALSE;
     d->watcher = g_thread_new("tf-k8s-watch", watch_main, d);
     return TRUE;
@@ -371,11 +289,11 @@ static gboolean k8s_refresh(void *self, tf_remote *r, gboolean force, GError **e
     (void)r;
     (void)force; /* the watch keeps the table current */
     k8s_drv *d = self;
-    g_mutex_lock(&d->lock);
+    pthread_mutex_lock(&d->lock);
     gboolean ok = d->last_error == NULL;
     if (!ok)
         g_propagate_error(error, g_error_copy(d->last_error));
-    g_mutex_unlock(&d->lock);
+    pthread_mutex_unlock(&d->lock);
     return ok;
 }
 
@@ -441,17 +359,17 @@ static gchar *k8s_log_tail(void *self, const char *member, gsize max_bytes)
 static void k8s_stop(void *self)
 {
     k8s_drv *d = self;
-    g_mutex_lock(&d->lock);
+    pthread_mutex_lock(&d->lock);
     d->stopping = TRUE;
-    g_mutex_unlock(&d->lock);
+    pthread_mutex_unlock(&d->lock);
     tf_k8s_api_interrupt(d->api);
     if (d->watcher) {
         g_thread_join(d->watcher);
         d->watcher = NULL;
     }
-    g_mutex_lock(&d->lock);
+    pthread_mutex_lock(&d->lock);
     g_hash_table_remove_all(d->forwards);
-    g_mutex_unlock(&d->lock);
+    pthread_mutex_unlock(&d->lock);
 }
 
 static void k8s_free(void *self)
@@ -460,7 +378,7 @@ static void k8s_free(void *self)
     tf_k8s_api_free(d->api);
     g_hash_table_unref(d->forwards);
     g_clear_error(&d->last_error);
-    g_mutex_clear(&d->lock);
+    pthread_mutex_destroy(&d->lock);
     g_free(d->rv);
     g_free(d->kubeconfig);
     g_free(d->ns);
@@ -496,8 +414,9 @@ tf_cluster *tf_cluster_k8s_new(const tf_k8s_config *cfg, GError **error)
     d->label = g_strdup_printf("k8s/%s", d->ns);
     d->port = cfg->port;
     d->port_forward = cfg->port_forward;
-    g_mutex_init(&d->lock);
-    d->forwards = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, forward_free);
+    pthread_mutex_init(&d->lock, NULL);
+    d->forwards = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify)tf_k8s_forward_free);
     gchar *where = g_strdup_printf("k8s context %s, namespace %s, pods %s", kc->context, d->ns,
                                    d->selector);
     tf_kubeconfig_free(kc);
