@@ -252,8 +252,21 @@ static void random_transfers(fx *f, guint n, gint only_group)
 static void set_network(fx *f, guint node, gboolean on)
 {
     json_decref(call(f, node, NULL, "setnetworkactive", json_pack("[b]", on)));
-    if (on)
+    if (on) {
         connect_all(f, node);
+        return;
+    }
+    /* The node drops connections in its socket thread a moment later; a block mined at
+     * once could still leave. Disconnecting each peer by id takes effect at once. */
+    json_t *peers = call(f, node, NULL, "getpeerinfo", NULL);
+    for (gsize i = 0; i < json_array_size(peers); i++) {
+        GError *err = NULL;
+        json_decref(chain_rpc_call(f->rpc[node], f->http, NULL, "disconnectnode",
+                                   json_pack("[s, O]", "", json_object_get(json_array_get(peers, i), "id")),
+                                   30 * G_USEC_PER_SEC, &err));
+        g_clear_error(&err); /* already gone: fine */
+    }
+    json_decref(peers);
 }
 
 /* ---- fixture ---------------------------------------------------------------------------------- */
