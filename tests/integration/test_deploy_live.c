@@ -1,7 +1,10 @@
 /* test_deploy_live.c: the compose and Kubernetes backends against a real engine/cluster.
  * Runs only where one exists: `docker compose` (or podman) that can run containers, or
  * a kubeconfig whose API server answers on this machine with scenarios/deploy/k8s
- * applied. Otherwise each test is reported SKIPPED with the reason, never as passed. */
+ * applied. Otherwise each test is reported SKIPPED with the reason, never as passed.
+ * One test runs everywhere: `tf run --env compose` end to end, against real etcd
+ * members started here, seen through a stand-in `docker` whose `ps` reports them and
+ * whose faults are signals to them (what a container engine does to a container). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,6 +16,7 @@
 #include "tf/cluster.h"
 #include "tf/error.h"
 #include "tf/http.h"
+#include <glib/gstdio.h>
 #include "../../tf/cluster/deploy_priv.h"
 
 #define COMPOSE_FILE TF_SOURCE_DIR "/scenarios/deploy/compose/etcd-3.yml"
@@ -193,9 +197,137 @@ static void test_k8s_live(void **state)
     g_free(ns);
 }
 
+/* The stand-in: `compose -p P VERB [SERVICE]`; ps from the pids and ports in $TF_FAKE_DIR
+ * (state from /proc: T = paused, Z or gone = exited), faults as signals. */
+static const char *standin =
+    "#!/bin/sh\n"
+    "echo \"$*\" >> \"$TF_FAKE_DIR/calls.log\"\n"
+    "[ \"$1 $2\" = 'compose version' ] && exit 0\n"
+    "verb=$4; svc=$5\n"
+    "case \"$verb\" in\n"
+    "ps) for s in etcd1 etcd2 etcd3; do\n"
+    "      pid=$(cat \"$TF_FAKE_DIR/$s.pid\"); port=$(cat \"$TF_FAKE_DIR/$s.port\"); st=running\n"
+    "      state=$(sed -n 's/^[0-9]* ([^)]*) \\(.\\).*/\\1/p' /proc/$pid/stat 2>/dev/null)\n"
+    "      case \"$state\" in T|t) st=paused;; Z|X|'') st=exited;; esac\n"
+    "      printf '{\"Service\":\"%s\",\"Name\":\"tf-etcd-%s-1\",\"State\":\"%s\",\"Health\":\"\",'"
+    "'\"ExitCode\":0,\"Publishers\":[{\"URL\":\"127.0.0.1\",\"TargetPort\":2379,\"PublishedPort\":%s,'"
+    "'\"Protocol\":\"tcp\"}]}\\n' \"$s\" \"$s\" \"$st\" \"$port\"\n"
+    "    done ;;\n"
+    "pause) kill -STOP $(cat \"$TF_FAKE_DIR/$svc.pid\") ;;\n"
+    "unpause) kill -CONT $(cat \"$TF_FAKE_DIR/$svc.pid\") ;;\n"
+    "kill) kill -KILL $(cat \"$TF_FAKE_DIR/$svc.pid\") ;;\n"
+    "stop) kill -TERM $(cat \"$TF_FAKE_DIR/$svc.pid\") ;;\n"
+    "*) echo \"stand-in: $verb is not supported\" >&2; exit 1 ;;\n"
+    "esac\n";
+
+static const char *feature =
+    "Feature: raftkv through the compose backend\n"
+    "  Scenario: A paused leader is replaced, then steps down and catches up\n"
+    "    Given a 3-node etcd cluster is running\n"
+    "    When I put \"k\" = \"1\"\n"
+    "    And the leader is paused\n"
+    "    Then a leader is elected within 10 seconds\n"
+    "    When the old leader is resumed\n"
+    "    Then the old leader steps down and catches up\n"
+    "    And key \"k\" reads \"1\" on every running node\n"
+    "    And Election Safety holds\n"
+    "  Scenario: Killing the leader elects a new one\n"
+    "    Given a 3-node etcd cluster is running\n"
+    "    When the leader is killed\n"
+    "    Then a leader is elected within 10 seconds\n"
+    "    And all running nodes agree on the leader\n"
+    "    And Election Safety holds\n";
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    gchar *p = g_build_filename(dir, name, NULL);
+    assert_true(g_file_set_contents(p, text, -1, NULL));
+    g_free(p);
+}
+
+static void test_compose_env_end_to_end(void **state)
+{
+    (void)state;
+    GError *e = NULL;
+    tf_cluster_spec *spec = tf_cluster_spec_load(TF_SOURCE_DIR "/scenarios/clusters/etcd-3.json", &e);
+    if (!spec) {
+        skip_because("compose end to end: no etcd here: %s", e->message);
+        g_error_free(e);
+        skip();
+        return;
+    }
+    tf_cluster *local = tf_cluster_new(spec, 3, &e);
+    tf_cluster_spec_free(spec);
+    if (!local) {
+        skip_because("compose end to end: %s", e->message);
+        g_error_free(e);
+        skip();
+        return;
+    }
+    if (!tf_cluster_start(local, &e))
+        fail_msg("%s", e->message);
+    gchar *dir = g_dir_make_tmp("tf-compose-e2e-XXXXXX", NULL);
+    for (guint i = 0; i < 3; i++) {
+        gchar name[32], num[32];
+        g_snprintf(name, sizeof name, "etcd%u.pid", i + 1);
+        g_snprintf(num, sizeof num, "%d", (int)tf_cluster_node_pid(local, i));
+        put_file(dir, name, num);
+        g_snprintf(name, sizeof name, "etcd%u.port", i + 1);
+        g_snprintf(num, sizeof num, "%u", tf_cluster_node_port(local, i, "client"));
+        put_file(dir, name, num);
+    }
+    put_file(dir, "docker", standin);
+    gchar *docker = g_build_filename(dir, "docker", NULL);
+    g_chmod(docker, 0755);
+    put_file(dir, "e2e.feature", feature);
+    gchar *feat = g_build_filename(dir, "e2e.feature", NULL);
+    const char *bin = g_getenv("TF_BIN") ? g_getenv("TF_BIN") : TF_BINARY_DIR "/bin/tf";
+    char *argv[] = {(char *)bin, "run", "--env", "compose", feat, NULL};
+    gchar **envp = g_get_environ();
+    gchar *path = g_strdup_printf("%s:/usr/bin:/bin", dir);
+    envp = g_environ_setenv(envp, "PATH", path, TRUE);
+    envp = g_environ_setenv(envp, "TF_FAKE_DIR", dir, TRUE);
+    envp = g_environ_unsetenv(envp, "TF_COMPOSE_FILE");
+    envp = g_environ_unsetenv(envp, "TF_ENV");
+    gchar *out = NULL;
+    gint status = 0;
+    assert_true(g_spawn_sync(NULL, argv, envp, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
+                             NULL, &status, &e));
+    gchar *calls_path = g_build_filename(dir, "calls.log", NULL), *calls = NULL;
+    g_file_get_contents(calls_path, &calls, NULL, NULL);
+    if (!g_spawn_check_wait_status(status, NULL) || !strstr(out, "2 scenarios (2 passed)"))
+        fail_msg("tf run --env compose failed:\n%s\ncalls:\n%s", out, calls ? calls : "");
+    const char *summary = strstr(out, "2 scenarios");
+    print_message("tf run --env compose: %s", summary);
+    /* the faults went through the compose backend, as compose commands */
+    assert_non_null(strstr(calls, "compose -p tf-etcd ps -a --format json"));
+    assert_non_null(strstr(calls, "compose -p tf-etcd pause etcd"));
+    assert_non_null(strstr(calls, "compose -p tf-etcd unpause etcd"));
+    assert_non_null(strstr(calls, "compose -p tf-etcd kill etcd"));
+    assert_null(strstr(calls, " up "));
+    g_free(calls);
+    g_free(calls_path);
+    g_free(out);
+    g_free(path);
+    g_strfreev(envp);
+    tf_cluster_free(local);
+    const char *names[] = {"etcd1.pid", "etcd2.pid", "etcd3.pid", "etcd1.port", "etcd2.port",
+                           "etcd3.port", "docker", "e2e.feature", "calls.log", NULL};
+    for (guint i = 0; names[i]; i++) {
+        gchar *p = g_build_filename(dir, names[i], NULL);
+        g_unlink(p);
+        g_free(p);
+    }
+    g_rmdir(dir);
+    g_free(dir);
+    g_free(docker);
+    g_free(feat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_compose_env_end_to_end),
         cmocka_unit_test(test_compose_live),
         cmocka_unit_test(test_k8s_live),
     };
