@@ -17,11 +17,7 @@ static tf_snapshot *wait_for(ch_world *ch, tf_predicate pred, void *data, const 
     return tf_handle_wait_for(ch->h, &w, error);
 }
 
-static void acted(ch_world *ch)
-{
-    ch->acted_at = g_get_monotonic_time();
-    tf_handle_wake(ch->h);
-}
+static void acted(ch_world *ch) { ch_world_acted(ch); }
 
 /* ---- conditions ---------------------------------------------------------------------- */
 
@@ -237,10 +233,20 @@ static tf_status when_partitioned(tf_step *step, GError **error)
     if (!r)
         return TF_STATUS_FAILED;
     json_decref(r);
+    /* The node drops its connections a moment later on another thread: drop each peer by
+     * id now, so a block mined by the next step cannot slip through. */
     json_t *peers = ch_call(ch, node, NULL, "getpeerinfo", NULL, error);
     if (!peers)
         return TF_STATUS_FAILED;
-    tf_world_log(tf_step_world(step), "%s: network off, %zu peer(s) left", node, json_array_size(peers));
+    size_t n_peers = json_array_size(peers), k;
+    json_t *peer;
+    json_array_foreach(peers, k, peer) {
+        json_t *id = json_object_get(peer, "id");
+        GError *gone = NULL; /* a peer already dropped by the node answers an error: fine */
+        json_decref(ch_call(ch, node, NULL, "disconnectnode", json_pack("[s, O]", "", id), &gone));
+        g_clear_error(&gone);
+    }
+    tf_world_log(tf_step_world(step), "%s: network off, %zu peer(s) disconnected", node, n_peers);
     json_decref(peers);
     g_hash_table_add(ch->partitioned, g_strdup(node));
     acted(ch);

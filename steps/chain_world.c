@@ -99,6 +99,12 @@ void ch_world_add_cluster(ch_world *ch, tf_cluster *c)
     tf_handle_wake(ch->h);
 }
 
+void ch_world_acted(ch_world *ch)
+{
+    ch->acted_at = g_get_monotonic_time();
+    tf_handle_wake(ch->h);
+}
+
 ch_world *ch_world_get(tf_step *step, GError **error)
 {
     ch_world *ch = tf_world_get(tf_step_world(step), "chain");

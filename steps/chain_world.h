@@ -31,6 +31,9 @@ typedef struct {
     char *tx_sender;
 } ch_world;
 
+/* Records an action now (any step module that changes the chain calls it), so the
+ * next "Then" waits for a snapshot taken after it; wakes the runtime. */
+void ch_world_acted(ch_world *ch);
 /* The scenario's chain world, or NULL + error telling how to start a cluster. */
 ch_world *ch_world_get(tf_step *step, GError **error);
 /* The world, creating it (and its runtime) on first use. */

@@ -14,6 +14,7 @@
 
 typedef struct {
     ch_world *ch;                 /* borrowed: the chain steps' world owns the clusters */
+    tf_world *world;              /* borrowed: the scenario's world, which owns this */
     wallet_observer_config cfg;
     tf_runtime *rt;
     tf_handle *h;
@@ -50,6 +51,7 @@ static wl_world *wl_get(tf_step *step, GError **error)
         return w;
     w = g_new0(wl_world, 1);
     w->ch = ch;
+    w->world = world;
     wallet_observer_config_init(&w->cfg);
     w->cfg.chain.long_poll = TRUE;
     w->names = g_ptr_array_new_with_free_func(g_free);
@@ -85,7 +87,8 @@ static gboolean wl_runtime(wl_world *w, GError **error)
         return FALSE;
     }
     w->rt = tf_runtime_new(&rc, &wallet_observer, &w->cfg, prov, error);
-    if (!w->rt || !tf_runtime_start(w->rt, error))
+    if (!w->rt || !tf_world_journal_runtime(w->world, w->rt, "wallet", error) ||
+        !tf_runtime_start(w->rt, error))
         return FALSE;
     w->h = tf_runtime_handle(w->rt);
     return TRUE;
@@ -94,6 +97,7 @@ static gboolean wl_runtime(wl_world *w, GError **error)
 static void acted(wl_world *w)
 {
     w->acted_at = g_get_monotonic_time();
+    ch_world_acted(w->ch); /* the chain steps' waits must also see past this action */
     if (w->h)
         tf_handle_wake(w->h);
 }
