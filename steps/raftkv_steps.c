@@ -197,12 +197,14 @@ static tf_cluster *remote_cluster(tf_step *step, const char *env, guint n, GErro
         g_free(file);
         return c;
     }
-    const char *pf = env_or("TF_K8S_PORT_FORWARD", "0");
+    /* Inside a pod (KUBERNETES_SERVICE_HOST is set) pod IPs are reachable; outside,
+     * they usually are not, so go through kubectl port-forward unless told otherwise. */
+    const char *pf = env_or("TF_K8S_PORT_FORWARD", NULL);
     tf_k8s_config cfg = {
         .ns = env_or("TF_K8S_NAMESPACE", NULL),
         .selector = env_or("TF_K8S_SELECTOR", "app=tf-etcd"),
         .port = 2379,
-        .port_forward = strcmp(pf, "0") != 0,
+        .port_forward = pf ? strcmp(pf, "0") != 0 : g_getenv("KUBERNETES_SERVICE_HOST") == NULL,
         .expect = n,
     };
     return tf_cluster_k8s_new(&cfg, error);
