@@ -11,90 +11,22 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include <tf/tf.h>
+#include "it_scenarios.h"
 
-static char *tmp;
-static char mark[64]; /* TF_IT_MARK=<unique>: in the environment of our runs' processes */
-
-static int setup(void **unused)
-{
-    tmp = g_dir_make_tmp("tf-chain-it-XXXXXX", NULL);
-    g_setenv("TF_CLUSTERS", TF_SOURCE_DIR "/scenarios/clusters", TRUE);
-    g_snprintf(mark, sizeof mark, "TF_IT_MARK=%d-%" G_GINT64_FORMAT, getpid(), g_get_real_time());
-    g_setenv("TF_IT_MARK", strchr(mark, '=') + 1, TRUE);
-    return tmp ? 0 : -1;
-}
-
-static int teardown(void **unused)
-{
-    GDir *d = g_dir_open(tmp, 0, NULL);
-    const char *n;
-    while (d && (n = g_dir_read_name(d))) {
-        char *p = g_build_filename(tmp, n, NULL);
-        g_unlink(p);
-        g_free(p);
-    }
-    if (d)
-        g_dir_close(d);
-    g_rmdir(tmp);
-    g_free(tmp);
-    return 0;
-}
-
-/* Live litecoind processes started by this test's runs (they inherit its marker). */
-static guint count_litecoind(void)
-{
-    guint n = 0;
-    DIR *proc = opendir("/proc");
-    struct dirent *e;
-    while (proc && (e = readdir(proc))) {
-        char link[64], target[256];
-        g_snprintf(link, sizeof link, "/proc/%s/exe", e->d_name);
-        ssize_t len = readlink(link, target, sizeof target - 1);
-        if (len <= 0)
-            continue;
-        target[len] = 0;
-        char *env_path = g_strdup_printf("/proc/%s/environ", e->d_name), *env = NULL;
-        gsize env_len = 0;
-        if (g_str_has_suffix(target, "/litecoind") && g_file_get_contents(env_path, &env, &env_len, NULL))
-            n += memmem(env, env_len, mark, strlen(mark) + 1) != NULL;
-        g_free(env);
-        g_free(env_path);
-    }
-    if (proc)
-        closedir(proc);
-    return n;
-}
-
-static int run_tf(const char *const *args, char **out)
-{
-    const char *bin = g_getenv("TF_BIN") ? g_getenv("TF_BIN") : TF_BINARY_DIR "/bin/tf";
-    GPtrArray *argv = g_ptr_array_new();
-    g_ptr_array_add(argv, (char *)bin);
-    g_ptr_array_add(argv, "run");
-    for (const char *const *a = args; *a; a++)
-        g_ptr_array_add(argv, (char *)*a);
-    g_ptr_array_add(argv, NULL);
-    int status = -1;
-    GError *err = NULL;
-    gboolean ok = g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                               NULL, out, NULL, &status, &err);
-    g_ptr_array_unref(argv);
-    if (!ok)
-        fail_msg("cannot run %s: %s", bin, err->message);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+static int setup(void **unused) { return it_setup("tf-chain-it"); }
+static int teardown(void **unused) { return it_teardown(); }
 
 static void test_bundled_features_pass(void **unused)
 {
-    assert_int_equal(count_litecoind(), 0);
-    char *messages = g_build_filename(tmp, "messages.ndjson", NULL);
+    assert_int_equal(it_count_marked("litecoind"), 0);
+    char *messages = it_path("messages.ndjson");
     char *fmt = g_strdup_printf("message:%s", messages);
     const char *args[] = {"--format", "summary", "--format", fmt, TF_SOURCE_DIR "/scenarios/chain", NULL};
     char *out = NULL;
-    int code = run_tf(args, &out);
+    int code = it_run_tf(args, &out);
     print_message("%s\n", out);
     assert_int_equal(code, 0);
-    assert_int_equal(count_litecoind(), 0); /* every cluster was torn down */
+    assert_int_equal(it_count_marked("litecoind"), 0); /* every cluster was torn down */
 
     char *text = NULL;
     assert_true(g_file_get_contents(messages, &text, NULL, NULL));
@@ -134,12 +66,12 @@ static void test_wrong_depth_explains(void **unused)
     const char *args[] = {"--format", "summary", "--no-color",
                           TF_SOURCE_DIR "/tests/integration/data/chain_wrong_depth.feature", NULL};
     char *out = NULL;
-    int code = run_tf(args, &out);
+    int code = it_run_tf(args, &out);
     print_message("%s\n", out);
     assert_int_equal(code, 1);
     assert_non_null(strstr(out, "n2: reorg of depth 2 observed"));
     assert_non_null(strstr(out, "expected depth 3"));
-    assert_int_equal(count_litecoind(), 0); /* the failed scenario's cluster is gone too */
+    assert_int_equal(it_count_marked("litecoind"), 0); /* the failed scenario's cluster is gone too */
     g_free(out);
 }
 

@@ -1,0 +1,24 @@
+/* it_scenarios.h: what the integration tests that run bundled features through `tf run`
+ * share: a temp dir, an environment marker that every process the runs start inherits
+ * (so the test counts only its own daemons), the process count, and the tf binary. */
+#ifndef TF_TEST_IT_SCENARIOS_H
+#define TF_TEST_IT_SCENARIOS_H
+
+#include <glib.h>
+
+/* Makes a temp dir named after prefix, points TF_CLUSTERS at the bundled specs and sets
+ * TF_IT_MARK to a value unique to this process. 0 on success (a cmocka group setup). */
+int it_setup(const char *prefix);
+/* Removes the temp dir and its files. 0 (a cmocka group teardown). */
+int it_teardown(void);
+/* The temp dir (borrowed; valid between it_setup and it_teardown). */
+const char *it_tmp(void);
+/* A new path name inside the temp dir (g_free). */
+char *it_path(const char *name);
+/* Live processes whose executable ends in "/exe_name" and that carry this test's marker. */
+guint it_count_marked(const char *exe_name);
+/* Runs `tf run ARGS...` (NULL-terminated), stdout into *out (g_free), stderr dropped.
+ * The binary is $TF_BIN or the build's bin/tf. Returns its exit code (128+N on signal N). */
+int it_run_tf(const char *const *args, char **out);
+
+#endif
