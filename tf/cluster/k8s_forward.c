@@ -9,12 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include "tf/error.h"
+#include "cluster_priv.h"
 #include "deploy_priv.h"
 
 #define TF_FORWARD_SAID_MAX 4096
+#define TF_FORWARD_TERM_US (5 * G_USEC_PER_SEC)
 
 struct tf_k8s_forward {
     GPid pid;
@@ -31,6 +34,13 @@ struct tf_k8s_forward {
 static void die_with_spawner(gpointer unused)
 {
     (void)unused;
+    /* A runner blocks SIGTERM & co. for its signal thread, and a mask survives exec:
+     * kubectl must take the SIGTERM that ends it. */
+    sigset_t none;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, NULL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
     prctl(PR_SET_PDEATHSIG, SIGTERM); /* the spawning thread is the k8s watcher */
 }
 
@@ -139,7 +149,13 @@ void tf_k8s_forward_free(tf_k8s_forward *f)
 {
     if (!f)
         return;
-    kill(f->pid, SIGTERM); /* not reaped yet, so the pid is still ours */
+    /* Not reaped yet, so the pid is still ours. TERM, and KILL if that is not enough. */
+    int pidfd = pidfd_open(f->pid, 0);
+    kill(f->pid, SIGTERM);
+    if (pidfd < 0 || !tf_cluster_proc_wait_exit(pidfd, TF_FORWARD_TERM_US))
+        kill(f->pid, SIGKILL);
+    if (pidfd >= 0)
+        close(pidfd);
     while (waitpid(f->pid, NULL, 0) < 0 && errno == EINTR)
         ;
     g_spawn_close_pid(f->pid);

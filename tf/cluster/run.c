@@ -1,6 +1,7 @@
 /* run.c: running a deployment tool (docker, podman, kubectl) to completion from an argv.
  * No shell: the program is found on PATH like execvp would; its stderr tail goes into
  * the error, since that is where these tools say why they failed. */
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include "tf/error.h"
@@ -8,13 +9,24 @@
 
 #define TF_DEPLOY_ERR_TAIL 400
 
+/* In the child: a runner's blocked signals (its signal thread uses sigwait) would be
+ * inherited through exec; docker/podman/kubectl get a clean mask. */
+static void clean_signals(gpointer unused)
+{
+    (void)unused;
+    sigset_t none;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+}
+
 gboolean tf_deploy_run(const char *where, char **argv, gchar **out, GError **error)
 {
     gchar *sout = NULL, *serr = NULL;
     gint status = 0;
     GError *e = NULL;
     gchar *cmd = g_strjoinv(" ", argv);
-    gboolean ok = g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &sout, &serr,
+    gboolean ok = g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, clean_signals, NULL, &sout, &serr,
                                &status, &e);
     if (!ok) {
         g_set_error(error, TF_ERROR, TF_ERROR_IO, "%s: %s: %s", where, cmd, e->message);
