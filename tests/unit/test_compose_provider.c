@@ -153,7 +153,7 @@ static void test_ndjson_faults_and_follow(void **state)
     if (!tf_cluster_start(c, &e))
         fail_msg("%s", e->message);
     assert_calls(f, "compose version | compose -p tf-etcd -f /src/etcd-3.yml up -d | "
-                    "compose -p tf-etcd ps -a --format json");
+                    "compose -p tf-etcd -f /src/etcd-3.yml ps -a --format json");
     /* "tools" lacks the label; Publishers give the host ports of container port 2379 */
     assert_states(c, "etcd1=running@http://127.0.0.1:12379 etcd2=running@http://127.0.0.1:22379 "
                      "etcd3=running@http://127.0.0.1:32379");
@@ -175,10 +175,9 @@ static void test_ndjson_faults_and_follow(void **state)
     assert_true(tf_cluster_node_resume(c, 2, &e));
     assert_true(tf_cluster_node_restart(c, 1, &e));
     assert_true(tf_cluster_node_pause(c, 2, &e));
-    assert_calls(f, "compose -p tf-etcd stop etcd2 | compose -p tf-etcd kill etcd1 | "
-                    "compose -p tf-etcd start etcd1 | compose -p tf-etcd pause etcd3 | "
-                    "compose -p tf-etcd unpause etcd3 | compose -p tf-etcd restart etcd2 | "
-                    "compose -p tf-etcd pause etcd3");
+#define DC "compose -p tf-etcd -f /src/etcd-3.yml "
+    assert_calls(f, DC "stop etcd2 | " DC "kill etcd1 | " DC "start etcd1 | " DC "pause etcd3 | "
+                    DC "unpause etcd3 | " DC "restart etcd2 | " DC "pause etcd3");
 
     /* etcd1 dies on its own (137, not asked), etcd2 is starting: the next listing re-reads */
     fake_ps(f, "ps-v2.24-faults.ndjson");
@@ -191,7 +190,7 @@ static void test_ndjson_faults_and_follow(void **state)
     assert_true(json_is_false(json_object_get(tf_source_attrs(list->pdata[1]), "ready")));
     assert_string_equal(tf_source_attr_str(list->pdata[2], "state"), "paused");
     g_ptr_array_set_size(list, 0);
-    assert_calls(f, "compose -p tf-etcd ps -a --format json");
+    assert_calls(f, DC "ps -a --format json");
     /* within a second, a listing does not run ps again */
     assert_true(tf_source_provider_list(p, list, &e));
     assert_calls(f, "");
@@ -209,8 +208,8 @@ static void test_ndjson_faults_and_follow(void **state)
     g_setenv("TF_FAKE_PAUSE_ERR", "Error response from daemon: Cannot pause container: "
                                   "cgroups v1 not supported in rootless mode", TRUE);
     assert_false(tf_cluster_node_pause(c, 0, &e));
-    assert_string_equal(e->message, "compose/tf-etcd/etcd1: pause: docker compose -p tf-etcd pause "
-                        "etcd1: exit 125: Error response from daemon: Cannot pause container: "
+    assert_string_equal(e->message, "compose/tf-etcd/etcd1: pause: docker " DC "pause etcd1: exit 125: "
+                        "Error response from daemon: Cannot pause container: "
                         "cgroups v1 not supported in rootless mode");
     g_clear_error(&e);
     assert_int_equal(tf_cluster_node_state(c, 0, NULL), TF_NODE_RUNNING);

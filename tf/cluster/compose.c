@@ -24,16 +24,18 @@ typedef struct {
     GHashTable *asked_down; /* services we stopped or killed: "exited" is then "stopped" */
 } compose_drv;
 
-/* argv for `docker compose -p P [-f F] ARGS...` or `podman ARGS...` (g_strfreev). */
-static gchar **compose_argv(compose_drv *d, gboolean with_file, const char *const *args)
+/* argv for `docker compose -p P [-f F] ARGS...` (the file whenever there is one: some
+ * compose versions want it even for commands a project name would do), `podman compose
+ * -p P -f F up` (up) or `podman ARGS...` (g_strfreev). */
+static gchar **compose_argv(compose_drv *d, gboolean up, const char *const *args)
 {
     GPtrArray *a = g_ptr_array_new();
     g_ptr_array_add(a, g_strdup(d->engine));
-    if (!d->podman || with_file) { /* podman compose for `up`, plain podman otherwise */
+    if (!d->podman || up) {
         g_ptr_array_add(a, g_strdup("compose"));
         g_ptr_array_add(a, g_strdup("-p"));
         g_ptr_array_add(a, g_strdup(d->project));
-        if (with_file && d->file) {
+        if (d->file) {
             g_ptr_array_add(a, g_strdup("-f"));
             g_ptr_array_add(a, g_strdup(d->file));
         }
