@@ -4,11 +4,15 @@
 #define TF_CLI_H
 
 #include <glib.h>
+#include "tf/steps.h"
 
 int tf_cmd_demo(int argc, char **argv);
 int tf_cmd_gherkin(int argc, char **argv);
 int tf_cmd_run(int argc, char **argv);
 int tf_cmd_history(int argc, char **argv);
 int tf_cmd_wire(int argc, char **argv);
+
+/* The init function of plug-in `file` (dlopen'ed, never closed) or NULL + error. */
+tf_plugin_init_fn tf_cli_plugin_load(const char *file, GError **error);
 
 #endif

@@ -2,7 +2,6 @@
  * `--plugin FILE.so` (dlopen'ed, entry point TF_PLUGIN_INIT_SYMBOL), through the same
  * entry point a user's own runner binary calls (tf_run_main). `--env local|compose|k8s`
  * sets TF_ENV, which steps that start clusters read (tf_cluster_env_name). */
-#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
@@ -13,7 +12,6 @@
 int tf_cmd_run(int argc, char **argv)
 {
     GPtrArray *mods = g_ptr_array_new();
-    GPtrArray *handles = g_ptr_array_new();
     GPtrArray *rest = g_ptr_array_new();
     int code = TF_RUN_EXIT_USAGE;
     g_ptr_array_add(mods, (gpointer)tf_steps_bundled_register);
@@ -53,30 +51,19 @@ int tf_cmd_run(int argc, char **argv)
             g_ptr_array_add(rest, argv[i]);
             continue;
         }
-        /* dlopen searches the library path for a bare name; a file path must keep a '/'. */
-        char *p = strchr(path, '/') ? g_strdup(path) : g_strdup_printf("./%s", path);
-        void *h = dlopen(p, RTLD_NOW | RTLD_LOCAL);
-        g_free(p);
-        if (!h) {
-            fprintf(stderr, "tf run: --plugin %s: %s\n", path, dlerror());
+        GError *e = NULL;
+        tf_plugin_init_fn fn = tf_cli_plugin_load(path, &e);
+        if (!fn) {
+            fprintf(stderr, "tf run: %s\n", e->message);
+            g_error_free(e);
             goto out;
         }
-        g_ptr_array_add(handles, h);
-        void *sym = dlsym(h, TF_PLUGIN_INIT_SYMBOL);
-        if (!sym) {
-            fprintf(stderr, "tf run: --plugin %s: no symbol %s\n", path, TF_PLUGIN_INIT_SYMBOL);
-            goto out;
-        }
-        tf_plugin_init_fn fn;
-        memcpy(&fn, &sym, sizeof fn); /* object pointer to function pointer, as POSIX allows */
         g_ptr_array_add(mods, (gpointer)fn);
     }
     g_ptr_array_add(rest, NULL);
     code = tf_run_main((int)rest->len - 1, (char **)rest->pdata,
                        (const tf_plugin_init_fn *)mods->pdata, mods->len);
 out:
-    /* Plug-ins stay loaded: their code may sit in abandoned (timed-out) step threads. */
-    g_ptr_array_unref(handles);
     g_ptr_array_unref(rest);
     g_ptr_array_unref(mods);
     return code;

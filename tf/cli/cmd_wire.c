@@ -1,7 +1,6 @@
 /* cmd_wire.c: `tf wire`: serves the bundled step modules plus any `--plugin FILE.so` over
  * Cucumber's wire protocol, so a team's existing Cucumber runs tf's C steps. Runs until
  * SIGINT/SIGTERM; then open scenarios get their After hooks and cleanups before exit. */
-#include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,18 +27,8 @@ static const char usage_text[] =
  * the plug-in's code may still run on an abandoned (timed-out) step thread. */
 static gboolean load_plugin(tf_registry *reg, const char *file, GError **error)
 {
-    char *path = strchr(file, '/') ? g_strdup(file) : g_build_filename(".", file, NULL);
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    g_free(path);
-    void *sym = h ? dlsym(h, TF_PLUGIN_INIT_SYMBOL) : NULL;
-    if (!sym) {
-        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "--plugin %s: %s", file,
-                    h ? "no symbol " TF_PLUGIN_INIT_SYMBOL : dlerror());
-        return FALSE;
-    }
-    tf_plugin_init_fn init;
-    memcpy(&init, &sym, sizeof init); /* POSIX allows the object-to-function conversion */
-    return init(reg, error);
+    tf_plugin_init_fn init = tf_cli_plugin_load(file, error);
+    return init && init(reg, error);
 }
 
 static gboolean parse_seconds(const char *s, gint64 *us)

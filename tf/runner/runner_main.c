@@ -29,6 +29,8 @@ static const char usage_text[] =
     "  -f, --format FMT[:FILE]  pretty|progress|summary|junit|message (repeatable)\n"
     "      --color, --no-color  force or disable colours (default: on a terminal)\n"
     "      --plugin FILE.so load step definitions from a plug-in (tf run only)\n"
+    "      --env ENV        local (default), compose or k8s: where Given steps find clusters\n"
+    "                       (tf run only; sets TF_ENV)\n"
     "exit: 0 all passed, 1 failures, 2 usage or parse errors, 130 interrupted\n";
 
 const char *tf_run_usage(void) { return usage_text; }
