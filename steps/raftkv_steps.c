@@ -3,6 +3,7 @@
  * condition, never a sleep or a poll loop. */
 #include <string.h>
 #include "raftkv/etcd_kv.h"
+#include "tf/durable.h"
 #include "raftkv_steps.h"
 #include "raftkv_world.h"
 
@@ -246,6 +247,64 @@ static tf_status given_cluster(tf_step *step, GError **error)
 
 typedef gboolean (*node_op)(tf_cluster *c, guint i, GError **error);
 
+/* Kills node i as an idempotent effect: with a store, a claim keyed by the scenario, the
+ * step, the cluster and the node's incarnation (its pid) is taken first and completed
+ * after, so a retried attempt or a restarted runner reuses the recorded kill instead of
+ * repeating it. Without a store it just kills. */
+static gboolean kill_once(tf_step *step, tf_cluster *c, guint i, GError **error)
+{
+    tf_world *w = tf_step_world(step);
+    GError *err = NULL;
+    tf_store *store = tf_world_store(w, &err);
+    if (!store) {
+        if (err) {
+            g_propagate_error(error, err);
+            return FALSE;
+        }
+        return tf_cluster_node_kill(c, i, error);
+    }
+    const tf_gherkin_pickle *p = tf_world_pickle(w);
+    const char *node = tf_cluster_node_name(c, i);
+    json_t *input = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "uri", p ? p->uri : "",
+                              "scenario", p ? p->name : "", "step", tf_step_text(step),
+                              "cluster", tf_cluster_dir(c) ? tf_cluster_dir(c) : tf_cluster_name(c),
+                              "node", node, "pid", (json_int_t)tf_cluster_node_pid(c, i));
+    char *hash = tf_cache_key("raftkv.kill/1", input);
+    char *key = g_strconcat("raftkv.kill:", hash, NULL);
+    g_free(hash);
+    json_t *done = NULL;
+    const char *owner = tf_world_claim_owner(w);
+    tf_claim_status st = tf_claim_acquire(store, key, owner, tf_step_timeout(step) + 60 * G_USEC_PER_SEC,
+                                          &done, NULL, error);
+    gboolean ok = FALSE;
+    if (st == TF_CLAIM_DONE) {
+        tf_world_log(w, "%s: already killed by an earlier attempt (claim %s)", node, key);
+        ok = TRUE;
+    } else if (st == TF_CLAIM_BUSY) {
+        g_set_error(error, TF_ERROR, TF_ERROR_FAILED, "%s: another runner holds the kill claim %s", node, key);
+    } else if (st == TF_CLAIM_ACQUIRED) {
+        if (tf_cluster_node_kill(c, i, error)) {
+            json_t *result = json_pack("{s:s, s:I}", "node", node, "pid", json_integer_value(json_object_get(input, "pid")));
+            ok = tf_claim_complete(store, key, owner, result, error);
+            json_decref(result);
+            if (ok)
+                tf_world_log(w, "killed %s (claim %s done)", node, key);
+        } else {
+            tf_claim_release(store, key, owner, NULL);
+        }
+    }
+    json_decref(done);
+    json_decref(input);
+    g_free(key);
+    return ok;
+}
+
+/* op on node i; a kill goes through kill_once. */
+static gboolean apply_op(tf_step *step, node_op op, tf_cluster *c, guint i, GError **error)
+{
+    return op == tf_cluster_node_kill ? kill_once(step, c, i, error) : op(c, i, error);
+}
+
 static tf_status fault_leader(tf_step *step, node_op op, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
@@ -256,7 +315,7 @@ static tf_status fault_leader(tf_step *step, node_op op, GError **error)
     if (!leader)
         return TF_STATUS_FAILED;
     gint i = rk_node(rk, leader, error);
-    if (i < 0 || !op(rk->cluster, (guint)i, error)) {
+    if (i < 0 || !apply_op(step, op, rk->cluster, (guint)i, error)) {
         g_free(leader);
         return TF_STATUS_FAILED;
     }
@@ -293,7 +352,7 @@ static tf_status node_action(tf_step *step, node_op op, GError **error)
     if (!rk)
         return TF_STATUS_FAILED;
     gint i = rk_node(rk, tf_step_arg_str(step, 0), error);
-    if (i < 0 || !op(rk->cluster, (guint)i, error))
+    if (i < 0 || !apply_op(step, op, rk->cluster, (guint)i, error))
         return TF_STATUS_FAILED;
     rk->acted_at = g_get_monotonic_time();
     tf_handle_wake(rk->h);

@@ -30,7 +30,8 @@ rk_world *rk_world_new(tf_world *world, tf_cluster *cluster, GError **error)
     cfg.snapshot_history = 12000;              /* 10 minutes of timeline */
     cfg.event_history = 4096;
     tf_runtime *rt = tf_runtime_new(&cfg, &raftkv_observer, NULL, tf_cluster_provider(cluster), error);
-    if (!rt) {
+    if (!rt || !tf_world_journal_runtime(world, rt, "raftkv", error)) {
+        tf_runtime_free(rt);
         tf_cluster_free(cluster);
         return NULL;
     }

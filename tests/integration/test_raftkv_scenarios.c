@@ -21,17 +21,52 @@ static void test_bundled_features_pass(void **unused)
     assert_int_equal(it_count_marked("etcd"), 0);
     char *messages = it_path("messages.ndjson");
     char *fmt = g_strdup_printf("message:%s", messages);
-    const char *args[] = {"--format", "summary", "--format", fmt, TF_SOURCE_DIR "/scenarios/raftkv", NULL};
+    char *store = it_path("state.db");
+    const char *args[] = {"--format", "summary", "--format", fmt, "--store", store,
+                          TF_SOURCE_DIR "/scenarios/raftkv", NULL};
     char *out = NULL;
     int code = it_run_tf(args, &out);
     print_message("%s\n", out);
     assert_int_equal(code, 0);
     assert_int_equal(it_count_marked("etcd"), 0); /* every cluster was torn down */
 
+    /* The store holds one passed run with every scenario's journal, gapless from 1. */
+    GError *err = NULL;
+    tf_store *st = tf_store_open(store, &err);
+    assert_non_null(st);
+    json_t *runs = tf_store_runs(st, &err);
+    assert_int_equal(json_array_size(runs), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 0), "status")), "passed");
+    char *export = it_path("journal.ndjson");
+    FILE *f = fopen(export, "w");
+    assert_true(tf_store_export_journal(st, 0, NULL, f, &err) > 0);
+    fclose(f);
+    json_decref(runs);
+    tf_store_unref(st);
+    char *journal = NULL;
+    assert_true(g_file_get_contents(export, &journal, NULL, NULL));
+    GHashTable *last = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    char **jl = g_strsplit(journal, "\n", -1);
+    for (char **l = jl; *l && **l; l++) {
+        json_t *b = json_loads(*l, 0, NULL);
+        const char *stream = json_string_value(json_object_get(b, "stream"));
+        assert_true(g_str_has_prefix(stream, "raftkv/"));
+        guint64 seq = (guint64)json_integer_value(json_object_get(b, "seq"));
+        assert_int_equal(seq, GPOINTER_TO_SIZE(g_hash_table_lookup(last, stream)) + 1);
+        g_hash_table_insert(last, g_strdup(stream), GSIZE_TO_POINTER(seq));
+        json_decref(b);
+    }
+    assert_int_equal(g_hash_table_size(last), 5);
+    g_strfreev(jl);
+    g_hash_table_unref(last);
+    g_free(journal);
+    g_free(export);
+    g_free(store);
+
     char *text = NULL;
     assert_true(g_file_get_contents(messages, &text, NULL, NULL));
     char **lines = g_strsplit(text, "\n", -1);
-    guint cases = 0, steps = 0, passed = 0, svgs = 0;
+    guint cases = 0, steps = 0, passed = 0, svgs = 0, claimed_kills = 0;
     for (char **l = lines; *l && **l; l++) {
         json_t *env = json_loads(*l, 0, NULL);
         assert_non_null(env);
@@ -44,6 +79,8 @@ static void test_bundled_features_pass(void **unused)
         cases += json_object_get(env, "testCaseFinished") != NULL;
         json_t *att = json_object_get(env, "attachment");
         svgs += att && !g_strcmp0(json_string_value(json_object_get(att, "mediaType")), "image/svg+xml");
+        const char *body = att ? json_string_value(json_object_get(att, "body")) : NULL;
+        claimed_kills += body && g_str_has_prefix(body, "killed ") && strstr(body, "(claim raftkv.kill:");
         json_decref(env);
     }
     g_strfreev(lines);
@@ -51,6 +88,7 @@ static void test_bundled_features_pass(void **unused)
     assert_true(steps > 40);
     assert_int_equal(passed, steps);
     assert_int_equal(svgs, 5);    /* one timeline per scenario */
+    assert_int_equal(claimed_kills, 1); /* the leader kill went through a durable claim */
     g_free(text);
     g_free(out);
     g_free(fmt);
