@@ -459,10 +459,32 @@ static tf_status when_put(tf_step *step, GError **error)
     char *url = rk_write_target(rk);
     if (!url)
         return TF_FAIL(error, "put %s: no reachable node to write to", key);
-    gboolean ok = raftkv_etcd_put(rk->http, url, key, value, KV_TIMEOUT, error);
+    GError *first = NULL;
+    gboolean ok = raftkv_etcd_put(rk->http, url, key, value, KV_TIMEOUT, &first);
     g_free(url);
-    if (!ok)
-        return TF_STATUS_FAILED;
+    if (!ok) {
+        /* Right after an election a put can fail transiently (the new leader's first entry
+         * not yet committed, a slow answer). Putting the same value again is idempotent:
+         * retry once, after a cycle that began after the failure still shows a leader
+         * with quorum, as an etcd client would. The log keeps the first failure. */
+        tf_world_log(tf_step_world(step), "put %s: %s; retrying once after a fresh leader view",
+                     key, first->message);
+        char *again = NULL;
+        tf_snapshot *snap = wait_for(rk, new_leader, &(leader_want){NULL, 0},
+                                     "a leader with quorum after the failed put", DEFAULT_WAIT,
+                                     g_get_monotonic_time(), error);
+        if (snap && (again = rk_write_target(rk)))
+            ok = raftkv_etcd_put(rk->http, again, key, value, KV_TIMEOUT, error);
+        if (snap && !again)
+            g_set_error(error, TF_ERROR, TF_ERROR_FAILED, "put %s: no reachable node to write to", key);
+        if (!ok)
+            g_prefix_error(error, "first attempt: %s; second: ", first->message);
+        tf_snapshot_unref(snap);
+        g_free(again);
+        g_error_free(first);
+        if (!ok)
+            return TF_STATUS_FAILED;
+    }
     rk_world_acked(rk, key, value);
     rk->acted_at = g_get_monotonic_time();
     return TF_STATUS_PASSED;
