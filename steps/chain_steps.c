@@ -315,52 +315,27 @@ static tf_status when_connects_public(tf_step *step, GError **error)
     return TF_STATUS_PASSED;
 }
 
-/* With a durable store (TF_STORE, or one the runner put in the world) the send takes a
- * claim keyed by the exact transfer (scenario, sender and receiver addresses, amount):
- * a retried scenario or a restarted runner that already sent it reuses the recorded txid
- * instead of paying twice. Returns the claim key (new string) or NULL when there is no
- * store; *txid is set when the transfer was already done. */
-static char *send_claim(tf_step *step, const char *from_addr, const char *to_addr,
-                        double amount, char **txid, tf_status *st, GError **error)
+typedef struct {
+    ch_world *ch;
+    const char *from, *to, *addr;
+    double amount;
+} transfer;
+
+static json_t *send_effect(void *data, GError **error)
 {
-    tf_world *world = tf_step_world(step);
-    *st = TF_STATUS_PASSED;
-    tf_store *store = tf_world_store(world, error);
-    if (!store) {
-        if (error && *error)
-            *st = TF_STATUS_FAILED;
-        return NULL;
-    }
-    const tf_gherkin_pickle *p = tf_world_pickle(world);
-    json_t *in = json_pack("{s:s, s:i, s:s, s:s, s:f}", "uri", p ? p->uri : "",
-                           "line", p ? (int)p->location.line : 0, "from", from_addr, "to",
-                           to_addr, "amount", amount);
-    char *hash = tf_cache_key("chain.send/1", in);
-    char *key = g_strconcat("chain.send:", hash, NULL);
-    g_free(hash);
-    json_decref(in);
-    json_t *done = NULL;
-    switch (tf_claim_acquire(store, key, tf_world_claim_owner(world),
-                             tf_step_timeout(step) + 60 * G_USEC_PER_SEC, &done, NULL, error)) {
-    case TF_CLAIM_ACQUIRED:
-        break;
-    case TF_CLAIM_DONE:
-        *txid = g_strdup(json_string_value(json_object_get(done, "txid")));
-        json_decref(done);
-        if (!*txid)
-            *st = TF_FAIL(error, "send claim %s: recorded without a txid", key);
-        break;
-    case TF_CLAIM_BUSY:
-        *st = TF_FAIL(error, "send claim %s: another runner is sending this transfer now "
-                      "(its lease has not expired)", key);
-        break;
-    case TF_CLAIM_ERROR:
-        *st = TF_STATUS_FAILED;
-        break;
-    }
-    return key;
+    transfer *t = data;
+    json_t *r = ch_call(t->ch, t->from, WALLET, "sendtoaddress", json_pack("[s, f]", t->addr, t->amount), error);
+    if (r && !json_is_string(r))
+        g_set_error(error, TF_ERROR, TF_ERROR_SOURCE, "%s: sendtoaddress: no txid in the answer", t->from);
+    json_t *done = r && json_is_string(r) ? json_pack("{s:O, s:s, s:s}", "txid", r, "from", t->from, "to", t->to) : NULL;
+    json_decref(r);
+    return done;
 }
 
+/* A payment is an idempotent effect keyed by the exact transfer (sender and receiver
+ * addresses, amount; tf_world_effect_once adds the scenario's place): with a store, a
+ * retried scenario or a restarted runner that already sent it reuses the recorded txid
+ * instead of paying twice. */
 static tf_status when_sends(tf_step *step, GError **error)
 {
     ch_world *ch = ch_world_get(step, error);
@@ -372,49 +347,30 @@ static tf_status when_sends(tf_step *step, GError **error)
     const char *from_addr = addr ? ch_address(ch, from, error) : NULL;
     if (!addr || !from_addr)
         return TF_STATUS_FAILED;
-    char *txid = NULL;
-    tf_status st;
-    char *claim = send_claim(step, from_addr, addr, amount, &txid, &st, error);
-    if (st != TF_STATUS_PASSED || txid) {
-        if (txid) {
-            tf_world_log(tf_step_world(step), "%s -> %s %.8g: already sent by an earlier "
-                         "attempt (claim %s): tx %s, not sent again", from, to, amount, claim, txid);
-            g_free(ch->txid);
-            ch->txid = txid;
-            g_free(ch->tx_sender);
-            ch->tx_sender = g_strdup(from);
-            acted(ch);
-        }
-        g_free(claim);
-        return st;
-    }
-    tf_store *store = claim ? tf_world_store(tf_step_world(step), NULL) : NULL;
-    const char *owner = claim ? tf_world_claim_owner(tf_step_world(step)) : NULL;
-    json_t *r = ch_call(ch, from, WALLET, "sendtoaddress", json_pack("[s, f]", addr, amount), error);
-    if (!r || !json_is_string(r)) {
-        /* No txid came back: give the claim up so a retry sends (the node refused it). */
-        if (claim)
-            tf_claim_release(store, claim, owner, NULL);
-        g_free(claim);
-        if (!r)
-            return TF_STATUS_FAILED;
-        json_decref(r);
-        return TF_FAIL(error, "%s: sendtoaddress: no txid in the answer", from);
+    json_t *input = json_pack("{s:s, s:s, s:f}", "from", from_addr, "to", addr, "amount", amount);
+    transfer t = {ch, from, to, addr, amount};
+    gboolean replayed;
+    json_t *done = tf_world_effect_once(tf_step_world(step), "chain.send", input,
+                                        tf_step_timeout(step) + 60 * G_USEC_PER_SEC, send_effect,
+                                        &t, &replayed, error);
+    json_decref(input);
+    const char *txid = json_string_value(json_object_get(done, "txid"));
+    if (done && !txid)
+        g_set_error(error, TF_ERROR, TF_ERROR_CORRUPT, "%s -> %s: recorded payment without a txid", from, to);
+    if (!txid) {
+        json_decref(done);
+        return TF_STATUS_FAILED;
     }
     g_free(ch->txid);
-    ch->txid = g_strdup(json_string_value(r));
+    ch->txid = g_strdup(txid);
     g_free(ch->tx_sender);
     ch->tx_sender = g_strdup(from);
-    json_decref(r);
-    if (claim) {
-        json_t *res = json_pack("{s:s, s:s, s:s}", "txid", ch->txid, "from", from, "to", to);
-        gboolean ok = tf_claim_complete(store, claim, owner, res, error);
-        json_decref(res);
-        g_free(claim);
-        if (!ok)
-            return TF_STATUS_FAILED;
-    }
-    tf_world_log(tf_step_world(step), "%s sent %.8g to %s: tx %s", from, amount, to, ch->txid);
+    json_decref(done);
+    if (replayed)
+        tf_world_log(tf_step_world(step), "%s sent %.8g to %s in an earlier attempt: tx %s, not sent again",
+                     from, amount, to, ch->txid);
+    else
+        tf_world_log(tf_step_world(step), "%s sent %.8g to %s: tx %s", from, amount, to, ch->txid);
     acted(ch);
     return TF_STATUS_PASSED;
 }

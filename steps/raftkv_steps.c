@@ -247,56 +247,40 @@ static tf_status given_cluster(tf_step *step, GError **error)
 
 typedef gboolean (*node_op)(tf_cluster *c, guint i, GError **error);
 
-/* Kills node i as an idempotent effect: with a store, a claim keyed by the scenario, the
- * step, the cluster and the node's incarnation (its pid) is taken first and completed
- * after, so a retried attempt or a restarted runner reuses the recorded kill instead of
- * repeating it. Without a store it just kills. */
+typedef struct {
+    tf_cluster *c;
+    guint i;
+} kill_target;
+
+static json_t *kill_effect(void *data, GError **error)
+{
+    kill_target *t = data;
+    pid_t pid = tf_cluster_node_pid(t->c, t->i);
+    if (!tf_cluster_node_kill(t->c, t->i, error))
+        return NULL;
+    return json_pack("{s:s, s:I}", "node", tf_cluster_node_name(t->c, t->i), "pid", (json_int_t)pid);
+}
+
+/* Kills node i as an idempotent effect keyed by the step, the cluster and the node's
+ * incarnation (its pid): with a store, a retried attempt or a restarted runner reuses
+ * the recorded kill instead of repeating it (tf_world_effect_once). */
 static gboolean kill_once(tf_step *step, tf_cluster *c, guint i, GError **error)
 {
     tf_world *w = tf_step_world(step);
-    GError *err = NULL;
-    tf_store *store = tf_world_store(w, &err);
-    if (!store) {
-        if (err) {
-            g_propagate_error(error, err);
-            return FALSE;
-        }
-        return tf_cluster_node_kill(c, i, error);
-    }
-    const tf_gherkin_pickle *p = tf_world_pickle(w);
     const char *node = tf_cluster_node_name(c, i);
-    json_t *input = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "uri", p ? p->uri : "",
-                              "scenario", p ? p->name : "", "step", tf_step_text(step),
-                              "cluster", tf_cluster_dir(c) ? tf_cluster_dir(c) : tf_cluster_name(c),
+    json_t *input = json_pack("{s:s, s:s, s:s, s:I}", "step", tf_step_text(step), "cluster",
+                              tf_cluster_dir(c) ? tf_cluster_dir(c) : tf_cluster_name(c),
                               "node", node, "pid", (json_int_t)tf_cluster_node_pid(c, i));
-    char *hash = tf_cache_key("raftkv.kill/1", input);
-    char *key = g_strconcat("raftkv.kill:", hash, NULL);
-    g_free(hash);
-    json_t *done = NULL;
-    const char *owner = tf_world_claim_owner(w);
-    tf_claim_status st = tf_claim_acquire(store, key, owner, tf_step_timeout(step) + 60 * G_USEC_PER_SEC,
-                                          &done, NULL, error);
-    gboolean ok = FALSE;
-    if (st == TF_CLAIM_DONE) {
-        tf_world_log(w, "%s: already killed by an earlier attempt (claim %s)", node, key);
-        ok = TRUE;
-    } else if (st == TF_CLAIM_BUSY) {
-        g_set_error(error, TF_ERROR, TF_ERROR_FAILED, "%s: another runner holds the kill claim %s", node, key);
-    } else if (st == TF_CLAIM_ACQUIRED) {
-        if (tf_cluster_node_kill(c, i, error)) {
-            json_t *result = json_pack("{s:s, s:I}", "node", node, "pid", json_integer_value(json_object_get(input, "pid")));
-            ok = tf_claim_complete(store, key, owner, result, error);
-            json_decref(result);
-            if (ok)
-                tf_world_log(w, "killed %s (claim %s done)", node, key);
-        } else {
-            tf_claim_release(store, key, owner, NULL);
-        }
-    }
-    json_decref(done);
+    gboolean replayed;
+    json_t *done = tf_world_effect_once(w, "raftkv.kill", input, tf_step_timeout(step) + 60 * G_USEC_PER_SEC,
+                                        kill_effect, &(kill_target){c, i}, &replayed, error);
     json_decref(input);
-    g_free(key);
-    return ok;
+    if (done && replayed)
+        tf_world_log(w, "%s: already killed by an earlier attempt (durable claim)", node);
+    else if (done && tf_world_store(w, NULL))
+        tf_world_log(w, "killed %s (durable claim done)", node);
+    json_decref(done);
+    return done != NULL;
 }
 
 /* op on node i; a kill goes through kill_once. */

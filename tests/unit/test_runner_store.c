@@ -62,26 +62,32 @@ static tf_status given_observed(tf_step *step, GError **error)
 
 static tf_status then_fails(tf_step *step, GError **error) { return TF_FAIL(error, "as asked"); }
 
-/* An effect guarded by a claim keyed by the step's text: done once across retries. */
+static int effect_fails; /* the next effects that fail before acting */
+
+static json_t *effect(void *data, GError **error)
+{
+    if (effect_fails > 0) {
+        effect_fails--;
+        g_set_error(error, TF_ERROR, TF_ERROR_FAILED, "the effect failed");
+        return NULL;
+    }
+    effects++;
+    return json_pack("{s:i}", "effects", effects);
+}
+
+/* An effect keyed by its argument: done once across retries and invocations. */
 static tf_status when_effect(tf_step *step, GError **error)
 {
-    tf_world *w = tf_step_world(step);
-    tf_store *s = tf_world_store(w, error);
-    if (!s)
-        return TF_FAIL(error, "no store in the world");
-    json_t *result = NULL;
-    tf_claim_status st = tf_claim_acquire(s, tf_step_text(step), tf_world_claim_owner(w),
-                                          60 * G_USEC_PER_SEC, &result, NULL, error);
-    json_decref(result);
-    if (st == TF_CLAIM_DONE)
-        return TF_STATUS_PASSED;
-    if (st != TF_CLAIM_ACQUIRED)
-        return TF_STATUS_FAILED;
-    effects++;
-    json_t *done = json_pack("{s:i}", "effects", effects);
-    gboolean ok = tf_claim_complete(s, tf_step_text(step), tf_world_claim_owner(w), done, error);
+    json_t *input = json_pack("{s:s}", "what", tf_step_arg_str(step, 0));
+    gboolean replayed;
+    json_t *done = tf_world_effect_once(tf_step_world(step), "test.effect", input,
+                                        60 * G_USEC_PER_SEC, effect, NULL, &replayed, error);
+    json_decref(input);
+    if (done)
+        tf_world_log(tf_step_world(step), "%s effect %d", replayed ? "replayed" : "did",
+                     (int)json_integer_value(json_object_get(done, "effects")));
     json_decref(done);
-    return ok ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+    return done ? TF_STATUS_PASSED : TF_STATUS_FAILED;
 }
 
 static tf_status then_checked(tf_step *step, GError **error)
@@ -181,6 +187,7 @@ static void test_retried_effect_runs_once(void **unused)
                                               "    When the effect \"pay 1\" happens\n"
                                               "    Then the effect is checked\n");
     effects = 0;
+    effect_fails = 0;
     flaky_left = 2;
     assert_int_equal(run(store, f, "--retry=2"), TF_RUN_EXIT_PASSED);
     assert_int_equal(effects, 1); /* three attempts, one effect */
@@ -188,8 +195,32 @@ static void test_retried_effect_runs_once(void **unused)
     flaky_left = 0;
     assert_int_equal(run(store, f, NULL), TF_RUN_EXIT_PASSED);
     assert_int_equal(effects, 1);
+    /* A failed effect releases its claim: the next attempt acts. */
+    effects = 0;
+    effect_fails = 1;
+    char *g = write_feature("effect2.feature", "Feature: f\n  Scenario: s\n"
+                                               "    When the effect \"pay 2\" happens\n");
+    assert_int_equal(run(store, g, "--retry=1"), TF_RUN_EXIT_PASSED);
+    assert_int_equal(effects, 1);
+    g_free(g);
     g_free(f);
     g_free(store);
+}
+
+static void test_without_store_effect_runs_every_attempt(void **unused)
+{
+    char *f = write_feature("effect3.feature", "Feature: f\n  Scenario: s\n"
+                                               "    When the effect \"pay 3\" happens\n"
+                                               "    Then the effect is checked\n");
+    const tf_plugin_init_fn mods[] = {steps_register};
+    char *argv[] = {"tf-run", "--format", "summary", "--retry=2", f, NULL};
+    g_unsetenv("TF_STORE");
+    effects = 0;
+    effect_fails = 0;
+    flaky_left = 2;
+    assert_int_equal(tf_run_main(5, argv, mods, 1), TF_RUN_EXIT_PASSED);
+    assert_int_equal(effects, 3); /* no store, no memory: each attempt acts */
+    g_free(f);
 }
 
 static void test_not_a_store_is_refused_untouched(void **unused)
@@ -225,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_one_run_with_every_scenario_journal),
         cmocka_unit_test(test_failed_run_is_recorded_failed),
         cmocka_unit_test(test_retried_effect_runs_once),
+        cmocka_unit_test(test_without_store_effect_runs_every_attempt),
         cmocka_unit_test(test_not_a_store_is_refused_untouched),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -144,6 +144,16 @@ gint64 tf_world_run(tf_world *world, GError **error);
  * failure (error set). Call it before storing the runtime in the world, so the run is
  * ended after the runtime was stopped and flushed. */
 tf_journal *tf_world_journal(tf_world *world, const char *stream, GError **error);
+/* A side effect a step performs: its result (new JSON) or NULL + error. */
+typedef json_t *(*tf_effect_fn)(void *data, GError **error);
+/* Does an effect at most once across retries and restarted runners. With a store in the
+ * world, a claim keyed by kind and a hash of input plus the scenario's uri and line is
+ * taken (lease lease_us); a completed one gives back its recorded result with *replayed
+ * TRUE and fn is not called; one held by another live runner is an error; a failed fn
+ * releases the claim. Without a store fn just runs. input is borrowed; the result is new
+ * (json_decref), or NULL + error. */
+json_t *tf_world_effect_once(tf_world *world, const char *kind, json_t *input, gint64 lease_us,
+                             tf_effect_fn fn, void *data, gboolean *replayed, GError **error);
 /* Journals rt (before its start) into the world's store under "<stream>/<scenario name>"
  * when the world has a store; TRUE without one. FALSE + error when the store is there but
  * the journal cannot be set up. rt is borrowed. */
