@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <jansson.h>
 #include "../../tf/runner/wire.h"
+#include "tf/durable.h"
 
 /* ---- what steps, hooks and cleanups did (they run on worker threads) ---- */
 
@@ -199,10 +200,25 @@ static tf_status hook_after_step(tf_world *w, GError **e)
     return TF_STATUS_PASSED;
 }
 
+/* Notes the store and run its world carries ("store:none" without one). */
+static tf_status st_store(tf_step *s, GError **e)
+{
+    tf_world *w = tf_step_world(s);
+    tf_store *st = tf_world_store(w, e);
+    if (st) {
+        char *base = g_path_get_basename(tf_store_path(st));
+        note("store:%s:run%" G_GINT64_FORMAT, base, tf_world_run(w, e));
+        g_free(base);
+    } else
+        note("store:none");
+    return TF_STATUS_PASSED;
+}
+
 static gboolean register_steps(tf_registry *reg, GError **error)
 {
     TF_GIVEN("I put {string} = {int}", st_put);
     TF_STEP("a step that passes", st_pass);
+    TF_STEP("the world's store is noted", st_store);
     TF_STEP("a pending step", st_pending);
     TF_STEP("a step that logs", st_logs);
     TF_STEP("a failing step", st_fail);
@@ -695,6 +711,48 @@ static void test_stop_interrupts_step(void **unused)
     g_free(id);
 }
 
+/* With a store (tf wire --store), every scenario's world carries it and the server's run. */
+static void test_worlds_carry_the_store(void **unused)
+{
+    char *dir = g_dir_make_tmp("tf-wire-store-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "wire.db", NULL);
+    GError *err = NULL;
+    tf_store *st = tf_store_open(path, &err);
+    assert_non_null(st);
+    gint64 run = tf_store_run_begin(st, "tf wire", &err);
+    assert_true(run > 0);
+    tf_wire_options o = {.step_timeout_us = G_USEC_PER_SEC, .store = st, .store_run = run};
+    tf_wire_server *s2 = tf_wire_server_new(reg, &o, &err);
+    assert_non_null(s2);
+    assert_true(tf_wire_server_start(s2, &err));
+    client *c = client_new(tf_wire_server_port(s2));
+    char *want = g_strdup_printf("store:wire.db:run%" G_GINT64_FORMAT ";", run);
+    for (int k = 0; k < 2; k++) { /* the same run in every scenario */
+        reset_trail();
+        expect_success(c, "[\"begin_scenario\"]");
+        expect_invoke(c, "the world's store is noted", NULL, "success", NULL);
+        expect_success(c, "[\"end_scenario\"]");
+        assert_true(trail_has(want));
+    }
+    client_free(c);
+    tf_wire_server_free(s2);
+    /* without one, worlds have none (TF_STORE unset) */
+    g_unsetenv("TF_STORE");
+    reset_trail();
+    client *d = client_new(port);
+    expect_success(d, "[\"begin_scenario\"]");
+    expect_invoke(d, "the world's store is noted", NULL, "success", NULL);
+    expect_success(d, "[\"end_scenario\"]");
+    assert_true(trail_has("store:none;"));
+    client_free(d);
+    tf_store_unref(st);
+    g_free(want);
+    char *rm[] = {"rm", "-rf", dir, NULL};
+    g_spawn_sync(NULL, rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    g_free(path);
+    g_free(dir);
+}
+
 /* What steps log has no place in the protocol: the server's log shows it. */
 static void test_step_log_goes_to_server_log(void **unused)
 {
@@ -754,6 +812,7 @@ int main(void)
         cmocka_unit_test_setup(test_step_timeout, reset),
         cmocka_unit_test_setup(test_stop_interrupts_step, reset),
         cmocka_unit_test_setup(test_step_log_goes_to_server_log, reset),
+        cmocka_unit_test_setup(test_worlds_carry_the_store, reset),
         cmocka_unit_test_setup(test_bind_error_names_address, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

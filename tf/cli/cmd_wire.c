@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "tf/durable.h"
 #include "bundled.h"
 #include "runner/wire.h"
 
@@ -15,6 +16,8 @@ static const char usage_text[] =
     "  --port N             TCP port (default 0: any free port, printed on start)\n"
     "  --plugin FILE.so     also serve the step definitions of a plug-in (repeatable)\n"
     "  --step-timeout S     seconds a step or hook may take (default 60; 0: none)\n"
+    "  --store PATH         scenarios journal and take effect claims in this store, as one\n"
+    "                       run (default: $TF_STORE; none without either)\n"
     "  -q, --quiet          do not log connections and failing steps to stderr\n"
     "Prints \"tf wire: listening on HOST:PORT\" on stdout once it accepts connections.\n"
     "Point Cucumber at it with a features/step_definitions/tf.wire file:\n"
@@ -56,12 +59,14 @@ int tf_cmd_wire(int argc, char **argv)
     GError *error = NULL;
     int code = 2;
     tf_wire_server *srv = NULL;
+    tf_store *store = NULL;
+    const char *store_path = g_getenv("TF_STORE");
     if (!tf_steps_bundled_register(reg, &error))
         goto out;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        gboolean takes = !strcmp(a, "--host") || !strcmp(a, "--port") ||
+        gboolean takes = !strcmp(a, "--host") || !strcmp(a, "--port") || !strcmp(a, "--store") ||
                          !strcmp(a, "--plugin") || !strcmp(a, "--step-timeout");
         if (takes && !val) {
             g_set_error(&error, TF_ERROR, TF_ERROR_INVALID, "%s needs a value", a);
@@ -92,12 +97,21 @@ int tf_cmd_wire(int argc, char **argv)
                             "--step-timeout: '%s' is not seconds", val);
                 goto out;
             }
+        } else if (!strcmp(a, "--store")) {
+            store_path = val;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             opts.log = NULL;
         } else {
             g_set_error(&error, TF_ERROR, TF_ERROR_INVALID, "unknown argument '%s'", a);
             goto out;
         }
+    }
+    if (store_path && *store_path) {
+        if (!(store = tf_store_open(store_path, &error)))
+            goto out;
+        if (!(opts.store_run = tf_store_run_begin(store, "tf wire", &error)))
+            goto out;
+        opts.store = store;
     }
     srv = tf_wire_server_new(reg, &opts, &error);
     if (srv && !tf_wire_server_start(srv, &error))
@@ -115,7 +129,16 @@ int tf_cmd_wire(int argc, char **argv)
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         code = 0;
     }
-    tf_wire_server_free(srv);
+    tf_wire_server_free(srv); /* ends every open scenario first */
+    if (opts.store_run) {
+        GError *e = NULL;
+        if (!tf_store_run_end(store, opts.store_run, code == 0 ? "ended" : "failed", &e) ||
+            !tf_store_flush(store, &e)) {
+            fprintf(stderr, "tf wire: store %s: %s\n", tf_store_path(store), e->message);
+            g_error_free(e);
+            code = code ? code : 1;
+        }
+    }
 out:
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (error) {
@@ -124,6 +147,8 @@ out:
             fputs(usage_text, stderr);
         g_error_free(error);
     }
+    if (store)
+        tf_store_unref(store);
     tf_registry_free(reg);
     return code;
 }

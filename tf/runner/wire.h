@@ -21,6 +21,9 @@ typedef struct {
     FILE *log;               /* connection notes and failures, or NULL (borrowed) */
     gsize max_request;       /* longest request line (bytes) before the connection is
                               * closed; 0: 16 MiB */
+    struct tf_store *store;  /* every scenario's world journals and claims here (borrowed,
+                              * must outlive the server), or NULL */
+    gint64 store_run;        /* the run those worlds record into */
 } tf_wire_options;
 
 /* Binds and listens (nothing is served before tf_wire_server_start). reg is borrowed and

@@ -12,6 +12,8 @@ typedef struct tf_wire_session tf_wire_session;
 
 /* A session serving reg (borrowed) with its own step worker. */
 tf_wire_session *tf_wire_session_new(tf_registry *reg, gint64 step_timeout_us, FILE *log);
+/* Gives every later scenario's world store (borrowed) and run, as `tf run --store` does. */
+void tf_wire_session_use_store(tf_wire_session *s, struct tf_store *store, gint64 run);
 /* The session's exec, for interrupting a step in flight when the server stops. */
 tf_exec *tf_wire_session_exec(tf_wire_session *s);
 /* Handles one request (a JSON array, without its newline) and returns the reply line

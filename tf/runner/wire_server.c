@@ -28,6 +28,8 @@ struct tf_wire_server {
     gint64 step_timeout_us;
     FILE *log;
     gsize max_line;
+    struct tf_store *store; /* borrowed, or NULL */
+    gint64 store_run;
     int listen_fd;
     int wake[2]; /* written once at stop: every poll sees the read end ready from then on */
     guint16 port;
@@ -101,6 +103,8 @@ tf_wire_server *tf_wire_server_new(tf_registry *reg, const tf_wire_options *opts
     srv->step_timeout_us = opts ? opts->step_timeout_us : 0;
     srv->log = opts ? opts->log : NULL;
     srv->max_line = opts && opts->max_request ? opts->max_request : WIRE_MAX_LINE;
+    srv->store = opts ? opts->store : NULL;
+    srv->store_run = opts ? opts->store_run : 0;
     srv->listen_fd = fd;
     if (pipe2(srv->wake, O_CLOEXEC) != 0)
         g_error("tf wire: pipe2: %s", g_strerror(errno));
@@ -266,6 +270,8 @@ static void *accept_main(void *data)
         c->fd = fd;
         peer_name(&ss, c->peer, sizeof c->peer);
         c->session = tf_wire_session_new(srv->reg, srv->step_timeout_us, srv->log);
+        if (srv->store)
+            tf_wire_session_use_store(c->session, srv->store, srv->store_run);
         note(srv, "%s: connected", c->peer);
         tf_mutex_lock(&srv->lock);
         gboolean refused = srv->stopping;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "wire_private.h"
+#include "tf/durable.h"
 
 typedef struct {
     tf_step_def *def;
@@ -54,6 +55,8 @@ struct tf_wire_session {
     GPtrArray *entries; /* wire_entry*; the id is the index */
     GHashTable *ids;    /* "seq\x1ftext" -> index + 1 */
     wire_scenario *sc;  /* the open scenario or NULL */
+    struct tf_store *store; /* borrowed, or NULL: worlds carry it (journals, claims) */
+    gint64 store_run;
 };
 
 static void entry_free(wire_entry *e)
@@ -116,6 +119,12 @@ tf_wire_session *tf_wire_session_new(tf_registry *reg, gint64 step_timeout_us, F
 }
 
 tf_exec *tf_wire_session_exec(tf_wire_session *s) { return s->exec; }
+
+void tf_wire_session_use_store(tf_wire_session *s, struct tf_store *store, gint64 run)
+{
+    s->store = store;
+    s->store_run = run;
+}
 
 /* ---- replies ---- */
 
@@ -256,6 +265,8 @@ static void scenario_begin(tf_wire_session *s, json_t *tags, wire_outcome *o)
     sc->world = tf_world_new_internal(s->log ? &s->run : NULL, s->exec, &sc->pickle);
     if (s->reg->world_new)
         sc->world->app = s->reg->world_new(s->reg->world_data);
+    if (s->store)
+        tf_world_use_store(sc->world, s->store, s->store_run);
     s->sc = sc;
     run_hooks(s, TF_HOOK_BEFORE, o);
     scenario_note(sc, o->res);
