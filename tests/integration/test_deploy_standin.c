@@ -118,7 +118,8 @@ static void test_compose_env_end_to_end(void **state)
     put_file(dir, "e2e.feature", feature);
     gchar *feat = g_build_filename(dir, "e2e.feature", NULL);
     const char *bin = g_getenv("TF_BIN") ? g_getenv("TF_BIN") : TF_BINARY_DIR "/bin/tf";
-    char *argv[] = {(char *)bin, "run", "--env", "compose", feat, NULL};
+    /* bounded: a run that hangs in cleanup fails here instead of at ctest's timeout */
+    char *argv[] = {"/usr/bin/timeout", "-k", "5", "150", (char *)bin, "run", "--env", "compose", feat, NULL};
     gchar **envp = g_get_environ();
     gchar *path = g_strdup_printf("%s:/usr/bin:/bin", dir);
     envp = g_environ_setenv(envp, "PATH", path, TRUE);
@@ -350,7 +351,8 @@ static void test_k8s_env_end_to_end(void **state)
     gchar *feat = g_build_filename(dir, "e2e.feature", NULL);
     gchar *kcpath = g_build_filename(dir, "kubeconfig", NULL);
     const char *bin = g_getenv("TF_BIN") ? g_getenv("TF_BIN") : TF_BINARY_DIR "/bin/tf";
-    char *argv[] = {(char *)bin, "run", "--env=k8s", feat, NULL};
+    /* bounded: a run that hangs in cleanup fails here instead of at ctest's timeout */
+    char *argv[] = {"/usr/bin/timeout", "-k", "5", "150", (char *)bin, "run", "--env=k8s", feat, NULL};
     gchar **envp = g_get_environ();
     gchar *path = g_strdup_printf("%s:/usr/bin:/bin", dir);
     envp = g_environ_setenv(envp, "PATH", path, TRUE);
