@@ -5,6 +5,7 @@
  * and added lowest first; the canonical tip moves, events go out, and LIB folds. */
 #include <string.h>
 #include "wallet/observer.h"
+#include "wallet/cache.h"
 #include "chain/rpc.h"
 
 void wallet_observer_config_init(wallet_observer_config *cfg)
@@ -63,6 +64,9 @@ typedef struct {
     GHashTable *nodes;            /* source name -> wo_node* */
     GHashTable *mempool;          /* txid -> wallet_tx* (owned) */
     guint64 requests, blocks_fetched;
+    wallet_cache *cache;          /* NULL without a store */
+    char origin[CHAIN_HASH_BUF];  /* the projection's first block ("" before it): part of cache keys */
+    guint64 blocks_cached, cache_errors;
 } wo_state;
 
 static void wo_node_free(gpointer p)
@@ -97,7 +101,18 @@ static void *wo_init(const void *config, GError **error)
     for (guint i = 0; ok && i < cfg->wallet_names->len; i++)
         ok = wallet_projection_add_wallet(st->proj, cfg->wallet_names->pdata[i],
                                           (const char *const *)cfg->wallet_addresses->pdata[i], error);
+    if (ok && cfg->store) {
+        GError *fe = NULL;
+        char *chain_fp = chain_observer_fingerprint(&cfg->chain, &fe);
+        if (!chain_fp)
+            g_message("wallet observer: no projection cache: chain fingerprint: %s", fe->message);
+        g_clear_error(&fe);
+        st->cache = wallet_cache_new(cfg->store, cfg->run, chain_fp, cfg->wallet_names, cfg->wallet_addresses);
+        g_free(chain_fp);
+    }
+    st->cfg.store = NULL; /* the cache holds the reference */
     if (!ok) {
+        wallet_cache_free(st->cache);
         chain_state_free(st->chain);
         wallet_projection_free(st->proj);
         g_hash_table_unref(st->nodes);
@@ -111,6 +126,7 @@ static void *wo_init(const void *config, GError **error)
 static void wo_free_state(void *state)
 {
     wo_state *st = state;
+    wallet_cache_free(st->cache);
     chain_state_free(st->chain);
     wallet_projection_free(st->proj);
     g_hash_table_unref(st->nodes);
@@ -220,11 +236,47 @@ static gint cmp_block_height(gconstpointer a, gconstpointer b)
     return (x->height > y->height) - (x->height < y->height);
 }
 
-/* Fetches the bodies of `want` (per node: hashes to ask it for) and adds them lowest first. */
-static void fetch_blocks(wo_state *st, tf_poll_ctx *ctx, GPtrArray *nodes, GPtrArray **want)
+/* With a cache: takes every header of want that the store has a usable delta for out of
+ * want and into blocks (no request for those); the others stay to be fetched. */
+static void take_cached(wo_state *st, const chain_graph *g, guint n, GPtrArray **want, GPtrArray *blocks,
+                        GHashTable *from_cache)
+{
+    for (guint i = 0; st->cache && i < n; i++)
+        for (guint j = 0; j < want[i]->len;) {
+            gboolean corrupt = FALSE;
+            wallet_block *b = wallet_cache_lookup(st->cache, st->origin, g, want[i]->pdata[j], &corrupt);
+            st->cache_errors += corrupt;
+            if (!b) {
+                j++;
+                continue;
+            }
+            g_ptr_array_add(blocks, b);
+            g_hash_table_add(from_cache, b);
+            st->blocks_cached++;
+            g_ptr_array_remove_index(want[i], j);
+        }
+}
+
+/* Adds one block; with a cache a fetched block's delta is stored once it is projected. */
+static void add_block(wo_state *st, const wallet_block *b, gboolean cached)
+{
+    json_t *delta = st->cache && !cached ? wallet_cache_delta(st->cache, st->proj, b) : NULL;
+    if (wallet_projection_add_block(st->proj, b, NULL) && delta) /* a failed parent: next cycle */
+        wallet_cache_put(st->cache, st->origin, b->hash, delta);
+    if (!st->origin[0] && wallet_projection_size(st->proj))
+        g_strlcpy(st->origin, wallet_projection_root(st->proj), CHAIN_HASH_BUF);
+    json_decref(delta);
+}
+
+/* Fetches the bodies of `want` (per node: hashes to ask it for; cached ones are not
+ * asked for) and adds them lowest first. */
+static void fetch_blocks(wo_state *st, tf_poll_ctx *ctx, const chain_graph *g, GPtrArray *nodes,
+                         GPtrArray **want)
 {
     guint n = nodes->len, max = MAX(1u, st->cfg.chain.max_batch);
     GPtrArray *blocks = g_ptr_array_new_with_free_func((GDestroyNotify)wallet_block_free);
+    GHashTable *from_cache = g_hash_table_new(NULL, NULL);
+    take_cached(st, g, n, want, blocks, from_cache);
     for (guint at = 0;; at += max) {
         chain_rpc_batch **b = g_new0(chain_rpc_batch *, n + 1);
         gboolean any = FALSE;
@@ -259,7 +311,8 @@ static void fetch_blocks(wo_state *st, tf_poll_ctx *ctx, GPtrArray *nodes, GPtrA
     }
     g_ptr_array_sort(blocks, cmp_block_height);
     for (guint i = 0; i < blocks->len; i++)
-        wallet_projection_add_block(st->proj, blocks->pdata[i], NULL); /* a failed parent: next cycle */
+        add_block(st, blocks->pdata[i], g_hash_table_contains(from_cache, blocks->pdata[i]));
+    g_hash_table_unref(from_cache);
     g_ptr_array_unref(blocks);
 }
 
@@ -304,7 +357,7 @@ static gboolean wo_poll(void *state, tf_poll_ctx *ctx, GError **error)
             const chain_block *root = chain_graph_canonical_at(g, st->cfg.start_height);
             if (root) {
                 g_ptr_array_add(want[0], (char *)chain_block_hash(root));
-                fetch_blocks(st, ctx, nodes, want);
+                fetch_blocks(st, ctx, g, nodes, want);
                 g_ptr_array_set_size(want[0], 0);
             }
         }
@@ -313,7 +366,7 @@ static gboolean wo_poll(void *state, tf_poll_ctx *ctx, GError **error)
                 const chain_block *head = chain_graph_head(g, tf_source_name(((wo_node *)nodes->pdata[i])->src));
                 missing_below(st, g, head, scheduled, want[i]);
             }
-            fetch_blocks(st, ctx, nodes, want);
+            fetch_blocks(st, ctx, g, nodes, want);
             const chain_block *tip = chain_graph_canonical_tip(g);
             if (tip && wallet_projection_has(st->proj, chain_block_hash(tip)))
                 wallet_projection_set_tip(st->proj, chain_block_hash(tip), wevents, NULL);
@@ -371,6 +424,8 @@ static void *wo_snapshot(void *state)
     while (g_hash_table_iter_next(&it, &key, NULL))
         g_hash_table_add(s->pending, g_strdup(key));
     s->blocks_fetched = st->blocks_fetched;
+    s->blocks_cached = st->blocks_cached;
+    s->cache_errors = st->cache_errors;
     s->requests = st->requests + chain_state_requests(st->chain);
     return s;
 }

@@ -24,6 +24,11 @@ typedef struct {
     gint64 start_height;                    /* the projection's root: canonical block at this height (0) */
     GPtrArray *wallet_names;                /* char* (owned) */
     GPtrArray *wallet_addresses;            /* char** NULL-terminated (owned) */
+    /* Cached projections (cache.c): with a store, each header's wallet delta is stored
+     * under a hash of (header, wallet set, start block, fingerprint incl. the chain
+     * observer's), so a restart reuses it instead of fetching the block body again. */
+    tf_store *store;                        /* NULL: no cache (borrowed; init takes a reference) */
+    gint64 run;                             /* the run cache entries are recorded under (0: none) */
 } wallet_observer_config;
 
 void wallet_observer_config_init(wallet_observer_config *cfg);
@@ -61,6 +66,8 @@ typedef struct {
     GHashTable *pending;      /* "txid:vout" spent by them (owned copy) */
     guint coinbase_maturity;
     guint64 blocks_fetched;   /* block bodies fetched so far */
+    guint64 blocks_cached;    /* headers projected from the store's cache instead of a fetch */
+    guint64 cache_errors;     /* cache rows that could not be used (recomputed; logged) */
     guint64 requests;         /* HTTP requests so far (chain and wallet) */
 } wallet_snapshot;
 
