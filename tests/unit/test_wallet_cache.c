@@ -2,7 +2,8 @@
  * observer with a store fetches every body once and stores each header's delta; a restarted
  * one on the same store fetches only the new blocks and ends with the same UTXO sets as an
  * observer without a store; another wallet set or chain config changes the key, so
- * everything is fetched again; a corrupt row is logged and recomputed. getblock requests
+ * everything is fetched again; a corrupt row is logged and recomputed; both branches of
+ * a fork come back from the cache. getblock requests
  * are counted on the simulated nodes, not only by the observer. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -318,6 +319,29 @@ static gint64 cache_rows(tf_store *s)
     return n;
 }
 
+/* The provenance of header hash's row: its run and its input's header and root. */
+static void check_provenance(tf_store *s, const char *hash, const char *root)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(tf_store_path(s), &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT run, time, json_extract(input, '$.root'),"
+                                        " json_array_length(input, '$.wallets') FROM cache"
+                                        " WHERE kind = 'wallet' AND json_extract(input, '$.header') = ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(st, 0), 7);
+    assert_true(sqlite3_column_int64(st, 1) > 0);
+    assert_string_equal((const char *)sqlite3_column_text(st, 2), root);
+    assert_int_equal(sqlite3_column_int64(st, 3), 2);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 /* (1) first run, (2) restart with M new blocks, (3) another wallet set / chain config. */
 static void test_restart_fetches_only_new_blocks(void **state)
 {
@@ -335,6 +359,14 @@ static void test_restart_fetches_only_new_blocks(void **state)
     assert_int_equal(first.blocks_cached, 0);
     assert_string_equal(first.states, plain.states);
     assert_int_equal(cache_rows(store), n);
+    g_mutex_lock(&e->lock);
+    char *genesis = g_strdup(chain_sim_block_hash(e->sim, 0));
+    char *h2 = g_strdup(chain_sim_block_hash(e->sim, 2));
+    g_mutex_unlock(&e->lock);
+    check_provenance(store, h2, genesis);
+    check_provenance(store, genesis, genesis);
+    g_free(genesis);
+    g_free(h2);
     /* The intra-block spend and the spend of A's coinbase are in the states compared. */
     assert_non_null(strstr(first.states, "7200000000000000000000000000000000000000000000000000000000000002:1="));
     assert_null(strstr(first.states, "7100000000000000000000000000000000000000000000000000000000000001:0="));
@@ -379,6 +411,38 @@ static void test_restart_fetches_only_new_blocks(void **state)
                   plain.fetched, first.fetched, m, second.fetched, second.blocks_cached, other.fetched,
                   rechained.fetched, again.fetched);
     run_result *all[] = {&plain, &first, &plain2, &second, &other, &rechained, &again};
+    for (guint i = 0; i < G_N_ELEMENTS(all); i++)
+        run_result_clear(all[i]);
+    tf_store_unref(store);
+}
+
+/* Both branches of a fork are cached: a restart rebuilds either without a request. */
+static void test_fork_branches_are_cached(void **state)
+{
+    env *e = *state;
+    g_mutex_lock(&e->lock);
+    chain_sim_partition(e->sim, (const guint[]){0, 1});
+    g_mutex_unlock(&e->lock);
+    for (guint i = 0; i < 3; i++)
+        g_free(mine(e, "addrA", NULL));
+    g_mutex_lock(&e->lock);
+    for (guint i = 0; i < 2; i++) {
+        const char *h = chain_sim_mine_block(e->sim, 1, 2, NULL);
+        g_hash_table_replace(e->cb_addr, g_strdup(chain_sim_block_txids(e->sim, (guint)chain_sim_block_index(e->sim, h))[0]),
+                             g_strdup("addrB"));
+    }
+    g_mutex_unlock(&e->lock);
+    tf_store *store = open_store(e);
+    run_result plain = observe(e, NULL, FALSE, 6);
+    assert_int_equal(plain.headers, 21 + 3 + 2);
+    run_result first = observe(e, store, FALSE, 6);
+    assert_int_equal(first.fetched, 21 + 3 + 2);
+    run_result second = observe(e, store, FALSE, 6);
+    assert_int_equal(second.fetched, 0);
+    assert_int_equal(second.blocks_cached, 21 + 3 + 2);
+    assert_int_equal(second.headers, 21 + 3 + 2);
+    assert_string_equal(second.states, plain.states);
+    run_result *all[] = {&plain, &first, &second};
     for (guint i = 0; i < G_N_ELEMENTS(all); i++)
         run_result_clear(all[i]);
     tf_store_unref(store);
@@ -445,6 +509,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_restart_fetches_only_new_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_row_is_recomputed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_branches_are_cached, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
