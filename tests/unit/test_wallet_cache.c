@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <string.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <glib/gstdio.h>
 #include <tf/tf.h>
@@ -22,7 +23,7 @@
 #define N_NODES 2
 
 typedef struct {
-    GMutex lock;               /* guards everything below against the server threads */
+    pthread_mutex_t lock;      /* guards everything below against the server threads (pthread: TSan sees it) */
     chain_sim *sim;
     GHashTable *txs;           /* txid -> json tx (vin/vout) */
     GHashTable *cb_addr;       /* coinbase txid -> address it pays */
@@ -52,7 +53,7 @@ static json_t *answer(env *e, guint node, json_t *call)
     json_t *id = json_object_get(call, "id");
     json_t *res = NULL;
     GError *err = NULL;
-    g_mutex_lock(&e->lock);
+    pthread_mutex_lock(&e->lock);
     if (!g_strcmp0(method, "getblock") && json_integer_value(json_array_get(params, 1)) == 2) {
         e->getblocks++;
         json_t *p1 = json_pack("[O]", json_array_get(params, 0));
@@ -72,7 +73,7 @@ static json_t *answer(env *e, guint node, json_t *call)
     } else {
         res = chain_sim_rpc(e->sim, node, method ? method : "", params, &err);
     }
-    g_mutex_unlock(&e->lock);
+    pthread_mutex_unlock(&e->lock);
     if (res)
         return json_pack("{s:o, s:n, s:O}", "result", res, "error", "id", id ? id : json_null());
     json_t *ans = json_pack("{s:n, s:{s:i, s:s}, s:O}", "result", "error", "code", -5, "message", err->message,
@@ -104,9 +105,9 @@ static void handler(const fixture_http_request *req, fixture_http_response *resp
 
 static guint getblocks(env *e)
 {
-    g_mutex_lock(&e->lock);
+    pthread_mutex_lock(&e->lock);
     guint n = e->getblocks;
-    g_mutex_unlock(&e->lock);
+    pthread_mutex_unlock(&e->lock);
     return n;
 }
 
@@ -114,11 +115,11 @@ static guint getblocks(env *e)
  * coinbase txid (new string). */
 static char *mine(env *e, const char *addr, const char *const *txids)
 {
-    g_mutex_lock(&e->lock);
+    pthread_mutex_lock(&e->lock);
     const char *hash = chain_sim_mine_block(e->sim, 0, 2, txids);
     char *cb = g_strdup(chain_sim_block_txids(e->sim, (guint)chain_sim_block_index(e->sim, hash))[0]);
     g_hash_table_replace(e->cb_addr, g_strdup(cb), g_strdup(addr));
-    g_mutex_unlock(&e->lock);
+    pthread_mutex_unlock(&e->lock);
     return cb;
 }
 
@@ -130,9 +131,9 @@ static void add_tx(env *e, const char *txid, const char *in_txid, guint in_vout,
                            "vin", "txid", in_txid, "vout", (int)in_vout, "vout", "value", v1, "n", 0,
                            "scriptPubKey", "address", addr1, "value", v2, "n", 1, "scriptPubKey", "address",
                            addr2);
-    g_mutex_lock(&e->lock);
+    pthread_mutex_lock(&e->lock);
     g_hash_table_replace(e->txs, g_strdup(txid), tx);
-    g_mutex_unlock(&e->lock);
+    pthread_mutex_unlock(&e->lock);
 }
 
 /* The chain every test starts from: 20 blocks on genesis. Block 1 pays A; block 2 holds
@@ -154,7 +155,7 @@ static void build_chain(env *e, guint n)
 static int setup(void **state)
 {
     env *e = g_new0(env, 1);
-    g_mutex_init(&e->lock);
+    pthread_mutex_init(&e->lock, NULL);
     e->sim = chain_sim_new(7, N_NODES);
     e->txs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_decref);
     e->cb_addr = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -186,7 +187,7 @@ static int teardown(void **state)
     chain_sim_free(e->sim);
     g_hash_table_unref(e->txs);
     g_hash_table_unref(e->cb_addr);
-    g_mutex_clear(&e->lock);
+    pthread_mutex_destroy(&e->lock);
     GDir *d = g_dir_open(e->dir, 0, NULL);
     const char *n;
     while (d && (n = g_dir_read_name(d))) {
@@ -280,9 +281,9 @@ static run_result observe(env *e, tf_store *store, gboolean with_c, guint lib_k)
     if (!rt)
         fail_msg("runtime: %s", err->message);
     tf_handle *h = tf_runtime_handle(rt);
-    g_mutex_lock(&e->lock);
+    pthread_mutex_lock(&e->lock);
     char *best = g_strdup(chain_sim_best_tip(e->sim));
-    g_mutex_unlock(&e->lock);
+    pthread_mutex_unlock(&e->lock);
     tf_snapshot *s = NULL;
     const wallet_snapshot *ws = NULL;
     /* A long catch-up may take a few cycles (the chain observer bounds each one). */
@@ -367,10 +368,10 @@ static void test_restart_fetches_only_new_blocks(void **state)
     assert_int_equal(first.blocks_cached, 0);
     assert_string_equal(first.states, plain.states);
     assert_int_equal(cache_rows(store), n);
-    g_mutex_lock(&e->lock);
+    pthread_mutex_lock(&e->lock);
     char *genesis = g_strdup(chain_sim_block_hash(e->sim, 0));
     char *h2 = g_strdup(chain_sim_block_hash(e->sim, 2));
-    g_mutex_unlock(&e->lock);
+    pthread_mutex_unlock(&e->lock);
     check_provenance(store, h2, genesis);
     check_provenance(store, genesis, genesis);
     g_free(genesis);
@@ -428,18 +429,18 @@ static void test_restart_fetches_only_new_blocks(void **state)
 static void test_fork_branches_are_cached(void **state)
 {
     env *e = *state;
-    g_mutex_lock(&e->lock);
+    pthread_mutex_lock(&e->lock);
     chain_sim_partition(e->sim, (const guint[]){0, 1});
-    g_mutex_unlock(&e->lock);
+    pthread_mutex_unlock(&e->lock);
     for (guint i = 0; i < 3; i++)
         g_free(mine(e, "addrA", NULL));
-    g_mutex_lock(&e->lock);
+    pthread_mutex_lock(&e->lock);
     for (guint i = 0; i < 2; i++) {
         const char *h = chain_sim_mine_block(e->sim, 1, 2, NULL);
         g_hash_table_replace(e->cb_addr, g_strdup(chain_sim_block_txids(e->sim, (guint)chain_sim_block_index(e->sim, h))[0]),
                              g_strdup("addrB"));
     }
-    g_mutex_unlock(&e->lock);
+    pthread_mutex_unlock(&e->lock);
     tf_store *store = open_store(e);
     run_result plain = observe(e, NULL, FALSE, 6);
     assert_int_equal(plain.headers, 21 + 3 + 2);
@@ -486,10 +487,10 @@ static void test_corrupt_row_is_recomputed(void **state)
     run_result first = observe(e, store, FALSE, 6);
     assert_int_equal(first.fetched, plain.fetched);
     char *h2, *h5;
-    g_mutex_lock(&e->lock);
+    pthread_mutex_lock(&e->lock);
     h2 = g_strdup(chain_sim_block_hash(e->sim, 2)); /* holds t1 and t2 */
     h5 = g_strdup(chain_sim_block_hash(e->sim, 5));
-    g_mutex_unlock(&e->lock);
+    pthread_mutex_unlock(&e->lock);
     assert_int_equal(corrupt_row(store, h2, "{not json"), 1);
     assert_int_equal(corrupt_row(store, h5, "{\"hash\":\"elsewhere\",\"parent\":\"\",\"height\":5,\"tx\":[]}"), 1);
     run_result second = observe(e, store, FALSE, 6);
