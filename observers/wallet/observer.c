@@ -359,6 +359,16 @@ static gboolean wo_poll(void *state, tf_poll_ctx *ctx, GError **error)
                 g_ptr_array_add(want[0], (char *)chain_block_hash(root));
                 fetch_blocks(st, ctx, g, nodes, want);
                 g_ptr_array_set_size(want[0], 0);
+            } else if (chain_graph_floor(g) > st->cfg.start_height) {
+                /* Catch-up and pruning ran in this same cycle: without this the projection
+                 * would wait forever for a root the graph no longer holds. */
+                g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
+                            "wallet: the projection's root (height %" G_GINT64_FORMAT ") is below "
+                            "the block graph's floor (height %" G_GINT64_FORMAT "), pruned before "
+                            "the projection began: raise start_height or keep more blocks "
+                            "(chain.graph.retained_depth, chain.prune)",
+                            st->cfg.start_height, chain_graph_floor(g));
+                ok = FALSE;
             }
         }
         if (wallet_projection_size(st->proj)) {

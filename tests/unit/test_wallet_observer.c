@@ -351,11 +351,28 @@ static void test_failed_getblock_is_retried(void **unused)
     env_free(e);
 }
 
+/* Started on a chain taller than what pruning keeps, the projection's root is gone: a
+ * clear error naming both heights, not a projection that never starts. */
+static void test_root_below_floor_is_an_error(void **unused)
+{
+    env *e = env_new(100);
+    for (guint i = 0; i < 150; i++)
+        mine(e, 1, "addrB", NULL);
+    GError *err = NULL;
+    assert_false(tf_runtime_cycle(e->rt, &err));
+    assert_non_null(err);
+    assert_non_null(strstr(err->message, "wallet: the projection's root (height 0) is below the block graph's floor (height "));
+    assert_non_null(strstr(err->message, "raise start_height or keep more blocks"));
+    g_error_free(err);
+    env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_maturity_mempool_reorg_fold),
         cmocka_unit_test(test_failed_getblock_is_retried),
+        cmocka_unit_test(test_root_below_floor_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
