@@ -86,6 +86,16 @@ static gboolean wl_runtime(wl_world *w, GError **error)
                     w->ch->n_clusters);
         return FALSE;
     }
+    /* With a store, per-header wallet deltas are cached there (a restart reuses them). */
+    GError *se = NULL;
+    w->cfg.store = tf_world_store(w->world, &se);
+    if (se) {
+        tf_source_provider_free(prov);
+        g_propagate_error(error, se);
+        return FALSE;
+    }
+    if (w->cfg.store)
+        w->cfg.run = tf_world_run(w->world, NULL);
     w->rt = tf_runtime_new(&rc, &wallet_observer, &w->cfg, prov, error);
     if (!w->rt || !tf_world_journal_runtime(w->world, w->rt, "wallet", error) ||
         !tf_runtime_start(w->rt, error))
