@@ -94,34 +94,11 @@ static gboolean tx_confirmed(const tf_snapshot *snap, void *data)
 
 /* ---- Given ----------------------------------------------------------------------------- */
 
-/* $TF_CLUSTERS/NAME.json, else clusters/NAME.json beside the feature or above, else
- * scenarios/clusters/NAME.json under the working dir. */
+/* The cluster spec called name, looked up from the scenario's feature file. */
 static char *find_spec(tf_step *step, const char *name)
 {
-    char *file = g_strdup_printf("%s.json", name);
-    const char *env = g_getenv("TF_CLUSTERS");
-    char *found = env ? g_build_filename(env, file, NULL) : NULL;
     const tf_gherkin_pickle *p = tf_world_pickle(tf_step_world(step));
-    char *dir = p && p->uri ? g_path_get_dirname(p->uri) : g_strdup(".");
-    while (!found) {
-        char *candidate = g_build_filename(dir, "clusters", file, NULL);
-        if (g_file_test(candidate, G_FILE_TEST_EXISTS)) {
-            found = candidate;
-            break;
-        }
-        g_free(candidate);
-        char *up = g_path_get_dirname(dir);
-        gboolean top = !strcmp(up, dir);
-        g_free(dir);
-        dir = up;
-        if (top)
-            break;
-    }
-    g_free(dir);
-    if (!found)
-        found = g_build_filename("scenarios", "clusters", file, NULL);
-    g_free(file);
-    return found;
+    return tf_cluster_spec_find(name, p ? p->uri : NULL);
 }
 
 static guint total_nodes(ch_world *ch)

@@ -114,60 +114,18 @@ static char *current_leader(rk_world *rk, guint64 *term, GError **error)
 
 /* ---- Given ----------------------------------------------------------------------------- */
 
-/* The spec file: $TF_CLUSTERS/NAME.json, else clusters/NAME.json in the feature's folder
- * or any folder above it, else scenarios/clusters/NAME.json under the working dir. */
+/* The cluster spec called name, looked up from the scenario's feature file. */
 static char *find_spec(tf_step *step, const char *name)
 {
-    char *file = g_strdup_printf("%s.json", name);
-    const char *env = g_getenv("TF_CLUSTERS");
-    char *found = NULL;
-    if (env)
-        found = g_build_filename(env, file, NULL);
     const tf_gherkin_pickle *p = tf_world_pickle(tf_step_world(step));
-    char *dir = p && p->uri ? g_path_get_dirname(p->uri) : g_strdup(".");
-    while (!found) {
-        char *candidate = g_build_filename(dir, "clusters", file, NULL);
-        if (g_file_test(candidate, G_FILE_TEST_EXISTS)) {
-            found = candidate;
-            break;
-        }
-        g_free(candidate);
-        char *up = g_path_get_dirname(dir);
-        gboolean top = !strcmp(up, dir);
-        g_free(dir);
-        dir = up;
-        if (top)
-            break;
-    }
-    g_free(dir);
-    if (!found)
-        found = g_build_filename("scenarios", "clusters", file, NULL);
-    g_free(file);
-    return found;
+    return tf_cluster_spec_find(name, p ? p->uri : NULL);
 }
 
-/* scenarios/deploy/compose/etcd-3.yml near the feature (as find_spec looks), or NULL. */
+/* scenarios/deploy/compose/etcd-3.yml near the feature (as specs are found), or NULL. */
 static char *find_compose_file(tf_step *step)
 {
     const tf_gherkin_pickle *p = tf_world_pickle(tf_step_world(step));
-    char *dir = p && p->uri ? g_path_get_dirname(p->uri) : g_strdup(".");
-    char *found = NULL;
-    for (;;) {
-        char *candidate = g_build_filename(dir, "deploy", "compose", "etcd-3.yml", NULL);
-        if (g_file_test(candidate, G_FILE_TEST_EXISTS)) {
-            found = candidate;
-            break;
-        }
-        g_free(candidate);
-        char *up = g_path_get_dirname(dir);
-        gboolean top = !strcmp(up, dir);
-        g_free(dir);
-        dir = up;
-        if (top)
-            break;
-    }
-    g_free(dir);
-    return found;
+    return tf_cluster_file_find(p ? p->uri : NULL, "deploy/compose/etcd-3.yml");
 }
 
 static const char *env_or(const char *name, const char *fallback)

@@ -412,10 +412,50 @@ static void test_free_removes_dir_unless_kept(void **state)
     tf_cluster_spec_free(s);
 }
 
+/* Specs are found from the feature file upwards; TF_CLUSTERS overrides; else the default. */
+static void test_spec_find_walks_up_from_the_feature(void **state)
+{
+    (void)state;
+    char *root = g_dir_make_tmp("tf-spec-find-XXXXXX", NULL);
+    char *deep = g_build_filename(root, "a", "b", "c", NULL);
+    char *clusters = g_build_filename(root, "a", "clusters", NULL);
+    assert_int_equal(g_mkdir_with_parents(deep, 0700), 0);
+    assert_int_equal(g_mkdir_with_parents(clusters, 0700), 0);
+    char *spec = g_build_filename(clusters, "mine.json", NULL);
+    assert_true(g_file_set_contents(spec, "{}", -1, NULL));
+    char *feature = g_build_filename(deep, "x.feature", NULL);
+    g_unsetenv("TF_CLUSTERS");
+
+    char *found = tf_cluster_spec_find("mine", feature);
+    assert_string_equal(found, spec);
+    g_free(found);
+    found = tf_cluster_file_find(feature, "clusters/mine.json");
+    assert_string_equal(found, spec);
+    g_free(found);
+    assert_null(tf_cluster_file_find(feature, "clusters/none.json"));
+    found = tf_cluster_spec_find("none", feature); /* not found: the default place */
+    assert_string_equal(found, "scenarios/clusters/none.json");
+    g_free(found);
+    g_setenv("TF_CLUSTERS", "/elsewhere", TRUE);
+    found = tf_cluster_spec_find("mine", feature);
+    assert_string_equal(found, "/elsewhere/mine.json");
+    g_free(found);
+    g_unsetenv("TF_CLUSTERS");
+
+    char *argv[] = {"rm", "-rf", root, NULL};
+    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    g_free(feature);
+    g_free(spec);
+    g_free(clusters);
+    g_free(deep);
+    g_free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_etcd_spec_expands_argv),
+        cmocka_unit_test(test_spec_find_walks_up_from_the_feature),
         cmocka_unit_test(test_expand_variables_and_escapes),
         cmocka_unit_test(test_provider_lists_created_nodes),
         cmocka_unit_test(test_etcd_added_member_joins_existing),

@@ -381,3 +381,42 @@ guint tf_cluster_spec_default_nodes(const tf_cluster_spec *spec)
 {
     return spec->nodes;
 }
+
+char *tf_cluster_file_find(const char *feature_uri, const char *rel)
+{
+    char *dir = feature_uri ? g_path_get_dirname(feature_uri) : g_strdup(".");
+    for (;;) {
+        char *candidate = g_build_filename(dir, rel, NULL);
+        if (g_file_test(candidate, G_FILE_TEST_EXISTS)) {
+            g_free(dir);
+            return candidate;
+        }
+        g_free(candidate);
+        char *up = g_path_get_dirname(dir);
+        gboolean top = !strcmp(up, dir);
+        g_free(dir);
+        dir = up;
+        if (top) {
+            g_free(dir);
+            return NULL;
+        }
+    }
+}
+
+char *tf_cluster_spec_find(const char *name, const char *feature_uri)
+{
+    char *file = g_strdup_printf("%s.json", name);
+    const char *env = g_getenv("TF_CLUSTERS");
+    char *found = NULL;
+    if (env && *env) {
+        found = g_build_filename(env, file, NULL);
+    } else {
+        char *rel = g_build_filename("clusters", file, NULL);
+        found = tf_cluster_file_find(feature_uri, rel);
+        g_free(rel);
+    }
+    if (!found)
+        found = g_build_filename("scenarios", "clusters", file, NULL);
+    g_free(file);
+    return found;
+}

@@ -16,6 +16,12 @@ typedef struct tf_cluster_spec tf_cluster_spec;
 
 /* Reads and validates a spec file. NULL + error "PATH: FIELD: why" on failure. */
 tf_cluster_spec *tf_cluster_spec_load(const char *path, GError **error);
+/* The file `rel` (a relative path such as "clusters/etcd-3.json") in the folder of
+ * feature_uri or the nearest folder above it (new string), or NULL. NULL uri: from ".". */
+char *tf_cluster_file_find(const char *feature_uri, const char *rel);
+/* Where the spec called name is (new string): $TF_CLUSTERS/NAME.json, else
+ * clusters/NAME.json found from the feature upwards, else scenarios/clusters/NAME.json. */
+char *tf_cluster_spec_find(const char *name, const char *feature_uri);
 /* Validates a spec from JSON (root borrowed). `where` names it in errors (a file name). */
 tf_cluster_spec *tf_cluster_spec_from_json(json_t *root, const char *where, GError **error);
 /* Frees a spec; clusters made from it keep their own reference. NULL is a no-op. */
