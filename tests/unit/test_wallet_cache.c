@@ -15,99 +15,22 @@
 #include <glib/gstdio.h>
 #include <tf/tf.h>
 #include <tf/durable.h>
-#include "chain/sim.h"
-#include "fixture_http.h"
+#include "wallet_nodes.h"
 #include "wallet/observer.h"
 
 #define COIN G_GINT64_CONSTANT(100000000)
 #define N_NODES 2
 
 typedef struct {
-    pthread_mutex_t lock;      /* guards everything below against the server threads (pthread: TSan sees it) */
-    chain_sim *sim;
-    GHashTable *txs;           /* txid -> json tx (vin/vout) */
-    GHashTable *cb_addr;       /* coinbase txid -> address it pays */
-    guint getblocks;           /* getblock verbosity 2 calls answered, every node */
-    fixture_http *http;
-    tf_source *src[N_NODES];
+    wallet_nodes *n;           /* simulated nodes; n->getblocks counts bodies they served */
     char *dir, *path;
 } env;
 
-typedef struct {
-    env *e;
-    guint node;
-} route;
-static route routes[N_NODES];
-
-static json_t *coinbase_json(env *e, const char *txid)
-{
-    const char *addr = g_hash_table_lookup(e->cb_addr, txid);
-    return json_pack("{s:s, s:[{s:s}], s:[{s:f, s:i, s:{s:[s]}}]}", "txid", txid, "vin", "coinbase", "00",
-                     "vout", "value", 50.0, "n", 0, "scriptPubKey", "addresses", addr ? addr : "nobody");
-}
-
-static json_t *answer(env *e, guint node, json_t *call)
-{
-    const char *method = json_string_value(json_object_get(call, "method"));
-    json_t *params = json_object_get(call, "params");
-    json_t *id = json_object_get(call, "id");
-    json_t *res = NULL;
-    GError *err = NULL;
-    pthread_mutex_lock(&e->lock);
-    if (!g_strcmp0(method, "getblock") && json_integer_value(json_array_get(params, 1)) == 2) {
-        e->getblocks++;
-        json_t *p1 = json_pack("[O]", json_array_get(params, 0));
-        res = chain_sim_rpc(e->sim, node, "getblock", p1, &err);
-        json_decref(p1);
-        json_t *ids = res ? json_object_get(res, "tx") : NULL, *full = json_array();
-        for (gsize i = 0; ids && i < json_array_size(ids); i++) {
-            const char *txid = json_string_value(json_array_get(ids, i));
-            json_t *tx = g_hash_table_lookup(e->txs, txid);
-            json_array_append_new(full, tx ? json_deep_copy(tx) : coinbase_json(e, txid));
-        }
-        if (res)
-            json_object_set(res, "tx", full);
-        json_decref(full);
-    } else if (!g_strcmp0(method, "getrawmempool")) {
-        res = json_array();
-    } else {
-        res = chain_sim_rpc(e->sim, node, method ? method : "", params, &err);
-    }
-    pthread_mutex_unlock(&e->lock);
-    if (res)
-        return json_pack("{s:o, s:n, s:O}", "result", res, "error", "id", id ? id : json_null());
-    json_t *ans = json_pack("{s:n, s:{s:i, s:s}, s:O}", "result", "error", "code", -5, "message", err->message,
-                            "id", id ? id : json_null());
-    g_error_free(err);
-    return ans;
-}
-
-static void handler(const fixture_http_request *req, fixture_http_response *resp, void *user)
-{
-    route *r = user;
-    json_t *body = json_loadb(req->body, req->body_len, 0, NULL), *out;
-    if (json_is_array(body)) {
-        out = json_array();
-        size_t i;
-        json_t *call;
-        json_array_foreach(body, i, call) json_array_append_new(out, answer(r->e, r->node, call));
-    } else {
-        out = answer(r->e, r->node, body);
-        if (!json_is_null(json_object_get(out, "error")))
-            resp->status = 500;
-    }
-    char *text = json_dumps(out, JSON_COMPACT);
-    g_string_append(resp->body, text);
-    free(text);
-    json_decref(out);
-    json_decref(body);
-}
-
 static guint getblocks(env *e)
 {
-    pthread_mutex_lock(&e->lock);
-    guint n = e->getblocks;
-    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_lock(&e->n->lock);
+    guint n = e->n->getblocks;
+    pthread_mutex_unlock(&e->n->lock);
     return n;
 }
 
@@ -115,12 +38,7 @@ static guint getblocks(env *e)
  * coinbase txid (new string). */
 static char *mine(env *e, const char *addr, const char *const *txids)
 {
-    pthread_mutex_lock(&e->lock);
-    const char *hash = chain_sim_mine_block(e->sim, 0, 2, txids);
-    char *cb = g_strdup(chain_sim_block_txids(e->sim, (guint)chain_sim_block_index(e->sim, hash))[0]);
-    g_hash_table_replace(e->cb_addr, g_strdup(cb), g_strdup(addr));
-    pthread_mutex_unlock(&e->lock);
-    return cb;
+    return wallet_nodes_coinbase(e->n, wallet_nodes_mine(e->n, 0, addr, txids));
 }
 
 /* A transaction spending `in` ("txid" vout 0 each) with outputs (address, coins). */
@@ -131,9 +49,9 @@ static void add_tx(env *e, const char *txid, const char *in_txid, guint in_vout,
                            "vin", "txid", in_txid, "vout", (int)in_vout, "vout", "value", v1, "n", 0,
                            "scriptPubKey", "address", addr1, "value", v2, "n", 1, "scriptPubKey", "address",
                            addr2);
-    pthread_mutex_lock(&e->lock);
-    g_hash_table_replace(e->txs, g_strdup(txid), tx);
-    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_lock(&e->n->lock);
+    g_hash_table_replace(e->n->txs, g_strdup(txid), tx);
+    pthread_mutex_unlock(&e->n->lock);
 }
 
 /* The chain every test starts from: 20 blocks on genesis. Block 1 pays A; block 2 holds
@@ -155,22 +73,7 @@ static void build_chain(env *e, guint n)
 static int setup(void **state)
 {
     env *e = g_new0(env, 1);
-    pthread_mutex_init(&e->lock, NULL);
-    e->sim = chain_sim_new(7, N_NODES);
-    e->txs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_decref);
-    e->cb_addr = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    e->http = fixture_http_start();
-    for (guint i = 0; i < N_NODES; i++) {
-        routes[i] = (route){e, i};
-        char *path = g_strdup_printf("/node%u/", i);
-        fixture_http_route_handler(e->http, path, handler, &routes[i]);
-        path[strlen(path) - 1] = '\0';
-        char *url = fixture_http_url(e->http, path);
-        e->src[i] = tf_source_new(chain_sim_node_name(e->sim, i), url,
-                                  json_pack("{s:s, s:s}", "rpc_user", "u", "rpc_password", "p"), NULL, NULL);
-        g_free(url);
-        g_free(path);
-    }
+    e->n = wallet_nodes_new(7, N_NODES);
     e->dir = g_dir_make_tmp("tf-wcache-XXXXXX", NULL);
     e->path = g_build_filename(e->dir, "state.db", NULL);
     build_chain(e, 20);
@@ -181,13 +84,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     env *e = *state;
-    for (guint i = 0; i < N_NODES; i++)
-        tf_source_unref(e->src[i]);
-    fixture_http_free(e->http);
-    chain_sim_free(e->sim);
-    g_hash_table_unref(e->txs);
-    g_hash_table_unref(e->cb_addr);
-    pthread_mutex_destroy(&e->lock);
+    wallet_nodes_free(e->n);
     GDir *d = g_dir_open(e->dir, 0, NULL);
     const char *n;
     while (d && (n = g_dir_read_name(d))) {
@@ -275,15 +172,15 @@ static run_result observe(env *e, tf_store *store, gboolean with_c, guint lib_k)
     tf_runtime_config_init(&rc);
     GError *err = NULL;
     guint before = getblocks(e);
-    tf_runtime *rt = tf_runtime_new(&rc, &wallet_observer, &cfg, tf_source_provider_new_static(e->src, N_NODES),
+    tf_runtime *rt = tf_runtime_new(&rc, &wallet_observer, &cfg, tf_source_provider_new_static(e->n->src, N_NODES),
                                     &err);
     wallet_observer_config_clear(&cfg);
     if (!rt)
         fail_msg("runtime: %s", err->message);
     tf_handle *h = tf_runtime_handle(rt);
-    pthread_mutex_lock(&e->lock);
-    char *best = g_strdup(chain_sim_best_tip(e->sim));
-    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_lock(&e->n->lock);
+    char *best = g_strdup(chain_sim_best_tip(e->n->sim));
+    pthread_mutex_unlock(&e->n->lock);
     tf_snapshot *s = NULL;
     const wallet_snapshot *ws = NULL;
     /* A long catch-up may take a few cycles (the chain observer bounds each one). */
@@ -368,10 +265,10 @@ static void test_restart_fetches_only_new_blocks(void **state)
     assert_int_equal(first.blocks_cached, 0);
     assert_string_equal(first.states, plain.states);
     assert_int_equal(cache_rows(store), n);
-    pthread_mutex_lock(&e->lock);
-    char *genesis = g_strdup(chain_sim_block_hash(e->sim, 0));
-    char *h2 = g_strdup(chain_sim_block_hash(e->sim, 2));
-    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_lock(&e->n->lock);
+    char *genesis = g_strdup(chain_sim_block_hash(e->n->sim, 0));
+    char *h2 = g_strdup(chain_sim_block_hash(e->n->sim, 2));
+    pthread_mutex_unlock(&e->n->lock);
     check_provenance(store, h2, genesis);
     check_provenance(store, genesis, genesis);
     g_free(genesis);
@@ -429,18 +326,13 @@ static void test_restart_fetches_only_new_blocks(void **state)
 static void test_fork_branches_are_cached(void **state)
 {
     env *e = *state;
-    pthread_mutex_lock(&e->lock);
-    chain_sim_partition(e->sim, (const guint[]){0, 1});
-    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_lock(&e->n->lock);
+    chain_sim_partition(e->n->sim, (const guint[]){0, 1});
+    pthread_mutex_unlock(&e->n->lock);
     for (guint i = 0; i < 3; i++)
         g_free(mine(e, "addrA", NULL));
-    pthread_mutex_lock(&e->lock);
-    for (guint i = 0; i < 2; i++) {
-        const char *h = chain_sim_mine_block(e->sim, 1, 2, NULL);
-        g_hash_table_replace(e->cb_addr, g_strdup(chain_sim_block_txids(e->sim, (guint)chain_sim_block_index(e->sim, h))[0]),
-                             g_strdup("addrB"));
-    }
-    pthread_mutex_unlock(&e->lock);
+    for (guint i = 0; i < 2; i++)
+        wallet_nodes_mine(e->n, 1, "addrB", NULL);
     tf_store *store = open_store(e);
     run_result plain = observe(e, NULL, FALSE, 6);
     assert_int_equal(plain.headers, 21 + 3 + 2);
@@ -487,10 +379,10 @@ static void test_corrupt_row_is_recomputed(void **state)
     run_result first = observe(e, store, FALSE, 6);
     assert_int_equal(first.fetched, plain.fetched);
     char *h2, *h5;
-    pthread_mutex_lock(&e->lock);
-    h2 = g_strdup(chain_sim_block_hash(e->sim, 2)); /* holds t1 and t2 */
-    h5 = g_strdup(chain_sim_block_hash(e->sim, 5));
-    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_lock(&e->n->lock);
+    h2 = g_strdup(chain_sim_block_hash(e->n->sim, 2)); /* holds t1 and t2 */
+    h5 = g_strdup(chain_sim_block_hash(e->n->sim, 5));
+    pthread_mutex_unlock(&e->n->lock);
     assert_int_equal(corrupt_row(store, h2, "{not json"), 1);
     assert_int_equal(corrupt_row(store, h5, "{\"hash\":\"elsewhere\",\"parent\":\"\",\"height\":5,\"tx\":[]}"), 1);
     run_result second = observe(e, store, FALSE, 6);

@@ -1,9 +1,8 @@
-/* test_wallet_observer.c: the wallet observer end to end against fake nodes: the chain
- * simulator answers the chain calls, and the test gives each block's transactions their
- * inputs and outputs (getblock verbosity 2), and each node a mempool (getrawmempool,
- * getrawtransaction). Proves maturity, unconfirmed spends, a reorg seen as events while
- * the other branch's state stays a lookup, re-mining, folding below LIB, and a failed
- * getblock retried on the next cycle. */
+/* test_wallet_observer.c: the wallet observer end to end against simulated nodes
+ * (tests/support/wallet_nodes), whose blocks and mempools the test fills. Proves
+ * maturity, unconfirmed spends, a reorg seen as events while the other branch's state
+ * stays a lookup, re-mining, folding below LIB, a failed getblock retried on the next
+ * cycle, and a root already pruned reported as an error. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,124 +10,21 @@
 #include <string.h>
 #include <pthread.h>
 #include <tf/tf.h>
-#include "chain/sim.h"
-#include "fixture_http.h"
+#include "wallet_nodes.h"
 #include "wallet/observer.h"
 
 #define COIN G_GINT64_CONSTANT(100000000)
 
 typedef struct {
-    pthread_mutex_t lock;      /* guards everything below against the server threads */
-    chain_sim *sim;
-    GHashTable *txs;           /* txid -> json tx (vin/vout), for blocks and mempools */
-    GHashTable *cb_addr;       /* coinbase txid -> address it pays */
-    GPtrArray *mempool[3];     /* txids per node */
-    gboolean fail_getblock;
-    fixture_http *http;
+    wallet_nodes *n;           /* three simulated nodes */
     tf_runtime *rt;
     tf_handle *h;
 } env;
 
-typedef struct {
-    env *e;
-    guint node;
-} route;
-static route routes[3];
-
-static json_t *coinbase_json(env *e, const char *txid)
-{
-    const char *addr = g_hash_table_lookup(e->cb_addr, txid);
-    return json_pack("{s:s, s:[{s:s}], s:[{s:f, s:i, s:{s:[s]}}]}", "txid", txid, "vin", "coinbase", "00",
-                     "vout", "value", 50.0, "n", 0, "scriptPubKey", "addresses", addr ? addr : "nobody");
-}
-
-static json_t *answer(env *e, guint node, json_t *call)
-{
-    const char *method = json_string_value(json_object_get(call, "method"));
-    json_t *params = json_object_get(call, "params");
-    json_t *id = json_object_get(call, "id");
-    json_t *res = NULL;
-    GError *err = NULL;
-    pthread_mutex_lock(&e->lock);
-    if (!g_strcmp0(method, "getblock") && json_integer_value(json_array_get(params, 1)) == 2) {
-        json_t *p1 = json_pack("[O]", json_array_get(params, 0));
-        res = e->fail_getblock ? NULL : chain_sim_rpc(e->sim, node, "getblock", p1, &err);
-        if (e->fail_getblock)
-            g_set_error(&err, TF_ERROR, TF_ERROR_SOURCE, "-1: disk trouble");
-        json_decref(p1);
-        json_t *ids = res ? json_object_get(res, "tx") : NULL, *full = json_array();
-        for (gsize i = 0; ids && i < json_array_size(ids); i++) {
-            const char *txid = json_string_value(json_array_get(ids, i));
-            json_t *tx = g_hash_table_lookup(e->txs, txid);
-            json_array_append_new(full, tx ? json_deep_copy(tx) : coinbase_json(e, txid));
-        }
-        if (res)
-            json_object_set(res, "tx", full);
-        json_decref(full);
-    } else if (!g_strcmp0(method, "getrawmempool")) {
-        res = json_array();
-        for (guint i = 0; i < e->mempool[node]->len; i++)
-            json_array_append_new(res, json_string(e->mempool[node]->pdata[i]));
-    } else if (!g_strcmp0(method, "getrawtransaction")) {
-        json_t *tx = g_hash_table_lookup(e->txs, json_string_value(json_array_get(params, 0)));
-        if (tx)
-            res = json_deep_copy(tx);
-        else
-            g_set_error(&err, TF_ERROR, TF_ERROR_SOURCE, "-5: No such mempool transaction");
-    } else {
-        res = chain_sim_rpc(e->sim, node, method ? method : "", params, &err);
-    }
-    pthread_mutex_unlock(&e->lock);
-    if (res)
-        return json_pack("{s:o, s:n, s:O}", "result", res, "error", "id", id ? id : json_null());
-    json_t *ans = json_pack("{s:n, s:{s:i, s:s}, s:O}", "result", "error", "code", -5, "message", err->message,
-                            "id", id ? id : json_null());
-    g_error_free(err);
-    return ans;
-}
-
-static void handler(const fixture_http_request *req, fixture_http_response *resp, void *user)
-{
-    route *r = user;
-    json_t *body = json_loadb(req->body, req->body_len, 0, NULL), *out;
-    if (json_is_array(body)) {
-        out = json_array();
-        size_t i;
-        json_t *call;
-        json_array_foreach(body, i, call) json_array_append_new(out, answer(r->e, r->node, call));
-    } else {
-        out = answer(r->e, r->node, body);
-        if (!json_is_null(json_object_get(out, "error")))
-            resp->status = 500;
-    }
-    char *text = json_dumps(out, JSON_COMPACT);
-    g_string_append(resp->body, text);
-    free(text);
-    json_decref(out);
-    json_decref(body);
-}
-
 static env *env_new(guint fold_depth)
 {
     env *e = g_new0(env, 1);
-    pthread_mutex_init(&e->lock, NULL);
-    e->sim = chain_sim_new(11, 3);
-    e->txs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_decref);
-    e->cb_addr = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    e->http = fixture_http_start();
-    tf_source *src[3];
-    for (guint i = 0; i < 3; i++) {
-        e->mempool[i] = g_ptr_array_new_with_free_func(g_free);
-        routes[i] = (route){e, i};
-        char *path = g_strdup_printf("/node%u/", i);
-        fixture_http_route_handler(e->http, path, handler, &routes[i]);
-        path[strlen(path) - 1] = '\0';
-        char *url = fixture_http_url(e->http, path);
-        src[i] = tf_source_new(chain_sim_node_name(e->sim, i), url,
-                               json_pack("{s:s, s:s}", "rpc_user", "u", "rpc_password", "p"), NULL, NULL);
-        g_free(url);
-        g_free(path);
-    }
+    e->n = wallet_nodes_new(11, 3);
     wallet_observer_config cfg;
     wallet_observer_config_init(&cfg);
     cfg.projection.fold_depth = fold_depth;
@@ -138,12 +34,10 @@ static env *env_new(guint fold_depth)
     tf_runtime_config_init(&rc);
     rc.event_history = 4096;
     GError *err = NULL;
-    e->rt = tf_runtime_new(&rc, &wallet_observer, &cfg, tf_source_provider_new_static(src, 3), &err);
+    e->rt = tf_runtime_new(&rc, &wallet_observer, &cfg, tf_source_provider_new_static(e->n->src, 3), &err);
     wallet_observer_config_clear(&cfg);
     if (!e->rt)
         fail_msg("runtime: %s", err->message);
-    for (guint i = 0; i < 3; i++)
-        tf_source_unref(src[i]);
     e->h = tf_runtime_handle(e->rt);
     return e;
 }
@@ -152,13 +46,7 @@ static void env_free(env *e)
 {
     tf_handle_unref(e->h);
     tf_runtime_free(e->rt);
-    fixture_http_free(e->http);
-    chain_sim_free(e->sim);
-    g_hash_table_unref(e->txs);
-    g_hash_table_unref(e->cb_addr);
-    for (guint i = 0; i < 3; i++)
-        g_ptr_array_unref(e->mempool[i]);
-    pthread_mutex_destroy(&e->lock);
+    wallet_nodes_free(e->n);
     g_free(e);
 }
 
@@ -170,24 +58,12 @@ static tf_snapshot *cycle(env *e)
     return tf_handle_latest(e->h);
 }
 
-/* Mines a block on node whose coinbase pays addr and which holds the given txids. */
 static const char *mine(env *e, guint node, const char *addr, const char *const *txids)
 {
-    pthread_mutex_lock(&e->lock);
-    const char *hash = chain_sim_mine_block(e->sim, node, 2, txids);
-    const char *cb = chain_sim_block_txids(e->sim, (guint)chain_sim_block_index(e->sim, hash))[0];
-    g_hash_table_replace(e->cb_addr, g_strdup(cb), g_strdup(addr));
-    pthread_mutex_unlock(&e->lock);
-    return hash;
+    return wallet_nodes_mine(e->n, node, addr, txids);
 }
 
-static char *coinbase_of(env *e, const char *hash)
-{
-    pthread_mutex_lock(&e->lock);
-    char *cb = g_strdup(chain_sim_block_txids(e->sim, (guint)chain_sim_block_index(e->sim, hash))[0]);
-    pthread_mutex_unlock(&e->lock);
-    return cb;
-}
+static char *coinbase_of(env *e, const char *hash) { return wallet_nodes_coinbase(e->n, hash); }
 
 /* Events of `kind` for `txid` (NULL: any) recorded in cycles >= since. */
 static guint events(env *e, wallet_event_kind kind, const char *wallet, const char *txid, guint64 since)
@@ -234,14 +110,14 @@ static void test_maturity_mempool_reorg_fold(void **unused)
     /* A pays B from block 1's coinbase; unconfirmed on node0. */
     char *cb1 = coinbase_of(e, first_hash);
     const char *t1 = "7100000000000000000000000000000000000000000000000000000000000001";
-    pthread_mutex_lock(&e->lock);
-    g_hash_table_replace(e->txs, g_strdup(t1),
+    pthread_mutex_lock(&e->n->lock);
+    g_hash_table_replace(e->n->txs, g_strdup(t1),
                          json_pack("{s:s, s:[{s:s, s:i}], s:[{s:f, s:i, s:{s:s}}, {s:f, s:i, s:{s:s}}]}",
                                    "txid", t1, "vin", "txid", cb1, "vout", 0, "vout", "value", 10.0, "n", 0,
                                    "scriptPubKey", "address", "addrB", "value", 39.99999, "n", 1, "scriptPubKey",
                                    "address", "addrA"));
-    g_ptr_array_add(e->mempool[0], g_strdup(t1));
-    pthread_mutex_unlock(&e->lock);
+    g_ptr_array_add(e->n->mempool[0], g_strdup(t1));
+    pthread_mutex_unlock(&e->n->lock);
     s = cycle(e);
     assert_int_equal(view(s, "A")->balance, 0);
     assert_int_equal(view(s, "A")->pending, 50 * COIN);
@@ -250,10 +126,10 @@ static void test_maturity_mempool_reorg_fold(void **unused)
     tf_snapshot_unref(s);
 
     /* node2 is cut off; node0 mines the payment, node2 then mines a longer branch. */
-    chain_sim_partition(e->sim, (const guint[]){0, 0, 1});
-    pthread_mutex_lock(&e->lock);
-    g_ptr_array_set_size(e->mempool[0], 0);
-    pthread_mutex_unlock(&e->lock);
+    chain_sim_partition(e->n->sim, (const guint[]){0, 0, 1});
+    pthread_mutex_lock(&e->n->lock);
+    g_ptr_array_set_size(e->n->mempool[0], 0);
+    pthread_mutex_unlock(&e->n->lock);
     const char *with_t1 = mine(e, 0, "nobody", (const char *const[]){t1, NULL});
     char *with_t1_hash = g_strdup(with_t1);
     guint64 c0 = tf_snapshot_cycle(s = cycle(e));
@@ -282,16 +158,16 @@ static void test_maturity_mempool_reorg_fold(void **unused)
     tf_snapshot_unref(s);
 
     /* Healed: the payment is back in node0's mempool, then mined again. */
-    chain_sim_heal(e->sim);
-    pthread_mutex_lock(&e->lock);
-    g_ptr_array_add(e->mempool[0], g_strdup(t1));
-    pthread_mutex_unlock(&e->lock);
+    chain_sim_heal(e->n->sim);
+    pthread_mutex_lock(&e->n->lock);
+    g_ptr_array_add(e->n->mempool[0], g_strdup(t1));
+    pthread_mutex_unlock(&e->n->lock);
     s = cycle(e);
     assert_int_equal(view(s, "A")->pending, 50 * COIN);
     tf_snapshot_unref(s);
-    pthread_mutex_lock(&e->lock);
-    g_ptr_array_set_size(e->mempool[0], 0);
-    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_lock(&e->n->lock);
+    g_ptr_array_set_size(e->n->mempool[0], 0);
+    pthread_mutex_unlock(&e->n->lock);
     mine(e, 0, "nobody", (const char *const[]){t1, NULL});
     c0 = tf_snapshot_cycle(s = cycle(e));
     assert_int_equal(events(e, WALLET_EVENT_TX_INCLUDED, "B", t1, c0), 1);
@@ -329,9 +205,9 @@ static void test_failed_getblock_is_retried(void **unused)
     for (guint i = 0; i < 5; i++)
         mine(e, 1, "addrB", NULL);
     tf_snapshot_unref(cycle(e));
-    pthread_mutex_lock(&e->lock);
-    e->fail_getblock = TRUE;
-    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_lock(&e->n->lock);
+    e->n->fail_getblock = TRUE;
+    pthread_mutex_unlock(&e->n->lock);
     mine(e, 1, "addrB", NULL);
     tf_snapshot *s = cycle(e);
     assert_int_equal(((const wallet_snapshot *)tf_snapshot_data(s))->tip_height, 5);
@@ -341,9 +217,9 @@ static void test_failed_getblock_is_retried(void **unused)
     assert_non_null(strstr(f->message, "getblock"));
     tf_failure_free(f);
     tf_snapshot_unref(s);
-    pthread_mutex_lock(&e->lock);
-    e->fail_getblock = FALSE;
-    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_lock(&e->n->lock);
+    e->n->fail_getblock = FALSE;
+    pthread_mutex_unlock(&e->n->lock);
     s = cycle(e);
     assert_int_equal(((const wallet_snapshot *)tf_snapshot_data(s))->tip_height, 6);
     assert_int_equal(view(s, "B")->immature, 6 * 50 * COIN);
