@@ -19,16 +19,10 @@ static int teardown(void **unused) { return it_teardown(); }
 static void test_bundled_features_pass(void **unused)
 {
     assert_int_equal(it_count_marked("etcd"), 0);
-    char *messages = it_path("messages.ndjson");
-    char *fmt = g_strdup_printf("message:%s", messages);
     char *store = it_path("state.db");
-    const char *args[] = {"--format", "summary", "--format", fmt, "--store", store,
-                          TF_SOURCE_DIR "/scenarios/raftkv", NULL};
-    char *out = NULL;
-    int code = it_run_tf(args, &out);
-    fputs(out, stdout); /* whole: print_message cuts long text */
-    fflush(stdout);
-    assert_int_equal(code, 0);
+    const char *args[] = {"--store", store, TF_SOURCE_DIR "/scenarios/raftkv", NULL};
+    it_report rep;
+    assert_int_equal(it_run_report(args, &rep), 0);
     assert_int_equal(it_count_marked("etcd"), 0); /* every cluster was torn down */
 
     /* The store holds one passed run with every scenario's journal, gapless from 1. */
@@ -64,36 +58,19 @@ static void test_bundled_features_pass(void **unused)
     g_free(export);
     g_free(store);
 
-    char *text = NULL;
-    assert_true(g_file_get_contents(messages, &text, NULL, NULL));
-    char **lines = g_strsplit(text, "\n", -1);
-    guint cases = 0, steps = 0, passed = 0, svgs = 0, claimed_kills = 0;
-    for (char **l = lines; *l && **l; l++) {
-        json_t *env = json_loads(*l, 0, NULL);
-        assert_non_null(env);
-        json_t *tsf = json_object_get(env, "testStepFinished");
-        if (tsf) {
-            steps++;
-            passed += !g_strcmp0(json_string_value(json_object_get(
-                                     json_object_get(tsf, "testStepResult"), "status")), "PASSED");
-        }
-        cases += json_object_get(env, "testCaseFinished") != NULL;
-        json_t *att = json_object_get(env, "attachment");
-        svgs += att && !g_strcmp0(json_string_value(json_object_get(att, "mediaType")), "image/svg+xml");
-        const char *body = att ? json_string_value(json_object_get(att, "body")) : NULL;
+    guint svgs = 0, claimed_kills = 0;
+    for (guint i = 0; i < rep.attachments->len; i++) {
+        json_t *att = rep.attachments->pdata[i];
+        const char *body = it_att(att, "body");
+        svgs += !g_strcmp0(it_att(att, "mediaType"), "image/svg+xml");
         claimed_kills += body && g_str_has_prefix(body, "killed ") && strstr(body, "(durable claim done)");
-        json_decref(env);
     }
-    g_strfreev(lines);
-    assert_int_equal(cases, 5);   /* the five bundled scenarios */
-    assert_true(steps > 40);
-    assert_int_equal(passed, steps);
+    assert_int_equal(rep.cases, 5);   /* the five bundled scenarios */
+    assert_true(rep.steps > 40);
+    assert_int_equal(rep.passed, rep.steps);
     assert_int_equal(svgs, 5);    /* one timeline per scenario */
     assert_int_equal(claimed_kills, 1); /* the leader kill went through a durable claim */
-    g_free(text);
-    g_free(out);
-    g_free(fmt);
-    g_free(messages);
+    it_report_clear(&rep);
 }
 
 static void test_impossible_expectation_explains(void **unused)
@@ -102,8 +79,6 @@ static void test_impossible_expectation_explains(void **unused)
                           TF_SOURCE_DIR "/tests/integration/data/raftkv_impossible.feature", NULL};
     char *out = NULL;
     int code = it_run_tf(args, &out);
-    fputs(out, stdout); /* whole: print_message cuts long text */
-    fflush(stdout);
     assert_int_equal(code, 1);
     assert_non_null(strstr(out, "timed out after 0.0 s waiting for: a new leader with a higher term"));
     assert_non_null(strstr(out, "last snapshot (raftkv, cycle "));

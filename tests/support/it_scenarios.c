@@ -1,12 +1,17 @@
 /* it_scenarios.c: temp dir, environment marker, marked process count and `tf run` for
  * the integration tests that drive bundled features against real daemons. */
 #define _GNU_SOURCE /* memmem */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
 #include "it_scenarios.h"
 #include <dirent.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#include <jansson.h>
 
 static char *tmp;
 static char mark[64]; /* "TF_IT_MARK=<pid>-<time>", as it appears in /proc/PID/environ */
@@ -85,7 +90,63 @@ int it_run_tf(const char *const *args, char **out)
     if (!ok) {
         *out = g_strdup_printf("cannot run %s: %s", bin, err->message);
         g_error_free(err);
-        return -1;
     }
+    fputs(*out, stdout); /* whole: cmocka's print_message cuts long text */
+    fflush(stdout);
+    if (!ok)
+        return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int it_run_report(const char *const *args, it_report *rep)
+{
+    char *messages = it_path("messages.ndjson");
+    char *fmt = g_strdup_printf("message:%s", messages);
+    GPtrArray *all = g_ptr_array_new();
+    const char *pre[] = {"--format", "summary", "--format", fmt};
+    for (guint i = 0; i < G_N_ELEMENTS(pre); i++)
+        g_ptr_array_add(all, (gpointer)pre[i]);
+    for (const char *const *a = args; *a; a++)
+        g_ptr_array_add(all, (gpointer)*a);
+    g_ptr_array_add(all, NULL);
+    char *out = NULL;
+    int code = it_run_tf((const char *const *)all->pdata, &out);
+    g_ptr_array_unref(all);
+    g_free(out);
+
+    memset(rep, 0, sizeof *rep);
+    rep->attachments = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
+    char *text = NULL;
+    assert_true(g_file_get_contents(messages, &text, NULL, NULL));
+    char **lines = g_strsplit(text, "\n", -1);
+    for (char **l = lines; *l && **l; l++) {
+        json_t *env = json_loads(*l, 0, NULL);
+        assert_non_null(env);
+        json_t *tsf = json_object_get(env, "testStepFinished");
+        if (tsf) {
+            rep->steps++;
+            rep->passed += !g_strcmp0(json_string_value(json_object_get(
+                                          json_object_get(tsf, "testStepResult"), "status")), "PASSED");
+        }
+        rep->cases += json_object_get(env, "testCaseFinished") != NULL;
+        json_t *att = json_object_get(env, "attachment");
+        if (att)
+            g_ptr_array_add(rep->attachments, json_incref(att));
+        json_decref(env);
+    }
+    g_strfreev(lines);
+    g_free(text);
+    g_free(fmt);
+    g_free(messages);
+    return code;
+}
+
+void it_report_clear(it_report *rep)
+{
+    g_clear_pointer(&rep->attachments, g_ptr_array_unref);
+}
+
+const char *it_att(json_t *att, const char *field)
+{
+    return json_string_value(json_object_get(att, field));
 }

@@ -5,6 +5,7 @@
 #define TF_TEST_IT_SCENARIOS_H
 
 #include <glib.h>
+#include <jansson.h>
 
 /* Makes a temp dir named after prefix, points TF_CLUSTERS at the bundled specs and sets
  * TF_IT_MARK to a value unique to this process. 0 on success (a cmocka group setup). */
@@ -17,8 +18,22 @@ const char *it_tmp(void);
 char *it_path(const char *name);
 /* Live processes whose executable ends in "/exe_name" and that carry this test's marker. */
 guint it_count_marked(const char *exe_name);
-/* Runs `tf run ARGS...` (NULL-terminated), stdout into *out (g_free), stderr dropped.
- * The binary is $TF_BIN or the build's bin/tf. Returns its exit code (128+N on signal N). */
+/* Runs `tf run ARGS...` (NULL-terminated), stdout into *out (g_free) and printed whole,
+ * stderr dropped. The binary is $TF_BIN or the build's bin/tf. Returns its exit code
+ * (128+N on signal N). */
 int it_run_tf(const char *const *args, char **out);
+
+/* What a run's Cucumber Messages report holds. */
+typedef struct {
+    guint cases, steps, passed; /* finished test cases; finished steps; of those, PASSED */
+    GPtrArray *attachments;     /* json_t* "attachment" objects in report order (owned) */
+} it_report;
+/* Runs `tf run --format summary --format message:FILE ARGS...` like it_run_tf and reads
+ * the report into *rep (free with it_report_clear). Returns the exit code. */
+int it_run_report(const char *const *args, it_report *rep);
+/* Frees what rep holds. */
+void it_report_clear(it_report *rep);
+/* A string field of an attachment (borrowed) or NULL. */
+const char *it_att(json_t *att, const char *field);
 
 #endif
