@@ -83,6 +83,17 @@ static void mempool_tx_free(gpointer p)
     g_free(p);
 }
 
+static void wo_free_state(void *state)
+{
+    wo_state *st = state;
+    wallet_cache_free(st->cache);
+    chain_state_free(st->chain);
+    wallet_projection_free(st->proj);
+    g_hash_table_unref(st->nodes);
+    g_hash_table_unref(st->mempool);
+    g_free(st);
+}
+
 static void *wo_init(const void *config, GError **error)
 {
     const wallet_observer_config *cfg = config;
@@ -112,26 +123,10 @@ static void *wo_init(const void *config, GError **error)
     }
     st->cfg.store = NULL; /* the cache holds the reference */
     if (!ok) {
-        wallet_cache_free(st->cache);
-        chain_state_free(st->chain);
-        wallet_projection_free(st->proj);
-        g_hash_table_unref(st->nodes);
-        g_hash_table_unref(st->mempool);
-        g_free(st);
+        wo_free_state(st);
         return NULL;
     }
     return st;
-}
-
-static void wo_free_state(void *state)
-{
-    wo_state *st = state;
-    wallet_cache_free(st->cache);
-    chain_state_free(st->chain);
-    wallet_projection_free(st->proj);
-    g_hash_table_unref(st->nodes);
-    g_hash_table_unref(st->mempool);
-    g_free(st);
 }
 
 /* The running sources of this cycle with their endpoints (new array of borrowed wo_node*). */
