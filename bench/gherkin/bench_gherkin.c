@@ -1,14 +1,17 @@
 /* bench_gherkin.c: parses a generated ~10 MB feature corpus with tf's Gherkin parser and
- * prints MB/s; when node/npm exist it installs @cucumber/gherkin into bench/gherkin
- * (node_modules, gitignored) and times the official parser on the same files in the
- * same run, printing its MB/s and the ratio. Figures only, never pass/fail. */
+ * prints MB/s beside the official JavaScript parser (@cucumber/gherkin, pinned in
+ * bench/gherkin/package-lock.json and installed into bench/gherkin/node_modules) timed on
+ * the same files in the same run, and the ratio. The answer check: both parsers' pickles
+ * (names, tags, step types and texts, tables, doc strings) digest to the same SHA-256.
+ * Usage: bench_gherkin [--small]  (small: a ~256 KB corpus). Exits 1 on a wrong answer. */
 #include <stdio.h>
 #include <string.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <jansson.h>
 #include "tf/gherkin.h"
-
-#define TARGET_BYTES (10u * 1024 * 1024)
+#include "bench_npm.h"
+#include "bench_util.h"
 
 /* One generated feature exercising the whole grammar (tags, rule, background,
  * outlines, tables, doc strings, comments, descriptions). */
@@ -43,18 +46,67 @@ static double now(void)
     return g_get_monotonic_time() / 1e6;
 }
 
-/* Runs argv, returns its stdout (NULL on failure); no shell involved. */
+static const char *const step_type_names[] = {"Unknown", "Context", "Action", "Outcome"};
+
+/* The answer, as official.js computes it: one line per pickle, tag and step (with table
+ * rows and doc strings) into a SHA-256, over every file in order. */
+static char *digest_pickles(GPtrArray *files, GPtrArray *datas, guint *n_pickles, guint *n_steps)
+{
+    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+    tf_gherkin_id_gen *ids = tf_gherkin_id_gen_new();
+    GString *line = g_string_new(NULL);
+    *n_pickles = *n_steps = 0;
+    for (guint i = 0; i < datas->len; i++) {
+        tf_gherkin_document *doc = tf_gherkin_parse(files->pdata[i], datas->pdata[i], -1, ids, NULL);
+        if (!doc)
+            bench_die("tf failed to parse %s", (char *)files->pdata[i]);
+        tf_gherkin_pickles *pk = tf_gherkin_compile(doc, ids);
+        for (guint p = 0; p < tf_gherkin_pickles_count(pk); p++) {
+            const tf_gherkin_pickle *pi = tf_gherkin_pickles_get(pk, p);
+            (*n_pickles)++;
+            g_string_printf(line, "pickle %s\n", pi->name);
+            for (guint t = 0; t < pi->n_tags; t++)
+                g_string_append_printf(line, "tag %s\n", pi->tags[t].name);
+            for (guint k = 0; k < pi->n_steps; k++) {
+                const tf_gherkin_pickle_step *st = &pi->steps[k];
+                (*n_steps)++;
+                g_string_append_printf(line, "step %s %s\n", step_type_names[st->type], st->text);
+                for (guint r = 0; r < st->n_rows; r++) {
+                    g_string_append(line, "row ");
+                    for (guint c = 0; c < st->rows[r].n_cells; c++)
+                        g_string_append_printf(line, "%s%s", c ? "\t" : "", st->rows[r].cells[c]);
+                    g_string_append_c(line, '\n');
+                }
+                if (st->doc_string)
+                    g_string_append_printf(line, "doc %s\n%s\n",
+                                           st->doc_string_media_type ? st->doc_string_media_type : "",
+                                           st->doc_string);
+            }
+            g_checksum_update(sum, (const guchar *)line->str, line->len);
+        }
+        tf_gherkin_pickles_free(pk);
+        tf_gherkin_document_free(doc);
+    }
+    char *hex = g_strdup(g_checksum_get_string(sum));
+    g_string_free(line, TRUE);
+    tf_gherkin_id_gen_free(ids);
+    g_checksum_free(sum);
+    return hex;
+}
+
+/* Runs argv in cwd; returns its stdout (NULL on failure, stderr shown); no shell. */
 static char *run(char **argv, const char *cwd)
 {
     char *out = NULL, *err = NULL;
     int status = 0;
-    if (!g_spawn_sync(cwd, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, NULL)) {
-        g_free(out);
-        g_free(err);
+    GError *e = NULL;
+    if (!g_spawn_sync(cwd, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &e)) {
+        fprintf(stderr, "%s: %s\n", argv[0], e->message);
+        g_error_free(e);
         return NULL;
     }
     if (!g_spawn_check_wait_status(status, NULL)) {
-        fprintf(stderr, "%s failed: %s\n", argv[0], err ? err : "");
+        fprintf(stderr, "%s failed: %s\n", argv[1], err ? err : "");
         g_free(out);
         out = NULL;
     }
@@ -62,15 +114,19 @@ static char *run(char **argv, const char *cwd)
     return out;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    bench_init("bench_gherkin", &argc, argv);
+    gsize target = bench_small() ? 256u * 1024 : 10u * 1024 * 1024;
+    char *bench_dir = g_build_filename(TF_SOURCE_DIR, "bench", "gherkin", NULL);
+    char *node = bench_npm_ready(bench_dir); /* first: a skip costs no corpus */
     char *dir = g_dir_make_tmp("tf-bench-gherkin-XXXXXX", NULL);
     if (!dir)
-        return 1;
+        bench_die("no temporary directory");
     GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
     GPtrArray *datas = g_ptr_array_new_with_free_func(g_free);
     gsize total = 0;
-    for (int n = 0; total < TARGET_BYTES; n++) {
+    for (int n = 0; total < target; n++) {
         GString *s = g_string_new(NULL);
         gen_feature(s, n);
         char *path = g_strdup_printf("%s/f%05d.feature", dir, n);
@@ -80,7 +136,7 @@ int main(void)
         g_ptr_array_add(datas, g_string_free(s, FALSE));
     }
     double mb = total / (1024.0 * 1024.0);
-    printf("corpus: %u files, %.1f MB in %s\n", files->len, mb, dir);
+    printf("corpus: %u files, %.2f MB in %s\n", files->len, mb, dir);
 
     /* tf: parse only (the same work the official figure measures), best of 3 */
     double best = 1e9, best_pk = 1e9;
@@ -89,76 +145,64 @@ int main(void)
         double t0 = now(), pk = 0;
         for (guint i = 0; i < datas->len; i++) {
             tf_gherkin_document *doc = tf_gherkin_parse(files->pdata[i], datas->pdata[i], -1, ids, NULL);
-            if (!doc) {
-                fprintf(stderr, "tf failed to parse %s\n", (char *)files->pdata[i]);
-                return 1;
-            }
+            if (!doc)
+                bench_die("tf failed to parse %s", (char *)files->pdata[i]);
             double t1 = now();
             tf_gherkin_pickles_free(tf_gherkin_compile(doc, ids));
             pk += now() - t1;
             tf_gherkin_document_free(doc);
         }
         double t = now() - t0 - pk;
-        if (t < best)
-            best = t;
-        if (t + pk < best_pk)
-            best_pk = t + pk;
+        best = MIN(best, t);
+        best_pk = MIN(best_pk, t + pk);
         tf_gherkin_id_gen_free(ids);
     }
     double tf_rate = mb / best;
     printf("tf parse:            %8.1f MB/s (%.3f s)\n", tf_rate, best);
     printf("tf parse + pickles:  %8.1f MB/s (%.3f s)\n", mb / best_pk, best_pk);
 
-    char *bench_dir = g_build_filename(TF_SOURCE_DIR, "bench", "gherkin", NULL);
-    char *node = g_find_program_in_path("node"), *npm = g_find_program_in_path("npm");
-    if (!node || !npm) {
-        printf("official (@cucumber/gherkin): skipped: %s not found in PATH\n", node ? "npm" : "node");
-    } else {
-        char *mod = g_build_filename(bench_dir, "node_modules", "@cucumber", "gherkin", NULL);
-        gboolean have = g_file_test(mod, G_FILE_TEST_IS_DIR);
-        if (!have) {
-            printf("installing @cucumber/gherkin into %s/node_modules ...\n", bench_dir);
-            fflush(stdout);
-            char *argv[] = {npm, "install", "--no-audit", "--no-fund", "--no-package-lock", "--silent", NULL};
-            char *o = run(argv, bench_dir);
-            have = o && g_file_test(mod, G_FILE_TEST_IS_DIR);
-            g_free(o);
-        }
-        if (!have) {
-            printf("official (@cucumber/gherkin): skipped: npm install failed\n");
-        } else {
-            char *script = g_build_filename(bench_dir, "official.js", NULL);
-            char *argv[] = {node, script, dir, NULL};
-            double jbest = 1e9;
-            for (int round = 0; round < 3; round++) {
-                char *o = run(argv, bench_dir);
-                double secs = 0;
-                const char *p = o ? strstr(o, "\"seconds\":") : NULL;
-                if (p)
-                    secs = g_ascii_strtod(p + 10, NULL);
-                if (secs > 0 && secs < jbest)
-                    jbest = secs;
-                g_free(o);
-            }
-            if (jbest < 1e9) {
-                double js_rate = mb / jbest;
-                printf("official parse:      %8.1f MB/s (%.3f s, node %s)\n", js_rate, jbest, node);
-                printf("ratio tf/official:   %8.1fx (goal >= 10x)\n", tf_rate / js_rate);
-            } else {
-                printf("official (@cucumber/gherkin): skipped: official.js failed\n");
-            }
-            g_free(script);
-        }
-        g_free(mod);
+    /* official: best of 3 node runs; each also reports its pickles' digest */
+    char *script = g_build_filename(bench_dir, "official.js", NULL);
+    char *js_argv[] = {node, script, dir, NULL};
+    double jbest = 1e9;
+    json_t *answer = NULL;
+    for (int round = 0; round < 3; round++) {
+        char *o = run(js_argv, bench_dir);
+        json_t *j = o ? json_loads(o, 0, NULL) : NULL;
+        g_free(o);
+        if (!j)
+            bench_die("official.js printed no result");
+        jbest = MIN(jbest, json_number_value(json_object_get(j, "seconds")));
+        json_decref(answer);
+        answer = j;
     }
+    double js_rate = mb / jbest;
+    printf("official parse:      %8.1f MB/s (%.3f s)\n", js_rate, jbest);
+    printf("ratio tf/official:   %8.1fx (goal >= 10x)\n", tf_rate / js_rate);
+
+    guint n_pickles, n_steps;
+    char *digest = digest_pickles(files, datas, &n_pickles, &n_steps);
+    const char *js_digest = json_string_value(json_object_get(answer, "digest"));
+    json_int_t js_pickles = json_integer_value(json_object_get(answer, "pickles"));
+    json_int_t js_steps = json_integer_value(json_object_get(answer, "steps"));
+    json_int_t js_docs = json_integer_value(json_object_get(answer, "documents"));
+    bench_check(js_docs == files->len, "documents parsed", "tf %u, official %" JSON_INTEGER_FORMAT,
+                files->len, js_docs);
+    bench_check(js_pickles == n_pickles && js_steps == n_steps, "pickle and step counts",
+                "tf %u pickles / %u steps, official %" JSON_INTEGER_FORMAT " / %" JSON_INTEGER_FORMAT,
+                n_pickles, n_steps, js_pickles, js_steps);
+    bench_check(g_strcmp0(digest, js_digest) == 0, "pickles (names, tags, steps, tables, doc strings)",
+                "tf digest %s, official %s", digest, js_digest ? js_digest : "(none)");
+    printf("answer: %u pickles, %u steps, digest %.16s...\n", n_pickles, n_steps, digest);
+
+    g_free(digest);
+    json_decref(answer);
+    g_free(script);
     g_free(node);
-    g_free(npm);
     g_free(bench_dir);
-    for (guint i = 0; i < files->len; i++)
-        g_remove(files->pdata[i]);
-    g_rmdir(dir);
+    bench_rm_rf(dir);
     g_free(dir);
     g_ptr_array_free(files, TRUE);
     g_ptr_array_free(datas, TRUE);
-    return 0;
+    return bench_finish();
 }

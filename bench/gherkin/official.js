@@ -1,6 +1,10 @@
 // official.js: times the official @cucumber/gherkin parser on every .feature file of a
-// directory (files read first, parse only), for bench_gherkin to compare with tf.
-// usage: node official.js DIR   -> prints {"bytes":N,"seconds":S,"documents":D}
+// directory (files read first, parse only), then, untimed, compiles every document's
+// pickles and digests them the way bench_gherkin digests tf's, so the bench can check
+// both parsers gave the same answer.
+// usage: node official.js DIR
+//   -> {"bytes":N,"seconds":S,"documents":D,"pickles":P,"steps":T,"digest":"sha256 hex"}
+const crypto = require('crypto')
 const fs = require('fs')
 const path = require('path')
 const gherkin = require('@cucumber/gherkin')
@@ -21,4 +25,25 @@ for (const s of sources) {
   docs++
 }
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-console.log(JSON.stringify({ bytes, seconds, documents: docs }))
+
+// The answer: every pickle's name, tags, steps (type, text, table cells, doc string), in
+// file order. bench_gherkin.c builds the same lines from tf's pickles.
+const hash = crypto.createHash('sha256')
+let pickles = 0
+let steps = 0
+sources.forEach((s, i) => {
+  const doc = parser.parse(s)
+  for (const p of gherkin.compile(doc, files[i], newId)) {
+    pickles++
+    hash.update(`pickle ${p.name}\n`)
+    for (const t of p.tags) hash.update(`tag ${t.name}\n`)
+    for (const st of p.steps) {
+      steps++
+      hash.update(`step ${st.type || 'Unknown'} ${st.text}\n`)
+      const arg = st.argument || {}
+      if (arg.dataTable) for (const r of arg.dataTable.rows) hash.update(`row ${r.cells.map((c) => c.value).join('\t')}\n`)
+      if (arg.docString) hash.update(`doc ${arg.docString.mediaType || ''}\n${arg.docString.content}\n`)
+    }
+  }
+})
+console.log(JSON.stringify({ bytes, seconds, documents: docs, pickles, steps, digest: hash.digest('hex') }))
