@@ -1,149 +1,251 @@
-/* bench_runner.c: 10,000 scenarios of 5 trivial steps through the step runner (the same
- * tf_run_main `tf run` calls, in a forked child so its RSS is its own) and, when npm is
- * present, through cucumber-js with equivalent JavaScript steps; prints wall time, peak
- * RSS and the ratio. Usage: bench_runner [N_SCENARIOS]. Never passes or fails on time. */
+/* bench_runner.c: N scenarios (10,000) of 5 trivial steps, run the way users run them:
+ * `tf run --plugin` (the steps in bench/runner/plugin) and cucumber-js with the same
+ * steps in JavaScript (pinned in bench/runner/package-lock.json), each a separate process
+ * started with exec. Each side runs 5 times, interleaved so a change of load hits both;
+ * prints the median wall time and peak RSS and their ratio. The answer check: every run
+ * of both exits 0 and reports N scenarios, all passed, and 5N steps, all passed.
+ * Usage: bench_runner [--small] [N_SCENARIOS]  (small: 200 scenarios, 3 runs a side). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <glib.h>
 #include <glib/gstdio.h>
-#include "tf/runner.h"
+#include <jansson.h>
+#include "bench_npm.h"
+#include "bench_util.h"
 
-static tf_status trivial(tf_step *s, GError **e) { return TF_STATUS_PASSED; }
+#define STEPS_PER_SCENARIO 5
+#define MAX_RUNS 16
 
-static gboolean module(tf_registry *reg, GError **error)
-{
-    TF_GIVEN("a user named {string}", trivial);
-    TF_GIVEN("the user has {int} items in the cart", trivial);
-    TF_WHEN("the user adds {int} more", trivial);
-    TF_WHEN("the user checks out", trivial);
-    TF_THEN("the order has {int} items", trivial);
-    return TRUE;
-}
-
-static const char js_steps[] =
-    "const { Given, When, Then } = require(process.env.CUCUMBER_MODULE);\n"
-    "Given('a user named {string}', function (n) {});\n"
-    "Given('the user has {int} items in the cart', function (n) {});\n"
-    "When('the user adds {int} more', function (n) {});\n"
-    "When('the user checks out', function () {});\n"
-    "Then('the order has {int} items', function (n) {});\n";
-
+/* One way to run the scenarios: a command, its environment and working directory. */
 typedef struct {
-    double wall_s;
-    long rss_kb;
-    int status;
-} measure;
+    const char *name;
+    char **argv;
+    char **envp;
+    const char *cwd;
+    /* per run */
+    double wall_s[MAX_RUNS];
+    double rss_kib[MAX_RUNS];
+    guint runs, right;    /* runs made, runs whose report was the expected one */
+    char *last_wrong;     /* what the last wrong run reported */
+} side;
 
-/* Runs fn(data) or argv in a child; wall time and the child's peak RSS. */
-static measure run_child(char **argv, int n_scen, const char *dir, const char *env)
+/* Runs s once (fork + exec; stdout captured, stderr passed through): wall time, the
+ * child's peak RSS (wait4), exit status and stdout. */
+static char *run_once(side *s, double *wall_s, long *rss_kib, int *status)
 {
-    measure m = {0};
+    int out[2];
+    if (pipe(out))
+        bench_die("pipe: %s", g_strerror(errno));
+    fflush(NULL);
     gint64 t0 = g_get_monotonic_time();
     pid_t pid = fork();
+    if (pid < 0)
+        bench_die("fork: %s", g_strerror(errno));
     if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, 1);
-        if (argv) {
-            if (env)
-                putenv((char *)env);
-            execvp(argv[0], argv);
-            _exit(127);
-        }
-        char *args[] = {"tf-run", "--format=summary", (char *)dir, NULL};
-        tf_plugin_init_fn mods[] = {module};
-        _exit(tf_run_main(3, args, mods, 1));
+        dup2(out[1], 1);
+        close(out[0]);
+        close(out[1]);
+        if (s->cwd && chdir(s->cwd) != 0)
+            _exit(126);
+        execve(s->argv[0], s->argv, s->envp);
+        _exit(127);
     }
-    int status = 0;
+    close(out[1]);
+    GString *text = g_string_new(NULL);
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(out[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0)
+            g_string_append_len(text, buf, n);
+    close(out[0]);
+    int st = 0;
     struct rusage ru;
-    wait4(pid, &status, 0, &ru);
-    m.wall_s = (g_get_monotonic_time() - t0) / 1e6;
-    m.rss_kb = ru.ru_maxrss;
-    m.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return m;
+    while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
+        ;
+    *wall_s = (g_get_monotonic_time() - t0) / 1e6;
+    *rss_kib = ru.ru_maxrss;
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return g_string_free(text, FALSE);
+}
+
+/* From a summary report ("N scenarios (N passed)" / "M steps (M passed)", the format
+ * both tools print), the totals and passed counts of `noun`; FALSE when absent. */
+static gboolean parse_counts(const char *report, const char *noun, guint *total, guint *passed)
+{
+    char *pattern = g_strdup_printf("^(\\d+) %ss? \\(([^)]*)\\)", noun);
+    GRegex *re = g_regex_new(pattern, G_REGEX_MULTILINE, 0, NULL);
+    GRegex *ansi = g_regex_new("\x1b\\[[0-9;]*m", 0, 0, NULL);
+    char *plain = g_regex_replace_literal(ansi, report, -1, 0, "", 0, NULL);
+    GMatchInfo *m = NULL;
+    gboolean found = g_regex_match(re, plain, 0, &m);
+    *total = *passed = 0;
+    if (found) {
+        char *t = g_match_info_fetch(m, 1), *by = g_match_info_fetch(m, 2);
+        *total = (guint)strtoul(t, NULL, 10);
+        /* "(10000 passed)" or "(3 failed, 9997 passed)": the passed count, if any */
+        char **parts = g_strsplit(by, ",", -1);
+        for (char **p = parts; *p; p++) {
+            guint v;
+            char word[32];
+            if (sscanf(*p, " %u %31s", &v, word) == 2 && !strcmp(word, "passed"))
+                *passed = v;
+        }
+        g_strfreev(parts);
+        g_free(t);
+        g_free(by);
+    }
+    g_match_info_free(m);
+    g_free(plain);
+    g_regex_unref(ansi);
+    g_regex_unref(re);
+    g_free(pattern);
+    return found;
+}
+
+/* One run of s; records its figures and whether it reported every scenario passed. */
+static void measure(side *s, guint n_scenarios)
+{
+    double wall;
+    long rss;
+    int status;
+    char *report = run_once(s, &wall, &rss, &status);
+    guint i = s->runs++;
+    s->wall_s[i] = wall;
+    s->rss_kib[i] = rss;
+    guint sc_total, sc_passed, st_total, st_passed;
+    gboolean ok = status == 0 && parse_counts(report, "scenario", &sc_total, &sc_passed) &&
+                  parse_counts(report, "step", &st_total, &st_passed) &&
+                  sc_total == n_scenarios && sc_passed == n_scenarios &&
+                  st_total == n_scenarios * STEPS_PER_SCENARIO &&
+                  st_passed == n_scenarios * STEPS_PER_SCENARIO;
+    if (ok) {
+        s->right++;
+    } else {
+        g_free(s->last_wrong);
+        gsize len = strlen(report); /* its end: the totals, after the failures */
+        s->last_wrong = g_strdup_printf("exit %d, report%s:\n%s", status,
+                                        len > 2000 ? " (its last 2000 bytes)" : "",
+                                        report + (len > 2000 ? len - 2000 : 0));
+    }
+    printf("  %-12s run %u: %7.3f s  %8ld KiB peak RSS  exit %d\n", s->name, i + 1, wall, rss, status);
+    g_free(report);
+}
+
+static void write_features(const char *feat_dir, guint n)
+{
+    const guint per_file = 100;
+    for (guint f = 0; f * per_file < n; f++) {
+        GString *s = g_string_new(NULL);
+        g_string_append_printf(s, "Feature: shop %u\n", f);
+        for (guint i = f * per_file; i < n && i < (f + 1) * per_file; i++)
+            g_string_append_printf(s,
+                "\n  Scenario: order %u\n    Given a user named \"u%u\"\n"
+                "    And the user has %u items in the cart\n    When the user adds 2 more\n"
+                "    And the user checks out\n    Then the order has %u items\n", i, i, i % 7,
+                i % 7 + 2);
+        char *p = g_strdup_printf("%s/f%03u.feature", feat_dir, f);
+        if (!g_file_set_contents(p, s->str, -1, NULL))
+            bench_die("cannot write %s", p);
+        g_free(p);
+        g_string_free(s, TRUE);
+    }
+}
+
+/* The same five steps for cucumber-js, requiring the pinned install by path. */
+static char *write_js_steps(const char *dir, const char *cucumber_module)
+{
+    char *text = g_strdup_printf(
+        "const { Given, When, Then } = require(%s);\n"
+        "Given('a user named {string}', function (n) {});\n"
+        "Given('the user has {int} items in the cart', function (n) {});\n"
+        "When('the user adds {int} more', function (n) {});\n"
+        "When('the user checks out', function () {});\n"
+        "Then('the order has {int} items', function (n) {});\n",
+        cucumber_module);
+    char *path = g_build_filename(dir, "steps.cjs", NULL);
+    if (!g_file_set_contents(path, text, -1, NULL))
+        bench_die("cannot write %s", path);
+    g_free(text);
+    return path;
+}
+
+static void report_side(side *s, double *wall, double *rss)
+{
+    double w[MAX_RUNS], r[MAX_RUNS];
+    memcpy(w, s->wall_s, sizeof w);
+    memcpy(r, s->rss_kib, sizeof r);
+    *wall = bench_median(w, s->runs);
+    *rss = bench_median(r, s->runs);
+    printf("%-12s median of %u: %7.3f s  %8.0f KiB peak RSS  (runs %.3f..%.3f s)\n", s->name,
+           s->runs, *wall, *rss, w[0], w[s->runs - 1]);
 }
 
 int main(int argc, char **argv)
 {
-    int n = argc > 1 ? atoi(argv[1]) : 10000;
+    bench_init("bench_runner", &argc, argv);
+    guint n = argc > 1 ? (guint)atoi(argv[1]) : bench_small() ? 200 : 10000;
+    guint runs = bench_small() ? 3 : 5;
+    if (n == 0)
+        bench_die("usage: bench_runner [--small] [N_SCENARIOS > 0]");
+    char *js_dir = g_build_filename(TF_SOURCE_DIR, "bench", "runner", NULL);
+    char *node = bench_npm_ready(js_dir);
+    bench_need(g_file_test(TF_BIN, G_FILE_TEST_IS_EXECUTABLE), "tf", TF_BIN " is not built");
+
     char *dir = g_dir_make_tmp("tf-bench-runner-XXXXXX", NULL);
     char *feat_dir = g_build_filename(dir, "features", NULL);
     g_mkdir(feat_dir, 0700);
-    int per_file = 100;
-    for (int f = 0; f * per_file < n; f++) {
-        GString *s = g_string_new(NULL);
-        g_string_append_printf(s, "Feature: shop %d\n", f);
-        for (int i = f * per_file; i < n && i < (f + 1) * per_file; i++)
-            g_string_append_printf(s,
-                "\n  Scenario: order %d\n    Given a user named \"u%d\"\n"
-                "    And the user has %d items in the cart\n    When the user adds 2 more\n"
-                "    And the user checks out\n    Then the order has %d items\n", i, i, i % 7,
-                i % 7 + 2);
-        char *p = g_strdup_printf("%s/f%03d.feature", feat_dir, f);
-        g_file_set_contents(p, s->str, -1, NULL);
-        g_free(p);
-        g_string_free(s, TRUE);
-    }
-    printf("runner bench: %d scenarios x 5 steps in %s\n", n, feat_dir);
-    measure tf = run_child(NULL, n, feat_dir, NULL);
-    printf("tf run:       %8.3f s  %7ld KiB peak RSS  (exit %d)\n", tf.wall_s, tf.rss_kb, tf.status);
+    write_features(feat_dir, n);
+    char *module = g_build_filename(js_dir, "node_modules", "@cucumber", "cucumber", NULL);
+    json_t *mod_json = json_string(module);
+    char *quoted = json_dumps(mod_json, JSON_ENCODE_ANY); /* a valid JavaScript literal */
+    json_decref(mod_json);
+    char *js_steps = write_js_steps(dir, quoted);
+    char *js_bin = g_build_filename(module, "bin", "cucumber.js", NULL);
 
-    char *npm = g_find_program_in_path("npm");
-    char *node = g_find_program_in_path("node");
-    if (!npm || !node) {
-        printf("cucumber-js:  skipped (npm/node not found)\n");
-    } else {
-        char *here = g_build_filename(TF_SOURCE_DIR, "bench", "runner", NULL);
-        char *bin = g_build_filename(here, "node_modules", ".bin", "cucumber-js", NULL);
-        if (!g_file_test(bin, G_FILE_TEST_EXISTS)) {
-            char *args[] = {npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix",
-                            here, "@cucumber/cucumber", NULL};
-            measure inst = run_child(args, 0, NULL, NULL);
-            printf("npm install @cucumber/cucumber: exit %d (%.1f s)\n", inst.status, inst.wall_s);
-        }
-        if (!g_file_test(bin, G_FILE_TEST_EXISTS)) {
-            printf("cucumber-js:  skipped (install failed)\n");
-        } else {
-            char *steps = g_build_filename(dir, "steps.cjs", NULL);
-            g_file_set_contents(steps, js_steps, -1, NULL);
-            char *mod = g_build_filename(here, "node_modules", "@cucumber", "cucumber", NULL);
-            char *env = g_strdup_printf("CUCUMBER_MODULE=%s", mod);
-            char *args[] = {node, bin, "--require", steps, "--format", "summary", feat_dir, NULL};
-            measure js = run_child(args, n, NULL, env);
-            printf("cucumber-js:  %8.3f s  %7ld KiB peak RSS  (exit %d)\n", js.wall_s, js.rss_kb,
-                   js.status);
-            if (tf.wall_s > 0 && tf.rss_kb > 0)
-                printf("ratio (cucumber-js / tf): wall %.1fx, RSS %.1fx\n", js.wall_s / tf.wall_s,
-                       (double)js.rss_kb / tf.rss_kb);
-            g_free(env);
-            g_free(mod);
-            g_free(steps);
-        }
-        g_free(bin);
-        g_free(here);
+    char **env = g_get_environ();
+    env = g_environ_setenv(env, "CUCUMBER_PUBLISH_QUIET", "true", TRUE);
+    env = g_environ_unsetenv(env, "TF_STORE"); /* the same work: no store on either side */
+    char *tf_argv[] = {TF_BIN, "run", "--format", "summary", "--no-color", "--plugin",
+                       BENCH_PLUGIN, feat_dir, NULL};
+    char *js_argv[] = {node, js_bin, "--require", js_steps, "--format", "summary", feat_dir, NULL};
+    side sides[] = {
+        {.name = "tf run", .argv = tf_argv, .envp = env, .cwd = dir},
+        {.name = "cucumber-js", .argv = js_argv, .envp = env, .cwd = dir},
+    };
+    printf("runner bench: %u scenarios x %d steps in %s, %u runs of each side, interleaved\n", n,
+           STEPS_PER_SCENARIO, feat_dir, runs);
+    for (guint r = 0; r < runs; r++)
+        for (guint i = 0; i < G_N_ELEMENTS(sides); i++)
+            measure(&sides[i], n);
+
+    double tf_wall, tf_rss, js_wall, js_rss;
+    report_side(&sides[0], &tf_wall, &tf_rss);
+    report_side(&sides[1], &js_wall, &js_rss);
+    printf("ratio (cucumber-js / tf): wall %.1fx, RSS %.1fx\n", js_wall / MAX(tf_wall, 1e-9),
+           js_rss / MAX(tf_rss, 1));
+    for (guint i = 0; i < G_N_ELEMENTS(sides); i++) {
+        char *what = g_strdup_printf("%s reports %u scenarios and %u steps, all passed", sides[i].name,
+                                     n, n * STEPS_PER_SCENARIO);
+        bench_check(sides[i].right == sides[i].runs, what, "%u of %u runs did not; the last: %s",
+                    sides[i].runs - sides[i].right, sides[i].runs, sides[i].last_wrong);
+        g_free(what);
+        g_free(sides[i].last_wrong);
     }
-    g_free(npm);
-    g_free(node);
-    /* remove the generated files */
-    GDir *d = g_dir_open(feat_dir, 0, NULL);
-    const char *nm;
-    while (d && (nm = g_dir_read_name(d))) {
-        char *p = g_build_filename(feat_dir, nm, NULL);
-        g_unlink(p);
-        g_free(p);
-    }
-    if (d)
-        g_dir_close(d);
-    g_rmdir(feat_dir);
-    char *steps = g_build_filename(dir, "steps.cjs", NULL);
-    g_unlink(steps);
-    g_free(steps);
-    g_rmdir(dir);
+
+    g_strfreev(env);
+    g_free(js_bin);
+    g_free(js_steps);
+    free(quoted);
+    g_free(module);
+    bench_rm_rf(dir);
     g_free(feat_dir);
     g_free(dir);
-    return 0;
+    g_free(node);
+    g_free(js_dir);
+    return bench_finish();
 }
