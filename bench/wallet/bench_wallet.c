@@ -2,7 +2,10 @@
  * and 5,000: the incremental projection (parent state + block delta, fold below LIB)
  * against a backward scan from the tip over every block. A deterministic synthetic chain
  * (regtest-like: a coinbase and 4 payments per block, 3 wallets of 3 addresses among 13).
- * Both answers are checked equal; figures and ratios are printed, nothing passes or fails. */
+ * The answer check: every wallet's full set of unspent outputs (txid, vout, amount) from
+ * the projection equals the scan's, at several new blocks, at the final tip and at the
+ * tip of a held fork; the bench exits 1 when one differs. A further baseline is one more
+ * function returning an out_set (see backward_scan). Usage: bench_wallet [--small]. */
 #include <stdio.h>
 #include <string.h>
 #include "bench_util.h"
@@ -12,8 +15,11 @@
 #define ADDR_PER_WALLET 3
 #define N_FOREIGN 4
 #define TX_PER_BLOCK 4
-#define MEASURED 200     /* new blocks timed per depth (incremental) */
-#define SCANS 20         /* backward scans timed per depth */
+#define MEASURED_MAX 200 /* new blocks timed per depth (incremental) */
+#define CHECK_EVERY 50   /* the answers are compared every this many new blocks */
+
+static guint measured = MEASURED_MAX; /* small mode: fewer */
+static guint scans = 20;              /* backward scans timed per depth */
 
 static const char *addr_name(guint i)
 {
@@ -79,16 +85,103 @@ static wallet_block *gen_block(gen *g)
     return b;
 }
 
-/* The naive answer: walk from the tip back to genesis, remember spends, keep outputs to a
- * wallet's addresses not spent later. Returns the number of outputs found; *sum their total. */
-static guint backward_scan(GPtrArray *blocks, guint tip, GHashTable *addr_wallet, gint64 sum[N_WALLETS])
+/* ---- answers: every wallet's unspent outputs ----------------------------------------- */
+
+/* One unspent output of a wallet, as every side reports it. */
+typedef struct {
+    guint wallet;
+    char txid[CHAIN_HASH_BUF];
+    guint32 vout;
+    gint64 amount;
+} out_row;
+
+/* A set of out_row (GArray), sorted by out_sort before it is compared. */
+typedef GArray out_set;
+
+static out_set *out_set_new(void)
+{
+    return g_array_new(FALSE, TRUE, sizeof(out_row));
+}
+
+static void out_set_add(out_set *s, guint wallet, const char *txid, guint32 vout, gint64 amount)
+{
+    out_row r = {.wallet = wallet, .vout = vout, .amount = amount};
+    g_strlcpy(r.txid, txid, sizeof r.txid);
+    g_array_append_val(s, r);
+}
+
+static gint cmp_row(gconstpointer a, gconstpointer b)
+{
+    const out_row *x = a, *y = b;
+    if (x->wallet != y->wallet)
+        return x->wallet < y->wallet ? -1 : 1;
+    int c = strcmp(x->txid, y->txid);
+    return c ? c : (x->vout > y->vout) - (x->vout < y->vout);
+}
+
+/* Checks that a (tf) and b (a baseline) hold the same outputs with the same amounts;
+ * on a difference the check names the first output that differs. */
+static void out_sets_check(out_set *a, out_set *b, const char *what, const char *b_name)
+{
+    g_array_sort(a, cmp_row);
+    g_array_sort(b, cmp_row);
+    guint i = 0, j = 0;
+    char *diff = NULL;
+    while (!diff && (i < a->len || j < b->len)) {
+        const out_row *x = i < a->len ? &g_array_index(a, out_row, i) : NULL;
+        const out_row *y = j < b->len ? &g_array_index(b, out_row, j) : NULL;
+        int c = !x ? 1 : !y ? -1 : cmp_row(x, y);
+        if (c < 0)
+            diff = g_strdup_printf("wallet %u: the projection holds %s:%u (%" G_GINT64_FORMAT
+                                   ") that the %s does not", x->wallet, x->txid, x->vout, x->amount, b_name);
+        else if (c > 0)
+            diff = g_strdup_printf("wallet %u: the %s holds %s:%u (%" G_GINT64_FORMAT
+                                   ") that the projection does not", y->wallet, b_name, y->txid, y->vout,
+                                   y->amount);
+        else if (x->amount != y->amount)
+            diff = g_strdup_printf("wallet %u: %s:%u is %" G_GINT64_FORMAT " in the projection, %"
+                                   G_GINT64_FORMAT " in the %s", x->wallet, x->txid, x->vout, x->amount,
+                                   y->amount, b_name);
+        i++;
+        j++;
+    }
+    char *label = g_strdup_printf("%s: projection = %s (%u outputs)", what, b_name, a->len);
+    bench_check(!diff, label, "%s (%u outputs against %u)", diff, a->len, b->len);
+    g_free(label);
+    g_free(diff);
+}
+
+/* The projection's answer at header hash: each wallet's every unspent output (a coinbase
+ * of any depth included, as the scan counts it). */
+static out_set *projection_outputs(wallet_projection *p, const char *hash)
+{
+    out_set *set = out_set_new();
+    wallet_rule every = {.coinbase_maturity = 0}; /* every confirmed output is listed */
+    for (guint w = 0; w < N_WALLETS; w++) {
+        wallet_state *s = wallet_projection_state(p, hash, w);
+        if (!s)
+            bench_die("no state of wallet %u at %s", w, hash);
+        GPtrArray *list = wallet_state_list(s, wallet_state_height(s), &every, NULL, NULL, NULL);
+        for (guint i = 0; i < list->len; i++) {
+            const wallet_utxo *u = list->pdata[i];
+            out_set_add(set, w, u->txid, u->vout, u->amount);
+        }
+        if (list->len != wallet_state_n_utxos(s))
+            bench_die("wallet %u lists %u of its %u outputs", w, list->len, wallet_state_n_utxos(s));
+        g_ptr_array_unref(list);
+    }
+    return set;
+}
+
+/* The naive answer: walk the chain (genesis first, `len` blocks) from its tip back,
+ * remember spends, keep the outputs to a wallet's addresses not spent later. */
+static out_set *backward_scan(const wallet_block *const *chain, guint len, GHashTable *addr_wallet)
 {
     GHashTable *spent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    guint found = 0;
-    memset(sum, 0, sizeof(gint64) * N_WALLETS);
+    out_set *set = out_set_new();
     char key[96];
-    for (guint h = tip + 1; h-- > 0;) {
-        const wallet_block *b = blocks->pdata[h];
+    for (guint h = len; h-- > 0;) {
+        const wallet_block *b = chain[h];
         for (guint t = b->n_tx; t-- > 0;) {
             const wallet_tx *tx = &b->tx[t];
             for (guint o = 0; o < tx->n_out; o++) {
@@ -96,17 +189,26 @@ static guint backward_scan(GPtrArray *blocks, guint tip, GHashTable *addr_wallet
                 if (!w)
                     continue;
                 g_snprintf(key, sizeof key, "%s:%u", tx->txid, o);
-                if (!g_hash_table_contains(spent, key)) {
-                    sum[GPOINTER_TO_UINT(w) - 1] += tx->out[o].amount;
-                    found++;
-                }
+                if (!g_hash_table_contains(spent, key))
+                    out_set_add(set, GPOINTER_TO_UINT(w) - 1, tx->txid, o, tx->out[o].amount);
             }
             for (guint i = 0; i < tx->n_in; i++)
                 g_hash_table_add(spent, g_strdup_printf("%s:%u", tx->in[i].txid, tx->in[i].vout));
         }
     }
     g_hash_table_unref(spent);
-    return found;
+    return set;
+}
+
+/* Compares the projection at the chain's tip with the backward scan of the chain. */
+static void check_at(wallet_projection *p, const wallet_block *const *chain, guint len,
+                     GHashTable *addr_wallet, const char *what)
+{
+    out_set *proj = projection_outputs(p, chain[len - 1]->hash);
+    out_set *scan = backward_scan(chain, len, addr_wallet);
+    out_sets_check(proj, scan, what, "backward scan");
+    g_array_unref(proj);
+    g_array_unref(scan);
 }
 
 static void run_depth(guint depth)
@@ -135,10 +237,11 @@ static void run_depth(guint depth)
             wallet_projection_fold(p, ((wallet_block *)g.blocks->pdata[h - 5])->hash); /* LIB: 6 confirmations */
     }
     double catchup_us = (double)(g_get_monotonic_time() - t0) / depth;
-    /* New blocks, one at a time: the incremental projection. */
-    double inc[MEASURED], list[MEASURED];
+    /* New blocks, one at a time: the incremental projection; every CHECK_EVERY blocks
+     * (untimed) its answer against the scan's. */
+    double inc[MEASURED_MAX], list[MEASURED_MAX];
     GPtrArray *events = g_ptr_array_new_with_free_func(wallet_event_free);
-    for (guint i = 0; i < MEASURED; i++) {
+    for (guint i = 0; i < measured; i++) {
         wallet_block *b = gen_block(&g);
         guint h = g.blocks->len - 1;
         gint64 a = g_get_monotonic_time();
@@ -151,44 +254,52 @@ static void run_depth(guint depth)
         inc[i] = (double)(m - a);
         list[i] = (double)(g_get_monotonic_time() - m);
         g_ptr_array_set_size(events, 0);
+        if ((i + 1) % CHECK_EVERY == 0 && i + 1 < measured) {
+            char *what = g_strdup_printf("depth %u, new block %u", depth, i + 1);
+            check_at(p, (const wallet_block *const *)g.blocks->pdata, g.blocks->len, addr_wallet, what);
+            g_free(what);
+        }
     }
     /* The same question answered by a backward scan from the tip, a few times. */
-    double scan[SCANS];
-    gint64 sum[N_WALLETS];
-    guint found = 0;
-    for (guint i = 0; i < SCANS; i++) {
+    double scan[20];
+    out_set *scanned = NULL;
+    for (guint i = 0; i < scans; i++) {
+        if (scanned)
+            g_array_unref(scanned);
         gint64 a = g_get_monotonic_time();
-        found = backward_scan(g.blocks, g.blocks->len - 1, addr_wallet, sum);
+        scanned = backward_scan((const wallet_block *const *)g.blocks->pdata, g.blocks->len, addr_wallet);
         scan[i] = (double)(g_get_monotonic_time() - a);
     }
-    /* Same answer? */
-    const char *tip = ((wallet_block *)g.blocks->pdata[g.blocks->len - 1])->hash;
-    guint n_proj = 0;
-    gboolean same = TRUE;
-    for (guint w = 0; w < N_WALLETS; w++) {
-        wallet_state *s = wallet_projection_state(p, tip, w);
-        n_proj += wallet_state_n_utxos(s);
-        same = same && wallet_state_total(s) == sum[w];
-    }
-    same = same && n_proj == found;
+    const char *main_tip = ((wallet_block *)g.blocks->pdata[g.blocks->len - 1])->hash;
+    out_set *proj = projection_outputs(p, main_tip);
+    guint n_proj = proj->len;
+    char *what = g_strdup_printf("depth %u, tip", depth);
+    out_sets_check(proj, scanned, what, "backward scan");
+    g_free(what);
+    g_array_unref(proj);
+    g_array_unref(scanned);
     /* A 4-block branch off tip - 3 (coinbases to a wallet): flipping the canonical tip
      * between the branches is a reorg of depth 3 with its events, and each branch's state
      * stays a lookup. */
     guint base = g.blocks->len - 4;
-    char *prev = g_strdup(((wallet_block *)g.blocks->pdata[base])->hash), *fork_tip = NULL;
+    GPtrArray *fork_chain = g_ptr_array_new(); /* genesis .. base, then the fork's blocks */
+    for (guint h = 0; h <= base; h++)
+        g_ptr_array_add(fork_chain, g.blocks->pdata[h]);
+    GPtrArray *fork_blocks = g_ptr_array_new_with_free_func((GDestroyNotify)wallet_block_free);
+    const char *prev = ((wallet_block *)g.blocks->pdata[base])->hash;
     for (guint k = 1; k <= 4; k++) {
         char *hash = hex64(0xf, k), *cb = hex64(0xfc, k);
         wallet_block *fb = wallet_block_new(hash, prev, base + k);
         gint64 reward = 5000000000;
         wallet_block_add_tx(fb, cb, TRUE, NULL, 0, (const char *[]){addr_name(0)}, &reward, 1);
         wallet_projection_add_block(p, fb, NULL);
-        wallet_block_free(fb);
+        g_ptr_array_add(fork_blocks, fb);
+        g_ptr_array_add(fork_chain, fb);
+        prev = fb->hash;
         g_free(cb);
-        g_free(prev);
-        prev = hash;
+        g_free(hash);
     }
-    fork_tip = prev;
-    const char *main_tip = ((wallet_block *)g.blocks->pdata[g.blocks->len - 1])->hash;
+    const char *fork_tip = prev;
     double flip[40], lookup[40];
     guint n_events = 0;
     for (guint i = 0; i < 40; i++) {
@@ -205,19 +316,22 @@ static void run_depth(guint depth)
         n_events = events->len;
         g_ptr_array_set_size(events, 0);
     }
-    g_free(fork_tip);
+    what = g_strdup_printf("depth %u, tip of a held fork", depth);
+    check_at(p, (const wallet_block *const *)fork_chain->pdata, fork_chain->len, addr_wallet, what);
+    g_free(what);
     double flip_med = bench_percentile(flip, 40, 50), lookup_med = bench_percentile(lookup, 40, 50);
-    double inc_med = bench_percentile(inc, MEASURED, 50), inc_p99 = bench_percentile(inc, MEASURED, 99);
-    double list_med = bench_percentile(list, MEASURED, 50);
-    double scan_med = bench_percentile(scan, SCANS, 50);
+    double inc_med = bench_percentile(inc, measured, 50), inc_p99 = bench_percentile(inc, measured, 99);
+    double list_med = bench_percentile(list, measured, 50);
+    double scan_med = bench_percentile(scan, scans, 50);
     printf("depth %5u | incremental %8.1f us/block (p99 %8.1f) | backward scan %9.1f us/block | "
-           "ratio %6.1fx | listing 3 wallets %7.1f us | %5u outputs, %3u headers held, catch-up %.1f us/block | "
-           "same answer: %s\n",
+           "ratio %6.1fx | listing 3 wallets %7.1f us | %5u outputs, %3u headers held, catch-up %.1f us/block\n",
            depth, inc_med, inc_p99, scan_med, scan_med / inc_med, list_med, n_proj, wallet_projection_size(p),
-           catchup_us, same ? "yes" : "NO");
+           catchup_us);
     printf("            | reorg of depth 3 between two held branches: set_tip %.1f us (%u events), "
            "state at either tip %.0f ns (a lookup); a rescan of that tip costs the backward scan above\n",
            flip_med, n_events, lookup_med);
+    g_ptr_array_unref(fork_chain);
+    g_ptr_array_unref(fork_blocks);
     g_ptr_array_unref(events);
     wallet_projection_free(p);
     g_hash_table_unref(addr_wallet);
@@ -226,14 +340,21 @@ static void run_depth(guint depth)
     g_rand_free(g.rng);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    bench_init("bench_wallet", &argc, argv);
+    if (bench_small()) {
+        measured = 100;
+        scans = 3;
+    }
     printf("bench_wallet: wallet state after each new block, %u wallets x %u addresses, %u payments + "
            "a coinbase per block; fold depth 100 below LIB (6 confirmations)\n",
            N_WALLETS, ADDR_PER_WALLET, TX_PER_BLOCK);
-    guint depths[] = {100, 1000, 5000};
-    for (guint i = 0; i < G_N_ELEMENTS(depths); i++)
+    static const guint full[] = {100, 1000, 5000}, small[] = {100, 500};
+    const guint *depths = bench_small() ? small : full;
+    guint n_depths = bench_small() ? G_N_ELEMENTS(small) : G_N_ELEMENTS(full);
+    for (guint i = 0; i < n_depths; i++)
         run_depth(depths[i]);
     printf("RSS %ld KiB\n", bench_rss_kib());
-    return 0;
+    return bench_finish();
 }
