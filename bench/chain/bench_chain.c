@@ -4,7 +4,10 @@
  *    getblockhash + one getblockheader request per block): wall time and HTTP requests.
  * 2. Ingestion cost per new block with 1k and 5k blocks in the graph (should stay flat).
  * 3. Blocks kept and RSS growth with and without pruning after the same catch-up.
- * Prints figures and ratios; never passes or fails on time. */
+ * The answer check: both observers reach the node's best block, every block the pruned
+ * one holds (floor to tip) is the naive loop's block at that height, and the observer
+ * follows each newly mined block. Exits 1 on a wrong answer, never on time; exits 77
+ * (1 under CI=true) without litecoind. Usage: bench_chain [--small] (small: 300 blocks). */
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,8 +17,9 @@
 #include "chain/observer.h"
 #include "chain/rpc.h"
 
-#define CHAIN_LEN 5000
-#define PER_BLOCK_SAMPLES 20
+static gint64 chain_len = 5000;       /* blocks at the catch-up */
+static gint64 first_len = 1000;       /* blocks at the first ingestion figure */
+static int per_block_samples = 20;
 
 static tf_cluster *cluster;
 static tf_http *http;
@@ -26,10 +30,8 @@ static json_t *call(const char *path, const char *method, json_t *params)
 {
     GError *err = NULL;
     json_t *r = chain_rpc_call(rpc, http, path, method, params, 300 * G_USEC_PER_SEC, &err);
-    if (!r) {
-        fprintf(stderr, "bench_chain: %s\n", err->message);
-        exit(1);
-    }
+    if (!r)
+        bench_die("%s: %s", method, err->message);
     return r;
 }
 
@@ -64,12 +66,22 @@ static void mine(gint64 n)
     }
 }
 
-/* A stopped runtime over the one node (cycles run on this thread). */
-static tf_runtime *observer_new(gboolean prune)
+static char *best_hash(void)
+{
+    json_t *r = call(NULL, "getbestblockhash", NULL);
+    char *h = g_strdup(json_string_value(r));
+    json_decref(r);
+    return h;
+}
+
+/* A stopped runtime over the one node (cycles run on this thread); its snapshots list
+ * `recent` canonical blocks. */
+static tf_runtime *observer_new(gboolean prune, guint recent)
 {
     chain_observer_config cfg;
     chain_observer_config_init(&cfg);
     cfg.prune = prune;
+    cfg.snapshot_blocks = recent;
     tf_runtime_config rc;
     tf_runtime_config_init(&rc);
     rc.request_timeout_us = 60 * G_USEC_PER_SEC;
@@ -79,21 +91,18 @@ static tf_runtime *observer_new(gboolean prune)
     GError *err = NULL;
     tf_runtime *rt = tf_runtime_new(&rc, &chain_observer, &cfg, tf_source_provider_new_static(&src, 1), &err);
     tf_source_unref(src);
-    if (!rt) {
-        fprintf(stderr, "bench_chain: %s\n", err->message);
-        exit(1);
-    }
+    if (!rt)
+        bench_die("%s", err->message);
     return rt;
 }
 
-/* Runs one cycle; returns the snapshot's request count and tip height. */
-static void cycle(tf_runtime *rt, guint64 *requests, gint64 *tip, guint *blocks)
+/* Runs one cycle; returns its snapshot (caller unrefs) and its request count, tip
+ * height and blocks held (each may be NULL). */
+static tf_snapshot *cycle_snap(tf_runtime *rt, guint64 *requests, gint64 *tip, guint *blocks)
 {
     GError *err = NULL;
-    if (!tf_runtime_cycle(rt, &err)) {
-        fprintf(stderr, "bench_chain: cycle: %s\n", err->message);
-        exit(1);
-    }
+    if (!tf_runtime_cycle(rt, &err))
+        bench_die("cycle: %s", err->message);
     tf_handle *h = tf_runtime_handle(rt);
     tf_snapshot *snap = tf_handle_latest(h);
     const chain_snapshot *s = tf_snapshot_data(snap);
@@ -103,12 +112,32 @@ static void cycle(tf_runtime *rt, guint64 *requests, gint64 *tip, guint *blocks)
         *tip = s->tip_height;
     if (blocks)
         *blocks = s->blocks;
+    tf_handle_unref(h);
+    return snap;
+}
+
+static void cycle(tf_runtime *rt, guint64 *requests, gint64 *tip, guint *blocks)
+{
+    tf_snapshot_unref(cycle_snap(rt, requests, tip, blocks));
+}
+
+/* Checks that rt's last snapshot stands at the node's best block. */
+static void check_at_tip(tf_runtime *rt, const char *what)
+{
+    tf_handle *h = tf_runtime_handle(rt);
+    tf_snapshot *snap = tf_handle_latest(h);
+    const chain_snapshot *s = tf_snapshot_data(snap);
+    char *best = best_hash();
+    bench_check(!strcmp(s->tip, best), what, "observer at %" G_GINT64_FORMAT " %s, node's best %s",
+                s->tip_height, s->tip, best);
+    g_free(best);
     tf_snapshot_unref(snap);
     tf_handle_unref(h);
 }
 
-/* The naive catch-up: per height, getblockhash then getblockheader, one request each. */
-static double naive_catch_up(gint64 tip, guint64 *requests)
+/* The naive catch-up: per height, getblockhash then getblockheader, one request each.
+ * Returns its graph in *out (caller frees). */
+static double naive_catch_up(gint64 tip, guint64 *requests, chain_graph **out)
 {
     chain_graph_config gc;
     chain_graph_config_init(&gc);
@@ -121,46 +150,89 @@ static double naive_catch_up(gint64 tip, guint64 *requests)
         json_t *hdr = call(NULL, "getblockheader", json_pack("[O]", hash));
         chain_header ch;
         if (!chain_header_from_json(hdr, &ch, NULL) ||
-            !chain_graph_add_header(g, &ch, 1, "n1", NULL, NULL, NULL)) {
-            fprintf(stderr, "bench_chain: naive: bad header at %" G_GINT64_FORMAT "\n", h);
-            exit(1);
-        }
+            !chain_graph_add_header(g, &ch, 1, "n1", NULL, NULL, NULL))
+            bench_die("naive: bad header at %" G_GINT64_FORMAT, h);
         json_decref(hdr);
         json_decref(hash);
     }
     double secs = (g_get_monotonic_time() - t0) / 1e6;
     *requests = tf_http_requests_sent(http) - before;
-    chain_graph_free(g);
+    *out = g;
     return secs;
 }
 
-/* Mean wall time (ms) and requests of the cycle that ingests one freshly mined block. */
-static void per_block(tf_runtime *rt, double *ms, double *reqs)
+/* Mean wall time (ms) and requests of the cycle that ingests one freshly mined block;
+ * the observer must stand at each new block after its cycle. */
+static void per_block(tf_runtime *rt, double *ms, double *reqs, const char *what)
 {
     double total = 0;
     guint64 r0, r1;
+    guint followed = 0;
     cycle(rt, &r0, NULL, NULL);
-    for (int i = 0; i < PER_BLOCK_SAMPLES; i++) {
+    for (int i = 0; i < per_block_samples; i++) {
         mine(1);
+        char *best = best_hash();
         gint64 t0 = g_get_monotonic_time();
-        cycle(rt, NULL, NULL, NULL);
+        tf_snapshot *snap = cycle_snap(rt, NULL, NULL, NULL);
         total += (g_get_monotonic_time() - t0) / 1e3;
+        followed += !strcmp(((const chain_snapshot *)tf_snapshot_data(snap))->tip, best);
+        tf_snapshot_unref(snap);
+        g_free(best);
     }
     cycle(rt, &r1, NULL, NULL);
-    *ms = total / PER_BLOCK_SAMPLES;
-    *reqs = (double)(r1 - r0 - 1) / PER_BLOCK_SAMPLES; /* the final idle cycle costs 1 */
+    *ms = total / per_block_samples;
+    *reqs = (double)(r1 - r0 - 1) / per_block_samples; /* the final idle cycle costs 1 */
+    bench_check(followed == (guint)per_block_samples, what, "the observer stood at %u of %d new blocks",
+                followed, per_block_samples);
 }
 
-int main(void)
+/* Checks the pruned observer's canonical blocks (floor to tip, from its snapshot) against
+ * the naive loop's graph, height by height. */
+static void check_against_naive(const chain_snapshot *s, const chain_graph *naive)
 {
+    guint same = 0;
+    char *diff = NULL;
+    for (guint i = 0; i < s->n_recent; i++) {
+        const chain_block *b = chain_graph_canonical_at(naive, s->recent[i].height);
+        if (b && !strcmp(chain_block_hash(b), s->recent[i].hash))
+            same++;
+        else if (!diff)
+            diff = g_strdup_printf("at %" G_GINT64_FORMAT " the observer holds %s, the naive loop %s",
+                                   s->recent[i].height, s->recent[i].hash, b ? chain_block_hash(b) : "nothing");
+    }
+    const chain_block *tip = chain_graph_canonical_tip(naive);
+    bench_check(!diff && s->n_recent == s->blocks && s->n_recent > 0 && tip &&
+                    !strcmp(chain_block_hash(tip), s->tip), "the pruned observer's blocks = the naive loop's",
+                "%u of %u held blocks agree (%u listed)%s%s", same, s->blocks, s->n_recent, diff ? "; " : "",
+                diff ? diff : "");
+    g_free(diff);
+}
+
+int main(int argc, char **argv)
+{
+    bench_init("bench_chain", &argc, argv);
+    if (bench_small()) {
+        chain_len = 300; /* below MWEB's activation */
+        first_len = 150;
+        per_block_samples = 5;
+    }
     GError *err = NULL;
     tf_cluster_spec *spec = tf_cluster_spec_load(TF_SOURCE_DIR "/scenarios/clusters/litecoin-3.json", &err);
     cluster = spec ? tf_cluster_new(spec, 1, &err) : NULL;
     tf_cluster_spec_free(spec);
-    if (!cluster || !tf_cluster_start(cluster, &err)) {
-        fprintf(stderr, "bench_chain: cannot start litecoind: %s\n", err->message);
+    if (!cluster)
+        bench_die("%s", err->message);
+    gchar **node_argv = tf_cluster_node_argv(cluster, 0);
+    gboolean have = node_argv && g_file_test(node_argv[0], G_FILE_TEST_IS_EXECUTABLE);
+    char *why = g_strdup_printf("%s is not installed", node_argv ? node_argv[0] : "litecoind");
+    g_strfreev(node_argv);
+    if (!have)
         tf_cluster_free(cluster);
-        return 1;
+    bench_need(have, "litecoind", why);
+    g_free(why);
+    if (!tf_cluster_start(cluster, &err)) {
+        tf_cluster_free(cluster);
+        bench_die("cannot start litecoind: %s", err->message);
     }
     http = tf_http_new();
     tf_source *src = tf_cluster_node_source(cluster, 0);
@@ -173,55 +245,61 @@ int main(void)
 
     printf("bench_chain: chain observer on one litecoind regtest node\n");
     gint64 t0 = g_get_monotonic_time();
-    mine(1000);
-    printf("mined 1,000 blocks in %.1f s\n", (g_get_monotonic_time() - t0) / 1e6);
+    mine(first_len);
+    printf("mined %" G_GINT64_FORMAT " blocks in %.1f s\n", first_len, (g_get_monotonic_time() - t0) / 1e6);
 
-    /* Ingestion at 1k, then grow the same graph to 5k and measure again. */
-    tf_runtime *inc = observer_new(FALSE);
+    /* Ingestion at the first size, then grow the same graph to the full one and measure again. */
+    tf_runtime *inc = observer_new(FALSE, 32);
     cycle(inc, NULL, NULL, NULL);
     double ms1k, rq1k, ms5k, rq5k;
-    per_block(inc, &ms1k, &rq1k);
+    per_block(inc, &ms1k, &rq1k, "the observer follows each new block (first size)");
     t0 = g_get_monotonic_time();
-    mine(CHAIN_LEN - height());
+    mine(chain_len - height());
     printf("mined up to %" G_GINT64_FORMAT " blocks in %.1f s\n", height(), (g_get_monotonic_time() - t0) / 1e6);
     cycle(inc, NULL, NULL, NULL);
-    per_block(inc, &ms5k, &rq5k);
+    per_block(inc, &ms5k, &rq5k, "the observer follows each new block (full size)");
     tf_runtime_free(inc);
     gint64 tip = height();
 
     /* Catch-up from empty: batched observer vs naive loop. Heap in use (mallinfo2) goes
-     * down when memory is freed, unlike RSS, so it shows what each graph keeps. */
+     * down when memory is freed, unlike RSS, so it shows what each graph keeps. The pruned
+     * observer lists all its blocks in its snapshot, for the answer check. */
     long rss0 = bench_rss_kib();
     size_t heap0 = mallinfo2().uordblks;
-    tf_runtime *pruned = observer_new(TRUE);
+    tf_runtime *pruned = observer_new(TRUE, 1000);
     t0 = g_get_monotonic_time();
     guint64 req_b;
     gint64 got;
     guint kept_pruned;
-    cycle(pruned, &req_b, &got, &kept_pruned);
+    tf_snapshot *pruned_snap = cycle_snap(pruned, &req_b, &got, &kept_pruned);
     double batched = (g_get_monotonic_time() - t0) / 1e6;
     long rss_pruned = bench_rss_kib() - rss0;
     long heap_pruned = (long)(mallinfo2().uordblks - heap0) / 1024;
     long rss1 = bench_rss_kib();
     size_t heap1 = mallinfo2().uordblks;
-    tf_runtime *full = observer_new(FALSE);
+    tf_runtime *full = observer_new(FALSE, 32);
     guint kept_full;
     cycle(full, NULL, NULL, &kept_full);
     long rss_full = bench_rss_kib() - rss1;
     long heap_full = (long)(mallinfo2().uordblks - heap1) / 1024;
     guint64 req_n;
-    double naive = naive_catch_up(tip, &req_n);
+    chain_graph *naive_graph = NULL;
+    double naive = naive_catch_up(tip, &req_n, &naive_graph);
 
-    printf("\ncatch-up of %" G_GINT64_FORMAT " blocks (tip %" G_GINT64_FORMAT " reached: %s)\n", tip + 1, got,
-           got == tip ? "yes" : "NO");
+    printf("\ncatch-up of %" G_GINT64_FORMAT " blocks (tip %" G_GINT64_FORMAT ")\n", tip + 1, got);
     printf("  batched observer : %8.3f s  %6" G_GUINT64_FORMAT " HTTP requests\n", batched, req_b);
     printf("  naive per height : %8.3f s  %6" G_GUINT64_FORMAT " HTTP requests\n", naive, req_n);
     printf("  ratio            : %8.1fx faster, %.0fx fewer requests\n", naive / batched,
            (double)req_n / (double)req_b);
-    printf("\ningestion per new block (mean of %d, RPC round trips included)\n", PER_BLOCK_SAMPLES);
-    printf("  graph at ~1k blocks: %6.2f ms/block  %.1f requests/block\n", ms1k, rq1k);
-    printf("  graph at ~5k blocks: %6.2f ms/block  %.1f requests/block\n", ms5k, rq5k);
-    printf("  ratio 5k/1k        : %6.2f\n", ms5k / ms1k);
+    check_at_tip(pruned, "the pruned observer reaches the node's best block");
+    check_at_tip(full, "the unpruned observer reaches the node's best block");
+    check_against_naive(tf_snapshot_data(pruned_snap), naive_graph);
+    bench_check(kept_full == (guint)tip + 1, "the unpruned observer holds every block", "%u of %" G_GINT64_FORMAT,
+                kept_full, tip + 1);
+    printf("\ningestion per new block (mean of %d, RPC round trips included)\n", per_block_samples);
+    printf("  graph at ~%" G_GINT64_FORMAT " blocks: %6.2f ms/block  %.1f requests/block\n", first_len, ms1k, rq1k);
+    printf("  graph at ~%" G_GINT64_FORMAT " blocks: %6.2f ms/block  %.1f requests/block\n", chain_len, ms5k, rq5k);
+    printf("  ratio big/small    : %6.2f\n", ms5k / ms1k);
     printf("\nmemory after the catch-up (LIB k=6, retained depth 100)\n");
     printf("  pruned   : %5u blocks kept, heap in use +%ld KiB, RSS +%ld KiB\n", kept_pruned,
            heap_pruned, rss_pruned);
@@ -231,11 +309,13 @@ int main(void)
     printf("  (RSS includes the catch-up's transient JSON, which both runs parse in full; the\n"
            "   pruned run goes first, since RSS never shrinks)\n");
 
+    chain_graph_free(naive_graph);
+    tf_snapshot_unref(pruned_snap);
     tf_runtime_free(full);
     tf_runtime_free(pruned);
     chain_rpc_free(rpc);
     tf_http_free(http);
     g_free(address);
     tf_cluster_free(cluster);
-    return 0;
+    return bench_finish();
 }
