@@ -1,15 +1,22 @@
 /* bench_failover.c: time from killing the etcd leader to a waiter seeing the new leader,
  * and status requests sent, for tf (one runtime at interval I, woken by the action, K
  * handle waits) against K naive loops (fetch every member's status, check, sleep I).
- * A real 3-node etcd cluster on loopback; the killed member is restarted between rounds. */
+ * A real 3-node etcd cluster on loopback; the killed member is restarted between rounds.
+ * The answer check, per round: every waiter of both kinds returned a leader that is not
+ * the killed one, with a higher term; waiters that saw the same term saw the same leader;
+ * and a leader of the term the surviving members report now is that term's leader. Exits
+ * 1 on a wrong answer, never on time; 77 without etcd (1 under CI=true).
+ * Usage: bench_failover [--small]  (small: K = 1 and 5, 2 kills per row). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "bench_util.h"
 #include "raftkv/raftkv.h"
 
-#define ROUNDS 5
 #define INTERVAL_US 100000
+#define WAIT_US (30 * G_USEC_PER_SEC)
+
+static int rounds = 5;
 
 typedef struct {
     tf_cluster *c;
@@ -20,7 +27,21 @@ typedef struct {
     gint64 killed_at;
     double latency_ms;
     guint64 requests;
+    /* the answer: the new leader's member id and term; done = not timed out */
+    char *leader_id;
+    guint64 term;
+    gboolean done;
 } ctx;
+
+/* The member id of the leader a snapshot agrees on (it names it by source name when it
+ * knows the member, else by id), or NULL (new string). */
+static char *leader_id_of(const raftkv_snapshot *s)
+{
+    if (!s->leader)
+        return NULL;
+    const raftkv_node *n = raftkv_snapshot_node(s, s->leader);
+    return g_strdup(n && n->id ? n->id : s->leader);
+}
 
 static gboolean new_leader(const tf_snapshot *snap, void *data)
 {
@@ -38,8 +59,14 @@ static gboolean all_up(const tf_snapshot *snap, void *data)
 static gpointer tf_waiter(gpointer data)
 {
     ctx *c = data;
-    tf_snapshot *s = tf_handle_wait(c->h, new_leader, c, "new leader", 30 * G_USEC_PER_SEC, NULL);
+    tf_snapshot *s = tf_handle_wait(c->h, new_leader, c, "new leader", WAIT_US, NULL);
     c->latency_ms = (g_get_monotonic_time() - c->killed_at) / 1000.0;
+    if (s) {
+        const raftkv_snapshot *rs = tf_snapshot_data(s);
+        c->done = TRUE;
+        c->leader_id = leader_id_of(rs);
+        c->term = rs->leader_term;
+    }
     tf_snapshot_unref(s);
     return NULL;
 }
@@ -50,8 +77,10 @@ static gpointer naive_waiter(gpointer data)
     ctx *c = data;
     tf_http *http = tf_http_new();
     guint n = tf_cluster_size(c->c);
-    for (;;) {
+    gint64 deadline = g_get_monotonic_time() + WAIT_US;
+    while (g_get_monotonic_time() < deadline) {
         GHashTable *votes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        GHashTable *terms = g_hash_table_new(g_str_hash, g_str_equal); /* leader -> its term */
         guint reachable = 0;
         gboolean done = FALSE;
         for (guint i = 0; i < n; i++) {
@@ -65,6 +94,7 @@ static gpointer naive_waiter(gpointer data)
                 if (st.leader && st.term > c->old_term) {
                     char *k = g_strdup(st.leader);
                     g_hash_table_insert(votes, k, GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(votes, k)) + 1));
+                    g_hash_table_insert(terms, k, GSIZE_TO_POINTER((gsize)st.term));
                 }
                 raftkv_status_clear(&st);
             }
@@ -73,10 +103,17 @@ static gpointer naive_waiter(gpointer data)
             g_free(url);
         }
         GHashTableIter it;
-        gpointer v;
+        gpointer k, v;
         g_hash_table_iter_init(&it, votes);
-        while (g_hash_table_iter_next(&it, NULL, &v))
-            done |= GPOINTER_TO_UINT(v) * 2 > reachable && reachable * 2 > n;
+        while (!done && g_hash_table_iter_next(&it, &k, &v)) {
+            done = GPOINTER_TO_UINT(v) * 2 > reachable && reachable * 2 > n;
+            if (done) {
+                c->done = TRUE;
+                c->leader_id = g_strdup(k);
+                c->term = (guint64)GPOINTER_TO_SIZE(g_hash_table_lookup(terms, k));
+            }
+        }
+        g_hash_table_unref(terms);
         g_hash_table_unref(votes);
         if (done)
             break;
@@ -87,14 +124,79 @@ static gpointer naive_waiter(gpointer data)
     return NULL;
 }
 
+/* What the surviving members (all but `killed`) report now: the highest term any of them
+ * knows a leader in, and that leader's id (new string), or NULL. */
+static char *members_leader(tf_cluster *cl, guint killed, guint64 *term)
+{
+    tf_http *http = tf_http_new();
+    char *leader = NULL;
+    *term = 0;
+    for (guint i = 0; i < tf_cluster_size(cl); i++) {
+        if (i == killed)
+            continue;
+        char *url = g_strconcat(tf_cluster_node_url(cl, i), "/v3/maintenance/status", NULL);
+        json_t *body = json_object();
+        json_t *r = tf_http_json(http, "truth", url, body, 1000000, NULL);
+        raftkv_status st;
+        if (r && raftkv_parse_etcd(r, &st, NULL)) {
+            if (st.leader && st.term > *term) {
+                g_free(leader);
+                leader = g_strdup(st.leader);
+                *term = st.term;
+            }
+            raftkv_status_clear(&st);
+        }
+        json_decref(r);
+        json_decref(body);
+        g_free(url);
+    }
+    tf_http_free(http);
+    return leader;
+}
+
+typedef struct {
+    guint waits, right;
+    char *wrong; /* the first wrong answer, described */
+} verdict;
+
+/* Checks one round's answers (see the top comment). */
+static void judge_round(verdict *v, ctx *cs, guint k, const char *old_id, guint64 old_term,
+                        const char *now_id, guint64 now_term)
+{
+    for (guint i = 0; i < k; i++) {
+        const ctx *c = &cs[i];
+        const char *why = NULL;
+        if (!c->done || !c->leader_id)
+            why = "timed out";
+        else if (!g_strcmp0(c->leader_id, old_id))
+            why = "the killed leader";
+        else if (c->term <= old_term)
+            why = "no newer term";
+        else if (c->term == now_term && g_strcmp0(c->leader_id, now_id))
+            why = "not the members' leader of that term";
+        for (guint j = 0; !why && j < i; j++)
+            if (cs[j].done && cs[j].term == c->term && g_strcmp0(cs[j].leader_id, c->leader_id))
+                why = "another waiter saw another leader in the same term";
+        v->waits++;
+        v->right += !why;
+        if (why && !v->wrong)
+            v->wrong = g_strdup_printf("%s: leader %s term %" G_GUINT64_FORMAT " (killed %s term %"
+                                       G_GUINT64_FORMAT "; members now %s term %" G_GUINT64_FORMAT ")",
+                                       why, c->leader_id ? c->leader_id : "-", c->term, old_id, old_term,
+                                       now_id ? now_id : "-", now_term);
+    }
+}
+
 static void run(tf_cluster *cl, tf_handle *h, tf_runtime *rt, guint k, gboolean use_tf,
-                double *lat, guint64 *requests)
+                double *lat, guint64 *requests, verdict *v)
 {
     *requests = 0;
-    for (int r = 0; r < ROUNDS; r++) {
+    for (int r = 0; r < rounds; r++) {
         tf_snapshot *s = tf_handle_wait(h, all_up, NULL, "all up", 60 * G_USEC_PER_SEC, NULL);
+        if (!s)
+            bench_die("the cluster did not come back with a leader within 60 s");
         const raftkv_snapshot *rs = tf_snapshot_data(s);
-        char *leader = g_strdup(rs->leader);
+        char *leader = g_strdup(rs->leader), *leader_id = leader_id_of(rs);
         guint64 term = rs->leader_term;
         tf_snapshot_unref(s);
         gint li = tf_cluster_node_index(cl, leader);
@@ -122,47 +224,82 @@ static void run(tf_cluster *cl, tf_handle *h, tf_runtime *rt, guint k, gboolean 
             *requests += (tf_snapshot_cycle(after) - cycle0) * tf_cluster_size(cl);
             tf_snapshot_unref(after);
         }
+        guint64 now_term;
+        char *now_id = members_leader(cl, (guint)li, &now_term);
+        judge_round(v, cs, k, leader_id, term, now_id, now_term);
+        g_free(now_id);
         tf_cluster_node_start(cl, (guint)li, NULL);
+        for (guint i = 0; i < k; i++)
+            g_free(cs[i].leader_id);
         g_free(cs);
         g_free(ts);
+        g_free(leader_id);
         g_free(leader);
     }
 }
 
+static void check(verdict *v, guint k, const char *how)
+{
+    char *what = g_strdup_printf("K=%u %s: every waiter saw the new leader", k, how);
+    bench_check(v->right == v->waits, what, "%u of %u waits wrong; the first: %s", v->waits - v->right,
+                v->waits, v->wrong);
+    g_free(what);
+    g_free(v->wrong);
+}
+
 int main(int argc, char **argv)
 {
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    bench_init("bench_failover", &argc, argv);
+    static const guint full[] = {1, 20}, small[] = {1, 5};
+    const guint *ks = bench_small() ? small : full;
+    guint n_ks = bench_small() ? G_N_ELEMENTS(small) : G_N_ELEMENTS(full);
+    if (bench_small())
+        rounds = 2;
     GError *err = NULL;
     tf_cluster_spec *spec = tf_cluster_spec_load(TF_SOURCE_DIR "/scenarios/clusters/etcd-3.json", &err);
     tf_cluster *cl = spec ? tf_cluster_new(spec, 3, &err) : NULL;
-    if (!cl || !tf_cluster_start(cl, &err)) {
-        fprintf(stderr, "bench/failover: %s\n", err->message);
-        return 1;
+    if (!cl)
+        bench_die("%s", err->message);
+    gchar **node_argv = tf_cluster_node_argv(cl, 0);
+    gboolean have = node_argv && g_file_test(node_argv[0], G_FILE_TEST_IS_EXECUTABLE);
+    char *why = g_strdup_printf("%s is not installed", node_argv ? node_argv[0] : "etcd");
+    g_strfreev(node_argv);
+    if (!have) {
+        tf_cluster_free(cl);
+        tf_cluster_spec_free(spec);
     }
+    bench_need(have, "etcd", why);
+    g_free(why);
+    if (!tf_cluster_start(cl, &err))
+        bench_die("%s", err->message);
     tf_runtime_config cfg;
     tf_runtime_config_init(&cfg);
     cfg.interval_us = INTERVAL_US;
     cfg.request_timeout_us = 300000;
     tf_runtime *rt = tf_runtime_new(&cfg, &raftkv_observer, NULL, tf_cluster_provider(cl), &err);
-    tf_runtime_start(rt, NULL);
+    if (!rt || !tf_runtime_start(rt, &err))
+        bench_die("%s", err->message);
     tf_handle *h = tf_runtime_handle(rt);
     printf("bench/failover: 3-node etcd (election timeout 250 ms), status interval %d ms, %d leader kills per row\n",
-           INTERVAL_US / 1000, ROUNDS);
+           INTERVAL_US / 1000, rounds);
     printf("latency: from SIGKILL of the leader to the waiter seeing a new leader with a higher term\n\n");
     printf("%4s %-6s %9s %9s %12s\n", "K", "how", "p50 ms", "p99 ms", "requests");
-    static const guint ks[] = {1, 20};
-    for (guint i = 0; i < G_N_ELEMENTS(ks); i++) {
+    for (guint i = 0; i < n_ks; i++) {
         guint k = ks[i];
-        double *lt = g_new0(double, k * ROUNDS), *ln = g_new0(double, k * ROUNDS);
+        double *lt = g_new0(double, k * rounds), *ln = g_new0(double, k * rounds);
         guint64 rq_t, rq_n;
-        run(cl, h, rt, k, TRUE, lt, &rq_t);
-        run(cl, h, rt, k, FALSE, ln, &rq_n);
-        double t50 = bench_percentile(lt, k * ROUNDS, 50), t99 = bench_percentile(lt, k * ROUNDS, 99);
-        double n50 = bench_percentile(ln, k * ROUNDS, 50), n99 = bench_percentile(ln, k * ROUNDS, 99);
+        verdict vt = {0}, vn = {0};
+        run(cl, h, rt, k, TRUE, lt, &rq_t, &vt);
+        run(cl, h, rt, k, FALSE, ln, &rq_n, &vn);
+        double t50 = bench_percentile(lt, k * rounds, 50), t99 = bench_percentile(lt, k * rounds, 99);
+        double n50 = bench_percentile(ln, k * rounds, 50), n99 = bench_percentile(ln, k * rounds, 99);
         printf("%4u %-6s %9.0f %9.0f %12" G_GUINT64_FORMAT "\n", k, "tf", t50, t99, rq_t);
         printf("%4u %-6s %9.0f %9.0f %12" G_GUINT64_FORMAT "\n", k, "naive", n50, n99, rq_n);
-        printf("%4s ratio naive/tf: requests %.1fx, p50 latency %.2fx\n\n", "",
+        printf("%4s ratio naive/tf: requests %.1fx, p50 latency %.2fx\n", "",
                (double)rq_n / MAX(rq_t, 1), n50 / MAX(t50, 1e-6));
+        check(&vt, k, "tf");
+        check(&vn, k, "naive");
+        printf("\n");
         g_free(lt);
         g_free(ln);
     }
@@ -170,5 +307,5 @@ int main(int argc, char **argv)
     tf_runtime_free(rt);
     tf_cluster_free(cl);
     tf_cluster_spec_free(spec);
-    return 0;
+    return bench_finish();
 }
