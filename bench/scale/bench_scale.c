@@ -2,7 +2,11 @@
  * Part 1: 1,000 HTTP sources on a local server, the runtime running at a 100 ms interval:
  * cycle time (poll + publish) p50/p99 against the 100 ms budget, and CPU per cycle.
  * Part 2: 1,000 in-process sources, 100,000 cycles as fast as they run: cycle time, CPU,
- * and RSS after 10k and 100k cycles (flat: history and snapshots are bounded rings). */
+ * and RSS after 10k and 100k cycles (flat: history and snapshots are bounded rings).
+ * The answer check: in every measured HTTP cycle every source is up with its own answer
+ * (node s0017 holds path /s/17); in-process, one batch per changing cycle and a last
+ * snapshot holding every source's final value. Exits 1 on a wrong answer, never on time.
+ * Usage: bench_scale [--small] [HTTP_CYCLES [CYCLES]]  (small: 200 sources, 5 and 2,000). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +15,7 @@
 #include "fixture_http.h"
 #include "httpjson/httpjson.h"
 
-#define N_SOURCES 1000
+static guint n_sources = 1000;
 
 static void serve(const fixture_http_request *req, fixture_http_response *resp, void *user)
 {
@@ -24,11 +28,31 @@ static gboolean cycle_past(const tf_snapshot *snap, void *data)
     return tf_snapshot_cycle(snap) > *(guint64 *)data;
 }
 
+/* How many nodes of an HTTP snapshot are not up with their own source's answer. */
+static guint wrong_nodes(const httpjson_snapshot *s, char **first)
+{
+    guint wrong = s->n == n_sources ? 0 : n_sources;
+    for (guint i = 0; i < s->n; i++) {
+        const httpjson_node *node = &s->nodes[i];
+        unsigned idx = 0;
+        json_t *path = httpjson_node_field(node, "path");
+        char want[32] = "";
+        if (sscanf(node->name, "s%u", &idx) == 1)
+            g_snprintf(want, sizeof want, "/s/%u", idx);
+        if (node->up && path && !g_strcmp0(json_string_value(path), want))
+            continue;
+        if (!wrong++ && first && !*first)
+            *first = g_strdup_printf("%s: %s, path %s", node->name, node->up ? "up" : node->error,
+                                     path ? json_string_value(path) : "(none)");
+    }
+    return wrong;
+}
+
 static void part_http(guint cycles)
 {
     fixture_http *fx = fixture_http_start();
-    tf_source **src = g_new0(tf_source *, N_SOURCES);
-    for (guint i = 0; i < N_SOURCES; i++) {
+    tf_source **src = g_new0(tf_source *, n_sources);
+    for (guint i = 0; i < n_sources; i++) {
         char name[16], path[32];
         g_snprintf(name, sizeof name, "s%04u", i);
         g_snprintf(path, sizeof path, "/s/%u", i);
@@ -37,14 +61,14 @@ static void part_http(guint cycles)
         src[i] = tf_source_new(name, url, NULL, NULL, NULL);
         g_free(url);
     }
-    static const char *const fields[] = {"value", NULL};
+    static const char *const fields[] = {"value", "path", NULL};
     httpjson_config hc = {.path = "", .fields = fields};
     tf_runtime_config cfg;
     tf_runtime_config_init(&cfg);
     cfg.interval_us = 100000;
     tf_runtime *rt = tf_runtime_new(&cfg, &httpjson_observer, &hc,
-                                    tf_source_provider_new_static(src, N_SOURCES), NULL);
-    for (guint i = 0; i < N_SOURCES; i++)
+                                    tf_source_provider_new_static(src, n_sources), NULL);
+    for (guint i = 0; i < n_sources; i++)
         tf_source_unref(src[i]);
     g_free(src);
     tf_handle *h = tf_runtime_handle(rt);
@@ -54,7 +78,8 @@ static void part_http(guint cycles)
     tf_snapshot_unref(tf_handle_wait(h, cycle_past, &(guint64){0}, "first cycle", 60 * G_USEC_PER_SEC, NULL));
     double cpu0 = bench_cpu_seconds();
     guint64 req0 = fixture_http_requests(fx), conn0 = fixture_http_connections(fx);
-    guint n = 0, up = 0;
+    guint n = 0, up = 0, bad_cycles = 0;
+    char *first_wrong = NULL;
     while (n < cycles) {
         tf_snapshot *s = tf_handle_wait(h, cycle_past, &seen, "next cycle", 60 * G_USEC_PER_SEC, NULL);
         if (!s)
@@ -62,13 +87,14 @@ static void part_http(guint cycles)
         seen = tf_snapshot_cycle(s);
         ms[n++] = (tf_snapshot_time(s) - tf_snapshot_cycle_started(s)) / 1000.0;
         up = ((const httpjson_snapshot *)tf_snapshot_data(s))->up;
+        bad_cycles += wrong_nodes(tf_snapshot_data(s), &first_wrong) > 0;
         tf_snapshot_unref(s);
     }
     double cpu = bench_cpu_seconds() - cpu0;
     guint64 reqs = fixture_http_requests(fx) - req0, conns = fixture_http_connections(fx) - conn0;
     tf_runtime_stop(rt);
     printf("part 1: %u HTTP sources, interval 100 ms (10 Hz), %u cycles measured, %u sources up\n",
-           N_SOURCES, n, up);
+           n_sources, n, up);
     printf("  cycle time p50 %.1f ms, p99 %.1f ms (budget 100 ms: p99 uses %.0f%%)\n",
            bench_percentile(ms, n, 50), bench_percentile(ms, n, 99),
            bench_percentile(ms, n, 99));
@@ -76,6 +102,10 @@ static void part_http(guint cycles)
            cpu * 1000 / MAX(n, 1));
     printf("  %" G_GUINT64_FORMAT " requests over %" G_GUINT64_FORMAT
            " new connections (connections are kept between cycles)\n", reqs, conns);
+    bench_check(n == cycles && bad_cycles == 0, "every source up with its own answer in every cycle",
+                "%u of %u cycles seen, %u with a wrong node; the first: %s", n, cycles, bad_cycles,
+                first_wrong ? first_wrong : "-");
+    g_free(first_wrong);
     g_free(ms);
     tf_handle_unref(h);
     tf_runtime_free(rt);
@@ -84,9 +114,9 @@ static void part_http(guint cycles)
 
 static void part_inprocess(guint cycles)
 {
-    counter_cell *cells = g_new0(counter_cell, N_SOURCES);
-    tf_source **src = g_new0(tf_source *, N_SOURCES);
-    for (guint i = 0; i < N_SOURCES; i++) {
+    counter_cell *cells = g_new0(counter_cell, n_sources);
+    tf_source **src = g_new0(tf_source *, n_sources);
+    for (guint i = 0; i < n_sources; i++) {
         char name[16];
         g_snprintf(name, sizeof name, "s%04u", i);
         src[i] = counter_source_new(name, &cells[i]);
@@ -94,32 +124,44 @@ static void part_inprocess(guint cycles)
     tf_runtime_config cfg;
     tf_runtime_config_init(&cfg);
     tf_runtime *rt = tf_runtime_new(&cfg, &counter_observer, NULL,
-                                    tf_source_provider_new_static(src, N_SOURCES), NULL);
-    for (guint i = 0; i < N_SOURCES; i++)
+                                    tf_source_provider_new_static(src, n_sources), NULL);
+    for (guint i = 0; i < n_sources; i++)
         tf_source_unref(src[i]);
     g_free(src);
     tf_handle *h = tf_runtime_handle(rt);
     double *us = g_new0(double, cycles);
     long rss_start = bench_rss_kib(), rss_10k = 0;
+    guint mark = cycles / 10; /* 10k of 100k */
     double cpu0 = bench_cpu_seconds();
     for (guint c = 0; c < cycles; c++) {
-        cells[c % N_SOURCES].value++; /* one change, one event batch, every cycle */
+        cells[c % n_sources].value++; /* one change, one event batch, every cycle */
         gint64 t0 = g_get_monotonic_time();
         tf_runtime_cycle(rt, NULL);
         us[c] = (double)(g_get_monotonic_time() - t0);
-        if (c + 1 == 10000)
+        if (c + 1 == mark)
             rss_10k = bench_rss_kib();
     }
     double cpu = bench_cpu_seconds() - cpu0;
     long rss_end = bench_rss_kib();
     printf("part 2: %u in-process sources, %u cycles back to back (event ring %u, snapshot ring %u)\n",
-           N_SOURCES, cycles, cfg.event_history, cfg.snapshot_history);
+           n_sources, cycles, cfg.event_history, cfg.snapshot_history);
     printf("  cycle time p50 %.0f us, p99 %.0f us; CPU %.0f us per cycle\n",
            bench_percentile(us, cycles, 50), bench_percentile(us, cycles, 99),
            cpu * 1e6 / cycles);
-    printf("  RSS: start %ld KiB, after 10k cycles %ld KiB, after %uk cycles %ld KiB (%+.1f%% from 10k)\n",
-           rss_start, rss_10k, cycles / 1000, rss_end, 100.0 * (rss_end - rss_10k) / MAX(rss_10k, 1));
-    printf("  last batch sequence %" G_GUINT64_FORMAT "\n", tf_handle_last_seq(h));
+    printf("  RSS: start %ld KiB, after %u cycles %ld KiB, after %u cycles %ld KiB (%+.1f%% from %u)\n",
+           rss_start, mark, rss_10k, cycles, rss_end, 100.0 * (rss_end - rss_10k) / MAX(rss_10k, 1), mark);
+    guint64 last_seq = tf_handle_last_seq(h);
+    printf("  last batch sequence %" G_GUINT64_FORMAT "\n", last_seq);
+    bench_check(last_seq == cycles, "one batch per changing cycle", "%" G_GUINT64_FORMAT " batches in %u cycles",
+                last_seq, cycles);
+    tf_snapshot *last = tf_handle_latest(h);
+    const counter_snapshot *cs = last ? tf_snapshot_data(last) : NULL;
+    guint wrong = cs && cs->n == n_sources ? 0 : n_sources;
+    for (guint i = 0; cs && i < cs->n && i < n_sources; i++)
+        wrong += cs->values[i] != g_atomic_int_get(&cells[i].value);
+    bench_check(wrong == 0, "the last snapshot holds every source's final value", "%u of %u sources differ",
+                wrong, n_sources);
+    tf_snapshot_unref(last);
     g_free(us);
     tf_handle_unref(h);
     tf_runtime_free(rt);
@@ -128,11 +170,13 @@ static void part_inprocess(guint cycles)
 
 int main(int argc, char **argv)
 {
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    guint http_cycles = argc > 1 ? (guint)atoi(argv[1]) : 50;
-    guint cycles = argc > 2 ? (guint)atoi(argv[2]) : 100000;
-    printf("bench/scale: one runtime, %u sources\n", N_SOURCES);
+    bench_init("bench_scale", &argc, argv);
+    if (bench_small())
+        n_sources = 200;
+    guint http_cycles = argc > 1 ? (guint)atoi(argv[1]) : bench_small() ? 5 : 50;
+    guint cycles = argc > 2 ? (guint)atoi(argv[2]) : bench_small() ? 2000 : 100000;
+    printf("bench/scale: one runtime, %u sources\n", n_sources);
     part_http(http_cycles);
     part_inprocess(cycles);
-    return 0;
+    return bench_finish();
 }
