@@ -216,20 +216,14 @@ int main(int argc, char **argv)
         first_len = 150;
         per_block_samples = 5;
     }
+    const char *spec_path = TF_SOURCE_DIR "/scenarios/clusters/litecoin-3.json";
+    bench_need_cluster_binary(spec_path);
     GError *err = NULL;
-    tf_cluster_spec *spec = tf_cluster_spec_load(TF_SOURCE_DIR "/scenarios/clusters/litecoin-3.json", &err);
+    tf_cluster_spec *spec = tf_cluster_spec_load(spec_path, &err);
     cluster = spec ? tf_cluster_new(spec, 1, &err) : NULL;
     tf_cluster_spec_free(spec);
     if (!cluster)
         bench_die("%s", err->message);
-    gchar **node_argv = tf_cluster_node_argv(cluster, 0);
-    gboolean have = node_argv && g_file_test(node_argv[0], G_FILE_TEST_IS_EXECUTABLE);
-    char *why = g_strdup_printf("%s is not installed", node_argv ? node_argv[0] : "litecoind");
-    g_strfreev(node_argv);
-    if (!have)
-        tf_cluster_free(cluster);
-    bench_need(have, "litecoind", why);
-    g_free(why);
     if (!tf_cluster_start(cluster, &err)) {
         tf_cluster_free(cluster);
         bench_die("cannot start litecoind: %s", err->message);

@@ -255,21 +255,13 @@ int main(int argc, char **argv)
     guint n_ks = bench_small() ? G_N_ELEMENTS(small) : G_N_ELEMENTS(full);
     if (bench_small())
         rounds = 2;
+    const char *spec_path = TF_SOURCE_DIR "/scenarios/clusters/etcd-3.json";
+    bench_need_cluster_binary(spec_path);
     GError *err = NULL;
-    tf_cluster_spec *spec = tf_cluster_spec_load(TF_SOURCE_DIR "/scenarios/clusters/etcd-3.json", &err);
+    tf_cluster_spec *spec = tf_cluster_spec_load(spec_path, &err);
     tf_cluster *cl = spec ? tf_cluster_new(spec, 3, &err) : NULL;
     if (!cl)
         bench_die("%s", err->message);
-    gchar **node_argv = tf_cluster_node_argv(cl, 0);
-    gboolean have = node_argv && g_file_test(node_argv[0], G_FILE_TEST_IS_EXECUTABLE);
-    char *why = g_strdup_printf("%s is not installed", node_argv ? node_argv[0] : "etcd");
-    g_strfreev(node_argv);
-    if (!have) {
-        tf_cluster_free(cl);
-        tf_cluster_spec_free(spec);
-    }
-    bench_need(have, "etcd", why);
-    g_free(why);
     if (!tf_cluster_start(cl, &err))
         bench_die("%s", err->message);
     tf_runtime_config cfg;

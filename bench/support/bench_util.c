@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <jansson.h>
 #include "bench_util.h"
 
 static const char *name_ = "bench";
@@ -102,8 +103,7 @@ void bench_need(gboolean present, const char *what, const char *why)
         return;
     fflush(stdout);
     if (bench_under_ci()) {
-        fprintf(stderr, "%s: FAILED: %s is required under CI=true (scripts/install-deps.sh "
-                        "installs it): %s\n", name_, what, why);
+        fprintf(stderr, "%s: FAILED: %s is required under CI=true: %s\n", name_, what, why);
         exit(1);
     }
     printf("%s: SKIPPED: %s: %s\n", name_, what, why);
@@ -119,6 +119,21 @@ char *bench_need_program(const char *name, const char *what_for)
         g_free(why); /* not reached */
     }
     return path;
+}
+
+void bench_need_cluster_binary(const char *spec_path)
+{
+    json_t *spec = json_load_file(spec_path, 0, NULL);
+    const char *binary = json_string_value(json_object_get(spec, "binary"));
+    if (!binary)
+        bench_die("%s: no \"binary\"", spec_path);
+    char *path = strchr(binary, '/') ? g_strdup(binary) : g_find_program_in_path(binary);
+    gboolean ok = path && g_file_test(path, G_FILE_TEST_IS_EXECUTABLE);
+    char *what = g_strdup_printf("%s (the peer of %s)", binary, spec_path);
+    g_free(path);
+    json_decref(spec);
+    bench_need(ok, what, "it is not installed");
+    g_free(what);
 }
 
 static int cmp_double(const void *a, const void *b)

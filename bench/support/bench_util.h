@@ -38,11 +38,14 @@ void bench_die(const char *fmt, ...) G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN;
 /* TRUE when the CI environment variable is "true". */
 gboolean bench_under_ci(void);
 /* For what the bench cannot run without (a peer binary, npm): does nothing when present;
- * otherwise prints why and exits 77 (ctest: Skipped), or 1 under CI=true, where the
- * install script provides everything. */
+ * otherwise prints why and exits 77 (ctest: Skipped), or 1 under CI=true, where what
+ * the benches need must be installed. */
 void bench_need(gboolean present, const char *what, const char *why);
 /* A program on PATH (new string) or, when missing, bench_need fails for it. */
 char *bench_need_program(const char *name, const char *what_for);
+/* The peer a cluster spec file (scenarios/clusters/NAME.json) starts: bench_need fails when
+ * its "binary" is not installed. */
+void bench_need_cluster_binary(const char *spec_path);
 
 /* The p-th percentile (0..100) of n samples (sorts them in place); 0 when n == 0. */
 double bench_percentile(double *samples, guint n, double p);
