@@ -27,7 +27,7 @@ run: build
 test: deps test-asan test-tsan
 
 test-asan:
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTF_SANITIZE=address -DTF_BENCH=OFF $(CMAKE_FLAGS)
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTF_SANITIZE=address -DTF_BENCH=ON $(CMAKE_FLAGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
@@ -38,8 +38,15 @@ test-tsan:
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  ctest --output-on-failure -j $(JOBS) -L unit
 
+# Every benchmark at full size; stops at the first wrong answer (exit 1). 77 = skipped:
+# a peer it needs is missing (never under CI=true, where that is a failure).
 bench: build
-	@for b in $(BUILD)/bench/bench_*; do echo "== $$b"; $$b || exit 1; done
+	@for b in $(BUILD)/bench/bench_*; do \
+	  [ -f "$$b" ] && [ -x "$$b" ] || continue; \
+	  echo "== $$b"; $$b; rc=$$?; \
+	  if [ $$rc -eq 77 ]; then echo "== $$b: skipped"; \
+	  elif [ $$rc -ne 0 ]; then echo "== $$b: FAILED (exit $$rc)"; exit 1; fi; \
+	done
 
 install: build
 	cmake --install $(BUILD)
