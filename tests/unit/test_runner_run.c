@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <glib/gstdio.h>
 #include "tf/runner.h"
+#include "run_fixture.h"
 
 static GString *trail; /* what steps, hooks and cleanups did, in order */
 static char *tmpdir;
@@ -218,6 +219,65 @@ static void test_filters_and_random_order(void **state)
     g_string_free(f, TRUE);
 }
 
+/* Runs with args and expects a usage error (2) whose message names want. */
+static void expect_usage_error(const char *want, const char *const *args)
+{
+    rf_result r = rf_run(module, args);
+    if (r.code != TF_RUN_EXIT_USAGE || !strstr(r.err, want))
+        fail_msg("args ending in '%s': exit %d, stderr:\n%s\nwanted exit 2 naming '%s'",
+                 args[g_strv_length((char **)args) - 2], r.code, r.err, want);
+    rf_result_clear(&r);
+}
+
+/* Every numeric option takes the whole text as a number in its range, or refuses it
+ * naming the option: nothing wraps, saturates or silently turns a timeout off. */
+static void test_numeric_options_out_of_range(void **state)
+{
+    char *f = rf_write("n.feature", "Feature: f\n  Scenario: s\n    Given a passing step\n");
+#define BAD(want, ...) expect_usage_error(want, (const char *const[]){__VA_ARGS__, f, NULL})
+    BAD("--retry: '99999999999999999999' is out of range (0 to 4294967295)",
+        "--retry", "99999999999999999999");
+    BAD("--retry: '4294967296' is out of range", "--retry", "4294967296");
+    BAD("--retry: '-1' is not a whole number", "--retry", "-1");
+    BAD("--retry: ' 1' is not a whole number", "--retry", " 1");
+    BAD("--retry: '1x' is not a whole number", "--retry=1x");
+    BAD("--retry: '' is not a whole number", "--retry=");
+    BAD("--step-timeout: 'nan' is not a number of seconds", "--step-timeout", "nan");
+    BAD("--step-timeout: 'inf' is not a number of seconds", "--step-timeout", "inf");
+    BAD("--step-timeout: '-1' is not a number of seconds", "--step-timeout", "-1");
+    BAD("--step-timeout: '0x10' is not a number of seconds", "--step-timeout", "0x10");
+    BAD("--step-timeout: '1e309' is out of range (0 to 31536000 seconds)",
+        "--step-timeout", "1e309");
+    BAD("--step-timeout: '31536001' is out of range", "--step-timeout", "31536001");
+    BAD("--step-timeout: '1e-300' is below 1 microsecond", "--step-timeout", "1e-300");
+    BAD("--step-timeout: '1e-400' is below 1 microsecond", "--step-timeout", "1e-400");
+    BAD("--step-timeout: '0.0001ms' is below 1 microsecond", "--step-timeout", "0.0001ms");
+    BAD("--order: seed: '4294967296' is out of range (0 to 4294967295)",
+        "--order", "random:4294967296");
+    BAD("--order: seed: 'x' is not a whole number", "--order", "random:x");
+#undef BAD
+    /* FILE:LINE line numbers are checked the same way */
+    char *huge = g_strdup_printf("%s:99999999999999999999", f);
+    expect_usage_error("99999999999999999999' is out of range",
+                       (const char *const[]){huge, NULL});
+    g_free(huge);
+    char *zero = g_strdup_printf("%s:0", f);
+    expect_usage_error("0' is out of range (1 to", (const char *const[]){zero, NULL});
+    g_free(zero);
+    /* the edges of each range are accepted (a dry run: 1 us is a real timeout) */
+    const char *const ok[][3] = {{"--retry", "4294967295"}, {"--retry", "0"},
+                                 {"--step-timeout", "31536000"}, {"--step-timeout", "0"},
+                                 {"--step-timeout", "1e-6"}, {"--step-timeout", "250ms"},
+                                 {"--step-timeout", "2.5s"}, {"--order", "random:4294967295"}};
+    for (guint i = 0; i < G_N_ELEMENTS(ok); i++) {
+        rf_result r = rf_run(module, (const char *const[]){"--dry-run", ok[i][0], ok[i][1], f, NULL});
+        if (r.code != TF_RUN_EXIT_PASSED)
+            fail_msg("%s %s: exit %d: %s", ok[i][0], ok[i][1], r.code, r.err);
+        rf_result_clear(&r);
+    }
+    g_free(f);
+}
+
 static void test_step_timeout_runs_cleanup(void **state)
 {
     assert_int_equal(run("Feature: f\n  Scenario: s\n    Given a step that hangs\n"
@@ -288,22 +348,13 @@ static void test_ctrl_c_runs_cleanup_and_reports(void **state)
 static int setup(void **state)
 {
     trail = g_string_new(NULL);
-    tmpdir = g_dir_make_tmp("tf-runner-XXXXXX", NULL);
+    tmpdir = g_strdup(rf_setup("tf-runner"));
     return tmpdir ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-    GDir *d = g_dir_open(tmpdir, 0, NULL);
-    const char *n;
-    while (d && (n = g_dir_read_name(d))) {
-        char *p = g_build_filename(tmpdir, n, NULL);
-        g_unlink(p);
-        g_free(p);
-    }
-    if (d)
-        g_dir_close(d);
-    g_rmdir(tmpdir);
+    rf_teardown();
     g_free(tmpdir);
     g_string_free(trail, TRUE);
     return 0;
@@ -321,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_filters_and_random_order),
         cmocka_unit_test(test_junit_escaping),
         cmocka_unit_test(test_step_timeout_runs_cleanup),
+        cmocka_unit_test(test_numeric_options_out_of_range),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

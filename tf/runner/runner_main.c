@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "option_value.h"
 #include "runner_private.h"
 #include "tf/durable.h"
 
@@ -23,7 +24,8 @@ static const char usage_text[] =
     "      --order defined|random[:SEED]\n"
     "      --strict         undefined and pending steps fail the run (default)\n"
     "      --no-strict      undefined and pending steps do not fail the run\n"
-    "      --step-timeout S seconds a step or hook may take (default 60; 0: none)\n"
+    "      --step-timeout S seconds a step or hook may take: 30, 2.5, 500ms, up to a year\n"
+    "                       (default 60; 0: none)\n"
     "      --store PATH     keep this run, its observers' event journals and effect claims in\n"
     "                       a SQLite store (default: $TF_STORE; none without either)\n"
     "  -f, --format FMT[:FILE]  pretty|progress|summary|junit|message (repeatable)\n"
@@ -47,20 +49,30 @@ static void path_arg_free(path_arg *p)
     g_free(p);
 }
 
-static path_arg *parse_path(const char *arg)
+/* PATH[:LINE...]: a trailing ":digits" is a line number, checked like every other
+ * numeric option; NULL + error for a line that is 0 or does not fit. */
+static path_arg *parse_path(const char *arg, GError **error)
 {
     path_arg *p = g_new0(path_arg, 1);
     p->lines = g_array_new(FALSE, FALSE, sizeof(guint));
     char *copy = g_strdup(arg);
+    p->path = copy;
     for (;;) {
         char *colon = strrchr(copy, ':');
         if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1))
             break;
-        guint line = (guint)atoi(colon + 1);
-        g_array_prepend_val(p->lines, line);
+        guint64 line = 0;
+        char *what = g_strdup_printf("%s: line", arg);
+        gboolean ok = tf_opt_parse_uint(what, colon + 1, 1, G_MAXUINT, &line, error);
+        g_free(what);
+        if (!ok) {
+            path_arg_free(p);
+            return NULL;
+        }
+        guint l = (guint)line;
+        g_array_prepend_val(p->lines, l);
         *colon = '\0';
     }
-    p->path = copy;
     return p;
 }
 
@@ -140,20 +152,6 @@ typedef struct {
     tf_run_options opts;
 } cli_opts;
 
-static gboolean parse_seconds(const char *s, gint64 *us)
-{
-    char *end = NULL;
-    double v = g_ascii_strtod(s, &end);
-    if (end == s || v < 0)
-        return FALSE;
-    if (!strcmp(end, "ms"))
-        v /= 1000;
-    else if (*end && strcmp(end, "s"))
-        return FALSE;
-    *us = (gint64)(v * G_USEC_PER_SEC);
-    return TRUE;
-}
-
 static int parse_args(int argc, char **argv, cli_opts *o, GError **error)
 {
     o->opts.strict = TRUE;
@@ -197,12 +195,9 @@ static int parse_args(int argc, char **argv, cli_opts *o, GError **error)
         else if (!strcmp(a, "--no-color"))
             o->color = 0;
         else if (TAKE("--retry")) {
-            char *end;
-            long n = strtol(val, &end, 10);
-            if (*end || n < 0) {
-                g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "--retry: '%s' is not a count", val);
+            guint64 n = 0;
+            if (!tf_opt_parse_uint("--retry", val, 0, G_MAXUINT, &n, error))
                 return -1;
-            }
             o->opts.retry = (guint)n;
         } else if (TAKE("--order")) {
             if (!strcmp(val, "defined")) {
@@ -210,12 +205,10 @@ static int parse_args(int argc, char **argv, cli_opts *o, GError **error)
             } else if (g_str_has_prefix(val, "random")) {
                 o->opts.random = TRUE;
                 if (val[6] == ':') {
-                    char *end;
-                    o->opts.seed = g_ascii_strtoull(val + 7, &end, 10);
-                    if (*end || !val[7]) {
-                        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "--order: bad seed '%s'", val + 7);
+                    /* GRand takes a 32-bit seed: a wider one would alias another. */
+                    if (!tf_opt_parse_uint("--order: seed", val + 7, 0, G_MAXUINT32,
+                                           &o->opts.seed, error))
                         return -1;
-                    }
                 } else if (val[6]) {
                     g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "--order: '%s' is not defined|random[:SEED]", val);
                     return -1;
@@ -227,10 +220,8 @@ static int parse_args(int argc, char **argv, cli_opts *o, GError **error)
                 return -1;
             }
         } else if (TAKE("--step-timeout")) {
-            if (!parse_seconds(val, &o->opts.step_timeout_us)) {
-                g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "--step-timeout: '%s' is not seconds", val);
+            if (!tf_opt_parse_seconds("--step-timeout", val, &o->opts.step_timeout_us, error))
                 return -1;
-            }
         } else if (TAKE("--store")) {
             g_free(o->store);
             o->store = g_strdup(val);
@@ -241,7 +232,10 @@ static int parse_args(int argc, char **argv, cli_opts *o, GError **error)
                 g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "unknown option '%s'", a);
             return -1;
         } else {
-            g_ptr_array_add(o->paths, parse_path(a));
+            path_arg *pa = parse_path(a, error);
+            if (!pa)
+                return -1;
+            g_ptr_array_add(o->paths, pa);
         }
         if (*error)
             return -1;
@@ -354,7 +348,7 @@ static GPtrArray *load_features(cli_opts *o, tf_gherkin_id_gen *ids, tf_tag_matc
 {
     GPtrArray *features = g_ptr_array_new_with_free_func((GDestroyNotify)feature_free);
     if (o->paths->len == 0)
-        g_ptr_array_add(o->paths, parse_path("features"));
+        g_ptr_array_add(o->paths, parse_path("features", NULL));
     for (guint i = 0; i < o->paths->len; i++) {
         path_arg *pa = g_ptr_array_index(o->paths, i);
         GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
