@@ -1,7 +1,9 @@
 /* cmd_demo.c: `tf demo`: the runtime observing a local HTTP source, end to end.
  * A toy three-node service (an in-process libmicrohttpd server whose counters move at
- * random times) is observed; a wait replaces the usual poll loop, and a deliberate
- * timeout shows what a failed expectation explains. */
+ * random times) is observed; a wait replaces the usual poll loop, the recorded event
+ * batches are printed, an action is followed by a wait for a snapshot begun after it
+ * (fresh_after), and, with one node failing, a deliberate timeout shows what a failed
+ * expectation explains (what was awaited, the last snapshot, the last error). */
 #include <microhttpd.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,8 +12,17 @@
 
 #define DEMO_NODES 3
 
+static const char usage_text[] =
+    "usage: tf demo\n"
+    "Starts a toy 3-node HTTP service in process, observes it with the runtime and prints\n"
+    "what a scenario step would see: a wait instead of a poll loop, the recorded event\n"
+    "batches, a wait for a snapshot taken after an action (fresh_after) and, with one node\n"
+    "failing, the explanation a timed-out expectation gives. Takes about 2 seconds.\n"
+    "exit: 0 the demo ran as described, 1 it did not, 2 usage errors\n";
+
 typedef struct {
     gint values[DEMO_NODES]; /* atomic */
+    gint failing;            /* atomic: this node + 1 answers 503, 0 for none */
     gint stop;               /* atomic */
 } demo_service;
 
@@ -23,13 +34,19 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *ur
     unsigned i = DEMO_NODES;
     if (sscanf(url, "/node/%u", &i) != 1 || i >= DEMO_NODES)
         i = DEMO_NODES;
+    unsigned status = i < DEMO_NODES ? 200 : 404;
     char *body = i < DEMO_NODES ? g_strdup_printf("{\"node\":%u,\"value\":%d}", i,
                                                   g_atomic_int_get(&svc->values[i]))
                                 : g_strdup("{\"error\":\"no such node\"}");
+    if (i < DEMO_NODES && (gint)i + 1 == g_atomic_int_get(&svc->failing)) {
+        g_free(body);
+        body = g_strdup("{\"error\":\"disk full\"}");
+        status = 503;
+    }
     struct MHD_Response *r =
         MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(r, "Content-Type", "application/json");
-    enum MHD_Result ret = MHD_queue_response(c, i < DEMO_NODES ? 200 : 404, r);
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
 }
@@ -80,8 +97,23 @@ static void print_json(const char *label, json_t *j)
     json_decref(j);
 }
 
+static json_int_t node_value(const tf_snapshot *snap, const char *name)
+{
+    const httpjson_node *n = httpjson_snapshot_node(tf_snapshot_data(snap), name);
+    json_t *v = n ? httpjson_node_field(n, "value") : NULL;
+    return json_is_integer(v) ? json_integer_value(v) : -1;
+}
+
 int tf_cmd_demo(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        fprintf(stderr, "tf demo: unknown argument '%s'\n%s", argv[i], usage_text);
+        return 2;
+    }
     demo_service svc;
     memset(&svc, 0, sizeof svc);
     struct MHD_Daemon *d = MHD_start_daemon(
@@ -145,7 +177,32 @@ int tf_cmd_demo(int argc, char **argv)
         print_json("batch", tf_batch_to_json(hist->pdata[i]));
     g_ptr_array_unref(hist);
 
-    /* A wait that cannot succeed, to show what a timeout explains. */
+    /* An action, then a read that must reflect it: only a snapshot whose cycle began
+     * after the action counts (an older one still shows the counter before the reset). */
+    snap = tf_handle_latest(h);
+    json_int_t before = snap ? node_value(snap, "n1") : -1;
+    if (snap)
+        tf_snapshot_unref(snap);
+    gint64 acted_at = g_get_monotonic_time();
+    g_atomic_int_set(&svc.values[1], 0);
+    snap = tf_handle_wait_fresh(h, acted_at, 5 * G_USEC_PER_SEC, &err);
+    if (snap && tf_snapshot_cycle_started(snap) > acted_at) {
+        printf("demo: action: n1's counter reset to 0 (it read %" JSON_INTEGER_FORMAT "); "
+               "tf_handle_wait_fresh (fresh_after the action) returned cycle %" G_GUINT64_FORMAT
+               ", which began after the action: n1 = %" JSON_INTEGER_FORMAT "\n",
+               before, tf_snapshot_cycle(snap), node_value(snap, "n1"));
+    } else {
+        fprintf(stderr, "demo: no snapshot begun after the action: %s\n",
+                err ? err->message : "an older one was returned");
+        g_clear_error(&err);
+        rc = 1;
+    }
+    if (snap)
+        tf_snapshot_unref(snap);
+
+    /* A wait that cannot succeed, with one node failing, to show what a timeout explains. */
+    g_atomic_int_set(&svc.failing, 3); /* n2 */
+    printf("demo: n2 now answers HTTP 503\n");
     w.data = GINT_TO_POINTER(1000000);
     w.what = "every node's value reaches 1000000";
     w.timeout_us = 300000;

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "tf/durable.h"
 #include "bundled.h"
+#include "runner/option_value.h"
 #include "runner/wire.h"
 
 static const char usage_text[] =
@@ -15,13 +16,23 @@ static const char usage_text[] =
     "  --host ADDR          numeric address to listen on (default 127.0.0.1)\n"
     "  --port N             TCP port (default 0: any free port, printed on start)\n"
     "  --plugin FILE.so     also serve the step definitions of a plug-in (repeatable)\n"
-    "  --step-timeout S     seconds a step or hook may take (default 60; 0: none)\n"
+    "  --step-timeout S     seconds a step or hook may take: 30, 2.5, 500ms, up to a year\n"
+    "                       (default 60; 0: none)\n"
     "  --store PATH         scenarios journal and take effect claims in this store, as one\n"
     "                       run (default: $TF_STORE; none without either)\n"
     "  -q, --quiet          do not log connections and failing steps to stderr\n"
     "Prints \"tf wire: listening on HOST:PORT\" on stdout once it accepts connections.\n"
-    "Point Cucumber at it with a features/step_definitions/tf.wire file:\n"
-    "  host: 127.0.0.1\n  port: PORT\n  timeout:\n    step_matches: 10\n    invoke: 120\n"
+    "Point Cucumber at it with a features/step_definitions/tf.wire file (the timeouts\n"
+    "test_wire_cucumber runs real Cucumber with; cucumber-wire's own defaults are 3 s,\n"
+    "too short for steps that start clusters):\n"
+    "  host: 127.0.0.1\n"
+    "  port: PORT\n"
+    "  timeout:\n"
+    "    step_matches: 30\n"
+    "    snippet_text: 30\n"
+    "    invoke: 120\n"
+    "    begin_scenario: 120\n"
+    "    end_scenario: 120\n"
     "Cucumber 2.x loads the wire plugin by itself; cucumber 3 and later also need\n"
     "features/support/wire.rb containing: require 'cucumber/wire'\n"
     "exit: 0 stopped by SIGINT/SIGTERM, 1 a BeforeAll hook failed, 2 usage or listen errors\n";
@@ -32,16 +43,6 @@ static gboolean load_plugin(tf_registry *reg, const char *file, GError **error)
 {
     tf_plugin_init_fn init = tf_cli_plugin_load(file, error);
     return init && init(reg, error);
-}
-
-static gboolean parse_seconds(const char *s, gint64 *us)
-{
-    char *end = NULL;
-    double v = g_ascii_strtod(s, &end);
-    if (end == s || *end || v < 0)
-        return FALSE;
-    *us = (gint64)(v * G_USEC_PER_SEC);
-    return TRUE;
 }
 
 int tf_cmd_wire(int argc, char **argv)
@@ -64,47 +65,50 @@ int tf_cmd_wire(int argc, char **argv)
     if (!tf_steps_bundled_register(reg, &error))
         goto out;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        /* --opt VALUE or --opt=VALUE, as tf run takes them */
+        char *a = g_strdup(argv[i]);
+        const char *val = NULL;
+        char *eq = g_str_has_prefix(a, "--") ? strchr(a, '=') : NULL;
+        if (eq) {
+            *eq = '\0';
+            val = argv[i] + (eq - a) + 1; /* in argv: outlives a */
+        }
         gboolean takes = !strcmp(a, "--host") || !strcmp(a, "--port") || !strcmp(a, "--store") ||
                          !strcmp(a, "--plugin") || !strcmp(a, "--step-timeout");
+        if (takes && !val && i + 1 < argc)
+            val = argv[++i];
+        gboolean ok = TRUE;
+        guint64 port = 0;
         if (takes && !val) {
             g_set_error(&error, TF_ERROR, TF_ERROR_INVALID, "%s needs a value", a);
-            goto out;
-        }
-        if (takes)
-            i++;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            ok = FALSE;
+        } else if (!takes && eq) {
+            g_set_error(&error, TF_ERROR, TF_ERROR_INVALID, "unknown argument '%s'", argv[i]);
+            ok = FALSE;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(usage_text, stdout);
             code = 0;
-            goto out;
+            ok = FALSE;
         } else if (!strcmp(a, "--host")) {
             opts.host = val;
         } else if (!strcmp(a, "--port")) {
-            char *end;
-            long p = strtol(val, &end, 10);
-            if (*end || p < 0 || p > 65535) {
-                g_set_error(&error, TF_ERROR, TF_ERROR_INVALID, "--port: '%s' is not a port", val);
-                goto out;
-            }
-            opts.port = (guint16)p;
+            ok = tf_opt_parse_uint("--port", val, 0, 65535, &port, &error);
+            opts.port = (guint16)port;
         } else if (!strcmp(a, "--plugin")) {
-            if (!load_plugin(reg, val, &error))
-                goto out;
+            ok = load_plugin(reg, val, &error);
         } else if (!strcmp(a, "--step-timeout")) {
-            if (!parse_seconds(val, &opts.step_timeout_us)) {
-                g_set_error(&error, TF_ERROR, TF_ERROR_INVALID,
-                            "--step-timeout: '%s' is not seconds", val);
-                goto out;
-            }
+            ok = tf_opt_parse_seconds("--step-timeout", val, &opts.step_timeout_us, &error);
         } else if (!strcmp(a, "--store")) {
             store_path = val;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             opts.log = NULL;
         } else {
             g_set_error(&error, TF_ERROR, TF_ERROR_INVALID, "unknown argument '%s'", a);
-            goto out;
+            ok = FALSE;
         }
+        g_free(a);
+        if (!ok)
+            goto out;
     }
     if (store_path && *store_path) {
         if (!(store = tf_store_open(store_path, &error)))

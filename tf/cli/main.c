@@ -1,8 +1,20 @@
-/* main.c: the `tf` command: dispatches to one subcommand per file in tf/cli/.
- * Exit codes follow cucumber: 0 all passed, 1 failures, 2 usage or parse errors. */
+/* main.c: the `tf` command: dispatches to one subcommand per file in tf/cli/, and prints
+ * the version (`tf --version`, `tf version`: CMake's project version, the same one the
+ * reports' meta envelope carries). Exit codes follow cucumber: 0 all passed, 1 failures,
+ * 2 usage or parse errors. */
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+
+static int version(int argc, char **argv)
+{
+    if (argc > 1) {
+        fprintf(stderr, "tf version: takes no arguments ('%s')\n", argv[1]);
+        return 2;
+    }
+    printf("tf %s\n", TF_PROJECT_VERSION);
+    return 0;
+}
 
 static const struct {
     const char *name;
@@ -14,6 +26,7 @@ static const struct {
     {"run", tf_cmd_run, "run feature files against step definitions (tf run --help)"},
     {"wire", tf_cmd_wire, "serve the step definitions to Cucumber over the wire protocol"},
     {"history", tf_cmd_history, "print a run's event journal from the durable store (NDJSON)"},
+    {"version", version, "print tf's version (also: tf --version)"},
     /* subcommands: one line each */
 };
 
@@ -31,6 +44,8 @@ int main(int argc, char **argv)
         return usage(stderr);
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
         return usage(stdout);
+    if (!strcmp(argv[1], "--version"))
+        return version(argc - 1, argv + 1);
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);

@@ -112,7 +112,7 @@ static void emit_meta(tf_run *run)
         memset(&u, 0, sizeof u);
     json_t *m = json_pack("{s:s,s:{s:s,s:s},s:{s:s},s:{s:s,s:s},s:{s:s,s:s}}",
                           "protocolVersion", "27.0.0", "implementation", "name", "tf",
-                          "version", "0.1.0", "cpu", "name", u.machine, "os", "name",
+                          "version", TF_PROJECT_VERSION, "cpu", "name", u.machine, "os", "name",
                           u.sysname, "version", u.release, "runtime", "name", "C",
                           "version", "C11");
     emit_envelope(run, wrap("meta", m));
