@@ -1,6 +1,6 @@
-/* runner_main.c: tf_run_main, the `tf run` front end: options, feature files and
- * FILE:LINE / --name / --tags filters, reporters, SIGINT/SIGTERM handling (a sigwait
- * thread turns a signal into an interrupt of the step in flight) and the exit code. */
+/* runner_main.c: tf_run_main, the `tf run` front end: options, reporters, SIGINT/SIGTERM
+ * handling (a sigwait thread turns a signal into an interrupt of the step in flight) and
+ * the exit code. Which features and scenarios run is feature_files.c's. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -15,7 +15,9 @@ void tf_exec_shutdown(tf_exec *e);
 static const char usage_text[] =
     "usage: tf run [OPTIONS] [PATH[:LINE]...]\n"
     "  PATH                 a .feature file or a directory searched for them (default: features)\n"
-    "  PATH:LINE            only the scenario or example row at LINE (several :LINE allowed)\n"
+    "  PATH:LINE            only what LINE lies in: a scenario (any of its lines), an example\n"
+    "                       row or table, a rule, a background (its scenarios) or the feature\n"
+    "                       header; a line between blocks is an error (several :LINE allowed)\n"
     "  -t, --tags EXPR      only scenarios whose tags match (e.g. '@smoke and not @slow')\n"
     "  -n, --name REGEX     only scenarios whose name matches (repeatable)\n"
     "  -d, --dry-run        match steps without running them (undefined steps still reported)\n"
@@ -38,112 +40,7 @@ static const char usage_text[] =
 const char *tf_run_usage(void) { return usage_text; }
 
 typedef struct {
-    char *path;
-    GArray *lines; /* guint; empty = every scenario */
-} path_arg;
-
-static void path_arg_free(path_arg *p)
-{
-    g_free(p->path);
-    g_array_unref(p->lines);
-    g_free(p);
-}
-
-/* PATH[:LINE...]: a trailing ":digits" is a line number, checked like every other
- * numeric option; NULL + error for a line that is 0 or does not fit. */
-static path_arg *parse_path(const char *arg, GError **error)
-{
-    path_arg *p = g_new0(path_arg, 1);
-    p->lines = g_array_new(FALSE, FALSE, sizeof(guint));
-    char *copy = g_strdup(arg);
-    p->path = copy;
-    for (;;) {
-        char *colon = strrchr(copy, ':');
-        if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1))
-            break;
-        guint64 line = 0;
-        char *what = g_strdup_printf("%s: line", arg);
-        gboolean ok = tf_opt_parse_uint(what, colon + 1, 1, G_MAXUINT, &line, error);
-        g_free(what);
-        if (!ok) {
-            path_arg_free(p);
-            return NULL;
-        }
-        guint l = (guint)line;
-        g_array_prepend_val(p->lines, l);
-        *colon = '\0';
-    }
-    return p;
-}
-
-static gint str_cmp(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static gboolean collect_features(const char *dir, GPtrArray *out, GError **error)
-{
-    GDir *d = g_dir_open(dir, 0, error);
-    if (!d)
-        return FALSE;
-    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-    const char *n;
-    while ((n = g_dir_read_name(d)))
-        g_ptr_array_add(names, g_build_filename(dir, n, NULL));
-    g_dir_close(d);
-    g_ptr_array_sort(names, str_cmp);
-    gboolean ok = TRUE;
-    for (guint i = 0; i < names->len && ok; i++) {
-        const char *p = g_ptr_array_index(names, i);
-        if (g_file_test(p, G_FILE_TEST_IS_DIR))
-            ok = collect_features(p, out, error);
-        else if (g_str_has_suffix(p, ".feature"))
-            g_ptr_array_add(out, g_strdup(p));
-    }
-    g_ptr_array_unref(names);
-    return ok;
-}
-
-static void feature_free(tf_run_feature *f)
-{
-    g_ptr_array_unref(f->selected);
-    tf_gherkin_pickles_free(f->pickles);
-    tf_gherkin_document_free(f->doc);
-    g_free(f->data);
-    g_free(f->uri);
-    g_free(f);
-}
-
-/* Line numbers that select a pickle: its own (scenario or example row) and the lines of
- * the scenario/outline, rule and feature it came from. */
-static void scenario_lines(const tf_gherkin_child *children, guint n, GHashTable *lines)
-{
-    for (guint i = 0; i < n; i++) {
-        if (children[i].scenario)
-            g_hash_table_insert(lines, (gpointer)children[i].scenario->id,
-                                GUINT_TO_POINTER(children[i].scenario->location.line));
-        if (children[i].rule)
-            scenario_lines(children[i].rule->children, children[i].rule->n_children, lines);
-    }
-}
-
-static gboolean line_selected(const tf_gherkin_pickle *p, GArray *want, GHashTable *node_lines)
-{
-    if (want->len == 0)
-        return TRUE;
-    for (guint i = 0; i < want->len; i++) {
-        guint l = g_array_index(want, guint, i);
-        if (p->location.line == l)
-            return TRUE;
-        for (guint k = 0; k < p->n_ast_node_ids; k++)
-            if (GPOINTER_TO_UINT(g_hash_table_lookup(node_lines, p->ast_node_ids[k])) == l)
-                return TRUE;
-    }
-    return FALSE;
-}
-
-typedef struct {
-    GPtrArray *paths; /* path_arg* */
+    GPtrArray *paths; /* tf_feature_arg* */
     GPtrArray *formats;
     GPtrArray *names; /* GRegex* */
     char *tags;
@@ -232,7 +129,7 @@ static int parse_args(int argc, char **argv, cli_opts *o, GError **error)
                 g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "unknown option '%s'", a);
             return -1;
         } else {
-            path_arg *pa = parse_path(a, error);
+            tf_feature_arg *pa = tf_feature_arg_parse(a, error);
             if (!pa)
                 return -1;
             g_ptr_array_add(o->paths, pa);
@@ -343,68 +240,6 @@ static void on_wait(void *data, const char *what, const char *progress, gint64 e
 
 /* ---- main ---- */
 
-static GPtrArray *load_features(cli_opts *o, tf_gherkin_id_gen *ids, tf_tag_matcher *tags,
-                                GError **error)
-{
-    GPtrArray *features = g_ptr_array_new_with_free_func((GDestroyNotify)feature_free);
-    if (o->paths->len == 0)
-        g_ptr_array_add(o->paths, parse_path("features", NULL));
-    for (guint i = 0; i < o->paths->len; i++) {
-        path_arg *pa = g_ptr_array_index(o->paths, i);
-        GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
-        if (g_file_test(pa->path, G_FILE_TEST_IS_DIR)) {
-            if (!collect_features(pa->path, files, error)) {
-                g_ptr_array_unref(files);
-                goto fail;
-            }
-        } else {
-            g_ptr_array_add(files, g_strdup(pa->path));
-        }
-        for (guint k = 0; k < files->len; k++) {
-            const char *path = g_ptr_array_index(files, k);
-            tf_run_feature *f = g_new0(tf_run_feature, 1);
-            f->uri = g_strdup(path);
-            f->selected = g_ptr_array_new();
-            g_ptr_array_add(features, f);
-            gsize len;
-            if (!g_file_get_contents(path, &f->data, &len, error)) {
-                g_ptr_array_unref(files);
-                goto fail;
-            }
-            GPtrArray *errs = NULL;
-            f->doc = tf_gherkin_parse(path, f->data, (gssize)len, ids, &errs);
-            if (!f->doc) {
-                tf_gherkin_errors_to_gerror(errs, error);
-                tf_gherkin_errors_free(errs);
-                g_ptr_array_unref(files);
-                goto fail;
-            }
-            f->pickles = tf_gherkin_compile(f->doc, ids);
-            GHashTable *lines = g_hash_table_new(g_str_hash, g_str_equal);
-            if (f->doc->feature)
-                scenario_lines(f->doc->feature->children, f->doc->feature->n_children, lines);
-            for (guint j = 0; j < tf_gherkin_pickles_count(f->pickles); j++) {
-                const tf_gherkin_pickle *p = tf_gherkin_pickles_get(f->pickles, j);
-                if (!line_selected(p, pa->lines, lines))
-                    continue;
-                if (tags && !tf_tag_matcher_match(tags, p))
-                    continue;
-                gboolean name_ok = o->names->len == 0;
-                for (guint n = 0; n < o->names->len && !name_ok; n++)
-                    name_ok = g_regex_match(g_ptr_array_index(o->names, n), p->name, 0, NULL);
-                if (name_ok)
-                    g_ptr_array_add(f->selected, (gpointer)p);
-            }
-            g_hash_table_unref(lines);
-        }
-        g_ptr_array_unref(files);
-    }
-    return features;
-fail:
-    g_ptr_array_unref(features);
-    return NULL;
-}
-
 /* Opens the store and begins this run in it: every scenario's world carries both, so
  * its observers journal into one run and its effects take claims there. */
 static gboolean open_store(tf_store **store, gint64 *run, const char *path, GError **error)
@@ -433,7 +268,7 @@ static gboolean close_store(tf_store *store, gint64 run, int code)
 int tf_run_main(int argc, char **argv, const tf_plugin_init_fn *modules, guint n_modules)
 {
     cli_opts o = {0};
-    o.paths = g_ptr_array_new_with_free_func((GDestroyNotify)path_arg_free);
+    o.paths = g_ptr_array_new_with_free_func((GDestroyNotify)tf_feature_arg_free);
     o.formats = g_ptr_array_new_with_free_func(g_free);
     o.names = g_ptr_array_new_with_free_func((GDestroyNotify)g_regex_unref);
     GError *error = NULL;
@@ -461,7 +296,10 @@ int tf_run_main(int argc, char **argv, const tf_plugin_init_fn *modules, guint n
         if (!modules[i](reg, &error))
             goto out;
     ids = tf_gherkin_id_gen_new();
-    features = load_features(&o, ids, tags, &error);
+    if (o.paths->len == 0)
+        g_ptr_array_add(o.paths, tf_feature_arg_parse("features", NULL));
+    tf_feature_filter filter = {.tags = tags, .names = o.names};
+    features = tf_features_load(o.paths, ids, &filter, &error);
     if (!features)
         goto out;
     if (o.formats->len == 0)

@@ -307,3 +307,30 @@ struct tf_run {
 /* Runs every selected pickle of features (each a tf_run_feature*) and emits the whole
  * event stream to the reporters; fills run->stats. */
 void tf_run_execute(tf_run *run, GPtrArray *features);
+
+/* ---- feature files (feature_files.c, line_select.c) ---- */
+/* A PATH[:LINE...] argument of tf run. */
+typedef struct tf_feature_arg tf_feature_arg;
+/* Parses arg; NULL + error when a line number is 0 or does not fit. */
+tf_feature_arg *tf_feature_arg_parse(const char *arg, GError **error);
+/* Frees a (NULL is fine). */
+void tf_feature_arg_free(tf_feature_arg *a);
+
+/* The filters applied to every pickle the paths and lines select. */
+typedef struct {
+    const tf_tag_matcher *tags; /* NULL: any tags */
+    GPtrArray *names;           /* GRegex*; NULL or empty: any name; one match suffices */
+} tf_feature_filter;
+/* Loads the features args (tf_feature_arg*) name, each real file once, and selects their
+ * pickles: a new array of tf_run_feature* (free with g_ptr_array_unref), or NULL + error
+ * naming the file (and line) for an unreadable path, a parse error or a bad line. */
+GPtrArray *tf_features_load(GPtrArray *args, tf_gherkin_id_gen *ids,
+                            const tf_feature_filter *filter, GError **error);
+/* Frees a feature loaded by tf_features_load. */
+void tf_run_feature_free(tf_run_feature *f);
+/* Sets selected[i] for each pickle of pickles (compiled from doc, whose source is data)
+ * that one of lines selects; FALSE + error "URI:LINE: why" for a line past the end of the
+ * file, between blocks, or in a block that yields no pickle (line_select.c). */
+gboolean tf_select_lines(const tf_gherkin_document *doc, const char *data,
+                         const tf_gherkin_pickles *pickles, const guint *lines, guint n_lines,
+                         gboolean *selected, GError **error);
