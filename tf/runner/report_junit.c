@@ -1,8 +1,21 @@
 /* report_junit.c: JUnit XML (one testsuite, a testcase per scenario's final attempt) in
  * the shape Jenkins, GitLab and GitHub read. Every text goes through tf_xml_escape: XML
- * 1.0 cannot carry most control characters at all, so those become U+FFFD. */
+ * 1.0 cannot carry most control characters at all, so those become U+FFFD. A run-level
+ * failure (a BeforeAll hook, an interrupt) is one more testcase with an <error>, counted
+ * in tests and errors. A JUnit file is replaced with a complete document after every
+ * scenario, carrying a "run" error saying the run has not finished, so a killed run
+ * leaves a well-formed report of what finished that no CI reads as green. */
 #include <string.h>
 #include "runner_private.h"
+
+/* Below this size the file is replaced after every scenario; above, only while the time
+ * spent replacing stays under a tenth of the run's (thousands of sub-millisecond
+ * scenarios would otherwise rewrite megabytes per scenario). */
+#define JUNIT_ALWAYS_REPLACE (256u << 10)
+
+static const char unfinished[] =
+    "the run has not finished: tf rewrites this report after each scenario; if it stays "
+    "like this, the run was killed";
 
 typedef struct {
     tf_reporter base;
@@ -11,7 +24,11 @@ typedef struct {
     GString *detail; /* first failure's message */
     tf_result worst;
     guint tests, failures, skipped;
-    gint64 started;
+    gint64 started;     /* the current attempt's start */
+    gint64 run_started; /* the reporter's creation: the suite's time until it ends */
+    gint64 replace_us;  /* time spent replacing the file */
+    gboolean replace;   /* base.path is replaced after each scenario (else: a stream) */
+    gboolean dirty;     /* a finished scenario is not in the file yet */
 } junit_reporter;
 
 void tf_xml_escape(GString *out, const char *text)
@@ -43,6 +60,45 @@ void tf_xml_escape(GString *out, const char *text)
         }
         p = next;
     }
+}
+
+/* The whole document: the finished testcases and, when run_error is set, the run's. */
+static GString *junit_document(const junit_reporter *j, gint64 duration_us,
+                               const char *run_error)
+{
+    guint run_case = run_error ? 1 : 0;
+    GString *d = g_string_sized_new(j->cases->len + 512);
+    g_string_append_printf(d, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                              "<testsuite name=\"tf\" tests=\"%u\" failures=\"%u\" "
+                              "skipped=\"%u\" errors=\"%u\" time=\"%.6f\">\n",
+                           j->tests + run_case, j->failures, j->skipped, run_case,
+                           duration_us / 1e6);
+    g_string_append_len(d, j->cases->str, (gssize)j->cases->len);
+    if (run_error) {
+        GString *m = g_string_new(NULL);
+        tf_xml_escape(m, run_error);
+        g_string_append_printf(d, "  <testcase classname=\"tf\" name=\"run\" time=\"0\">\n"
+                                  "    <error message=\"%s\">%s</error>\n  </testcase>\n",
+                               m->str, m->str);
+        g_string_free(m, TRUE);
+    }
+    g_string_append(d, "</testsuite>\n");
+    return d;
+}
+
+/* Replaces the file with the document as it stands (after a failure: not again). */
+static void junit_replace(junit_reporter *j, gint64 duration_us, const char *run_error)
+{
+    if (j->base.write_errno)
+        return;
+    gint64 t0 = g_get_monotonic_time();
+    GString *d = junit_document(j, duration_us, run_error);
+    int err = 0;
+    if (!tf_report_replace_file(j->base.path, d->str, d->len, &err))
+        j->base.write_errno = err;
+    g_string_free(d, TRUE);
+    j->replace_us += g_get_monotonic_time() - t0;
+    j->dirty = FALSE;
 }
 
 static void junit_event(tf_reporter *r, const tf_event *ev)
@@ -98,32 +154,35 @@ static void junit_event(tf_reporter *r, const tf_event *ev)
         g_string_append(c, "    <system-out>");
         tf_xml_escape(c, j->log->str);
         g_string_append(c, "</system-out>\n  </testcase>\n");
-        break;
-    }
-    case TF_EV_RUN_FINISHED: {
-        FILE *out = r->out;
-        fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                     "<testsuite name=\"tf\" tests=\"%u\" failures=\"%u\" skipped=\"%u\" "
-                     "errors=\"%u\" time=\"%.6f\">\n",
-                j->tests, j->failures, j->skipped, ev->stats->message ? 1u : 0u,
-                ev->stats->duration_us / 1e6);
-        fputs(j->cases->str, out);
-        if (ev->stats->message) {
-            GString *m = g_string_new(NULL);
-            tf_xml_escape(m, ev->stats->message);
-            fprintf(out, "  <testcase classname=\"tf\" name=\"run\" time=\"0\">\n"
-                         "    <error message=\"%s\">%s</error>\n  </testcase>\n", m->str, m->str);
-            g_string_free(m, TRUE);
+        if (j->replace) {
+            j->dirty = TRUE;
+            gint64 elapsed = g_get_monotonic_time() - j->run_started;
+            if (j->cases->len < JUNIT_ALWAYS_REPLACE || j->replace_us * 10 <= elapsed)
+                junit_replace(j, elapsed, unfinished);
         }
-        fputs("</testsuite>\n", out);
         break;
     }
+    case TF_EV_RUN_FINISHED:
+        if (j->replace) {
+            junit_replace(j, ev->stats->duration_us, ev->stats->message);
+        } else {
+            GString *d = junit_document(j, ev->stats->duration_us, ev->stats->message);
+            fputs(d->str, r->out);
+            g_string_free(d, TRUE);
+        }
+        break;
     default:
         break;
     }
 }
 
-static gboolean junit_close(tf_reporter *r, GError **error) { return tf_reporter_close_out(r, error); }
+static gboolean junit_close(tf_reporter *r, GError **error)
+{
+    junit_reporter *j = (junit_reporter *)r;
+    if (j->dirty) /* closed without a RUN_FINISHED: keep what finished, still unfinished */
+        junit_replace(j, g_get_monotonic_time() - j->run_started, unfinished);
+    return tf_reporter_close_out(r, error);
+}
 
 static void junit_free(tf_reporter *r)
 {
@@ -131,6 +190,7 @@ static void junit_free(tf_reporter *r)
     g_string_free(j->cases, TRUE);
     g_string_free(j->log, TRUE);
     g_string_free(j->detail, TRUE);
+    tf_reporter_base_clear(r);
     g_free(j);
 }
 
@@ -145,5 +205,22 @@ tf_reporter *tf_reporter_junit_new(FILE *out, gboolean own)
     j->cases = g_string_new(NULL);
     j->log = g_string_new(NULL);
     j->detail = g_string_new(NULL);
+    j->run_started = g_get_monotonic_time();
     return &j->base;
+}
+
+tf_reporter *tf_reporter_junit_new_file(const char *path, const char *spec, GError **error)
+{
+    tf_reporter *r = tf_reporter_junit_new(NULL, FALSE);
+    r->path = g_strdup(path);
+    r->spec = g_strdup(spec);
+    ((junit_reporter *)r)->replace = TRUE;
+    junit_replace((junit_reporter *)r, 0, unfinished);
+    if (r->write_errno) {
+        g_set_error(error, TF_ERROR, TF_ERROR_IO, "--format %s: creating %s: %s", spec, path,
+                    g_strerror(r->write_errno));
+        r->free(r);
+        return NULL;
+    }
+    return r;
 }

@@ -1,6 +1,8 @@
 /* report_text.c: the human reporters: pretty (every step, coloured on a terminal, with a
  * live "waiting for" line while a step waits), progress (one character a step) and
- * summary (failures and totals only). They share failure collection and the totals. */
+ * summary (failures and totals only). They share failure collection and the totals.
+ * Output is flushed after every pretty step and every scenario, so a file being written
+ * shows what has finished even while a step blocks, and after a kill. */
 #include <string.h>
 #include "runner_private.h"
 
@@ -139,11 +141,11 @@ static void text_event(tf_reporter *r, const tf_event *ev)
                     fprintf(out, " %s(%s)%s", col(t, ev->result), tf_result_word(ev->result),
                             reset(t));
                 fputc('\n', out);
-                if (ev->message) {
-                    GString *m = g_string_new(NULL);
-                    indent(m, ev->message, "      ");
-                    fprintf(out, "%s%s%s", col(t, ev->result), m->str, reset(t));
-                    g_string_free(m, TRUE);
+                if (ev->message) { /* coloured line by line: a reset never opens a line */
+                    char **lines = g_strsplit(ev->message, "\n", -1);
+                    for (char **l = lines; *l; l++)
+                        fprintf(out, "      %s%s%s\n", col(t, ev->result), *l, reset(t));
+                    g_strfreev(lines);
                 }
                 g_string_free(s, TRUE);
             }
@@ -161,8 +163,13 @@ static void text_event(tf_reporter *r, const tf_event *ev)
             indent(t->failures, ev->message, "     ");
             g_string_free(s, TRUE);
         }
+        if (t->style == STYLE_PRETTY)
+            tf_reporter_flush(r);
         break;
     }
+    case TF_EV_CASE_FINISHED:
+        tf_reporter_flush(r);
+        break;
     case TF_EV_GLOBAL_HOOK_FINISHED:
         if (ev->result == TF_RESULT_FAILED && ev->message) {
             g_string_append_printf(t->failures, "%u) %s hook %s:%d failed\n", ++t->n_failures,
@@ -179,6 +186,7 @@ static void text_event(tf_reporter *r, const tf_event *ev)
             fprintf(out, "\nFailures:\n\n%s", t->failures->str);
         fputc('\n', out);
         tf_report_write_summary(out, ev->stats, t->color);
+        tf_reporter_flush(r);
         break;
     default:
         break;
@@ -205,6 +213,7 @@ static void text_free(tf_reporter *r)
 {
     text_reporter *t = (text_reporter *)r;
     g_string_free(t->failures, TRUE);
+    tf_reporter_base_clear(r);
     g_free(t);
 }
 
@@ -266,16 +275,3 @@ void tf_report_write_summary(FILE *out, const tf_run_stats *st, gboolean color)
         fprintf(out, "%s\n", st->message);
 }
 
-gboolean tf_reporter_close_out(tf_reporter *r, GError **error)
-{
-    gboolean ok = fflush(r->out) == 0 && !ferror(r->out);
-    if (r->own_out) {
-        if (fclose(r->out) != 0)
-            ok = FALSE;
-        r->own_out = FALSE;
-    }
-    r->out = NULL;
-    if (!ok)
-        g_set_error(error, TF_ERROR, TF_ERROR_IO, "report: write failed");
-    return ok;
-}

@@ -141,47 +141,6 @@ static int parse_args(int argc, char **argv, cli_opts *o, GError **error)
     return 0;
 }
 
-static tf_reporter *make_reporter(const char *spec, int color, GError **error)
-{
-    const char *colon = strchr(spec, ':');
-    char *name = colon ? g_strndup(spec, colon - spec) : g_strdup(spec);
-    const char *file = colon ? colon + 1 : NULL;
-    FILE *out = stdout;
-    gboolean own = FALSE;
-    if (file && *file && strcmp(file, "-")) {
-        out = fopen(file, "w");
-        if (!out) {
-            g_set_error(error, TF_ERROR, TF_ERROR_IO, "--format %s: %s: %s", spec, file,
-                        g_strerror(errno));
-            g_free(name);
-            return NULL;
-        }
-        own = TRUE;
-    }
-    gboolean use_color = color < 0 ? (!own && isatty(fileno(out)) && !g_getenv("NO_COLOR"))
-                                   : color;
-    tf_reporter *r = NULL;
-    if (!strcmp(name, "pretty"))
-        r = tf_reporter_pretty_new(out, own, use_color);
-    else if (!strcmp(name, "progress"))
-        r = tf_reporter_progress_new(out, own, use_color);
-    else if (!strcmp(name, "summary"))
-        r = tf_reporter_summary_new(out, own, use_color);
-    else if (!strcmp(name, "junit"))
-        r = tf_reporter_junit_new(out, own);
-    else if (!strcmp(name, "message"))
-        r = tf_reporter_message_new(out, own);
-    else {
-        g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
-                    "--format: unknown format '%s' (pretty, progress, summary, junit, message)",
-                    name);
-        if (own)
-            fclose(out);
-    }
-    g_free(name);
-    return r;
-}
-
 /* ---- signals ---- */
 
 typedef struct {
@@ -306,7 +265,7 @@ int tf_run_main(int argc, char **argv, const tf_plugin_init_fn *modules, guint n
         g_ptr_array_add(o.formats, g_strdup("pretty"));
     gboolean want_env = FALSE;
     for (guint i = 0; i < o.formats->len; i++) {
-        tf_reporter *r = make_reporter(g_ptr_array_index(o.formats, i), o.color, &error);
+        tf_reporter *r = tf_reporter_open(g_ptr_array_index(o.formats, i), o.color, &error);
         if (!r)
             goto out;
         want_env |= r->wants_envelopes;
