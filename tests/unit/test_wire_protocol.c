@@ -2,7 +2,8 @@
  * malformed JSON and unknown messages (a fail reply, the connection stays usable), step
  * matches with character positions, invoke (success, pending, fail, ambiguous, tables, doc
  * strings), snippets, scenario hooks and cleanups, two connections at once, a client gone
- * mid-step, a step timeout, and a server stop with a step in flight. */
+ * mid-step, a step timeout, a server stop with a step in flight, and 200 clients that
+ * connect at once before any is accepted (the listen backlog). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,8 +14,10 @@
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <jansson.h>
 #include "../../tf/runner/wire.h"
@@ -794,6 +797,110 @@ static void test_bind_error_names_address(void **unused)
     g_clear_error(&err);
 }
 
+/* The listening socket of this process bound to port (found through /proc/self/fd). */
+static int listener_fd(guint16 port)
+{
+    GDir *d = g_dir_open("/proc/self/fd", 0, NULL);
+    assert_non_null(d);
+    const char *n;
+    int found = -1;
+    while (found < 0 && (n = g_dir_read_name(d))) {
+        int fd = atoi(n);
+        int listening = 0;
+        socklen_t len = sizeof listening;
+        struct sockaddr_in a;
+        socklen_t alen = sizeof a;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening &&
+            getsockname(fd, (struct sockaddr *)&a, &alen) == 0 && a.sin_family == AF_INET &&
+            ntohs(a.sin_port) == port)
+            found = fd;
+    }
+    g_dir_close(d);
+    assert_true(found >= 0);
+    return found;
+}
+
+/* Many clients connecting at once (a parallel Cucumber, a retry storm) must all be
+ * queued by the kernel until the server accepts them: with listen(fd, 16) the 18th SYN is
+ * dropped and its connect stalls for a 1 s SYN retry (about 1 connect in 20 with 200
+ * clients). Checked without timing: before the server accepts anything, (1) the listener's
+ * backlog (TCP_INFO of a listening socket: tcpi_sacked = its maximum, tcpi_unacked = the
+ * queue) is SOMAXCONN as the kernel caps it, and (2) every one of N non-blocking connects
+ * completes and sits in the accept queue. Then each client is served. */
+static void test_many_connects_at_once(void **unused)
+{
+    char *text = NULL;
+    guint64 somaxconn = SOMAXCONN;
+    if (g_file_get_contents("/proc/sys/net/core/somaxconn", &text, NULL, NULL))
+        somaxconn = MIN(somaxconn, g_ascii_strtoull(text, NULL, 10));
+    g_free(text);
+    guint n = (guint)MIN(200, somaxconn);
+    if (n < 64)
+        fail_msg("net.core.somaxconn is %" G_GUINT64_FORMAT ": this machine cannot queue 64 "
+                 "connects, so the test cannot tell a small backlog from the kernel's cap",
+                 somaxconn);
+    tf_wire_options o = {0};
+    GError *err = NULL;
+    tf_wire_server *s2 = tf_wire_server_new(reg, &o, &err); /* listening, not accepting */
+    assert_non_null(s2);
+    guint16 p = tf_wire_server_port(s2);
+    int lfd = listener_fd(p);
+    struct tcp_info ti;
+    socklen_t tlen = sizeof ti;
+    assert_int_equal(getsockopt(lfd, IPPROTO_TCP, TCP_INFO, &ti, &tlen), 0);
+    assert_int_equal(ti.tcpi_sacked, (guint32)somaxconn); /* the backlog asked for */
+
+    int *fds = g_new(int, n);
+    struct pollfd *pf = g_new0(struct pollfd, n);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(p)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (guint i = 0; i < n; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        assert_true(fds[i] >= 0);
+        int r = connect(fds[i], (struct sockaddr *)&a, sizeof a);
+        assert_true(r == 0 || errno == EINPROGRESS);
+        pf[i] = (struct pollfd){fds[i], POLLOUT, 0};
+    }
+    /* Completed handshakes are writable at once; a dropped SYN would not be before its
+     * retry (1 s) and, the queue staying full, not even then: 5 s is only a safety net. */
+    guint connected = 0;
+    gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    while (connected < n && g_get_monotonic_time() < deadline) {
+        int left = (int)((deadline - g_get_monotonic_time()) / 1000);
+        if (poll(pf, n, MAX(left, 1)) < 0 && errno != EINTR)
+            break;
+        connected = 0;
+        for (guint i = 0; i < n; i++) {
+            int soerr = 0;
+            socklen_t sl = sizeof soerr;
+            if (pf[i].revents & POLLOUT) {
+                getsockopt(fds[i], SOL_SOCKET, SO_ERROR, &soerr, &sl);
+                assert_int_equal(soerr, 0);
+                pf[i].events = 0; /* done: poll no more */
+            }
+            connected += pf[i].events == 0;
+        }
+    }
+    tlen = sizeof ti;
+    assert_int_equal(getsockopt(lfd, IPPROTO_TCP, TCP_INFO, &ti, &tlen), 0);
+    if (connected != n || ti.tcpi_unacked != n)
+        fail_msg("%u of %u connects completed, %u queued (backlog %u): the rest wait for a "
+                 "SYN retry", connected, n, ti.tcpi_unacked, ti.tcpi_sacked);
+    assert_true(tf_wire_server_start(s2, &err));
+    for (guint i = 0; i < n; i++) { /* every queued client is served */
+        fcntl(fds[i], F_SETFL, 0);
+        client c = {.fd = fds[i], .buf = g_string_new(NULL)};
+        json_t *r = rpc(&c, "[\"step_matches\",{\"name_to_match\":\"a step that passes\"}]");
+        assert_string_equal(reply_kind(r), "success");
+        json_decref(r);
+        g_string_free(c.buf, TRUE);
+        close(fds[i]);
+    }
+    tf_wire_server_free(s2);
+    g_free(pf);
+    g_free(fds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -814,6 +921,7 @@ int main(void)
         cmocka_unit_test_setup(test_step_log_goes_to_server_log, reset),
         cmocka_unit_test_setup(test_worlds_carry_the_store, reset),
         cmocka_unit_test_setup(test_bind_error_names_address, reset),
+        cmocka_unit_test_setup(test_many_connects_at_once, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -79,11 +79,13 @@ tf_wire_server *tf_wire_server_new(tf_registry *reg, const tf_wire_options *opts
                     gai_strerror(gai));
         return NULL;
     }
-    /* CLOEXEC everywhere: steps start clusters, which must not inherit our sockets. */
+    /* CLOEXEC everywhere: steps start clusters, which must not inherit our sockets. The
+     * backlog is the kernel's maximum: with 16, a burst of clients (a parallel Cucumber)
+     * overflowed the accept queue and each dropped SYN cost its connect a 1 s retry. */
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 16) != 0) {
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
         int e = errno;
         g_set_error(error, TF_ERROR, TF_ERROR_IO, "listen on %s:%s: %s", host, port_s,
                     g_strerror(e));
