@@ -2,7 +2,9 @@
  * --version` and `tf version` print the version CMake's project() declares; `tf demo`
  * runs, exits 0 and shows what README.md says it shows; `--help` of demo and wire prints
  * usage and exits 0 without running anything; `tf wire --help` and README.md give the same
- * tf.wire timeouts; tf wire's numeric options are range-checked like tf run's. */
+ * tf.wire timeouts; tf wire's numeric options are range-checked like tf run's; the C
+ * snippets `tf run` prints for undefined steps compile, as pasted, into a plug-in whose
+ * steps then run (as pending). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 
 typedef struct {
     int code;
@@ -222,6 +225,109 @@ static void test_demo(void **state)
     clear(&r);
 }
 
+/* Runs argv (NULL-terminated, searched on PATH) in dir; fails the test unless it exits 0. */
+static void must_run(const char *dir, const char *const *argv)
+{
+    char *out = NULL, *err_text = NULL;
+    int status = 0;
+    GError *err = NULL;
+    if (!g_spawn_sync(dir, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                      &err_text, &status, &err))
+        fail_msg("cannot run %s: %s", argv[0], err->message);
+    if (!g_spawn_check_wait_status(status, NULL))
+        fail_msg("%s failed:\n%s%s", argv[0], out, err_text);
+    g_free(out);
+    g_free(err_text);
+}
+
+/* README: "Undefined steps print a ready-to-paste C snippet". Every snippet of a run is
+ * pasted as the text says (the function at file level, the registration in the module's
+ * init), compiled into a plug-in, and the same feature then runs with no undefined step. */
+static void test_snippets_compile_and_run(void **state)
+{
+    char *dir = g_dir_make_tmp("tf-snippet-XXXXXX", NULL);
+    char *feature = g_build_filename(dir, "new.feature", NULL);
+    assert_true(g_file_set_contents(feature,
+        "Feature: new steps\n"
+        "  Scenario: every kind of argument\n"
+        "    Given a cluster of 3 nodes named \"raft\"\n"
+        "    When the leader is paused for 2.5 seconds\n"
+        "    Then these nodes answer:\n"
+        "      | node | role   |\n"
+        "      | n1   | leader |\n"
+        "    And the log says:\n"
+        "      \"\"\"\n"
+        "      elected\n"
+        "      \"\"\"\n", -1, NULL));
+    cli_result r = tf((const char *const[]){"run", "--dry-run", "--format", "summary",
+                                            feature, NULL});
+    assert_int_equal(r.code, 1); /* undefined steps fail a strict run */
+    GString *code = g_string_new("#include \"tf/steps.h\"\n\n");
+    GString *init = g_string_new("gboolean tf_plugin_init(tf_registry *reg, GError **error)\n{\n");
+    guint snippets = 0;
+    char **lines = g_strsplit(r.out, "\n", -1);
+    for (char **l = lines; *l; l++) {
+        if (!g_str_has_suffix(*l, "Paste this C:"))
+            continue;
+        snippets++;
+        GString *target = code;
+        for (l++; *l && g_str_has_prefix(*l, "    "); l++) {
+            if (strstr(*l, "/* in your module's init: */"))
+                target = init;
+            else
+                g_string_append_printf(target, "%s\n", *l + 4);
+        }
+        l--;
+    }
+    g_strfreev(lines);
+    assert_int_equal(snippets, 4);
+    g_string_append(init, "    return TRUE;\n}\n");
+    g_string_append(code, init->str);
+    char *src = g_build_filename(dir, "steps.c", NULL);
+    assert_true(g_file_set_contents(src, code->str, -1, NULL));
+    char *cflags = NULL;
+    const char *pc[] = {"pkg-config", "--cflags", "glib-2.0", "jansson", NULL};
+    assert_true(g_spawn_sync(NULL, (char **)pc, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &cflags,
+                             NULL, NULL, NULL));
+    GPtrArray *cc = g_ptr_array_new();
+    const char *const fixed[] = {"cc", "-std=c11", "-Wall", "-Wno-unused-variable", "-Werror",
+                                 "-shared", "-fPIC", "-o", "steps.so", "steps.c",
+                                 "-I" TF_SOURCE_DIR "/tf/include"};
+    for (guint i = 0; i < G_N_ELEMENTS(fixed); i++)
+        g_ptr_array_add(cc, (gpointer)fixed[i]);
+    char **flags = g_strsplit_set(g_strstrip(cflags), " ", -1);
+    for (char **f = flags; *f; f++)
+        if (**f)
+            g_ptr_array_add(cc, *f);
+    g_ptr_array_add(cc, NULL);
+    must_run(dir, (const char *const *)cc->pdata);
+    clear(&r);
+    char *so = g_build_filename(dir, "steps.so", NULL);
+    r = tf((const char *const[]){"run", "--plugin", so, "--format", "summary", feature, NULL});
+    fputs(r.out, stdout);
+    assert_int_equal(r.code, 1); /* pending fails a strict run */
+    expect_contains("tf run --plugin", r.out, "1 scenario (1 pending)");
+    expect_contains("tf run --plugin", r.out, "4 steps (1 pending, 3 skipped)");
+    assert_null(strstr(r.out, "undefined"));
+    clear(&r);
+    for (const char *const *f = (const char *const[]){"new.feature", "steps.c", "steps.so",
+                                                       NULL}; *f; f++) {
+        char *p = g_build_filename(dir, *f, NULL);
+        g_unlink(p);
+        g_free(p);
+    }
+    g_rmdir(dir);
+    g_free(so);
+    g_strfreev(flags);
+    g_ptr_array_unref(cc);
+    g_free(cflags);
+    g_free(src);
+    g_string_free(init, TRUE);
+    g_string_free(code, TRUE);
+    g_free(feature);
+    g_free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_wire_help_matches_readme),
         cmocka_unit_test(test_wire_numeric_options),
         cmocka_unit_test(test_demo),
+        cmocka_unit_test(test_snippets_compile_and_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
