@@ -110,9 +110,10 @@ void tf_reporter_base_clear(tf_reporter *r)
     g_clear_pointer(&r->path, g_free);
 }
 
-/* A JUnit file is replaced atomically when it is (or will be) a regular file; a device,
- * a FIFO or stdout is written once, at the end (it cannot be replaced). *real receives
- * the file to replace (a symlink's target, so the link stays a link). */
+/* A JUnit file is replaced atomically when it is (or will be) a regular file in a
+ * directory we may create files in; a device, a FIFO, stdout or a writable file in a
+ * read-only directory is written once, at the end (it cannot be replaced). *real
+ * receives the file to replace (a symlink's target, so the link stays a link). */
 static gboolean replaceable(const char *file, char **real)
 {
     struct stat st;
@@ -120,12 +121,15 @@ static gboolean replaceable(const char *file, char **real)
         if (errno != ENOENT || lstat(file, &st) == 0)
             return FALSE; /* unreadable, or a dangling symlink: fopen says why */
         *real = g_strdup(file); /* a new file */
-        return TRUE;
-    }
-    if (!S_ISREG(st.st_mode))
+    } else if (!S_ISREG(st.st_mode) || !(*real = realpath(file, NULL))) {
         return FALSE;
-    *real = realpath(file, NULL);
-    return *real != NULL;
+    }
+    char *dir = g_path_get_dirname(*real);
+    gboolean ok = access(dir, W_OK | X_OK) == 0 || errno == ENOENT; /* ENOENT: said later */
+    g_free(dir);
+    if (!ok)
+        g_clear_pointer(real, g_free);
+    return ok;
 }
 
 tf_reporter *tf_reporter_open(const char *spec, int color, GError **error)
