@@ -1,7 +1,8 @@
 /* test_runner_run.c: the step runner end to end, in process: exit codes, undefined and
  * ambiguous steps, hook order and tag filters, world cleanup order (also after a failure
  * and a step timeout), retry, fail-fast, dry-run, strict, random order with a seed, JUnit
- * escaping, and Ctrl-C (a forked run is SIGINTed; its cleanup runs and it says so). */
+ * escaping, Ctrl-C (a forked run is SIGINTed; its cleanup runs and it says so), and
+ * numeric options refused out of range (never wrapped, clamped or read as "no timeout"). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
