@@ -120,7 +120,9 @@ struct tf_cluster {
     gint ref;
     tf_cluster_spec *spec;
     gchar *binary;    /* resolved path */
-    gchar *dir;
+    struct tf_owned_dir *owned; /* the temp dir while it exists, owned by this process
+                                 * (owner.h); NULL after tf_cluster_free */
+    gchar *dir;       /* its path (kept until the last unref, for messages) */
     gchar *token;
     gchar *secret;    /* never printed */
     pthread_mutex_t lock; /* guards nodes->len, node state fields, freed */

@@ -47,12 +47,16 @@ const char *tf_node_state_name(tf_node_state state);
 typedef enum { TF_CLUSTER_LOG_STDOUT, TF_CLUSTER_LOG_STDERR } tf_cluster_log;
 
 /* A set of local node processes. Owned by its creator: tf_cluster_free kills and reaps
- * every node and removes the temp dir (kept when TF_KEEP_CLUSTER=1 is set). Every
+ * every node and removes the temp dir (kept when TF_KEEP_CLUSTER=1 is set). The temp dir
+ * ($TMPDIR/tf-<spec name>-XXXXXX) holds a lock file its process keeps locked, so when a
+ * process is killed before it could remove its dirs, the first tf_cluster_new of a later
+ * process removes them, and never the dirs of a process that still runs. Every
  * function is thread-safe; operations on one node are serialised. */
 typedef struct tf_cluster tf_cluster;
 
 /* Allocates n_nodes (0 = the spec's default) nodes: names, free loopback ports, data dirs
- * under a new temp dir, a cluster token and secret, expanded argv. Starts nothing.
+ * under a new temp dir, a cluster token and secret, expanded argv. Starts nothing. The
+ * first call in a process first removes the temp dirs of dead processes (see above).
  * spec is borrowed (the cluster keeps its own reference). */
 tf_cluster *tf_cluster_new(const tf_cluster_spec *spec, guint n_nodes, GError **error);
 /* Starts every node not running and waits until all pass the readiness probe (spec
@@ -140,7 +144,8 @@ tf_source_provider *tf_cluster_provider(tf_cluster *c);
  * safe: for a runner's own fatal-signal handler. The launcher already does this itself on
  * SIGINT, SIGTERM, SIGHUP (its handler runs first, then chains to the handler it found,
  * or re-raises) and at exit; each node also has PR_SET_PDEATHSIG(SIGKILL), which covers a
- * SIGKILLed or crashed runner. A runner killed that way leaves the temp dir behind. */
+ * SIGKILLed or crashed runner. A runner killed that way leaves its temp dirs behind, for
+ * the next process that creates a cluster to remove. */
 void tf_cluster_kill_all_now(void);
 
 /* ---- Other environments: the same tf_cluster API over nodes someone else runs ----------
