@@ -14,7 +14,9 @@ G_BEGIN_DECLS
 /* A parsed, validated, immutable cluster spec. Owned by the caller (tf_cluster_spec_free). */
 typedef struct tf_cluster_spec tf_cluster_spec;
 
-/* Reads and validates a spec file. NULL + error "PATH: FIELD: why" on failure. */
+/* Reads and validates a spec file. NULL + error "PATH: FIELD: why" on failure, "PATH:
+ * cannot read: why" (TF_ERROR_IO) when it cannot be read, "PATH:LINE:COL: why" when it is
+ * not JSON. */
 tf_cluster_spec *tf_cluster_spec_load(const char *path, GError **error);
 /* The file `rel` (a relative path such as "clusters/etcd-3.json") in the folder of
  * feature_uri or the nearest folder above it (new string), or NULL. NULL uri: from ".". */
@@ -22,6 +24,16 @@ char *tf_cluster_file_find(const char *feature_uri, const char *rel);
 /* Where the spec called name is (new string): $TF_CLUSTERS/NAME.json, else
  * clusters/NAME.json found from the feature upwards, else scenarios/clusters/NAME.json. */
 char *tf_cluster_spec_find(const char *name, const char *feature_uri);
+/* tf_cluster_spec_find + tf_cluster_spec_load: NULL + error naming the spec, the path
+ * tried and why; a missing file also says where specs are looked for (TF_CLUSTERS or the
+ * folders above the feature). */
+tf_cluster_spec *tf_cluster_spec_load_named(const char *name, const char *feature_uri,
+                                            GError **error);
+/* FALSE + error "FILE: source.url: missing: <user> reach each node at this URL ..."
+ * when the spec gives its nodes no source URL; for callers whose observers need one
+ * (user names them in the message, e.g. "the etcd steps"). */
+gboolean tf_cluster_spec_require_url(const tf_cluster_spec *spec, const char *user,
+                                     GError **error);
 /* Validates a spec from JSON (root borrowed). `where` names it in errors (a file name). */
 tf_cluster_spec *tf_cluster_spec_from_json(json_t *root, const char *where, GError **error);
 /* Frees a spec; clusters made from it keep their own reference. NULL is a no-op. */
@@ -70,6 +82,12 @@ void tf_cluster_stop(tf_cluster *c);
  * path is printed on stderr), and releases the cluster. Providers made from it then list
  * nothing. NULL is a no-op. */
 void tf_cluster_free(tf_cluster *c);
+
+/* Makes tf_cluster_free keep each node's stdout.log and stderr.log (and remove the rest:
+ * node data) in the cluster dir, which no later run removes then: for After hooks of
+ * failed scenarios, so the logs that errors name stay readable. Returns that dir
+ * (borrowed), or NULL where there are no local logs (compose, k8s). */
+const char *tf_cluster_keep_logs(tf_cluster *c);
 
 /* The spec name (borrowed). */
 const char *tf_cluster_name(const tf_cluster *c);
