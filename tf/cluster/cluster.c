@@ -269,9 +269,21 @@ void tf_cluster_free(tf_cluster *c)
         }
     }
     const char *keep = g_getenv("TF_KEEP_CLUSTER");
+    pthread_mutex_lock(&c->lock);
+    gboolean keep_logs = c->keep_logs;
+    pthread_mutex_unlock(&c->lock);
     if (keep && *keep && strcmp(keep, "0")) {
         fprintf(stderr, "tf: TF_KEEP_CLUSTER: keeping %s (node data and logs)\n", c->dir);
         tf_owned_dir_keep(c->owned); /* unowned from now on: no later run removes it */
+    } else if (keep_logs) {
+        for (guint i = 0; i < len; i++) { /* the data is what weighs (etcd: 40 MB a node) */
+            GError *e = NULL;
+            if (!tf_cluster_rm_rf(((tf_cluster_node *)c->nodes->pdata[i])->dir, &e)) {
+                g_warning("%s: %s", c->spec->name, e->message);
+                g_error_free(e);
+            }
+        }
+        tf_owned_dir_keep(c->owned);
     } else {
         GError *e = NULL;
         if (!tf_owned_dir_remove(c->owned, &e)) {
@@ -281,6 +293,16 @@ void tf_cluster_free(tf_cluster *c)
     }
     c->owned = NULL;
     tf_cluster_unref(c);
+}
+
+const char *tf_cluster_keep_logs(tf_cluster *c)
+{
+    if (c->remote)
+        return NULL;
+    pthread_mutex_lock(&c->lock);
+    c->keep_logs = TRUE;
+    pthread_mutex_unlock(&c->lock);
+    return c->dir;
 }
 
 tf_cluster *tf_cluster_new_remote_shell(struct tf_remote *r)

@@ -129,6 +129,7 @@ struct tf_cluster {
     GPtrArray *nodes; /* tf_cluster_node *, never shrinks */
     gboolean freed;
     gboolean ever_ready;
+    gboolean keep_logs; /* tf_cluster_keep_logs: free keeps the logs, not the data */
     struct tf_remote *remote; /* compose/k8s backend (remote.c), NULL for local processes */
 };
 
