@@ -142,7 +142,7 @@ static tf_status start_cluster(tf_step *step, const char *spec_name, GError **er
     tf_cluster_spec_free(spec);
     if (!c)
         return TF_STATUS_FAILED;
-    ch_world_add_cluster(ch, c); /* owned by the world from now on, even if start fails */
+    ch_world_add_cluster(ch, c, TRUE); /* owned by the world from now on, even if start fails */
     if (!tf_cluster_start(c, error))
         return TF_STATUS_FAILED;
     /* The spec's -addnode lines connect the nodes eventually; connect them now. */

@@ -114,19 +114,31 @@ int it_run_report(const char *const *args, it_report *rep)
     g_ptr_array_unref(all);
     g_free(out);
 
+    it_report_read(messages, rep);
+    g_free(fmt);
+    g_free(messages);
+    return code;
+}
+
+void it_report_read(const char *path, it_report *rep)
+{
     memset(rep, 0, sizeof *rep);
     rep->attachments = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
+    rep->failures = g_ptr_array_new_with_free_func(g_free);
     char *text = NULL;
-    assert_true(g_file_get_contents(messages, &text, NULL, NULL));
+    assert_true(g_file_get_contents(path, &text, NULL, NULL));
     char **lines = g_strsplit(text, "\n", -1);
     for (char **l = lines; *l && **l; l++) {
         json_t *env = json_loads(*l, 0, NULL);
         assert_non_null(env);
         json_t *tsf = json_object_get(env, "testStepFinished");
         if (tsf) {
+            json_t *res = json_object_get(tsf, "testStepResult");
+            const char *status = json_string_value(json_object_get(res, "status"));
             rep->steps++;
-            rep->passed += !g_strcmp0(json_string_value(json_object_get(
-                                          json_object_get(tsf, "testStepResult"), "status")), "PASSED");
+            rep->passed += !g_strcmp0(status, "PASSED");
+            if (!g_strcmp0(status, "FAILED"))
+                g_ptr_array_add(rep->failures, g_strdup(json_string_value(json_object_get(res, "message"))));
         }
         rep->cases += json_object_get(env, "testCaseFinished") != NULL;
         json_t *att = json_object_get(env, "attachment");
@@ -136,14 +148,43 @@ int it_run_report(const char *const *args, it_report *rep)
     }
     g_strfreev(lines);
     g_free(text);
-    g_free(fmt);
-    g_free(messages);
-    return code;
 }
 
 void it_report_clear(it_report *rep)
 {
     g_clear_pointer(&rep->attachments, g_ptr_array_unref);
+    g_clear_pointer(&rep->failures, g_ptr_array_unref);
+}
+
+const char *it_report_failure(const it_report *rep, const char *needle)
+{
+    for (guint i = 0; i < rep->failures->len; i++)
+        if (strstr(rep->failures->pdata[i], needle))
+            return rep->failures->pdata[i];
+    return NULL;
+}
+
+char *it_report_attachment(const it_report *rep, const char *file_name, const char *body_part)
+{
+    for (guint i = 0; i < rep->attachments->len; i++) {
+        json_t *a = rep->attachments->pdata[i];
+        if (file_name && g_strcmp0(it_att(a, "fileName"), file_name))
+            continue;
+        const char *body = it_att(a, "body");
+        char *text;
+        if (!g_strcmp0(it_att(a, "contentEncoding"), "BASE64")) {
+            gsize len;
+            guchar *raw = g_base64_decode(body, &len);
+            text = g_strndup((const char *)raw, len);
+            g_free(raw);
+        } else {
+            text = g_strdup(body);
+        }
+        if (!body_part || strstr(text, body_part))
+            return text;
+        g_free(text);
+    }
+    return NULL;
 }
 
 const char *it_att(json_t *att, const char *field)

@@ -19,6 +19,7 @@
 #include <glib/gstdio.h>
 #include <jansson.h>
 #include "fake_etcd.h"
+#include "it_scenarios.h"
 #include "raftkv_steps.h"
 #include "tf/runner.h"
 #include "../../tf/cluster/owner.h"
@@ -26,47 +27,15 @@
 static char *root; /* this test's TMPDIR: cluster dirs, specs, features, reports */
 static guint runs;
 
+/* A run's exit code and report. */
 typedef struct {
     int code;
-    GPtrArray *failures;    /* "message" of every FAILED step or hook (gchar *) */
-    GPtrArray *attachments; /* json_t* attachment objects */
-    guint passed;           /* PASSED steps and hooks */
+    it_report rep;
 } report;
 
-static void report_clear(report *r)
-{
-    g_ptr_array_unref(r->failures);
-    g_ptr_array_unref(r->attachments);
-}
-
-/* The first failure message containing needle, or NULL. */
-static const char *failure_with(const report *r, const char *needle)
-{
-    for (guint i = 0; i < r->failures->len; i++)
-        if (strstr(r->failures->pdata[i], needle))
-            return r->failures->pdata[i];
-    return NULL;
-}
-
-/* The text of the attachment named file_name (new string), or NULL. */
-static char *attachment(const report *r, const char *file_name)
-{
-    for (guint i = 0; i < r->attachments->len; i++) {
-        json_t *a = r->attachments->pdata[i];
-        if (g_strcmp0(json_string_value(json_object_get(a, "fileName")), file_name))
-            continue;
-        const char *body = json_string_value(json_object_get(a, "body"));
-        if (!g_strcmp0(json_string_value(json_object_get(a, "contentEncoding")), "BASE64")) {
-            gsize len;
-            guchar *raw = g_base64_decode(body, &len);
-            char *text = g_strndup((const char *)raw, len);
-            g_free(raw);
-            return text;
-        }
-        return g_strdup(body);
-    }
-    return NULL;
-}
+static void report_clear(report *r) { it_report_clear(&r->rep); }
+static const char *failure_with(const report *r, const char *needle) { return it_report_failure(&r->rep, needle); }
+static char *attachment(const report *r, const char *file_name) { return it_report_attachment(&r->rep, file_name, NULL); }
 
 /* Runs `steps` as one scenario with the raftkv steps against 3 fake members started with
  * `extra` arguments (spec in a fresh dir, no "source" unless with_source); TF_CLUSTERS is
@@ -86,27 +55,9 @@ static report run_with(const char *extra, gboolean with_source, const char *step
     char *fmt = g_strdup_printf("message:%s", messages);
     char *argv[] = {"tf-run", "--format", "summary", "--format", fmt, feature, NULL};
     const tf_plugin_init_fn mods[] = {raftkv_steps_register};
-    report r = {.failures = g_ptr_array_new_with_free_func(g_free),
-                .attachments = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref)};
+    report r;
     r.code = tf_run_main(G_N_ELEMENTS(argv) - 1, argv, mods, 1);
-    char *all = NULL;
-    assert_true(g_file_get_contents(messages, &all, NULL, NULL));
-    char **lines = g_strsplit(all, "\n", -1);
-    for (char **l = lines; *l && **l; l++) {
-        json_t *env = json_loads(*l, 0, NULL);
-        assert_non_null(env);
-        json_t *res = json_object_get(json_object_get(env, "testStepFinished"), "testStepResult");
-        const char *status = json_string_value(json_object_get(res, "status"));
-        if (!g_strcmp0(status, "FAILED"))
-            g_ptr_array_add(r.failures, g_strdup(json_string_value(json_object_get(res, "message"))));
-        r.passed += !g_strcmp0(status, "PASSED");
-        json_t *att = json_object_get(env, "attachment");
-        if (att)
-            g_ptr_array_add(r.attachments, json_incref(att));
-        json_decref(env);
-    }
-    g_strfreev(lines);
-    g_free(all);
+    it_report_read(messages, &r.rep);
     g_free(fmt);
     g_free(messages);
     g_free(text);
@@ -132,9 +83,9 @@ static void test_two_leaders_in_one_term_fail_with_timeline(void **unused)
     const char *msg = failure_with(&r, want);
     if (!msg || !(strstr(msg, "n1 and n3") || strstr(msg, "n3 and n1")))
         fail_msg("no failure names the violation: %s",
-                 r.failures->len ? (char *)r.failures->pdata[0] : "(no failure)");
-    assert_int_equal(r.failures->len, 2); /* the step, and the After hook */
-    assert_int_equal(r.passed, 1);        /* the Given: n1 is the leader a majority agrees on */
+                 r.rep.failures->len ? (char *)r.rep.failures->pdata[0] : "(no failure)");
+    assert_int_equal(r.rep.failures->len, 2); /* the step, and the After hook */
+    assert_int_equal(r.rep.passed, 1);        /* the Given: n1 is the leader a majority agrees on */
     char *svg = attachment(&r, "raftkv-timeline.svg");
     assert_non_null(svg);
     assert_true(g_str_has_prefix(svg, "<svg "));
@@ -179,7 +130,7 @@ static void test_no_reachable_node_fails_the_write_step(void **unused)
     assert_int_equal(r.code, TF_RUN_EXIT_FAILED);
     const char *msg = failure_with(&r, "put k = v: no node could be reached to try the write");
     if (!msg || !strstr(msg, "0/3 nodes up"))
-        fail_msg("unexpected failures: %s", r.failures->len ? (char *)r.failures->pdata[0] : "(none)");
+        fail_msg("unexpected failures: %s", r.rep.failures->len ? (char *)r.rep.failures->pdata[0] : "(none)");
     report_clear(&r);
 }
 
@@ -191,7 +142,7 @@ static void test_spec_without_source_fails_up_front(void **unused)
     char *want = g_strdup_printf("%s/run%u/etcd-3.json: source.url: missing: the etcd steps reach "
                                  "each node at this URL", root, runs);
     if (!failure_with(&r, want))
-        fail_msg("want \"%s\", got: %s", want, r.failures->len ? (char *)r.failures->pdata[0] : "(none)");
+        fail_msg("want \"%s\", got: %s", want, r.rep.failures->len ? (char *)r.rep.failures->pdata[0] : "(none)");
     assert_null(failure_with(&r, "URL using bad"));
     g_free(want);
     report_clear(&r);
@@ -206,7 +157,7 @@ static void test_missing_clusters_file_is_named(void **unused)
     char *want = g_strdup_printf("cluster spec etcd-3: %s/etcd-3.json: cannot read: No such file or "
                                  "directory (TF_CLUSTERS=%s)", nowhere, nowhere);
     if (!failure_with(&r, want))
-        fail_msg("want \"%s\", got: %s", want, r.failures->len ? (char *)r.failures->pdata[0] : "(none)");
+        fail_msg("want \"%s\", got: %s", want, r.rep.failures->len ? (char *)r.rep.failures->pdata[0] : "(none)");
     assert_null(failure_with(&r, ":-1:-1"));
     g_free(want);
     g_free(nowhere);
@@ -240,10 +191,9 @@ static void test_failed_node_log_kept_and_attached(void **unused)
     assert_non_null(att);
     assert_non_null(strstr(att, "cannot open the data dir (test)"));
     char *kept = g_strdup_printf("node logs kept in %s", cluster_dir);
-    gboolean logged = FALSE;
-    for (guint i = 0; i < r.attachments->len; i++)
-        logged |= !g_strcmp0(json_string_value(json_object_get(r.attachments->pdata[i], "body")), kept);
-    assert_true(logged);
+    char *logged = it_report_attachment(&r.rep, NULL, kept);
+    assert_non_null(logged);
+    g_free(logged);
     g_free(kept);
     g_free(att);
     g_free(att_name);
