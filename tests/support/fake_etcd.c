@@ -11,8 +11,8 @@
 
 typedef struct {
     int id, term, leader; /* who this member says leads */
+    int applied_term;     /* what the v3 status calls raftTerm: the last applied entry's */
     gboolean put_ok;
-    guint puts;
 } member;
 
 static void on_status(const fixture_http_request *req, fixture_http_response *resp, void *user)
@@ -23,7 +23,20 @@ static void on_status(const fixture_http_request *req, fixture_http_response *re
                     "\"raft_term\":\"%d\"},\"version\":\"3.4.23\",\"dbSize\":\"20480\","
                     "\"leader\":\"%d\",\"raftIndex\":\"8\",\"raftTerm\":\"%d\","
                     "\"raftAppliedIndex\":\"8\",\"dbSizeInUse\":\"20480\"}",
-                    m->id, m->term, m->leader, m->term);
+                    m->id, m->applied_term, m->leader, m->applied_term);
+}
+
+/* GET /debug/vars: etcd's expvars, of which the observer reads "raft.status" (hex ids). */
+static void on_vars(const fixture_http_request *req, fixture_http_response *resp, void *user)
+{
+    member *m = user;
+    g_string_printf(resp->body,
+                    "{\"cmdline\":[\"fake-etcd\"],\"file_descriptor_limit\":1024,"
+                    "\"memstats\":{\"Alloc\":4892256,\"BySize\":[{\"Size\":0,\"Mallocs\":0}]},"
+                    "\"raft.status\":{\"id\":\"%x\",\"term\":%d,\"vote\":\"%x\",\"commit\":8,"
+                    "\"lead\":\"%x\",\"raftState\":\"%s\",\"applied\":8,\"progress\":{},"
+                    "\"leadtransferee\":\"0\"}}",
+                    m->id, m->term, m->leader, m->leader, m->leader == m->id ? "StateLeader" : "StateFollower");
 }
 
 static void on_put(const fixture_http_request *req, fixture_http_response *resp, void *user)
@@ -48,6 +61,7 @@ int fake_etcd_main(int argc, char **argv)
         if (!strcmp(argv[i], "--id")) m.id = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--term")) m.term = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--applied-term")) m.applied_term = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--leaders")) leaders = argv[i + 1];
         else if (!strcmp(argv[i], "--put")) m.put_ok = !strcmp(argv[i + 1], "ok");
         else if (!strcmp(argv[i], "--die")) die = argv[i + 1];
@@ -56,6 +70,8 @@ int fake_etcd_main(int argc, char **argv)
             return 2;
         }
     }
+    if (!m.applied_term)
+        m.applied_term = m.term;
     if (die) {
         fprintf(stderr, "fake etcd member %d: %s\n", m.id, die);
         return 3;
@@ -74,6 +90,7 @@ int fake_etcd_main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     fixture_http *f = fixture_http_start_on((guint16)port);
     fixture_http_route_handler(f, "/v3/maintenance/status", on_status, &m);
+    fixture_http_route_handler(f, "/debug/vars", on_vars, &m);
     fixture_http_route_handler(f, "/v3/kv/put", on_put, &m);
     fixture_http_route_json(f, "/health", "{\"health\":\"true\"}");
     fprintf(stderr, "fake etcd member %d on 127.0.0.1:%d: term %d, leader %d, puts %s\n", m.id,

@@ -4,7 +4,8 @@
  * and marked on the attached timeline; "writing ... fails" must say what it observed when
  * a write is acknowledged, and fail when no node could be reached to try it. Also spec
  * errors that must come before anything starts (no source URL, a missing TF_CLUSTERS
- * file) and the node logs a failure names, kept and attached. The members are this test
+ * file), the node logs a failure names, kept and attached, and the term read being the
+ * current one. The members are this test
  * binary run as fake_etcd_main by the real launcher; each run takes well under a second. */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -101,6 +102,20 @@ static void test_two_leaders_in_one_term_fail_with_timeline(void **unused)
     assert_non_null(svg);
     assert_null(strstr(svg, "violated"));
     g_free(svg);
+    report_clear(&r);
+}
+
+/* The term a leader is reported with is its current term (etcd's raft.status), not the
+ * term of its last applied entry (the v3 status's raftTerm, which lags a new leader's
+ * term and made the kill-the-leader scenario see two leaders in one term under load). */
+static void test_term_is_the_current_term(void **unused)
+{
+    report r = run("\"--term\", \"3\", \"--applied-term\", \"2\"", TRUE,
+                   GIVEN3 "    Then a leader is elected within 5 seconds\n");
+    assert_int_equal(r.code, TF_RUN_EXIT_PASSED);
+    char *line = it_report_attachment(&r.rep, NULL, "leader n1 at term 3,");
+    assert_non_null(line);
+    g_free(line);
     report_clear(&r);
 }
 
@@ -245,6 +260,7 @@ int main(int argc, char **argv)
     g_unsetenv("TF_STORE");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_two_leaders_in_one_term_fail_with_timeline, no_owned_dirs),
+        cmocka_unit_test_teardown(test_term_is_the_current_term, no_owned_dirs),
         cmocka_unit_test_teardown(test_acknowledged_write_says_what_was_observed, no_owned_dirs),
         cmocka_unit_test_teardown(test_no_reachable_node_fails_the_write_step, no_owned_dirs),
         cmocka_unit_test_teardown(test_spec_without_source_fails_up_front, no_owned_dirs),
