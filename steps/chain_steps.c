@@ -613,7 +613,8 @@ static tf_status after_chain(tf_world *world, GError **error)
                     g_free(tail);
                 }
             }
-            const char *kept = tf_cluster_keep_logs(ch->clusters[k]);
+            /* A borrowed network outlives the scenario: its owner decides what it keeps. */
+            const char *kept = ch->owned[k] ? tf_cluster_keep_logs(ch->clusters[k]) : NULL;
             if (kept)
                 tf_world_log(world, "node logs kept in %s", kept);
         }

@@ -1,12 +1,14 @@
 /* it_scenarios.c: temp dir, environment marker, marked process count and `tf run` for
  * the integration tests that drive bundled features against real daemons. */
-#define _GNU_SOURCE /* memmem */
+#define _GNU_SOURCE /* memmem, nftw */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 #include "it_scenarios.h"
 #include <dirent.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,27 +20,32 @@ static char mark[64]; /* "TF_IT_MARK=<pid>-<time>", as it appears in /proc/PID/e
 
 int it_setup(const char *prefix)
 {
-    char *templ = g_strdup_printf("%s-XXXXXX", prefix);
-    tmp = g_dir_make_tmp(templ, NULL);
-    g_free(templ);
+    /* Not g_dir_make_tmp: it would make glib cache the temp dir before TMPDIR points here. */
+    const char *parent = g_getenv("TMPDIR");
+    tmp = g_strdup_printf("%s/%s-XXXXXX", parent && *parent ? parent : "/tmp", prefix);
+    if (!g_mkdtemp(tmp)) {
+        g_clear_pointer(&tmp, g_free);
+        return -1;
+    }
+    /* Cluster dirs of this process and of every tf run it starts go here too, so the
+     * kept logs of the scenarios a test fails on purpose go with it. */
+    g_setenv("TMPDIR", tmp, TRUE);
     g_setenv("TF_CLUSTERS", TF_SOURCE_DIR "/scenarios/clusters", TRUE);
     g_snprintf(mark, sizeof mark, "TF_IT_MARK=%d-%" G_GINT64_FORMAT, getpid(), g_get_real_time());
     g_setenv("TF_IT_MARK", strchr(mark, '=') + 1, TRUE);
-    return tmp ? 0 : -1;
+    return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    remove(path);
+    return 0;
 }
 
 int it_teardown(void)
 {
-    GDir *d = g_dir_open(tmp, 0, NULL);
-    const char *n;
-    while (d && (n = g_dir_read_name(d))) {
-        char *p = g_build_filename(tmp, n, NULL);
-        g_unlink(p);
-        g_free(p);
-    }
-    if (d)
-        g_dir_close(d);
-    g_rmdir(tmp);
+    if (tmp)
+        nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     g_clear_pointer(&tmp, g_free);
     return 0;
 }

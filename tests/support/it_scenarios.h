@@ -7,10 +7,11 @@
 #include <glib.h>
 #include <jansson.h>
 
-/* Makes a temp dir named after prefix, points TF_CLUSTERS at the bundled specs and sets
+/* Makes a temp dir named after prefix and points TMPDIR at it (cluster dirs of the test
+ * and of the runs it starts land there), points TF_CLUSTERS at the bundled specs and sets
  * TF_IT_MARK to a value unique to this process. 0 on success (a cmocka group setup). */
 int it_setup(const char *prefix);
-/* Removes the temp dir and its files. 0 (a cmocka group teardown). */
+/* Removes the temp dir and everything in it. 0 (a cmocka group teardown). */
 int it_teardown(void);
 /* The temp dir (borrowed; valid between it_setup and it_teardown). */
 const char *it_tmp(void);

@@ -2,8 +2,9 @@
  * live process is alive; a reused pid (another start time), an exited or zombie process
  * and another boot are dead; another pid namespace or a malformed token is unknown. Owned
  * dirs: a live owner's dir (this process's or another's) is never swept, a dead owner's
- * is, concurrent sweeps remove each dead dir once, and unowned dirs are left alone. The
- * first cluster a process creates sweeps TMPDIR. Child processes stand in for runs. */
+ * is, concurrent sweeps remove each dead dir once, unowned dirs are left alone, and of the
+ * dirs kept for a while only the newest stay. The first cluster a process creates sweeps
+ * TMPDIR. Child processes stand in for runs. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <signal.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -291,6 +293,44 @@ static void test_unowned_and_doubtful_dirs_are_left(void **unused)
     g_free(parent);
 }
 
+/* Dirs kept for a while (failed scenarios' logs): the newest N stay, older ones go; a dir
+ * kept for good (TF_KEEP_CLUSTER) and a live one are never pruned. */
+static void test_prune_kept_keeps_the_newest(void **unused)
+{
+    char *parent = new_parent("kept");
+    char *paths[13];
+    for (int i = 0; i < 13; i++) {
+        tf_owned_dir *d = tf_owned_dir_new(parent, "tf-k-", NULL);
+        paths[i] = g_strdup(tf_owned_dir_path(d));
+        write_file(paths[i], "stderr.log", "why it failed\n");
+        tf_owned_dir_keep_for_a_while(d);
+        char *marker = g_build_filename(paths[i], TF_OWNER_KEPT_FILE, NULL);
+        struct timespec when[2] = {{1000 + i, 0}, {1000 + i, 0}}; /* kept in this order */
+        assert_int_equal(utimensat(AT_FDCWD, marker, when, 0), 0);
+        g_free(marker);
+        assert_int_equal(tf_owner_dir_state(paths[i]), TF_OWNER_UNKNOWN);
+    }
+    tf_owned_dir *forever = tf_owned_dir_new(parent, "tf-k-", NULL);
+    char *forever_path = g_strdup(tf_owned_dir_path(forever));
+    tf_owned_dir_keep(forever);
+    tf_owned_dir *live = tf_owned_dir_new(parent, "tf-k-", NULL);
+    assert_int_equal(tf_owner_sweep_dirs(parent, "tf-", NULL), 0); /* none is a dead owner's */
+    GPtrArray *removed = g_ptr_array_new_with_free_func(g_free);
+    assert_int_equal(tf_owner_prune_kept(parent, "tf-", 10, removed), 3);
+    for (int i = 0; i < 13; i++)
+        if (g_file_test(paths[i], G_FILE_TEST_EXISTS) != (i >= 3))
+            fail_msg("kept dir %d (of 13, oldest first) %s", i, i >= 3 ? "was removed" : "is still there");
+    assert_true(g_file_test(forever_path, G_FILE_TEST_IS_DIR));
+    assert_true(g_file_test(tf_owned_dir_path(live), G_FILE_TEST_IS_DIR));
+    assert_int_equal(tf_owner_prune_kept(parent, "tf-", 10, NULL), 0);
+    assert_true(tf_owned_dir_remove(live, NULL));
+    for (int i = 0; i < 13; i++)
+        g_free(paths[i]);
+    g_ptr_array_unref(removed);
+    g_free(forever_path);
+    g_free(parent);
+}
+
 /* Sweepers racing over the same dead dirs: each dir is removed once, none fails. */
 static void test_concurrent_sweeps_collide_safely(void **unused)
 {
@@ -398,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_own_dir_is_alive_and_removed_by_owner),
         cmocka_unit_test(test_live_owner_in_another_process_is_never_swept),
         cmocka_unit_test(test_unowned_and_doubtful_dirs_are_left),
+        cmocka_unit_test(test_prune_kept_keeps_the_newest),
         cmocka_unit_test(test_concurrent_sweeps_collide_safely),
         cmocka_unit_test(test_first_cluster_sweeps_tmpdir),
     };

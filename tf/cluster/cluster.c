@@ -58,14 +58,23 @@ tf_cluster_node *tf_cluster_get_node(tf_cluster *c, guint i)
 
 static pthread_once_t sweep_once = PTHREAD_ONCE_INIT;
 
+/* How many failed scenarios' kept logs (tf_cluster_keep_logs) outlive later runs. */
+#define TF_KEPT_LOGS_MAX 10
+
 /* Once per process, before its first cluster: remove the temp dirs that runs which died
- * without cleaning up (SIGKILL, a crash, a CI timeout) left, never a live run's. */
+ * without cleaning up (SIGKILL, a crash, a CI timeout) left, never a live run's, and the
+ * kept logs of failed scenarios beyond the newest TF_KEPT_LOGS_MAX. */
 static void sweep_stale_dirs(void)
 {
     GPtrArray *removed = g_ptr_array_new_with_free_func(g_free);
     tf_owner_sweep_dirs(g_get_tmp_dir(), TF_CLUSTER_DIR_PREFIX, removed);
     for (guint i = 0; i < removed->len; i++)
         g_message("removed %s: a cluster dir left by a run that died", (char *)removed->pdata[i]);
+    g_ptr_array_set_size(removed, 0);
+    tf_owner_prune_kept(g_get_tmp_dir(), TF_CLUSTER_DIR_PREFIX, TF_KEPT_LOGS_MAX, removed);
+    for (guint i = 0; i < removed->len; i++)
+        g_message("removed %s: older than the newest %d kept logs of failed scenarios",
+                  (char *)removed->pdata[i], TF_KEPT_LOGS_MAX);
     g_ptr_array_unref(removed);
 }
 
@@ -283,7 +292,7 @@ void tf_cluster_free(tf_cluster *c)
                 g_error_free(e);
             }
         }
-        tf_owned_dir_keep(c->owned);
+        tf_owned_dir_keep_for_a_while(c->owned);
     } else {
         GError *e = NULL;
         if (!tf_owned_dir_remove(c->owned, &e)) {

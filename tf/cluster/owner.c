@@ -284,6 +284,85 @@ void tf_owned_dir_keep(tf_owned_dir *d)
     g_free(d);
 }
 
+void tf_owned_dir_keep_for_a_while(tf_owned_dir *d)
+{
+    if (!d)
+        return;
+    /* The marker first: a run killed in between leaves an owned dir for the sweep. */
+    gchar *marker = g_build_filename(d->path, TF_OWNER_KEPT_FILE, NULL);
+    GDateTime *now = g_date_time_new_now_utc();
+    gchar *when = g_date_time_format_iso8601(now);
+    if (!g_file_set_contents(marker, when, -1, NULL))
+        g_warning("%s: cannot mark it kept", d->path);
+    g_free(when);
+    g_date_time_unref(now);
+    g_free(marker);
+    tf_owned_dir_keep(d);
+}
+
+typedef struct {
+    gchar *path;
+    gint64 kept_at; /* the marker's mtime, µs */
+} kept_dir;
+
+static gint newest_first(gconstpointer a, gconstpointer b)
+{
+    const kept_dir *x = *(kept_dir *const *)a, *y = *(kept_dir *const *)b;
+    return x->kept_at < y->kept_at ? 1 : x->kept_at > y->kept_at ? -1 : g_strcmp0(x->path, y->path);
+}
+
+static void kept_dir_free(gpointer p)
+{
+    kept_dir *k = p;
+    g_free(k->path);
+    g_free(k);
+}
+
+guint tf_owner_prune_kept(const char *parent, const char *prefix, guint keep_newest,
+                          GPtrArray *removed)
+{
+    GDir *dir = g_dir_open(parent, 0, NULL);
+    if (!dir)
+        return 0;
+    GPtrArray *kept = g_ptr_array_new_with_free_func(kept_dir_free);
+    const char *name;
+    while ((name = g_dir_read_name(dir))) {
+        if (!g_str_has_prefix(name, prefix))
+            continue;
+        gchar *path = g_build_filename(parent, name, NULL);
+        gchar *marker = g_build_filename(path, TF_OWNER_KEPT_FILE, NULL);
+        gchar *owner = g_build_filename(path, TF_OWNER_FILE, NULL);
+        struct stat st, mk;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+            lstat(marker, &mk) == 0 && S_ISREG(mk.st_mode) && !g_file_test(owner, G_FILE_TEST_EXISTS)) {
+            kept_dir *k = g_new0(kept_dir, 1);
+            k->path = g_strdup(path);
+            k->kept_at = (gint64)mk.st_mtim.tv_sec * G_USEC_PER_SEC + mk.st_mtim.tv_nsec / 1000;
+            g_ptr_array_add(kept, k);
+        }
+        g_free(owner);
+        g_free(marker);
+        g_free(path);
+    }
+    g_dir_close(dir);
+    g_ptr_array_sort(kept, newest_first);
+    guint count = 0;
+    for (guint i = keep_newest; i < kept->len; i++) {
+        kept_dir *k = kept->pdata[i];
+        GError *e = NULL;
+        if (tf_cluster_rm_rf(k->path, &e)) {
+            count++;
+            if (removed)
+                g_ptr_array_add(removed, g_strdup(k->path));
+        } else {
+            g_warning("old kept %s: %s", k->path, e->message);
+            g_error_free(e);
+        }
+    }
+    g_ptr_array_unref(kept);
+    return count;
+}
+
 /* Opens path's owner file and tries its lock: -1 when there is none or it is held (then
  * *state says which); else the locked descriptor, with *state from the token it holds. */
 static int try_owner(const char *path, tf_owner_state *state)

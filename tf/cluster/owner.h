@@ -64,6 +64,19 @@ gboolean tf_owned_dir_remove(tf_owned_dir *d, GError **error);
  * sweep will ever remove it, releases the lock and frees d. */
 void tf_owned_dir_keep(tf_owned_dir *d);
 
+/* The marker of a directory kept for a while (the logs of a failed scenario). */
+#define TF_OWNER_KEPT_FILE ".tf-kept"
+
+/* Like tf_owned_dir_keep, but marks the directory as kept for a while: tf_owner_prune_kept
+ * removes the oldest such directories beyond a number. Frees d. */
+void tf_owned_dir_keep_for_a_while(tf_owned_dir *d);
+
+/* Removes the directories parent/<prefix>* of this user that tf_owned_dir_keep_for_a_while
+ * kept, except the newest keep_newest (by when they were kept). Adds removed paths to
+ * removed (may be NULL). Returns how many were removed. */
+guint tf_owner_prune_kept(const char *parent, const char *prefix, guint keep_newest,
+                          GPtrArray *removed);
+
 /* The state of path's owner: ALIVE while its lock is held (or its lock is free but its
  * token names a live process); DEAD when the lock is free and the token is not alive;
  * UNKNOWN without an owner file (not made by tf_owned_dir_new, or kept). */

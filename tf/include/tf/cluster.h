@@ -84,9 +84,10 @@ void tf_cluster_stop(tf_cluster *c);
 void tf_cluster_free(tf_cluster *c);
 
 /* Makes tf_cluster_free keep each node's stdout.log and stderr.log (and remove the rest:
- * node data) in the cluster dir, which no later run removes then: for After hooks of
- * failed scenarios, so the logs that errors name stay readable. Returns that dir
- * (borrowed), or NULL where there are no local logs (compose, k8s). */
+ * node data) in the cluster dir: for After hooks of failed scenarios, so the logs that
+ * errors name stay readable. Later processes keep the newest 10 such dirs and remove
+ * older ones. Returns that dir (borrowed), or NULL where there are no local logs
+ * (compose, k8s). */
 const char *tf_cluster_keep_logs(tf_cluster *c);
 
 /* The spec name (borrowed). */
