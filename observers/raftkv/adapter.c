@@ -77,6 +77,16 @@ gboolean raftkv_parse_etcd(json_t *body, raftkv_status *st, GError **error)
     return TRUE;
 }
 
+/* raft.status writes member ids in hex; the v3 API (and so snapshots, reports and users'
+ * tools) in decimal: a hex id as a decimal string, NULL for "0" (no leader) or garbage. */
+static char *hex_id(json_t *v)
+{
+    const char *s = json_string_value(v);
+    char *end;
+    guint64 n = s && *s ? g_ascii_strtoull(s, &end, 16) : 0;
+    return n && !*end ? g_strdup_printf("%" G_GUINT64_FORMAT, n) : NULL;
+}
+
 gboolean raftkv_parse_etcd_vars(json_t *body, raftkv_status *st, GError **error)
 {
     memset(st, 0, sizeof *st);
@@ -85,12 +95,12 @@ gboolean raftkv_parse_etcd_vars(json_t *body, raftkv_status *st, GError **error)
         g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "etcd /debug/vars: \"raft.status\" is missing");
         return FALSE;
     }
-    st->id = to_id(json_object_get(raft, "id"));
+    st->id = hex_id(json_object_get(raft, "id"));
     if (!st->id) {
-        g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "etcd raft.status: id is missing");
+        g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "etcd raft.status: id is missing or not hex");
         return FALSE;
     }
-    st->leader = to_id(json_object_get(raft, "lead"));
+    st->leader = hex_id(json_object_get(raft, "lead"));
     if (!need_u64(raft, "term", "term", &st->term, error) ||
         !need_u64(raft, "commit", "commit index", &st->commit, error) ||
         !need_u64(raft, "applied", "applied index", &st->applied, error)) {

@@ -101,8 +101,9 @@ json_t *raftkv_event_to_json(const raftkv_event *e);
  * naming the missing or malformed field. Its term is that of the last applied entry,
  * which lags a new leader's term: not for Election Safety (see raftkv_parse_etcd_vars). */
 gboolean raftkv_parse_etcd(json_t *body, raftkv_status *st, GError **error);
-/* Parses etcd's GET /debug/vars answer (borrowed): its "raft.status" (hex ids, current
- * term, lead, commit, applied, one consistent view). What the observer polls for "etcd". */
+/* Parses etcd's GET /debug/vars answer (borrowed): its "raft.status" (current term, lead,
+ * commit, applied, one consistent view; its hex ids become decimal, as the v3 API writes
+ * them). What the observer polls for "etcd". */
 gboolean raftkv_parse_etcd_vars(json_t *body, raftkv_status *st, GError **error);
 /* Parses a generic JSON status with field paths from spec (an object like the "status"
  * attribute above; borrowed). */

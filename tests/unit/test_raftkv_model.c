@@ -262,8 +262,8 @@ static void test_etcd_vars_adapter(void **unused)
     raftkv_status st;
     GError *err = NULL;
     assert_true(raftkv_parse_etcd_vars(body, &st, &err));
-    assert_string_equal(st.id, "bdae9bbc11dd390d");
-    assert_string_equal(st.leader, "bdae9bbc11dd390d");
+    assert_string_equal(st.id, "13668033151171901709"); /* decimal, as the v3 status says */
+    assert_string_equal(st.leader, "13668033151171901709");
     assert_int_equal(st.term, 3);
     assert_int_equal(st.commit, 9);
     assert_int_equal(st.applied, 8);
@@ -279,7 +279,7 @@ static void test_etcd_vars_adapter(void **unused)
     g_clear_error(&err);
     json_object_del(raft, "id");
     assert_false(raftkv_parse_etcd_vars(body, &st, &err));
-    assert_string_equal(err->message, "etcd raft.status: id is missing");
+    assert_string_equal(err->message, "etcd raft.status: id is missing or not hex");
     g_clear_error(&err);
     json_object_del(body, "raft.status");
     assert_false(raftkv_parse_etcd_vars(body, &st, &err));
