@@ -8,6 +8,7 @@
 
 #define DEFAULT_WAIT (60 * G_USEC_PER_SEC)
 #define WALLET "/wallet/tf"
+#define CH_LOG_ATTACH (64 * 1024) /* bytes of each node's log attached to a failed scenario */
 
 static tf_snapshot *wait_for(ch_world *ch, tf_predicate pred, void *data, const char *what,
                              gint64 timeout, gint64 fresh_after, GError **error)
@@ -94,13 +95,6 @@ static gboolean tx_confirmed(const tf_snapshot *snap, void *data)
 
 /* ---- Given ----------------------------------------------------------------------------- */
 
-/* The cluster spec called name, looked up from the scenario's feature file. */
-static char *find_spec(tf_step *step, const char *name)
-{
-    const tf_gherkin_pickle *p = tf_world_pickle(tf_step_world(step));
-    return tf_cluster_spec_find(name, p ? p->uri : NULL);
-}
-
 static guint total_nodes(ch_world *ch)
 {
     guint n = 0;
@@ -138,16 +132,17 @@ static tf_status start_cluster(tf_step *step, const char *spec_name, GError **er
     ch_world *ch = ch_world_ensure(tf_step_world(step), error);
     if (!ch)
         return TF_STATUS_FAILED;
-    char *path = find_spec(step, spec_name);
-    tf_cluster_spec *spec = tf_cluster_spec_load(path, error);
-    g_free(path);
-    if (!spec)
+    const tf_gherkin_pickle *p = tf_world_pickle(tf_step_world(step));
+    tf_cluster_spec *spec = tf_cluster_spec_load_named(spec_name, p ? p->uri : NULL, error);
+    if (!spec || !tf_cluster_spec_require_url(spec, "the chain steps", error)) {
+        tf_cluster_spec_free(spec);
         return TF_STATUS_FAILED;
+    }
     tf_cluster *c = tf_cluster_new(spec, n, error);
     tf_cluster_spec_free(spec);
     if (!c)
         return TF_STATUS_FAILED;
-    ch_world_add_cluster(ch, c); /* owned by the world from now on, even if start fails */
+    ch_world_add_cluster(ch, c, TRUE); /* owned by the world from now on, even if start fails */
     if (!tf_cluster_start(c, error))
         return TF_STATUS_FAILED;
     /* The spec's -addnode lines connect the nodes eventually; connect them now. */
@@ -605,14 +600,24 @@ static tf_status after_chain(tf_world *world, GError **error)
     free(text);
     json_decref(events);
     if (tf_world_status(world) == TF_STATUS_FAILED) {
-        for (guint k = 0; k < ch->n_clusters; k++)
+        /* The logs a failure names: in the report, and kept on disk past the scenario. */
+        for (guint k = 0; k < ch->n_clusters; k++) {
             for (guint i = 0; i < tf_cluster_size(ch->clusters[k]); i++) {
-                char *tail = tf_cluster_node_log_tail(ch->clusters[k], i, TF_CLUSTER_LOG_STDOUT, 4096);
-                char *name = g_strdup_printf("%s.log", tf_cluster_node_name(ch->clusters[k], i));
-                tf_world_attach(world, tail, strlen(tail), "text/plain", name);
-                g_free(name);
-                g_free(tail);
+                for (int which = TF_CLUSTER_LOG_STDOUT; which <= TF_CLUSTER_LOG_STDERR; which++) {
+                    char *tail = tf_cluster_node_log_tail(ch->clusters[k], i, which, CH_LOG_ATTACH);
+                    char *name = g_strdup_printf("%s.%s.log", tf_cluster_node_name(ch->clusters[k], i),
+                                                 which == TF_CLUSTER_LOG_STDOUT ? "stdout" : "stderr");
+                    if (*tail || which == TF_CLUSTER_LOG_STDOUT)
+                        tf_world_attach(world, tail, strlen(tail), "text/plain", name);
+                    g_free(name);
+                    g_free(tail);
+                }
             }
+            /* A borrowed network outlives the scenario: its owner decides what it keeps. */
+            const char *kept = ch->owned[k] ? tf_cluster_keep_logs(ch->clusters[k]) : NULL;
+            if (kept)
+                tf_world_log(world, "node logs kept in %s", kept);
+        }
     }
     return TF_STATUS_PASSED;
 }

@@ -36,7 +36,8 @@ static void ch_world_free(void *p)
     tf_handle_unref(ch->h);
     tf_runtime_free(ch->rt);   /* stop observing (and long-polling) before nodes go away */
     for (guint i = 0; i < ch->n_clusters; i++)
-        tf_cluster_free(ch->clusters[i]);
+        if (ch->owned[i])
+            tf_cluster_free(ch->clusters[i]);
     tf_http_free(ch->http);
     g_hash_table_unref(ch->rpcs);
     g_hash_table_unref(ch->addresses);
@@ -89,9 +90,10 @@ ch_world *ch_world_ensure(tf_world *world, GError **error)
     return ch;
 }
 
-void ch_world_add_cluster(ch_world *ch, tf_cluster *c)
+void ch_world_add_cluster(ch_world *ch, tf_cluster *c, gboolean owned)
 {
     g_assert(ch->n_clusters < G_N_ELEMENTS(ch->clusters));
+    ch->owned[ch->n_clusters] = owned;
     ch->clusters[ch->n_clusters++] = c;
     g_mutex_lock(&ch->sources->lock);
     g_ptr_array_add(ch->sources->providers, tf_cluster_provider(c));
@@ -184,7 +186,26 @@ const char *ch_address(ch_world *ch, const char *name, GError **error)
         g_clear_error(&err);
     }
     json_decref(r);
-    r = ch_call(ch, name, "/wallet/tf", "getnewaddress", NULL, error);
+    /* The wallet's first "tf" address if it has one (an earlier world used this node),
+     * else a new one with that label. */
+    r = ch_call(ch, name, "/wallet/tf", "getaddressesbylabel", json_pack("[s]", "tf"), &err);
+    const char *first = NULL, *a;
+    json_t *v;
+    json_object_foreach(r, a, v)
+        if (!first || strcmp(a, first) < 0)
+            first = a;
+    if (first) {
+        g_hash_table_insert(ch->addresses, g_strdup(name), g_strdup(first));
+        json_decref(r);
+        return g_hash_table_lookup(ch->addresses, name);
+    }
+    json_decref(r);
+    if (err && !strstr(err->message, "No addresses with label")) {
+        g_propagate_error(error, err);
+        return NULL;
+    }
+    g_clear_error(&err);
+    r = ch_call(ch, name, "/wallet/tf", "getnewaddress", json_pack("[s]", "tf"), error);
     if (!json_is_string(r)) {
         json_decref(r);
         return NULL;

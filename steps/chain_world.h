@@ -16,6 +16,7 @@ typedef struct ch_sources ch_sources;
 
 typedef struct {
     tf_cluster *clusters[4];
+    gboolean owned[4];       /* clusters[i] is freed with the world */
     guint n_clusters;
     ch_sources *sources;     /* borrowed: owned by the runtime's provider */
     tf_runtime *rt;
@@ -38,8 +39,13 @@ void ch_world_acted(ch_world *ch);
 ch_world *ch_world_get(tf_step *step, GError **error);
 /* The world, creating it (and its runtime) on first use. */
 ch_world *ch_world_ensure(tf_world *world, GError **error);
-/* Adds a started cluster (taken) to the world and to the observed sources. */
-void ch_world_add_cluster(ch_world *ch, tf_cluster *c);
+/* Adds a cluster to the world and to the observed sources. owned: taken, freed with the
+ * world (one the scenario started); else borrowed: a network that outlives the scenario
+ * (started in a BeforeAll hook, say, and shared by scenarios and retried attempts). */
+void ch_world_add_cluster(ch_world *ch, tf_cluster *c, gboolean owned);
+/* The node's address in its wallet "tf" (creating or loading the wallet first): the same
+ * address every time on the same node (the first one labelled "tf"), so effects keyed by
+ * addresses are the same effect in every world over that node. */
 /* Finds node `name` in any cluster: its cluster and index. FALSE + error naming the known nodes. */
 gboolean ch_node(ch_world *ch, const char *name, tf_cluster **c, guint *i, GError **error);
 /* The node's RPC endpoint (borrowed; lives as long as the world). */
@@ -47,7 +53,6 @@ chain_rpc *ch_rpc(ch_world *ch, const char *name, GError **error);
 /* One RPC call on node `name` (path NULL or "/wallet/tf"); params taken. New ref or NULL + error. */
 json_t *ch_call(ch_world *ch, const char *name, const char *path, const char *method,
                 json_t *params, GError **error);
-/* The node's mining/receiving address, creating or loading its wallet "tf" first. */
 const char *ch_address(ch_world *ch, const char *name, GError **error);
 /* "n1 h=12 3f2a1b.., n2 h=12 .., tip 12, lib 6, 0 live forks" for wait progress lines. */
 char *ch_progress(const tf_snapshot *snap, void *unused);

@@ -9,6 +9,7 @@
 
 #define DEFAULT_WAIT (30 * G_USEC_PER_SEC)
 #define KV_TIMEOUT (2 * G_USEC_PER_SEC)
+#define RK_LOG_ATTACH (64 * 1024) /* bytes of each node's log attached to a failed scenario */
 
 /* ---- conditions ---------------------------------------------------------------------- */
 
@@ -114,13 +115,6 @@ static char *current_leader(rk_world *rk, guint64 *term, GError **error)
 
 /* ---- Given ----------------------------------------------------------------------------- */
 
-/* The cluster spec called name, looked up from the scenario's feature file. */
-static char *find_spec(tf_step *step, const char *name)
-{
-    const tf_gherkin_pickle *p = tf_world_pickle(tf_step_world(step));
-    return tf_cluster_spec_find(name, p ? p->uri : NULL);
-}
-
 /* scenarios/deploy/compose/etcd-3.yml near the feature (as specs are found), or NULL. */
 static char *find_compose_file(tf_step *step)
 {
@@ -179,11 +173,12 @@ static tf_status given_cluster(tf_step *step, GError **error)
     if (strcmp(env, "local")) {
         c = remote_cluster(step, env, n, error);
     } else {
-        char *path = find_spec(step, "etcd-3");
-        tf_cluster_spec *spec = tf_cluster_spec_load(path, error);
-        g_free(path);
-        if (!spec)
+        const tf_gherkin_pickle *p = tf_world_pickle(tf_step_world(step));
+        tf_cluster_spec *spec = tf_cluster_spec_load_named("etcd-3", p ? p->uri : NULL, error);
+        if (!spec || !tf_cluster_spec_require_url(spec, "the etcd steps", error)) {
+            tf_cluster_spec_free(spec);
             return TF_STATUS_FAILED;
+        }
         c = tf_cluster_new(spec, n, error);
         tf_cluster_spec_free(spec);
     }
@@ -398,7 +393,7 @@ static tf_status when_put(tf_step *step, GError **error)
     if (!rk)
         return TF_STATUS_FAILED;
     const char *key = tf_step_arg_str(step, 0), *value = tf_step_arg_str(step, 1);
-    char *url = rk_write_target(rk);
+    char *url = rk_write_target(rk, NULL, NULL);
     if (!url)
         return TF_FAIL(error, "put %s: no reachable node to write to", key);
     GError *first = NULL;
@@ -415,7 +410,7 @@ static tf_status when_put(tf_step *step, GError **error)
         tf_snapshot *snap = wait_for(rk, new_leader, &(leader_want){NULL, 0},
                                      "a leader with quorum after the failed put", DEFAULT_WAIT,
                                      g_get_monotonic_time(), error);
-        if (snap && (again = rk_write_target(rk)))
+        if (snap && (again = rk_write_target(rk, snap, NULL)))
             ok = raftkv_etcd_put(rk->http, again, key, value, KV_TIMEOUT, error);
         if (snap && !again)
             g_set_error(error, TF_ERROR, TF_ERROR_FAILED, "put %s: no reachable node to write to", key);
@@ -432,25 +427,39 @@ static tf_status when_put(tf_step *step, GError **error)
     return TF_STATUS_PASSED;
 }
 
+/* The write must be tried and refused. The view is the first snapshot taken after the
+ * last action (an older one may still show nodes that are gone); failures say what was
+ * observed, never what was assumed. */
 static tf_status then_put_fails(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
         return TF_STATUS_FAILED;
     const char *key = tf_step_arg_str(step, 0), *value = tf_step_arg_str(step, 1);
-    char *url = rk_write_target(rk);
-    if (!url) {
-        tf_world_log(tf_step_world(step), "put %s: no node reachable at all", key);
-        return TF_STATUS_PASSED;
-    }
+    tf_snapshot *view = tf_handle_wait_fresh(rk->h, rk->acted_at, DEFAULT_WAIT, error);
+    if (!view)
+        return TF_STATUS_FAILED;
+    char *seen = rk_progress(view, NULL);
+    const char *node = NULL;
+    char *url = rk_write_target(rk, view, &node);
+    tf_snapshot_unref(view);
+    tf_status st = TF_STATUS_PASSED;
     GError *err = NULL;
-    gboolean ok = raftkv_etcd_put(rk->http, url, key, value, KV_TIMEOUT, &err);
+    if (!url) {
+        st = TF_FAIL(error, "put %s = %s: no node could be reached to try the write (observed: %s); "
+                     "a write that was never tried does not show that writes fail", key, value, seen);
+    } else if (raftkv_etcd_put(rk->http, url, key, value, KV_TIMEOUT, &err)) {
+        rk_world_acked(rk, key, value); /* it is in the cluster now: later checks must see it */
+        st = TF_FAIL(error, "put %s = %s was acknowledged by %s, but the write should have failed "
+                     "(observed before the write: %s)", key, value, node, seen);
+    } else {
+        tf_world_log(tf_step_world(step), "the write to %s failed as expected (observed: %s): %s",
+                     node, seen, err->message);
+        g_clear_error(&err);
+    }
     g_free(url);
-    if (ok)
-        return TF_FAIL(error, "put %s = %s was acknowledged, but the cluster has no quorum", key, value);
-    tf_world_log(tf_step_world(step), "the write failed as expected: %s", err->message);
-    g_clear_error(&err);
-    return TF_STATUS_PASSED;
+    g_free(seen);
+    return st;
 }
 
 static tf_status when_writer_starts(tf_step *step, GError **error)
@@ -690,13 +699,17 @@ static tf_status after_raftkv(tf_world *world, GError **error)
     free(text);
     json_decref(events);
     if (tf_world_status(world) == TF_STATUS_FAILED) {
+        /* The logs a failure names: in the report, and kept on disk past the scenario. */
         for (guint i = 0; i < tf_cluster_size(rk->cluster); i++) {
-            char *tail = tf_cluster_node_log_tail(rk->cluster, i, TF_CLUSTER_LOG_STDERR, 4096);
+            char *tail = tf_cluster_node_log_tail(rk->cluster, i, TF_CLUSTER_LOG_STDERR, RK_LOG_ATTACH);
             char *name = g_strdup_printf("%s.stderr.log", tf_cluster_node_name(rk->cluster, i));
             tf_world_attach(world, tail, strlen(tail), "text/plain", name);
             g_free(name);
             g_free(tail);
         }
+        const char *kept = tf_cluster_keep_logs(rk->cluster);
+        if (kept)
+            tf_world_log(world, "node logs kept in %s", kept);
     }
     tf_status st = TF_STATUS_PASSED;
     if (snaps->len) {

@@ -1,12 +1,14 @@
 /* raftkv_timeline.c: the observation history of a Raft scenario as an SVG picture: one
  * lane per node, coloured by role over time (leader, follower, no leader known, down),
- * with the term written where it changes. Built from the runtime's snapshot ring. */
+ * with the term written where it changes, and a red mark where Election Safety was first
+ * seen violated. Built from the runtime's snapshot ring. */
 #include <string.h>
 #include "raftkv_world.h"
 
 #define LANE_H 28
 #define LEFT 70
 #define WIDTH 900
+#define VIOLATION_COLOR "#d62728"
 
 typedef enum { ROLE_DOWN, ROLE_LOST, ROLE_FOLLOWER, ROLE_LEADER } role;
 
@@ -28,7 +30,7 @@ char *rk_timeline_svg(GPtrArray *snaps)
     gint64 t0 = snaps->len ? tf_snapshot_time(snaps->pdata[0]) : 0;
     gint64 t1 = snaps->len ? tf_snapshot_time(snaps->pdata[snaps->len - 1]) : 1;
     double span = MAX(t1 - t0, 1);
-    guint height = 40 + lanes * LANE_H + 40;
+    guint height = 40 + lanes * LANE_H + (last && last->violation ? 58 : 40);
     g_string_append_printf(svg,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%u\" font-family=\"sans-serif\" font-size=\"11\">\n"
         "<text x=\"4\" y=\"16\" font-size=\"13\">raftkv: role and term of each node over %.1f s (%u snapshots)</text>\n",
@@ -69,6 +71,21 @@ char *rk_timeline_svg(GPtrArray *snaps)
                 prev_term = term;
             }
         }
+    }
+    /* An Election Safety violation: a red line where it was first seen, named below. */
+    for (guint i = 0; last && last->violation && i < snaps->len; i++) {
+        const raftkv_snapshot *s = tf_snapshot_data(snaps->pdata[i]);
+        if (!s->violations)
+            continue;
+        double x = LEFT + WIDTH * (tf_snapshot_time(snaps->pdata[i]) - t0) / span;
+        char *esc = xml_escape(last->violation);
+        g_string_append_printf(svg, "<line x1=\"%.1f\" y1=\"24\" x2=\"%.1f\" y2=\"%u\" stroke=\"%s\" "
+                               "stroke-width=\"2\"><title>%s</title></line>\n"
+                               "<text x=\"4\" y=\"%u\" fill=\"%s\">%s</text>\n",
+                               x, x, 30 + lanes * LANE_H, VIOLATION_COLOR, esc,
+                               height - 4, VIOLATION_COLOR, esc);
+        g_free(esc);
+        break;
     }
     double ly = 40 + lanes * LANE_H + 10;
     for (int r = ROLE_LEADER; r >= ROLE_DOWN; r--) {

@@ -84,9 +84,11 @@ gint rk_node(rk_world *rk, const char *name, GError **error)
     return i;
 }
 
-char *rk_write_target(rk_world *rk)
+char *rk_write_target(rk_world *rk, const tf_snapshot *view, const char **node)
 {
-    tf_snapshot *snap = tf_handle_latest(rk->h);
+    if (node)
+        *node = NULL;
+    tf_snapshot *snap = view ? tf_snapshot_ref((tf_snapshot *)view) : tf_handle_latest(rk->h);
     if (!snap)
         return NULL;
     const raftkv_snapshot *s = tf_snapshot_data(snap);
@@ -98,6 +100,8 @@ char *rk_write_target(rk_world *rk)
     if (pick && pick->reachable) {
         gint i = tf_cluster_node_index(rk->cluster, pick->name);
         url = i >= 0 ? g_strdup(tf_cluster_node_url(rk->cluster, i)) : NULL;
+        if (url && node)
+            *node = tf_cluster_node_name(rk->cluster, (guint)i);
     }
     tf_snapshot_unref(snap);
     return url;
@@ -111,7 +115,7 @@ static gpointer writer_main(gpointer data)
     pthread_mutex_lock(&rk->lock);
     while (!rk->writer_stop) {
         pthread_mutex_unlock(&rk->lock);
-        char *url = rk_write_target(rk);
+        char *url = rk_write_target(rk, NULL, NULL);
         char key[32], value[32];
         g_snprintf(key, sizeof key, "bg/%06u", n);
         g_snprintf(value, sizeof value, "v%u", n);

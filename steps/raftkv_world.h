@@ -38,9 +38,10 @@ void rk_writer_start(rk_world *rk);
 void rk_writer_stop(rk_world *rk);
 /* Index of node `name` or -1 + error naming the known nodes. */
 gint rk_node(rk_world *rk, const char *name, GError **error);
-/* Base URL of the node answering writes now: the agreed leader if known and up, else any
- * reachable node (new string), or NULL. */
-char *rk_write_target(rk_world *rk);
+/* Base URL of the node to write to (new string): in view (NULL: the latest snapshot), the
+ * agreed leader if known and reachable, else any reachable node; NULL when none is. *node
+ * (may be NULL) receives its name (borrowed from the cluster). */
+char *rk_write_target(rk_world *rk, const tf_snapshot *view, const char **node);
 /* A progress line for waits: "leader n2 (term 3), 2/3 reachable, quorum". */
 char *rk_progress(const tf_snapshot *snap, void *unused);
 /* Renders the run's snapshot history as an SVG timeline (new string). */

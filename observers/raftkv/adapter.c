@@ -1,6 +1,10 @@
 /* adapter.c: node status endpoints -> raftkv_status.
- * etcd's v3 gateway encodes 64-bit numbers as JSON strings; generic endpoints use plain
- * numbers. Both are accepted wherever a number or id is expected. */
+ * etcd is read from GET /debug/vars, whose "raft.status" is one consistent view of the
+ * member's raft state (current term, leader, commit, applied). Not from its v3 status:
+ * there "raftTerm" is the term of the last *applied* entry, so a just-elected leader
+ * reports the previous leader's term until its first entry is applied, which looks like
+ * two leaders in one term. etcd's v3 gateway encodes 64-bit numbers as JSON strings;
+ * generic endpoints use plain numbers; both are accepted wherever a number or id is. */
 #include <stdlib.h>
 #include <string.h>
 #include "httpjson/httpjson.h"
@@ -70,6 +74,39 @@ gboolean raftkv_parse_etcd(json_t *body, raftkv_status *st, GError **error)
     }
     if (!to_u64(json_object_get(body, "raftAppliedIndex"), &st->applied))
         st->applied = st->commit;
+    return TRUE;
+}
+
+/* raft.status writes member ids in hex; the v3 API (and so snapshots, reports and users'
+ * tools) in decimal: a hex id as a decimal string, NULL for "0" (no leader) or garbage. */
+static char *hex_id(json_t *v)
+{
+    const char *s = json_string_value(v);
+    char *end;
+    guint64 n = s && *s ? g_ascii_strtoull(s, &end, 16) : 0;
+    return n && !*end ? g_strdup_printf("%" G_GUINT64_FORMAT, n) : NULL;
+}
+
+gboolean raftkv_parse_etcd_vars(json_t *body, raftkv_status *st, GError **error)
+{
+    memset(st, 0, sizeof *st);
+    json_t *raft = json_object_get(body, "raft.status"); /* one key with a dot in it */
+    if (!json_is_object(raft)) {
+        g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "etcd /debug/vars: \"raft.status\" is missing");
+        return FALSE;
+    }
+    st->id = hex_id(json_object_get(raft, "id"));
+    if (!st->id) {
+        g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "etcd raft.status: id is missing or not hex");
+        return FALSE;
+    }
+    st->leader = hex_id(json_object_get(raft, "lead"));
+    if (!need_u64(raft, "term", "term", &st->term, error) ||
+        !need_u64(raft, "commit", "commit index", &st->commit, error) ||
+        !need_u64(raft, "applied", "applied index", &st->applied, error)) {
+        raftkv_status_clear(st);
+        return FALSE;
+    }
     return TRUE;
 }
 

@@ -40,8 +40,8 @@ static gboolean rk_poll(void *state, tf_poll_ctx *ctx, GError **error)
                               tf_poll_request_timeout(ctx));
             g_free(url);
         } else {
-            char *url = g_strconcat(base, "/v3/maintenance/status", NULL);
-            tf_http_batch_add(b, tf_source_name(src), "POST", url, "{}",
+            char *url = g_strconcat(base, "/debug/vars", NULL); /* see adapter.c */
+            tf_http_batch_add(b, tf_source_name(src), "GET", url, NULL,
                               tf_poll_request_timeout(ctx));
             g_free(url);
         }
@@ -54,7 +54,7 @@ static gboolean rk_poll(void *state, tf_poll_ctx *ctx, GError **error)
         json_t *body = tf_http_req_json(tf_http_batch_req(b, i), &err);
         gboolean ok = body && (is_json_kind(src)
                                    ? raftkv_parse_json(body, json_object_get(tf_source_attrs(src), "status"), &st, &err)
-                                   : raftkv_parse_etcd(body, &st, &err));
+                                   : raftkv_parse_etcd_vars(body, &st, &err));
         if (ok) {
             raftkv_model_observe(m, tf_source_name(src), &st, NULL, tf_poll_now(ctx), emit_to_ctx, ctx);
             tf_poll_source_ok(ctx, src);
@@ -83,7 +83,7 @@ static json_t *rk_event_json(const void *e) { return raftkv_event_to_json(e); }
 
 const tf_observer raftkv_observer = {
     .name = "raftkv",
-    .version = 1,
+    .version = 2, /* 2: etcd through /debug/vars (exact terms) */
     .init = rk_init,
     .poll = rk_poll,
     .snapshot = rk_snapshot,

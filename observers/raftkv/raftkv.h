@@ -63,7 +63,7 @@ typedef struct {
 } raftkv_event;
 
 /* The observer (static vtable). Config may be NULL. Per source, attribute "kind" picks
- * the adapter: "etcd" (default) or "json" with attribute "status":
+ * the adapter: "etcd" (default: GET /debug/vars) or "json" with attribute "status":
  * {"path":"/metrics","method":"GET","id":"id","leader":"current_leader",
  *  "term":"current_term","commit":"last_log_index","applied":"last_applied.index"}. */
 extern const tf_observer raftkv_observer;
@@ -98,8 +98,13 @@ json_t *raftkv_event_to_json(const raftkv_event *e);
 /* ---- adapters ------------------------------------------------------------------------ */
 
 /* Parses etcd's POST /v3/maintenance/status answer (borrowed) into st. FALSE + error
- * naming the missing or malformed field. */
+ * naming the missing or malformed field. Its term is that of the last applied entry,
+ * which lags a new leader's term: not for Election Safety (see raftkv_parse_etcd_vars). */
 gboolean raftkv_parse_etcd(json_t *body, raftkv_status *st, GError **error);
+/* Parses etcd's GET /debug/vars answer (borrowed): its "raft.status" (current term, lead,
+ * commit, applied, one consistent view; its hex ids become decimal, as the v3 API writes
+ * them). What the observer polls for "etcd". */
+gboolean raftkv_parse_etcd_vars(json_t *body, raftkv_status *st, GError **error);
 /* Parses a generic JSON status with field paths from spec (an object like the "status"
  * attribute above; borrowed). */
 gboolean raftkv_parse_json(json_t *body, json_t *spec, raftkv_status *st, GError **error);

@@ -221,6 +221,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 fixture_http *fixture_http_start(void)
 {
+    return fixture_http_start_on(0);
+}
+
+fixture_http *fixture_http_start_on(guint16 port)
+{
     fixture_http *f = g_new0(fixture_http, 1);
     pthread_mutex_init(&f->lock, NULL);
     pthread_condattr_t attr;
@@ -231,7 +236,7 @@ fixture_http *fixture_http_start(void)
     f->routes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)route_free);
     f->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)seen_free);
 
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0,
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port),
                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     f->daemon = MHD_start_daemon(
         MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL,
@@ -239,7 +244,8 @@ fixture_http *fixture_http_start(void)
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, f, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, f, MHD_OPTION_END);
     if (!f->daemon)
-        g_error("fixture_http: cannot start libmicrohttpd on 127.0.0.1: %s", g_strerror(errno));
+        g_error("fixture_http: cannot start libmicrohttpd on 127.0.0.1:%u: %s", (unsigned)port,
+                g_strerror(errno));
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(f->daemon, MHD_DAEMON_INFO_BIND_PORT);
     if (!info || info->port == 0)
         g_error("fixture_http: cannot read back the bound port");

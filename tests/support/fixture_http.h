@@ -41,6 +41,9 @@ typedef void (*fixture_http_handler)(const fixture_http_request *req,
 /* Starts a server on 127.0.0.1 on a free port (aborts the test if it cannot).
  * Unrouted paths answer 404 "no route for <path>". Free with fixture_http_free. */
 fixture_http *fixture_http_start(void);
+/* The same on a given port (0: a free one), for a server in a child process whose port
+ * a cluster spec chose. */
+fixture_http *fixture_http_start_on(guint16 port);
 /* Stops serving: pending delays end at once, open connections close and new ones are
  * refused. Counters stay readable. Idempotent. */
 void fixture_http_stop(fixture_http *f);

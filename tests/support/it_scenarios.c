@@ -1,12 +1,14 @@
 /* it_scenarios.c: temp dir, environment marker, marked process count and `tf run` for
  * the integration tests that drive bundled features against real daemons. */
-#define _GNU_SOURCE /* memmem */
+#define _GNU_SOURCE /* memmem, nftw */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 #include "it_scenarios.h"
 #include <dirent.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,27 +20,32 @@ static char mark[64]; /* "TF_IT_MARK=<pid>-<time>", as it appears in /proc/PID/e
 
 int it_setup(const char *prefix)
 {
-    char *templ = g_strdup_printf("%s-XXXXXX", prefix);
-    tmp = g_dir_make_tmp(templ, NULL);
-    g_free(templ);
+    /* Not g_dir_make_tmp: it would make glib cache the temp dir before TMPDIR points here. */
+    const char *parent = g_getenv("TMPDIR");
+    tmp = g_strdup_printf("%s/%s-XXXXXX", parent && *parent ? parent : "/tmp", prefix);
+    if (!g_mkdtemp(tmp)) {
+        g_clear_pointer(&tmp, g_free);
+        return -1;
+    }
+    /* Cluster dirs of this process and of every tf run it starts go here too, so the
+     * kept logs of the scenarios a test fails on purpose go with it. */
+    g_setenv("TMPDIR", tmp, TRUE);
     g_setenv("TF_CLUSTERS", TF_SOURCE_DIR "/scenarios/clusters", TRUE);
     g_snprintf(mark, sizeof mark, "TF_IT_MARK=%d-%" G_GINT64_FORMAT, getpid(), g_get_real_time());
     g_setenv("TF_IT_MARK", strchr(mark, '=') + 1, TRUE);
-    return tmp ? 0 : -1;
+    return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    remove(path);
+    return 0;
 }
 
 int it_teardown(void)
 {
-    GDir *d = g_dir_open(tmp, 0, NULL);
-    const char *n;
-    while (d && (n = g_dir_read_name(d))) {
-        char *p = g_build_filename(tmp, n, NULL);
-        g_unlink(p);
-        g_free(p);
-    }
-    if (d)
-        g_dir_close(d);
-    g_rmdir(tmp);
+    if (tmp)
+        nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     g_clear_pointer(&tmp, g_free);
     return 0;
 }
@@ -114,19 +121,31 @@ int it_run_report(const char *const *args, it_report *rep)
     g_ptr_array_unref(all);
     g_free(out);
 
+    it_report_read(messages, rep);
+    g_free(fmt);
+    g_free(messages);
+    return code;
+}
+
+void it_report_read(const char *path, it_report *rep)
+{
     memset(rep, 0, sizeof *rep);
     rep->attachments = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
+    rep->failures = g_ptr_array_new_with_free_func(g_free);
     char *text = NULL;
-    assert_true(g_file_get_contents(messages, &text, NULL, NULL));
+    assert_true(g_file_get_contents(path, &text, NULL, NULL));
     char **lines = g_strsplit(text, "\n", -1);
     for (char **l = lines; *l && **l; l++) {
         json_t *env = json_loads(*l, 0, NULL);
         assert_non_null(env);
         json_t *tsf = json_object_get(env, "testStepFinished");
         if (tsf) {
+            json_t *res = json_object_get(tsf, "testStepResult");
+            const char *status = json_string_value(json_object_get(res, "status"));
             rep->steps++;
-            rep->passed += !g_strcmp0(json_string_value(json_object_get(
-                                          json_object_get(tsf, "testStepResult"), "status")), "PASSED");
+            rep->passed += !g_strcmp0(status, "PASSED");
+            if (!g_strcmp0(status, "FAILED"))
+                g_ptr_array_add(rep->failures, g_strdup(json_string_value(json_object_get(res, "message"))));
         }
         rep->cases += json_object_get(env, "testCaseFinished") != NULL;
         json_t *att = json_object_get(env, "attachment");
@@ -136,14 +155,43 @@ int it_run_report(const char *const *args, it_report *rep)
     }
     g_strfreev(lines);
     g_free(text);
-    g_free(fmt);
-    g_free(messages);
-    return code;
 }
 
 void it_report_clear(it_report *rep)
 {
     g_clear_pointer(&rep->attachments, g_ptr_array_unref);
+    g_clear_pointer(&rep->failures, g_ptr_array_unref);
+}
+
+const char *it_report_failure(const it_report *rep, const char *needle)
+{
+    for (guint i = 0; i < rep->failures->len; i++)
+        if (strstr(rep->failures->pdata[i], needle))
+            return rep->failures->pdata[i];
+    return NULL;
+}
+
+char *it_report_attachment(const it_report *rep, const char *file_name, const char *body_part)
+{
+    for (guint i = 0; i < rep->attachments->len; i++) {
+        json_t *a = rep->attachments->pdata[i];
+        if (file_name && g_strcmp0(it_att(a, "fileName"), file_name))
+            continue;
+        const char *body = it_att(a, "body");
+        char *text;
+        if (!g_strcmp0(it_att(a, "contentEncoding"), "BASE64")) {
+            gsize len;
+            guchar *raw = g_base64_decode(body, &len);
+            text = g_strndup((const char *)raw, len);
+            g_free(raw);
+        } else {
+            text = g_strdup(body);
+        }
+        if (!body_part || strstr(text, body_part))
+            return text;
+        g_free(text);
+    }
+    return NULL;
 }
 
 const char *it_att(json_t *att, const char *field)

@@ -7,10 +7,11 @@
 #include <glib.h>
 #include <jansson.h>
 
-/* Makes a temp dir named after prefix, points TF_CLUSTERS at the bundled specs and sets
+/* Makes a temp dir named after prefix and points TMPDIR at it (cluster dirs of the test
+ * and of the runs it starts land there), points TF_CLUSTERS at the bundled specs and sets
  * TF_IT_MARK to a value unique to this process. 0 on success (a cmocka group setup). */
 int it_setup(const char *prefix);
-/* Removes the temp dir and its files. 0 (a cmocka group teardown). */
+/* Removes the temp dir and everything in it. 0 (a cmocka group teardown). */
 int it_teardown(void);
 /* The temp dir (borrowed; valid between it_setup and it_teardown). */
 const char *it_tmp(void);
@@ -25,9 +26,18 @@ int it_run_tf(const char *const *args, char **out);
 
 /* What a run's Cucumber Messages report holds. */
 typedef struct {
-    guint cases, steps, passed; /* finished test cases; finished steps; of those, PASSED */
+    guint cases, steps, passed; /* finished test cases; finished steps (and hooks); PASSED */
     GPtrArray *attachments;     /* json_t* "attachment" objects in report order (owned) */
+    GPtrArray *failures;        /* the message of every FAILED step or hook (gchar *) */
 } it_report;
+/* Reads a Cucumber Messages NDJSON file into *rep (free with it_report_clear); a line
+ * that is not JSON fails the test. */
+void it_report_read(const char *path, it_report *rep);
+/* The first failure message containing needle (borrowed), or NULL. */
+const char *it_report_failure(const it_report *rep, const char *needle);
+/* The decoded text of the first attachment named file_name (NULL: any name) whose text
+ * contains body_part (NULL: any), new string; NULL when none. */
+char *it_report_attachment(const it_report *rep, const char *file_name, const char *body_part);
 /* Runs `tf run --format summary --format message:FILE ARGS...` like it_run_tf and reads
  * the report into *rep (free with it_report_clear). Returns the exit code. */
 int it_run_report(const char *const *args, it_report *rep);

@@ -336,7 +336,11 @@ static void test_load_errors_name_the_path(void **state)
 {
     GError *e = NULL;
     assert_null(tf_cluster_spec_load("/nonexistent/tf/spec.json", &e));
-    assert_true(g_str_has_prefix(e->message, "/nonexistent/tf/spec.json"));
+    assert_string_equal(e->message, "/nonexistent/tf/spec.json: cannot read: No such file or directory");
+    g_clear_error(&e);
+    assert_null(tf_cluster_spec_load("/", &e)); /* a directory: opens, does not read */
+    assert_true(g_str_has_prefix(e->message, "/: cannot read: "));
+    assert_null(strstr(e->message, ":-1"));
     g_clear_error(&e);
 
     gchar *path = NULL;
@@ -358,6 +362,53 @@ static void test_load_errors_name_the_path(void **state)
     g_clear_error(&e);
     g_unlink(path);
     g_free(path);
+}
+
+/* Lookup by name: the errors say where specs were looked for and how to point elsewhere. */
+static void test_load_named_says_where_it_looked(void **state)
+{
+    GError *e = NULL;
+    g_setenv("TF_CLUSTERS", "/nonexistent/specs", TRUE);
+    assert_null(tf_cluster_spec_load_named("etcd-3", NULL, &e));
+    assert_string_equal(e->message, "cluster spec etcd-3: /nonexistent/specs/etcd-3.json: cannot read: "
+                                    "No such file or directory (TF_CLUSTERS=/nonexistent/specs)");
+    g_clear_error(&e);
+    g_unsetenv("TF_CLUSTERS");
+    assert_null(tf_cluster_spec_load_named("no-such-spec", "/nonexistent/f/x.feature", &e));
+    assert_non_null(strstr(e->message, "cluster spec no-such-spec: scenarios/clusters/no-such-spec.json: "
+                                       "cannot read: No such file or directory (no clusters/no-such-spec.json "
+                                       "in /nonexistent/f or a folder above it; TF_CLUSTERS=DIR"));
+    g_clear_error(&e);
+    tf_cluster_spec *s = tf_cluster_spec_load_named("etcd-3", TF_SOURCE_DIR "/scenarios/raftkv/x.feature", &e);
+    assert_non_null(s);
+    assert_true(tf_cluster_spec_require_url(s, "the etcd steps", &e));
+    tf_cluster_spec_free(s);
+}
+
+/* A source URL is optional for the launcher, required by observing callers, and must be
+ * an http(s) URL when given (curl's "bad/illegal format" after 30 s was the symptom). */
+static void test_source_url(void **state)
+{
+    GError *e = NULL;
+    tf_cluster_spec *s = spec_from_string("{\"name\":\"x\",\"binary\":\"/bin/true\",\"argv\":[],"
+                                          "\"ready\":{\"tcp\":\"1\"}}", &e);
+    assert_non_null(s);
+    assert_false(tf_cluster_spec_require_url(s, "the etcd steps", &e));
+    assert_string_equal(e->message, "bad.json: source.url: missing: the etcd steps reach each node at "
+                                    "this URL (for example \"source\": {\"url\": \"http://127.0.0.1:{port.client}\"})");
+    g_clear_error(&e);
+    tf_cluster_spec_free(s);
+    const char *bad[] = {"127.0.0.1:{port.a}", "{name}", "ftp://127.0.0.1/"};
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        gchar *text = g_strdup_printf("{\"name\":\"x\",\"binary\":\"/bin/true\",\"ports\":[\"a\"],"
+                                      "\"argv\":[],\"ready\":{\"tcp\":\"1\"},\"source\":{\"url\":\"%s\"}}",
+                                      bad[i]);
+        assert_null(spec_from_string(text, &e));
+        if (!g_str_has_prefix(e->message, "bad.json: source.url: must start with http:// or https://"))
+            fail_msg("%s: %s", bad[i], e->message);
+        g_clear_error(&e);
+        g_free(text);
+    }
 }
 
 static void test_cluster_new_errors(void **state)
@@ -462,6 +513,8 @@ int main(void)
         cmocka_unit_test(test_litecoin_spec_peers_and_secret),
         cmocka_unit_test(test_bad_specs_name_file_and_field),
         cmocka_unit_test(test_load_errors_name_the_path),
+        cmocka_unit_test(test_load_named_says_where_it_looked),
+        cmocka_unit_test(test_source_url),
         cmocka_unit_test(test_cluster_new_errors),
         cmocka_unit_test(test_free_removes_dir_unless_kept),
     };

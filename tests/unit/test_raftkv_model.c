@@ -249,6 +249,45 @@ static void test_etcd_adapter(void **unused)
     json_decref(body);
 }
 
+/* etcd's /debug/vars as etcd 3.4.23 answers it (memstats cut short). */
+static void test_etcd_vars_adapter(void **unused)
+{
+    json_error_t je;
+    json_t *body = json_loads(
+        "{\"cmdline\":[\"/usr/bin/etcd\"],\"file_descriptor_limit\":1024,\"memstats\":{\"Alloc\":1},"
+        "\"raft.status\":{\"id\":\"bdae9bbc11dd390d\",\"term\":3,\"vote\":\"bdae9bbc11dd390d\","
+        "\"commit\":9,\"lead\":\"bdae9bbc11dd390d\",\"raftState\":\"StateLeader\",\"applied\":8,"
+        "\"progress\":{},\"leadtransferee\":\"0\"}}", 0, &je);
+    assert_non_null(body);
+    raftkv_status st;
+    GError *err = NULL;
+    assert_true(raftkv_parse_etcd_vars(body, &st, &err));
+    assert_string_equal(st.id, "13668033151171901709"); /* decimal, as the v3 status says */
+    assert_string_equal(st.leader, "13668033151171901709");
+    assert_int_equal(st.term, 3);
+    assert_int_equal(st.commit, 9);
+    assert_int_equal(st.applied, 8);
+    raftkv_status_clear(&st);
+    json_t *raft = json_object_get(body, "raft.status");
+    json_object_set_new(raft, "lead", json_string("0")); /* a candidate knows no leader */
+    assert_true(raftkv_parse_etcd_vars(body, &st, &err));
+    assert_null(st.leader);
+    raftkv_status_clear(&st);
+    json_object_set_new(raft, "term", json_string("-1"));
+    assert_false(raftkv_parse_etcd_vars(body, &st, &err));
+    assert_string_equal(err->message, "status: field term (term) is not a non-negative number");
+    g_clear_error(&err);
+    json_object_del(raft, "id");
+    assert_false(raftkv_parse_etcd_vars(body, &st, &err));
+    assert_string_equal(err->message, "etcd raft.status: id is missing or not hex");
+    g_clear_error(&err);
+    json_object_del(body, "raft.status");
+    assert_false(raftkv_parse_etcd_vars(body, &st, &err));
+    assert_string_equal(err->message, "etcd /debug/vars: \"raft.status\" is missing");
+    g_clear_error(&err);
+    json_decref(body);
+}
+
 static void test_generic_adapter(void **unused)
 {
     json_t *spec = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", "id", "leader", "current_leader",
@@ -290,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_one_torn_read_is_not_a_violation),
         cmocka_unit_test(test_members_come_and_go),
         cmocka_unit_test(test_etcd_adapter),
+        cmocka_unit_test(test_etcd_vars_adapter),
         cmocka_unit_test(test_generic_adapter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include "tf/error.h"
 #include "cluster_priv.h"
 #include "deploy_priv.h"
+#include "owner.h"
 
 #define TF_START_ATTEMPTS 3
 #define TF_PORT_CONFLICT_TAIL 8192
@@ -52,20 +53,46 @@ tf_cluster_node *tf_cluster_get_node(tf_cluster *c, guint i)
     return n;
 }
 
+/* Temp dirs of clusters are "<tmp>/tf-<spec name>-XXXXXX", each owned by its process. */
+#define TF_CLUSTER_DIR_PREFIX "tf-"
+
+static pthread_once_t sweep_once = PTHREAD_ONCE_INIT;
+
+/* How many failed scenarios' kept logs (tf_cluster_keep_logs) outlive later runs. */
+#define TF_KEPT_LOGS_MAX 10
+
+/* Once per process, before its first cluster: remove the temp dirs that runs which died
+ * without cleaning up (SIGKILL, a crash, a CI timeout) left, never a live run's, and the
+ * kept logs of failed scenarios beyond the newest TF_KEPT_LOGS_MAX. */
+static void sweep_stale_dirs(void)
+{
+    GPtrArray *removed = g_ptr_array_new_with_free_func(g_free);
+    tf_owner_sweep_dirs(g_get_tmp_dir(), TF_CLUSTER_DIR_PREFIX, removed);
+    for (guint i = 0; i < removed->len; i++)
+        g_message("removed %s: a cluster dir left by a run that died", (char *)removed->pdata[i]);
+    g_ptr_array_set_size(removed, 0);
+    tf_owner_prune_kept(g_get_tmp_dir(), TF_CLUSTER_DIR_PREFIX, TF_KEPT_LOGS_MAX, removed);
+    for (guint i = 0; i < removed->len; i++)
+        g_message("removed %s: older than the newest %d kept logs of failed scenarios",
+                  (char *)removed->pdata[i], TF_KEPT_LOGS_MAX);
+    g_ptr_array_unref(removed);
+}
+
 tf_cluster *tf_cluster_new(const tf_cluster_spec *spec, guint n_nodes, GError **error)
 {
     g_return_val_if_fail(spec != NULL, NULL);
     gchar *binary = resolve_binary(spec, error);
     if (!binary)
         return NULL;
+    pthread_once(&sweep_once, sweep_stale_dirs);
     gchar *safe = g_strdup(spec->name);
     g_strcanon(safe, G_CSET_a_2_z G_CSET_A_2_Z G_CSET_DIGITS "-_", '_');
-    gchar *tmpl = g_strdup_printf("tf-%s-XXXXXX", safe);
+    gchar *prefix = g_strdup_printf(TF_CLUSTER_DIR_PREFIX "%s-", safe);
     GError *e = NULL;
-    gchar *dir = g_dir_make_tmp(tmpl, &e);
+    tf_owned_dir *owned = tf_owned_dir_new(g_get_tmp_dir(), prefix, &e);
     g_free(safe);
-    g_free(tmpl);
-    if (!dir) {
+    g_free(prefix);
+    if (!owned) {
         g_set_error(error, TF_ERROR, TF_ERROR_IO, "%s: temp dir: %s", spec->name, e->message);
         g_error_free(e);
         g_free(binary);
@@ -75,7 +102,8 @@ tf_cluster *tf_cluster_new(const tf_cluster_spec *spec, guint n_nodes, GError **
     c->ref = 1;
     c->spec = tf_cluster_spec_ref(spec);
     c->binary = binary;
-    c->dir = dir;
+    c->owned = owned;
+    c->dir = g_strdup(tf_owned_dir_path(owned));
     gchar *tok = random_hex(8);
     c->token = g_strdup_printf("tf-%s", tok);
     g_free(tok);
@@ -215,6 +243,8 @@ void tf_cluster_unref(tf_cluster *c)
     }
     g_ptr_array_unref(c->nodes);
     pthread_mutex_destroy(&c->lock);
+    if (c->owned) /* a cluster never handed to tf_cluster_free: its dir goes anyway */
+        tf_owned_dir_remove(c->owned, NULL);
     tf_cluster_spec_free(c->spec);
     g_free(c->binary);
     g_free(c->dir);
@@ -248,16 +278,40 @@ void tf_cluster_free(tf_cluster *c)
         }
     }
     const char *keep = g_getenv("TF_KEEP_CLUSTER");
+    pthread_mutex_lock(&c->lock);
+    gboolean keep_logs = c->keep_logs;
+    pthread_mutex_unlock(&c->lock);
     if (keep && *keep && strcmp(keep, "0")) {
         fprintf(stderr, "tf: TF_KEEP_CLUSTER: keeping %s (node data and logs)\n", c->dir);
+        tf_owned_dir_keep(c->owned); /* unowned from now on: no later run removes it */
+    } else if (keep_logs) {
+        for (guint i = 0; i < len; i++) { /* the data is what weighs (etcd: 40 MB a node) */
+            GError *e = NULL;
+            if (!tf_cluster_rm_rf(((tf_cluster_node *)c->nodes->pdata[i])->dir, &e)) {
+                g_warning("%s: %s", c->spec->name, e->message);
+                g_error_free(e);
+            }
+        }
+        tf_owned_dir_keep_for_a_while(c->owned);
     } else {
         GError *e = NULL;
-        if (!tf_cluster_rm_rf(c->dir, &e)) {
+        if (!tf_owned_dir_remove(c->owned, &e)) {
             g_warning("%s: %s", c->spec->name, e->message);
             g_error_free(e);
         }
     }
+    c->owned = NULL;
     tf_cluster_unref(c);
+}
+
+const char *tf_cluster_keep_logs(tf_cluster *c)
+{
+    if (c->remote)
+        return NULL;
+    pthread_mutex_lock(&c->lock);
+    c->keep_logs = TRUE;
+    pthread_mutex_unlock(&c->lock);
+    return c->dir;
 }
 
 tf_cluster *tf_cluster_new_remote_shell(struct tf_remote *r)

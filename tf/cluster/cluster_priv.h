@@ -120,13 +120,16 @@ struct tf_cluster {
     gint ref;
     tf_cluster_spec *spec;
     gchar *binary;    /* resolved path */
-    gchar *dir;
+    struct tf_owned_dir *owned; /* the temp dir while it exists, owned by this process
+                                 * (owner.h); NULL after tf_cluster_free */
+    gchar *dir;       /* its path (kept until the last unref, for messages) */
     gchar *token;
     gchar *secret;    /* never printed */
     pthread_mutex_t lock; /* guards nodes->len, node state fields, freed */
     GPtrArray *nodes; /* tf_cluster_node *, never shrinks */
     gboolean freed;
     gboolean ever_ready;
+    gboolean keep_logs; /* tf_cluster_keep_logs: free keeps the logs, not the data */
     struct tf_remote *remote; /* compose/k8s backend (remote.c), NULL for local processes */
 };
 

@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 #include "tf/error.h"
 #include "cluster_priv.h"
+#include "owner.h"
 
 static void set_var(tf_cluster_node *n, const char *key, const char *val)
 {
@@ -40,7 +41,8 @@ tf_cluster_node *tf_cluster_node_new(tf_cluster *c, guint index, gboolean joined
         tf_cluster_node_free(n);
         return NULL;
     }
-    if (!*n->name || strchr(n->name, '/') || !strcmp(n->name, ".") || !strcmp(n->name, "..")) {
+    if (!*n->name || strchr(n->name, '/') || !strcmp(n->name, ".") || !strcmp(n->name, "..") ||
+        g_str_has_prefix(n->name, TF_OWNER_FILE)) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
                     "%s: node_name: '%s' cannot name a directory", s->where, n->name);
         tf_cluster_node_free(n);

@@ -1,6 +1,8 @@
 /* spec.c: reading and validating a cluster spec (scenarios/clusters/NAME.json).
  * Everything a spec can get wrong is caught here, before any process starts, with the
  * file and field named: unknown fields, bad types, templates naming unknown variables. */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include "tf/error.h"
 #include "cluster_priv.h"
@@ -252,6 +254,9 @@ static gboolean parse_source(tf_cluster_spec *s, json_t *root, GHashTable *known
     if (!check_fields(src, fields, s->where, "source.", error) ||
         !get_str(src, "url", "source.url", NULL, FALSE, &s->url, s->where, error))
         return FALSE;
+    if (s->url && !g_str_has_prefix(s->url, "http://") && !g_str_has_prefix(s->url, "https://"))
+        return fail(error, s->where, "source.url", "must start with http:// or https:// (got \"%s\")",
+                    s->url);
     if (s->url && !check_tmpl(s->url, known, s->where, "source.url", error))
         return FALSE;
     json_t *attrs = json_object_get(src, "attrs");
@@ -327,8 +332,20 @@ tf_cluster_spec *tf_cluster_spec_from_json(json_t *root, const char *where, GErr
 
 tf_cluster_spec *tf_cluster_spec_load(const char *path, GError **error)
 {
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        g_set_error(error, TF_ERROR, TF_ERROR_IO, "%s: cannot read: %s", path, g_strerror(errno));
+        return NULL;
+    }
     json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    errno = 0;
+    json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+    int read_errno = ferror(f) ? errno : 0; /* a directory opens, then fails to read */
+    fclose(f);
+    if (!root && read_errno) {
+        g_set_error(error, TF_ERROR, TF_ERROR_IO, "%s: cannot read: %s", path, g_strerror(read_errno));
+        return NULL;
+    }
     if (!root) {
         g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "%s:%d:%d: %s", path, je.line, je.column,
                     je.text);
@@ -370,6 +387,16 @@ void tf_cluster_spec_free(tf_cluster_spec *s)
     g_free(s->url);
     json_decref(s->attrs);
     g_free(s);
+}
+
+gboolean tf_cluster_spec_require_url(const tf_cluster_spec *spec, const char *user, GError **error)
+{
+    if (spec->url)
+        return TRUE;
+    g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
+                "%s: source.url: missing: %s reach each node at this URL (for example "
+                "\"source\": {\"url\": \"http://127.0.0.1:{port.client}\"})", spec->where, user);
+    return FALSE;
 }
 
 const char *tf_cluster_spec_name(const tf_cluster_spec *spec)
@@ -419,4 +446,29 @@ char *tf_cluster_spec_find(const char *name, const char *feature_uri)
         found = g_build_filename("scenarios", "clusters", file, NULL);
     g_free(file);
     return found;
+}
+
+tf_cluster_spec *tf_cluster_spec_load_named(const char *name, const char *feature_uri,
+                                            GError **error)
+{
+    char *path = tf_cluster_spec_find(name, feature_uri);
+    GError *e = NULL;
+    tf_cluster_spec *s = tf_cluster_spec_load(path, &e);
+    if (!s && e->code == TF_ERROR_IO) { /* say where it was looked for, and how to change it */
+        const char *env = g_getenv("TF_CLUSTERS");
+        char *from = feature_uri ? g_path_get_dirname(feature_uri) : g_strdup(".");
+        if (env && *env)
+            g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "cluster spec %s: %s (TF_CLUSTERS=%s)",
+                        name, e->message, env);
+        else
+            g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
+                        "cluster spec %s: %s (no clusters/%s.json in %s or a folder above it; "
+                        "TF_CLUSTERS=DIR names the folder of the specs)", name, e->message, name, from);
+        g_free(from);
+        g_error_free(e);
+    } else if (!s) {
+        g_propagate_error(error, e);
+    }
+    g_free(path);
+    return s;
 }

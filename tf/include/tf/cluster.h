@@ -14,7 +14,9 @@ G_BEGIN_DECLS
 /* A parsed, validated, immutable cluster spec. Owned by the caller (tf_cluster_spec_free). */
 typedef struct tf_cluster_spec tf_cluster_spec;
 
-/* Reads and validates a spec file. NULL + error "PATH: FIELD: why" on failure. */
+/* Reads and validates a spec file. NULL + error "PATH: FIELD: why" on failure, "PATH:
+ * cannot read: why" (TF_ERROR_IO) when it cannot be read, "PATH:LINE:COL: why" when it is
+ * not JSON. */
 tf_cluster_spec *tf_cluster_spec_load(const char *path, GError **error);
 /* The file `rel` (a relative path such as "clusters/etcd-3.json") in the folder of
  * feature_uri or the nearest folder above it (new string), or NULL. NULL uri: from ".". */
@@ -22,6 +24,16 @@ char *tf_cluster_file_find(const char *feature_uri, const char *rel);
 /* Where the spec called name is (new string): $TF_CLUSTERS/NAME.json, else
  * clusters/NAME.json found from the feature upwards, else scenarios/clusters/NAME.json. */
 char *tf_cluster_spec_find(const char *name, const char *feature_uri);
+/* tf_cluster_spec_find + tf_cluster_spec_load: NULL + error naming the spec, the path
+ * tried and why; a missing file also says where specs are looked for (TF_CLUSTERS or the
+ * folders above the feature). */
+tf_cluster_spec *tf_cluster_spec_load_named(const char *name, const char *feature_uri,
+                                            GError **error);
+/* FALSE + error "FILE: source.url: missing: <user> reach each node at this URL ..."
+ * when the spec gives its nodes no source URL; for callers whose observers need one
+ * (user names them in the message, e.g. "the etcd steps"). */
+gboolean tf_cluster_spec_require_url(const tf_cluster_spec *spec, const char *user,
+                                     GError **error);
 /* Validates a spec from JSON (root borrowed). `where` names it in errors (a file name). */
 tf_cluster_spec *tf_cluster_spec_from_json(json_t *root, const char *where, GError **error);
 /* Frees a spec; clusters made from it keep their own reference. NULL is a no-op. */
@@ -47,12 +59,16 @@ const char *tf_node_state_name(tf_node_state state);
 typedef enum { TF_CLUSTER_LOG_STDOUT, TF_CLUSTER_LOG_STDERR } tf_cluster_log;
 
 /* A set of local node processes. Owned by its creator: tf_cluster_free kills and reaps
- * every node and removes the temp dir (kept when TF_KEEP_CLUSTER=1 is set). Every
+ * every node and removes the temp dir (kept when TF_KEEP_CLUSTER=1 is set). The temp dir
+ * ($TMPDIR/tf-<spec name>-XXXXXX) holds a lock file its process keeps locked, so when a
+ * process is killed before it could remove its dirs, the first tf_cluster_new of a later
+ * process removes them, and never the dirs of a process that still runs. Every
  * function is thread-safe; operations on one node are serialised. */
 typedef struct tf_cluster tf_cluster;
 
 /* Allocates n_nodes (0 = the spec's default) nodes: names, free loopback ports, data dirs
- * under a new temp dir, a cluster token and secret, expanded argv. Starts nothing.
+ * under a new temp dir, a cluster token and secret, expanded argv. Starts nothing. The
+ * first call in a process first removes the temp dirs of dead processes (see above).
  * spec is borrowed (the cluster keeps its own reference). */
 tf_cluster *tf_cluster_new(const tf_cluster_spec *spec, guint n_nodes, GError **error);
 /* Starts every node not running and waits until all pass the readiness probe (spec
@@ -66,6 +82,13 @@ void tf_cluster_stop(tf_cluster *c);
  * path is printed on stderr), and releases the cluster. Providers made from it then list
  * nothing. NULL is a no-op. */
 void tf_cluster_free(tf_cluster *c);
+
+/* Makes tf_cluster_free keep each node's stdout.log and stderr.log (and remove the rest:
+ * node data) in the cluster dir: for After hooks of failed scenarios, so the logs that
+ * errors name stay readable. Later processes keep the newest 10 such dirs and remove
+ * older ones. Returns that dir (borrowed), or NULL where there are no local logs
+ * (compose, k8s). */
+const char *tf_cluster_keep_logs(tf_cluster *c);
 
 /* The spec name (borrowed). */
 const char *tf_cluster_name(const tf_cluster *c);
@@ -140,7 +163,8 @@ tf_source_provider *tf_cluster_provider(tf_cluster *c);
  * safe: for a runner's own fatal-signal handler. The launcher already does this itself on
  * SIGINT, SIGTERM, SIGHUP (its handler runs first, then chains to the handler it found,
  * or re-raises) and at exit; each node also has PR_SET_PDEATHSIG(SIGKILL), which covers a
- * SIGKILLed or crashed runner. A runner killed that way leaves the temp dir behind. */
+ * SIGKILLed or crashed runner. A runner killed that way leaves its temp dirs behind, for
+ * the next process that creates a cluster to remove. */
 void tf_cluster_kill_all_now(void);
 
 /* ---- Other environments: the same tf_cluster API over nodes someone else runs ----------
