@@ -1,0 +1,105 @@
+/* skip.c: skips that say why, exit 77, and turn into failures under CI=true (see skip.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "skip.h"
+
+static GPtrArray *reasons; /* why each skipped test was skipped */
+
+gboolean tf_test_under_ci(void)
+{
+    const char *ci = g_getenv("CI");
+    return ci && (!g_ascii_strcasecmp(ci, "true") || !strcmp(ci, "1"));
+}
+
+/* The reason as printed, with what CI=true makes of it. */
+static gchar *say(tf_need need, const char *fmt, va_list ap, gboolean *fatal)
+{
+    gchar *why = g_strdup_vprintf(fmt, ap);
+    *fatal = need == TF_NEED_REQUIRED && tf_test_under_ci();
+    if (!*fatal)
+        return why;
+    gchar *s = g_strconcat(why, " (CI=true: what scripts/install-deps.sh installs and ../shared "
+                           "must be there, so this is a failure, not a skip)", NULL);
+    g_free(why);
+    return s;
+}
+
+void tf_test_skip_all(tf_need need, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    gboolean fatal;
+    gchar *why = say(need, fmt, ap, &fatal);
+    va_end(ap);
+    printf("%s: %s\n", fatal ? "FAILED" : "SKIPPED", why);
+    fflush(stdout);
+    g_free(why);
+    exit(fatal ? 1 : 77);
+}
+
+void tf_test_skip(tf_need need, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    gboolean fatal;
+    gchar *why = say(need, fmt, ap, &fatal);
+    va_end(ap);
+    if (fatal) {
+        print_error("ERROR: %s\n", why);
+        g_free(why);
+        fail();
+    }
+    printf("SKIPPED: %s\n", why);
+    fflush(stdout);
+    if (!reasons)
+        reasons = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(reasons, why);
+    skip();
+}
+
+int tf_test_status(int cmocka_result)
+{
+    if (cmocka_result)
+        return cmocka_result;
+    if (!reasons)
+        return 0;
+    printf("SKIPPED: %u test(s) could not run what they check:\n", reasons->len);
+    for (guint i = 0; i < reasons->len; i++)
+        printf("SKIPPED:   %s\n", (const char *)reasons->pdata[i]);
+    fflush(stdout);
+    g_ptr_array_unref(reasons);
+    reasons = NULL;
+    return 77;
+}
+
+gchar *tf_test_shared_data(const char *sub, const char *contents)
+{
+    const char *env = g_getenv("TF_SHARED_DIR");
+    gboolean from_env = env && *env;
+    gchar *root = from_env ? g_strdup(env) : g_canonicalize_filename(TF_SOURCE_DIR "/../shared", NULL);
+    gchar *dir = g_build_filename(root, sub, NULL);
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+        tf_test_skip_all(TF_NEED_REQUIRED,
+                         "no conformance data: %s is not a folder (%s). It should hold %s. "
+                         "Set TF_SHARED_DIR to the folder that holds gherkin/, cck/ and "
+                         "cucumber-expressions/ (the project's shared/ data)",
+                         dir, from_env ? "from TF_SHARED_DIR" : "TF_SHARED_DIR unset: <project root>/../shared",
+                         contents);
+    g_free(root);
+    return dir;
+}
+
+gchar *tf_test_need_program(const char *program, const char *package)
+{
+    gchar *path = g_find_program_in_path(program);
+    if (!path)
+        tf_test_skip(TF_NEED_REQUIRED, "%s is not on PATH (Debian package %s, installed by "
+                     "scripts/install-deps.sh)", program, package);
+    return path;
+}
