@@ -26,12 +26,20 @@ static json_t *load_cases(const char *file, size_t want)
     char *path = g_build_filename(data_dir, file, NULL);
     json_error_t jerr;
     json_t *cases = json_load_file(path, 0, &jerr);
+    char *why = NULL;
     if (!cases)
-        fail_msg("%s: %s", path, jerr.text);
-    if (!json_is_array(cases) || json_array_size(cases) != want)
-        fail_msg("%s: %zu cases, the official data has %zu: the data changed (update files[]) "
-                 "or is incomplete", path, json_is_array(cases) ? json_array_size(cases) : 0, want);
+        why = g_strdup_printf("%s: %s", path, jerr.text);
+    else if (!json_is_array(cases) || json_array_size(cases) != want)
+        why = g_strdup_printf("%s: %zu cases, the official data has %zu: the data changed "
+                              "(update files[]) or is incomplete",
+                              path, json_is_array(cases) ? json_array_size(cases) : 0, want);
     g_free(path);
+    if (why) {
+        json_decref(cases);
+        print_error("%s\n", why);
+        g_free(why);
+        fail();
+    }
     return cases;
 }
 
