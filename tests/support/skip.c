@@ -43,7 +43,7 @@ void tf_test_skip_all(tf_need need, const char *fmt, ...)
     exit(fatal ? 1 : 77);
 }
 
-void tf_test_skip(tf_need need, const char *fmt, ...)
+void tf_test_skip_at(const char *file, int line, tf_need need, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -53,14 +53,14 @@ void tf_test_skip(tf_need need, const char *fmt, ...)
     if (fatal) {
         print_error("ERROR: %s\n", why);
         g_free(why);
-        fail();
+        _fail(file, line);
     }
     printf("SKIPPED: %s\n", why);
     fflush(stdout);
     if (!reasons)
         reasons = g_ptr_array_new_with_free_func(g_free);
     g_ptr_array_add(reasons, why);
-    skip();
+    _skip(file, line);
 }
 
 int tf_test_status(int cmocka_result)
@@ -69,9 +69,9 @@ int tf_test_status(int cmocka_result)
         return cmocka_result;
     if (!reasons)
         return 0;
-    printf("SKIPPED: %u test(s) could not run what they check:\n", reasons->len);
-    for (guint i = 0; i < reasons->len; i++)
-        printf("SKIPPED:   %s\n", (const char *)reasons->pdata[i]);
+    /* the reasons were printed as each test was skipped ("SKIPPED: ...") */
+    printf("%u test(s) skipped for want of what they check: exit 77 (ctest: Skipped)\n",
+           reasons->len);
     fflush(stdout);
     g_ptr_array_unref(reasons);
     reasons = NULL;
@@ -95,11 +95,11 @@ gchar *tf_test_shared_data(const char *sub, const char *contents)
     return dir;
 }
 
-gchar *tf_test_need_program(const char *program, const char *package)
+gchar *tf_test_need_program_at(const char *file, int line, const char *program, const char *package)
 {
     gchar *path = g_find_program_in_path(program);
     if (!path)
-        tf_test_skip(TF_NEED_REQUIRED, "%s is not on PATH (Debian package %s, installed by "
-                     "scripts/install-deps.sh)", program, package);
+        tf_test_skip_at(file, line, TF_NEED_REQUIRED, "%s is not on PATH (Debian package %s, "
+                        "installed by scripts/install-deps.sh)", program, package);
     return path;
 }

@@ -24,7 +24,9 @@ G_NORETURN void tf_test_skip_all(tf_need need, const char *fmt, ...) G_GNUC_PRIN
 
 /* Inside a cmocka test: skips that test after printing and recording why (fails it
  * instead when `need` is REQUIRED and CI=true). Does not return. */
-void tf_test_skip(tf_need need, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+#define tf_test_skip(need, ...) tf_test_skip_at(__FILE__, __LINE__, need, __VA_ARGS__)
+void tf_test_skip_at(const char *file, int line, tf_need need, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);
 
 /* What main returns after cmocka_run_group_tests(): its result when a test failed, else
  * 77 when tf_test_skip() skipped a test (each reason printed again), else 0. */
@@ -38,6 +40,8 @@ gchar *tf_test_shared_data(const char *sub, const char *contents);
 
 /* Inside a cmocka test: the full path of `program` on PATH, newly allocated; when it is
  * missing, tf_test_skip(REQUIRED) naming the Debian `package` that install-deps.sh installs. */
-gchar *tf_test_need_program(const char *program, const char *package);
+#define tf_test_need_program(program, package) \
+    tf_test_need_program_at(__FILE__, __LINE__, program, package)
+gchar *tf_test_need_program_at(const char *file, int line, const char *program, const char *package);
 
 #endif
