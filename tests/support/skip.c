@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include "skip.h"
 
 static GPtrArray *reasons; /* why each skipped test was skipped */
@@ -102,4 +103,44 @@ gchar *tf_test_need_program_at(const char *file, int line, const char *program, 
         tf_test_skip_at(file, line, TF_NEED_REQUIRED, "%s is not on PATH (Debian package %s, "
                         "installed by scripts/install-deps.sh)", program, package);
     return path;
+}
+
+/* NULL when the binary of scenarios/clusters/<spec_file> is installed, else why not. */
+static gchar *cluster_missing(const char *spec_file)
+{
+    gchar *path = g_build_filename(TF_SOURCE_DIR, "scenarios", "clusters", spec_file, NULL);
+    json_error_t je;
+    json_t *spec = json_load_file(path, 0, &je);
+    const char *binary = json_string_value(json_object_get(spec, "binary"));
+    gchar *why = NULL;
+    if (!binary) {
+        why = g_strdup_printf("%s: no \"binary\" (%s)", path, je.text);
+    } else {
+        gchar *found = strchr(binary, '/') ? g_strdup(binary) : g_find_program_in_path(binary);
+        if (!found || !g_file_test(found, G_FILE_TEST_IS_EXECUTABLE))
+            why = g_strdup_printf("%s, the program of %s, is not installed (scripts/install-deps.sh "
+                                  "installs it)", binary, path);
+        g_free(found);
+    }
+    json_decref(spec);
+    g_free(path);
+    return why;
+}
+
+void tf_test_need_cluster_at(const char *file, int line, const char *spec_file)
+{
+    gchar *why = cluster_missing(spec_file);
+    if (why) {
+        char msg[1024];
+        g_strlcpy(msg, why, sizeof msg);
+        g_free(why);
+        tf_test_skip_at(file, line, TF_NEED_REQUIRED, "%s", msg);
+    }
+}
+
+void tf_test_need_cluster_all(const char *spec_file)
+{
+    gchar *why = cluster_missing(spec_file);
+    if (why)
+        tf_test_skip_all(TF_NEED_REQUIRED, "%s", why);
 }

@@ -44,4 +44,11 @@ gchar *tf_test_shared_data(const char *sub, const char *contents);
     tf_test_need_program_at(__FILE__, __LINE__, program, package)
 gchar *tf_test_need_program_at(const char *file, int line, const char *program, const char *package);
 
+/* When the program that the bundled cluster spec scenarios/clusters/<spec_file> runs
+ * (etcd, litecoind: installed by install-deps.sh) is not installed: inside a cmocka test
+ * tf_test_skip(REQUIRED), in main before the tests tf_test_skip_all(REQUIRED), naming it. */
+#define tf_test_need_cluster(spec_file) tf_test_need_cluster_at(__FILE__, __LINE__, spec_file)
+void tf_test_need_cluster_at(const char *file, int line, const char *spec_file);
+void tf_test_need_cluster_all(const char *spec_file);
+
 #endif
