@@ -57,8 +57,9 @@ bench: build
 	  elif [ $$rc -ne 0 ]; then echo "== $$b: FAILED (exit $$rc)"; exit 1; fi; \
 	done
 
+# PREFIX=DIR installs there instead of the configured prefix (CMAKE_INSTALL_PREFIX).
 install: build
-	cmake --install $(BUILD)
+	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(RELEASE_BUILD)
