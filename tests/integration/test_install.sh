@@ -17,6 +17,18 @@ unset PKG_CONFIG_PATH PKG_CONFIG_LIBDIR LD_LIBRARY_PATH CFLAGS LDFLAGS LDLIBS
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
+# As tests/support/skip.h: a missing tool that install-deps.sh installs is a skip (77),
+# a failure under CI=true.
+for tool in cmake make cc pkg-config ldd; do
+  path=$(command -v "$tool" || true)
+  if [ ! -f "$path" ] || [ ! -x "$path" ]; then
+    case "${CI:-}" in
+      true|TRUE|True|1) echo "FAILED: $tool is not on PATH (CI=true: scripts/install-deps.sh installs it)"; exit 1 ;;
+      *) echo "SKIPPED: $tool is not on PATH (scripts/install-deps.sh installs it)"; exit 77 ;;
+    esac
+  fi
+done
+
 configure() { # LIBDIR PREFIX
   cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG=-O0 \
     -DTF_TESTS=OFF -DTF_BENCH=OFF -DTF_SANITIZE= \
