@@ -1,8 +1,13 @@
 /* test_cck.c: the Cucumber Compatibility Kit: runs every sample's .feature with its step
  * definitions ported to C (cck_steps.h) and `--format message`, and compares the NDJSON
- * with the sample's after normalising ids (renumbered by first appearance), timestamps,
- * durations, paths (basename), source references (TypeScript lines), exceptions/stack
- * traces (JavaScript types), snippets (C instead of TypeScript) and meta. */
+ * with the sample's, envelope by envelope, after normalising away what cannot match:
+ * ids (renumbered by first appearance), `timestamp`, `duration`, `sourceReference` (the
+ * TypeScript lines), `exception` (JavaScript error types and stack traces), `snippets`
+ * (C instead of TypeScript), `uri` (basename only) and the `meta` envelope. Everything
+ * else, `message` texts included, must be equal. An NDJSON line that is not JSON fails
+ * the sample. Every sample folder present must be in cck_samples[], and exactly the 40
+ * official ones must be present (38 run, 2 listed as unsupported). Without the folder:
+ * skip.h. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +19,10 @@
 #include <glib/gstdio.h>
 #include "tf/runner.h"
 #include "cck_steps.h"
+#include "skip.h"
+
+#define CCK_SAMPLES 40 /* official sample folders in ../shared/cck */
+#define CCK_RUN 38     /* all but markdown and test-run-exception (see cck_samples[]) */
 
 static gboolean is_id_key(const char *k)
 {
@@ -81,20 +90,33 @@ static json_t *normalise(json_t *v, GHashTable *ids)
     return out;
 }
 
-static GPtrArray *load_normalised(const char *path)
+/* The file's envelopes, normalised; NULL with *why set when it cannot be read or a line
+ * is not a JSON object (a line is never dropped). */
+static GPtrArray *load_normalised(const char *path, char **why)
 {
     char *data = NULL;
-    if (!g_file_get_contents(path, &data, NULL, NULL))
+    GError *e = NULL;
+    if (!g_file_get_contents(path, &data, NULL, &e)) {
+        *why = g_strdup(e->message);
+        g_error_free(e);
         return NULL;
+    }
     GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
     GHashTable *ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     char **lines = g_strsplit(data, "\n", -1);
-    for (char **l = lines; *l; l++) {
-        if (!**l)
+    for (guint n = 0; lines[n]; n++) {
+        if (!*lines[n])
             continue;
-        json_t *env = json_loads(*l, 0, NULL);
-        if (!env)
-            continue;
+        json_error_t je;
+        json_t *env = json_loads(lines[n], 0, &je);
+        if (!json_is_object(env)) {
+            *why = g_strdup_printf("%s:%u: not a JSON object (%s): %.200s", path, n + 1,
+                                   env ? "another JSON value" : je.text, lines[n]);
+            json_decref(env);
+            g_ptr_array_unref(out);
+            out = NULL;
+            break;
+        }
         if (!json_object_get(env, "meta"))
             g_ptr_array_add(out, normalise(env, ids));
         json_decref(env);
@@ -137,14 +159,14 @@ static char *run_sample(const cck_sample *s, const char *dir, const char *tmp)
     cck_dir = dir;
     tf_plugin_init_fn mods[] = {s->init};
     int code = tf_run_main((int)argv->len - 1, (char **)argv->pdata, mods, 1);
-    char *why = NULL;
+    char *why = NULL, *want_why = NULL, *got_why = NULL;
     char *expected_path = g_strdup_printf("%s/%s.ndjson", dir, s->name);
-    GPtrArray *want = load_normalised(expected_path);
-    GPtrArray *got = load_normalised(out);
-    if (code == TF_RUN_EXIT_USAGE || !got) {
-        why = g_strdup_printf("run failed (exit %d)", code);
-    } else if (!want) {
-        why = g_strdup("no expected .ndjson");
+    GPtrArray *want = load_normalised(expected_path, &want_why);
+    GPtrArray *got = code == TF_RUN_EXIT_USAGE ? NULL : load_normalised(out, &got_why);
+    if (!want) {
+        why = g_strdup_printf("expected messages: %s", want_why);
+    } else if (!got) {
+        why = g_strdup_printf("tf run (exit %d): %s", code, got_why ? got_why : "usage error");
     } else {
         for (guint i = 0; i < MAX(want->len, got->len) && !why; i++) {
             json_t *w = i < want->len ? g_ptr_array_index(want, i) : NULL;
@@ -163,6 +185,8 @@ static char *run_sample(const cck_sample *s, const char *dir, const char *tmp)
         g_ptr_array_unref(want);
     if (got)
         g_ptr_array_unref(got);
+    g_free(want_why);
+    g_free(got_why);
     g_free(expected_path);
     g_free(args);
     g_free(argfile);
@@ -172,9 +196,55 @@ static char *run_sample(const cck_sample *s, const char *dir, const char *tmp)
     return why;
 }
 
+static gchar *cck_root; /* $TF_SHARED_DIR/cck */
+
+static const cck_sample *sample_named(const char *name)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(cck_samples); i++)
+        if (!strcmp(cck_samples[i].name, name))
+            return &cck_samples[i];
+    return NULL;
+}
+
+/* Every sample folder present has a port in cck_samples[] and every port its folder. */
+static void test_every_sample_is_ported(void **state)
+{
+    GError *e = NULL;
+    GDir *d = g_dir_open(cck_root, 0, &e);
+    if (!d)
+        fail_msg("%s", e->message);
+    guint folders = 0, strays = 0;
+    const char *n;
+    while ((n = g_dir_read_name(d))) {
+        char *p = g_build_filename(cck_root, n, NULL);
+        if (g_file_test(p, G_FILE_TEST_IS_DIR)) {
+            folders++;
+            if (!sample_named(n)) {
+                printf("FAIL %s: a CCK sample with no entry in cck_samples[] (cck_steps.h)\n", n);
+                strays++;
+            }
+        }
+        g_free(p);
+    }
+    g_dir_close(d);
+    guint missing = 0;
+    for (guint i = 0; i < G_N_ELEMENTS(cck_samples); i++) {
+        char *p = g_build_filename(cck_root, cck_samples[i].name, NULL);
+        if (!g_file_test(p, G_FILE_TEST_IS_DIR)) {
+            printf("FAIL %s: no such sample folder\n", p);
+            missing++;
+        }
+        g_free(p);
+    }
+    printf("%s: %u sample folders\n", cck_root, folders);
+    assert_int_equal(strays, 0);
+    assert_int_equal(missing, 0);
+    if (folders != CCK_SAMPLES)
+        fail_msg("%s holds %u samples, the official kit %u", cck_root, folders, CCK_SAMPLES);
+}
+
 static void test_cck_samples(void **state)
 {
-    const char *shared = g_getenv("TF_SHARED_DIR") ? g_getenv("TF_SHARED_DIR") : TF_SHARED_DIR;
     char *tmp = g_dir_make_tmp("tf-cck-XXXXXX", NULL);
     assert_non_null(tmp);
     guint passed = 0, failed = 0, unsupported = 0;
@@ -185,7 +255,7 @@ static void test_cck_samples(void **state)
             unsupported++;
             continue;
         }
-        char *dir = g_build_filename(shared, "cck", s->name, NULL);
+        char *dir = g_build_filename(cck_root, s->name, NULL);
         char *why = run_sample(s, dir, tmp);
         if (why) {
             printf("FAIL %s: %s\n", s->name, why);
@@ -211,12 +281,20 @@ static void test_cck_samples(void **state)
         g_dir_close(d);
     g_rmdir(tmp);
     g_free(tmp);
-    assert_true(passed > 0);
     assert_int_equal(failed, 0);
+    assert_int_equal(passed, CCK_RUN);
+    assert_int_equal(passed + unsupported, CCK_SAMPLES);
 }
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_cck_samples)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    cck_root = tf_test_shared_data("cck", "the Cucumber Compatibility Kit samples: one folder per "
+                                          "sample with its .feature files and expected .ndjson");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_sample_is_ported),
+        cmocka_unit_test(test_cck_samples),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    g_free(cck_root);
+    return rc;
 }

@@ -1,6 +1,8 @@
 /* test_gherkin_conformance.c: runs the Gherkin parser over every official conformance
  * file in $TF_SHARED_DIR/gherkin/testdata: good files must give the .ast.ndjson and
- * .pickles.ndjson messages, bad files the .errors.ndjson ones (compared as JSON values). */
+ * .pickles.ndjson messages, bad files the .errors.ndjson ones (compared as JSON values).
+ * Every file present must pass, and exactly 38 good + 9 bad must be present: a folder
+ * that lost files fails instead of passing on fewer. Without the folder: skip.h. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +10,13 @@
 #include <string.h>
 #include <cmocka.h>
 #include "tf/gherkin.h"
+#include "skip.h"
+
+/* The official testdata this suite was written against (../shared/gherkin/testdata). */
+#define GOOD_FILES 38
+#define BAD_FILES 9
+
+static gchar *testdata; /* $TF_SHARED_DIR/gherkin/testdata */
 
 /* Reads an NDJSON file into a JSON array (NULL if unreadable). */
 static json_t *read_ndjson(const char *path)
@@ -81,15 +90,16 @@ static void diff_hint(const char *name, json_t *got, json_t *want)
 
 static void test_conformance(void **state)
 {
-    const char *shared = g_getenv("TF_SHARED_DIR");
-    if (!shared)
-        shared = TF_SHARED_DIR;
     int passed = 0, failed = 0;
     const char *kinds[] = {"good", "bad"};
+    const guint want_files[] = {GOOD_FILES, BAD_FILES};
+    guint present[2] = {0, 0};
     for (int k = 0; k < 2; k++) {
-        char *dir = g_build_filename(shared, "gherkin", "testdata", kinds[k], NULL);
-        GDir *d = g_dir_open(dir, 0, NULL);
-        assert_non_null(d);
+        char *dir = g_build_filename(testdata, kinds[k], NULL);
+        GError *derr = NULL;
+        GDir *d = g_dir_open(dir, 0, &derr);
+        if (!d)
+            fail_msg("%s", derr->message);
         GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
         const char *n;
         while ((n = g_dir_read_name(d)))
@@ -97,6 +107,7 @@ static void test_conformance(void **state)
                 g_ptr_array_add(names, g_strdup(n));
         g_dir_close(d);
         g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
+        present[k] = names->len;
         for (guint i = 0; i < names->len; i++) {
             const char *name = names->pdata[i];
             char *path = g_build_filename(dir, name, NULL);
@@ -142,16 +153,27 @@ static void test_conformance(void **state)
         g_ptr_array_free(names, TRUE);
         g_free(dir);
     }
+    printf("%s: %u good and %u bad .feature files\n", testdata, present[0], present[1]);
     printf("%d passed, %d failed\n", passed, failed);
     fflush(stdout);
-    assert_true(passed > 0);
     assert_int_equal(failed, 0);
+    for (int k = 0; k < 2; k++)
+        if (present[k] != want_files[k])
+            fail_msg("%s/%s holds %u .feature files, the official testdata has %u: the data "
+                     "changed (update GOOD_FILES/BAD_FILES with the data) or is incomplete",
+                     testdata, kinds[k], present[k], want_files[k]);
+    assert_int_equal(passed, GOOD_FILES + BAD_FILES);
 }
 
 int main(void)
 {
+    testdata = tf_test_shared_data("gherkin/testdata",
+                                   "the official Gherkin conformance files: good/*.feature with their "
+                                   ".ast.ndjson and .pickles.ndjson, bad/*.feature with .errors.ndjson");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conformance),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    g_free(testdata);
+    return rc;
 }

@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 #include <tf/tf.h>
 #include "it_scenarios.h"
+#include "skip.h"
 
 static int setup(void **unused) { return it_setup("tf-chain-it"); }
 static int teardown(void **unused) { return it_teardown(); }
@@ -54,6 +55,7 @@ static void test_wrong_depth_explains(void **unused)
 
 int main(void)
 {
+    tf_test_need_cluster_all("litecoin-3.json");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bundled_features_pass),
         cmocka_unit_test(test_wrong_depth_explains),

@@ -29,6 +29,7 @@
 #include <glib/gstdio.h>
 #include "tf/cluster.h"
 #include "tf/error.h"
+#include "skip.h"
 
 /* What a test leaves behind is cleaned up here even when an assertion fails. */
 typedef struct {
@@ -108,6 +109,7 @@ static tf_cluster *new_cluster(const char *spec_text, guint n)
 
 static tf_cluster *new_cluster_file(const char *file, guint n)
 {
+    tf_test_need_cluster(file);
     gchar *path = g_build_filename(TF_SOURCE_DIR, "scenarios", "clusters", file, NULL);
     GError *e = NULL;
     tf_cluster_spec *s = tf_cluster_spec_load(path, &e);
@@ -712,6 +714,7 @@ static void runner_child(int wfd, runner_kind kind)
  * process, as a real runner would be, rather than a fork of a threaded test process. */
 static void start_runner(fixture *f, runner_kind kind)
 {
+    tf_test_need_cluster("etcd-3.json"); /* what runner_child starts */
     assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0); /* orphans come to us */
     int p[2];
     assert_int_equal(pipe2(p, O_CLOEXEC), 0);
@@ -861,5 +864,5 @@ int main(int argc, char **argv)
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
-    return rc;
+    return tf_test_status(rc);
 }

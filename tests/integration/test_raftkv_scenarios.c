@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 #include <tf/tf.h>
 #include "it_scenarios.h"
+#include "skip.h"
 
 static int setup(void **unused) { return it_setup("tf-raftkv-it"); }
 static int teardown(void **unused) { return it_teardown(); }
@@ -90,6 +91,7 @@ static void test_impossible_expectation_explains(void **unused)
 
 int main(void)
 {
+    tf_test_need_cluster_all("etcd-3.json");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bundled_features_pass),
         cmocka_unit_test(test_impossible_expectation_explains),

@@ -11,6 +11,7 @@
 #include <tf/tf.h>
 #include "chain/rpc.h"
 #include "wallet/observer.h"
+#include "skip.h"
 
 #define N 3
 #define K 4             /* tracked addresses per wallet: receive and change go to these */
@@ -434,6 +435,7 @@ static void test_wallets_follow_the_nodes_through_reorgs(void **state)
 
 int main(void)
 {
+    tf_test_need_cluster_all("litecoin-3.json");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_wallets_follow_the_nodes_through_reorgs, setup, teardown),
     };

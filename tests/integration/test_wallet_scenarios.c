@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 #include <tf/tf.h>
 #include "it_scenarios.h"
+#include "skip.h"
 
 static int setup(void **unused) { return it_setup("tf-wallet-it"); }
 static int teardown(void **unused) { return it_teardown(); }
@@ -55,6 +56,7 @@ static void test_wallet_features_pass(void **unused)
 
 int main(void)
 {
+    tf_test_need_cluster_all("litecoin-3.json");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wallet_features_pass),
     };

@@ -1,6 +1,7 @@
 /* test_cluster_spec.c: cluster specs (parsing, validation errors) and template expansion.
  * Uses the real specs in scenarios/clusters/ and small inline ones; no process is ever
- * started here (tf_cluster_new only allocates ports, dirs and argv). */
+ * started here (tf_cluster_new only allocates ports, dirs and argv). The real specs'
+ * binaries (/usr/bin/etcd, litecoind) are replaced by stand-ins: the host's are not needed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,15 +15,55 @@
 #include "tf/cluster.h"
 #include "tf/error.h"
 
+static gchar *standins; /* a temp dir of stand-in executables, one per spec binary */
+
+/* The stand-in for a spec's binary: an executable of the same name (newly allocated). */
+static gchar *standin_for(const char *binary)
+{
+    gchar *base = g_path_get_basename(binary);
+    gchar *path = g_build_filename(standins, base, NULL);
+    g_free(base);
+    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+        assert_true(g_file_set_contents(path, "#!/bin/sh\nexit 1\n", -1, NULL));
+        assert_int_equal(g_chmod(path, 0755), 0);
+    }
+    return path;
+}
+
+/* A spec of scenarios/clusters/, its "binary" replaced by standin_for() it. */
 static tf_cluster_spec *load_spec(const char *file)
 {
     gchar *path = g_build_filename(TF_SOURCE_DIR, "scenarios", "clusters", file, NULL);
+    json_error_t je;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root)
+        fail_msg("%s: %s", path, je.text);
+    const char *binary = json_string_value(json_object_get(root, "binary"));
+    assert_non_null(binary);
+    gchar *standin = standin_for(binary);
+    json_object_set_new(root, "binary", json_string(standin));
+    g_free(standin);
     GError *e = NULL;
-    tf_cluster_spec *s = tf_cluster_spec_load(path, &e);
+    tf_cluster_spec *s = tf_cluster_spec_from_json(root, path, &e);
+    json_decref(root);
     if (!s)
         fail_msg("%s", e->message);
     g_free(path);
     return s;
+}
+
+static int make_standins(void **state)
+{
+    standins = g_dir_make_tmp("tf-spec-bin-XXXXXX", NULL);
+    return standins ? 0 : -1;
+}
+
+static int remove_standins(void **state)
+{
+    char *argv[] = {"rm", "-rf", standins, NULL};
+    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    g_free(standins);
+    return 0;
 }
 
 /* The argument following `flag` in argv, or NULL. */
@@ -77,7 +118,9 @@ static void test_etcd_spec_expands_argv(void **state)
         g_snprintf(name, sizeof name, "n%u", i + 1);
         assert_string_equal(tf_cluster_node_name(c, i), name);
         assert_int_equal(tf_cluster_node_index(c, name), (int)i);
-        assert_string_equal(argv[0], "/usr/bin/etcd");
+        gchar *etcd = standin_for("etcd");
+        assert_string_equal(argv[0], etcd);
+        g_free(etcd);
         assert_string_equal(arg_after(argv, "--name"), name);
         assert_string_equal(arg_after(argv, "--data-dir"), tf_cluster_node_dir(c, i));
         assert_true(g_file_test(tf_cluster_node_dir(c, i), G_FILE_TEST_IS_DIR));
@@ -213,7 +256,9 @@ static void test_litecoin_spec_peers_and_secret(void **state)
     const char *secret = NULL;
     for (guint i = 0; i < 3; i++) {
         gchar **argv = tf_cluster_node_argv(c, i);
-        assert_string_equal(argv[0], "/usr/lib/litecoin/litecoind");
+        gchar *litecoind = standin_for("litecoind");
+        assert_string_equal(argv[0], litecoind);
+        g_free(litecoind);
         guint addnodes = 0;
         gchar *pw = NULL;
         for (guint k = 0; argv[k]; k++) {
@@ -518,5 +563,5 @@ int main(void)
         cmocka_unit_test(test_cluster_new_errors),
         cmocka_unit_test(test_free_removes_dir_unless_kept),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, make_standins, remove_standins);
 }

@@ -1,7 +1,8 @@
 /* test_compose_provider.c: the compose backend of tf_cluster through stand-in commands.
- * Each test puts a `docker` or `podman` script first on PATH in a temp dir: it prints
- * the `ps` fixture the test chose (tests/unit/data/compose, see the README there) and
- * records every command line it was asked to run, so the faults can be checked. */
+ * Each test makes PATH a temp dir holding only a `docker` or `podman` script (or nothing):
+ * it prints the `ps` fixture the test chose (tests/unit/data/compose, see the README
+ * there) and records every command line it was asked to run, so the faults can be
+ * checked. The host's engines (a docker client, podman) are never seen. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -24,6 +25,7 @@ typedef struct {
 
 static const char *script =
     "#!/bin/sh\n"
+    "PATH=/usr/bin:/bin\n" /* for cat: the test's PATH holds the stand-ins only */
     "echo \"$*\" >> \"$TF_FAKE_LOG\"\n"
     "if [ \"$*\" = 'compose version' ] && [ -n \"$TF_FAKE_NO_COMPOSE\" ]; then\n"
     "  echo \"docker: 'compose' is not a docker command.\" >&2; exit 1\n"
@@ -61,10 +63,7 @@ static fake *fake_new(const char *engine, const char *fixture)
     if (fixture)
         fake_ps(f, fixture);
     f->old_path = g_strdup(g_getenv("PATH"));
-    /* /usr/bin and /bin for sh and cat; /usr/local/bin (a real docker here) is left out */
-    gchar *path = g_strdup_printf("%s:/usr/bin:/bin", f->dir);
-    g_setenv("PATH", path, TRUE);
-    g_free(path);
+    g_setenv("PATH", f->dir, TRUE); /* hermetic: no engine of the host's is found */
     g_setenv("TF_FAKE_LOG", f->log, TRUE);
     g_setenv("TF_FAKE_PS", f->ps, TRUE);
     g_unsetenv("TF_FAKE_PAUSE_ERR");
@@ -272,17 +271,28 @@ static void test_podman(void **state)
     fake_free(f);
 }
 
+/* Fails when a cluster was made where none should be, freeing it first. */
+static void no_cluster(tf_cluster *c)
+{
+    if (c) {
+        char where[256];
+        g_strlcpy(where, tf_cluster_dir(c), sizeof where);
+        tf_cluster_free(c);
+        fail_msg("a cluster (%s) where an error was due", where);
+    }
+}
+
 static void test_errors(void **state)
 {
     (void)state;
     fake *f = fake_new(NULL, NULL);
     tf_compose_config cfg = {.project = "tf-etcd", .port = 2379};
     GError *e = NULL;
-    assert_null(tf_cluster_compose_new(&cfg, &e));
+    no_cluster(tf_cluster_compose_new(&cfg, &e));
     assert_string_equal(e->message, "compose/tf-etcd: neither docker compose nor podman is usable: none is on PATH");
     g_clear_error(&e);
     cfg.engine = "lxc";
-    assert_null(tf_cluster_compose_new(&cfg, &e));
+    no_cluster(tf_cluster_compose_new(&cfg, &e));
     assert_string_equal(e->message, "compose: engine 'lxc': use docker or podman");
     g_clear_error(&e);
     fake_free(f);
@@ -291,7 +301,7 @@ static void test_errors(void **state)
     f = fake_new("docker", NULL);
     g_setenv("TF_FAKE_NO_COMPOSE", "1", TRUE);
     cfg.engine = NULL;
-    assert_null(tf_cluster_compose_new(&cfg, &e));
+    no_cluster(tf_cluster_compose_new(&cfg, &e));
     g_unsetenv("TF_FAKE_NO_COMPOSE");
     assert_string_equal(e->message, "compose/tf-etcd: neither docker compose nor podman is usable "
                         "(docker: compose: docker compose version: exit 1: docker: 'compose' is not "

@@ -71,9 +71,11 @@ static gboolean get_int(json_t *obj, const char *key, const char *field, gint64 
         *out = dflt;
         return TRUE;
     }
-    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-        return fail(error, where, field, "must be an integer from %" G_GINT64_FORMAT
-                    " to %" G_GINT64_FORMAT, min, max);
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+        fail(error, where, field, "must be an integer from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT,
+             min, max);
+        return FALSE; /* spelled out: GCC -O3 cannot see through the variadic fail() */
+    }
     *out = json_integer_value(v);
     return TRUE;
 }
