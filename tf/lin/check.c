@@ -409,10 +409,14 @@ static void explain(tf_lin_result *r, const tf_lin_model *m, lin_op *const *ops,
     g_string_free(with, TRUE);
 }
 
+/* Smaller parts first; equal sizes in order of their first operation. */
 static int part_size_cmp(const void *a, const void *b)
 {
-    guint x = (*(GPtrArray *const *)a)->len, y = (*(GPtrArray *const *)b)->len;
-    return x < y ? -1 : x > y;
+    const GPtrArray *x = *(GPtrArray *const *)a, *y = *(GPtrArray *const *)b;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    const lin_op *fx = x->pdata[0], *fy = y->pdata[0]; /* both point into one array */
+    return fx < fy ? -1 : fx > fy;
 }
 
 tf_lin_result *tf_lin_check_ops(GPtrArray *ops, const tf_lin_model *m,

@@ -92,7 +92,9 @@ static gboolean jepsen_event(reader *r, gint64 process, const char *type, const 
                      ":%s (line %u)", process, f, p->f, p->line);
         } else {
             char *why = st == TF_OP_OK ? NULL
-                        : error_text ? g_strdup(error_text) : lin_json_text(value);
+                        : error_text ? g_strdup(error_text)
+                        : json_is_string(value) ? g_strdup(json_string_value(value))
+                        : lin_json_text(value);
             tf_ophistory_complete_at(r->h, r->line, p->id, st, st == TF_OP_OK ? value : NULL,
                                      why, NULL);
             g_free(why);
