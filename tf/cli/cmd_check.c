@@ -115,8 +115,9 @@ int tf_cmd_history_check(int argc, char **argv)
             o.timeout_us = (gint64)(s * 1e6);
             i++;
         } else if (a[0] == '-' && a[1]) {
+            gboolean takes_value = !strcmp(a, "--model") || !strcmp(a, "--svg") || !strcmp(a, "--timeout");
             fprintf(stderr, "tf history check: bad option '%s'%s\n%s", a,
-                    v || strcmp(a, "--model") ? "" : " (missing value)", check_usage);
+                    takes_value && !v ? " (missing value)" : "", check_usage);
             code = 2;
             break;
         } else {

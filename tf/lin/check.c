@@ -397,9 +397,10 @@ static void explain(tf_lin_result *r, const tf_lin_model *m, lin_op *const *ops,
     char *what = describe(m, bad);
     char *where = part ? g_strdup_printf(" of part \"%s\"", part) : g_strdup("");
     GString *s = g_string_new(NULL);
-    g_string_append_printf(s, "the first %u of %u events%s can be linearized (%u operations%s%s) "
+    g_string_append_printf(s, "the first %u of %u events%s can be linearized (%u operation%s%s%s) "
                            "but not event %u: the completion of %s", r->prefix_events,
-                           r->part_events, where, r->linearized->len, r->state ? ", then " : "",
+                           r->part_events, where, r->linearized->len,
+                           r->linearized->len == 1 ? "" : "s", r->state ? ", then " : "",
                            r->state ? r->state : "", r->prefix_events + 1, what);
     if (with->len)
         g_string_append_printf(s, "; concurrent with it: %s", with->str);
