@@ -127,49 +127,52 @@ static guint32 states_intern(state_table *t, void *s)
 
 /* ---- the memo: (bitset of linearized ops, state id) pairs seen -------------------------- */
 
+/* Entries are packed in one arena (key, state, then the bitset's words), so a probe touches
+ * one slot and at most one entry; a slot keeps the key's high half as a tag, so most
+ * mismatches are seen without touching the entry at all. */
 typedef struct {
     guint words;      /* bitset length in 64-bit words */
-    GArray *bits;     /* guint64: entry k's bitset at [k * words] */
-    GArray *keys;     /* guint64: entry k's hash */
-    GArray *state;    /* guint32: entry k's state id */
-    guint32 *slots;   /* entry + 1, 0 = empty */
-    guint mask;
+    guint stride;     /* an entry's length in guint64: key, state, bits */
+    guint64 *arena;
+    gsize count, cap; /* entries */
+    guint64 *slots;   /* (key >> 32) << 32 | (entry + 1); 0 = empty */
+    gsize mask;
 } memo;
 
 static void memo_init(memo *c, guint words)
 {
     c->words = words;
-    c->bits = g_array_new(FALSE, FALSE, sizeof(guint64));
-    c->keys = g_array_new(FALSE, FALSE, sizeof(guint64));
-    c->state = g_array_new(FALSE, FALSE, sizeof(guint32));
-    c->mask = 1023;
-    c->slots = g_new0(guint32, c->mask + 1);
+    c->stride = 2 + words;
+    c->cap = 1024;
+    c->count = 0;
+    c->arena = g_new(guint64, c->cap * c->stride);
+    c->mask = 2047;
+    c->slots = g_new0(guint64, c->mask + 1);
 }
 
 static void memo_clear(memo *c)
 {
-    g_array_unref(c->bits);
-    g_array_unref(c->keys);
-    g_array_unref(c->state);
+    g_free(c->arena);
     g_free(c->slots);
 }
 
 static gsize memo_bytes(const memo *c)
 {
-    return c->keys->len * (c->words * 8 + 8 + 4) + (c->mask + 1) * 4;
+    return (c->cap * c->stride + c->mask + 1) * sizeof(guint64);
 }
 
-static void memo_grow(memo *c)
+static void memo_grow_slots(memo *c)
 {
-    guint cap = 2 * (c->mask + 1);
+    gsize cap = 2 * (c->mask + 1);
     g_free(c->slots);
-    c->slots = g_new0(guint32, cap);
+    c->slots = g_new0(guint64, cap);
     c->mask = cap - 1;
-    for (guint k = 0; k < c->keys->len; k++) {
-        guint i = g_array_index(c->keys, guint64, k) & c->mask;
+    for (gsize k = 0; k < c->count; k++) {
+        guint64 key = c->arena[k * c->stride];
+        gsize i = key & c->mask;
         while (c->slots[i])
             i = (i + 1) & c->mask;
-        c->slots[i] = k + 1;
+        c->slots[i] = (key & 0xffffffff00000000ULL) | (k + 1);
     }
 }
 
@@ -177,21 +180,100 @@ static void memo_grow(memo *c)
 static gboolean memo_add(memo *c, const guint64 *bits, guint64 bits_hash, guint32 state)
 {
     guint64 key = mix64(bits_hash ^ ((guint64)state * 0x9e3779b97f4a7c15ULL));
-    guint i = key & c->mask;
+    guint64 tag = key & 0xffffffff00000000ULL;
+    gsize i = key & c->mask;
     for (; c->slots[i]; i = (i + 1) & c->mask) {
-        guint32 k = c->slots[i] - 1;
-        if (g_array_index(c->keys, guint64, k) == key && g_array_index(c->state, guint32, k) == state &&
-            !memcmp(&g_array_index(c->bits, guint64, (gsize)k * c->words), bits, c->words * 8))
+        if ((c->slots[i] & 0xffffffff00000000ULL) != tag)
+            continue;
+        const guint64 *e = c->arena + ((c->slots[i] & 0xffffffffULL) - 1) * c->stride;
+        if (e[0] != key || e[1] != state)
+            continue;
+        guint w = 0;
+        while (w < c->words && e[2 + w] == bits[w])
+            w++;
+        if (w == c->words)
             return FALSE;
     }
-    guint32 k = c->keys->len;
-    g_array_append_val(c->keys, key);
-    g_array_append_val(c->state, state);
-    g_array_append_vals(c->bits, bits, c->words);
-    c->slots[i] = k + 1;
-    if (2 * c->keys->len > c->mask)
-        memo_grow(c);
+    if (c->count == c->cap) {
+        c->cap *= 2;
+        c->arena = g_renew(guint64, c->arena, c->cap * c->stride);
+    }
+    guint64 *e = c->arena + c->count * c->stride;
+    e[0] = key;
+    e[1] = state;
+    memcpy(e + 2, bits, c->words * sizeof(guint64));
+    c->slots[i] = tag | ++c->count;
+    if (2 * c->count > c->mask)
+        memo_grow_slots(c);
     return TRUE;
+}
+
+/* ---- the model's steps, each computed once ------------------------------------------------ */
+
+/* The step of op i from state s depends on nothing else, and a search repeats the same
+ * few (op, state) pairs millions of times: each is asked of the model once and kept in a
+ * hash table, which grows with the pairs actually met (not ops x states). */
+#define STEP_REJECTED (-1)
+
+typedef struct {
+    guint64 key; /* (op + 1) << 32 | state; 0 = empty */
+    gint32 next; /* the state after, or STEP_REJECTED */
+} step_entry;
+
+typedef struct {
+    step_entry *slots;
+    gsize mask, count;
+} step_cache;
+
+static void steps_init(step_cache *sc)
+{
+    sc->mask = 255;
+    sc->count = 0;
+    sc->slots = g_new0(step_entry, sc->mask + 1);
+}
+
+static void steps_clear(step_cache *sc)
+{
+    g_free(sc->slots);
+}
+
+static gsize steps_bytes(const step_cache *sc)
+{
+    return (sc->mask + 1) * sizeof(step_entry);
+}
+
+static gsize steps_slot(const step_cache *sc, guint64 key)
+{
+    gsize i = mix64(key) & sc->mask;
+    while (sc->slots[i].key && sc->slots[i].key != key)
+        i = (i + 1) & sc->mask;
+    return i;
+}
+
+/* The state after op i from state s, or STEP_REJECTED. *asked counts model calls. */
+static gint32 step_of(step_cache *sc, const tf_lin_model *m, state_table *states,
+                      lin_op *const *ops, guint i, guint32 s, guint64 *asked)
+{
+    guint64 key = ((guint64)i + 1) << 32 | s;
+    gsize at = steps_slot(sc, key);
+    if (sc->slots[at].key)
+        return sc->slots[at].next;
+    void *cur = states->states->pdata[s], *nx = NULL;
+    (*asked)++;
+    gint32 r = !m->step(cur, ops[i]->mop, &nx) ? STEP_REJECTED
+               : nx == cur ? (gint32)s : (gint32)states_intern(states, nx);
+    sc->slots[at] = (step_entry){key, r};
+    if (2 * ++sc->count > sc->mask) {
+        step_entry *old = sc->slots;
+        gsize cap = sc->mask + 1;
+        sc->mask = 2 * cap - 1;
+        sc->slots = g_new0(step_entry, 2 * cap);
+        for (gsize k = 0; k < cap; k++)
+            if (old[k].key)
+                sc->slots[steps_slot(sc, old[k].key)] = old[k];
+        g_free(old);
+    }
+    return r;
 }
 
 /* ---- the search of one part ------------------------------------------------------------ */
@@ -199,7 +281,8 @@ static gboolean memo_add(memo *c, const guint64 *bits, guint64 bits_hash, guint3
 /* What the search of one part found. */
 typedef struct {
     tf_lin_verdict verdict;
-    guint64 steps;
+    guint64 steps;       /* steps of the search */
+    guint64 model_steps; /* of which the model computed (the rest were known) */
     gsize peak_bytes;
     guint best_pos;   /* violation: events before the completion no path got past */
     guint best_op;    /* violation: index (in the part) of the op completing there */
@@ -245,6 +328,9 @@ static void search(const tf_lin_model *m, lin_op *const *ops, guint n, gint64 de
         zobrist[i] = mix64(0x6a09e667f3bcc909ULL + i);
     memo cache;
     memo_init(&cache, words);
+    step_cache sc;
+    steps_init(&sc);
+    guint64 asked = 0;
     frame *stack = g_new(frame, n + 1);
     guint depth = 0;
     out->best_seq = g_array_new(FALSE, FALSE, sizeof(guint));
@@ -262,11 +348,9 @@ static void search(const tf_lin_model *m, lin_op *const *ops, guint n, gint64 de
         guint32 e = (guint32)entry;
         if (match[e]) { /* an invocation: try to linearize its op here */
             guint i = node_op[e];
-            void *nx = NULL;
             steps++;
-            gboolean ok = m->step(states->states->pdata[state], ops[i]->mop, &nx);
-            if (ok) {
-                guint32 ns = nx == states->states->pdata[state] ? state : states_intern(states, nx);
+            gint32 ns = step_of(&sc, m, states, ops, i, state, &asked);
+            if (ns != STEP_REJECTED) {
                 linearized[i / 64] |= 1ULL << (i % 64);
                 if (memo_add(&cache, linearized, set_hash ^ zobrist[i], ns)) {
                     set_hash ^= zobrist[i];
@@ -314,9 +398,11 @@ static void search(const tf_lin_model *m, lin_op *const *ops, guint n, gint64 de
         }
     }
     out->steps = steps;
-    out->peak_bytes = memo_bytes(&cache) + states->states->len * (sizeof(void *) + 8 + 8) +
-                      nodes * 16 + (gsize)n * 8 * 2;
+    out->peak_bytes = memo_bytes(&cache) + steps_bytes(&sc) +
+                      states->states->len * (sizeof(void *) + 8 + 8) + nodes * 16 + (gsize)n * 8 * 2;
+    out->model_steps = asked;
     memo_clear(&cache);
+    steps_clear(&sc);
     g_free(stack);
     g_free(zobrist);
     g_free(linearized);

@@ -72,7 +72,7 @@ typedef struct {
     char *summary;          /* one line: what the verdict rests on (always set) */
     guint ops;              /* operations checked (TF_OP_FAIL ones have no effect: skipped) */
     guint parts;            /* independent parts checked (or started, when cut short) */
-    guint64 steps;          /* model steps the search took, all parts together */
+    guint64 steps;          /* search steps (an operation tried after a prefix), all parts */
     gsize peak_bytes;       /* the most memory the search tables of one part held (bytes;
                                the model's own state objects not included) */
     gint64 elapsed_us;      /* time the check took */
