@@ -561,7 +561,8 @@ tf_lin_result *tf_lin_check_ops(GPtrArray *ops, const tf_lin_model *m,
         g_ptr_array_add(p, &lops[i]);
     }
     g_hash_table_unref(by_part);
-    qsort(parts->pdata, parts->len, sizeof(void *), part_size_cmp);
+    if (parts->len > 1)
+        qsort(parts->pdata, parts->len, sizeof(void *), part_size_cmp);
 
     tf_lin_result *r = g_new0(tf_lin_result, 1);
     r->verdict = TF_LIN_OK;

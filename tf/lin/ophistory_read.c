@@ -129,10 +129,13 @@ static gboolean jepsen_log_line(reader *r, const char *line)
                 const char *vstart = strstr(line, tok[5]) + strlen(tok[5]);
                 const char *why = NULL;
                 json_t *value = lin_edn_parse(vstart, strlen(vstart), &why);
-                if (!value)
-                    ok = bad(r, "bad value '%s': %s", g_strstrip(g_strdup(vstart)), why);
-                else
+                if (!value) {
+                    char *shown = g_strstrip(g_strdup(vstart));
+                    ok = bad(r, "bad value '%s': %s", shown, why);
+                    g_free(shown);
+                } else {
                     ok = jepsen_event(r, process, tok[4] + 1, tok[5] + 1, value, NULL, NULL);
+                }
             }
         }
     }
