@@ -269,6 +269,49 @@ static void test_model_errors_name_the_line(void **unused)
     tf_ophistory_free(h);
 }
 
+/* Each model refuses malformed operations with a reason. */
+static void test_models_refuse_malformed(void **unused)
+{
+    const struct {
+        const tf_lin_model *m;
+        const char *name, *in, *out, *why;
+    } cases[] = {
+        {&raftkv_register_model, "cas", "[1]", "true", "cas input must be [from, to]"},
+        {&raftkv_register_model, "cas", "{\"from\":1}", NULL, "cas input must be [from, to]"},
+        {&raftkv_register_model, "delete", "null", NULL,
+         "the register model has no operation \"delete\" (read, write, cas)"},
+        {&raftkv_kv_model, "get", "\"k\"", "\"\"", "get input must be {\"key\": K, ...} with a string key"},
+        {&raftkv_kv_model, "put", "{\"key\":[1]}", NULL, "put input must be {\"key\": K, ...} with a string key"},
+        {&raftkv_kv_model, "append", "{\"key\":\"k\"}", NULL, "append input needs a string \"value\""},
+        {&raftkv_kv_model, "get", "{\"key\":\"k\"}", "[1]", "get output must be a string"},
+        {&raftkv_kv_model, "cas", "{\"key\":\"k\"}", NULL,
+         "the kv model has no operation \"cas\" (get, put, append)"},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        json_t *in = json_loads(cases[i].in, JSON_DECODE_ANY, NULL);
+        json_t *out = cases[i].out ? json_loads(cases[i].out, JSON_DECODE_ANY, NULL) : NULL;
+        GError *err = NULL;
+        assert_null(cases[i].m->op_new(cases[i].name, in, out, &err));
+        assert_true(g_error_matches(err, TF_ERROR, TF_ERROR_INVALID));
+        assert_string_equal(err->message, cases[i].why);
+        g_error_free(err);
+        json_decref(in);
+        json_decref(out);
+    }
+    /* integer keys are keys too; a get of null reads "" */
+    tf_ophistory *h = tf_ophistory_new();
+    op(h, 0, 0, 10, "put", "{\"key\":7,\"value\":\"a\"}", TF_OP_OK, "null");
+    op(h, 0, 20, 30, "get", "{\"key\":\"7\"}", TF_OP_OK, "\"a\"");
+    op(h, 0, 40, 50, "get", "{\"key\":8}", TF_OP_OK, "null");
+    op(h, 0, 60, 70, "put", "{\"key\":7,\"value\":\"\"}", TF_OP_OK, "null");
+    op(h, 0, 80, 90, "get", "{\"key\":7}", TF_OP_OK, "\"\"");
+    assert_int_equal(verdict(h, &raftkv_kv_model), TF_LIN_OK);
+    tf_ophistory_free(h);
+    assert_ptr_equal(raftkv_lin_model("register"), &raftkv_register_model);
+    assert_ptr_equal(raftkv_lin_model("kv"), &raftkv_kv_model);
+    assert_null(raftkv_lin_model("queue"));
+}
+
 /* ---- SVG ------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -401,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_partitions),
         cmocka_unit_test(test_time_limit_gives_unknown),
         cmocka_unit_test(test_model_errors_name_the_line),
+        cmocka_unit_test(test_models_refuse_malformed),
         cmocka_unit_test(test_svg_marks_the_failure),
         cmocka_unit_test(test_svg_of_a_part),
         cmocka_unit_test(test_empty_history),
