@@ -34,6 +34,17 @@ typedef struct {
     GArray *seen;        /* values written so far (candidates for cas `from`) */
 } reg_sim;
 
+/* Records cl's completion at time t (its output when ok) and makes it idle again. */
+static void client_complete(tf_ophistory *h, gint64 t, client *cl)
+{
+    assert_true(tf_ophistory_complete_at(h, t, cl->id, cl->end,
+                                         cl->end == TF_OP_OK ? cl->output : NULL, NULL, NULL));
+    json_decref(cl->output);
+    json_decref(cl->input);
+    cl->output = cl->input = NULL;
+    cl->ph = IDLE;
+}
+
 static json_t *value_json(gint64 v)
 {
     return v < 0 ? json_null() : json_integer(v);
@@ -98,12 +109,7 @@ static tf_ophistory *simulate_register(guint32 seed, int procs, int ops)
             }
             cl->ph = APPLIED;
         } else {
-            assert_true(tf_ophistory_complete_at(h, s.t, cl->id, cl->end,
-                                                 cl->end == TF_OP_OK ? cl->output : NULL, NULL, NULL));
-            json_decref(cl->output);
-            json_decref(cl->input);
-            cl->output = NULL;
-            cl->ph = IDLE;
+            client_complete(h, s.t, cl);
             busy--;
         }
     }
@@ -283,12 +289,7 @@ static tf_ophistory *simulate_kv(guint32 seed, int procs, int ops, int keys)
             }
             cl->ph = APPLIED;
         } else if (cl->ph == APPLIED) {
-            tf_ophistory_complete_at(h, t, cl->id, cl->end, cl->end == TF_OP_OK ? cl->output : NULL,
-                                     NULL, NULL);
-            json_decref(cl->output);
-            json_decref(cl->input);
-            cl->output = NULL;
-            cl->ph = IDLE;
+            client_complete(h, t, cl);
             busy--;
         }
     }

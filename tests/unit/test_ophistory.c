@@ -298,18 +298,24 @@ static void test_tf_form_errors(void **unused)
     parse_fails(t, "h.txt:2: op 1 is invoked twice (first on line 1)");
     g_free(t);
     parse_fails("{\"event\":\"ok\",\"op\":4,\"time\":1}", "h.txt:1: op 4 completes but was never invoked");
-    t = g_strconcat(inv, "{\"event\":\"ok\",\"op\":1,\"time\":0}\n", NULL);
-    parse_fails(t, "h.txt:2: op 1 (invoked on line 1) completes before its invocation");
-    g_free(t);
-    t = g_strconcat(inv, "{\"event\":\"ok\",\"op\":1,\"time\":2}\n{\"event\":\"fail\",\"op\":1,\"time\":3}\n", NULL);
-    parse_fails(t, "h.txt:3: op 1 (invoked on line 1) already completed");
-    g_free(t);
-    t = g_strconcat(inv, "{\"event\":\"done\",\"op\":1,\"time\":2}\n", NULL);
-    parse_fails(t, "h.txt:2: event \"done\" is not invoke, ok, fail or unknown");
-    g_free(t);
-    t = g_strconcat(inv, "{\"event\":\"fail\",\"op\":1,\"time\":2,\"error\":7}\n", NULL);
-    parse_fails(t, "h.txt:2: \"error\" of op 1 must be a string");
-    g_free(t);
+    /* after an invocation on line 1 */
+    static const struct {
+        const char *then, *error;
+    } after[] = {
+        {"{\"event\":\"ok\",\"op\":1,\"time\":0}\n",
+         "h.txt:2: op 1 (invoked on line 1) completes before its invocation"},
+        {"{\"event\":\"ok\",\"op\":1,\"time\":2}\n{\"event\":\"fail\",\"op\":1,\"time\":3}\n",
+         "h.txt:3: op 1 (invoked on line 1) already completed"},
+        {"{\"event\":\"done\",\"op\":1,\"time\":2}\n",
+         "h.txt:2: event \"done\" is not invoke, ok, fail or unknown"},
+        {"{\"event\":\"fail\",\"op\":1,\"time\":2,\"error\":7}\n",
+         "h.txt:2: \"error\" of op 1 must be a string"},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(after); i++) {
+        t = g_strconcat(inv, after[i].then, NULL);
+        parse_fails(t, after[i].error);
+        g_free(t);
+    }
     parse_fails("", "h.txt: no operations in it (expected tf's NDJSON {\"event\":...}, a Jepsen "
                     "log \"INFO jepsen.util - PROC :TYPE :F VALUE\" or Jepsen EDN maps {:process ...})");
     parse_fails_prefix("{\"event\":\"invoke\"", "h.txt:1: not JSON: ");
