@@ -250,16 +250,15 @@ static gsize steps_slot(const step_cache *sc, guint64 key)
     return i;
 }
 
-/* The state after op i from state s, or STEP_REJECTED. *asked counts model calls. */
+/* The state after op i from state s, or STEP_REJECTED. */
 static gint32 step_of(step_cache *sc, const tf_lin_model *m, state_table *states,
-                      lin_op *const *ops, guint i, guint32 s, guint64 *asked)
+                      lin_op *const *ops, guint i, guint32 s)
 {
     guint64 key = ((guint64)i + 1) << 32 | s;
     gsize at = steps_slot(sc, key);
     if (sc->slots[at].key)
         return sc->slots[at].next;
     void *cur = states->states->pdata[s], *nx = NULL;
-    (*asked)++;
     gint32 r = !m->step(cur, ops[i]->mop, &nx) ? STEP_REJECTED
                : nx == cur ? (gint32)s : (gint32)states_intern(states, nx);
     sc->slots[at] = (step_entry){key, r};
@@ -281,8 +280,7 @@ static gint32 step_of(step_cache *sc, const tf_lin_model *m, state_table *states
 /* What the search of one part found. */
 typedef struct {
     tf_lin_verdict verdict;
-    guint64 steps;       /* steps of the search */
-    guint64 model_steps; /* of which the model computed (the rest were known) */
+    guint64 steps;
     gsize peak_bytes;
     guint best_pos;   /* violation: events before the completion no path got past */
     guint best_op;    /* violation: index (in the part) of the op completing there */
@@ -330,7 +328,6 @@ static void search(const tf_lin_model *m, lin_op *const *ops, guint n, gint64 de
     memo_init(&cache, words);
     step_cache sc;
     steps_init(&sc);
-    guint64 asked = 0;
     frame *stack = g_new(frame, n + 1);
     guint depth = 0;
     out->best_seq = g_array_new(FALSE, FALSE, sizeof(guint));
@@ -349,7 +346,7 @@ static void search(const tf_lin_model *m, lin_op *const *ops, guint n, gint64 de
         if (match[e]) { /* an invocation: try to linearize its op here */
             guint i = node_op[e];
             steps++;
-            gint32 ns = step_of(&sc, m, states, ops, i, state, &asked);
+            gint32 ns = step_of(&sc, m, states, ops, i, state);
             if (ns != STEP_REJECTED) {
                 linearized[i / 64] |= 1ULL << (i % 64);
                 if (memo_add(&cache, linearized, set_hash ^ zobrist[i], ns)) {
@@ -400,7 +397,6 @@ static void search(const tf_lin_model *m, lin_op *const *ops, guint n, gint64 de
     out->steps = steps;
     out->peak_bytes = memo_bytes(&cache) + steps_bytes(&sc) +
                       states->states->len * (sizeof(void *) + 8 + 8) + nodes * 16 + (gsize)n * 8 * 2;
-    out->model_steps = asked;
     memo_clear(&cache);
     steps_clear(&sc);
     g_free(stack);
