@@ -30,7 +30,8 @@ typedef struct tf_lin_model {
     /* Frees an operation from op_new. */
     void (*op_free)(void *op);
     /* Optional: the independent part an operation belongs to (borrowed from op, e.g. its
-     * key). Parts are checked apart, each from init(). NULL (function or result): one part. */
+     * key). Parts are checked apart, each from init(). Without the function the history
+     * is one part; operations for which it returns NULL form one part together. */
     const char *(*op_partition)(const void *op);
     /* Optional: "write(3)", "read() -> 4" for reports (new string); when NULL, reports use
      * tf_op_describe. */
@@ -39,7 +40,8 @@ typedef struct tf_lin_model {
     void *(*init)(void);
     /* Applies op to state: FALSE when op's output cannot follow state (state unchanged).
      * On TRUE sets *next to a new state (freed with state_free), or to `state` itself when
-     * op leaves it unchanged. Must not modify `state`. */
+     * op leaves it unchanged. Must not modify `state`, and must depend on nothing but its
+     * arguments: the checker asks each (op, state) pair once and remembers the answer. */
     gboolean (*step)(const void *state, const void *op, void **next);
     /* TRUE when a and b are the same state. */
     gboolean (*state_equal)(const void *a, const void *b);
@@ -47,7 +49,7 @@ typedef struct tf_lin_model {
     guint64 (*state_hash)(const void *s);
     /* Frees a state from init or step. */
     void (*state_free)(void *s);
-    /* Optional: "holds 3" for reports (new string). */
+    /* Optional: "register = 3" for reports (new string). */
     char *(*state_describe)(const void *s);
 } tf_lin_model;
 
