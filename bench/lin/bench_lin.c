@@ -4,14 +4,15 @@
  * which cannot run here: its figures on this machine for the same files are quoted from
  * issue 19 and printed beside ours, never measured. The answer check: every verdict must
  * be the one Porcupine's test suite asserts (verdicts.tsv); a mismatch exits 1.
- * Usage: bench_lin [--small]  (or TF_BENCH_SMALL=1: one repetition, no whole-history kv). */
+ * Usage: bench_lin [--small]  (or TF_BENCH_SMALL=1: one repetition, no whole-history kv).
+ * Exits 1 on a wrong verdict, 77 without the data (1 under CI=true). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <unistd.h>
 #include <tf/tf.h>
+#include "bench_util.h"
 #include "lin_shared.h"
 #include "raftkv/lin_models.h"
 
@@ -20,8 +21,6 @@
 #define PORCUPINE_JEPSEN_S_HI 0.52
 #define PORCUPINE_KV_S 0.01        /* each kv history, keys partitioned */
 #define PORCUPINE_KV_WHOLE_S "60-90" /* c10 without partitioning */
-
-static guint mismatches;
 
 typedef struct {
     const lin_case *c;
@@ -34,11 +33,11 @@ static double now_s(void)
     return g_get_monotonic_time() / 1e6;
 }
 
-/* CPU seconds (user + system) of this process, or of its waited-for children. */
-static double cpu_s(int who)
+/* CPU seconds (user + system) of the waited-for children of this process. */
+static double children_cpu_s(void)
 {
     struct rusage ru;
-    getrusage(who, &ru);
+    getrusage(RUSAGE_CHILDREN, &ru);
     return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
@@ -49,9 +48,10 @@ static long max_rss_kib(void)
     return ru.ru_maxrss;
 }
 
-/* Reads and checks one history; returns seconds taken, the result in *out. */
+/* Reads and checks one history; returns seconds taken, the result in *out. A verdict
+ * other than verdicts.tsv's is counted in *wrong and printed. */
 static double check_one(const lin_case *c, const tf_lin_model *m, gboolean whole,
-                        tf_lin_result **out)
+                        tf_lin_result **out, guint *wrong)
 {
     double t0 = now_s();
     GError *err = NULL;
@@ -59,15 +59,13 @@ static double check_one(const lin_case *c, const tf_lin_model *m, gboolean whole
     tf_lin_options o = {.whole = whole, .source = c->path};
     tf_lin_result *r = h ? tf_lin_check(h, m, &o, &err) : NULL;
     double dt = now_s() - t0;
-    if (!r) {
-        fprintf(stderr, "bench_lin: %s\n", err->message);
-        exit(1);
-    }
+    if (!r)
+        bench_die("%s", err->message);
     tf_lin_verdict want = c->linearizable ? TF_LIN_OK : TF_LIN_VIOLATION;
     if (r->verdict != want) {
-        printf("WRONG %s%s: expected %s, got %s: %s\n", c->file, whole ? " (whole)" : "",
+        printf("  %s%s: expected %s, got %s: %s\n", c->file, whole ? " (whole)" : "",
                tf_lin_verdict_name(want), tf_lin_verdict_name(r->verdict), r->summary);
-        mismatches++;
+        (*wrong)++;
     }
     tf_ophistory_free(h);
     *out = r;
@@ -77,17 +75,18 @@ static double check_one(const lin_case *c, const tf_lin_model *m, gboolean whole
 /* Checks every case of a folder `reps` times; returns the per-history timings (best of
  * the repetitions) and sets *best_total to the fastest whole pass. */
 static GArray *run_folder(GPtrArray *cases, const tf_lin_model *m, gboolean whole, int reps,
-                          double *best_total, double *best_cpu)
+                          double *best_total, double *best_cpu, guint *wrong)
 {
     GArray *t = g_array_new(FALSE, TRUE, sizeof(timing));
     g_array_set_size(t, cases->len);
     *best_total = *best_cpu = G_MAXDOUBLE;
+    *wrong = 0;
     for (int rep = 0; rep < reps; rep++) {
-        double total = 0, cpu0 = cpu_s(RUSAGE_SELF);
+        double total = 0, cpu0 = bench_cpu_seconds();
         for (guint i = 0; i < cases->len; i++) {
             timing *ti = &g_array_index(t, timing, i);
             tf_lin_result *r = NULL;
-            double dt = check_one(cases->pdata[i], m, whole, &r);
+            double dt = check_one(cases->pdata[i], m, whole, &r, wrong);
             total += dt;
             ti->c = cases->pdata[i];
             ti->best_s = rep == 0 ? dt : MIN(ti->best_s, dt);
@@ -95,7 +94,7 @@ static GArray *run_folder(GPtrArray *cases, const tf_lin_model *m, gboolean whol
             ti->last = r;
         }
         *best_total = MIN(*best_total, total);
-        *best_cpu = MIN(*best_cpu, cpu_s(RUSAGE_SELF) - cpu0);
+        *best_cpu = MIN(*best_cpu, bench_cpu_seconds() - cpu0);
     }
     return t;
 }
@@ -122,9 +121,9 @@ static void print_row(const timing *t)
 }
 
 /* `tf history check --model register FILES...` as a process: wall seconds (its CPU
- * seconds in *cpu); its exit code must be 1 (some histories are not linearizable) and
- * every verdict line must match. */
-static double run_cli(const char *tf, GPtrArray *cases, double *cpu)
+ * seconds in *cpu); *right counts its verdict lines that match, *status is its exit code
+ * (it must be 1: some histories are not linearizable). */
+static double run_cli(const char *tf, GPtrArray *cases, double *cpu, guint *right, int *status_out)
 {
     GPtrArray *argv = g_ptr_array_new();
     g_ptr_array_add(argv, (char *)tf);
@@ -138,84 +137,51 @@ static double run_cli(const char *tf, GPtrArray *cases, double *cpu)
     char *out = NULL;
     int status = 0;
     GError *err = NULL;
-    double t0 = now_s(), c0 = cpu_s(RUSAGE_CHILDREN);
+    double t0 = now_s(), c0 = children_cpu_s();
     gboolean ran = g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
                                 NULL, &out, NULL, &status, &err);
     double dt = now_s() - t0;
-    *cpu = cpu_s(RUSAGE_CHILDREN) - c0;
-    if (!ran) {
-        fprintf(stderr, "bench_lin: %s: %s\n", tf, err->message);
-        exit(1);
-    }
+    *cpu = children_cpu_s() - c0;
+    if (!ran)
+        bench_die("%s: %s", tf, err->message);
     char **lines = g_strsplit(out, "\n", -1);
-    guint right = 0;
+    *right = 0;
     for (guint i = 0; i < cases->len && lines[i]; i++) {
         const lin_case *c = cases->pdata[i];
         char *want = g_strconcat(c->path, c->linearizable ? ": linearizable" : ": NOT linearizable", NULL);
-        right += g_str_has_prefix(lines[i], want);
+        *right += g_str_has_prefix(lines[i], want);
         g_free(want);
     }
-    if (right != cases->len || !WIFEXITED(status) || WEXITSTATUS(status) != 1) {
-        printf("WRONG tf history check: %u of %u verdict lines right, exit status %d\n", right,
-               cases->len, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        mismatches++;
-    }
+    *status_out = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     g_strfreev(lines);
     g_free(out);
     g_ptr_array_unref(argv);
     return dt;
 }
 
-/* The tf binary: TF_BIN from the build, else bin/tf beside this program's folder. */
-static char *tf_binary(void)
-{
-#ifdef TF_BIN
-    if (g_file_test(TF_BIN, G_FILE_TEST_IS_EXECUTABLE))
-        return g_strdup(TF_BIN);
-#endif
-    char *self = g_file_read_link("/proc/self/exe", NULL);
-    char *dir = self ? g_path_get_dirname(self) : g_strdup(".");
-    char *tf = g_build_filename(dir, "..", "bin", "tf", NULL);
-    g_free(dir);
-    g_free(self);
-    return tf;
-}
-
 int main(int argc, char **argv)
 {
-    gboolean small = g_getenv("TF_BENCH_SMALL") && strcmp(g_getenv("TF_BENCH_SMALL"), "0");
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--small")) {
-            small = TRUE;
-        } else {
-            fprintf(stderr, "usage: bench_lin [--small]\n");
-            return 2;
-        }
-    }
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    bench_init("bench_lin", &argc, argv);
+    if (argc > 1)
+        bench_die("usage: bench_lin [--small]");
+    gboolean small = bench_small();
     char *root = lin_shared_root();
-    if (!g_file_test(root, G_FILE_TEST_IS_DIR)) {
-        gboolean ci = !g_strcmp0(g_getenv("CI"), "true");
-        printf("bench_lin: %s not found: the linearizability histories go in "
-               "../shared/linearizability beside the project (or set TF_SHARED_DIR)%s\n", root,
-               ci ? " (CI=true: a failure)" : "; skipped");
-        g_free(root);
-        return ci ? 1 : 77;
-    }
+    bench_need(g_file_test(root, G_FILE_TEST_IS_DIR), root,
+               "the linearizability histories go in ../shared/linearizability beside the "
+               "project (or set TF_SHARED_DIR)");
     GError *err = NULL;
     GPtrArray *jepsen = lin_cases_load(root, "jepsen-etcd", &err);
     GPtrArray *kv = jepsen ? lin_cases_load(root, "kv", &err) : NULL;
-    if (!kv) {
-        fprintf(stderr, "bench_lin: %s\n", err->message);
-        return 1;
-    }
+    if (!kv)
+        bench_die("%s", err->message);
     int reps = small ? 1 : 7;
-    printf("bench_lin: %u jepsen-etcd + %u kv histories from %s, best of %d repetition%s%s\n",
-           jepsen->len, kv->len, root, reps, reps == 1 ? "" : "s", small ? " (small)" : "");
+    printf("bench_lin: %u jepsen-etcd + %u kv histories from %s, best of %d repetition%s\n",
+           jepsen->len, kv->len, root, reps, reps == 1 ? "" : "s");
 
     /* 1. the 69 Jepsen histories, in this process: read + check */
     double total = 0, total_cpu = 0;
-    GArray *jt = run_folder(jepsen, &raftkv_register_model, FALSE, reps, &total, &total_cpu);
+    guint wrong = 0;
+    GArray *jt = run_folder(jepsen, &raftkv_register_model, FALSE, reps, &total, &total_cpu, &wrong);
     guint yes = 0;
     for (guint i = 0; i < jt->len; i++)
         yes += g_array_index(jt, timing, i).last->verdict == TF_LIN_OK;
@@ -225,36 +191,45 @@ int main(int argc, char **argv)
     printf("  the slowest (best-of wall time, search steps, peak memory of the search tables):\n");
     for (guint i = 0; i < MIN(jt->len, 5u); i++)
         print_row(&g_array_index(jt, timing, i));
+    bench_check(wrong == 0, "jepsen-etcd verdicts in-process", "%u of %u differ from verdicts.tsv",
+                wrong, jepsen->len);
 
     /* 2. the same as a user runs it: one `tf history check` process for all 69 */
-    char *tf = tf_binary();
     double cli = G_MAXDOUBLE, cli_cpu = G_MAXDOUBLE;
-    for (int rep = 0; rep < (small ? 1 : 9); rep++) {
+    guint right = 0, runs_right = 0, runs = small ? 1 : 9;
+    int status = 0;
+    for (guint rep = 0; rep < runs; rep++) {
         double c = 0;
-        cli = MIN(cli, run_cli(tf, jepsen, &c));
+        cli = MIN(cli, run_cli(TF_BIN, jepsen, &c, &right, &status));
         cli_cpu = MIN(cli_cpu, c);
+        runs_right += right == jepsen->len && status == 1;
     }
     printf("  tf history check --model register <69 files> (a process, start included): "
            "%.1f ms wall, %.1f ms CPU (best of %d)\n"
            "  Porcupine (quoted from issue 19, same files, same machine, start included): "
            "%.0f-%.0f ms -> tf's wall time is %.2f-%.2fx of it (aim: <= 0.33x)\n",
-           cli * 1e3, cli_cpu * 1e3, small ? 1 : 9, PORCUPINE_JEPSEN_S_LO * 1e3,
+           cli * 1e3, cli_cpu * 1e3, runs, PORCUPINE_JEPSEN_S_LO * 1e3,
            PORCUPINE_JEPSEN_S_HI * 1e3, cli / PORCUPINE_JEPSEN_S_LO, cli / PORCUPINE_JEPSEN_S_HI);
-    g_free(tf);
+    bench_check(runs_right == runs, "tf history check verdicts", "%u of %u runs right; the "
+                "last: %u of %u verdict lines right, exit status %d (expected 1)", runs_right,
+                runs, right, jepsen->len, status);
 
     /* 3. the kv histories, by key, and (full mode) as one part */
     double kv_total = 0, kv_cpu = 0;
-    GArray *kt = run_folder(kv, &raftkv_kv_model, FALSE, reps, &kv_total, &kv_cpu);
+    GArray *kt = run_folder(kv, &raftkv_kv_model, FALSE, reps, &kv_total, &kv_cpu, &wrong);
     printf("\nkv, keys checked apart (Porcupine: ~%.0f ms each, quoted):\n", PORCUPINE_KV_S * 1e3);
     for (guint i = 0; i < kt->len; i++)
         print_row(&g_array_index(kt, timing, i));
+    bench_check(wrong == 0, "kv verdicts by key", "%u of %u differ from verdicts.tsv", wrong, kv->len);
     if (!small) {
         double whole_total = 0, whole_cpu = 0;
-        GArray *wt = run_folder(kv, &raftkv_kv_model, TRUE, 1, &whole_total, &whole_cpu);
+        GArray *wt = run_folder(kv, &raftkv_kv_model, TRUE, 1, &whole_total, &whole_cpu, &wrong);
         printf("kv, the whole history as one part (Porcupine: %s s for c10, quoted):\n",
                PORCUPINE_KV_WHOLE_S);
         for (guint i = 0; i < wt->len; i++)
             print_row(&g_array_index(wt, timing, i));
+        bench_check(wrong == 0, "kv verdicts whole", "%u of %u differ from verdicts.tsv", wrong,
+                    kv->len);
         timings_free(wt);
     }
     printf("\nmax resident memory of this process: %ld KiB\n", max_rss_kib());
@@ -263,7 +238,5 @@ int main(int argc, char **argv)
     g_ptr_array_unref(jepsen);
     g_ptr_array_unref(kv);
     g_free(root);
-    printf("check every verdict (in-process and tf history check) as verdicts.tsv says: %s\n",
-           mismatches ? "WRONG" : "ok");
-    return mismatches ? 1 : 0;
+    return bench_finish();
 }
