@@ -10,6 +10,8 @@ int tf_cmd_demo(int argc, char **argv);
 int tf_cmd_gherkin(int argc, char **argv);
 int tf_cmd_run(int argc, char **argv);
 int tf_cmd_history(int argc, char **argv);
+/* `tf history check` (argv[0] = "check"). */
+int tf_cmd_history_check(int argc, char **argv);
 int tf_cmd_wire(int argc, char **argv);
 
 /* The init function of plug-in `file` (dlopen'ed, never closed) or NULL + error. */

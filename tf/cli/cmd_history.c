@@ -11,6 +11,7 @@ static const char history_usage[] =
     "usage: tf history export [--store PATH] [--run N] [--stream NAME]\n"
     "       tf history runs   [--store PATH]\n"
     "       tf history prune  [--store PATH] [--keep-runs N] [--max-batches N]\n"
+    "       tf history check  --model register|kv FILE...  (see tf history check --help)\n"
     "  --store PATH     the store (default " TF_STORE_DEFAULT_PATH ")\n"
     "  --run N          the run to export (default: the latest)\n"
     "  --stream NAME    only this journal stream (an observer's name)\n"
@@ -29,6 +30,8 @@ static gboolean parse_uint(const char *arg, gint64 *out)
 
 int tf_cmd_history(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "check"))
+        return tf_cmd_history_check(argc - 1, argv + 1);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(history_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

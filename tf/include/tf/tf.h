@@ -16,5 +16,7 @@
 #include "tf/steps.h"
 #include "tf/runner.h"
 #include "tf/durable.h"
+#include "tf/ophistory.h"
+#include "tf/lincheck.h"
 
 #endif

@@ -1,0 +1,28 @@
+/* lin_models.h: sequential models of what a Raft KV store promises its clients, for the
+ * linearizability checker (tf/lincheck.h): a single register (read, write,
+ * compare-and-set; initially absent) and a key-value store (get, put, append on
+ * independent keys; every key initially ""). */
+#ifndef RAFTKV_LIN_MODELS_H
+#define RAFTKV_LIN_MODELS_H
+
+#include <tf/lincheck.h>
+
+/* One register holding a JSON value or nothing (nil). Operations:
+ *   read:  input ignored; output the value read, null when the register is empty
+ *   write: input the value to store (null empties the register); output ignored
+ *   cas:   input [from, to]; output false when the register did not hold `from` (nothing
+ *          changed), anything else (true, or Jepsen's echo [from, to]) when it did and now
+ *          holds `to`. */
+extern const tf_lin_model raftkv_register_model;
+
+/* Keys holding strings, each initially "". Input {"key": K, "value": V}:
+ *   get:    output the value read (null reads as "")
+ *   put:    stores V
+ *   append: appends V to the key's value
+ * Keys are independent: the model partitions the history by key. */
+extern const tf_lin_model raftkv_kv_model;
+
+/* The model named `name` ("register" or "kv"), or NULL (static). */
+const tf_lin_model *raftkv_lin_model(const char *name);
+
+#endif
