@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "bench_util.h"
+#include "skip.h"
 
 static const char *name_ = "bench";
 static gboolean small_;
@@ -94,20 +95,16 @@ void bench_die(const char *fmt, ...)
 
 gboolean bench_under_ci(void)
 {
-    return g_strcmp0(g_getenv("CI"), "true") == 0;
+    return tf_test_under_ci();
 }
 
+/* The tests' skip rule (tests/support/skip.h): 77 with the reason, a failure under CI. */
 void bench_need(gboolean present, const char *what, const char *why)
 {
     if (present)
         return;
     fflush(stdout);
-    if (bench_under_ci()) {
-        fprintf(stderr, "%s: FAILED: %s is required under CI=true: %s\n", name_, what, why);
-        exit(1);
-    }
-    printf("%s: SKIPPED: %s: %s\n", name_, what, why);
-    exit(77);
+    tf_test_skip_all(TF_NEED_REQUIRED, "%s: %s: %s", name_, what, why);
 }
 
 char *bench_need_program(const char *name, const char *what_for)

@@ -35,7 +35,7 @@ int bench_finish(void);
 /* Stops at once with status 1 after printing "<name>: <message>" (setup failures). */
 void bench_die(const char *fmt, ...) G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN;
 
-/* TRUE when the CI environment variable is "true". */
+/* TRUE under CI (CI=true or CI=1, as tests/support/skip.h decides). */
 gboolean bench_under_ci(void);
 /* For what the bench cannot run without (a peer binary, npm): does nothing when present;
  * otherwise prints why and exits 77 (ctest: Skipped), or 1 under CI=true, where what

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <tf/tf.h>
 #include "lin_shared.h"
+#include "skip.h"
 #include "raftkv/lin_models.h"
 
 /* Checks every case of `folder` with `model`; returns the number that matched and counts
@@ -72,14 +73,8 @@ static void test_kv(void **state)
 
 int main(void)
 {
-    char *root = lin_shared_root();
-    if (!g_file_test(root, G_FILE_TEST_IS_DIR)) {
-        gboolean ci = !g_strcmp0(g_getenv("CI"), "true");
-        printf("%s: %s not found: the linearizability histories go in ../shared/linearizability "
-               "beside the project (or set TF_SHARED_DIR)\n", ci ? "FAIL (CI=true)" : "SKIP", root);
-        g_free(root);
-        return ci ? 1 : 77;
-    }
+    char *root = tf_test_shared_data("linearizability",
+                                     "jepsen-etcd/*.log and kv/*.txt with a verdicts.tsv in each");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate(test_jepsen_etcd, root),
         cmocka_unit_test_prestate(test_kv, root),

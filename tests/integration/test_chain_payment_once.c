@@ -18,9 +18,9 @@
 #include "chain_steps.h"
 #include "chain_world.h"
 #include "it_scenarios.h"
+#include "skip.h"
 #include "tf/runner.h"
 
-#define LITECOIND "/usr/lib/litecoin/litecoind"
 
 static tf_cluster *network; /* outlives every scenario of the test */
 static tf_http *http;
@@ -197,12 +197,7 @@ static void test_without_store_the_retry_pays_twice(void **unused)
 
 int main(void)
 {
-    if (access(LITECOIND, X_OK) < 0) {
-        gboolean ci = !g_strcmp0(g_getenv("CI"), "true");
-        printf("%s: %s is not installed (scripts/install-deps.sh installs litecoind)\n",
-               ci ? "FAILED" : "SKIPPED", LITECOIND);
-        return ci ? 1 : 77;
-    }
+    tf_test_need_cluster_all("litecoin-3.json");
     g_unsetenv("TF_STORE");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retry_and_restart_reuse_the_txid),

@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <glib/gstdio.h>
 #include "it_scenarios.h"
+#include "skip.h"
 
-#define ETCD "/usr/bin/etcd"
 #define WAIT_US (40 * G_USEC_PER_SEC) /* a cluster comes up in 1-3 s here */
 
 static char *tmpdir;   /* TMPDIR of every run */
@@ -198,12 +198,7 @@ static void test_killed_run_is_swept_live_run_is_not(void **unused)
 
 int main(void)
 {
-    if (access(ETCD, X_OK) < 0) {
-        gboolean ci = !g_strcmp0(g_getenv("CI"), "true");
-        printf("%s: %s is not installed (scripts/install-deps.sh installs etcd-server)\n",
-               ci ? "FAILED" : "SKIPPED", ETCD);
-        return ci ? 1 : 77;
-    }
+    tf_test_need_cluster_all("etcd-3.json");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_killed_run_is_swept_live_run_is_not),
     };
