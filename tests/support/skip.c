@@ -88,8 +88,8 @@ gchar *tf_test_shared_data(const char *sub, const char *contents)
     if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
         tf_test_skip_all(TF_NEED_REQUIRED,
                          "no conformance data: %s is not a folder (%s). It should hold %s. "
-                         "Set TF_SHARED_DIR to the folder that holds gherkin/, cck/ and "
-                         "cucumber-expressions/ (the project's shared/ data)",
+                         "Set TF_SHARED_DIR to the folder that holds gherkin/, cck/, "
+                         "cucumber-expressions/ and linearizability/ (the project's shared/ data)",
                          dir, from_env ? "from TF_SHARED_DIR" : "TF_SHARED_DIR unset: <project root>/../shared",
                          contents);
     g_free(root);
