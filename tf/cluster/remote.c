@@ -47,7 +47,8 @@ static void rmember_free(gpointer p)
 
 const char *tf_remote_op_name(tf_remote_op op)
 {
-    static const char *names[] = {"start", "stop", "kill", "pause", "resume", "restart"};
+    static const char *names[] = {"start", "stop", "kill", "pause", "resume", "restart",
+                                  "isolate", "rejoin"};
     return (guint)op < G_N_ELEMENTS(names) ? names[op] : "?";
 }
 
@@ -180,7 +181,8 @@ gchar **tf_remote_member_names(tf_remote *r)
 static gboolean member_ready_locked(const rmember *m)
 {
     json_t *ready = json_object_get(m->attrs, "ready");
-    return m->state == TF_NODE_RUNNING && m->url && !json_is_false(ready);
+    return m->state == TF_NODE_RUNNING && m->url && !json_is_false(ready) &&
+           !json_is_true(json_object_get(m->attrs, TF_REMOTE_ISOLATED));
 }
 
 /* "n1 running, n2 created (not ready)" for timeouts. */
@@ -189,8 +191,11 @@ static gchar *describe_locked(tf_remote *r)
     GString *s = g_string_new(NULL);
     for (guint i = 0; i < r->members->len; i++) {
         rmember *m = r->members->pdata[i];
+        gboolean cut = json_is_true(json_object_get(m->attrs, TF_REMOTE_ISOLATED));
         g_string_append_printf(s, "%s%s %s%s", i ? ", " : "", m->name, tf_node_state_name(m->state),
-                               m->state == TF_NODE_RUNNING && !member_ready_locked(m) ? " (not ready)" : "");
+                               cut ? " (isolated)"
+                               : m->state == TF_NODE_RUNNING && !member_ready_locked(m) ? " (not ready)"
+                                                                                         : "");
     }
     if (!s->len)
         g_string_append(s, "no members found");
@@ -372,6 +377,15 @@ gboolean tf_remote_list_sources(tf_remote *r, GPtrArray *out, GError **error)
     return TRUE;
 }
 
+/* Sets or clears the member's isolated attribute (lock held; attrs are the member's own:
+ * sources get deep copies). Until the driver's next listing says otherwise. */
+static void set_isolated_locked(rmember *m, gboolean on)
+{
+    if (!m->attrs)
+        m->attrs = json_object();
+    json_object_set_new(m->attrs, TF_REMOTE_ISOLATED, json_boolean(on));
+}
+
 gboolean tf_remote_node_op(tf_remote *r, guint i, tf_remote_op op, GError **error)
 {
     rmember *m = get(r, i);
@@ -380,18 +394,45 @@ gboolean tf_remote_node_op(tf_remote *r, guint i, tf_remote_op op, GError **erro
                     r->drv->kind, r->name, i, tf_remote_size(r));
         return FALSE;
     }
+    gboolean net = op == TF_REMOTE_ISOLATE || op == TF_REMOTE_REJOIN;
+    if (net && !r->drv->isolate) {
+        tf_remote_unsupported(r, op == TF_REMOTE_ISOLATE ? "isolating a member" : "rejoining a member",
+                              error);
+        return FALSE;
+    }
     pthread_mutex_lock(&m->op);
-    tf_node_state after = TF_NODE_RUNNING;
-    gboolean ok = r->drv->op(r->self, r, m->name, op, &after, error);
+    pthread_mutex_lock(&r->lock);
+    tf_node_state before = m->state;
+    pthread_mutex_unlock(&r->lock);
+    tf_node_state after = before;
+    gboolean ok;
+    if (net)
+        ok = r->drv->isolate(r->self, r, m->name, op == TF_REMOTE_ISOLATE, error);
+    else if ((op == TF_REMOTE_STOP || op == TF_REMOTE_KILL) &&
+             (before == TF_NODE_STOPPED || before == TF_NODE_EXITED))
+        ok = TRUE; /* already down, as for a local node (engines refuse to kill an exited one) */
+    else
+        ok = r->drv->op(r->self, r, m->name, op, &after, error);
     if (ok) {
         pthread_mutex_lock(&r->lock);
         gchar *url = g_strdup(m->url);
+        if (net)
+            set_isolated_locked(m, op == TF_REMOTE_ISOLATE);
         pthread_mutex_unlock(&r->lock);
         tf_remote_update(r, m->name, url, after, NULL);
         g_free(url);
     }
     pthread_mutex_unlock(&m->op);
     return ok;
+}
+
+gboolean tf_remote_node_isolated(tf_remote *r, guint i)
+{
+    rmember *m = get(r, i);
+    pthread_mutex_lock(&r->lock);
+    gboolean on = m && json_is_true(json_object_get(m->attrs, TF_REMOTE_ISOLATED));
+    pthread_mutex_unlock(&r->lock);
+    return on;
 }
 
 gchar *tf_remote_node_log_tail(tf_remote *r, guint i, gsize max_bytes)
