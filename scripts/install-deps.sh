@@ -11,6 +11,7 @@ PACKAGES=(
   etcd-server etcd-client
   litecoind
   cucumber ruby-cucumber-wire
+  podman podman-compose runc netavark aardvark-dns iptables
 )
 
 missing=()
