@@ -53,12 +53,14 @@ printf 'root:x:0:\n' >"$root/etc/group"
 printf 'hosts: files dns\n' >"$root/etc/nsswitch.conf"
 
 tar -C "$root" --numeric-owner --owner=0 --group=0 -cf "$work/rootfs.tar" .
-"$ENGINE" import --quiet \
+# (podman reports progress on stderr, docker prints the id: only failures are shown)
+"$ENGINE" import \
   --change 'CMD ["/usr/local/bin/etcd"]' \
   --change 'EXPOSE 2379' --change 'EXPOSE 2380' \
   --change "LABEL tf.etcd.sha256=$sum" \
   --change "LABEL tf.etcd.version=$version" \
-  "$work/rootfs.tar" "$IMAGE" >/dev/null
+  "$work/rootfs.tar" "$IMAGE" >/dev/null 2>"$work/import.err" ||
+  { cat "$work/import.err" >&2; die "$ENGINE import failed"; }
 # As in the published images: no entrypoint, the command starts with the binary's path.
 "$ENGINE" image inspect "$IMAGE" >/dev/null || die "$ENGINE import gave no image $IMAGE"
 echo "$IMAGE"
