@@ -196,8 +196,9 @@ typedef struct {
     gint64 timeout_us;   /* how long tf_cluster_start waits (<= 0: 120 s) */
     const char *const *env; /* "NAME=value" for every engine command only (CONTAINERS_CONF,
                           * the compose file's variables), NULL-terminated; or NULL */
-    const char *owner;   /* owner token (a live process's, see tf/cluster/owner.h) that
-                          * `up` labels what it creates with (TF_COMPOSE_OWNER), so that a
+    const char *owner;   /* a live process's owner token ("BOOT-PIDNS-PID-START": boot id
+                          * prefix, pid namespace inode, pid, start time in ticks) that `up`
+                          * labels what it creates with (tf.owner, via TF_COMPOSE_OWNER), so a
                           * later process removes it once that owner is dead; tf_cluster_start
                           * first removes what dead owners left. NULL: not owned, never removed */
 } tf_compose_config;
