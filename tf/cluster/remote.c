@@ -74,6 +74,15 @@ tf_cluster *tf_cluster_remote_new(const tf_remote_driver *drv, void *self, const
     return tf_cluster_new_remote_shell(r);
 }
 
+/* Every entry point that can take long (engine commands, waits) holds a reference, so
+ * that tf_cluster_free on another thread (a runner abandoning a timed-out step) ends the
+ * wait instead of freeing what it uses. */
+static tf_remote *hold(tf_remote *r)
+{
+    g_atomic_int_inc(&r->ref);
+    return r;
+}
+
 void tf_remote_unref(tf_remote *r)
 {
     if (!r || !g_atomic_int_dec_and_test(&r->ref))
@@ -223,7 +232,14 @@ static gboolean wait_ready(tf_remote *r, gint only, guint want, gint64 timeout_u
         if (done)
             return TRUE;
         gint64 now = g_get_monotonic_time();
-        if (now >= until || closing) {
+        if (closing) {
+            g_set_error(error, TF_ERROR, TF_ERROR_STOPPED, "%s/%s: stopped following it while "
+                        "waiting (%u of %u ready): %s", r->drv->kind, r->name, ready,
+                        only >= 0 ? 1 : want ? want : MAX(1, r->members->len), what);
+            g_free(what);
+            return FALSE;
+        }
+        if (now >= until) {
             g_set_error(error, TF_ERROR, TF_ERROR_TIMEOUT, "%s/%s: not ready after %" G_GINT64_FORMAT
                         " ms (%u wanted): %s", r->drv->kind, r->name, (now - start) / 1000,
                         only >= 0 ? 1 : want, what);
@@ -238,9 +254,11 @@ static gboolean wait_ready(tf_remote *r, gint only, guint want, gint64 timeout_u
 
 gboolean tf_remote_cluster_start(tf_remote *r, GError **error)
 {
-    if (r->drv->start && !r->drv->start(r->self, r, error))
-        return FALSE;
-    return wait_ready(r, -1, r->expect, r->start_timeout_us, error);
+    hold(r);
+    gboolean ok = (!r->drv->start || r->drv->start(r->self, r, error)) &&
+                  wait_ready(r, -1, r->expect, r->start_timeout_us, error);
+    tf_remote_unref(r);
+    return ok;
 }
 
 gboolean tf_remote_node_wait_ready(tf_remote *r, guint i, gint64 timeout_us, GError **error)
@@ -249,7 +267,10 @@ gboolean tf_remote_node_wait_ready(tf_remote *r, guint i, gint64 timeout_us, GEr
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s/%s: no node %u", r->drv->kind, r->name, i);
         return FALSE;
     }
-    return wait_ready(r, (gint)i, 1, timeout_us > 0 ? timeout_us : r->start_timeout_us, error);
+    hold(r);
+    gboolean ok = wait_ready(r, (gint)i, 1, timeout_us > 0 ? timeout_us : r->start_timeout_us, error);
+    tf_remote_unref(r);
+    return ok;
 }
 
 void tf_remote_cluster_stop(tf_remote *r)
@@ -367,14 +388,15 @@ tf_source *tf_remote_node_source(tf_remote *r, guint i)
 
 gboolean tf_remote_list_sources(tf_remote *r, GPtrArray *out, GError **error)
 {
-    if (r->drv->refresh && !r->drv->refresh(r->self, r, FALSE, error))
-        return FALSE;
+    hold(r);
+    gboolean ok = !r->drv->refresh || r->drv->refresh(r->self, r, FALSE, error);
     pthread_mutex_lock(&r->lock);
-    if (!r->closing)
+    if (ok && !r->closing)
         for (guint i = 0; i < r->members->len; i++)
             g_ptr_array_add(out, source_locked(r, i));
     pthread_mutex_unlock(&r->lock);
-    return TRUE;
+    tf_remote_unref(r);
+    return ok;
 }
 
 /* Sets or clears the member's isolated attribute (lock held; attrs are the member's own:
@@ -400,6 +422,7 @@ gboolean tf_remote_node_op(tf_remote *r, guint i, tf_remote_op op, GError **erro
                               error);
         return FALSE;
     }
+    hold(r);
     pthread_mutex_lock(&m->op);
     pthread_mutex_lock(&r->lock);
     tf_node_state before = m->state;
@@ -423,6 +446,7 @@ gboolean tf_remote_node_op(tf_remote *r, guint i, tf_remote_op op, GError **erro
         g_free(url);
     }
     pthread_mutex_unlock(&m->op);
+    tf_remote_unref(r);
     return ok;
 }
 
@@ -438,6 +462,8 @@ gboolean tf_remote_node_isolated(tf_remote *r, guint i)
 gchar *tf_remote_node_log_tail(tf_remote *r, guint i, gsize max_bytes)
 {
     rmember *m = get(r, i);
+    hold(r);
     gchar *tail = m && r->drv->log_tail ? r->drv->log_tail(r->self, m->name, max_bytes) : NULL;
+    tf_remote_unref(r);
     return tail ? tail : g_strdup("");
 }
