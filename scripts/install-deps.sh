@@ -15,6 +15,8 @@ PACKAGES=(
   litecoind
   cucumber ruby-cucumber-wire      # test_wire_cucumber
   nodejs                           # test_html_formatter (@cucumber/html-formatter from npm)
+  podman podman-compose runc netavark aardvark-dns   # test_deploy_real (real containers)
+  iptables                         # network faults (conntrack, statistic) in namespaces
 )
 
 missing=()

@@ -1,7 +1,8 @@
 /* model.c: the Raft cluster model: per-node views in, cluster facts and events out.
  * Pure logic (no I/O, clock passed in) so every rule is unit-tested with exact inputs.
  * Election Safety is judged on *confirmed* leader claims: a node's status is two reads
- * (leader, then term) that can straddle an election, so one torn sample must not count. */
+ * (leader, then term) that can straddle an election, and etcd's term is that of the last
+ * applied entry, which lags a new leader for a moment: one sample must not count. */
 #include <string.h>
 #include "raftkv.h"
 
@@ -226,7 +227,10 @@ void raftkv_model_end(raftkv_model *m, gint64 now, raftkv_emit emit, void *data)
         }
     }
     g_hash_table_unref(votes);
-    if (agreed)
+    /* a claim once the same pair was agreed in two cycles in a row (m->leader_id is still
+     * the last cycle's): a new leader named with the old term lasts until its first entry
+     * is applied, milliseconds, less than a cycle */
+    if (agreed && !g_strcmp0(agreed, m->leader_id) && agreed_term == m->leader_term)
         claim(m, agreed_term, agreed, emit, data);
 
     if (max_term > m->max_term) {

@@ -39,6 +39,7 @@ static const char *standin =
     "#!/bin/sh\n"
     "echo \"$*\" >> \"$TF_FAKE_DIR/calls.log\"\n"
     "[ \"$1 $2\" = 'compose version' ] && exit 0\n"
+    "[ \"$1\" = version ] && { echo 25.0.3; exit 0; }  # the daemon answers\n"
     "verb=$4; svc=$5\n"
     "case \"$verb\" in\n"
     "ps) for s in etcd1 etcd2 etcd3; do\n"
@@ -117,6 +118,7 @@ static void test_compose_env_end_to_end(void **state)
     envp = g_environ_setenv(envp, "PATH", path, TRUE);
     envp = g_environ_setenv(envp, "TF_FAKE_DIR", dir, TRUE);
     envp = g_environ_unsetenv(envp, "TF_COMPOSE_FILE");
+    envp = g_environ_setenv(envp, "TF_COMPOSE_ENGINE", "docker", TRUE); /* not the host's podman */
     envp = g_environ_unsetenv(envp, "TF_ENV");
     gchar *out = NULL;
     gint status = 0;

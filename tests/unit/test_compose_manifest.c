@@ -1,7 +1,8 @@
 /* test_compose_manifest.c: scenarios/deploy/compose/etcd-3.yml is a working 3-member
  * cluster for `tf run --env compose`: every service is named in --initial-cluster by the
  * name it answers to, publishes its client port on 127.0.0.1 (distinct ports), carries
- * the tf.role label, and uses the Raft timings of scenarios/clusters/etcd-3.json. */
+ * the tf.role label, and uses the Raft timings of scenarios/clusters/etcd-3.json; ports and
+ * the owner label (on containers and the network) come from variables. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -71,10 +72,17 @@ static void test_compose_file(void **state)
         assert_string_equal(flag(cmd, "--election-timeout"), spec_arg(spec, "--election-timeout"));
         assert_string_equal(flag(cmd, "--strict-reconfig-check"), "false");
         assert_string_equal(json_string_value(json_object_get(json_object_get(s, "labels"), "tf.role")), "etcd");
+        /* owned by whoever brought it up (a test's token), else by the user: never swept */
+        assert_string_equal(json_string_value(json_object_get(json_object_get(s, "labels"), "tf.owner")),
+                            "${TF_COMPOSE_OWNER:-user}");
         json_t *p = json_object_get(s, "ports");
         assert_int_equal(json_array_size(p), 1);
         const char *pub = json_string_value(json_array_get(p, 0));
         assert_true(g_str_has_prefix(pub, "127.0.0.1:") && g_str_has_suffix(pub, ":2379"));
+        /* each port a variable, so that two projects can run side by side */
+        gchar *var = g_strdup_printf("127.0.0.1:${TF_ETCD%s_PORT:-", svc + strlen("etcd"));
+        assert_true(g_str_has_prefix(pub, var));
+        g_free(var);
         assert_false(g_hash_table_contains(ports, pub));
         g_hash_table_add(ports, (gpointer)pub);
         gchar *adv = g_strdup_printf("http://127.0.0.1:%.*s", (int)(strlen(pub) - strlen("127.0.0.1:") - strlen(":2379")),
@@ -83,6 +91,8 @@ static void test_compose_file(void **state)
         g_free(adv);
     }
     g_hash_table_unref(ports);
+    json_t *net_labels = json_object_get(json_object_get(json_object_get(root, "networks"), "default"), "labels");
+    assert_string_equal(json_string_value(json_object_get(net_labels, "tf.owner")), "${TF_COMPOSE_OWNER:-user}");
     g_string_free(cluster, TRUE);
     json_decref(spec);
     json_decref(root);

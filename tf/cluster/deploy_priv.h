@@ -81,11 +81,15 @@ void tf_k8s_forward_free(tf_k8s_forward *f);
 /* ---- remote.c ---- */
 typedef struct tf_remote tf_remote;
 
-/* A fault a driver is asked to inject on one member. */
+/* A fault a driver is asked to inject on one member. ISOLATE and REJOIN go to the
+ * driver's `isolate` (a driver without one cannot cut a member off). */
 typedef enum {
     TF_REMOTE_START, TF_REMOTE_STOP, TF_REMOTE_KILL, TF_REMOTE_PAUSE, TF_REMOTE_RESUME,
-    TF_REMOTE_RESTART,
+    TF_REMOTE_RESTART, TF_REMOTE_ISOLATE, TF_REMOTE_REJOIN,
 } tf_remote_op;
+
+/* The attribute a driver sets (JSON true) on a member cut off from the others. */
+#define TF_REMOTE_ISOLATED "isolated"
 
 /* The lower-case name of an operation ("pause"). */
 const char *tf_remote_op_name(tf_remote_op op);
@@ -97,9 +101,14 @@ typedef struct {
     gboolean (*start)(void *self, tf_remote *r, GError **error);
     /* Re-reads members now (for drivers without a watch); force skips any throttling. */
     gboolean (*refresh)(void *self, tf_remote *r, gboolean force, GError **error);
-    /* Injects op on member name; on success the state it leaves is *after. */
+    /* Injects op (START..RESTART) on member name; on success the state it leaves is *after.
+     * Never called to stop or kill a member already stopped or exited. */
     gboolean (*op)(void *self, tf_remote *r, const char *member, tf_remote_op op,
                    tf_node_state *after, GError **error);
+    /* Cuts member off the network joining it to the others (on) or reconnects it (off);
+     * its process state does not change. NULL: isolation is not supported. */
+    gboolean (*isolate)(void *self, tf_remote *r, const char *member, gboolean on,
+                        GError **error);
     /* The last max_bytes of a member's log (newly allocated), or NULL; may be NULL. */
     gchar *(*log_tail)(void *self, const char *member, gsize max_bytes);
     /* Stops background work (before free; the remote is still valid). May be NULL. */
@@ -151,6 +160,7 @@ guint tf_remote_node_port(tf_remote *r, guint i, const char *port_name);
 tf_source *tf_remote_node_source(tf_remote *r, guint i);
 gboolean tf_remote_list_sources(tf_remote *r, GPtrArray *out, GError **error);
 gboolean tf_remote_node_op(tf_remote *r, guint i, tf_remote_op op, GError **error);
+gboolean tf_remote_node_isolated(tf_remote *r, guint i);
 gboolean tf_remote_node_wait_ready(tf_remote *r, guint i, gint64 timeout_us, GError **error);
 tf_node_state tf_remote_node_state(tf_remote *r, guint i);
 gchar *tf_remote_node_log_tail(tf_remote *r, guint i, gsize max_bytes);
@@ -160,5 +170,69 @@ gchar *tf_remote_node_log_tail(tf_remote *r, guint i, gsize max_bytes);
  * TRUE when it exited 0; stdout in *out (may be NULL). Otherwise FALSE + error
  * "where: ARGV0 ARGS...: exit N: stderr tail". */
 gboolean tf_deploy_run(const char *where, char **argv, gchar **out, GError **error);
+/* The same with env ("NAME=value" entries set, "NAME" unset, over this process's
+ * environment, for the child only; NULL: unchanged) and, on success, stderr in *err
+ * (may be NULL: some tools exit 0 and say on stderr what went wrong). */
+gboolean tf_deploy_run_env(const char *where, char **argv, const char *const *env, gchar **out,
+                           gchar **err, GError **error);
+
+/* ---- compose_engine.c ---- */
+/* Which compose implementation drives a project, in tf's order of preference. */
+typedef enum {
+    TF_COMPOSE_DOCKER,         /* `docker compose` (Compose v2) against a reachable daemon */
+    TF_COMPOSE_PODMAN,         /* `podman compose` (podman 4.7+, an external provider) */
+    TF_COMPOSE_PODMAN_COMPOSE, /* `podman-compose` (Python; what Debian bookworm has) */
+} tf_compose_kind;
+
+typedef struct {
+    tf_compose_kind kind;
+    const char *name;   /* "docker", "podman" or "podman-compose": TF_COMPOSE_ENGINE's values */
+    const char *cli;    /* the container CLI behind it: "docker" or "podman" */
+    gchar *skipped;     /* why engines preferred to it were not used ("docker: ..."), or NULL */
+} tf_compose_engine;
+
+/* Picks the engine named want (a TF_COMPOSE_ENGINE value), or with want NULL the first
+ * usable one in order of preference, probing each: docker needs its compose plug-in and
+ * a daemon that answers, podman the `compose` subcommand, podman-compose itself and
+ * podman on PATH. env: extra environment for the probes (tf_deploy_run_env). FALSE +
+ * error saying why each candidate was not usable. Clear *out with tf_compose_engine_clear. */
+gboolean tf_compose_engine_pick(const char *want, const char *const *env, tf_compose_engine *out,
+                                GError **error);
+void tf_compose_engine_clear(tf_compose_engine *e);
+/* argv of a project command: `docker compose|podman compose|podman-compose -p PROJECT
+ * [-f FILE] ARGS...` (g_strfreev). */
+gchar **tf_compose_project_argv(const tf_compose_engine *e, const char *project, const char *file,
+                                const char *const *args);
+/* argv of a container CLI command: `docker|podman ARGS...` (g_strfreev). */
+gchar **tf_compose_cli_argv(const tf_compose_engine *e, const char *const *args);
+
+/* ---- compose_json.c ---- */
+/* What the engines print as JSON lists (ps, network ls, volume ls): one JSON array (podman,
+ * compose before 2.21) or one object per line (docker, compose 2.21+). A JSON array (new
+ * ref), or NULL + error "where: what: line N is not a JSON object: TEXT". */
+json_t *tf_compose_parse_list(const char *where, const char *what, const char *out,
+                              GError **error);
+/* The value of label key on a listed object (borrowed, or NULL): "Labels"/"labels" as an
+ * object (podman) or one "k=v,k=v" string (docker; then copied into *tmp, g_free it). */
+const char *tf_compose_label(json_t *obj, const char *key, gchar **tmp);
+/* A listed object's name: "Name", "name" or the first of "Names" (borrowed). */
+const char *tf_compose_name(json_t *obj);
+
+/* ---- compose_owner.c ---- */
+/* The label naming the process that owns what a compose file created (owner.h token).
+ * scenarios/deploy/compose/etcd-3.yml sets it from TF_COMPOSE_OWNER, "user" by default:
+ * anything not a live-or-dead token is never removed. */
+#define TF_COMPOSE_OWNER_LABEL "tf.owner"
+/* Removes the containers (with their anonymous volumes), networks and volumes labelled
+ * with an owner that is dead (tf_owner_token_state), with cli ("docker"/"podman") and env
+ * as for tf_deploy_run_env; never one whose owner lives or cannot be told. Adds what it
+ * removed to removed ("container NAME (owner TOKEN)"; may be NULL). FALSE + error when the
+ * engine could not list or remove (what was removed before stays removed). */
+gboolean tf_compose_sweep(const char *cli, const char *const *env, GPtrArray *removed,
+                          GError **error);
+/* Removes every container, network and volume of a compose project whatever its state:
+ * what `down -v` should do (podman-compose 1.0.3's `down` leaves the network behind). */
+gboolean tf_compose_remove_project(const char *cli, const char *const *env, const char *project,
+                                   GError **error);
 
 #endif

@@ -47,7 +47,8 @@ static void rmember_free(gpointer p)
 
 const char *tf_remote_op_name(tf_remote_op op)
 {
-    static const char *names[] = {"start", "stop", "kill", "pause", "resume", "restart"};
+    static const char *names[] = {"start", "stop", "kill", "pause", "resume", "restart",
+                                  "isolate", "rejoin"};
     return (guint)op < G_N_ELEMENTS(names) ? names[op] : "?";
 }
 
@@ -71,6 +72,15 @@ tf_cluster *tf_cluster_remote_new(const tf_remote_driver *drv, void *self, const
     r->members = g_ptr_array_new_with_free_func(rmember_free);
     r->old_urls = g_ptr_array_new_with_free_func(g_free);
     return tf_cluster_new_remote_shell(r);
+}
+
+/* Every entry point that can take long (engine commands, waits) holds a reference, so
+ * that tf_cluster_free on another thread (a runner abandoning a timed-out step) ends the
+ * wait instead of freeing what it uses. */
+static tf_remote *hold(tf_remote *r)
+{
+    g_atomic_int_inc(&r->ref);
+    return r;
 }
 
 void tf_remote_unref(tf_remote *r)
@@ -180,7 +190,8 @@ gchar **tf_remote_member_names(tf_remote *r)
 static gboolean member_ready_locked(const rmember *m)
 {
     json_t *ready = json_object_get(m->attrs, "ready");
-    return m->state == TF_NODE_RUNNING && m->url && !json_is_false(ready);
+    return m->state == TF_NODE_RUNNING && m->url && !json_is_false(ready) &&
+           !json_is_true(json_object_get(m->attrs, TF_REMOTE_ISOLATED));
 }
 
 /* "n1 running, n2 created (not ready)" for timeouts. */
@@ -189,8 +200,11 @@ static gchar *describe_locked(tf_remote *r)
     GString *s = g_string_new(NULL);
     for (guint i = 0; i < r->members->len; i++) {
         rmember *m = r->members->pdata[i];
+        gboolean cut = json_is_true(json_object_get(m->attrs, TF_REMOTE_ISOLATED));
         g_string_append_printf(s, "%s%s %s%s", i ? ", " : "", m->name, tf_node_state_name(m->state),
-                               m->state == TF_NODE_RUNNING && !member_ready_locked(m) ? " (not ready)" : "");
+                               cut ? " (isolated)"
+                               : m->state == TF_NODE_RUNNING && !member_ready_locked(m) ? " (not ready)"
+                                                                                         : "");
     }
     if (!s->len)
         g_string_append(s, "no members found");
@@ -218,7 +232,14 @@ static gboolean wait_ready(tf_remote *r, gint only, guint want, gint64 timeout_u
         if (done)
             return TRUE;
         gint64 now = g_get_monotonic_time();
-        if (now >= until || closing) {
+        if (closing) {
+            g_set_error(error, TF_ERROR, TF_ERROR_STOPPED, "%s/%s: stopped following it while "
+                        "waiting (%u of %u ready): %s", r->drv->kind, r->name, ready,
+                        only >= 0 ? 1 : want ? want : MAX(1, r->members->len), what);
+            g_free(what);
+            return FALSE;
+        }
+        if (now >= until) {
             g_set_error(error, TF_ERROR, TF_ERROR_TIMEOUT, "%s/%s: not ready after %" G_GINT64_FORMAT
                         " ms (%u wanted): %s", r->drv->kind, r->name, (now - start) / 1000,
                         only >= 0 ? 1 : want, what);
@@ -233,9 +254,11 @@ static gboolean wait_ready(tf_remote *r, gint only, guint want, gint64 timeout_u
 
 gboolean tf_remote_cluster_start(tf_remote *r, GError **error)
 {
-    if (r->drv->start && !r->drv->start(r->self, r, error))
-        return FALSE;
-    return wait_ready(r, -1, r->expect, r->start_timeout_us, error);
+    hold(r);
+    gboolean ok = (!r->drv->start || r->drv->start(r->self, r, error)) &&
+                  wait_ready(r, -1, r->expect, r->start_timeout_us, error);
+    tf_remote_unref(r);
+    return ok;
 }
 
 gboolean tf_remote_node_wait_ready(tf_remote *r, guint i, gint64 timeout_us, GError **error)
@@ -244,7 +267,10 @@ gboolean tf_remote_node_wait_ready(tf_remote *r, guint i, gint64 timeout_us, GEr
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s/%s: no node %u", r->drv->kind, r->name, i);
         return FALSE;
     }
-    return wait_ready(r, (gint)i, 1, timeout_us > 0 ? timeout_us : r->start_timeout_us, error);
+    hold(r);
+    gboolean ok = wait_ready(r, (gint)i, 1, timeout_us > 0 ? timeout_us : r->start_timeout_us, error);
+    tf_remote_unref(r);
+    return ok;
 }
 
 void tf_remote_cluster_stop(tf_remote *r)
@@ -362,14 +388,24 @@ tf_source *tf_remote_node_source(tf_remote *r, guint i)
 
 gboolean tf_remote_list_sources(tf_remote *r, GPtrArray *out, GError **error)
 {
-    if (r->drv->refresh && !r->drv->refresh(r->self, r, FALSE, error))
-        return FALSE;
+    hold(r);
+    gboolean ok = !r->drv->refresh || r->drv->refresh(r->self, r, FALSE, error);
     pthread_mutex_lock(&r->lock);
-    if (!r->closing)
+    if (ok && !r->closing)
         for (guint i = 0; i < r->members->len; i++)
             g_ptr_array_add(out, source_locked(r, i));
     pthread_mutex_unlock(&r->lock);
-    return TRUE;
+    tf_remote_unref(r);
+    return ok;
+}
+
+/* Sets or clears the member's isolated attribute (lock held; attrs are the member's own:
+ * sources get deep copies). Until the driver's next listing says otherwise. */
+static void set_isolated_locked(rmember *m, gboolean on)
+{
+    if (!m->attrs)
+        m->attrs = json_object();
+    json_object_set_new(m->attrs, TF_REMOTE_ISOLATED, json_boolean(on));
 }
 
 gboolean tf_remote_node_op(tf_remote *r, guint i, tf_remote_op op, GError **error)
@@ -380,23 +416,54 @@ gboolean tf_remote_node_op(tf_remote *r, guint i, tf_remote_op op, GError **erro
                     r->drv->kind, r->name, i, tf_remote_size(r));
         return FALSE;
     }
+    gboolean net = op == TF_REMOTE_ISOLATE || op == TF_REMOTE_REJOIN;
+    if (net && !r->drv->isolate) {
+        tf_remote_unsupported(r, op == TF_REMOTE_ISOLATE ? "isolating a member" : "rejoining a member",
+                              error);
+        return FALSE;
+    }
+    hold(r);
     pthread_mutex_lock(&m->op);
-    tf_node_state after = TF_NODE_RUNNING;
-    gboolean ok = r->drv->op(r->self, r, m->name, op, &after, error);
+    pthread_mutex_lock(&r->lock);
+    tf_node_state before = m->state;
+    pthread_mutex_unlock(&r->lock);
+    tf_node_state after = before;
+    gboolean ok;
+    if (net)
+        ok = r->drv->isolate(r->self, r, m->name, op == TF_REMOTE_ISOLATE, error);
+    else if ((op == TF_REMOTE_STOP || op == TF_REMOTE_KILL) &&
+             (before == TF_NODE_STOPPED || before == TF_NODE_EXITED))
+        ok = TRUE; /* already down, as for a local node (engines refuse to kill an exited one) */
+    else
+        ok = r->drv->op(r->self, r, m->name, op, &after, error);
     if (ok) {
         pthread_mutex_lock(&r->lock);
         gchar *url = g_strdup(m->url);
+        if (net)
+            set_isolated_locked(m, op == TF_REMOTE_ISOLATE);
         pthread_mutex_unlock(&r->lock);
         tf_remote_update(r, m->name, url, after, NULL);
         g_free(url);
     }
     pthread_mutex_unlock(&m->op);
+    tf_remote_unref(r);
     return ok;
+}
+
+gboolean tf_remote_node_isolated(tf_remote *r, guint i)
+{
+    rmember *m = get(r, i);
+    pthread_mutex_lock(&r->lock);
+    gboolean on = m && json_is_true(json_object_get(m->attrs, TF_REMOTE_ISOLATED));
+    pthread_mutex_unlock(&r->lock);
+    return on;
 }
 
 gchar *tf_remote_node_log_tail(tf_remote *r, guint i, gsize max_bytes)
 {
     rmember *m = get(r, i);
+    hold(r);
     gchar *tail = m && r->drv->log_tail ? r->drv->log_tail(r->self, m->name, max_bytes) : NULL;
+    tf_remote_unref(r);
     return tail ? tail : g_strdup("");
 }

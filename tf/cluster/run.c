@@ -20,14 +20,26 @@ static void clean_signals(gpointer unused)
     signal(SIGPIPE, SIG_DFL);
 }
 
-gboolean tf_deploy_run(const char *where, char **argv, gchar **out, GError **error)
+gboolean tf_deploy_run_env(const char *where, char **argv, const char *const *env, gchar **out,
+                           gchar **err, GError **error)
 {
     gchar *sout = NULL, *serr = NULL;
     gint status = 0;
     GError *e = NULL;
     gchar *cmd = g_strjoinv(" ", argv);
-    gboolean ok = g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, clean_signals, NULL, &sout, &serr,
-                               &status, &e);
+    gchar **envp = NULL;
+    if (env) {
+        envp = g_get_environ();
+        for (guint i = 0; env[i]; i++) {
+            const char *eq = strchr(env[i], '=');
+            gchar *name = eq ? g_strndup(env[i], (gsize)(eq - env[i])) : g_strdup(env[i]);
+            envp = eq ? g_environ_setenv(envp, name, eq + 1, TRUE) : g_environ_unsetenv(envp, name);
+            g_free(name);
+        }
+    }
+    gboolean ok = g_spawn_sync(NULL, argv, envp, G_SPAWN_SEARCH_PATH, clean_signals, NULL, &sout,
+                               &serr, &status, &e);
+    g_strfreev(envp);
     if (!ok) {
         g_set_error(error, TF_ERROR, TF_ERROR_IO, "%s: %s: %s", where, cmd, e->message);
         g_error_free(e);
@@ -46,7 +58,15 @@ gboolean tf_deploy_run(const char *where, char **argv, gchar **out, GError **err
         *out = sout;
     else
         g_free(sout);
-    g_free(serr);
+    if (ok && err)
+        *err = serr;
+    else
+        g_free(serr);
     g_free(cmd);
     return ok;
+}
+
+gboolean tf_deploy_run(const char *where, char **argv, gchar **out, GError **error)
+{
+    return tf_deploy_run_env(where, argv, NULL, out, NULL, error);
 }

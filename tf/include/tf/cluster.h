@@ -136,6 +136,16 @@ gboolean tf_cluster_node_resume(tf_cluster *c, guint i, GError **error);
 /* Stops node i (if up) and starts it again with the same data dir and ports; does not
  * wait for readiness (a node in a cluster without quorum is never "ready"). */
 gboolean tf_cluster_node_restart(tf_cluster *c, guint i, GError **error);
+/* Cuts node i off the network that joins it to the other members until
+ * tf_cluster_node_rejoin: compose disconnects its container from the project's networks
+ * (its published port goes with them). The node keeps running: its state stays what it
+ * was and its source carries "isolated": true, so an observer sees it unreachable, not
+ * down. Local clusters cannot do this yet (it needs network namespaces): FALSE + error. */
+gboolean tf_cluster_node_isolate(tf_cluster *c, guint i, GError **error);
+/* Reconnects node i cut off by tf_cluster_node_isolate (under the names it had). */
+gboolean tf_cluster_node_rejoin(tf_cluster *c, guint i, GError **error);
+/* Whether node i is cut off now (by tf_cluster_node_isolate or found so by the backend). */
+gboolean tf_cluster_node_isolated(tf_cluster *c, guint i);
 /* Adds a node (created, not started) with fresh ports, expanded from the spec's
  * "argv_join" (or "argv") with {peers} covering every node, including the new one. Returns its index, or -1 + error. The caller may register it with the cluster
  * (e.g. etcd member-add with tf_cluster_expand) before tf_cluster_node_start. */
@@ -180,16 +190,24 @@ typedef struct {
                           * to only follow a project that is already up */
     const char *label;   /* "key=value" a service must carry, or NULL for all of them */
     guint port;          /* container port whose published host port makes the source URL */
-    const char *engine;  /* "docker" (docker compose) or "podman"; NULL: docker if it is
-                          * on PATH, else podman */
+    const char *engine;  /* "docker" (docker compose), "podman" (podman compose) or
+                          * "podman-compose"; NULL: the first of them that works here */
     guint expect;        /* members tf_cluster_start waits for (0: every one found) */
     gint64 timeout_us;   /* how long tf_cluster_start waits (<= 0: 120 s) */
+    const char *const *env; /* "NAME=value" for every engine command only (CONTAINERS_CONF,
+                          * the compose file's variables), NULL-terminated; or NULL */
+    const char *owner;   /* a live process's owner token ("BOOT-PIDNS-PID-START": boot id
+                          * prefix, pid namespace inode, pid, start time in ticks) that `up`
+                          * labels what it creates with (tf.owner, via TF_COMPOSE_OWNER), so a
+                          * later process removes it once that owner is dead; tf_cluster_start
+                          * first removes what dead owners left. NULL: not owned, never removed */
 } tf_compose_config;
 
 /* A cluster over a compose project: members are its services ("etcd1"), each reached at
  * http://127.0.0.1:<published port>; `ps` is re-read at most once a second (and after
  * each fault) to follow containers that stop and start. Faults: stop, kill, pause,
- * resume (unpause), restart, start. NULL + error when no engine is found. */
+ * resume (unpause), restart, start, isolate/rejoin (network disconnect/connect). NULL +
+ * error when no engine is usable, saying why each was not. */
 tf_cluster *tf_cluster_compose_new(const tf_compose_config *cfg, GError **error);
 
 /* Which pods of a Kubernetes cluster and how they are reached. */
