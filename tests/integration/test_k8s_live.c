@@ -32,23 +32,34 @@ static void test_k8s_live(void **state)
     GError *e = NULL;
     tf_kubeconfig *kc = tf_kubeconfig_load(NULL, &e);
     if (!kc) {
-        tf_test_skip(TF_NEED_OPTIONAL, "k8s: no usable kubeconfig (no API server is packaged for "
-                     "these machines; the backend is tested against replayed responses): %s", e->message);
+        char msg[1024]; /* tf_test_skip does not return: free first */
+        g_snprintf(msg, sizeof msg, "k8s: no usable kubeconfig (no API server is packaged for "
+                   "these machines; the backend is tested against replayed responses): %s", e->message);
+        g_error_free(e);
+        tf_test_skip(TF_NEED_OPTIONAL, "%s", msg);
     }
     const char *allow = g_getenv("TF_LIVE_K8S");
     gboolean local = strstr(kc->server, "://127.0.0.1") || strstr(kc->server, "://localhost") ||
                      strstr(kc->server, "://[::1]");
     if (!local && !(allow && !strcmp(allow, "1"))) {
-        tf_test_skip(TF_NEED_OPTIONAL, "k8s: API server %s is not on this machine (set "
-                     "TF_LIVE_K8S=1 to use it)", kc->server);
+        char msg[1024];
+        g_snprintf(msg, sizeof msg, "k8s: API server %s is not on this machine (set "
+                   "TF_LIVE_K8S=1 to use it)", kc->server);
+        tf_kubeconfig_free(kc);
+        tf_test_skip(TF_NEED_OPTIONAL, "%s", msg);
     }
     tf_k8s_api *api = tf_k8s_api_new(kc);
     long status = 0;
     json_t *ver = tf_k8s_api_call(api, "GET", "/version", 5 * G_USEC_PER_SEC, &status, &e);
     json_decref(ver);
     if (status != 200) {
-        tf_test_skip(TF_NEED_OPTIONAL, "k8s: API server %s does not answer: %s", kc->server,
-                     e ? e->message : "HTTP error");
+        char msg[1024];
+        g_snprintf(msg, sizeof msg, "k8s: API server %s does not answer: %s", kc->server,
+                   e ? e->message : "HTTP error");
+        g_clear_error(&e);
+        tf_k8s_api_free(api);
+        tf_kubeconfig_free(kc);
+        tf_test_skip(TF_NEED_OPTIONAL, "%s", msg);
     }
     gchar *ns = g_strdup(kc->ns ? kc->ns : "default");
     gchar *path = g_strdup_printf("/api/v1/namespaces/%s/pods?labelSelector=app%%3Dtf-etcd", ns);
@@ -60,8 +71,11 @@ static void test_k8s_live(void **state)
     tf_kubeconfig_free(kc);
     g_clear_error(&e);
     if (n == 0) {
-        tf_test_skip(TF_NEED_OPTIONAL, "k8s: no pods labelled app=tf-etcd in namespace %s: "
-                     "kubectl apply -f scenarios/deploy/k8s/etcd-3.yaml first", ns);
+        char msg[1024];
+        g_snprintf(msg, sizeof msg, "k8s: no pods labelled app=tf-etcd in namespace %s: "
+                   "kubectl apply -f scenarios/deploy/k8s/etcd-3.yaml first", ns);
+        g_free(ns);
+        tf_test_skip(TF_NEED_OPTIONAL, "%s", msg);
     }
     const char *pf = g_getenv("TF_K8S_PORT_FORWARD");
     tf_k8s_config cfg = {.ns = ns, .selector = "app=tf-etcd", .port = 2379,
