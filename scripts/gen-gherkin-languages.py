@@ -54,11 +54,18 @@ for code in sorted(langs):
     for kind in ("given", "when", "then", "and", "but"):
         for k in d[kind]:
             count[k] = count.get(k, 0) + 1
+    pairs = []
     for kind, t in (("given", CONTEXT), ("when", ACTION), ("then", OUTCOME),
                     ("and", CONJUNCTION), ("but", CONJUNCTION)):
         for k in d[kind]:
-            steps.append(k)
-            types.append(UNKNOWN if count[k] > 1 else t)
+            pairs.append((k, UNKNOWN if count[k] > 1 else t))
+    # The matcher takes the first keyword that starts the line, so the longest come
+    # first ("Tha the " before "Tha "), as the official matcher sorts them (a stable
+    # sort by length in UTF-16 code units, JavaScript's string length).
+    pairs.sort(key=lambda p: -len(p[0].encode("utf-16-le")))
+    for k, t in pairs:
+        steps.append(k)
+        types.append(t)
     lines.append("    {%s, %s, %s," % (c_str(code), c_str(d["name"]), c_str(d["native"])))
     lines.append("     %s," % c_list(d["feature"]))
     lines.append("     %s," % c_list(d["rule"]))

@@ -6,8 +6,9 @@
 
 #include "tf/gherkin.h"
 
-/* One language's keywords (NULL-terminated lists); steps lists given, when, then, and,
- * but in that order, step_types gives each one's tf_gherkin_keyword_type. */
+/* One language's keywords (NULL-terminated lists); steps holds given, when, then, and,
+ * but, longest first (the first that starts a line wins, so "Tha the " must precede
+ * "Tha "), step_types gives each one's tf_gherkin_keyword_type. */
 typedef struct {
     const char *code, *name, *native;
     const char *const *feature, *const *rule, *const *background, *const *scenario,
