@@ -197,7 +197,52 @@ static void test_table_and_doc_string_on_one_step(void **state)
     assert_non_null(s[0].doc_string);
     assert_non_null(s[1].data_table);
     assert_non_null(s[1].doc_string);
+    tf_gherkin_pickles *p = tf_gherkin_compile(doc, ids);
+    const tf_gherkin_pickle *pk = tf_gherkin_pickles_get(p, 0);
+    /* the pickle step holds both, numbered in source order */
+    assert_true(pk->steps[0].has_data_table);
+    assert_string_equal(pk->steps[0].rows[0].cells[0], "x");
+    assert_string_equal(pk->steps[0].doc_string, "d");
+    assert_int_equal(pk->steps[0].data_table_index, 1);
+    assert_int_equal(pk->steps[0].doc_string_index, 2);
+    assert_int_equal(pk->steps[1].doc_string_index, 1);
+    assert_int_equal(pk->steps[1].data_table_index, 2);
+    json_t *j = tf_gherkin_pickle_envelope(pk);
+    json_t *steps = json_object_get(json_object_get(j, "pickle"), "steps");
+    json_error_t je;
+    json_t *want = json_loads("{\"dataTable\":{\"argumentIndex\":1,\"rows\":[{\"cells\":[{\"value\":\"x\"}]}]},"
+                              "\"docString\":{\"argumentIndex\":2,\"content\":\"d\"}}", 0, &je);
+    assert_true(json_equal(json_object_get(json_array_get(steps, 0), "argument"), want));
+    json_decref(want);
+    want = json_loads("{\"docString\":{\"argumentIndex\":1,\"content\":\"d\"},"
+                      "\"dataTable\":{\"argumentIndex\":2,\"rows\":[{\"cells\":[{\"value\":\"y\"}]}]}}", 0, &je);
+    assert_true(json_equal(json_object_get(json_array_get(steps, 1), "argument"), want));
+    json_decref(want);
+    json_decref(j);
+    tf_gherkin_pickles_free(p);
     tf_gherkin_document_free(doc);
+
+    /* one argument: no argumentIndex, as in every official pickle of one argument */
+    doc = ok("Feature: D\n  Scenario: S\n    Given a\n      | x |\n    Given b\n      \"\"\"\n      d\n"
+             "      \"\"\"\n");
+    p = tf_gherkin_compile(doc, ids);
+    pk = tf_gherkin_pickles_get(p, 0);
+    assert_int_equal(pk->steps[0].data_table_index, 0);
+    assert_int_equal(pk->steps[1].doc_string_index, 0);
+    assert_null(pk->steps[0].doc_string);
+    assert_false(pk->steps[1].has_data_table);
+    j = tf_gherkin_pickle_envelope(pk);
+    steps = json_object_get(json_object_get(j, "pickle"), "steps");
+    want = json_loads("{\"dataTable\":{\"rows\":[{\"cells\":[{\"value\":\"x\"}]}]}}", 0, &je);
+    assert_true(json_equal(json_object_get(json_array_get(steps, 0), "argument"), want));
+    json_decref(want);
+    want = json_loads("{\"docString\":{\"content\":\"d\"}}", 0, &je);
+    assert_true(json_equal(json_object_get(json_array_get(steps, 1), "argument"), want));
+    json_decref(want);
+    json_decref(j);
+    tf_gherkin_pickles_free(p);
+    tf_gherkin_document_free(doc);
+
     char *e = bad("Feature: D\n  Scenario: S\n    Given a\n      \"\"\"\n      \"\"\"\n      | x |\n"
                   "      \"\"\"\n");
     assert_string_equal(e, "t.feature:7:7: expected: #EOF, #TableRow, #StepLine, #TagLine, #ExamplesLine, "

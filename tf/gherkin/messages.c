@@ -147,6 +147,7 @@ json_t *tf_gherkin_pickle_envelope(const tf_gherkin_pickle *p)
             json_array_append_new(ids, s(x->ast_node_ids[k]));
         json_t *o = json_pack("{s:o,s:o,s:s,s:o}", "id", s(x->id), "text", s(x->text), "type",
                               step_types[x->type], "astNodeIds", ids);
+        json_t *arg = NULL;
         if (x->has_data_table) {
             json_t *rs = json_array();
             for (guint r = 0; r < x->n_rows; r++) {
@@ -155,13 +156,23 @@ json_t *tf_gherkin_pickle_envelope(const tf_gherkin_pickle *p)
                     json_array_append_new(cells, json_pack("{s:o}", "value", s(x->rows[r].cells[c])));
                 json_array_append_new(rs, json_pack("{s:o}", "cells", cells));
             }
-            json_object_set_new(o, "argument", json_pack("{s:{s:o}}", "dataTable", "rows", rs));
-        } else if (x->doc_string) {
+            json_t *t = json_pack("{s:o}", "rows", rs);
+            if (x->data_table_index)
+                json_object_set_new(t, "argumentIndex", json_integer(x->data_table_index));
+            arg = json_pack("{s:o}", "dataTable", t);
+        }
+        if (x->doc_string) {
             json_t *d = json_pack("{s:o}", "content", s(x->doc_string));
             if (x->doc_string_media_type)
                 json_object_set_new(d, "mediaType", s(x->doc_string_media_type));
-            json_object_set_new(o, "argument", json_pack("{s:o}", "docString", d));
+            if (x->doc_string_index)
+                json_object_set_new(d, "argumentIndex", json_integer(x->doc_string_index));
+            if (!arg)
+                arg = json_object();
+            json_object_set_new(arg, "docString", d);
         }
+        if (arg)
+            json_object_set_new(o, "argument", arg);
         json_array_append_new(st, o);
     }
     json_t *tg = json_array();

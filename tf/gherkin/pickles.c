@@ -90,10 +90,17 @@ static void pickle_step(compiler *c, tf_gherkin_pickle_step *ps, const tf_gherki
             rows[r].n_cells = row->n_cells;
         }
         ps->rows = rows;
-    } else if (s->doc_string) {
+    }
+    if (s->doc_string) {
         ps->doc_string = interpolate(c, s->doc_string->content, header, values);
         if (s->doc_string->media_type)
             ps->doc_string_media_type = interpolate(c, s->doc_string->media_type, header, values);
+    }
+    if (s->data_table && s->doc_string) {
+        /* both arguments: numbered in source order (they never share a line) */
+        gboolean table_first = s->data_table->location.line < s->doc_string->location.line;
+        ps->data_table_index = table_first ? 1 : 2;
+        ps->doc_string_index = table_first ? 2 : 1;
     }
 }
 

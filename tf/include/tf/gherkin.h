@@ -220,8 +220,9 @@ typedef struct {
     guint n_cells;
 } tf_gherkin_pickle_row;
 
-/* A runnable step; at most one of data_table_rows (n_rows > 0 means a table) or
- * doc_string is set; location is the AST step's, for file:line reports. */
+/* A runnable step with its data table (has_data_table), its doc string (non-NULL) or
+ * both; with both, the two *_index fields number them 1 and 2 in source order (0 when
+ * the step has one argument or none); location is the AST step's, for file:line reports. */
 typedef struct {
     const char *id;
     const char *text;
@@ -233,6 +234,8 @@ typedef struct {
     guint n_rows;
     const char *doc_string;            /* NULL when none */
     const char *doc_string_media_type; /* NULL when none */
+    guint data_table_index;            /* 1 or 2 with both arguments, else 0 */
+    guint doc_string_index;            /* 1 or 2 with both arguments, else 0 */
     tf_gherkin_location location;
 } tf_gherkin_pickle_step;
 
