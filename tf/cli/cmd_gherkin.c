@@ -1,85 +1,119 @@
 /* cmd_gherkin.c: `tf gherkin [--no-source] [--no-ast] [--no-pickles] FILE...` prints the
  * Cucumber Messages of feature files as NDJSON, like the official gherkin command, so
- * tf's parser can be checked against (and diffed with) the reference implementation. */
+ * tf's parser can be checked against (and diffed with) the reference implementation.
+ * Envelopes go out as they are made: the document is written straight from the AST and
+ * each pickle as soon as it is compiled, so the command needs little more memory than
+ * the parse itself. Parse errors also go to stderr as FILE:LINE:COL: message. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
 #include "tf/gherkin.h"
 
-static void emit(json_t *j)
+static const char usage[] =
+    "usage: tf gherkin [--no-source] [--no-ast] [--no-pickles] FILE...\n"
+    "Prints the Cucumber Messages of each feature file as NDJSON on stdout: its source,\n"
+    "its gherkinDocument and its pickles, or its parseErrors (also on stderr, as\n"
+    "FILE:LINE:COL: message).\n"
+    "  --no-source    leave out the source envelopes\n"
+    "  --no-ast       leave out the gherkinDocument envelopes\n"
+    "  --no-pickles   leave out the pickle envelopes\n"
+    "Exit status: 0 every file parsed, 1 a file has parse errors, 2 bad usage or a file\n"
+    "that cannot be read, or stdout cannot be written.\n";
+
+static gboolean write_pickle(const tf_gherkin_pickle *p, void *ctx)
 {
-    char *line = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-    if (line) {
-        fputs(line, stdout);
-        fputc('\n', stdout);
-        free(line);
+    return tf_gherkin_pickle_write(p, stdout);
+}
+
+/* Prints one file's envelopes; returns 0, 1 (parse errors) or 2 (unreadable). */
+static int one_file(const char *path, gboolean source, gboolean ast, gboolean pickles,
+                    tf_gherkin_id_gen *ids, gboolean *write_ok)
+{
+    char *data = NULL;
+    gsize len = 0;
+    GError *err = NULL;
+    if (!g_file_get_contents(path, &data, &len, &err)) {
+        fprintf(stderr, "tf gherkin: %s\n", err->message);
+        g_error_free(err);
+        return 2;
     }
-    json_decref(j);
+    /* like the official reader: invalid UTF-8 (and NUL) read as U+FFFD */
+    if (!g_utf8_validate(data, len, NULL)) {
+        char *valid = g_utf8_make_valid(data, len);
+        g_free(data);
+        data = valid;
+        len = strlen(valid);
+    }
+    gboolean ok = TRUE;
+    if (source)
+        ok = tf_gherkin_source_write(path, data, len, stdout);
+    GPtrArray *errors = NULL;
+    tf_gherkin_document *doc = tf_gherkin_parse(path, data, len, ids, &errors);
+    g_free(data);
+    int rc = 0;
+    if (doc) {
+        if (ok && ast)
+            ok = tf_gherkin_document_write(doc, stdout);
+        if (ok && pickles)
+            ok = tf_gherkin_compile_each(doc, ids, write_pickle, NULL);
+        tf_gherkin_document_free(doc);
+    } else {
+        fflush(stdout); /* stdout and stderr may be one terminal: keep their order */
+        for (guint k = 0; errors && k < errors->len; k++) {
+            if (ok)
+                ok = tf_gherkin_error_write(errors->pdata[k], stdout);
+            char *line = tf_gherkin_error_format(errors->pdata[k]);
+            fprintf(stderr, "%s\n", line);
+            g_free(line);
+        }
+        tf_gherkin_errors_free(errors);
+        rc = 1;
+    }
+    *write_ok = ok;
+    return rc;
 }
 
 int tf_cmd_gherkin(int argc, char **argv)
 {
     gboolean source = TRUE, ast = TRUE, pickles = TRUE;
     int first = 1;
-    for (; first < argc && argv[first][0] == '-'; first++) {
-        if (!strcmp(argv[first], "--no-source")) {
+    for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
+        const char *a = argv[first];
+        if (!strcmp(a, "--no-source")) {
             source = FALSE;
-        } else if (!strcmp(argv[first], "--no-ast")) {
+        } else if (!strcmp(a, "--no-ast")) {
             ast = FALSE;
-        } else if (!strcmp(argv[first], "--no-pickles")) {
+        } else if (!strcmp(a, "--no-pickles")) {
             pickles = FALSE;
-        } else if (!strcmp(argv[first], "--")) {
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (!strcmp(a, "--")) {
             first++;
             break;
         } else {
-            fprintf(stderr, "tf gherkin: unknown option '%s'\n", argv[first]);
-            first = argc;
-            break;
+            fprintf(stderr, "tf gherkin: unknown option '%s'\n%s", a, usage);
+            return 2;
         }
     }
     if (first >= argc) {
-        fprintf(stderr, "usage: tf gherkin [--no-source] [--no-ast] [--no-pickles] FILE...\n");
+        fprintf(stderr, "tf gherkin: no feature file given\n%s", usage);
         return 2;
     }
     int rc = 0;
     tf_gherkin_id_gen *ids = tf_gherkin_id_gen_new();
     for (int i = first; i < argc; i++) {
-        char *data = NULL;
-        gsize len = 0;
-        GError *err = NULL;
-        if (!g_file_get_contents(argv[i], &data, &len, &err)) {
-            fprintf(stderr, "tf gherkin: %s: %s\n", argv[i], err->message);
-            g_error_free(err);
+        gboolean write_ok = TRUE;
+        int r = one_file(argv[i], source, ast, pickles, ids, &write_ok);
+        if (write_ok && fflush(stdout) != 0)
+            write_ok = FALSE;
+        if (!write_ok) {
+            fprintf(stderr, "tf gherkin: cannot write to stdout: %s\n", g_strerror(errno));
             rc = 2;
-            continue;
+            break;
         }
-        if (!g_utf8_validate(data, len, NULL)) {
-            char *valid = g_utf8_make_valid(data, len);
-            g_free(data);
-            data = valid;
-            len = strlen(valid);
-        }
-        if (source)
-            emit(tf_gherkin_source_envelope(argv[i], data, len));
-        GPtrArray *errors = NULL;
-        tf_gherkin_document *doc = tf_gherkin_parse(argv[i], data, len, ids, &errors);
-        if (doc) {
-            if (ast)
-                emit(tf_gherkin_document_envelope(doc));
-            if (pickles) {
-                tf_gherkin_pickles *p = tf_gherkin_compile(doc, ids);
-                for (guint k = 0; k < tf_gherkin_pickles_count(p); k++)
-                    emit(tf_gherkin_pickle_envelope(tf_gherkin_pickles_get(p, k)));
-                tf_gherkin_pickles_free(p);
-            }
-            tf_gherkin_document_free(doc);
-        } else {
-            for (guint k = 0; errors && k < errors->len; k++)
-                emit(tf_gherkin_error_envelope(errors->pdata[k]));
-            tf_gherkin_errors_free(errors);
-            rc = 1;
-        }
-        g_free(data);
+        rc = MAX(rc, r);
     }
     tf_gherkin_id_gen_free(ids);
     return rc;

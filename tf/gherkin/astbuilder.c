@@ -18,28 +18,34 @@ struct tf_gherkin_arena_block {
 void *tf_gherkin_arena_alloc(tf_gherkin_arena *a, gsize size)
 {
     size = (size + 15) & ~(gsize)15;
-    if (!a->cur || (gsize)(a->end - a->cur) < size) {
-        gsize cap = size > ARENA_BLOCK / 4 ? size : ARENA_BLOCK;
+    char *aligned = (char *)(((guintptr)a->cur + 15) & ~(guintptr)15); /* strings pack */
+    if (aligned > a->end || (gsize)(a->end - aligned) < size) {
+        gboolean big = size > ARENA_BLOCK / 4;
+        gsize cap = big ? size : ARENA_BLOCK;
         tf_gherkin_arena_block *b = g_malloc(sizeof *b + cap);
-        if (size > ARENA_BLOCK / 4 && a->head) {
-            /* a big object gets its own block, kept behind the current one */
-            b->next = a->head->next;
-            a->head->next = b;
-            return b->data;
-        }
+        /* every new block goes in front, so a release frees exactly what followed its mark;
+         * a big object gets a block of its own and leaves the free space where it was */
         b->next = a->head;
         a->head = b;
-        a->cur = (char *)b->data;
-        a->end = a->cur + cap;
+        if (big)
+            return b->data;
+        aligned = (char *)b->data;
+        a->end = aligned + cap;
     }
-    void *p = a->cur;
-    a->cur += size;
-    return p;
+    a->cur = aligned + size;
+    return aligned;
 }
 
 char *tf_gherkin_arena_strndup(tf_gherkin_arena *a, const char *s, gsize len)
 {
-    char *d = tf_gherkin_arena_alloc(a, len + 1);
+    /* strings need no alignment: packed, they take a third less room in an AST */
+    char *d;
+    if ((gsize)(a->end - a->cur) > len) {
+        d = a->cur;
+        a->cur += len + 1;
+    } else {
+        d = tf_gherkin_arena_alloc(a, len + 1);
+    }
     if (len)
         memcpy(d, s, len);
     d[len] = 0;
@@ -53,6 +59,22 @@ void *tf_gherkin_arena_memdup(tf_gherkin_arena *a, const void *p, gsize size)
     void *d = tf_gherkin_arena_alloc(a, size);
     memcpy(d, p, size);
     return d;
+}
+
+tf_gherkin_arena_mark tf_gherkin_arena_get_mark(const tf_gherkin_arena *a)
+{
+    return (tf_gherkin_arena_mark){a->head, a->cur, a->end};
+}
+
+void tf_gherkin_arena_release(tf_gherkin_arena *a, tf_gherkin_arena_mark m)
+{
+    while (a->head != m.head) {
+        tf_gherkin_arena_block *b = a->head;
+        a->head = b->next;
+        g_free(b);
+    }
+    a->cur = m.cur;
+    a->end = m.end;
 }
 
 void tf_gherkin_arena_clear(tf_gherkin_arena *a)

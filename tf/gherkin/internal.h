@@ -21,17 +21,30 @@ extern const unsigned tf_gherkin_n_dialects;
 /* Finds a dialect by code (len bytes), NULL if unknown. */
 const tf_gherkin_dialect *tf_gherkin_dialect_find(const char *code, gsize len);
 
+/* Length of the leading run of non-NUL ASCII bytes of d[0..len) (checked 8 at a time):
+ * what follows is all that UTF-8 validation has to look at. */
+gsize tf_gherkin_ascii_prefix(const char *d, gsize len);
+
 /* ---- arena -------------------------------------------------------------------- */
 typedef struct tf_gherkin_arena_block tf_gherkin_arena_block;
 typedef struct {
+    tf_gherkin_arena_block *head; /* newest block first */
+    char *cur, *end;              /* free space of the newest normal block */
+} tf_gherkin_arena;
+/* A point to release an arena back to: everything allocated after it is freed at once. */
+typedef struct {
     tf_gherkin_arena_block *head;
     char *cur, *end;
-} tf_gherkin_arena;
+} tf_gherkin_arena_mark;
 
+/* 16-byte aligned, uninitialised memory, valid until a release past it or a clear. */
 void *tf_gherkin_arena_alloc(tf_gherkin_arena *a, gsize size);
+/* A NUL-terminated copy of s[0..len), packed without alignment. */
 char *tf_gherkin_arena_strndup(tf_gherkin_arena *a, const char *s, gsize len);
 char *tf_gherkin_arena_id(tf_gherkin_arena *a, tf_gherkin_id_gen *ids);
 void *tf_gherkin_arena_memdup(tf_gherkin_arena *a, const void *p, gsize size);
+tf_gherkin_arena_mark tf_gherkin_arena_get_mark(const tf_gherkin_arena *a);
+void tf_gherkin_arena_release(tf_gherkin_arena *a, tf_gherkin_arena_mark m);
 void tf_gherkin_arena_clear(tf_gherkin_arena *a);
 
 /* ---- tokens ------------------------------------------------------------------- */

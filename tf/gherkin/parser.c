@@ -335,7 +335,7 @@ static state step(parser *p, state s, guint lineno)
 
 /* Length of the leading run of non-NUL ASCII bytes, 8 at a time: feature files are mostly
  * ASCII, so full UTF-8 validation only has to look at what follows. */
-static gsize ascii_prefix(const char *d, gsize len)
+gsize tf_gherkin_ascii_prefix(const char *d, gsize len)
 {
     gsize i = 0;
     for (; i + 8 <= len; i += 8) {
@@ -358,7 +358,7 @@ tf_gherkin_document *tf_gherkin_parse(const char *uri, const char *data, gssize 
         len = data ? strlen(data) : 0;
     /* Like the official reader, decode invalid UTF-8 (and NULs) as U+FFFD first. */
     char *valid = NULL;
-    gsize ascii = ascii_prefix(data, len);
+    gsize ascii = tf_gherkin_ascii_prefix(data, len);
     if (ascii < (gsize)len && !g_utf8_validate(data + ascii, len - ascii, NULL)) {
         valid = g_utf8_make_valid(data, len);
         data = valid;

@@ -1,34 +1,39 @@
 /* pickles.c: the pickle compiler: expands a GherkinDocument into runnable scenarios
  * exactly as Cucumber's compiler does (background steps only when the scenario has
  * steps, one pickle per examples row with <name> substitution, inherited tags, And/But
- * taking the previous step's type, ids drawn in the same order). */
+ * taking the previous step's type, ids drawn in the same order). Pickles are either
+ * handed out one at a time as they are made (tf_gherkin_compile_each: memory of one
+ * pickle) or collected into a tf_gherkin_pickles that outlives the document. */
 #include <string.h>
 #include "gherkin/internal.h"
 
 struct tf_gherkin_pickles {
     tf_gherkin_arena arena;
     GPtrArray *items;
+    const char *uri, *language; /* copies shared by every pickle */
 };
 
+static const char *arena_dup(tf_gherkin_arena *a, const char *s)
+{
+    return s ? tf_gherkin_arena_strndup(a, s, strlen(s)) : NULL;
+}
+
 typedef struct {
-    tf_gherkin_pickles *out;
-    tf_gherkin_arena *a;
+    tf_gherkin_arena *a; /* where the pickle being built lives */
     tf_gherkin_id_gen *ids;
-    const char *uri, *language;
-    GArray *steps_tmp;  /* background steps in force: const tf_gherkin_step * */
+    const char *uri, *language; /* the document's */
+    tf_gherkin_pickle_fn fn;    /* is handed each pickle as it is made */
+    void *ctx;
+    gboolean stopped; /* fn returned FALSE */
 } compiler;
 
-static const char *dup(compiler *c, const char *s)
-{
-    return s ? tf_gherkin_arena_strndup(c->a, s, strlen(s)) : NULL;
-}
 
 /* Replaces every <header> by its value, header by header, as upstream does. */
 static const char *interpolate(compiler *c, const char *text, const tf_gherkin_row *header,
                                const tf_gherkin_row *values)
 {
     if (!header || !values || !strchr(text, '<'))
-        return dup(c, text);
+        return arena_dup(c->a, text);
     GString *s = g_string_new(text);
     for (guint i = 0; i < header->n_cells && i < values->n_cells; i++) {
         char *pat = g_strconcat("<", header->cells[i].value, ">", NULL);
@@ -125,6 +130,7 @@ static void emit(compiler *c, const tf_gherkin_scenario *sc, GArray *tags, const
     for (guint i = 0; i < sc->n_steps; i++)
         pickle_step(c, &steps[nbg + i], &sc->steps[i], header, values, &last);
     tf_gherkin_pickle *p = tf_gherkin_arena_alloc(c->a, sizeof *p);
+    memset(p, 0, sizeof *p);
     p->id = tf_gherkin_arena_id(c->a, c->ids);
     p->uri = c->uri;
     p->language = c->language;
@@ -139,7 +145,8 @@ static void emit(compiler *c, const tf_gherkin_scenario *sc, GArray *tags, const
     p->n_ast_node_ids = values ? 2 : 1;
     p->n_tags = tags->len;
     p->tags = tf_gherkin_arena_memdup(c->a, tags->data, tags->len * sizeof(tf_gherkin_pickle_tag));
-    g_ptr_array_add(c->out->items, p);
+    if (!c->fn(p, c->ctx))
+        c->stopped = TRUE;
 }
 
 static void scenario(compiler *c, const tf_gherkin_scenario *sc, const GArray *inherited,
@@ -155,7 +162,7 @@ static void scenario(compiler *c, const tf_gherkin_scenario *sc, const GArray *i
             const tf_gherkin_examples *ex = &sc->examples[e];
             if (!ex->table_header)
                 continue;
-            for (guint r = 0; r < ex->n_table_body; r++) {
+            for (guint r = 0; r < ex->n_table_body && !c->stopped; r++) {
                 g_array_set_size(tags, 0);
                 g_array_append_vals(tags, inherited->data, inherited->len);
                 add_tags(tags, sc->tags, sc->n_tags);
@@ -175,25 +182,23 @@ static void add_background(GArray *bg, const tf_gherkin_background *b)
     }
 }
 
-tf_gherkin_pickles *tf_gherkin_compile(const tf_gherkin_document *doc, tf_gherkin_id_gen *ids)
+/* Walks doc's children in order, handing each pickle to c->fn. */
+static void compile(compiler *c, const tf_gherkin_document *doc)
 {
-    tf_gherkin_pickles *out = g_new0(tf_gherkin_pickles, 1);
-    out->items = g_ptr_array_new();
     const tf_gherkin_feature *f = doc ? doc->feature : NULL;
     if (!f)
-        return out;
-    compiler c = {out, &out->arena, ids, NULL, NULL, NULL};
-    c.uri = dup(&c, doc->uri);
-    c.language = dup(&c, f->language);
+        return;
+    c->uri = doc->uri;
+    c->language = f->language;
     GArray *ftags = g_array_new(FALSE, FALSE, sizeof(tf_gherkin_pickle_tag));
     add_tags(ftags, f->tags, f->n_tags);
     GArray *fbg = g_array_new(FALSE, FALSE, sizeof(const tf_gherkin_step *));
-    for (guint i = 0; i < f->n_children; i++) {
+    for (guint i = 0; i < f->n_children && !c->stopped; i++) {
         const tf_gherkin_child *ch = &f->children[i];
         if (ch->background) {
             add_background(fbg, ch->background);
         } else if (ch->scenario) {
-            scenario(&c, ch->scenario, ftags, fbg);
+            scenario(c, ch->scenario, ftags, fbg);
         } else if (ch->rule) {
             const tf_gherkin_rule *r = ch->rule;
             GArray *rtags = g_array_new(FALSE, FALSE, sizeof(tf_gherkin_pickle_tag));
@@ -201,11 +206,11 @@ tf_gherkin_pickles *tf_gherkin_compile(const tf_gherkin_document *doc, tf_gherki
             add_tags(rtags, r->tags, r->n_tags);
             GArray *rbg = g_array_new(FALSE, FALSE, sizeof(const tf_gherkin_step *));
             g_array_append_vals(rbg, fbg->data, fbg->len);
-            for (guint k = 0; k < r->n_children; k++) {
+            for (guint k = 0; k < r->n_children && !c->stopped; k++) {
                 if (r->children[k].background)
                     add_background(rbg, r->children[k].background);
                 else if (r->children[k].scenario)
-                    scenario(&c, r->children[k].scenario, rtags, rbg);
+                    scenario(c, r->children[k].scenario, rtags, rbg);
             }
             g_array_free(rtags, TRUE);
             g_array_free(rbg, TRUE);
@@ -213,23 +218,69 @@ tf_gherkin_pickles *tf_gherkin_compile(const tf_gherkin_document *doc, tf_gherki
     }
     g_array_free(ftags, TRUE);
     g_array_free(fbg, TRUE);
-    /* pickles must outlive doc: copy what they borrowed (tag names, ids, step ids) */
-    for (guint i = 0; i < out->items->len; i++) {
-        tf_gherkin_pickle *p = out->items->pdata[i];
-        tf_gherkin_pickle_tag *t = (tf_gherkin_pickle_tag *)p->tags;
-        for (guint k = 0; k < p->n_tags; k++) {
-            t[k].name = dup(&c, t[k].name);
-            t[k].ast_node_id = dup(&c, t[k].ast_node_id);
-        }
-        const char **ids2 = (const char **)p->ast_node_ids;
-        for (guint k = 0; k < p->n_ast_node_ids; k++)
-            ids2[k] = dup(&c, ids2[k]);
-        for (guint s = 0; s < p->n_steps; s++) {
-            const char **sid = (const char **)p->steps[s].ast_node_ids;
-            for (guint k = 0; k < p->steps[s].n_ast_node_ids; k++)
-                sid[k] = dup(&c, sid[k]);
-        }
+}
+
+/* The streaming form: each pickle is built in a scratch arena that is cleared after fn. */
+typedef struct {
+    tf_gherkin_arena arena;
+    tf_gherkin_pickle_fn fn;
+    void *ctx;
+} each_ctx;
+
+static gboolean each_one(const tf_gherkin_pickle *p, void *ctx)
+{
+    each_ctx *e = ctx;
+    gboolean go_on = e->fn(p, e->ctx);
+    tf_gherkin_arena_clear(&e->arena);
+    return go_on;
+}
+
+gboolean tf_gherkin_compile_each(const tf_gherkin_document *doc, tf_gherkin_id_gen *ids,
+                                 tf_gherkin_pickle_fn fn, void *ctx)
+{
+    each_ctx e = {{0}, fn, ctx};
+    compiler c = {&e.arena, ids, NULL, NULL, each_one, &e, FALSE};
+    compile(&c, doc);
+    tf_gherkin_arena_clear(&e.arena);
+    return !c.stopped;
+}
+
+/* The collected form: pickles must outlive doc, so each copies what it borrowed from it
+ * (uri, language, tag names and ids, AST node ids) into the pickles' arena. */
+static gboolean keep(const tf_gherkin_pickle *cp, void *ctx)
+{
+    tf_gherkin_pickles *out = ctx;
+    tf_gherkin_pickle *p = (tf_gherkin_pickle *)cp;
+    tf_gherkin_arena *a = &out->arena;
+    if (!out->uri) {
+        out->uri = arena_dup(a, p->uri);
+        out->language = arena_dup(a, p->language);
     }
+    p->uri = out->uri;
+    p->language = out->language;
+    tf_gherkin_pickle_tag *t = (tf_gherkin_pickle_tag *)p->tags;
+    for (guint k = 0; k < p->n_tags; k++) {
+        t[k].name = arena_dup(a, t[k].name);
+        t[k].ast_node_id = arena_dup(a, t[k].ast_node_id);
+    }
+    const char **ids = (const char **)p->ast_node_ids;
+    for (guint k = 0; k < p->n_ast_node_ids; k++)
+        ids[k] = arena_dup(a, ids[k]);
+    for (guint s = 0; s < p->n_steps; s++) {
+        const char **sid = (const char **)p->steps[s].ast_node_ids;
+        for (guint k = 0; k < p->steps[s].n_ast_node_ids; k++)
+            sid[k] = arena_dup(a, sid[k]);
+    }
+    g_ptr_array_add(out->items, p);
+    return TRUE;
+}
+
+tf_gherkin_pickles *tf_gherkin_compile(const tf_gherkin_document *doc, tf_gherkin_id_gen *ids)
+{
+    tf_gherkin_pickles *out = g_new0(tf_gherkin_pickles, 1);
+    out->items = g_ptr_array_new();
+    compiler c = {&out->arena, ids, NULL, NULL, keep, out, FALSE};
+    compile(&c, doc);
     return out;
 }
 

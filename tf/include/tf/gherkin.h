@@ -4,6 +4,7 @@
 #ifndef TF_GHERKIN_H
 #define TF_GHERKIN_H
 
+#include <stdio.h>
 #include <glib.h>
 #include <jansson.h>
 
@@ -256,6 +257,12 @@ typedef struct tf_gherkin_pickles tf_gherkin_pickles;
 /* Compiles doc into pickles exactly as Cucumber does; ids from ids (borrowed). The
  * result is independent of doc; free it with tf_gherkin_pickles_free. */
 tf_gherkin_pickles *tf_gherkin_compile(const tf_gherkin_document *doc, tf_gherkin_id_gen *ids);
+/* Is handed one pickle (borrowed: valid during the call only); returns FALSE to stop. */
+typedef gboolean (*tf_gherkin_pickle_fn)(const tf_gherkin_pickle *pickle, void *ctx);
+/* Compiles doc as tf_gherkin_compile does but hands each pickle to fn as soon as it is
+ * made, holding one pickle at a time; returns FALSE if fn stopped it. */
+gboolean tf_gherkin_compile_each(const tf_gherkin_document *doc, tf_gherkin_id_gen *ids,
+                                 tf_gherkin_pickle_fn fn, void *ctx);
 /* Number of pickles. */
 guint tf_gherkin_pickles_count(const tf_gherkin_pickles *pickles);
 /* The i-th pickle (borrowed from pickles). */
@@ -273,6 +280,14 @@ json_t *tf_gherkin_document_envelope(const tf_gherkin_document *doc);
 json_t *tf_gherkin_pickle_envelope(const tf_gherkin_pickle *pickle);
 /* {"parseError":{"message":"(l:c): ..","source":{"location":..,"uri":..}}} */
 json_t *tf_gherkin_error_envelope(const tf_gherkin_error *error);
+
+/* The same envelopes written to out as one line of NDJSON (compact, keys sorted), as they
+ * are made: a document's is never held whole in memory. Each returns FALSE when a write
+ * fails (errno says why). */
+gboolean tf_gherkin_source_write(const char *uri, const char *data, gssize len, FILE *out);
+gboolean tf_gherkin_document_write(const tf_gherkin_document *doc, FILE *out);
+gboolean tf_gherkin_pickle_write(const tf_gherkin_pickle *pickle, FILE *out);
+gboolean tf_gherkin_error_write(const tf_gherkin_error *error, FILE *out);
 
 G_END_DECLS
 
