@@ -38,13 +38,8 @@ static int one_file(const char *path, gboolean source, gboolean ast, gboolean pi
         g_error_free(err);
         return 2;
     }
-    /* like the official reader: invalid UTF-8 (and NUL) read as U+FFFD */
-    if (!g_utf8_validate(data, len, NULL)) {
-        char *valid = g_utf8_make_valid(data, len);
-        g_free(data);
-        data = valid;
-        len = strlen(valid);
-    }
+    /* invalid UTF-8 (and NUL) reads as U+FFFD, as in the official reader: the source
+     * envelope and the parser each see to it */
     gboolean ok = TRUE;
     if (source)
         ok = tf_gherkin_source_write(path, data, len, stdout);

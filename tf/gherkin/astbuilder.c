@@ -135,6 +135,7 @@ typedef struct node {
     tf_gherkin_rule_type type;
     item *first, *last;
     struct node *parent;
+    tf_gherkin_arena_mark mark; /* tmp as it was before this node was made */
 } node;
 
 typedef struct {
@@ -150,7 +151,7 @@ typedef struct {
 struct tf_gherkin_builder {
     document *doc;
     tf_gherkin_arena *a;    /* the document's arena */
-    tf_gherkin_arena tmp;   /* nodes, items, tokens: freed when done */
+    tf_gherkin_arena tmp;   /* nodes, items, tokens: freed as each scenario is built */
     tf_gherkin_id_gen *ids;
     node *top;
     GArray *comments;
@@ -204,7 +205,9 @@ static void add(tf_gherkin_builder *b, node *n, int kind, void *p)
 
 void tf_gherkin_builder_start(tf_gherkin_builder *b, tf_gherkin_rule_type type)
 {
+    tf_gherkin_arena_mark mark = tf_gherkin_arena_get_mark(&b->tmp);
     node *n = tf_gherkin_arena_alloc(&b->tmp, sizeof *n);
+    n->mark = mark;
     n->type = type;
     n->first = n->last = NULL;
     n->parent = b->top;
@@ -225,7 +228,16 @@ void tf_gherkin_builder_token(tf_gherkin_builder *b, const tf_gherkin_token *t)
     }
     if (t->type == TK_EMPTY || t->type == TK_EOF || !b->top)
         return; /* never read back */
+    /* The lexer's strings and arrays live until the next line: copy what is kept. */
     tf_gherkin_token *copy = tf_gherkin_arena_memdup(&b->tmp, t, sizeof *t);
+    if (t->text)
+        copy->text = tf_gherkin_arena_strndup(&b->tmp, t->text, t->text_len);
+    if (t->n_items) {
+        tf_gherkin_item *items = tf_gherkin_arena_memdup(&b->tmp, t->items, t->n_items * sizeof *items);
+        for (guint i = 0; i < t->n_items; i++)
+            items[i].text = tf_gherkin_arena_strndup(&b->tmp, items[i].text, items[i].len);
+        copy->items = items;
+    }
     add(b, b->top, t->type, copy);
 }
 
@@ -331,7 +343,7 @@ static rows *table_rows(tf_gherkin_builder *b, const node *n)
     for (const item *it = n->first; it; it = it->next)
         if (it->kind == TK_TABLE_ROW)
             c++;
-    rows *r = tf_gherkin_arena_alloc(b->a, sizeof *r);
+    rows *r = tf_gherkin_arena_alloc(&b->tmp, sizeof *r); /* read by the parent only */
     tf_gherkin_row *rw = c ? tf_gherkin_arena_alloc(b->a, c * sizeof *rw) : NULL;
     guint i = 0;
     for (const item *it = n->first; it; it = it->next) {
@@ -418,7 +430,7 @@ static void *transform(tf_gherkin_builder *b, node *n)
         const tf_gherkin_token *t = token(n, TK_STEP_LINE);
         if (!t)
             return NULL;
-        tf_gherkin_step *s = tf_gherkin_arena_alloc(b->a, sizeof *s);
+        tf_gherkin_step *s = tf_gherkin_arena_alloc(&b->tmp, sizeof *s); /* collect() copies it */
         s->location = t->location;
         s->keyword = str(b, t->keyword, t->keyword_len);
         s->keyword_type = t->keyword_type;
@@ -454,7 +466,7 @@ static void *transform(tf_gherkin_builder *b, node *n)
         return sc;
     }
     case R_EXAMPLES_DEFINITION: {
-        tf_gherkin_examples *ex = tf_gherkin_arena_alloc(b->a, sizeof *ex);
+        tf_gherkin_examples *ex = tf_gherkin_arena_alloc(&b->tmp, sizeof *ex); /* collect() copies it */
         tags(b, n, &ex->tags, &ex->n_tags);
         const node *en = single(n, RK(R_EXAMPLES));
         const tf_gherkin_token *t = en ? token(en, TK_EXAMPLES_LINE) : NULL;
@@ -546,11 +558,16 @@ static void *transform(tf_gherkin_builder *b, node *n)
 static void end_rule(tf_gherkin_builder *b)
 {
     node *n = b->top;
+    tf_gherkin_rule_type type = n->type;
     b->top = n->parent;
     void *r = transform(b, n);
+    /* A scenario or background is now wholly in the document: its nodes (n too), tokens
+     * and copies go, so the builder holds one scenario at a time, not the whole file. */
+    if (type == R_SCENARIO_DEFINITION || type == R_BACKGROUND)
+        tf_gherkin_arena_release(&b->tmp, n->mark);
     /* A failed transform (e.g. ragged table) leaves the node out, as upstream does. */
     if (b->top && r)
-        add(b, b->top, RK(n->type), r);
+        add(b, b->top, RK(type), r);
 }
 
 void tf_gherkin_builder_end_to(tf_gherkin_builder *b, guint mask)

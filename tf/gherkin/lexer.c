@@ -133,36 +133,69 @@ void tf_gherkin_lexer_init(tf_gherkin_lexer *lx, const char *data, gsize len,
     memset(lx, 0, sizeof *lx);
     lx->scratch = scratch;
     set_dialect(lx, tf_gherkin_dialect_find("en", 2));
-    lx->lines = g_array_sized_new(FALSE, FALSE, sizeof(tf_gherkin_line), len / 24 + 16);
-    const char *p = data, *end = data + len;
-    while (p <= end) {
-        const char *nl = memchr(p, '\n', end - p);
-        const char *le = nl ? nl : end;
-        if (!nl && p == end)
-            break; /* a final newline ends the last line, it does not start one */
-        tf_gherkin_line line;
-        line.start = p;
-        line.end = (le > p && le[-1] == '\r') ? le - 1 : le;
-        line.text = skip_space(line.start, line.end, &line.indent);
-        g_array_append_val(lx->lines, line);
-        if (!nl)
-            break;
-        p = nl + 1;
+    lx->window = g_array_sized_new(FALSE, FALSE, sizeof(tf_gherkin_line), 64);
+    lx->next = data;
+    lx->end = data + len;
+}
+
+/* Splits the next line into the window; FALSE when there is none. */
+static gboolean split_one(tf_gherkin_lexer *lx)
+{
+    if (lx->split_all)
+        return FALSE;
+    const char *p = lx->next, *end = lx->end;
+    const char *nl = memchr(p, '\n', end - p);
+    const char *le = nl ? nl : end;
+    /* a final newline ends the last line, it does not start one */
+    gboolean last = !nl || nl + 1 == end;
+    if (p == end) {
+        lx->split_all = TRUE;
+        return FALSE;
     }
-    /* The official scanner drops a last line that is only whitespace. */
-    if (lx->lines->len > 0) {
-        tf_gherkin_line *last = &g_array_index(lx->lines, tf_gherkin_line, lx->lines->len - 1);
-        if (rtrim(last->text, last->end) == last->text)
-            g_array_set_size(lx->lines, lx->lines->len - 1);
+    tf_gherkin_line line;
+    line.start = p;
+    line.end = (le > p && le[-1] == '\r') ? le - 1 : le;
+    line.text = skip_space(line.start, line.end, &line.indent);
+    lx->next = nl ? nl + 1 : end;
+    if (last) {
+        lx->split_all = TRUE;
+        /* the official scanner drops a last line that is only whitespace */
+        if (rtrim(line.text, line.end) == line.text)
+            return FALSE;
     }
-    lx->n_lines = lx->lines->len;
+    g_array_append_val(lx->window, line);
+    return TRUE;
+}
+
+/* Line lineno, split if need be; NULL past the last line. */
+static const tf_gherkin_line *get_line(tf_gherkin_lexer *lx, guint lineno)
+{
+    g_assert(lineno >= lx->first_line); /* the parser never goes back */
+    while (lineno - lx->first_line >= lx->window->len)
+        if (!split_one(lx))
+            return NULL;
+    return &g_array_index(lx->window, tf_gherkin_line, lineno - lx->first_line);
+}
+
+gboolean tf_gherkin_lexer_has_line(tf_gherkin_lexer *lx, guint lineno)
+{
+    return get_line(lx, lineno) != NULL;
+}
+
+void tf_gherkin_lexer_forget_before(tf_gherkin_lexer *lx, guint lineno)
+{
+    guint n = MIN(lineno - lx->first_line, lx->window->len);
+    if (n) {
+        g_array_remove_range(lx->window, 0, n);
+        lx->first_line += n;
+    }
 }
 
 void tf_gherkin_lexer_clear(tf_gherkin_lexer *lx)
 {
-    if (lx->lines)
-        g_array_free(lx->lines, TRUE);
-    lx->lines = NULL;
+    if (lx->window)
+        g_array_free(lx->window, TRUE);
+    lx->window = NULL;
     if (lx->items_tmp)
         g_array_free(lx->items_tmp, TRUE);
     if (lx->cell_tmp)
@@ -409,7 +442,8 @@ gboolean tf_gherkin_lexer_match(tf_gherkin_lexer *lx, guint lineno, tf_gherkin_t
                                 tf_gherkin_token *t, tf_gherkin_lexer_error *err)
 {
     memset(t, 0, sizeof *t);
-    if (lineno >= lx->n_lines) {
+    const tf_gherkin_line *l = get_line(lx, lineno);
+    if (!l) {
         if (type != TK_EOF)
             return FALSE;
         t->type = TK_EOF;
@@ -417,7 +451,6 @@ gboolean tf_gherkin_lexer_match(tf_gherkin_lexer *lx, guint lineno, tf_gherkin_t
         t->location.column = 0;
         return TRUE;
     }
-    const tf_gherkin_line *l = &g_array_index(lx->lines, tf_gherkin_line, lineno);
     gboolean empty = l->text == l->end;
     switch (type) {
     case TK_EOF:
@@ -525,7 +558,7 @@ gboolean tf_gherkin_lexer_match(tf_gherkin_lexer *lx, guint lineno, tf_gherkin_t
 const char *tf_gherkin_lexer_line_text(tf_gherkin_lexer *lx, guint lineno, gsize *len,
                                        guint *indent)
 {
-    const tf_gherkin_line *l = &g_array_index(lx->lines, tf_gherkin_line, lineno);
+    const tf_gherkin_line *l = get_line(lx, lineno);
     const char *end = rtrim(l->text, l->end);
     *len = end - l->text;
     *indent = l->indent;

@@ -36,34 +36,44 @@ static void jw_flush(jw *w)
     w->len = 0;
 }
 
-static void jw_raw(jw *w, const char *s, gsize n)
+/* Appends when the buffer is full: flushes it (or grows it, in memory). */
+static G_GNUC_NO_INLINE void jw_raw_slow(jw *w, const char *s, gsize n)
 {
-    if (w->len + n > w->cap) {
-        if (w->out) {
-            jw_flush(w);
-            if (n >= w->cap) { /* a long run (source data) goes straight out */
-                if (!w->failed && fwrite(s, 1, n, w->out) != n)
-                    w->failed = TRUE;
-                return;
-            }
-        } else {
-            while (w->len + n > w->cap)
-                w->cap *= 2;
-            w->buf = g_realloc(w->buf, w->cap);
+    if (w->out) {
+        jw_flush(w);
+        if (n >= w->cap) { /* a long run (source data) goes straight out */
+            if (!w->failed && fwrite(s, 1, n, w->out) != n)
+                w->failed = TRUE;
+            return;
         }
+    } else {
+        while (w->cap - w->len < n)
+            w->cap *= 2;
+        w->buf = g_realloc(w->buf, w->cap);
     }
     memcpy(w->buf + w->len, s, n);
     w->len += n;
+}
+
+/* Inline: most appends are a few constant bytes that fit. */
+static inline void jw_raw(jw *w, const char *s, gsize n)
+{
+    if (G_LIKELY(w->cap - w->len >= n)) {
+        memcpy(w->buf + w->len, s, n);
+        w->len += n;
+    } else {
+        jw_raw_slow(w, s, n);
+    }
 }
 
 /* A string literal (sizeof: literals only, never a pointer). */
 #define LIT(w, s) jw_raw((w), "" s, sizeof s - 1)
 
 /* The separator before the i-th member of an array or object. */
-static void comma(jw *w, guint i)
+static inline void comma(jw *w, guint i)
 {
     if (i)
-        jw_raw(w, ",", 1);
+        LIT(w, ",");
 }
 
 static void jw_uint(jw *w, guint64 v)
@@ -76,15 +86,72 @@ static void jw_uint(jw *w, guint64 v)
     jw_raw(w, p, tmp + sizeof tmp - p);
 }
 
-/* Bytes that JSON (as jansson writes it) escapes: controls, '"' and '\\'. */
+/* Bytes that JSON (as jansson writes it) escapes: controls (NUL too, which also ends a
+ * C string), '"' and '\\'. */
 static const unsigned char needs_escape[256] = {
     [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
 };
 
-/* A quoted JSON string, escaped exactly as jansson's dump does (\u00XX upper case).
- * Invalid UTF-8 (only ever in a uri: sources are made valid before parsing) is written
- * with U+FFFD in its place, so the text is always valid JSON. */
+/* One escaped byte, as jansson's dump writes it (\u00XX upper case). */
+static void jw_escape(jw *w, unsigned char c)
+{
+    switch (c) {
+    case '"': LIT(w, "\\\""); break;
+    case '\\': LIT(w, "\\\\"); break;
+    case '\b': LIT(w, "\\b"); break;
+    case '\f': LIT(w, "\\f"); break;
+    case '\n': LIT(w, "\\n"); break;
+    case '\r': LIT(w, "\\r"); break;
+    case '\t': LIT(w, "\\t"); break;
+    default: {
+        static const char hex[] = "0123456789ABCDEF";
+        char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        jw_raw(w, u, 6);
+    }
+    }
+}
+
+/* A quoted JSON string of s[0..n), which must be valid UTF-8. */
 static void jw_strn(jw *w, const char *s, gsize n)
+{
+    LIT(w, "\"");
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    for (;;) {
+        const unsigned char *q = p;
+        while (q < end && !needs_escape[*q])
+            q++;
+        jw_raw(w, (const char *)p, q - p);
+        if (q == end)
+            break;
+        jw_escape(w, *q);
+        p = q + 1;
+    }
+    LIT(w, "\"");
+}
+
+/* A quoted JSON string of the C string s (NULL: ""), valid UTF-8 as every string of a
+ * document and its pickles is (the parser reads its input as UTF-8): one pass finds the
+ * end and what to escape. */
+static void jw_str(jw *w, const char *s)
+{
+    LIT(w, "\"");
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    for (;;) {
+        const unsigned char *q = p;
+        while (!needs_escape[*q])
+            q++;
+        jw_raw(w, (const char *)p, q - p);
+        if (!*q)
+            break;
+        jw_escape(w, *q);
+        p = q + 1;
+    }
+    LIT(w, "\"");
+}
+
+/* jw_strn for text from outside (a uri, a source): invalid UTF-8 is written with
+ * U+FFFD in its place, so the output is always valid JSON. */
+static void jw_text(jw *w, const char *s, gsize n)
 {
     gsize ascii = tf_gherkin_ascii_prefix(s, n);
     if (ascii < n && !g_utf8_validate(s + ascii, n - ascii, NULL)) {
@@ -93,37 +160,12 @@ static void jw_strn(jw *w, const char *s, gsize n)
         g_free(valid);
         return;
     }
-    LIT(w, "\"");
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    while (p < end) {
-        const unsigned char *q = p;
-        while (q < end && !needs_escape[*q])
-            q++;
-        jw_raw(w, (const char *)p, q - p);
-        if (q == end)
-            break;
-        switch (*q) {
-        case '"': LIT(w, "\\\""); break;
-        case '\\': LIT(w, "\\\\"); break;
-        case '\b': LIT(w, "\\b"); break;
-        case '\f': LIT(w, "\\f"); break;
-        case '\n': LIT(w, "\\n"); break;
-        case '\r': LIT(w, "\\r"); break;
-        case '\t': LIT(w, "\\t"); break;
-        default: {
-            char u[8];
-            g_snprintf(u, sizeof u, "\\u%04X", *q);
-            jw_raw(w, u, 6);
-        }
-        }
-        p = q + 1;
-    }
-    LIT(w, "\"");
+    jw_strn(w, s, n);
 }
 
-static void jw_str(jw *w, const char *s)
+static void jw_uri(jw *w, const char *uri)
 {
-    jw_strn(w, s ? s : "", s ? strlen(s) : 0);
+    jw_text(w, uri ? uri : "", uri ? strlen(uri) : 0);
 }
 
 /* ---- GherkinDocument (keys of every object in sorted order) ------------------------ */
@@ -351,7 +393,7 @@ static void document(jw *w, const tf_gherkin_document *doc)
         LIT(w, "}");
     }
     LIT(w, ",\"uri\":");
-    jw_str(w, doc->uri);
+    jw_uri(w, doc->uri);
     LIT(w, "}}");
 }
 
@@ -453,16 +495,16 @@ static void pickle(jw *w, const tf_gherkin_pickle *p)
         LIT(w, "}");
     }
     LIT(w, "],\"uri\":");
-    jw_str(w, p->uri);
+    jw_uri(w, p->uri);
     LIT(w, "}}");
 }
 
 static void source(jw *w, const char *uri, const char *data, gsize len)
 {
     LIT(w, "{\"source\":{\"data\":");
-    jw_strn(w, data, len);
+    jw_text(w, data, len);
     LIT(w, ",\"mediaType\":\"text/x.cucumber.gherkin+plain\",\"uri\":");
-    jw_str(w, uri);
+    jw_uri(w, uri);
     LIT(w, "}}");
 }
 
@@ -470,11 +512,11 @@ static void parse_error(jw *w, const tf_gherkin_error *e)
 {
     char *msg = tf_gherkin_error_message(e);
     LIT(w, "{\"parseError\":{\"message\":");
-    jw_str(w, msg);
+    jw_uri(w, msg);
     LIT(w, ",\"source\":{\"location\":");
     loc(w, e->location);
     LIT(w, ",\"uri\":");
-    jw_str(w, e->uri);
+    jw_uri(w, e->uri);
     LIT(w, "}}}");
     g_free(msg);
 }

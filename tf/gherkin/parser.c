@@ -291,7 +291,7 @@ static state act(parser *p, state s, action a)
 static void unexpected(parser *p, state s, guint lineno)
 {
     GString *msg = g_string_new(NULL);
-    gboolean eof = lineno >= p->lx.n_lines;
+    gboolean eof = !tf_gherkin_lexer_has_line(&p->lx, lineno);
     guint seen = 0;
     if (eof)
         g_string_append(msg, "unexpected end of file, ");
@@ -372,8 +372,18 @@ tf_gherkin_document *tf_gherkin_parse(const char *uri, const char *data, gssize 
     p.b = tf_gherkin_builder_new(uri, ids, builder_error, &p);
     tf_gherkin_builder_start(p.b, R_DOCUMENT);
     state s = S_START;
-    for (guint i = 0; i <= p.lx.n_lines && !p.aborted; i++)
+    /* The scratch arena holds what matching a line allocates (cells, tags): the builder
+     * copies what it keeps, so it is emptied line by line (down to its first block). */
+    tf_gherkin_arena_alloc(&scratch, 1);
+    tf_gherkin_arena_mark line_start = tf_gherkin_arena_get_mark(&scratch);
+    for (guint i = 0; !p.aborted; i++) {
+        tf_gherkin_lexer_forget_before(&p.lx, i);
+        tf_gherkin_arena_release(&scratch, line_start);
+        gboolean eof = !tf_gherkin_lexer_has_line(&p.lx, i);
         s = step(&p, s, i);
+        if (eof)
+            break;
+    }
     tf_gherkin_document *doc = NULL;
     if (!p.aborted) {
         tf_gherkin_builder_end_to(p.b, M(R_DOCUMENT));

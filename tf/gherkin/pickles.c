@@ -25,8 +25,10 @@ typedef struct {
     tf_gherkin_pickle_fn fn;    /* is handed each pickle as it is made */
     void *ctx;
     gboolean stopped; /* fn returned FALSE */
+    const tf_gherkin_row *pats_for; /* the header row whose "<name>" patterns are in pats */
+    GPtrArray *pats;
+    GString *buf; /* reused by interpolate */
 } compiler;
-
 
 /* Replaces every <header> by its value, header by header, as upstream does. */
 static const char *interpolate(compiler *c, const char *text, const tf_gherkin_row *header,
@@ -34,9 +36,16 @@ static const char *interpolate(compiler *c, const char *text, const tf_gherkin_r
 {
     if (!header || !values || !strchr(text, '<'))
         return arena_dup(c->a, text);
-    GString *s = g_string_new(text);
+    if (c->pats_for != header) { /* one examples table after another: make them once */
+        g_ptr_array_set_size(c->pats, 0);
+        for (guint i = 0; i < header->n_cells; i++)
+            g_ptr_array_add(c->pats, g_strconcat("<", header->cells[i].value, ">", NULL));
+        c->pats_for = header;
+    }
+    GString *s = c->buf;
+    g_string_assign(s, text);
     for (guint i = 0; i < header->n_cells && i < values->n_cells; i++) {
-        char *pat = g_strconcat("<", header->cells[i].value, ">", NULL);
+        const char *pat = c->pats->pdata[i];
         gsize plen = strlen(pat);
         const char *val = values->cells[i].value;
         gsize vlen = strlen(val);
@@ -48,11 +57,8 @@ static const char *interpolate(compiler *c, const char *text, const tf_gherkin_r
             g_string_insert_len(s, at, val, vlen);
             pos = at + vlen;
         }
-        g_free(pat);
     }
-    const char *r = tf_gherkin_arena_strndup(c->a, s->str, s->len);
-    g_string_free(s, TRUE);
-    return r;
+    return tf_gherkin_arena_strndup(c->a, s->str, s->len);
 }
 
 static tf_gherkin_step_type step_type(tf_gherkin_keyword_type k)
@@ -188,6 +194,8 @@ static void compile(compiler *c, const tf_gherkin_document *doc)
     const tf_gherkin_feature *f = doc ? doc->feature : NULL;
     if (!f)
         return;
+    c->pats = g_ptr_array_new_with_free_func(g_free);
+    c->buf = g_string_sized_new(128);
     c->uri = doc->uri;
     c->language = f->language;
     GArray *ftags = g_array_new(FALSE, FALSE, sizeof(tf_gherkin_pickle_tag));
@@ -218,6 +226,8 @@ static void compile(compiler *c, const tf_gherkin_document *doc)
     }
     g_array_free(ftags, TRUE);
     g_array_free(fbg, TRUE);
+    g_ptr_array_free(c->pats, TRUE);
+    g_string_free(c->buf, TRUE);
 }
 
 /* The streaming form: each pickle is built in a scratch arena that is cleared after fn. */
@@ -239,7 +249,7 @@ gboolean tf_gherkin_compile_each(const tf_gherkin_document *doc, tf_gherkin_id_g
                                  tf_gherkin_pickle_fn fn, void *ctx)
 {
     each_ctx e = {{0}, fn, ctx};
-    compiler c = {&e.arena, ids, NULL, NULL, each_one, &e, FALSE};
+    compiler c = {&e.arena, ids, NULL, NULL, each_one, &e, FALSE, NULL, NULL, NULL};
     compile(&c, doc);
     tf_gherkin_arena_clear(&e.arena);
     return !c.stopped;
@@ -279,7 +289,7 @@ tf_gherkin_pickles *tf_gherkin_compile(const tf_gherkin_document *doc, tf_gherki
 {
     tf_gherkin_pickles *out = g_new0(tf_gherkin_pickles, 1);
     out->items = g_ptr_array_new();
-    compiler c = {&out->arena, ids, NULL, NULL, keep, out, FALSE};
+    compiler c = {&out->arena, ids, NULL, NULL, keep, out, FALSE, NULL, NULL, NULL};
     compile(&c, doc);
     return out;
 }
