@@ -358,6 +358,24 @@ static void test_every_error_is_reported(void **state)
     g_string_free(s, TRUE);
 }
 
+/* Text from the input that lands in an error is printed on terminals: its control
+ * characters (C0, DEL, C1) come out escaped, everything else as written. */
+static void test_control_characters_in_errors_are_escaped(void **state)
+{
+    char *e = bad("Feature: F\n  Scenario: S\n    Given a\n    \x1b[31mred\x07\x7f \xc2\x9b" "2J\tend é\n");
+    assert_string_equal(e, "t.feature:4:5: expected: #EOF, #TableRow, #DocStringSeparator, #StepLine, "
+                           "#TagLine, #ExamplesLine, #ScenarioLine, #RuleLine, #Comment, #Empty, "
+                           "got '\\x1b[31mred\\x07\\x7f \\u009b2J\tend é'");
+    g_free(e);
+    /* the file name too, in the human form */
+    GPtrArray *errors = NULL;
+    assert_null(tf_gherkin_parse("bad\x1b.feature", "nonsense", -1, ids, &errors));
+    char *h = tf_gherkin_error_format(errors->pdata[0]);
+    assert_true(g_str_has_prefix(h, "bad\\x1b.feature:1:1: "));
+    g_free(h);
+    tf_gherkin_errors_free(errors);
+}
+
 static void test_ids_shared_across_documents(void **state)
 {
     tf_gherkin_id_gen *g = tf_gherkin_id_gen_new();
@@ -430,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_tags_columns),
         cmocka_unit_test(test_languages),
         cmocka_unit_test(test_every_error_is_reported),
+        cmocka_unit_test(test_control_characters_in_errors_are_escaped),
         cmocka_unit_test(test_ids_shared_across_documents),
         cmocka_unit_test(test_background_skipped_for_empty_scenario),
         cmocka_unit_test(test_messages_shapes),

@@ -288,6 +288,30 @@ static state act(parser *p, state s, action a)
     return s;
 }
 
+/* Appends s[0..len) with what a terminal would act on escaped: C0 controls but tab,
+ * DEL (\x1b, \x7f) and C1 controls (\u009b: some terminals take it as ESC [). Error
+ * messages quote the input, and a garbage file must not drive the user's terminal. */
+static void append_escaped(GString *out, const char *s, gsize len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        const unsigned char *q = p;
+        while (q < end && (*q >= 0x20 || *q == '\t') && *q != 0x7f &&
+               !(*q == 0xc2 && q + 1 < end && q[1] >= 0x80 && q[1] <= 0x9f))
+            q++;
+        g_string_append_len(out, (const char *)p, q - p);
+        if (q == end)
+            break;
+        if (*q == 0xc2) {
+            g_string_append_printf(out, "\\u00%02x", q[1]);
+            p = q + 2;
+        } else {
+            g_string_append_printf(out, "\\x%02x", *q);
+            p = q + 1;
+        }
+    }
+}
+
 static void unexpected(parser *p, state s, guint lineno)
 {
     GString *msg = g_string_new(NULL);
@@ -309,7 +333,9 @@ static void unexpected(parser *p, state s, guint lineno)
         gsize len;
         guint indent;
         const char *text = tf_gherkin_lexer_line_text(&p->lx, lineno, &len, &indent);
-        g_string_append_printf(msg, ", got '%.*s'", (int)len, text);
+        g_string_append(msg, ", got '");
+        append_escaped(msg, text, len);
+        g_string_append_c(msg, '\'');
         loc.column = indent + 1;
     }
     add_error(p, loc, g_string_free(msg, FALSE));
@@ -441,9 +467,14 @@ void tf_gherkin_errors_free(GPtrArray *errors)
 
 char *tf_gherkin_error_format(const tf_gherkin_error *e)
 {
+    GString *s = g_string_new(NULL);
+    append_escaped(s, e->uri, strlen(e->uri)); /* a file name is input too */
     if (e->location.column)
-        return g_strdup_printf("%s:%u:%u: %s", e->uri, e->location.line, e->location.column, e->message);
-    return g_strdup_printf("%s:%u: %s", e->uri, e->location.line, e->message);
+        g_string_append_printf(s, ":%u:%u: ", e->location.line, e->location.column);
+    else
+        g_string_append_printf(s, ":%u: ", e->location.line);
+    append_escaped(s, e->message, strlen(e->message)); /* already so when made here */
+    return g_string_free(s, FALSE);
 }
 
 char *tf_gherkin_error_message(const tf_gherkin_error *e)

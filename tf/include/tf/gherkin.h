@@ -166,7 +166,8 @@ typedef struct {
 
 /* ---- parse errors -------------------------------------------------------------- */
 
-/* One parse error; message has no location prefix (e.g. "expected: #EOF, ..., got 'x'"). */
+/* One parse error; message has no location prefix (e.g. "expected: #EOF, ..., got 'x'")
+ * and the input it quotes has its control characters escaped (\x1b, \u009b). */
 typedef struct {
     char *uri;
     tf_gherkin_location location;
@@ -175,7 +176,8 @@ typedef struct {
 
 /* Frees an error list from tf_gherkin_parse (NULL is fine). */
 void tf_gherkin_errors_free(GPtrArray *errors);
-/* Returns "uri:line:col: message" (newly allocated, g_free it); col is omitted at EOF. */
+/* Returns "uri:line:col: message" (newly allocated, g_free it); col is omitted at EOF;
+ * control characters of the uri are escaped as in messages. */
 char *tf_gherkin_error_format(const tf_gherkin_error *error);
 /* Returns the messages form "(line:col): message" (newly allocated, g_free it). */
 char *tf_gherkin_error_message(const tf_gherkin_error *error);
