@@ -4,6 +4,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "tf/gherkin.h"
@@ -434,6 +436,72 @@ static void test_messages_shapes(void **state)
     tf_gherkin_document_free(doc);
 }
 
+static gboolean count_to_two(const tf_gherkin_pickle *p, void *ctx)
+{
+    int *n = ctx;
+    return ++*n < 2;
+}
+
+static gboolean write_to(const tf_gherkin_pickle *p, void *out)
+{
+    return tf_gherkin_pickle_write(p, out);
+}
+
+/* The streamed forms: each *_write line is the JSON its *_envelope gives, pickles come
+ * one at a time in the collected order and ids, fn can stop them, a failed write is
+ * reported, invalid UTF-8 in a uri is written as U+FFFD. */
+static void test_streaming_api(void **state)
+{
+    const char *src = "Feature: F\n  Scenario Outline: o <a>\n    Given s <a>\n      | <a> |\n"
+                      "  Examples:\n    | a |\n    | 1 |\n    | 2 |\n    | 3 |\n";
+    tf_gherkin_id_gen *g1 = tf_gherkin_id_gen_new(), *g2 = tf_gherkin_id_gen_new();
+    tf_gherkin_document *doc = tf_gherkin_parse("s\xff.feature", src, -1, g1, NULL);
+    tf_gherkin_document *doc2 = tf_gherkin_parse("s\xff.feature", src, -1, g2, NULL);
+    assert_non_null(doc);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_true(tf_gherkin_source_write("s\xff.feature", src, -1, out));
+    assert_true(tf_gherkin_document_write(doc, out));
+    assert_true(tf_gherkin_compile_each(doc, g1, write_to, out));
+    fclose(out);
+    tf_gherkin_pickles *p = tf_gherkin_compile(doc2, g2);
+    char **lines = g_strsplit(text, "\n", -1);
+    assert_int_equal(g_strv_length(lines), 2 + 3 + 1);
+    json_t *want[5] = {tf_gherkin_source_envelope("s\xff.feature", src, -1), tf_gherkin_document_envelope(doc2),
+                       tf_gherkin_pickle_envelope(tf_gherkin_pickles_get(p, 0)),
+                       tf_gherkin_pickle_envelope(tf_gherkin_pickles_get(p, 1)),
+                       tf_gherkin_pickle_envelope(tf_gherkin_pickles_get(p, 2))};
+    for (int i = 0; i < 5; i++) {
+        json_error_t je;
+        json_t *got = json_loads(lines[i], 0, &je);
+        assert_non_null(got);
+        assert_true(json_equal(got, want[i]));
+        /* and the text is what jansson writes with sorted keys */
+        char *dumped = json_dumps(want[i], JSON_COMPACT | JSON_SORT_KEYS);
+        assert_string_equal(lines[i], dumped);
+        free(dumped);
+        json_decref(got);
+        json_decref(want[i]);
+    }
+    assert_non_null(strstr(lines[0], "\"uri\":\"s\xef\xbf\xbd.feature\""));
+    g_strfreev(lines);
+    free(text);
+    tf_gherkin_pickles_free(p);
+
+    int n = 0;
+    assert_false(tf_gherkin_compile_each(doc, g1, count_to_two, &n));
+    assert_int_equal(n, 2);
+    FILE *ro = fopen("/dev/null", "r");
+    assert_non_null(ro);
+    assert_false(tf_gherkin_document_write(doc, ro));
+    fclose(ro);
+    tf_gherkin_document_free(doc);
+    tf_gherkin_document_free(doc2);
+    tf_gherkin_id_gen_free(g1);
+    tf_gherkin_id_gen_free(g2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_ids_shared_across_documents),
         cmocka_unit_test(test_background_skipped_for_empty_scenario),
         cmocka_unit_test(test_messages_shapes),
+        cmocka_unit_test(test_streaming_api),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
