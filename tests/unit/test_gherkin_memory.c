@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include "skip.h"
 
 static char *tmpdir;
 
@@ -167,8 +168,8 @@ int main(void)
 #if defined(__SANITIZE_THREAD__)
     /* ThreadSanitizer's shadow memory is several times the heap and it runs tf about 10x
      * slower: its RSS would measure TSan, not tf. The plain and ASan builds measure it. */
-    printf("skipped: RSS is not tf's own under ThreadSanitizer (the ASan run measures it)\n");
-    return 77;
+    tf_test_skip_all(TF_NEED_OPTIONAL, "tf's RSS is not its own under ThreadSanitizer "
+                                       "(shadow memory); the ASan and plain builds measure it");
 #endif
     spawner_start(); /* first, while this process is small */
     tmpdir = g_dir_make_tmp("tf-gherkin-mem-XXXXXX", NULL);
