@@ -138,7 +138,7 @@ int tf_cmd_wire(int argc, char **argv)
         GError *e = NULL;
         if (!tf_store_run_end(store, opts.store_run, code == 0 ? "ended" : "failed", &e) ||
             !tf_store_flush(store, &e)) {
-            fprintf(stderr, "tf wire: store %s: %s\n", tf_store_path(store), e->message);
+            fprintf(stderr, "tf wire: %s\n", e->message); /* store errors name the store */
             g_error_free(e);
             code = code ? code : 1;
         }

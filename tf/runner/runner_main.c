@@ -219,7 +219,7 @@ static gboolean close_store(tf_store *store, gint64 run, int code)
     GError *err = NULL;
     if (tf_store_run_end(store, run, status, &err) && tf_store_flush(store, &err))
         return TRUE;
-    fprintf(stderr, "tf run: store %s: %s\n", tf_store_path(store), err->message);
+    fprintf(stderr, "tf run: %s\n", err->message); /* store errors name the store */
     g_error_free(err);
     return FALSE;
 }
