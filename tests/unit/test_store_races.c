@@ -1,9 +1,10 @@
 /* test_store_races.c: processes sharing one store at once. Two `tf run --store` of one
  * feature (same-named scenarios, outline rows and a retry) keep every batch of both runs,
- * 25 times over; two processes creating one new store both open it, 50 times over; two
+ * 20 times over; two processes creating one new store both open it, 30 times over; two
  * processes of one run journal side by side (what parallel workers will do) and lose
  * nothing. Runs use the in-process counter observer (tests/support/store_steps), so each
- * race takes milliseconds. */
+ * race takes milliseconds; what time there is goes to fsync (store creation, the flush
+ * when a runtime stops and when a run ends). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,8 +19,8 @@
 #include "tf/durable.h"
 #include "tf/runner.h"
 
-#define RUN_RACES 25
-#define CREATE_RACES 50
+#define RUN_RACES 20
+#define CREATE_RACES 30
 
 static char *tmpdir;
 
@@ -153,6 +154,85 @@ static void test_two_processes_create_one_store(void **unused)
     }
 }
 
+/* ---- one run, two worker processes ---- */
+
+#define WORKER_APPENDS 400
+
+typedef struct {
+    const char *store;
+    gint64 run;
+} worker_args;
+
+/* A worker of the run: its own execution (pickle "p<i>"), two streams, appends
+ * interleaved as fast as it can while the other worker does the same. */
+static int worker_body(int i, void *data)
+{
+    worker_args *a = data;
+    GError *err = NULL;
+    tf_store *s = tf_store_open(a->store, &err);
+    char *pickle = g_strdup_printf("p%d", i);
+    tf_execution e = {.pickle = pickle, .uri = "race.feature", .line = 2, .name = "same"};
+    gint64 ex = s ? tf_store_execution_begin(s, a->run, &e, &err) : 0;
+    tf_journal *js[2] = {NULL, NULL};
+    if (ex) {
+        js[0] = tf_journal_open_execution(s, ex, "counter", &err);
+        js[1] = js[0] ? tf_journal_open_execution(s, ex, "other", &err) : NULL;
+    }
+    int code = js[1] ? 0 : 1;
+    json_t *b = json_pack("{s:[i]}", "events", i);
+    for (guint64 seq = 1; !code && seq <= WORKER_APPENDS; seq++)
+        for (int k = 0; k < 2 && !code; k++)
+            if (!tf_journal_append(js[k], seq, seq, g_get_real_time(), b, &err))
+                code = 2;
+    if (code)
+        fprintf(stderr, "worker %d: %s\n", i, err ? err->message : "?");
+    else if (!tf_store_execution_end(s, ex, "passed", NULL, &err))
+        code = 3;
+    json_decref(b);
+    tf_journal_unref(js[0]);
+    tf_journal_unref(js[1]);
+    tf_store_unref(s);
+    g_free(pickle);
+    return code;
+}
+
+static void test_two_workers_of_one_run_append_side_by_side(void **unused)
+{
+    char *store = g_build_filename(tmpdir, "workers.db", NULL);
+    GError *err = NULL;
+    tf_store *s = tf_store_open(store, &err);
+    gint64 run = tf_store_run_begin(s, "parallel", &err);
+    assert_true(run > 0);
+    worker_args a = {store, run};
+    race(2, worker_body, &a);
+    json_t *execs = tf_store_executions(s, run, &err);
+    assert_non_null(execs);
+    assert_int_equal(json_array_size(execs), 2);
+    for (gsize i = 0; i < 2; i++) {
+        json_t *e = json_array_get(execs, i);
+        json_t *streams = json_object_get(e, "streams");
+        assert_int_equal(json_integer_value(json_object_get(streams, "counter")), WORKER_APPENDS);
+        assert_int_equal(json_integer_value(json_object_get(streams, "other")), WORKER_APPENDS);
+        /* Every number of each stream, once. */
+        tf_journal *j = tf_journal_open_execution(
+            s, json_integer_value(json_object_get(e, "execution")), "counter", &err);
+        guint64 first = 0, last = 0;
+        assert_int_equal(tf_journal_next_stored(j, 1, &first, &err), TF_LOOKUP_FOUND);
+        assert_true(tf_journal_last_seq(j, &last, &err));
+        assert_int_equal(first, 1);
+        assert_int_equal(last, WORKER_APPENDS);
+        tf_journal_unref(j);
+    }
+    assert_true(tf_store_run_end(s, run, "passed", &err));
+    json_t *runs = tf_store_runs(s, &err);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(runs, 0), "batches")),
+                     4 * WORKER_APPENDS);
+    json_decref(runs);
+    json_decref(execs);
+    tf_store_unref(s);
+    g_free(store);
+}
+
 static int setup(void **unused)
 {
     tmpdir = g_dir_make_tmp("tf-store-races-XXXXXX", NULL);
@@ -172,6 +252,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_processes_create_one_store),
         cmocka_unit_test(test_two_runs_at_once_keep_every_batch),
+        cmocka_unit_test(test_two_workers_of_one_run_append_side_by_side),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
