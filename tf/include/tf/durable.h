@@ -92,7 +92,9 @@ gboolean tf_store_execution_end(tf_store *s, gint64 execution, const char *statu
  * NULL + error on failure. */
 json_t *tf_store_executions(tf_store *s, gint64 run, GError **error);
 
-/* Journal retention, applied when a run begins and every 1,000 appends. 0 = unlimited. */
+/* Journal retention, applied when a run begins and on every 1,000th append through one
+ * open store. 0 = unlimited. Dropping a run's journal also forgets the sequence numbers of
+ * its streams once the run has ended (nothing appends to them any more). */
 typedef struct {
     guint keep_runs;        /* journals of the newest N runs are kept (default 20) */
     guint64 max_batches;    /* per stream, the newest N batches are kept (default 0) */
