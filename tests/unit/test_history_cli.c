@@ -9,52 +9,16 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <glib/gstdio.h>
+#include "store_fixture.h"
 #include "tf/durable.h"
 
 static char *tmpdir;
-static const char *tf_bin;
 
-typedef struct {
-    int code;
-    char *out, *err;
-} result;
-
-/* Runs tf with argv (NULL-terminated, after "tf") in tmpdir with env additions. */
-static result tf(const char *const *args, const char *const *env_add)
+/* Runs tf with args in tmpdir (TF_STORE unset, env_add set). */
+static sf_result tf(const char *const *args, const char *const *env_add)
 {
-    GPtrArray *argv = g_ptr_array_new();
-    g_ptr_array_add(argv, (char *)tf_bin);
-    for (const char *const *a = args; *a; a++)
-        g_ptr_array_add(argv, (char *)*a);
-    g_ptr_array_add(argv, NULL);
-    char **env = g_get_environ();
-    env = g_environ_unsetenv(env, "TF_STORE");
-    for (const char *const *e = env_add; e && *e; e += 2)
-        env = g_environ_setenv(env, e[0], e[1], TRUE);
-    result r = {0};
-    int status = -1;
-    GError *err = NULL;
-    if (!g_spawn_sync(tmpdir, (char **)argv->pdata, env, 0, NULL, NULL, &r.out, &r.err, &status, &err))
-        fail_msg("spawn %s: %s", tf_bin, err->message);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-    g_strfreev(env);
-    g_ptr_array_unref(argv);
-    return r;
-}
-
-static void result_clear(result *r)
-{
-    g_free(r->out);
-    g_free(r->err);
-}
-
-static void expect(const result *r, int code, const char *in_out, const char *in_err)
-{
-    if (r->code != code || (in_out && !strstr(r->out, in_out)) || (in_err && !strstr(r->err, in_err)))
-        fail_msg("exit %d (want %d)\nstdout: %s\nstderr: %s\n(want '%s' / '%s')", r->code, code,
-                 r->out, r->err, in_out ? in_out : "", in_err ? in_err : "");
+    return sf_tf(tmpdir, args, env_add, NULL);
 }
 
 static guint count_lines(const char *text)
@@ -95,23 +59,23 @@ static char *make_store(const char *name, int runs, int batches, gint64 wall)
 static void test_help_names_streams_as_export_prints_them(void **unused)
 {
     const char *help[] = {"history", "--help", NULL};
-    result r = tf(help, NULL);
-    expect(&r, 0, "--stream NAME", NULL);
+    sf_result r = tf(help, NULL);
+    sf_expect(&r, 0, "--stream NAME", NULL);
     assert_non_null(strstr(r.out, "streams named after them (raftkv, chain, wallet)"));
     assert_non_null(strstr(r.out, "0 = no limit: every run's journal is kept"));
     assert_null(strstr(r.out, "an observer's name"));
-    result_clear(&r);
+    sf_result_clear(&r);
     char *store = make_store("names.db", 1, 3, g_get_real_time());
     const char *exp[] = {"history", "export", "--store", store, "--stream", "counter", NULL};
     r = tf(exp, NULL);
-    expect(&r, 0, "\"scenario\":\"scenario 1\",\"pickle\":\"1\",\"attempt\":0,\"stream\":\"counter\",\"seq\":3,", NULL);
+    sf_expect(&r, 0, "\"scenario\":\"scenario 1\",\"pickle\":\"1\",\"attempt\":0,\"stream\":\"counter\",\"seq\":3,", NULL);
     assert_int_equal(count_lines(r.out), 3);
-    result_clear(&r);
+    sf_result_clear(&r);
     const char *none[] = {"history", "export", "--store", store, "--stream", "counter/scenario 1", NULL};
     r = tf(none, NULL);
-    expect(&r, 0, NULL, NULL);
+    sf_expect(&r, 0, NULL, NULL);
     assert_int_equal(count_lines(r.out), 0);
-    result_clear(&r);
+    sf_result_clear(&r);
     g_free(store);
 }
 
@@ -119,33 +83,33 @@ static void test_runs_lists_runs_and_one_runs_executions(void **unused)
 {
     char *store = make_store("runs.db", 3, 2, g_get_real_time());
     const char *runs[] = {"history", "runs", "--store", store, NULL};
-    result r = tf(runs, NULL);
-    expect(&r, 0, NULL, NULL);
+    sf_result r = tf(runs, NULL);
+    sf_expect(&r, 0, NULL, NULL);
     assert_int_equal(count_lines(r.out), 3);
     assert_true(g_str_has_prefix(r.out, "{\"run\":3,\"label\":\"tf run\","));
     assert_non_null(strstr(r.out, "\"status\":\"passed\",\"batches\":2,\"executions\":1,\"journal_errors\":0}"));
-    result_clear(&r);
+    sf_result_clear(&r);
     const char *one[] = {"history", "runs", "--store", store, "--run", "2", NULL};
     r = tf(one, NULL);
-    expect(&r, 0,
+    sf_expect(&r, 0,
            "\"pickle\":\"1\",\"attempt\":0,\"uri\":\"f.feature\",\"line\":2,\"scenario\":\"scenario 2\","
            "\"status\":\"passed\",\"journal_error\":null,\"streams\":{\"counter\":2}}",
            NULL);
     assert_int_equal(count_lines(r.out), 1);
-    result_clear(&r);
+    sf_result_clear(&r);
     const char *missing[] = {"history", "runs", "--store", store, "--run", "99", NULL};
     r = tf(missing, NULL);
-    expect(&r, 1, NULL, "no run 99");
-    result_clear(&r);
+    sf_expect(&r, 1, NULL, "no run 99");
+    sf_result_clear(&r);
     g_free(store);
 }
 
 static void prune(const char *store, const char *opt, const char *val, const char *says)
 {
     const char *args[] = {"history", "prune", "--store", store, opt, val, NULL};
-    result r = tf(args, NULL);
-    expect(&r, 0, says, NULL);
-    result_clear(&r);
+    sf_result r = tf(args, NULL);
+    sf_expect(&r, 0, says, NULL);
+    sf_result_clear(&r);
 }
 
 static json_int_t batches_of(const char *store, int nth_newest)
@@ -181,9 +145,9 @@ static void test_prune_applies_each_option(void **unused)
                             {"--keep-runs", "99999999999999999999"}, {"--max-age", ""}};
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
         const char *args[] = {"history", "prune", "--store", "x.db", bad[i][0], bad[i][1], NULL};
-        result r = tf(args, NULL);
-        expect(&r, 2, NULL, "bad option");
-        result_clear(&r);
+        sf_result r = tf(args, NULL);
+        sf_expect(&r, 2, NULL, "bad option");
+        sf_result_clear(&r);
     }
 }
 
@@ -193,32 +157,32 @@ static void test_store_path_decisions(void **unused)
     assert_true(g_file_set_contents(feature, "Feature: nothing to run\n", -1, NULL));
     /* --store '' is an error, never "no store". */
     const char *empty[] = {"run", "--store", "", feature, NULL};
-    result r = tf(empty, NULL);
-    expect(&r, 2, NULL, "the path is empty");
-    result_clear(&r);
+    sf_result r = tf(empty, NULL);
+    sf_expect(&r, 2, NULL, "the path is empty");
+    sf_result_clear(&r);
     const char *wire[] = {"wire", "--store", "", NULL};
     r = tf(wire, NULL);
     if (r.code == 0 || !strstr(r.err, "the path is empty"))
         fail_msg("tf wire --store '': exit %d: %s", r.code, r.err);
-    result_clear(&r);
+    sf_result_clear(&r);
     /* An empty TF_STORE is like none: nothing is created. */
     const char *plain[] = {"run", feature, NULL};
     const char *env_empty[] = {"TF_STORE", "", NULL};
     r = tf(plain, env_empty);
-    expect(&r, 0, NULL, NULL);
+    sf_expect(&r, 0, NULL, NULL);
     char *dot_tf = g_build_filename(tmpdir, ".tf", NULL);
     assert_false(g_file_test(dot_tf, G_FILE_TEST_EXISTS));
-    result_clear(&r);
+    sf_result_clear(&r);
     /* Missing directories on the way are created, as a data directory would be. */
     char *deep = g_build_filename(tmpdir, "new", "dirs", "s.db", NULL);
     const char *make[] = {"run", "--store", deep, feature, NULL};
     r = tf(make, NULL);
-    expect(&r, 0, NULL, NULL);
-    result_clear(&r);
+    sf_expect(&r, 0, NULL, NULL);
+    sf_result_clear(&r);
     const char *runs[] = {"history", "runs", "--store", deep, NULL};
     r = tf(runs, NULL);
-    expect(&r, 0, "\"status\":\"passed\"", NULL);
-    result_clear(&r);
+    sf_expect(&r, 0, "\"status\":\"passed\"", NULL);
+    sf_result_clear(&r);
     g_free(deep);
     g_free(dot_tf);
     g_free(feature);
@@ -226,13 +190,8 @@ static void test_store_path_decisions(void **unused)
 
 int main(void)
 {
-    tf_bin = g_getenv("TF_BIN");
-    if (!tf_bin || !g_file_test(tf_bin, G_FILE_TEST_IS_EXECUTABLE)) {
-        fprintf(stderr, "test_history_cli: skipped: TF_BIN (the tf binary) is not set or not "
-                        "executable (%s)\n", tf_bin ? tf_bin : "unset");
-        return g_strcmp0(g_getenv("CI"), "true") ? 77 : 1;
-    }
-    tmpdir = g_dir_make_tmp("tf-history-cli-XXXXXX", NULL);
+    sf_tf_bin_or_exit("test_history_cli");
+    tmpdir = sf_tmpdir_new("tf-history-cli");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_names_streams_as_export_prints_them),
         cmocka_unit_test(test_runs_lists_runs_and_one_runs_executions),
@@ -240,8 +199,6 @@ int main(void)
         cmocka_unit_test(test_store_path_decisions),
     };
     int code = cmocka_run_group_tests(tests, NULL, NULL);
-    char *argv[] = {"rm", "-rf", tmpdir, NULL};
-    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-    g_free(tmpdir);
+    sf_tmpdir_remove(tmpdir);
     return code;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include "store_steps.h"
+#include "store_fixture.h"
 #include "tf/durable.h"
 #include "tf/runner.h"
 
@@ -170,15 +171,13 @@ static void test_no_loss_no_noise(void **unused)
 
 static int setup(void **unused)
 {
-    tmpdir = g_dir_make_tmp("tf-journal-loss-XXXXXX", NULL);
-    return tmpdir ? 0 : -1;
+    tmpdir = sf_tmpdir_new("tf-journal-loss");
+    return 0;
 }
 
 static int teardown(void **unused)
 {
-    char *argv[] = {"rm", "-rf", tmpdir, NULL};
-    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-    g_free(tmpdir);
+    sf_tmpdir_remove(tmpdir);
     return 0;
 }
 

@@ -8,13 +8,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <glib/gstdio.h>
+#include "store_fixture.h"
 #include "tf/durable.h"
 
 #define FIXTURE TF_SOURCE_DIR "/tests/unit/data/store/v1-raftkv.db"
@@ -174,16 +171,13 @@ static void test_migrated_schema_is_a_new_stores(void **unused)
     g_free(fresh);
 }
 
-static int migrate_body(const char *path, int fd)
+static int migrate_body(int i, void *path)
 {
-    char c;
-    if (read(fd, &c, 1) != 1)
-        return 90;
     GError *err = NULL;
     tf_store *s = tf_store_open(path, &err);
     gint64 run = s ? tf_store_run_begin(s, "racer", &err) : 0;
     if (!run)
-        fprintf(stderr, "racer: %s\n", err->message);
+        fprintf(stderr, "racer %d: %s\n", i, err->message);
     tf_store_unref(s);
     return run ? 0 : 1;
 }
@@ -193,27 +187,7 @@ static void test_two_processes_migrate_at_once(void **unused)
     for (int k = 0; k < MIGRATE_RACES; k++) {
         char *name = g_strdup_printf("race%d.db", k);
         char *path = copy_fixture(name);
-        int go[2];
-        assert_int_equal(pipe(go), 0);
-        pid_t pids[2];
-        for (int i = 0; i < 2; i++) {
-            pids[i] = fork();
-            assert_true(pids[i] >= 0);
-            if (pids[i] == 0) {
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
-                close(go[1]);
-                _exit(migrate_body(path, go[0]));
-            }
-        }
-        close(go[0]);
-        assert_int_equal(write(go[1], "gg", 2), 2);
-        close(go[1]);
-        for (int i = 0; i < 2; i++) {
-            int status;
-            assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
-            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                fail_msg("race %d: racer %d ended with status 0x%x", k, i, status);
-        }
+        sf_race(2, migrate_body, path);
         assert_int_equal(user_version(path), 2);
         GError *err = NULL;
         tf_store *s = tf_store_open_readonly(path, &err);
@@ -228,15 +202,13 @@ static void test_two_processes_migrate_at_once(void **unused)
 
 static int setup(void **unused)
 {
-    tmpdir = g_dir_make_tmp("tf-store-migrate-XXXXXX", NULL);
-    return tmpdir ? 0 : -1;
+    tmpdir = sf_tmpdir_new("tf-store-migrate");
+    return 0;
 }
 
 static int teardown(void **unused)
 {
-    char *argv[] = {"rm", "-rf", tmpdir, NULL};
-    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-    g_free(tmpdir);
+    sf_tmpdir_remove(tmpdir);
     return 0;
 }
 

@@ -9,13 +9,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#include <glib/gstdio.h>
 #include "store_steps.h"
+#include "store_fixture.h"
 #include "tf/durable.h"
 #include "tf/runner.h"
 
@@ -43,38 +39,6 @@ static const char race_feature[] =
     "    Then it fails on the first attempt\n";
 #define RACE_BATCHES 18
 
-/* Forks n children that each wait for the go signal, then run body(i, data) and exit with
- * its result; returns once all exited, failing the test unless each exited 0. */
-static void race(int n, int (*body)(int i, void *data), void *data)
-{
-    int go[2];
-    assert_int_equal(pipe(go), 0);
-    pid_t pids[8];
-    assert_true(n <= 8);
-    for (int i = 0; i < n; i++) {
-        pids[i] = fork();
-        assert_true(pids[i] >= 0);
-        if (pids[i] == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            close(go[1]);
-            char c;
-            if (read(go[0], &c, 1) != 1)
-                _exit(90);
-            _exit(body(i, data));
-        }
-    }
-    close(go[0]);
-    char start[8] = {0};
-    assert_int_equal(write(go[1], start, n), n);
-    close(go[1]);
-    for (int i = 0; i < n; i++) {
-        int status;
-        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            fail_msg("racer %d ended with status 0x%x", i, status);
-    }
-}
-
 typedef struct {
     const char *store;
     const char *feature;
@@ -100,7 +64,7 @@ static void test_two_runs_at_once_keep_every_batch(void **unused)
         assert_non_null(s);
         tf_store_unref(s);
         run_args a = {store, feature};
-        race(2, run_body, &a);
+        sf_race(2, run_body, &a);
         s = tf_store_open(store, &err);
         json_t *runs = tf_store_runs(s, &err);
         assert_non_null(runs);
@@ -142,7 +106,7 @@ static void test_two_processes_create_one_store(void **unused)
 {
     for (int k = 0; k < CREATE_RACES; k++) {
         char *store = g_strdup_printf("%s/new%d/state.db", tmpdir, k);
-        race(2, open_body, store);
+        sf_race(2, open_body, store);
         GError *err = NULL;
         tf_store *s = tf_store_open(store, &err);
         assert_non_null(s);
@@ -204,7 +168,7 @@ static void test_two_workers_of_one_run_append_side_by_side(void **unused)
     gint64 run = tf_store_run_begin(s, "parallel", &err);
     assert_true(run > 0);
     worker_args a = {store, run};
-    race(2, worker_body, &a);
+    sf_race(2, worker_body, &a);
     json_t *execs = tf_store_executions(s, run, &err);
     assert_non_null(execs);
     assert_int_equal(json_array_size(execs), 2);
@@ -235,15 +199,13 @@ static void test_two_workers_of_one_run_append_side_by_side(void **unused)
 
 static int setup(void **unused)
 {
-    tmpdir = g_dir_make_tmp("tf-store-races-XXXXXX", NULL);
-    return tmpdir ? 0 : -1;
+    tmpdir = sf_tmpdir_new("tf-store-races");
+    return 0;
 }
 
 static int teardown(void **unused)
 {
-    char *argv[] = {"rm", "-rf", tmpdir, NULL};
-    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-    g_free(tmpdir);
+    sf_tmpdir_remove(tmpdir);
     return 0;
 }
 

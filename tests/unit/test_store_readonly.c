@@ -14,15 +14,14 @@
 #include <string.h>
 #include <grp.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#include "store_fixture.h"
 #include "tf/durable.h"
 
 #define NOBODY 65534
 
 static char *tmpdir;
-static const char *tf_bin;
 
 static void drop_root(gpointer unused)
 {
@@ -30,36 +29,11 @@ static void drop_root(gpointer unused)
         _exit(120);
 }
 
-typedef struct {
-    int code;
-    char *out, *err;
-} result;
-
 /* Runs `tf history <sub> --store <store> [opt val]` as a user who cannot write there. */
-static result history(const char *sub, const char *store, const char *opt, const char *val)
+static sf_result history(const char *sub, const char *store, const char *opt, const char *val)
 {
-    char *argv[] = {(char *)tf_bin, "history", (char *)sub, "--store", (char *)store,
-                    (char *)opt, (char *)val, NULL};
-    result r = {0};
-    int status = -1;
-    GError *err = NULL;
-    if (!g_spawn_sync(NULL, argv, NULL, 0, drop_root, NULL, &r.out, &r.err, &status, &err))
-        fail_msg("spawn %s: %s", tf_bin, err->message);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-    return r;
-}
-
-static void result_clear(result *r)
-{
-    g_free(r->out);
-    g_free(r->err);
-}
-
-static void expect(const result *r, int code, const char *in_out, const char *in_err)
-{
-    if (r->code != code || (in_out && !strstr(r->out, in_out)) || (in_err && !strstr(r->err, in_err)))
-        fail_msg("exit %d (want %d)\nstdout: %s\nstderr: %s\n(want '%s' / '%s')", r->code, code,
-                 r->out, r->err, in_out ? in_out : "", in_err ? in_err : "");
+    const char *args[] = {"history", sub, "--store", store, opt, val, NULL};
+    return sf_tf(NULL, args, NULL, drop_root);
 }
 
 static char *path_in(const char *dir, const char *name) { return g_build_filename(tmpdir, dir, name, NULL); }
@@ -142,19 +116,19 @@ static void test_readonly_directory(void **unused)
     char *dir = make_dir("archive"), *store = path_in("archive", "s.db");
     make_store(store);
     seal(dir, TRUE);
-    result r = history("runs", store, NULL, NULL);
-    expect(&r, 0, "\"label\":\"archived\",", NULL);
-    result_clear(&r);
+    sf_result r = history("runs", store, NULL, NULL);
+    sf_expect(&r, 0, "\"label\":\"archived\",", NULL);
+    sf_result_clear(&r);
     r = history("export", store, NULL, NULL);
-    expect(&r, 0, "\"scenario\":\"kept\",\"pickle\":\"7\",\"attempt\":0,\"stream\":\"counter\",\"seq\":3,", NULL);
-    result_clear(&r);
+    sf_expect(&r, 0, "\"scenario\":\"kept\",\"pickle\":\"7\",\"attempt\":0,\"stream\":\"counter\",\"seq\":3,", NULL);
+    sf_result_clear(&r);
     /* Reading wrote nothing: no -wal or -shm beside it. */
     char *wal = g_strconcat(store, "-wal", NULL);
     assert_false(g_file_test(wal, G_FILE_TEST_EXISTS));
     g_free(wal);
     r = history("prune", store, NULL, NULL);
-    expect(&r, 1, NULL, "readonly");
-    result_clear(&r);
+    sf_expect(&r, 1, NULL, "readonly");
+    sf_result_clear(&r);
     g_free(dir);
     g_free(store);
 }
@@ -164,9 +138,9 @@ static void test_readonly_file(void **unused)
     char *dir = make_dir("rofile"), *store = path_in("rofile", "s.db");
     make_store(store);
     seal(dir, FALSE);
-    result r = history("export", store, NULL, NULL);
-    expect(&r, 0, "\"seq\":1,", NULL);
-    result_clear(&r);
+    sf_result r = history("export", store, NULL, NULL);
+    sf_expect(&r, 0, "\"seq\":1,", NULL);
+    sf_result_clear(&r);
     g_free(dir);
     g_free(store);
 }
@@ -177,15 +151,15 @@ static void test_wal_left_behind(void **unused)
     char *dir = make_dir("walshm"), *store = path_in("walshm", "s.db");
     copy_with_wal(src, dir, TRUE);
     seal(dir, TRUE);
-    result r = history("runs", store, NULL, NULL);
-    expect(&r, 0, "\"label\":\"only-in-wal\"", NULL); /* read from the -wal */
-    result_clear(&r);
+    sf_result r = history("runs", store, NULL, NULL);
+    sf_expect(&r, 0, "\"label\":\"only-in-wal\"", NULL); /* read from the -wal */
+    sf_result_clear(&r);
     char *dir2 = make_dir("walonly"), *store2 = path_in("walonly", "s.db");
     copy_with_wal(src, dir2, FALSE);
     seal(dir2, TRUE);
     r = history("runs", store2, NULL, NULL);
-    expect(&r, 1, NULL, "copy the store with its -wal file to a writable directory");
-    result_clear(&r);
+    sf_expect(&r, 1, NULL, "copy the store with its -wal file to a writable directory");
+    sf_result_clear(&r);
     g_free(src);
     g_free(dir);
     g_free(store);
@@ -198,22 +172,22 @@ static void test_schema_1_read_as_it_is(void **unused)
     char *dir = make_dir("v1"), *store = path_in("v1", "s.db");
     copy_file(TF_SOURCE_DIR "/tests/unit/data/store/v1-raftkv.db", store);
     seal(dir, TRUE);
-    result r = history("runs", store, NULL, NULL);
-    expect(&r, 0, "\"run\":1,\"label\":\"tf run\"", NULL);
+    sf_result r = history("runs", store, NULL, NULL);
+    sf_expect(&r, 0, "\"run\":1,\"label\":\"tf run\"", NULL);
     assert_non_null(strstr(r.out, "\"batches\":5,\"executions\":0,\"journal_errors\":0"));
-    result_clear(&r);
+    sf_result_clear(&r);
     r = history("export", store, "--run", "1");
-    expect(&r, 0,
+    sf_expect(&r, 0,
            "{\"run\":1,\"stream\":\"raftkv/Killing the leader elects a new leader with a higher "
            "term\",\"seq\":4,",
            NULL);
-    result_clear(&r);
+    sf_result_clear(&r);
     r = history("export", store, "--stream", "raftkv/A paused leader is replaced, then steps down and catches up");
-    expect(&r, 0, "\"seq\":5,", NULL);
+    sf_expect(&r, 0, "\"seq\":5,", NULL);
     char **lines = g_strsplit(r.out, "\n", -1);
     assert_int_equal(g_strv_length(lines), 6); /* 5 lines and the empty rest */
     g_strfreev(lines);
-    result_clear(&r);
+    sf_result_clear(&r);
     g_free(dir);
     g_free(store);
 }
@@ -239,15 +213,12 @@ static gboolean can_seal(char **why)
 
 int main(void)
 {
-    tf_bin = g_getenv("TF_BIN");
-    tmpdir = g_dir_make_tmp("tf-store-ro-XXXXXX", NULL);
+    sf_tf_bin_or_exit("test_store_readonly");
+    tmpdir = sf_tmpdir_new("tf-store-ro");
+    assert_int_equal(chmod(tmpdir, 0755), 0); /* nobody must reach the stores */
     int code = 77;
     char *why = NULL;
-    assert_int_equal(chmod(tmpdir, 0755), 0); /* nobody must reach the stores */
-    if (!tf_bin || !g_file_test(tf_bin, G_FILE_TEST_IS_EXECUTABLE))
-        why = g_strdup_printf("TF_BIN (the tf binary) is not set or not executable (%s)",
-                              tf_bin ? tf_bin : "unset");
-    else if (can_seal(&why)) {
+    if (can_seal(&why)) {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_readonly_directory),
             cmocka_unit_test(test_readonly_file),
@@ -255,15 +226,12 @@ int main(void)
             cmocka_unit_test(test_schema_1_read_as_it_is),
         };
         code = cmocka_run_group_tests(tests, NULL, NULL);
-    }
-    if (why) {
+    } else {
         fprintf(stderr, "test_store_readonly: skipped: %s\n", why);
         if (!g_strcmp0(g_getenv("CI"), "true"))
-            code = 1; /* CI has both: a skip there is a failure */
+            code = 1; /* CI runs as root, which can become nobody: a skip there is a failure */
     }
-    char *argv[] = {"sh", "-c", "chmod -R u+w \"$0\" && rm -rf \"$0\"", tmpdir, NULL};
-    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    sf_tmpdir_remove(tmpdir);
     g_free(why);
-    g_free(tmpdir);
     return code;
 }

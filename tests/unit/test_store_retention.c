@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 #include <string.h>
 #include <glib/gstdio.h>
+#include "store_fixture.h"
 #include "tf/durable.h"
 
 static char *tmpdir;
@@ -156,15 +157,13 @@ static void test_applied_every_1000_appends(void **unused)
 
 static int setup(void **unused)
 {
-    tmpdir = g_dir_make_tmp("tf-store-retention-XXXXXX", NULL);
-    return tmpdir ? 0 : -1;
+    tmpdir = sf_tmpdir_new("tf-store-retention");
+    return 0;
 }
 
 static int teardown(void **unused)
 {
-    char *argv[] = {"rm", "-rf", tmpdir, NULL};
-    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-    g_free(tmpdir);
+    sf_tmpdir_remove(tmpdir);
     return 0;
 }
 
