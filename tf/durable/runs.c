@@ -218,7 +218,7 @@ json_t *tf_store_executions(tf_store *s, gint64 run, GError **error)
 {
     tf_mutex_lock(&s->lock);
     json_t *arr = json_array();
-    GHashTable *by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
+    GHashTable *by_id = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     sqlite3_stmt *st = tf_store_stmt(s,
                                      "SELECT id, pickle, attempt, uri, line, name, status,"
                                      " journal_error FROM executions WHERE run = ?1 ORDER BY id",
@@ -237,9 +237,8 @@ json_t *tf_store_executions(tf_store *s, gint64 run, GError **error)
                                   text_or_null(st, 6), "journal_error", text_or_null(st, 7),
                                   "streams");
             json_array_append_new(arr, e);
-            gint64 *id = g_new(gint64, 1);
-            *id = sqlite3_column_int64(st, 0);
-            g_hash_table_insert(by_id, id, e);
+            gint64 id = sqlite3_column_int64(st, 0);
+            g_hash_table_insert(by_id, g_memdup2(&id, sizeof id), e);
         }
         sqlite3_reset(st);
     }
@@ -266,8 +265,6 @@ json_t *tf_store_executions(tf_store *s, gint64 run, GError **error)
             tf_store_set_error(s, error, "list executions");
         g_clear_pointer(&arr, json_decref);
     }
-    GList *keys = g_hash_table_get_keys(by_id);
-    g_list_free_full(keys, g_free);
     g_hash_table_unref(by_id);
     tf_mutex_unlock(&s->lock);
     return arr;
