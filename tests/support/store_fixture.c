@@ -5,11 +5,11 @@
 #include <cmocka.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "skip.h"
 #include "store_fixture.h"
 
 char *sf_tmpdir_new(const char *prefix)
@@ -66,11 +66,11 @@ static const char *tf_bin;
 const char *sf_tf_bin_or_exit(const char *test)
 {
     tf_bin = g_getenv("TF_BIN");
-    if (tf_bin && g_file_test(tf_bin, G_FILE_TEST_IS_EXECUTABLE))
-        return tf_bin;
-    fprintf(stderr, "%s: skipped: TF_BIN (the tf binary) is not set or not executable (%s)\n",
-            test, tf_bin ? tf_bin : "unset");
-    exit(g_strcmp0(g_getenv("CI"), "true") ? 77 : 1);
+    if (!tf_bin || !g_file_test(tf_bin, G_FILE_TEST_IS_EXECUTABLE))
+        tf_test_skip_all(TF_NEED_REQUIRED, "%s: TF_BIN (the tf binary, built with the tests) is "
+                                           "not set or not executable (%s)",
+                         test, tf_bin ? tf_bin : "unset");
+    return tf_bin;
 }
 
 sf_result sf_tf(const char *cwd, const char *const *args, const char *const *env_add,

@@ -18,7 +18,7 @@ void sf_tmpdir_remove(char *dir);
 void sf_race(int n, int (*body)(int i, void *data), void *data);
 
 /* The tf binary from TF_BIN. When there is none the test program cannot check anything:
- * it says why and exits 77 (skipped), or 1 under CI=true, where it must be built. */
+ * it says why and exits 77 (skipped), or 1 under CI=true (skip.h: the binary is REQUIRED). */
 const char *sf_tf_bin_or_exit(const char *test);
 
 /* What a tf command did. */
