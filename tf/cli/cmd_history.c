@@ -1,8 +1,8 @@
 /* cmd_history.c: `tf history`: reads the durable store's journal after (or during) a run.
  * `export` prints a run's event batches as NDJSON for other tools; `runs` lists the runs
  * the store remembers (or one run's scenario executions); `prune` applies a retention
- * now; `check` (cmd_check.c) checks client histories. export and runs only read: they open the store read-only, so an archived store in
- * a read-only place works. */
+ * now; `check` (cmd_check.c) checks client histories. export and runs only read: they
+ * open the store read-only, so an archived store in a read-only place works. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
