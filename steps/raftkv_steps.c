@@ -230,7 +230,7 @@ static gboolean kill_once(tf_step *step, tf_cluster *c, guint i, GError **error)
     json_decref(input);
     if (done && replayed)
         tf_world_log(w, "%s: already killed by an earlier attempt (durable claim)", node);
-    else if (done && tf_world_store(w, NULL))
+    else if (done && tf_world_store(w, &(tf_store *){NULL}, NULL) == TF_LOOKUP_FOUND)
         tf_world_log(w, "killed %s (durable claim done)", node);
     json_decref(done);
     return done != NULL;

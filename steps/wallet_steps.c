@@ -87,15 +87,13 @@ static gboolean wl_runtime(wl_world *w, GError **error)
         return FALSE;
     }
     /* With a store, per-header wallet deltas are cached there (a restart reuses them). */
-    GError *se = NULL;
-    w->cfg.store = tf_world_store(w->world, &se);
-    if (se) {
+    tf_lookup found = tf_world_store(w->world, &w->cfg.store, error);
+    if (found == TF_LOOKUP_FOUND)
+        found = tf_world_run(w->world, &w->cfg.run, error);
+    if (found == TF_LOOKUP_FAILED) {
         tf_source_provider_free(prov);
-        g_propagate_error(error, se);
         return FALSE;
     }
-    if (w->cfg.store)
-        w->cfg.run = tf_world_run(w->world, NULL);
     w->rt = tf_runtime_new(&rc, &wallet_observer, &w->cfg, prov, error);
     if (!w->rt || !tf_world_journal_runtime(w->world, w->rt, "wallet", error) ||
         !tf_runtime_start(w->rt, error))

@@ -296,8 +296,11 @@ static void journal_rate(const char *dir, guint batch, guint n)
     printf("  batch size %3u : %8.0f appends/s  %9.0f events/s  (%u appends, %.2f s)\n", batch,
            n / s_el, n * (double)batch / s_el, n, s_el);
     /* The answer: every append is there, the last one as it was written. */
-    guint64 last = tf_journal_last_seq(j, NULL), first = tf_journal_next_stored(j, 1, NULL);
-    json_t *back = tf_journal_read(j, n, NULL);
+    guint64 last = 0, first = 0;
+    json_t *back = NULL;
+    tf_journal_last_seq(j, &last, NULL);
+    tf_journal_next_stored(j, 1, &first, NULL);
+    tf_journal_read(j, n, &back, NULL);
     char *what = g_strdup_printf("journal of batch size %u holds batches 1..%u, the last intact", batch, n);
     bench_check(first == 1 && last == n && back && json_equal(json_object_get(back, "events"), events),
                 what, "first stored %" G_GUINT64_FORMAT ", last %" G_GUINT64_FORMAT ", last batch %s",
@@ -339,7 +342,8 @@ static double cycles_per_s(tf_store *store, guint n)
     bench_check(batches == n, what, "%" G_GUINT64_FORMAT " batches in %u cycles", batches, n);
     g_free(what);
     if (j) {
-        guint64 last = tf_journal_last_seq(j, NULL);
+        guint64 last = 0;
+        tf_journal_last_seq(j, &last, NULL);
         bench_check(last == batches, "the journal holds every batch of the runtime",
                     "journal ends at %" G_GUINT64_FORMAT ", the runtime published %" G_GUINT64_FORMAT,
                     last, batches);

@@ -213,7 +213,8 @@ wallet_block *wallet_cache_lookup(wallet_cache *c, const char *origin, const cha
     char *key = tf_cache_key(c->fingerprint, input);
     json_decref(input);
     GError *err = NULL;
-    json_t *d = tf_cache_get(c->store, CACHE_KIND, key, NULL, &err);
+    json_t *d = NULL;
+    tf_cache_get(c->store, CACHE_KIND, key, &d, NULL, &err); /* FAILED sets err */
     const char *why = NULL;
     wallet_block *b = d ? block_from_delta(d, g, hash, &why) : NULL;
     if (err || why) {

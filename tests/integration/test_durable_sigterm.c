@@ -66,9 +66,15 @@ static void jrun_cleanup(gpointer p)
 static tf_status given_journaled(tf_step *step, GError **error)
 {
     tf_world *world = tf_step_world(step);
-    tf_journal *jn = tf_world_journal(world, "counter", error);
-    if (!jn)
-        return error && *error ? TF_STATUS_FAILED : TF_FAIL(error, "TF_STORE is not set");
+    tf_journal *jn;
+    switch (tf_world_journal(world, "counter", &jn, error)) {
+    case TF_LOOKUP_FOUND:
+        break;
+    case TF_LOOKUP_ABSENT:
+        return TF_FAIL(error, "TF_STORE is not set");
+    case TF_LOOKUP_FAILED:
+        return TF_STATUS_FAILED;
+    }
     jrun *j = g_new0(jrun, 1);
     j->refs = 1;
     j->world = world;
@@ -230,16 +236,28 @@ static void test_sigterm_stops_cleanly(void **unused)
     GError *err = NULL;
     tf_store *s = tf_store_open(store_path, &err);
     assert_no_gerror(err);
-    tf_journal *j = tf_journal_open(s, "counter", 0, &err);
-    assert_int_equal(tf_journal_last_seq(j, &err), last);
-    assert_int_equal(tf_journal_next_stored(j, 1, &err), 1);
-    for (guint64 seq = 1; seq <= last; seq++) {
-        json_t *v = tf_journal_read(j, seq, &err);
-        assert_non_null(v);
-        json_decref(v);
-    }
     json_t *runs = tf_store_runs(s, &err);
     json_t *r0 = json_array_get(runs, 0);
+    /* The scenario's one execution holds the stream. */
+    json_t *execs = tf_store_executions(s, json_integer_value(json_object_get(r0, "run")), &err);
+    assert_int_equal(json_array_size(execs), 1);
+    json_t *e0 = json_array_get(execs, 0);
+    assert_string_equal(json_string_value(json_object_get(e0, "status")), "interrupted");
+    assert_true(json_is_null(json_object_get(e0, "journal_error")));
+    tf_journal *j = tf_journal_open_execution(
+        s, json_integer_value(json_object_get(e0, "execution")), "counter", &err);
+    assert_no_gerror(err);
+    json_decref(execs);
+    guint64 stored = 0, first_stored = 0;
+    assert_true(tf_journal_last_seq(j, &stored, &err));
+    assert_int_equal(stored, last);
+    assert_int_equal(tf_journal_next_stored(j, 1, &first_stored, &err), TF_LOOKUP_FOUND);
+    assert_int_equal(first_stored, 1);
+    for (guint64 seq = 1; seq <= last; seq++) {
+        json_t *v = NULL;
+        assert_int_equal(tf_journal_read(j, seq, &v, &err), TF_LOOKUP_FOUND);
+        json_decref(v);
+    }
     assert_string_equal(json_string_value(json_object_get(r0, "status")), "interrupted");
     assert_int_equal(json_integer_value(json_object_get(r0, "batches")), last);
     json_decref(runs);

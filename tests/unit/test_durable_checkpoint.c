@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include "rt_fixture.h"
@@ -222,19 +223,33 @@ static void test_cache_with_provenance(void **state)
     assert_string_equal(k1, k1b);
     assert_string_not_equal(k1, k2);
     assert_string_not_equal(k1, k1c); /* a new projection logic never reuses old results */
-    assert_null(tf_cache_get(e->s, "wallet", k1, NULL, &err));
+    json_t *got = NULL, *prov = NULL;
+    assert_int_equal(tf_cache_get(e->s, "wallet", k1, &got, NULL, &err), TF_LOOKUP_ABSENT);
+    assert_null(got);
     assert_no_gerror(err);
     json_t *res = json_pack("{s:i}", "w1", 50);
     gint64 before = g_get_real_time();
     assert_true(tf_cache_put(e->s, "wallet", k1, in1, res, 7, &err));
-    json_t *prov = NULL;
-    json_t *got = tf_cache_get(e->s, "wallet", k1, &prov, &err);
+    assert_int_equal(tf_cache_get(e->s, "wallet", k1, &got, &prov, &err), TF_LOOKUP_FOUND);
     assert_true(json_equal(got, res));
     assert_int_equal(json_integer_value(json_object_get(prov, "run")), 7);
     assert_true(json_integer_value(json_object_get(prov, "time")) >= before);
     assert_true(json_equal(json_object_get(prov, "input"), in1));
-    assert_null(tf_cache_get(e->s, "wallet", k2, NULL, &err));
-    assert_null(tf_cache_get(e->s, "other-kind", k1, NULL, &err));
+    json_t *none = NULL;
+    assert_int_equal(tf_cache_get(e->s, "wallet", k2, &none, NULL, &err), TF_LOOKUP_ABSENT);
+    assert_int_equal(tf_cache_get(e->s, "other-kind", k1, &none, NULL, &err), TF_LOOKUP_ABSENT);
+    assert_no_gerror(err);
+    /* Unreadable stored JSON is a failure, never "absent" (which would recompute silently). */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(e->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE cache SET result = '{not json'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(tf_cache_get(e->s, "wallet", k1, &none, NULL, &err), TF_LOOKUP_FAILED);
+    assert_null(none);
+    assert_non_null(err);
+    assert_int_equal(err->code, TF_ERROR_CORRUPT);
+    g_clear_error(&err);
     json_decref(got);
     json_decref(prov);
     json_decref(res);

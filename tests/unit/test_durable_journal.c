@@ -48,6 +48,26 @@ static char *file_sha(const char *path)
     return sum;
 }
 
+/* The stream's last sequence number; the store must answer. */
+static guint64 last_seq(tf_journal *j)
+{
+    GError *err = NULL;
+    guint64 seq = 99999;
+    if (!tf_journal_last_seq(j, &seq, &err))
+        fail_msg("last seq: %s", err->message);
+    return seq;
+}
+
+/* The batch of seq, or NULL when the stream has none; the store must answer. */
+static json_t *read_seq(tf_journal *j, guint64 seq)
+{
+    GError *err = NULL;
+    json_t *v = NULL;
+    if (tf_journal_read(j, seq, &v, &err) == TF_LOOKUP_FAILED)
+        fail_msg("read %" G_GUINT64_FORMAT ": %s", seq, err->message);
+    return v;
+}
+
 /* Opening `path` must fail with TF_ERROR_CORRUPT mentioning `why`, leave the file's bytes
  * alone and create no WAL beside it. */
 static void assert_refused(const char *path, const char *why)
@@ -98,7 +118,9 @@ static void test_default_path_and_wal(void **unused)
     /* Reopening keeps what was there. */
     s = tf_store_open(NULL, &err);
     assert_no_gerror(err);
-    assert_int_equal(tf_store_run_latest(s, &err), run);
+    gint64 latest = 0;
+    assert_int_equal(tf_store_run_latest(s, &latest, &err), TF_LOOKUP_FOUND);
+    assert_int_equal(latest, run);
     tf_store_unref(s);
     assert_int_equal(chdir(cwd), 0);
     rm_rf(dir);
@@ -203,7 +225,7 @@ static void test_journal_gapless_and_persisted(void **unused)
     tf_store *s = tf_store_open(path, &err);
     tf_journal *j = tf_journal_open(s, "alpha", 0, &err);
     assert_no_gerror(err);
-    assert_int_equal(tf_journal_last_seq(j, &err), 0);
+    assert_int_equal(last_seq(j), 0);
     json_t *b = json_pack("{s:[i]}", "events", 1);
     for (guint64 i = 1; i <= 5; i++)
         assert_true(tf_journal_append(j, i, i, 0, b, &err));
@@ -219,23 +241,27 @@ static void test_journal_gapless_and_persisted(void **unused)
     s = tf_store_open(path, &err);
     j = tf_journal_open(s, "alpha", 0, &err);
     tf_journal *other = tf_journal_open(s, "beta", 0, &err);
-    assert_int_equal(tf_journal_last_seq(j, &err), 5);
-    assert_int_equal(tf_journal_last_seq(other, &err), 0); /* streams are independent */
+    assert_int_equal(last_seq(j), 5);
+    assert_int_equal(last_seq(other), 0); /* streams are independent */
     assert_true(tf_journal_append(j, 6, 6, 0, b, &err));
-    json_t *back = tf_journal_read(j, 6, &err);
+    json_t *back = read_seq(j, 6);
     assert_no_gerror(err);
     assert_true(json_equal(back, b));
     json_decref(back);
-    assert_null(tf_journal_read(j, 99, &err));
+    assert_null(read_seq(j, 99));
     assert_no_gerror(err);
 
     /* Pruning keeps the number: the next append is still 7. */
     tf_retention r = {.max_batches = 2};
     tf_store_set_retention(s, &r);
     assert_int_equal(tf_store_prune(s, &err), 4);
-    assert_null(tf_journal_read(j, 4, &err));
-    assert_int_equal(tf_journal_next_stored(j, 1, &err), 5);
-    assert_int_equal(tf_journal_last_seq(j, &err), 6);
+    assert_null(read_seq(j, 4));
+    guint64 next = 0;
+    assert_int_equal(tf_journal_next_stored(j, 1, &next, &err), TF_LOOKUP_FOUND);
+    assert_int_equal(next, 5);
+    assert_int_equal(tf_journal_next_stored(j, 8, &next, &err), TF_LOOKUP_ABSENT);
+    assert_int_equal(next, 0);
+    assert_int_equal(last_seq(j), 6);
     assert_false(tf_journal_append(j, 1, 1, 0, b, &err));
     g_clear_error(&err);
     assert_true(tf_journal_append(j, 7, 7, 0, b, &err));
@@ -289,7 +315,7 @@ static void test_runtime_journals_and_resumes(void **unused)
     tf_sub *slow = tf_handle_subscribe(f->h, 0);
     for (int i = 0; i < 10; i++)
         change(f);
-    assert_int_equal(tf_journal_last_seq(j, &err), 10);
+    assert_int_equal(last_seq(j), 10);
     guint replayed = 0;
     for (guint64 seq = 1; seq <= 10; seq++) {
         tf_batch *b = NULL;
@@ -327,7 +353,7 @@ static void test_runtime_journals_and_resumes(void **unused)
     for (int i = 0; i < 3; i++)
         change(f);
     assert_int_equal(tf_handle_last_seq(f->h), 13);
-    assert_int_equal(tf_journal_last_seq(j, &err), 13);
+    assert_int_equal(last_seq(j), 13);
     tf_sub *reader = tf_handle_subscribe(f->h, 0);
     for (guint64 seq = 1; seq <= 13; seq++) {
         tf_batch *b = NULL;
@@ -451,9 +477,9 @@ static void test_threaded_runtime_stop_flushes(void **unused)
     tf_runtime_stop(f->rt);
     guint64 last = tf_handle_last_seq(f->h);
     assert_true(last >= 20);
-    assert_int_equal(tf_journal_last_seq(j, &err), last);
+    assert_int_equal(last_seq(j), last);
     for (guint64 seq = 1; seq <= last; seq++) {
-        json_t *v = tf_journal_read(j, seq, &err);
+        json_t *v = read_seq(j, seq);
         assert_non_null(v);
         json_decref(v);
     }
@@ -490,7 +516,7 @@ static void test_conflicting_writer_stops_journaling(void **unused)
     assert_null(tf_handle_last_error(a->h));
     change(b); /* no further attempts: nothing new recorded */
     change(a);
-    assert_int_equal(tf_journal_last_seq(j1, &err), 2);
+    assert_int_equal(last_seq(j1), 2);
     assert_int_equal(tf_handle_last_seq(b->h), 2); /* in memory it still counts */
     fix_free(a);
     fix_free(b);

@@ -207,10 +207,12 @@ static tf_status hook_after_step(tf_world *w, GError **e)
 static tf_status st_store(tf_step *s, GError **e)
 {
     tf_world *w = tf_step_world(s);
-    tf_store *st = tf_world_store(w, e);
-    if (st) {
+    tf_store *st;
+    gint64 run = 0;
+    if (tf_world_store(w, &st, e) == TF_LOOKUP_FOUND &&
+        tf_world_run(w, &run, e) == TF_LOOKUP_FOUND) {
         char *base = g_path_get_basename(tf_store_path(st));
-        note("store:%s:run%" G_GINT64_FORMAT, base, tf_world_run(w, e));
+        note("store:%s:run%" G_GINT64_FORMAT, base, run);
         g_free(base);
     } else
         note("store:none");

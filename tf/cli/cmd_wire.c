@@ -19,7 +19,8 @@ static const char usage_text[] =
     "  --step-timeout S     seconds a step or hook may take: 30, 2.5, 500ms, up to a year\n"
     "                       (default 60; 0: none)\n"
     "  --store PATH         scenarios journal and take effect claims in this store, as one\n"
-    "                       run (default: $TF_STORE; none without either)\n"
+    "                       run (default: $TF_STORE; none without either; created with\n"
+    "                       its missing directories)\n"
     "  -q, --quiet          do not log connections and failing steps to stderr\n"
     "Prints \"tf wire: listening on HOST:PORT\" on stdout once it accepts connections.\n"
     "Point Cucumber at it with a features/step_definitions/tf.wire file (the timeouts\n"
@@ -62,6 +63,7 @@ int tf_cmd_wire(int argc, char **argv)
     tf_wire_server *srv = NULL;
     tf_store *store = NULL;
     const char *store_path = g_getenv("TF_STORE");
+    gboolean store_given = FALSE;
     if (!tf_steps_bundled_register(reg, &error))
         goto out;
     for (int i = 1; i < argc; i++) {
@@ -100,6 +102,7 @@ int tf_cmd_wire(int argc, char **argv)
             ok = tf_opt_parse_seconds("--step-timeout", val, &opts.step_timeout_us, &error);
         } else if (!strcmp(a, "--store")) {
             store_path = val;
+            store_given = TRUE; /* even "": an empty --store is an error, not "no store" */
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             opts.log = NULL;
         } else {
@@ -110,7 +113,7 @@ int tf_cmd_wire(int argc, char **argv)
         if (!ok)
             goto out;
     }
-    if (store_path && *store_path) {
+    if (store_path && (*store_path || store_given)) {
         if (!(store = tf_store_open(store_path, &error)))
             goto out;
         if (!(opts.store_run = tf_store_run_begin(store, "tf wire", &error)))
@@ -138,7 +141,7 @@ int tf_cmd_wire(int argc, char **argv)
         GError *e = NULL;
         if (!tf_store_run_end(store, opts.store_run, code == 0 ? "ended" : "failed", &e) ||
             !tf_store_flush(store, &e)) {
-            fprintf(stderr, "tf wire: store %s: %s\n", tf_store_path(store), e->message);
+            fprintf(stderr, "tf wire: %s\n", e->message); /* store errors name the store */
             g_error_free(e);
             code = code ? code : 1;
         }

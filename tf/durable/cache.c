@@ -41,10 +41,11 @@ gboolean tf_cache_put(tf_store *s, const char *kind, const char *key, json_t *in
     return ok;
 }
 
-json_t *tf_cache_get(tf_store *s, const char *kind, const char *key, json_t **provenance,
-                     GError **error)
+tf_lookup tf_cache_get(tf_store *s, const char *kind, const char *key, json_t **result,
+                       json_t **provenance, GError **error)
 {
-    json_t *result = NULL;
+    tf_lookup out = TF_LOOKUP_FAILED;
+    *result = NULL;
     if (provenance)
         *provenance = NULL;
     tf_mutex_lock(&s->lock);
@@ -55,26 +56,31 @@ json_t *tf_cache_get(tf_store *s, const char *kind, const char *key, json_t **pr
         sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
-            json_error_t jerr;
-            result = json_loads((const char *)sqlite3_column_text(st, 0), JSON_DECODE_ANY, &jerr);
+            json_t *res = json_loads((const char *)sqlite3_column_text(st, 0), JSON_DECODE_ANY, NULL);
             json_t *input = json_loads((const char *)sqlite3_column_text(st, 1), JSON_DECODE_ANY, NULL);
-            if (!result || !input) {
+            if (!res || !input) {
                 g_set_error(error, TF_ERROR, TF_ERROR_CORRUPT,
                             "store %s: cache %s/%s: stored JSON is unreadable", s->path, kind, key);
-                g_clear_pointer(&result, json_decref);
-            } else if (provenance) {
-                json_t *run = sqlite3_column_type(st, 2) == SQLITE_NULL
-                                  ? json_null()
-                                  : json_integer(sqlite3_column_int64(st, 2));
-                *provenance = json_pack("{s:o, s:I, s:O}", "run", run, "time",
-                                        (json_int_t)sqlite3_column_int64(st, 3), "input", input);
+                json_decref(res);
+            } else {
+                *result = res;
+                out = TF_LOOKUP_FOUND;
+                if (provenance) {
+                    json_t *run = sqlite3_column_type(st, 2) == SQLITE_NULL
+                                      ? json_null()
+                                      : json_integer(sqlite3_column_int64(st, 2));
+                    *provenance = json_pack("{s:o, s:I, s:O}", "run", run, "time",
+                                            (json_int_t)sqlite3_column_int64(st, 3), "input", input);
+                }
             }
             json_decref(input);
-        } else if (rc != SQLITE_DONE) {
+        } else if (rc == SQLITE_DONE) {
+            out = TF_LOOKUP_ABSENT;
+        } else {
             tf_store_set_error(s, error, "cache get");
         }
         sqlite3_reset(st);
     }
     tf_mutex_unlock(&s->lock);
-    return result;
+    return out;
 }

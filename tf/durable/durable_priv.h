@@ -11,8 +11,9 @@
 
 /* "tfDB": marks a SQLite file as a tf store (PRAGMA application_id). */
 #define TF_STORE_APP_ID 0x74664442
-/* Schema version (PRAGMA user_version); a newer file is refused, never rewritten. */
-#define TF_STORE_SCHEMA 1
+/* Schema version (PRAGMA user_version): the number of migrations in schema.c. An older
+ * store is migrated when opened to write; a newer one is refused, never rewritten. */
+#define TF_STORE_SCHEMA 2
 
 struct tf_store {
     gint refs;
@@ -20,6 +21,8 @@ struct tf_store {
     sqlite3 *db;
     char *path;
     GHashTable *stmts; /* sql (static string) -> sqlite3_stmt* */
+    gboolean readonly; /* tf_store_open_readonly */
+    GHashTable *losses; /* run (gint64*) -> first journal loss (char*) seen by this process */
     tf_retention retention;
     guint appends; /* since the last automatic prune */
 };
@@ -37,6 +40,12 @@ gboolean tf_store_step_done(tf_store *s, sqlite3_stmt *st, const char *what, GEr
 gboolean tf_store_begin(tf_store *s, GError **error);
 gboolean tf_store_commit(tf_store *s, GError **error);
 void tf_store_rollback(tf_store *s);
+/* Applies the migrations from schema `from` to TF_STORE_SCHEMA and stamps the file as a
+ * tf store of that schema. Lock held, inside the caller's write transaction. */
+gboolean tf_store_migrate_locked(tf_store *s, gint64 from, GError **error);
+/* Lets a read-only connection to a store of schema `version` be queried as the current
+ * schema (temp views; nothing is written to the file). */
+gboolean tf_store_read_as_current(tf_store *s, gint64 version, GError **error);
 /* Prunes per the retention; lock held and inside no transaction. */
 gint64 tf_store_prune_locked(tf_store *s, GError **error);
 /* Canonical compact JSON text (sorted keys) of v (new string); "null" for NULL. */

@@ -8,14 +8,14 @@ json_t *tf_world_effect_once(tf_world *world, const char *kind, json_t *input, g
                              tf_effect_fn fn, void *data, gboolean *replayed, GError **error)
 {
     *replayed = FALSE;
-    GError *err = NULL;
-    tf_store *store = tf_world_store(world, &err);
-    if (!store) {
-        if (err) {
-            g_propagate_error(error, err);
-            return NULL;
-        }
+    tf_store *store;
+    switch (tf_world_store(world, &store, error)) {
+    case TF_LOOKUP_ABSENT:
         return fn(data, error); /* durability is opt-in */
+    case TF_LOOKUP_FAILED:
+        return NULL;
+    case TF_LOOKUP_FOUND:
+        break;
     }
     const tf_gherkin_pickle *p = tf_world_pickle(world);
     json_t *keyed = json_pack("{s:s, s:i, s:O}", "uri", p ? p->uri : "",

@@ -1,31 +1,15 @@
-/* store.c: opening the durable store safely, its statement cache and the runs table.
+/* store.c: opening the durable store safely, and the statement helpers every file uses.
  * Opening checks before it writes: a file that is not SQLite, belongs to another
  * application, has a newer schema or fails SQLite's quick_check is refused with an error
- * that says which, and is left byte-for-byte untouched. */
+ * that says which, and is left byte-for-byte untouched. Creating and migrating happen
+ * under SQLite's write lock, after the identity is read again under it, so processes
+ * opening one new or old store at once all see it whole. Read-only opens write nothing. */
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include "durable_priv.h"
-
-static const char schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " label TEXT NOT NULL, started INTEGER NOT NULL, ended INTEGER, status TEXT);"
-    "CREATE TABLE IF NOT EXISTS streams(name TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS journal(stream TEXT NOT NULL, seq INTEGER NOT NULL,"
-    " run INTEGER, cycle INTEGER NOT NULL, wall_time INTEGER NOT NULL, batch TEXT NOT NULL,"
-    " PRIMARY KEY(stream, seq)) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS journal_run ON journal(run);"
-    "CREATE TABLE IF NOT EXISTS claims(key TEXT PRIMARY KEY, owner TEXT, state TEXT NOT NULL,"
-    " lease_until INTEGER, acquired INTEGER, completed INTEGER, result TEXT,"
-    " attempts INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE IF NOT EXISTS checkpoints(name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
-    " bootstrapped INTEGER NOT NULL, saved INTEGER NOT NULL, checksum TEXT NOT NULL,"
-    " state TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS cache(kind TEXT NOT NULL, key TEXT NOT NULL,"
-    " result TEXT NOT NULL, input TEXT NOT NULL, run INTEGER, time INTEGER NOT NULL,"
-    " PRIMARY KEY(kind, key)) WITHOUT ROWID;";
 
 void tf_store_set_error(tf_store *s, GError **error, const char *what)
 {
@@ -101,13 +85,15 @@ static gboolean refuse(GError **error, const char *path, const char *why)
     return FALSE;
 }
 
-/* Checks the raw header before SQLite ever opens the file. */
-static gboolean check_header(const char *path, GError **error)
+/* Checks the raw header before SQLite ever opens the file. *empty: the file is missing
+ * or has no byte yet (a new database). */
+static gboolean check_header(const char *path, gboolean *empty, GError **error)
 {
+    *empty = FALSE;
     FILE *f = fopen(path, "rb");
     if (!f) {
         if (errno == ENOENT)
-            return TRUE; /* created below */
+            return *empty = TRUE;
         g_set_error(error, TF_ERROR, TF_ERROR_IO, "store %s: open: %s", path, g_strerror(errno));
         return FALSE;
     }
@@ -115,7 +101,7 @@ static gboolean check_header(const char *path, GError **error)
     size_t n = fread(head, 1, sizeof head, f);
     fclose(f);
     if (n == 0)
-        return TRUE; /* an empty file is a new database */
+        return *empty = TRUE;
     if (n < 16 || memcmp(head, "SQLite format 3", 16) != 0)
         return refuse(error, path, "it is not an SQLite database (unknown file header)");
     if (n < sizeof head)
@@ -123,53 +109,57 @@ static gboolean check_header(const char *path, GError **error)
     return TRUE;
 }
 
-static gint64 pragma_int(tf_store *s, const char *sql, gboolean *ok)
+/* What the file says it is, read in one statement (one consistent snapshot). */
+typedef struct {
+    gint64 app, version, objects;
+} identity;
+
+static gboolean read_identity(tf_store *s, identity *id)
 {
     sqlite3_stmt *st = NULL;
-    gint64 v = -1;
-    *ok = FALSE;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        v = sqlite3_column_int64(st, 0);
-        *ok = TRUE;
+    gboolean ok = sqlite3_prepare_v2(s->db,
+                                     "SELECT (SELECT application_id FROM pragma_application_id),"
+                                     " (SELECT user_version FROM pragma_user_version),"
+                                     " (SELECT count(*) FROM sqlite_master)",
+                                     -1, &st, NULL) == SQLITE_OK &&
+                  sqlite3_step(st) == SQLITE_ROW;
+    if (ok) {
+        id->app = sqlite3_column_int64(st, 0);
+        id->version = sqlite3_column_int64(st, 1);
+        id->objects = sqlite3_column_int64(st, 2);
     }
     sqlite3_finalize(st);
-    return v;
+    return ok;
 }
 
-/* Reads identity and integrity; nothing is written before these pass. */
-static gboolean check_identity(tf_store *s, gboolean *fresh, GError **error)
+static gboolean is_fresh(const identity *id) { return id->app == 0 && id->objects == 0; }
+
+/* Refuses what is not a tf store this tf can use; a fresh file passes. */
+static gboolean judge(tf_store *s, const identity *id, GError **error)
 {
-    gboolean ok1, ok2, ok3;
-    gint64 app = pragma_int(s, "PRAGMA application_id", &ok1);
-    gint64 ver = pragma_int(s, "PRAGMA user_version", &ok2);
-    gint64 tables = pragma_int(s, "SELECT count(*) FROM sqlite_master", &ok3);
-    if (!ok1 || !ok2 || !ok3) {
-        char *why = g_strdup_printf("SQLite cannot read it: %s", sqlite3_errmsg(s->db));
-        refuse(error, s->path, why);
-        g_free(why);
-        return FALSE;
-    }
-    *fresh = app == 0 && tables == 0;
-    if (*fresh)
+    char *why = NULL;
+    if (is_fresh(id))
         return TRUE;
-    if (app != TF_STORE_APP_ID) {
-        char *why = g_strdup_printf("it is an SQLite database of another application "
-                                    "(application_id 0x%08" G_GINT64_MODIFIER "x, %" G_GINT64_FORMAT
-                                    " schema objects)",
-                                    app, tables);
-        refuse(error, s->path, why);
-        g_free(why);
-        return FALSE;
-    }
-    if (ver > TF_STORE_SCHEMA) {
-        char *why = g_strdup_printf("it was written by a newer tf (schema %" G_GINT64_FORMAT
-                                    ", this tf reads up to %d)",
-                                    ver, TF_STORE_SCHEMA);
-        refuse(error, s->path, why);
-        g_free(why);
-        return FALSE;
-    }
+    if (id->app != TF_STORE_APP_ID)
+        why = g_strdup_printf("it is an SQLite database of another application "
+                              "(application_id 0x%08" G_GINT64_MODIFIER "x, %" G_GINT64_FORMAT
+                              " schema objects)",
+                              id->app, id->objects);
+    else if (id->version > TF_STORE_SCHEMA)
+        why = g_strdup_printf("it was written by a newer tf (schema %" G_GINT64_FORMAT
+                              ", this tf reads up to %d)",
+                              id->version, TF_STORE_SCHEMA);
+    else if (id->version < 1)
+        why = g_strdup("it is marked as a tf store but has no schema version");
+    if (!why)
+        return TRUE;
+    refuse(error, s->path, why);
+    g_free(why);
+    return FALSE;
+}
+
+static gboolean quick_check(tf_store *s, GError **error)
+{
     sqlite3_stmt *st = NULL;
     GString *bad = g_string_new(NULL);
     if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check(5)", -1, &st, NULL) != SQLITE_OK) {
@@ -185,34 +175,119 @@ static gboolean check_identity(tf_store *s, gboolean *fresh, GError **error)
             g_string_append_printf(bad, "%s%s", bad->len ? "; " : "", sqlite3_errmsg(s->db));
     }
     sqlite3_finalize(st);
-    if (bad->len) {
+    gboolean ok = bad->len == 0;
+    if (!ok) {
         char *why = g_strdup_printf("integrity check failed: %s", bad->str);
         refuse(error, s->path, why);
         g_free(why);
-        g_string_free(bad, TRUE);
-        return FALSE;
     }
     g_string_free(bad, TRUE);
-    return TRUE;
+    return ok;
 }
 
-static gboolean init_schema(tf_store *s, GError **error)
+static gboolean unreadable(tf_store *s, GError **error)
+{
+    char *why = g_strdup_printf("SQLite cannot read it: %s", sqlite3_errmsg(s->db));
+    refuse(error, s->path, why);
+    g_free(why);
+    return FALSE;
+}
+
+/* Creates or migrates the schema: under the write lock, the identity is read again (a
+ * racing process may have created or migrated it meanwhile) and only what is still
+ * missing is done, in one transaction. */
+static gboolean bring_up_to_date(tf_store *s, GError **error)
 {
     if (!tf_store_begin(s, error))
         return FALSE;
-    char *ids = g_strdup_printf("PRAGMA application_id=%d; PRAGMA user_version=%d;",
-                                TF_STORE_APP_ID, TF_STORE_SCHEMA);
-    gboolean ok = tf_store_exec(s, schema_sql, error) && tf_store_exec(s, ids, error);
-    g_free(ids);
+    identity id;
+    gboolean ok;
+    if (!read_identity(s, &id))
+        ok = unreadable(s, error);
+    else
+        ok = judge(s, &id, error) &&
+             (id.version == TF_STORE_SCHEMA ||
+              tf_store_migrate_locked(s, is_fresh(&id) ? 0 : id.version, error));
     return ok ? tf_store_commit(s, error) : (tf_store_rollback(s), FALSE);
+}
+
+/* WAL: readers never block the writer; NORMAL sync survives any process crash (a power
+ * loss may drop the newest commits, never corrupt); checkpoints sync fully. Two processes
+ * switching a new file at once: SQLite refuses one at once (SQLITE_BUSY without calling
+ * the busy handler, as waiting there could deadlock); BEGIN IMMEDIATE then waits through
+ * the busy handler until the other is done, and the switch is asked again (a no-op now). */
+static gboolean use_wal(tf_store *s, GError **error)
+{
+    for (int attempt = 0;; attempt++) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        gboolean wal = rc == SQLITE_ROW &&
+                       !g_ascii_strcasecmp((const char *)sqlite3_column_text(st, 0), "wal");
+        sqlite3_finalize(st);
+        if (wal)
+            break;
+        if ((rc & 0xff) != SQLITE_BUSY || attempt == 8 ||
+            !tf_store_exec(s, "BEGIN IMMEDIATE; COMMIT", NULL)) {
+            if (rc == SQLITE_ROW)
+                g_set_error(error, TF_ERROR, TF_ERROR_IO,
+                            "store %s: SQLite would not switch it to WAL mode", s->path);
+            else
+                tf_store_set_error(s, error, "switch to WAL mode");
+            return FALSE;
+        }
+    }
+    return tf_store_exec(s, "PRAGMA synchronous=NORMAL", error);
 }
 
 static void finalize_stmt(gpointer p) { sqlite3_finalize(p); }
 
+static tf_store *store_new(const char *path, gboolean readonly)
+{
+    tf_store *s = g_new0(tf_store, 1);
+    s->refs = 1;
+    tf_mutex_init(&s->lock);
+    s->path = g_strdup(path);
+    s->readonly = readonly;
+    s->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, finalize_stmt);
+    s->losses = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    s->retention.keep_runs = 20;
+    return s;
+}
+
+static gboolean sqlite_open(tf_store *s, const char *name, int flags, GError **error)
+{
+    if (s->db) {
+        sqlite3_close(s->db);
+        s->db = NULL;
+    }
+    if (sqlite3_open_v2(name, &s->db, flags, NULL) != SQLITE_OK) {
+        tf_store_set_error(s, error, "open");
+        return FALSE;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    /* Other processes (racing runners, workers of one run) hold locks briefly: SQLite's
+     * busy handler waits for them. */
+    sqlite3_busy_timeout(s->db, 10000);
+    return TRUE;
+}
+
+static gboolean check_path(const char *path, GError **error)
+{
+    if (*path)
+        return TRUE;
+    g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
+                "store: the path is empty (name a file, or give no store to run without one)");
+    return FALSE;
+}
+
 tf_store *tf_store_open(const char *path, GError **error)
 {
-    if (!path || !*path)
+    if (!path)
         path = TF_STORE_DEFAULT_PATH;
+    if (!check_path(path, error))
+        return NULL;
     char *dir = g_path_get_dirname(path);
     if (g_mkdir_with_parents(dir, 0700) != 0) {
         g_set_error(error, TF_ERROR, TF_ERROR_IO, "store %s: cannot create directory %s: %s",
@@ -221,32 +296,91 @@ tf_store *tf_store_open(const char *path, GError **error)
         return NULL;
     }
     g_free(dir);
-    if (!check_header(path, error))
+    gboolean empty;
+    if (!check_header(path, &empty, error))
         return NULL;
-    tf_store *s = g_new0(tf_store, 1);
-    s->refs = 1;
-    tf_mutex_init(&s->lock);
-    s->path = g_strdup(path);
-    s->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, finalize_stmt);
-    s->retention.keep_runs = 20;
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        tf_store_set_error(s, error, "open");
+    tf_store *s = store_new(path, FALSE);
+    identity id;
+    gboolean ok = sqlite_open(s, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, error);
+    if (ok && !read_identity(s, &id))
+        ok = unreadable(s, error);
+    /* Nothing is written before the file proved to be ours (or new) and whole. */
+    ok = ok && judge(s, &id, error) && (is_fresh(&id) || quick_check(s, error));
+    if (ok && id.version != TF_STORE_SCHEMA)
+        ok = bring_up_to_date(s, error);
+    ok = ok && use_wal(s, error);
+    if (!ok) {
         tf_store_unref(s);
         return NULL;
     }
-    sqlite3_extended_result_codes(s->db, 1);
-    /* Other processes (a racing runner) hold locks briefly: SQLite's busy handler waits. */
-    sqlite3_busy_timeout(s->db, 10000);
-    gboolean fresh = FALSE;
-    if (!check_identity(s, &fresh, error)) {
-        tf_store_unref(s);
+    return s;
+}
+
+/* "file:PATH?mode=ro" (and "&immutable=1"): SQLite decodes %HH in a URI's path. */
+static char *readonly_uri(const char *path, gboolean immutable)
+{
+    char *esc = g_uri_escape_string(path, "/", TRUE);
+    char *uri = g_strconcat("file:", esc, "?mode=ro", immutable ? "&immutable=1" : "", NULL);
+    g_free(esc);
+    return uri;
+}
+
+/* TRUE when nothing committed can be waiting in a write-ahead log beside path. */
+static gboolean wal_is_empty(const char *path)
+{
+    char *wal = g_strconcat(path, "-wal", NULL);
+    GStatBuf st;
+    gboolean empty = g_stat(wal, &st) != 0 || st.st_size == 0;
+    g_free(wal);
+    return empty;
+}
+
+tf_store *tf_store_open_readonly(const char *path, GError **error)
+{
+    if (!path)
+        path = TF_STORE_DEFAULT_PATH;
+    if (!check_path(path, error))
+        return NULL;
+    gboolean empty;
+    if (!check_header(path, &empty, error))
+        return NULL;
+    if (empty) {
+        if (g_file_test(path, G_FILE_TEST_EXISTS))
+            refuse(error, path, "it is empty (no tf store was ever created in it)");
+        else
+            g_set_error(error, TF_ERROR, TF_ERROR_IO, "store %s: no such file", path);
         return NULL;
     }
-    /* WAL: readers never block the writer; NORMAL sync survives any process crash (a
-     * power loss may drop the newest commits, never corrupt); checkpoints sync fully. */
-    if (!tf_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error) ||
-        (fresh && !init_schema(s, error))) {
+    tf_store *s = store_new(path, TRUE);
+    identity id;
+    char *uri = readonly_uri(path, FALSE);
+    gboolean ok = sqlite_open(s, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, error);
+    g_free(uri);
+    if (ok && !read_identity(s, &id)) {
+        /* A WAL store in a read-only directory: SQLite cannot make the -shm index it
+         * reads the WAL through. With no WAL content, everything is in the main file, and
+         * reading it as immutable (no locks, no WAL) sees all of it. */
+        if (!wal_is_empty(path)) {
+            char *why = g_strdup_printf(
+                "its write-ahead log %s-wal holds commits SQLite cannot read here (%s): "
+                "copy the store with its -wal file to a writable directory",
+                path, sqlite3_errmsg(s->db));
+            refuse(error, path, why);
+            g_free(why);
+            ok = FALSE;
+        } else {
+            uri = readonly_uri(path, TRUE);
+            ok = sqlite_open(s, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, error);
+            g_free(uri);
+            if (ok && !read_identity(s, &id))
+                ok = unreadable(s, error);
+        }
+    }
+    if (ok && is_fresh(&id))
+        ok = refuse(error, path, "it is an empty SQLite database (no tf store was created in it)");
+    ok = ok && judge(s, &id, error) && quick_check(s, error) &&
+         tf_store_read_as_current(s, id.version, error);
+    if (!ok) {
         tf_store_unref(s);
         return NULL;
     }
@@ -264,6 +398,7 @@ void tf_store_unref(tf_store *s)
     if (!s || !g_atomic_int_dec_and_test(&s->refs))
         return;
     g_hash_table_unref(s->stmts);
+    g_hash_table_unref(s->losses);
     if (s->db)
         sqlite3_close(s->db);
     tf_mutex_clear(&s->lock);
@@ -275,6 +410,8 @@ const char *tf_store_path(const tf_store *s) { return s->path; }
 
 gboolean tf_store_flush(tf_store *s, GError **error)
 {
+    if (s->readonly)
+        return TRUE;
     tf_mutex_lock(&s->lock);
     int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_FULL, NULL, NULL);
     gboolean ok = rc == SQLITE_OK;
@@ -295,164 +432,6 @@ gboolean tf_store_flush(tf_store *s, GError **error)
     }
     tf_mutex_unlock(&s->lock);
     return ok;
-}
-
-/* ---- runs --------------------------------------------------------------------------- */
-
-gint64 tf_store_run_begin(tf_store *s, const char *label, GError **error)
-{
-    gint64 id = 0;
-    tf_mutex_lock(&s->lock);
-    sqlite3_stmt *st =
-        tf_store_stmt(s, "INSERT INTO runs(label, started) VALUES (?1, ?2)", error);
-    if (st) {
-        sqlite3_bind_text(st, 1, label ? label : "", -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 2, g_get_real_time());
-        if (tf_store_step_done(s, st, "begin run", error))
-            id = sqlite3_last_insert_rowid(s->db);
-    }
-    if (id && tf_store_prune_locked(s, error) < 0)
-        id = 0;
-    tf_mutex_unlock(&s->lock);
-    return id;
-}
-
-gboolean tf_store_run_end(tf_store *s, gint64 run, const char *status, GError **error)
-{
-    tf_mutex_lock(&s->lock);
-    sqlite3_stmt *st =
-        tf_store_stmt(s, "UPDATE runs SET ended = ?2, status = ?3 WHERE id = ?1", error);
-    gboolean ok = FALSE;
-    if (st) {
-        sqlite3_bind_int64(st, 1, run);
-        sqlite3_bind_int64(st, 2, g_get_real_time());
-        sqlite3_bind_text(st, 3, status ? status : "", -1, SQLITE_TRANSIENT);
-        ok = tf_store_step_done(s, st, "end run", error);
-        if (ok && sqlite3_changes(s->db) == 0) {
-            g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "store %s: end run: no run %" G_GINT64_FORMAT,
-                        s->path, run);
-            ok = FALSE;
-        }
-    }
-    tf_mutex_unlock(&s->lock);
-    return ok;
-}
-
-gint64 tf_store_run_latest(tf_store *s, GError **error)
-{
-    gint64 id = 0;
-    tf_mutex_lock(&s->lock);
-    sqlite3_stmt *st = tf_store_stmt(s, "SELECT max(id) FROM runs", error);
-    if (st) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            id = sqlite3_column_int64(st, 0);
-        else
-            tf_store_set_error(s, error, "latest run");
-        sqlite3_reset(st);
-    }
-    tf_mutex_unlock(&s->lock);
-    return id;
-}
-
-json_t *tf_store_runs(tf_store *s, GError **error)
-{
-    tf_mutex_lock(&s->lock);
-    sqlite3_stmt *st = tf_store_stmt(
-        s,
-        "SELECT id, label, started, ended, status,"
-        " (SELECT count(*) FROM journal j WHERE j.run = runs.id) FROM runs ORDER BY id DESC",
-        error);
-    json_t *arr = NULL;
-    if (st) {
-        arr = json_array();
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            json_t *ended = sqlite3_column_type(st, 3) == SQLITE_NULL
-                                ? json_null()
-                                : json_integer(sqlite3_column_int64(st, 3));
-            json_t *status = sqlite3_column_type(st, 4) == SQLITE_NULL
-                                 ? json_null()
-                                 : json_string((const char *)sqlite3_column_text(st, 4));
-            json_array_append_new(
-                arr, json_pack("{s:I, s:s, s:I, s:o, s:o, s:I}", "run",
-                               (json_int_t)sqlite3_column_int64(st, 0), "label",
-                               (const char *)sqlite3_column_text(st, 1), "started",
-                               (json_int_t)sqlite3_column_int64(st, 2), "ended", ended, "status",
-                               status, "batches", (json_int_t)sqlite3_column_int64(st, 5)));
-        }
-        if (rc != SQLITE_DONE) {
-            tf_store_set_error(s, error, "list runs");
-            g_clear_pointer(&arr, json_decref);
-        }
-        sqlite3_reset(st);
-    }
-    tf_mutex_unlock(&s->lock);
-    return arr;
-}
-
-/* ---- retention ---------------------------------------------------------------------- */
-
-void tf_store_set_retention(tf_store *s, const tf_retention *r)
-{
-    tf_mutex_lock(&s->lock);
-    s->retention = *r;
-    tf_mutex_unlock(&s->lock);
-}
-
-gint64 tf_store_prune_locked(tf_store *s, GError **error)
-{
-    gint64 removed = 0;
-    s->appends = 0;
-    if (!tf_store_begin(s, error))
-        return -1;
-    sqlite3_stmt *st;
-    if (s->retention.keep_runs) {
-        st = tf_store_stmt(s,
-                           "DELETE FROM journal WHERE run IS NOT NULL AND run <= "
-                           "(SELECT max(id) FROM runs) - ?1",
-                           error);
-        if (!st)
-            goto fail;
-        sqlite3_bind_int64(st, 1, s->retention.keep_runs);
-        if (!tf_store_step_done(s, st, "prune runs", error))
-            goto fail;
-        removed += sqlite3_changes(s->db);
-    }
-    if (s->retention.max_batches) {
-        st = tf_store_stmt(s,
-                           "DELETE FROM journal WHERE seq <= (SELECT last_seq FROM streams"
-                           " WHERE name = journal.stream) - ?1",
-                           error);
-        if (!st)
-            goto fail;
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)s->retention.max_batches);
-        if (!tf_store_step_done(s, st, "prune batches", error))
-            goto fail;
-        removed += sqlite3_changes(s->db);
-    }
-    if (s->retention.max_age_us > 0) {
-        st = tf_store_stmt(s, "DELETE FROM journal WHERE wall_time < ?1", error);
-        if (!st)
-            goto fail;
-        sqlite3_bind_int64(st, 1, g_get_real_time() - s->retention.max_age_us);
-        if (!tf_store_step_done(s, st, "prune by age", error))
-            goto fail;
-        removed += sqlite3_changes(s->db);
-    }
-    if (!tf_store_commit(s, error))
-        return -1;
-    return removed;
-fail:
-    tf_store_rollback(s);
-    return -1;
-}
-
-gint64 tf_store_prune(tf_store *s, GError **error)
-{
-    tf_mutex_lock(&s->lock);
-    gint64 n = tf_store_prune_locked(s, error);
-    tf_mutex_unlock(&s->lock);
-    return n;
 }
 
 /* ---- helpers ------------------------------------------------------------------------ */

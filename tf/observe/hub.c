@@ -130,7 +130,8 @@ void tf_hub_reports(tf_hub *hub, GArray *reports, guint64 cycle, gint64 now)
 }
 
 /* Appends a batch to the journal; a failure is recorded as the last error and ends
- * journaling, so the stored journal stays a gapless prefix of the run. */
+ * journaling, so the stored journal stays a gapless prefix of the run. The journal itself
+ * remembers the failure (tf_journal_failure): whoever set it up can make it loud. */
 static void journal_append(tf_hub *hub, tf_batch *batch)
 {
     GError *err = NULL;
@@ -151,8 +152,8 @@ static void journal_append(tf_hub *hub, tf_batch *batch)
 
 gboolean tf_hub_set_journal(tf_hub *hub, tf_journal *j, GError **error)
 {
-    guint64 last = tf_journal_last_seq(j, error);
-    if (error && *error)
+    guint64 last;
+    if (!tf_journal_last_seq(j, &last, error))
         return FALSE;
     tf_mutex_lock(&hub->lock);
     gboolean fresh = hub->last_seq == 0 && !hub->journal;
@@ -176,7 +177,7 @@ void tf_hub_flush_journal(tf_hub *hub)
     if (!j)
         return;
     GError *err = NULL;
-    if (!tf_store_flush(tf_journal_store(j), &err)) {
+    if (!tf_journal_flush(j, &err)) {
         tf_hub_fail(hub, TF_STAGE_JOURNAL, 0, NULL,
                     g_strdup_printf("journal %s: flush: %s", tf_journal_stream(j), err->message));
         g_error_free(err);

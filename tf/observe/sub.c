@@ -36,10 +36,10 @@ static gboolean from_journal(tf_sub *sub, tf_hub *hub, tf_batch **out, guint64 *
     guint64 want = sub->cursor + 1;
     tf_mutex_unlock(&hub->lock);
     GError *err = NULL;
-    json_t *v = tf_journal_read(j, want, &err);
+    json_t *v = NULL;
     guint64 next = 0;
-    if (!v && !err)
-        next = tf_journal_next_stored(j, want, &err);
+    if (tf_journal_read(j, want, &v, &err) == TF_LOOKUP_ABSENT)
+        tf_journal_next_stored(j, want, &next, &err);
     if (err) {
         /* Counted as lost below, so the reader still knows; the reason goes to the log. */
         g_warning("observer '%s': journal %s: %s", hub->obs->name, tf_journal_stream(j),

@@ -467,7 +467,7 @@ static tf_result run_attempt(tf_run *run, tf_test_case *tc, guint attempt,
     if (run->reg->world_new && !run->opts.dry_run)
         w->app = run->reg->world_new(run->reg->world_data);
     if (run->store)
-        tf_world_use_store(w, run->store, run->store_run);
+        tf_world_use_store(w, run->store, run->store_run, attempt);
     tf_event ev = {.kind = TF_EV_CASE_STARTED, .tc = tc, .attempt = attempt};
     if (run->want_env) {
         json_t *o = json_pack("{s:s,s:s,s:o,s:i}", "id", w->tcs_id, "testCaseId", tc->id,
@@ -558,6 +558,14 @@ static tf_result run_attempt(tf_run *run, tf_test_case *tc, guint attempt,
                     g_free(amsg);
                 }
             }
+        }
+        /* A journal that stopped recording during this step fails it (durable.h). */
+        GError *jerr = NULL;
+        if (res == TF_RESULT_PASSED && !tf_world_journals_check(w, &jerr)) {
+            res = TF_RESULT_FAILED;
+            g_free(message);
+            message = g_strdup(jerr->message);
+            g_error_free(jerr);
         }
         gint64 dur = g_get_monotonic_time() - t0;
         if (res != TF_RESULT_PASSED && !ts->hook)

@@ -29,7 +29,8 @@ static const char usage_text[] =
     "      --step-timeout S seconds a step or hook may take: 30, 2.5, 500ms, up to a year\n"
     "                       (default 60; 0: none)\n"
     "      --store PATH     keep this run, its observers' event journals and effect claims in\n"
-    "                       a SQLite store (default: $TF_STORE; none without either)\n"
+    "                       a SQLite store (default: $TF_STORE; none without either;\n"
+    "                       created with its missing directories)\n"
     "  -f, --format FMT[:FILE]  pretty|progress|summary|junit|message (repeatable)\n"
     "      --color, --no-color  force or disable colours (default: on a terminal)\n"
     "      --plugin FILE.so load step definitions from a plug-in (tf run only)\n"
@@ -219,7 +220,7 @@ static gboolean close_store(tf_store *store, gint64 run, int code)
     GError *err = NULL;
     if (tf_store_run_end(store, run, status, &err) && tf_store_flush(store, &err))
         return TRUE;
-    fprintf(stderr, "tf run: store %s: %s\n", tf_store_path(store), err->message);
+    fprintf(stderr, "tf run: %s\n", err->message); /* store errors name the store */
     g_error_free(err);
     return FALSE;
 }
@@ -277,7 +278,9 @@ int tf_run_main(int argc, char **argv, const tf_plugin_init_fn *modules, guint n
                 o.opts.seed, o.opts.seed);
 
     const char *store_path = o.store ? o.store : g_getenv("TF_STORE");
-    if (store_path && *store_path && !open_store(&store, &store_run, store_path, &error))
+    /* An empty TF_STORE means none; an empty --store is an error (tf_store_open says so). */
+    if (store_path && (*store_path || o.store) &&
+        !open_store(&store, &store_run, store_path, &error))
         goto out;
 
     tf_run run = {.reg = reg, .opts = o.opts, .ids = ids, .reporters = reporters,

@@ -266,7 +266,7 @@ static void scenario_begin(tf_wire_session *s, json_t *tags, wire_outcome *o)
     if (s->reg->world_new)
         sc->world->app = s->reg->world_new(s->reg->world_data);
     if (s->store)
-        tf_world_use_store(sc->world, s->store, s->store_run);
+        tf_world_use_store(sc->world, s->store, s->store_run, 0);
     s->sc = sc;
     run_hooks(s, TF_HOOK_BEFORE, o);
     scenario_note(sc, o->res);

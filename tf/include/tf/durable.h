@@ -22,34 +22,79 @@ G_BEGIN_DECLS
 /* An open store. Refcounted and thread-safe (one connection behind a mutex). */
 typedef struct tf_store tf_store;
 
-/* Opens or creates the store at path (NULL = TF_STORE_DEFAULT_PATH; its directory is
- * created). A file that is not SQLite, a SQLite file of another application, a newer
- * schema or a corrupt file gives NULL + TF_ERROR_CORRUPT naming the path and why; such a
- * file is never written to. Returns a new store (free with tf_store_unref). */
+/* What a lookup found: "there is none" and "the store failed" are distinct answers. */
+typedef enum {
+    TF_LOOKUP_FOUND,  /* the out-parameter holds the answer */
+    TF_LOOKUP_ABSENT, /* there is none (never stored, pruned, or no store configured) */
+    TF_LOOKUP_FAILED, /* the store failed: error is set, the out-parameter is cleared */
+} tf_lookup;
+
+/* Opens or creates the store at path to read and write (NULL = TF_STORE_DEFAULT_PATH;
+ * "" is TF_ERROR_INVALID). Missing directories on the way are created (0700), as a
+ * server's data directory would be. Creation is atomic: processes opening one new file
+ * at once all get the same complete store. A store of an older schema is migrated in
+ * place in one transaction. A file that is not SQLite, a SQLite file of another
+ * application, a newer schema or a corrupt file gives NULL + TF_ERROR_CORRUPT naming the
+ * path and why; such a file is never written to. Returns a new store (tf_store_unref). */
 tf_store *tf_store_open(const char *path, GError **error);
+/* Opens an existing store only to read it (NULL = TF_STORE_DEFAULT_PATH): nothing is
+ * created, migrated or written, so an archived store in a read-only file or directory
+ * can be read (an older schema is read as it is). Refused like tf_store_open; a missing
+ * file is TF_ERROR_IO. Writes through it fail. Returns a new store (tf_store_unref). */
+tf_store *tf_store_open_readonly(const char *path, GError **error);
 /* Adds a reference; returns s. */
 tf_store *tf_store_ref(tf_store *s);
 /* Drops a reference; the last one closes the database. NULL is a no-op. */
 void tf_store_unref(tf_store *s);
 /* The file's path (borrowed, valid while s is). */
 const char *tf_store_path(const tf_store *s);
-/* Makes everything committed so far durable on disk (WAL checkpoint + fsync). */
+/* Makes everything committed so far durable on disk (WAL checkpoint + fsync); TRUE and
+ * nothing done on a read-only store. */
 gboolean tf_store_flush(tf_store *s, GError **error);
 
 /* ---- runs --------------------------------------------------------------------------- */
 
-/* Records the start of a run labelled `label` (copied); returns its id (> 0), 0 + error.
- * Also applies the run retention (tf_store_set_retention). */
+/* Records the start of a run labelled `label` (copied); returns its id (> 0, distinct
+ * across processes), 0 + error. Also applies the retention (tf_store_set_retention). */
 gint64 tf_store_run_begin(tf_store *s, const char *label, GError **error);
-/* Records how a run ended ("passed", "failed", "interrupted"...; copied). */
+/* Records how a run ended ("passed", "failed", "interrupted"...; copied). When a journal
+ * of one of its executions stopped recording (a batch was lost), the run is recorded
+ * "failed" whatever status says, and FALSE + TF_ERROR_CORRUPT names the first such
+ * journal: the run must not pass. */
 gboolean tf_store_run_end(tf_store *s, gint64 run, const char *status, GError **error);
-/* The id of the most recent run, 0 when there is none (or on error, with error set). */
-gint64 tf_store_run_latest(tf_store *s, GError **error);
+/* *run receives the id of the most recent run: FOUND, ABSENT (no run yet: *run = 0) or
+ * FAILED + error. */
+tf_lookup tf_store_run_latest(tf_store *s, gint64 *run, GError **error);
 /* New JSON array of runs, newest first: {"run","label","started","ended","status",
- * "batches"}. NULL + error on failure. */
+ * "batches","executions","journal_errors"} ("journal_errors": how many executions lost
+ * journal batches). NULL + error on failure. */
 json_t *tf_store_runs(tf_store *s, GError **error);
 
-/* Journal retention, applied when a run begins and every 1,000 appends. 0 = unlimited. */
+/* One execution of a scenario: one attempt of one pickle. What identifies it in a run is
+ * the pickle and the attempt; the store gives each execution its own id, so neither two
+ * runs, nor scenarios or outline rows of one name, nor retries, nor worker processes of
+ * one run ever share a journal stream. Strings are borrowed for the call. */
+typedef struct {
+    const char *pickle; /* the pickle's id ("" when unknown, as on the wire) */
+    guint attempt;      /* 0 for the first try, n for the n-th retry */
+    const char *uri;    /* the feature file ("" when unknown) */
+    guint line;         /* the scenario's line (0 when unknown) */
+    const char *name;   /* the scenario's name */
+} tf_execution;
+/* Records that execution e of run began; returns its id (> 0), 0 + error. */
+gint64 tf_store_execution_begin(tf_store *s, gint64 run, const tf_execution *e, GError **error);
+/* Records how an execution ended (status copied) and, when one of its journals stopped
+ * recording, why (journal_error: copied, NULL = none). */
+gboolean tf_store_execution_end(tf_store *s, gint64 execution, const char *status,
+                                const char *journal_error, GError **error);
+/* New JSON array of a run's executions in the order they began: {"execution","pickle",
+ * "attempt","uri","line","scenario","status","journal_error","streams":{name: batches}}.
+ * NULL + error on failure. */
+json_t *tf_store_executions(tf_store *s, gint64 run, GError **error);
+
+/* Journal retention, applied when a run begins and on every 1,000th append through one
+ * open store. 0 = unlimited. Dropping a run's journal also forgets the sequence numbers of
+ * its streams once the run has ended (nothing appends to them any more). */
 typedef struct {
     guint keep_runs;        /* journals of the newest N runs are kept (default 20) */
     guint64 max_batches;    /* per stream, the newest N batches are kept (default 0) */
@@ -62,39 +107,57 @@ gint64 tf_store_prune(tf_store *s, GError **error);
 
 /* ---- journal ------------------------------------------------------------------------ */
 
-/* One named, append-only stream of event batches (usually one per observer). Sequence
- * numbers are persisted: they continue across restarts and are never reused, even after
+/* One append-only stream of event batches (usually one per observer). Sequence numbers
+ * are persisted: they continue across restarts and are never reused, even after
  * pruning. Refcounted; thread-safe. */
 typedef struct tf_journal tf_journal;
 
 /* Opens stream `stream` (copied) in s for run `run` (the run its appends belong to;
- * 0 = none). Takes a store reference. NULL + error on failure. */
+ * 0 = none): a stream of its own name, which a restarted process continues. Names
+ * beginning with '@' are reserved for executions (TF_ERROR_INVALID). Takes a store
+ * reference. NULL + error on failure. */
 tf_journal *tf_journal_open(tf_store *s, const char *stream, gint64 run, GError **error);
+/* Opens stream `stream` (copied) of one execution (tf_store_execution_begin): its
+ * numbers start at 1 and no other execution shares them. Takes a store reference.
+ * NULL + error on failure (TF_ERROR_INVALID for an unknown execution). */
+tf_journal *tf_journal_open_execution(tf_store *s, gint64 execution, const char *stream,
+                                      GError **error);
 /* Adds a reference; returns j. */
 tf_journal *tf_journal_ref(tf_journal *j);
 /* Drops a reference. NULL is a no-op. */
 void tf_journal_unref(tf_journal *j);
 /* The store the journal writes to (borrowed, valid while j is). */
 tf_store *tf_journal_store(const tf_journal *j);
-/* The stream's name (borrowed). */
+/* The stream's name as opened (borrowed). */
 const char *tf_journal_stream(const tf_journal *j);
-/* The last sequence number ever appended to the stream (0 when none). */
-guint64 tf_journal_last_seq(tf_journal *j, GError **error);
-/* The oldest sequence number still stored that is >= seq (0 when none). */
-guint64 tf_journal_next_stored(tf_journal *j, guint64 seq, GError **error);
+/* The execution the stream belongs to (0 for a stream opened by name). */
+gint64 tf_journal_execution(const tf_journal *j);
+/* *seq receives the last sequence number ever appended to the stream (0 when none);
+ * FALSE + error when the store failed. */
+gboolean tf_journal_last_seq(tf_journal *j, guint64 *seq, GError **error);
+/* *found receives the oldest sequence number still stored that is >= seq: FOUND, ABSENT
+ * (none is: *found = 0) or FAILED + error. */
+tf_lookup tf_journal_next_stored(tf_journal *j, guint64 seq, guint64 *found, GError **error);
 /* Appends one batch, committed before returning. seq must be last_seq + 1 (else
  * TF_ERROR_INVALID): the journal is gapless by construction. batch_json is borrowed; it
- * is stored as is and should be tf_batch_to_json's shape. */
+ * is stored as is and should be tf_batch_to_json's shape. A failed append is remembered
+ * (tf_journal_failure). */
 gboolean tf_journal_append(tf_journal *j, guint64 seq, guint64 cycle, gint64 wall_time,
                            json_t *batch_json, GError **error);
 /* Appends a runtime batch (its seq, cycle, time and tf_batch_to_json). */
 gboolean tf_journal_append_batch(tf_journal *j, const tf_batch *b, GError **error);
-/* The stored batch JSON of seq (new reference), or NULL: with error set on failure, or
- * with no error when the stream has no such batch (never written or pruned). */
-json_t *tf_journal_read(tf_journal *j, guint64 seq, GError **error);
+/* Makes the journal's commits durable (tf_store_flush); a failure is remembered too. */
+gboolean tf_journal_flush(tf_journal *j, GError **error);
+/* Why the journal lost a batch: the first append or flush that failed on j (new string),
+ * or NULL while everything appended through j was recorded. */
+char *tf_journal_failure(tf_journal *j);
+/* *batch receives the stored batch JSON of seq (new reference): FOUND, ABSENT (never
+ * written, or pruned) or FAILED + error (the store failed or the stored JSON is bad). */
+tf_lookup tf_journal_read(tf_journal *j, guint64 seq, json_t **batch, GError **error);
 /* Writes a run's journal as NDJSON, one batch a line: {"run","stream","seq","cycle",
- * "wall_time","events"}, ordered by stream then seq. run 0 = latest run; stream NULL =
- * every stream. Returns the number of lines, -1 + error. */
+ * "events","wall_time"} plus, for a scenario's stream, "execution","scenario","pickle",
+ * "attempt". Ordered by execution, stream, seq. run 0 = latest run; stream NULL = every
+ * stream, else only streams of that name. Returns the number of lines, -1 + error. */
 gint64 tf_store_export_journal(tf_store *s, gint64 run, const char *stream, FILE *out,
                                GError **error);
 
@@ -124,26 +187,45 @@ gboolean tf_claim_release(tf_store *s, const char *key, const char *owner, GErro
 /* A process-unique owner name "host:pid:random" (new string). */
 char *tf_claim_owner_new(void);
 
+/* ---- the scenario's store (world_store.c, effect.c) ---------------------------------
+ * These read the runner's world (steps.h): they belong with the runner and will move
+ * there (issue 16); nothing else in tf/durable depends on the runner. */
 typedef struct tf_world tf_world; /* steps.h */
-/* The store a scenario's steps use for claims and caches: the world's "tf.store" entry if
- * the runner put one there, else the store named by the TF_STORE environment variable
- * (opened on first use and kept in the world), else NULL without an error (durability is
- * opt-in). NULL + error when the named store cannot be opened. Borrowed from the world. */
-tf_store *tf_world_store(tf_world *world, GError **error);
-/* Makes s (a new reference is kept) and run the store and run of this world: what a
- * runner with a store (`tf run --store`, `tf wire`) does for every scenario. */
-void tf_world_use_store(tf_world *world, tf_store *s, gint64 run);
+/* *store receives the store a scenario's steps use for claims, caches and journals
+ * (borrowed from the world): the world's "tf.store" entry if the runner put one there,
+ * else the store named by the TF_STORE environment variable (opened on first use and
+ * kept in the world). FOUND; ABSENT when there is none (durability is opt-in: TF_STORE
+ * unset or empty); FAILED + error when the named store cannot be opened. */
+tf_lookup tf_world_store(tf_world *world, tf_store **store, GError **error);
+/* Makes s (a new reference is kept) and run the store and run of this world, which is
+ * attempt `attempt` (0 = first) of its pickle: what a runner with a store (`tf run
+ * --store`, `tf wire`) does for every scenario it runs. */
+void tf_world_use_store(tf_world *world, tf_store *s, gint64 run, guint attempt);
 /* The claim owner name of this world's runner (borrowed; stable for the world's life). */
 const char *tf_world_claim_owner(tf_world *world);
-/* The run this world records into: the world's "tf.run" (a gint64* the runner put there)
- * or, on first use, a new run labelled with the scenario's name that is ended with
- * "passed"/"failed"/"interrupted" when the world is cleaned up. 0 without a store. */
-gint64 tf_world_run(tf_world *world, GError **error);
-/* A journal on the world's store for `stream` in the world's run, to hand to
- * tf_runtime_set_journal (new reference), or NULL without a store (error unset) or on
- * failure (error set). Call it before storing the runtime in the world, so the run is
- * ended after the runtime was stopped and flushed. */
-tf_journal *tf_world_journal(tf_world *world, const char *stream, GError **error);
+/* *run receives the run this world records into: the run the runner gave
+ * (tf_world_use_store) or, on first use, a new run labelled with the scenario's name
+ * that is ended with "passed"/"failed"/"interrupted" when the world is cleaned up.
+ * FOUND; ABSENT without a store (*run = 0); FAILED + error. */
+tf_lookup tf_world_run(tf_world *world, gint64 *run, GError **error);
+/* *journal receives a journal (new reference) on the world's store for `stream` in this
+ * scenario's execution, to hand to tf_runtime_set_journal: FOUND; ABSENT without a store;
+ * FAILED + error. A stream name already journaled in this world gets "#2", "#3"...
+ * Call it before storing the runtime in the world: the world's journals are checked
+ * (and the execution ended) after the runtime was stopped and flushed. */
+tf_lookup tf_world_journal(tf_world *world, const char *stream, tf_journal **journal,
+                           GError **error);
+/* Journals rt (before its start) into the world's store as stream `stream` of this
+ * scenario's execution when the world has a store; TRUE without one. FALSE + error when
+ * the store is there but the journal cannot be set up. rt is borrowed. */
+gboolean tf_world_journal_runtime(tf_world *world, tf_runtime *rt, const char *stream,
+                                  GError **error);
+/* FALSE + error (naming the store, stream, scenario and why) the first time it is called
+ * after a journal of this world stopped recording (a batch was lost); TRUE otherwise,
+ * also without a store. A runner calls it after each step and hook, so the step during
+ * which the loss happened fails. A loss found only when the world ends (while its
+ * runtimes stop) is printed on stderr and fails the run (tf_store_run_end). */
+gboolean tf_world_journals_check(tf_world *world, GError **error);
 /* A side effect a step performs: its result (new JSON) or NULL + error. */
 typedef json_t *(*tf_effect_fn)(void *data, GError **error);
 /* Does an effect at most once across retries and restarted runners. With a store in the
@@ -154,11 +236,6 @@ typedef json_t *(*tf_effect_fn)(void *data, GError **error);
  * (json_decref), or NULL + error. */
 json_t *tf_world_effect_once(tf_world *world, const char *kind, json_t *input, gint64 lease_us,
                              tf_effect_fn fn, void *data, gboolean *replayed, GError **error);
-/* Journals rt (before its start) into the world's store under "<stream>/<scenario name>"
- * when the world has a store; TRUE without one. FALSE + error when the store is there but
- * the journal cannot be set up. rt is borrowed. */
-gboolean tf_world_journal_runtime(tf_world *world, tf_runtime *rt, const char *stream,
-                                  GError **error);
 
 /* ---- fingerprints and checkpoints --------------------------------------------------- */
 
@@ -207,10 +284,11 @@ char *tf_cache_key(const char *fingerprint, json_t *input);
  * the input (borrowed JSON). Replaces an existing entry. */
 gboolean tf_cache_put(tf_store *s, const char *kind, const char *key, json_t *input,
                       json_t *result, gint64 run, GError **error);
-/* The cached result of key (new ref) or NULL (error set only on failure). *provenance
- * (may be NULL) receives {"run","time","input"} (new ref). */
-json_t *tf_cache_get(tf_store *s, const char *kind, const char *key, json_t **provenance,
-                     GError **error);
+/* *result receives the cached result of key (new reference): FOUND, ABSENT or FAILED +
+ * error (the store failed, or the stored JSON is unreadable: TF_ERROR_CORRUPT). On FOUND
+ * *provenance (may be NULL) receives {"run","time","input"} (new reference). */
+tf_lookup tf_cache_get(tf_store *s, const char *kind, const char *key, json_t **result,
+                       json_t **provenance, GError **error);
 
 G_END_DECLS
 
