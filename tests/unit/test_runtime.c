@@ -227,9 +227,23 @@ static void test_bad_config(void **unused)
     assert_string_equal(err->message, "observer 'counter': missing vtable function 'poll'");
     g_clear_error(&err);
     broken = counter_observer;
+    broken.snapshot_to_json = NULL;
+    rt = tf_runtime_new(&cfg, &broken, NULL, tf_source_provider_new_static(NULL, 0), &err);
+    assert_string_equal(err->message, "observer 'counter': missing vtable function 'snapshot_to_json'");
+    g_clear_error(&err);
+    /* The event functions are optional, but only as a pair: one alone is a mistake. */
+    broken = counter_observer;
     broken.event_to_json = NULL;
     rt = tf_runtime_new(&cfg, &broken, NULL, tf_source_provider_new_static(NULL, 0), &err);
-    assert_string_equal(err->message, "observer 'counter': missing vtable function 'event_to_json'");
+    assert_null(rt);
+    assert_string_equal(err->message, "observer 'counter': free_event and event_to_json go "
+                                      "together: set both (to emit events) or neither");
+    g_clear_error(&err);
+    broken = counter_observer;
+    broken.free_event = NULL;
+    rt = tf_runtime_new(&cfg, &broken, NULL, tf_source_provider_new_static(NULL, 0), &err);
+    assert_null(rt);
+    assert_non_null(strstr(err->message, "go together"));
     g_clear_error(&err);
     rt = tf_runtime_new(&cfg, NULL, NULL, tf_source_provider_new_static(NULL, 0), &err);
     assert_null(rt);
@@ -298,6 +312,71 @@ static void test_free_while_handles_referenced(void **unused)
     tf_handle_unref(h2);
 }
 
+/* An observer without events, as observer.h allows: no free_event, no event_to_json.
+ * Its state is the test's `emit` flag, so the test can make it break the rule. */
+static const char quiet_event[] = "an event nobody can free";
+
+static void *quiet_init(const void *config, GError **error) { return (void *)config; }
+static gboolean quiet_poll(void *state, tf_poll_ctx *ctx, GError **error)
+{
+    GPtrArray *sources = tf_poll_sources(ctx);
+    for (guint i = 0; i < sources->len; i++)
+        tf_poll_source_ok(ctx, sources->pdata[i]);
+    if (*(const gboolean *)state)
+        tf_poll_emit(ctx, (void *)quiet_event);
+    return TRUE;
+}
+static void *quiet_snapshot(void *state) { return g_strdup("quiet"); }
+static void quiet_free_state(void *state) {}
+static json_t *quiet_json(const void *snap) { return json_string(snap); }
+
+static const tf_observer quiet_observer = {
+    .name = "quiet", .version = 1, .init = quiet_init, .poll = quiet_poll,
+    .snapshot = quiet_snapshot, .free_state = quiet_free_state, .free_snapshot = g_free,
+    .snapshot_to_json = quiet_json,
+};
+
+static void test_observer_without_events(void **unused)
+{
+    tf_runtime_config cfg;
+    tf_runtime_config_init(&cfg);
+    gboolean emit = FALSE;
+    counter_cell cell = {0};
+    tf_source *src = counter_source_new("n0", &cell);
+    GError *err = NULL;
+    tf_runtime *rt = tf_runtime_new(&cfg, &quiet_observer, &emit,
+                                    tf_source_provider_new_static(&src, 1), &err);
+    tf_source_unref(src);
+    assert_no_gerror(err);
+    tf_handle *h = tf_runtime_handle(rt);
+    assert_true(tf_runtime_cycle(rt, &err));
+    assert_true(tf_runtime_cycle(rt, &err));
+    assert_int_equal(tf_handle_last_seq(h), 0);
+    assert_null(tf_handle_last_error(h));
+
+    /* Emitting without the functions to free and print events fails the cycle loudly,
+     * naming the observer; the event is dropped (tf cannot free what it cannot know). */
+    emit = TRUE;
+    assert_false(tf_runtime_cycle(rt, &err));
+    const char *want = "observer 'quiet': poll emitted 1 event, but the observer has no "
+                       "free_event and event_to_json (set both in its tf_observer to emit "
+                       "events); dropped";
+    assert_string_equal(err->message, want);
+    g_clear_error(&err);
+    tf_failure *f = tf_handle_last_error(h);
+    assert_int_equal(f->stage, TF_STAGE_POLL);
+    assert_int_equal(f->cycle, 3);
+    assert_string_equal(f->message, want);
+    tf_failure_free(f);
+    assert_int_equal(tf_handle_last_seq(h), 0); /* no batch */
+    tf_snapshot *snap = tf_handle_latest(h);      /* the cycle is still published */
+    assert_int_equal(tf_snapshot_cycle(snap), 3);
+    assert_string_equal(tf_snapshot_data(snap), "quiet");
+    tf_snapshot_unref(snap);
+    tf_handle_unref(h);
+    tf_runtime_free(rt);
+}
+
 static void test_start_stop_lifecycle(void **unused)
 {
     tf_runtime_config cfg;
@@ -334,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_source_names),
         cmocka_unit_test(test_free_while_handles_referenced),
         cmocka_unit_test(test_start_stop_lifecycle),
+        cmocka_unit_test(test_observer_without_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,6 +27,7 @@ struct tf_poll_ctx {
     gint64 now;
     GPtrArray *added, *removed;
     GPtrArray *events;
+    guint dropped;   /* events emitted by an observer that cannot free or print them */
     GArray *reports; /* tf_source_report */
 };
 
@@ -78,6 +79,10 @@ tf_waker *tf_poll_waker(tf_poll_ctx *ctx) { return tf_waker_ref(ctx->rt->waker);
 void tf_poll_emit(tf_poll_ctx *ctx, void *event)
 {
     g_return_if_fail(event != NULL);
+    if (!ctx->rt->obs->free_event) { /* cannot be freed or printed: run_cycle fails the cycle */
+        ctx->dropped++;
+        return;
+    }
     g_ptr_array_add(ctx->events, event);
 }
 
@@ -124,13 +129,19 @@ static gboolean check_observer(const tf_observer *obs, GError **error)
                           : !obs->snapshot         ? "snapshot"
                           : !obs->free_state       ? "free_state"
                           : !obs->free_snapshot    ? "free_snapshot"
-                          : !obs->free_event       ? "free_event"
                           : !obs->snapshot_to_json ? "snapshot_to_json"
-                          : !obs->event_to_json    ? "event_to_json"
                                                    : NULL;
     if (missing) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
                     "observer '%s': missing vtable function '%s'", name, missing);
+        return FALSE;
+    }
+    /* Events are optional (observer.h), but an event tf can free and not print, or print
+     * and not free, is a half-written observer: say so before it runs. */
+    if (!obs->free_event != !obs->event_to_json) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
+                    "observer '%s': free_event and event_to_json go together: set both (to "
+                    "emit events) or neither", name);
         return FALSE;
     }
     return TRUE;
@@ -298,6 +309,16 @@ static gboolean run_cycle(tf_runtime *rt, GError **error)
             g_set_error_literal(error, TF_ERROR, TF_ERROR_FAILED, msg);
         g_free(msg);
         g_clear_error(&err);
+        ok = FALSE;
+    } else if (ctx.dropped) {
+        char *msg = g_strdup_printf("observer '%s': poll emitted %u event%s, but the observer "
+                                    "has no free_event and event_to_json (set both in its "
+                                    "tf_observer to emit events); dropped",
+                                    rt->obs->name, ctx.dropped, ctx.dropped == 1 ? "" : "s");
+        tf_hub_fail(hub, TF_STAGE_POLL, ctx.cycle, NULL, g_strdup(msg));
+        if (ok)
+            g_set_error_literal(error, TF_ERROR, TF_ERROR_INVALID, msg);
+        g_free(msg);
         ok = FALSE;
     }
     gint64 done = tf_hub_now(hub);

@@ -23,7 +23,10 @@ typedef struct tf_poll_ctx tf_poll_ctx;
 typedef struct tf_waker tf_waker;
 
 /* The observer vtable. Required: name, init, poll, snapshot, free_state, free_snapshot,
- * snapshot_to_json. free_event and event_to_json are required if poll emits events. */
+ * snapshot_to_json (tf_runtime_new names the first one missing). free_event and
+ * event_to_json are optional as a pair: set both to emit events, or neither. An observer
+ * without them that calls tf_poll_emit fails that cycle (stage "poll", naming the
+ * observer) and its events are dropped unfreed. */
 typedef struct {
     const char *name;     /* stable name, used in reports and fingerprints */
     guint version;        /* logic version; bump when the meaning of state changes */
@@ -55,7 +58,8 @@ GPtrArray *tf_poll_sources_removed(const tf_poll_ctx *ctx);
 tf_http *tf_poll_http(const tf_poll_ctx *ctx);
 /* The per-request timeout from the runtime config, in µs. */
 gint64 tf_poll_request_timeout(const tf_poll_ctx *ctx);
-/* Emits an event of this cycle; the runtime takes ownership (freed with free_event). */
+/* Emits an event of this cycle; the runtime takes ownership (freed with free_event). The
+ * cycle's events form one batch (tf_batch, handle.h). Needs free_event and event_to_json. */
 void tf_poll_emit(tf_poll_ctx *ctx, void *event);
 /* Reports that `source` answered this cycle (freshness). */
 void tf_poll_source_ok(tf_poll_ctx *ctx, const tf_source *source);
