@@ -2,7 +2,10 @@
  * ringing the runtime's waker as soon as the node's tip changes, so a new block is
  * ingested at once rather than at the next interval. Stopping sets a flag and interrupts
  * the request in flight; a failing node is retried after a timed wait on the stop flag. */
+#include <errno.h>
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include "chain/observer_internal.h"
 
 struct chain_longpoll {
@@ -11,18 +14,29 @@ struct chain_longpoll {
     chain_rpc *rpc;
     tf_waker *waker;
     guint timeout_ms;
-    GMutex lock;                   /* guards stop (with cond) */
-    GCond cond;
+    /* pthreads, not GMutex/GCond: glib's futex locks are invisible to ThreadSanitizer
+     * (README "Sanitizers"); cond runs on CLOCK_MONOTONIC, as g_get_monotonic_time. */
+    pthread_mutex_t lock;          /* guards stop (with cond) */
+    pthread_cond_t cond;
     gboolean stop;
     gint wakes;                    /* atomic */
 };
 
 static gboolean stopping(chain_longpoll *lp)
 {
-    g_mutex_lock(&lp->lock);
+    pthread_mutex_lock(&lp->lock);
     gboolean s = lp->stop;
-    g_mutex_unlock(&lp->lock);
+    pthread_mutex_unlock(&lp->lock);
     return s;
+}
+
+/* Waits on cond until stop is set or until `until` (monotonic µs); lock held. */
+static void wait_stop_until(chain_longpoll *lp, gint64 until)
+{
+    struct timespec ts = {.tv_sec = until / G_USEC_PER_SEC,
+                          .tv_nsec = (until % G_USEC_PER_SEC) * 1000};
+    while (!lp->stop && pthread_cond_timedwait(&lp->cond, &lp->lock, &ts) != ETIMEDOUT)
+        ;
 }
 
 static gpointer longpoll_main(gpointer data)
@@ -44,11 +58,9 @@ static gpointer longpoll_main(gpointer data)
             }
         } else {
             /* Node down or refusing: retry after the timeout, unless told to stop. */
-            g_mutex_lock(&lp->lock);
-            gint64 until = g_get_monotonic_time() + (gint64)lp->timeout_ms * 1000;
-            while (!lp->stop && g_cond_wait_until(&lp->cond, &lp->lock, until))
-                ;
-            g_mutex_unlock(&lp->lock);
+            pthread_mutex_lock(&lp->lock);
+            wait_stop_until(lp, g_get_monotonic_time() + (gint64)lp->timeout_ms * 1000);
+            pthread_mutex_unlock(&lp->lock);
         }
         json_decref(res);
         g_clear_error(&err);
@@ -68,8 +80,12 @@ chain_longpoll *chain_longpoll_start(const tf_source *src, tf_waker *waker, guin
     lp->http = tf_http_new();
     lp->waker = waker;
     lp->timeout_ms = timeout_ms ? timeout_ms : 1000;
-    g_mutex_init(&lp->lock);
-    g_cond_init(&lp->cond);
+    pthread_mutex_init(&lp->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&lp->cond, &attr);
+    pthread_condattr_destroy(&attr);
     lp->thread = g_thread_new("chain-longpoll", longpoll_main, lp);
     return lp;
 }
@@ -83,16 +99,16 @@ void chain_longpoll_stop(chain_longpoll *lp)
 {
     if (!lp)
         return;
-    g_mutex_lock(&lp->lock);
+    pthread_mutex_lock(&lp->lock);
     lp->stop = TRUE;
-    g_cond_broadcast(&lp->cond);
-    g_mutex_unlock(&lp->lock);
+    pthread_cond_broadcast(&lp->cond);
+    pthread_mutex_unlock(&lp->lock);
     tf_http_interrupt(lp->http); /* ends a waitfornewblock in flight (or the next one) */
     g_thread_join(lp->thread);
     tf_http_free(lp->http);
     chain_rpc_free(lp->rpc);
     tf_waker_unref(lp->waker);
-    g_mutex_clear(&lp->lock);
-    g_cond_clear(&lp->cond);
+    pthread_mutex_destroy(&lp->lock);
+    pthread_cond_destroy(&lp->cond);
     g_free(lp);
 }
