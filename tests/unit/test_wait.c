@@ -141,6 +141,75 @@ static void test_fresh_timeout_shows_older_snapshot(void **unused)
     fix_free(f);
 }
 
+/* While the waiter checks its first snapshot, the runtime publishes `cycles` more in which
+ * n0 is 42 only in the first: a condition that held for one cycle the waiter never saw
+ * as the newest. Deterministic: the cycles run on the waiting thread, inside the
+ * predicate (it runs without locks). */
+typedef struct {
+    fix *f;
+    int cycles;
+    int calls;
+    guint64 seen[8];
+} blink;
+
+static gboolean n0_is_42_blinking(const tf_snapshot *snap, void *data)
+{
+    blink *b = data;
+    if (b->calls < (int)G_N_ELEMENTS(b->seen))
+        b->seen[b->calls] = tf_snapshot_cycle(snap);
+    if (b->calls++ == 0) {
+        for (int i = 0; i < b->cycles; i++) {
+            g_atomic_int_set(&b->f->cells[0].value, i == 0 ? 42 : 0);
+            assert_true(tf_runtime_cycle(b->f->rt, NULL));
+        }
+    }
+    return counter_snapshot_value(tf_snapshot_data(snap), "n0") == 42;
+}
+
+static void test_every_snapshot_checked_in_order(void **unused)
+{
+    fix *f = fix_new(1, NULL, NULL);
+    assert_true(tf_runtime_cycle(f->rt, NULL)); /* cycle 1: n0 = 0 */
+    blink b = {.f = f, .cycles = 2};           /* cycle 2: n0 = 42, cycle 3: n0 = 0 */
+    GError *err = NULL;
+    tf_snapshot *s = tf_handle_wait(f->h, n0_is_42_blinking, &b, "n0 is 42", 200000, &err);
+    assert_no_gerror(err);
+    assert_non_null(s);
+    assert_int_equal(tf_snapshot_cycle(s), 2); /* the first on which it held, not the newest */
+    assert_int_equal(b.calls, 2);
+    assert_int_equal(b.seen[0], 1);
+    assert_int_equal(b.seen[1], 2);
+    tf_snapshot_unref(s);
+    tf_snapshot *latest = tf_handle_latest(f->h);
+    assert_int_equal(tf_snapshot_cycle(latest), 3);
+    tf_snapshot_unref(latest);
+    fix_free(f);
+}
+
+static void test_unchecked_snapshots_named_in_timeout(void **unused)
+{
+    /* A ring of 2 snapshots: while the predicate runs on cycle 1, cycles 2-5 are
+     * published and 2-3 (n0 = 42 in 2) leave the ring before the waiter can check them. */
+    tf_runtime_config cfg;
+    tf_runtime_config_init(&cfg);
+    cfg.snapshot_history = 1;
+    fix *f = fix_new(1, &cfg, NULL);
+    assert_true(tf_runtime_cycle(f->rt, NULL));
+    blink b = {.f = f, .cycles = 4};
+    GError *err = NULL;
+    assert_null(tf_handle_wait(f->h, n0_is_42_blinking, &b, "n0 is 42", 20000, &err));
+    assert_int_equal(err->code, TF_ERROR_TIMEOUT);
+    assert_int_equal(b.calls, 3); /* cycles 1, 4, 5 */
+    assert_int_equal(b.seen[1], 4);
+    assert_int_equal(b.seen[2], 5);
+    print_message("%s\n", err->message);
+    assert_non_null(strstr(err->message,
+                           "\n  not checked: cycles 2 to 3 (2 snapshots) left the snapshot "
+                           "history (snapshot_history 1) before this wait could check them"));
+    g_clear_error(&err);
+    fix_free(f);
+}
+
 typedef struct {
     tf_handle *h;
     GError *err;
@@ -266,6 +335,8 @@ int main(void)
         cmocka_unit_test(test_wake_runs_cycle_now),
         cmocka_unit_test(test_listener_sees_progress),
         cmocka_unit_test(test_invalid_wait),
+        cmocka_unit_test(test_every_snapshot_checked_in_order),
+        cmocka_unit_test(test_unchecked_snapshots_named_in_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

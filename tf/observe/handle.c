@@ -45,6 +45,24 @@ tf_snapshot *tf_handle_latest_locked(tf_hub *hub)
     return tf_snapshot_ref(hub->snaps[last]);
 }
 
+/* The ring holds consecutive cycles (one snapshot per cycle), so the one after `after`
+ * is found by arithmetic: O(1) however long the history. */
+tf_snapshot *tf_hub_snapshot_after_locked(tf_hub *hub, guint64 after, guint64 *gone)
+{
+    *gone = 0;
+    if (!hub->snap_len)
+        return NULL;
+    guint first = (hub->snap_head + hub->snap_cap - hub->snap_len) % hub->snap_cap;
+    guint64 oldest = tf_snapshot_cycle(hub->snaps[first]);
+    guint64 newest = oldest + hub->snap_len - 1;
+    if (after >= newest)
+        return NULL;
+    guint64 want = MAX(after + 1, oldest);
+    *gone = want - (after + 1);
+    tf_snapshot *s = hub->snaps[(first + (guint)(want - oldest)) % hub->snap_cap];
+    return tf_snapshot_ref(s);
+}
+
 tf_snapshot *tf_handle_latest(tf_handle *h)
 {
     tf_mutex_lock(&h->hub->lock);

@@ -5,6 +5,7 @@
 #define TF_OBSERVE_INTERNAL_H
 
 #include "tf/error.h"
+#include "util/assert.h"
 #include "util/sync.h"
 #include "tf/handle.h"
 #include "tf/observer.h"
@@ -105,6 +106,9 @@ void tf_hub_close(tf_hub *hub);
 tf_handle *tf_handle_new(tf_hub *hub);
 tf_hub *tf_handle_hub(tf_handle *h);
 tf_snapshot *tf_handle_latest_locked(tf_hub *hub);
+/* The oldest snapshot still held whose cycle is after `after` (new ref), or NULL when
+ * none is newer; *gone receives how many cycles after `after` the ring no longer holds. */
+tf_snapshot *tf_hub_snapshot_after_locked(tf_hub *hub, guint64 after, guint64 *gone);
 tf_failure *tf_failure_copy(const tf_failure *f);
 
 #endif

@@ -1,6 +1,9 @@
 /* wait.c: block until a condition holds on a published snapshot.
  * This is what replaces every step's sleep-and-retry loop: the waiter sleeps on the hub's
- * condition variable and checks each new snapshot once; on timeout it explains itself. */
+ * condition variable and checks the latest snapshot, then every later one once, in
+ * order, so a condition that held for a single cycle counts even when the runtime
+ * published more while the predicate ran (as an informer's handler sees every update);
+ * on timeout it explains itself, including cycles that left the ring unchecked. */
 #include "observe.h"
 
 typedef struct {
@@ -16,9 +19,14 @@ void tf_wait_set_listener(tf_wait_listener fn, void *data)
     current_listener.data = data;
 }
 
+/* Cycles the waiter could not check: they left the ring while the predicate ran. */
+typedef struct {
+    guint64 count, first, last;
+} unchecked;
+
 /* The timeout message: what, how long, last snapshot (JSON), last error. */
 static char *explain(tf_hub *hub, const tf_wait *w, tf_snapshot *last, gint64 waited,
-                     const char *verb)
+                     const char *verb, const unchecked *missed)
 {
     GString *m = g_string_new(NULL);
     /* A fresh wait may time out before any fresh cycle: show the newest view anyway,
@@ -54,6 +62,12 @@ static char *explain(tf_hub *hub, const tf_wait *w, tf_snapshot *last, gint64 wa
                                hub->obs->name);
     }
     tf_snapshot_unref(last);
+    if (missed->count)
+        g_string_append_printf(m, "\n  not checked: cycles %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
+                               " (%" G_GUINT64_FORMAT " snapshot%s) left the snapshot history "
+                               "(snapshot_history %u) before this wait could check them",
+                               missed->first, missed->last, missed->count,
+                               missed->count == 1 ? "" : "s", hub->snap_cap - 1);
     tf_mutex_lock(&hub->lock);
     tf_failure *f = tf_failure_copy(hub->last_error);
     tf_mutex_unlock(&hub->lock);
@@ -90,15 +104,25 @@ tf_snapshot *tf_handle_wait_for(tf_handle *h, const tf_wait *w, GError **error)
     gint64 start = g_get_monotonic_time(), deadline = start + w->timeout_us;
     if (w->fresh_after)
         tf_handle_wake(h);
-    guint64 checked = 0;     /* cycle of the last snapshot examined */
+    guint64 checked = 0;     /* cycle of the last snapshot examined (0: none yet) */
     tf_snapshot *last = NULL; /* the last snapshot examined, for the timeout message */
+    unchecked missed = {0};
     const char *verb = NULL;
     gboolean closed = FALSE;
 
     tf_mutex_lock(&hub->lock);
     for (;;) {
-        tf_snapshot *snap = tf_handle_latest_locked(hub);
-        if (snap && tf_snapshot_cycle(snap) != checked) {
+        /* First the latest (older ones predate the wait), then each later one in order. */
+        guint64 gone = 0;
+        tf_snapshot *snap = checked ? tf_hub_snapshot_after_locked(hub, checked, &gone)
+                                    : tf_handle_latest_locked(hub);
+        if (gone) {
+            missed.first = missed.count ? missed.first : checked + 1;
+            missed.last = checked + gone;
+            missed.count += gone;
+        }
+        if (snap) {
+            tf_assert(tf_snapshot_cycle(snap) > checked);
             checked = tf_snapshot_cycle(snap);
             if (w->fresh_after && tf_snapshot_cycle_started(snap) <= w->fresh_after) {
                 tf_snapshot_unref(snap);
@@ -127,7 +151,7 @@ tf_snapshot *tf_handle_wait_for(tf_handle *h, const tf_wait *w, GError **error)
         tf_cond_wait_until(&hub->changed, &hub->lock, deadline);
     }
     tf_mutex_unlock(&hub->lock);
-    char *msg = explain(hub, w, last, g_get_monotonic_time() - start, verb);
+    char *msg = explain(hub, w, last, g_get_monotonic_time() - start, verb, &missed);
     g_set_error_literal(error, TF_ERROR, closed ? TF_ERROR_STOPPED : TF_ERROR_TIMEOUT, msg);
     g_free(msg);
     tf_snapshot_unref(last);

@@ -103,7 +103,8 @@ guint64 tf_sub_cursor(const tf_sub *sub);
 /* Frees the cursor. NULL is a no-op. */
 void tf_sub_free(tf_sub *sub);
 
-/* A condition on a published snapshot. Called on the waiting thread, without locks. */
+/* A condition on a published snapshot. Called on the waiting thread, without locks, once
+ * per snapshot (see tf_handle_wait_for); it may keep state in data across calls. */
 typedef gboolean (*tf_predicate)(const tf_snapshot *snap, void *data);
 /* Optional progress text for status lines ("2/3 nodes up"); returns a new string. */
 typedef char *(*tf_progress)(const tf_snapshot *snap, void *data);
@@ -120,8 +121,14 @@ typedef struct {
 } tf_wait;
 
 /* Blocks until pred holds on a published snapshot and returns that snapshot (new ref).
+ * pred sees the latest snapshot at the call, then every later one once, in order, and
+ * the first on which it holds is returned: a condition that held for one cycle counts
+ * even if the runtime published more while pred ran (the result may then be older than
+ * tf_handle_latest). Snapshots that left the ring (snapshot_history) before the waiter
+ * reached them cannot be checked; a timeout names their cycles.
  * On timeout: NULL + TF_ERROR_TIMEOUT whose message names what was awaited, for how
- * long, the last snapshot as JSON and the last error. On stop: TF_ERROR_STOPPED. */
+ * long, the last snapshot as JSON (with its age and wall-clock time) and the last error
+ * (with its age, and whether its source has answered since). On stop: TF_ERROR_STOPPED. */
 tf_snapshot *tf_handle_wait_for(tf_handle *h, const tf_wait *w, GError **error);
 /* Shorthand for tf_handle_wait_for with any snapshot accepted. */
 tf_snapshot *tf_handle_wait(tf_handle *h, tf_predicate pred, void *data, const char *what,
