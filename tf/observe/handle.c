@@ -21,13 +21,13 @@ tf_hub *tf_handle_hub(tf_handle *h) { return h->hub; }
 
 tf_handle *tf_handle_ref(tf_handle *h)
 {
-    g_atomic_int_inc(&h->refs);
+    tf_refs_inc(&h->refs);
     return h;
 }
 
 void tf_handle_unref(tf_handle *h)
 {
-    if (!h || !g_atomic_int_dec_and_test(&h->refs))
+    if (!h || !tf_refs_dec(&h->refs))
         return;
     tf_hub_unref(h->hub);
     g_free(h);
@@ -60,6 +60,7 @@ tf_snapshot *tf_hub_snapshot_after_locked(tf_hub *hub, guint64 after, guint64 *g
     guint64 want = MAX(after + 1, oldest);
     *gone = want - (after + 1);
     tf_snapshot *s = hub->snaps[(first + (guint)(want - oldest)) % hub->snap_cap];
+    tf_assert(tf_snapshot_cycle(s) == want); /* the ring's cycles are consecutive */
     return tf_snapshot_ref(s);
 }
 
@@ -188,6 +189,8 @@ GPtrArray *tf_handle_source_status(tf_handle *h)
     g_hash_table_iter_init(&it, hub->status);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         tf_status_entry *e = value;
+        /* A failing source has a message, an answering one none (tf_hub_reports). */
+        tf_assert((e->consecutive_failures == 0) == (e->last_error == NULL));
         tf_source_status *s = g_new0(tf_source_status, 1);
         s->name = g_strdup(e->name);
         s->present = e->present;

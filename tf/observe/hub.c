@@ -35,13 +35,13 @@ tf_hub *tf_hub_new(const tf_observer *obs, const tf_runtime_config *cfg, tf_wake
 
 tf_hub *tf_hub_ref(tf_hub *hub)
 {
-    g_atomic_int_inc(&hub->refs);
+    tf_refs_inc(&hub->refs);
     return hub;
 }
 
 void tf_hub_unref(tf_hub *hub)
 {
-    if (!hub || !g_atomic_int_dec_and_test(&hub->refs))
+    if (!hub || !tf_refs_dec(&hub->refs))
         return;
     for (guint i = 0; i < hub->snap_cap; i++)
         tf_snapshot_unref(hub->snaps[i]);
@@ -199,11 +199,20 @@ void tf_hub_publish(tf_hub *hub, tf_snapshot *snap, GPtrArray *events, guint64 c
             journal_append(hub, batch);
     }
     tf_mutex_lock(&hub->lock);
+    /* One snapshot per cycle, cycles counted up by one: the ring holds consecutive cycles
+     * (tf_hub_snapshot_after_locked finds one by arithmetic, waits count what they missed). */
+    tf_assert(tf_snapshot_cycle(snap) == cycle);
+    tf_assert(hub->snap_len == 0 ||
+              cycle == tf_snapshot_cycle(hub->snaps[(hub->snap_head + hub->snap_cap - 1) %
+                                                    hub->snap_cap]) + 1);
     old_snap = hub->snaps[hub->snap_head];
     hub->snaps[hub->snap_head] = snap;
     hub->snap_head = (hub->snap_head + 1) % hub->snap_cap;
     hub->snap_len = MIN(hub->snap_len + 1, hub->snap_cap);
     if (batch) {
+        /* Gapless: only the runtime's thread publishes, so nobody took last_seq + 1 since
+         * the batch was numbered outside the lock. */
+        tf_assert(tf_batch_seq(batch) == hub->last_seq + 1);
         hub->last_seq = tf_batch_seq(batch);
         if (hub->batch_cap) {
             old_batch = hub->batches[hub->batch_head];
@@ -216,6 +225,10 @@ void tf_hub_publish(tf_hub *hub, tf_snapshot *snap, GPtrArray *events, guint64 c
     } else if (events) {
         g_ptr_array_unref(events);
     }
+    tf_assert(hub->snap_len <= hub->snap_cap && hub->snap_head < hub->snap_cap);
+    tf_assert(hub->batch_len <= hub->batch_cap &&
+              (!hub->batch_cap || hub->batch_head < hub->batch_cap));
+    tf_assert(hub->batch_len <= hub->last_seq); /* the ring never holds a batch not numbered */
     tf_cond_broadcast(&hub->changed);
     tf_mutex_unlock(&hub->lock);
     /* Freed outside the lock: observer free functions may be slow. */

@@ -44,13 +44,13 @@ tf_waker *tf_waker_new(void)
 
 tf_waker *tf_waker_ref(tf_waker *w)
 {
-    g_atomic_int_inc(&w->refs);
+    tf_refs_inc(&w->refs);
     return w;
 }
 
 void tf_waker_unref(tf_waker *w)
 {
-    if (!w || !g_atomic_int_dec_and_test(&w->refs))
+    if (!w || !tf_refs_dec(&w->refs))
         return;
     tf_mutex_clear(&w->lock);
     tf_cond_clear(&w->cond);

@@ -24,13 +24,13 @@ tf_names *tf_names_new(char **names)
 
 tf_names *tf_names_ref(tf_names *n)
 {
-    g_atomic_int_inc(&n->refs);
+    tf_refs_inc(&n->refs);
     return n;
 }
 
 void tf_names_unref(tf_names *n)
 {
-    if (!n || !g_atomic_int_dec_and_test(&n->refs))
+    if (!n || !tf_refs_dec(&n->refs))
         return;
     g_strfreev(n->names);
     g_free(n);
@@ -53,13 +53,13 @@ tf_snapshot *tf_snapshot_new(const tf_observer *obs, void *data, guint64 cycle,
 
 tf_snapshot *tf_snapshot_ref(tf_snapshot *snap)
 {
-    g_atomic_int_inc(&snap->refs);
+    tf_refs_inc(&snap->refs);
     return snap;
 }
 
 void tf_snapshot_unref(tf_snapshot *snap)
 {
-    if (!snap || !g_atomic_int_dec_and_test(&snap->refs))
+    if (!snap || !tf_refs_dec(&snap->refs))
         return;
     if (snap->data)
         snap->obs->free_snapshot(snap->data);
@@ -116,6 +116,7 @@ struct tf_batch {
 
 tf_batch *tf_batch_new(const tf_observer *obs, guint64 seq, guint64 cycle, GPtrArray *events)
 {
+    tf_assert(seq > 0 && events && events->len > 0); /* a batch is a cycle's non-empty events */
     tf_batch *b = g_new0(tf_batch, 1);
     b->refs = 1;
     b->obs = obs;
@@ -149,13 +150,13 @@ gboolean tf_batch_replayed(const tf_batch *b) { return b->replayed != NULL; }
 
 tf_batch *tf_batch_ref(tf_batch *b)
 {
-    g_atomic_int_inc(&b->refs);
+    tf_refs_inc(&b->refs);
     return b;
 }
 
 void tf_batch_unref(tf_batch *b)
 {
-    if (!b || !g_atomic_int_dec_and_test(&b->refs))
+    if (!b || !tf_refs_dec(&b->refs))
         return;
     if (b->replayed) {
         json_decref(b->replayed);

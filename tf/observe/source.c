@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include "tf/error.h"
 #include "tf/source.h"
+#include "util/assert.h"
 
 struct tf_source {
     gint refs;
@@ -31,13 +32,13 @@ tf_source *tf_source_new(const char *name, const char *url, json_t *attrs, void 
 
 tf_source *tf_source_ref(tf_source *src)
 {
-    g_atomic_int_inc(&src->refs);
+    tf_refs_inc(&src->refs);
     return src;
 }
 
 void tf_source_unref(tf_source *src)
 {
-    if (!src || !g_atomic_int_dec_and_test(&src->refs))
+    if (!src || !tf_refs_dec(&src->refs))
         return;
     if (src->free_data)
         src->free_data(src->data);

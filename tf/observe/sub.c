@@ -93,6 +93,7 @@ tf_sub_status tf_sub_next(tf_sub *sub, gint64 timeout_us, tf_batch **out, guint6
             guint idx = (hub->batch_head + hub->batch_cap - 1 - back) % hub->batch_cap;
             *out = tf_batch_ref(hub->batches[idx]);
             sub->cursor++;
+            tf_assert(tf_batch_seq(*out) == sub->cursor); /* the ring is indexed by seq */
             st = TF_SUB_BATCH;
             break;
         }

@@ -23,4 +23,20 @@ G_GNUC_NORETURN static inline void tf_assert_fail(const char *file, int line, co
 #define tf_assert(expr)                                                                     \
     (G_LIKELY(expr) ? (void)0 : tf_assert_fail(__FILE__, __LINE__, G_STRFUNC, #expr))
 
+/* Reference counts with their invariant: taking or dropping a reference on an object
+ * whose count already reached zero is a use after free, caught before it corrupts memory. */
+static inline void tf_refs_inc(gint *refs)
+{
+    gint old = g_atomic_int_add(refs, 1);
+    tf_assert(old > 0 && "a reference taken on a freed object");
+}
+
+/* Drops one reference; TRUE when it was the last (the caller frees the object). */
+static inline gboolean tf_refs_dec(gint *refs)
+{
+    gint old = g_atomic_int_add(refs, -1);
+    tf_assert(old > 0 && "a reference dropped on a freed object");
+    return old == 1;
+}
+
 #endif
