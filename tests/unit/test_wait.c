@@ -113,6 +113,72 @@ static void test_timeout_explains(void **unused)
     fix_free(f);
 }
 
+/* The last error can be old and its node healthy again: the timeout says how old it is,
+ * when it happened, and that its source has answered since; times read by a human
+ * (ages and wall-clock), never the raw monotonic count. Fake clock: exact ages. */
+static void test_timeout_dates_old_error(void **unused)
+{
+    fix *f = fix_new(2, NULL, NULL);
+    f->cells[1].fail = 1;
+    assert_true(tf_runtime_cycle(f->rt, NULL)); /* cycle 1: n1 fails */
+    f->cells[1].fail = 0;
+    f->now += 2 * G_USEC_PER_SEC;
+    assert_true(tf_runtime_cycle(f->rt, NULL)); /* cycle 2: n1 answers again */
+    f->now += G_USEC_PER_SEC / 2;
+    assert_true(tf_runtime_cycle(f->rt, NULL)); /* cycle 3 */
+    f->now += 300000;
+    GError *err = NULL;
+    assert_null(tf_handle_wait(f->h, never, NULL, "nothing", 10000, &err));
+    const char *m = err->message;
+    print_message("%s\n", m);
+    assert_non_null(strstr(m, "\n  last snapshot (counter, cycle 3, taken 0.3 s ago at 20"));
+    assert_non_null(strstr(m, "Z): {\"cycle\":3,\"sources\":[\"n0\",\"n1\"],\"state\":"));
+    assert_null(strstr(m, "\"time\""));      /* the monotonic count means nothing to a reader */
+    assert_null(strstr(m, "\"wall_time\"")); /* shown once, in the line's head */
+    assert_non_null(strstr(m, "\n  last error: cycle 1, 2.8 s ago (20"));
+    assert_non_null(strstr(m, "Z), source n1: cell is switched to fail\n"
+                              "    n1 has answered since (last in cycle 3, 0.3 s ago): "
+                              "this error is not current"));
+    g_clear_error(&err);
+
+    /* Still failing: no such note. Gone from the source set: said so. */
+    f->cells[1].fail = 1;
+    assert_true(tf_runtime_cycle(f->rt, NULL));
+    assert_null(tf_handle_wait(f->h, never, NULL, "nothing", 10000, &err));
+    assert_non_null(strstr(err->message, "\n  last error: cycle 4, 0.0 s ago ("));
+    assert_null(strstr(err->message, "answered since"));
+    g_clear_error(&err);
+    fix_remove_source(f, "n1");
+    assert_true(tf_runtime_cycle(f->rt, NULL));
+    assert_null(tf_handle_wait(f->h, never, NULL, "nothing", 10000, &err));
+    assert_non_null(strstr(err->message, "source n1: cell is switched to fail\n"
+                                         "    n1 has left the source set since"));
+    g_clear_error(&err);
+    fix_free(f);
+}
+
+/* A source's message may start with its name (the "where: what: why" rule): it is named once. */
+static void test_failure_names_source_once(void **unused)
+{
+    tf_failure f = {.stage = TF_STAGE_SOURCE, .cycle = 7, .source = "n3",
+                    .message = "n3: GET http://127.0.0.1:1/debug/vars: connection refused"};
+    char *d = tf_failure_describe(&f);
+    assert_string_equal(d, "cycle 7, source n3: GET http://127.0.0.1:1/debug/vars: connection refused");
+    g_free(d);
+    f.message = "n30: refused"; /* another name that merely starts the same */
+    d = tf_failure_describe(&f);
+    assert_string_equal(d, "cycle 7, source n3: n30: refused");
+    g_free(d);
+    f.message = "n3";
+    d = tf_failure_describe(&f);
+    assert_string_equal(d, "cycle 7, source n3: n3");
+    g_free(d);
+    tf_failure p = {.stage = TF_STAGE_POLL, .cycle = 2, .message = "observer 'x': broken"};
+    d = tf_failure_describe(&p);
+    assert_string_equal(d, "cycle 2, poll: observer 'x': broken");
+    g_free(d);
+}
+
 static void test_timeout_without_snapshot(void **unused)
 {
     fix *f = fix_new(1, NULL, NULL); /* never started: no snapshot */
@@ -135,7 +201,7 @@ static void test_fresh_timeout_shows_older_snapshot(void **unused)
     assert_int_equal(err->code, TF_ERROR_TIMEOUT);
     assert_non_null(strstr(err->message, "waiting for: a snapshot taken after the last action"));
     assert_non_null(strstr(err->message, "last snapshot (counter, cycle 1, "));
-    assert_non_null(strstr(err->message, ", taken before the awaited point): "));
+    assert_non_null(strstr(err->message, "Z, before the awaited point): "));
     assert_non_null(strstr(err->message, "\"n0\":6"));
     g_clear_error(&err);
     fix_free(f);
@@ -330,6 +396,8 @@ int main(void)
         cmocka_unit_test(test_sees_change_from_other_thread),
         cmocka_unit_test(test_timeout_explains),
         cmocka_unit_test(test_timeout_without_snapshot),
+        cmocka_unit_test(test_timeout_dates_old_error),
+        cmocka_unit_test(test_failure_names_source_once),
         cmocka_unit_test(test_fresh_timeout_shows_older_snapshot),
         cmocka_unit_test(test_stop_wakes_waiters),
         cmocka_unit_test(test_wake_runs_cycle_now),

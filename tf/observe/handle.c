@@ -154,13 +154,33 @@ tf_failure *tf_handle_last_error(tf_handle *h)
     return f;
 }
 
-char *tf_failure_describe(const tf_failure *f)
+/* "cycle 7<when>, source n2: message", naming the source once: a message that already
+ * starts with "n2: " (observers follow "where: what: why") loses that prefix. */
+static char *describe(const tf_failure *f, const char *when)
 {
-    if (f->source)
-        return g_strdup_printf("cycle %" G_GUINT64_FORMAT ", source %s: %s", f->cycle,
-                               f->source, f->message);
-    return g_strdup_printf("cycle %" G_GUINT64_FORMAT ", %s: %s", f->cycle,
+    if (f->source) {
+        const char *msg = f->message;
+        gsize n = strlen(f->source);
+        if (!strncmp(msg, f->source, n) && msg[n] == ':' && msg[n + 1] == ' ')
+            msg += n + 2;
+        return g_strdup_printf("cycle %" G_GUINT64_FORMAT "%s, source %s: %s", f->cycle, when,
+                               f->source, msg);
+    }
+    return g_strdup_printf("cycle %" G_GUINT64_FORMAT "%s, %s: %s", f->cycle, when,
                            tf_stage_name(f->stage), f->message);
+}
+
+char *tf_failure_describe(const tf_failure *f) { return describe(f, ""); }
+
+char *tf_failure_describe_at(const tf_failure *f, gint64 now)
+{
+    char *wall = tf_time_format(f->wall_time);
+    char *when = g_strdup_printf(", %.1f s ago (%s)", (now - f->time) / (double)G_USEC_PER_SEC,
+                                 wall ? wall : "unknown time");
+    char *d = describe(f, when);
+    g_free(when);
+    g_free(wall);
+    return d;
 }
 
 /* ---- per-source status -------------------------------------------------------------- */

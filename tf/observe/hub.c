@@ -117,6 +117,7 @@ void tf_hub_reports(tf_hub *hub, GArray *reports, guint64 cycle, gint64 now)
         if (r->ok) {
             e->last_success = now;
             e->last_success_wall = g_get_real_time();
+            e->last_success_cycle = cycle;
             e->consecutive_failures = 0;
             g_clear_pointer(&e->last_error, g_free);
         } else {

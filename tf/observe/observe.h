@@ -28,7 +28,9 @@ tf_snapshot *tf_snapshot_new(const tf_observer *obs, void *data, guint64 cycle,
 tf_batch *tf_batch_new(const tf_observer *obs, guint64 seq, guint64 cycle, GPtrArray *events);
 /* A batch read back from the journal (takes batch_json: tf_batch_to_json's shape). */
 tf_batch *tf_batch_new_replayed(const tf_observer *obs, json_t *batch_json);
-/* Wall-clock µs as an ISO-8601 UTC JSON string. */
+/* Wall-clock µs as ISO-8601 UTC with milliseconds, "2024-05-01T12:00:00.123Z": a new
+ * string, or a JSON string value. */
+char *tf_time_format(gint64 wall_us);
 json_t *tf_time_to_json(gint64 wall_us);
 
 /* The waker is the loop's doorbell: a mutex, a condition and two flags. */
@@ -48,6 +50,7 @@ typedef struct {
     gint64 first_seen;
     gint64 last_success;
     gint64 last_success_wall;
+    guint64 last_success_cycle; /* 0 = never */
     guint consecutive_failures;
     char *last_error;
 } tf_status_entry;
@@ -110,5 +113,8 @@ tf_snapshot *tf_handle_latest_locked(tf_hub *hub);
  * none is newer; *gone receives how many cycles after `after` the ring no longer holds. */
 tf_snapshot *tf_hub_snapshot_after_locked(tf_hub *hub, guint64 after, guint64 *gone);
 tf_failure *tf_failure_copy(const tf_failure *f);
+/* tf_failure_describe with the failure's age at `now` (hub clock) and its wall-clock
+ * time: "cycle 7, 2.5 s ago (2024-05-01T12:00:00.123Z), source n2: message". */
+char *tf_failure_describe_at(const tf_failure *f, gint64 now);
 
 #endif

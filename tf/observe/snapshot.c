@@ -79,15 +79,23 @@ const char *const *tf_snapshot_sources(const tf_snapshot *snap)
     return (const char *const *)snap->sources->names;
 }
 
-json_t *tf_time_to_json(gint64 wall_us)
+char *tf_time_format(gint64 wall_us)
 {
     GDateTime *dt = g_date_time_new_from_unix_utc(wall_us / G_USEC_PER_SEC);
     if (!dt)
-        return json_null();
+        return NULL;
     char *base = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S");
-    json_t *v = json_sprintf("%s.%03dZ", base, (int)((wall_us % G_USEC_PER_SEC) / 1000));
+    char *v = g_strdup_printf("%s.%03dZ", base, (int)((wall_us % G_USEC_PER_SEC) / 1000));
     g_free(base);
     g_date_time_unref(dt);
+    return v;
+}
+
+json_t *tf_time_to_json(gint64 wall_us)
+{
+    char *s = tf_time_format(wall_us);
+    json_t *v = s ? json_string(s) : json_null();
+    g_free(s);
     return v;
 }
 

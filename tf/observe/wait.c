@@ -24,11 +24,31 @@ typedef struct {
     guint64 count, first, last;
 } unchecked;
 
-/* The timeout message: what, how long, last snapshot (JSON), last error. */
+/* "n2 has answered since ..." when the last error's source is healthy again (or gone):
+ * an old error from a node that recovered must not read as the reason of a timeout. */
+static void append_since(GString *m, tf_hub *hub, const tf_failure *f, gint64 now)
+{
+    if (f->stage != TF_STAGE_SOURCE || !f->source)
+        return;
+    tf_mutex_lock(&hub->lock);
+    const tf_status_entry *e = g_hash_table_lookup(hub->status, f->source);
+    if (e && !e->present)
+        g_string_append_printf(m, "\n    %s has left the source set since", f->source);
+    else if (e && e->last_success_cycle > f->cycle)
+        g_string_append_printf(m, "\n    %s has answered since (last in cycle %" G_GUINT64_FORMAT
+                               ", %.1f s ago): this error is not current", f->source,
+                               e->last_success_cycle,
+                               (now - e->last_success) / (double)G_USEC_PER_SEC);
+    tf_mutex_unlock(&hub->lock);
+}
+
+/* The timeout message: what, how long, last snapshot (JSON), last error. Times are ages
+ * and wall-clock times: the monotonic clock's raw count means nothing to a reader. */
 static char *explain(tf_hub *hub, const tf_wait *w, tf_snapshot *last, gint64 waited,
                      const char *verb, const unchecked *missed)
 {
     GString *m = g_string_new(NULL);
+    gint64 now = tf_hub_now(hub);
     /* A fresh wait may time out before any fresh cycle: show the newest view anyway,
      * marked as older than the point the wait asked for. */
     gboolean stale = FALSE;
@@ -50,11 +70,17 @@ static char *explain(tf_hub *hub, const tf_wait *w, tf_snapshot *last, gint64 wa
             g_free(p);
         }
         json_t *j = tf_snapshot_to_json(last);
+        json_object_del(j, "time");
+        json_object_del(j, "wall_time"); /* in the line's head, with the age */
         char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-        g_string_append_printf(m, "\n  last snapshot (%s, cycle %" G_GUINT64_FORMAT ", %.1f s old%s): %s",
+        char *wall = tf_time_format(tf_snapshot_wall_time(last));
+        g_string_append_printf(m, "\n  last snapshot (%s, cycle %" G_GUINT64_FORMAT
+                               ", taken %.1f s ago at %s%s): %s",
                                hub->obs->name, tf_snapshot_cycle(last),
-                               (tf_hub_now(hub) - tf_snapshot_time(last)) / (double)G_USEC_PER_SEC,
-                               stale ? ", taken before the awaited point" : "", text);
+                               (now - tf_snapshot_time(last)) / (double)G_USEC_PER_SEC,
+                               wall ? wall : "an unknown time",
+                               stale ? ", before the awaited point" : "", text);
+        g_free(wall);
         free(text);
         json_decref(j);
     } else {
@@ -72,9 +98,10 @@ static char *explain(tf_hub *hub, const tf_wait *w, tf_snapshot *last, gint64 wa
     tf_failure *f = tf_failure_copy(hub->last_error);
     tf_mutex_unlock(&hub->lock);
     if (f) {
-        char *d = tf_failure_describe(f);
+        char *d = tf_failure_describe_at(f, now);
         g_string_append_printf(m, "\n  last error: %s", d);
         g_free(d);
+        append_since(m, hub, f, now);
         tf_failure_free(f);
     } else {
         g_string_append(m, "\n  last error: none");

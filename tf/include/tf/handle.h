@@ -55,7 +55,8 @@ void tf_failure_free(tf_failure *f);
 const char *tf_stage_name(tf_stage stage);
 /* The most recent failure (new copy) or NULL when none was ever recorded. */
 tf_failure *tf_handle_last_error(tf_handle *h);
-/* A failure as "cycle 7, poll: message" or "cycle 7, source n2: message" (new string). */
+/* A failure as "cycle 7, poll: message" or "cycle 7, source n2: message" (new string);
+ * a message that starts with "n2: " itself is not prefixed twice. */
 char *tf_failure_describe(const tf_failure *f);
 
 /* Freshness and health of one source (a copy owned by the caller). */

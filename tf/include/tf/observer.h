@@ -64,7 +64,10 @@ void tf_poll_emit(tf_poll_ctx *ctx, void *event);
 /* Reports that `source` answered this cycle (freshness). */
 void tf_poll_source_ok(tf_poll_ctx *ctx, const tf_source *source);
 /* Reports that `source` failed this cycle, e.g. node down; the cycle itself still
- * succeeds. The message is copied; it should say what failed and why. */
+ * succeeds. The message is copied; it should say what failed and why ("n2: GET url:
+ * connection refused", as tf_http_req_ok words it: tf names the source once either way).
+ * Report each source once per cycle, ok or failed: one not reported keeps its previous
+ * status (tf_handle_source_status) and turns stale after stale_after_us. */
 void tf_poll_source_failed(tf_poll_ctx *ctx, const tf_source *source, const char *message);
 /* A new reference to the runtime's waker (free with tf_waker_unref). */
 tf_waker *tf_poll_waker(tf_poll_ctx *ctx);
