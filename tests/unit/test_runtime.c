@@ -113,6 +113,27 @@ static void test_sources_come_and_go(void **unused)
     fix_free(f);
 }
 
+/* A source whose description changes (a cluster node's "state" attribute going from
+ * running to stopped) is replaced, not gone: it stays present in the statuses. */
+static void test_changed_source_stays_present(void **unused)
+{
+    fix *f = fix_new(1, NULL, NULL);
+    cycle_ok(f);
+    fix_remove_source(f, "n0");
+    pthread_mutex_lock(&f->prov->lock);
+    g_ptr_array_add(f->prov->sources, tf_source_new("n0", NULL, json_pack("{s:s}", "state", "stopped"),
+                                                    &f->cells[0], NULL));
+    pthread_mutex_unlock(&f->prov->lock);
+    f->now += 10 * G_USEC_PER_SEC;
+    cycle_ok(f);
+    GPtrArray *st = tf_handle_source_status(f->h);
+    assert_int_equal(st->len, 1);
+    assert_true(status_of(st, "n0")->present);
+    assert_false(status_of(st, "n0")->stale); /* it answered in this cycle */
+    g_ptr_array_unref(st);
+    fix_free(f);
+}
+
 static void test_refresh_failure_keeps_previous_set(void **unused)
 {
     fix *f = fix_new(2, NULL, NULL);
@@ -405,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_first_cycle_publishes_snapshot),
         cmocka_unit_test(test_no_events_no_batch),
         cmocka_unit_test(test_sources_come_and_go),
+        cmocka_unit_test(test_changed_source_stays_present),
         cmocka_unit_test(test_refresh_failure_keeps_previous_set),
         cmocka_unit_test(test_poll_failure_recorded),
         cmocka_unit_test(test_source_failure_and_staleness),

@@ -98,8 +98,17 @@ void tf_hub_sources(tf_hub *hub, GPtrArray *added, GPtrArray *removed, gint64 no
             e->first_seen = now; /* staleness counts from (re)appearance */
         e->present = TRUE;
     }
+    /* A changed source (a node's "state" attribute moving to "stopped") is in both lists:
+     * replaced, not gone. Both lists are sorted by name (the runtime's merge), so one
+     * merge pass finds those: O(n). */
+    guint j = 0;
     for (guint i = 0; i < removed->len; i++) {
-        tf_status_entry *e = g_hash_table_lookup(hub->status, tf_source_name(removed->pdata[i]));
+        const char *name = tf_source_name(removed->pdata[i]);
+        while (j < added->len && strcmp(tf_source_name(added->pdata[j]), name) < 0)
+            j++;
+        if (j < added->len && !strcmp(tf_source_name(added->pdata[j]), name))
+            continue;
+        tf_status_entry *e = g_hash_table_lookup(hub->status, name);
         if (e)
             e->present = FALSE;
     }
