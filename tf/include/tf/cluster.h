@@ -1,7 +1,8 @@
 /* cluster.h: a local cluster launcher for scenario tests.
- * A JSON spec (scenarios/clusters/NAME.json) says how to start one node of a real peer
- * (etcd, litecoind); a tf_cluster starts N of them on free loopback ports, injects faults
- * (stop, kill, pause, restart, add) and lists its nodes as observation sources. */
+ * A JSON spec (scenarios/clusters/NAME.json; every field in docs/cluster-spec.md) says how
+ * to start one node of a real peer (etcd, litecoind); a tf_cluster starts N of them on
+ * free loopback ports, injects faults (stop, kill, pause, restart, add) and lists its
+ * nodes as observation sources. */
 #ifndef TF_CLUSTER_H
 #define TF_CLUSTER_H
 

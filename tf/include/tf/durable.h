@@ -217,7 +217,9 @@ tf_lookup tf_world_journal(tf_world *world, const char *stream, tf_journal **jou
                            GError **error);
 /* Journals rt (before its start) into the world's store as stream `stream` of this
  * scenario's execution when the world has a store; TRUE without one. FALSE + error when
- * the store is there but the journal cannot be set up. rt is borrowed. */
+ * the store is there but the journal cannot be set up. rt is borrowed. As
+ * tf_world_journal: call it before storing rt in the world (examples/httpstatus shows
+ * the order). */
 gboolean tf_world_journal_runtime(tf_world *world, tf_runtime *rt, const char *stream,
                                   GError **error);
 /* FALSE + error (naming the store, stream, scenario and why) the first time it is called

@@ -18,7 +18,8 @@ tf_http *tf_http_new(void);
 /* Frees the client and closes its connections. NULL is a no-op. */
 void tf_http_free(tf_http *http);
 /* Makes a running tf_http_batch_run return early (every unfinished request fails with
- * "interrupted"); thread-safe. */
+ * TF_ERROR_STOPPED "interrupted"); thread-safe. tf_runtime_stop does this to the
+ * runtime's client, so in poll such a failure means "tf is stopping", not "node down". */
 void tf_http_interrupt(tf_http *http);
 /* Number of requests this client has sent (for benchmarks). */
 guint64 tf_http_requests_sent(const tf_http *http);

@@ -35,7 +35,9 @@ typedef struct {
     /* Updates state from the sources of this cycle; emits events and per-source results
      * through ctx. FALSE + error fails the whole cycle (recorded, the run goes on). */
     gboolean (*poll)(void *state, tf_poll_ctx *ctx, GError **error);
-    /* Returns a new immutable snapshot of state (owned by the runtime afterwards). */
+    /* Returns a new immutable snapshot of state (owned by the runtime afterwards; NULL is
+     * allowed: tf_snapshot_data then returns NULL). Readers on other threads keep it, so
+     * it must share nothing mutable with state: copy what it shows. */
     void *(*snapshot)(void *state);
     void (*free_state)(void *state);
     void (*free_snapshot)(void *snapshot);
@@ -51,10 +53,14 @@ guint64 tf_poll_cycle(const tf_poll_ctx *ctx);
 gint64 tf_poll_now(const tf_poll_ctx *ctx);
 /* The current sources (borrowed array of borrowed tf_source*, sorted by name). */
 GPtrArray *tf_poll_sources(const tf_poll_ctx *ctx);
-/* Sources that appeared / disappeared since the previous cycle (borrowed arrays). */
+/* Sources that appeared / disappeared since the previous cycle (borrowed arrays, sorted
+ * by name). A source whose url or attributes changed (tf_source_equal) is in both: the
+ * old one removed, the new one added, e.g. a cluster node whose "state" went "stopped". */
 GPtrArray *tf_poll_sources_added(const tf_poll_ctx *ctx);
 GPtrArray *tf_poll_sources_removed(const tf_poll_ctx *ctx);
-/* The runtime's HTTP client (borrowed; connections are kept between cycles). */
+/* The runtime's HTTP client (borrowed; connections are kept between cycles). When the
+ * runtime stops mid-cycle, unfinished requests fail with TF_ERROR_STOPPED (http.h): do
+ * not report that as the source's failure. */
 tf_http *tf_poll_http(const tf_poll_ctx *ctx);
 /* The per-request timeout from the runtime config, in µs. */
 gint64 tf_poll_request_timeout(const tf_poll_ctx *ctx);
