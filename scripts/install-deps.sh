@@ -17,6 +17,7 @@ PACKAGES=(
   nodejs                           # test_html_formatter (@cucumber/html-formatter from npm)
   podman podman-compose runc netavark aardvark-dns   # test_deploy_real (real containers)
   iptables                         # network faults (conntrack, statistic) in namespaces
+  python3                          # examples/httpstatus's web nodes (python3 -m http.server)
 )
 
 missing=()

@@ -6,20 +6,24 @@
 # (lib/x86_64-linux-gnu) and under a prefix given only at install time, then moves one
 # installed tree; each time examples/hello is built with its own Makefile (pkg-config,
 # public headers only) and both the user's runner and `tf run --plugin` run hello.feature.
-# Last, the build tree's tf-uninstalled.pc. usage: test_install.sh SOURCE_DIR BINARY_DIR
+# In the plain prefix examples/httpstatus is built the same way and run against the real
+# HTTP servers its cluster spec starts (python3 -m http.server on free loopback ports):
+# its feature passes, its up/down events are journaled, and an expectation that cannot
+# hold prints what README promises. Last, the build tree's tf-uninstalled.pc.
+# usage: test_install.sh SOURCE_DIR BINARY_DIR
 set -euo pipefail
 src=$1
 work=$2/install-test
 build=$work/build
-rm -rf "$work/prefixes" "$work/hello"
-mkdir -p "$work/prefixes" "$work/hello"
+rm -rf "$work/prefixes" "$work/hello" "$work/httpstatus"
+mkdir -p "$work/prefixes" "$work/hello" "$work/httpstatus"
 unset PKG_CONFIG_PATH PKG_CONFIG_LIBDIR LD_LIBRARY_PATH CFLAGS LDFLAGS LDLIBS
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 # As tests/support/skip.h: a missing tool that install-deps.sh installs is a skip (77),
 # a failure under CI=true.
-for tool in cmake make cc pkg-config ldd; do
+for tool in cmake make cc pkg-config ldd readelf python3; do
   path=$(command -v "$tool" || true)
   if [ ! -f "$path" ] || [ ! -x "$path" ]; then
     case "${CI:-}" in
@@ -59,6 +63,45 @@ hello() { # PCDIR LIBDIR TF NAME
   done
 }
 
+# Builds examples/httpstatus against PKG_CONFIG_PATH=$1 and runs it with the tf command $2.
+httpstatus() { # PCDIR TF
+  local pcdir=$1 tf=$2 dir=$work/httpstatus ex=$src/examples/httpstatus out rc
+  echo "== httpstatus: built with PKG_CONFIG_PATH=$pcdir, run by $tf"
+  if ! (cd "$dir" && PKG_CONFIG_PATH=$pcdir make -s -f "$ex/Makefile" VPATH="$ex" >build.log 2>&1); then
+    cat "$dir/build.log"; fail "httpstatus: examples/httpstatus does not build"; return
+  fi
+  # README: the plug-in is not linked against libtf; tf run provides it
+  ! readelf -d "$dir/libhttpstatus_steps.so" | grep -q 'NEEDED.*libtf' \
+    || fail "httpstatus: the plug-in links libtf"
+  out=$(cd "$ex" && "$tf" run --no-color --store "$dir/run.db" --plugin "$dir/libhttpstatus_steps.so" \
+          web.feature 2>&1) && rc=0 || rc=$?
+  if [ "$rc" != 0 ] || ! grep -q '^2 scenarios (2 passed)' <<<"$out"; then
+    echo "$out" | tail -30; fail "httpstatus: web.feature exited $rc"
+  fi
+  # the observer's events, journaled: n2 went down when killed and came back up
+  out=$("$tf" history export --store "$dir/run.db" 2>&1) || fail "httpstatus: history export: $out"
+  local killed='"stream":"httpstatus/A killed node is seen down, and back once it is started again"'
+  grep "$killed" <<<"$out" | grep -q '"error":"n2: GET http://127.0.0.1:[0-9]*/: connection refused","node":"n2","status":0,"type":"down"' \
+    || { echo "$out"; fail "httpstatus: no journaled down event of n2"; }
+  grep "$killed" <<<"$out" | grep '"type":"down"' -A100 | grep -q '"node":"n2","status":200,"type":"up"' \
+    || { echo "$out"; fail "httpstatus: no journaled up event of n2 after its down event"; }
+  # an expectation that cannot hold: what was awaited, the last snapshot, the last error
+  # naming the node once
+  printf '%s\n' 'Feature: Too impatient' '  Scenario: A killed node cannot answer' \
+    '    Given a 3-node web cluster is running' '    When web node n2 is killed' \
+    '    Then 3 web nodes answer within 0.3 seconds' >"$dir/impatient.feature"
+  out=$(cd "$dir" && TF_CLUSTERS=$ex/clusters "$tf" run --no-color --plugin "$dir/libhttpstatus_steps.so" \
+          impatient.feature 2>&1) && rc=0 || rc=$?
+  local want
+  for want in 'timed out after 0.3 s waiting for: 3 web nodes answer (2/3 up: n1 up, n2 down, n3 up)' \
+              'last snapshot (httpstatus, cycle ' '"name":"n2","state":"stopped","status":0,"up":false' \
+              ' s ago (20' 'source n2: GET http://127.0.0.1:'; do
+    grep -qF "$want" <<<"$out" || { echo "$out"; fail "httpstatus: the failure does not say '$want'"; }
+  done
+  ! grep -q 'n2: n2:' <<<"$out" || fail "httpstatus: the failure names n2 twice"
+  [ "$rc" = 1 ] || fail "httpstatus: impatient.feature exited $rc, not 1"
+}
+
 check_prefix() { # PREFIX LIBDIR NAME
   local pcdir=$1/$2/pkgconfig got
   [ -f "$pcdir/tf.pc" ] || { fail "$3: no $pcdir/tf.pc"; return; }
@@ -76,6 +119,7 @@ configure lib "$work/prefixes/plain"
 cmake --build "$build" -j 2 --target tf tf_shared tf_cli >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; exit 1; }
 cmake --install "$build" >"$work/install.log" || exit 1
 check_prefix "$work/prefixes/plain" lib plain
+httpstatus "$work/prefixes/plain/lib/pkgconfig" "$work/prefixes/plain/bin/tf"
 
 cmake --install "$build" --prefix "$work/prefixes/at-install" >>"$work/install.log" || exit 1
 check_prefix "$work/prefixes/at-install" lib at-install
@@ -94,5 +138,5 @@ if [ "$failures" -ne 0 ]; then
   echo "$failures failed"
   exit 1
 fi
-rm -rf "$work/prefixes" "$work/hello"
-echo "install: plain, at-install, moved, $multiarch and uninstalled: all built and ran hello"
+rm -rf "$work/prefixes" "$work/hello" "$work/httpstatus"
+echo "install: plain, at-install, moved, $multiarch and uninstalled: all built and ran hello; httpstatus built and ran in plain"
