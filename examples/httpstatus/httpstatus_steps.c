@@ -115,39 +115,34 @@ static gboolean get_web(tf_step *step, tf_cluster **c, web **w, GError **error)
     return FALSE;
 }
 
-static gint node_index(tf_cluster *c, const char *name, GError **error)
+/* A fault on one node: tf_cluster_node_kill, tf_cluster_node_start... */
+typedef gboolean (*node_action)(tf_cluster *c, guint i, GError **error);
+
+/* Applies fn to the node named by the step's first argument and notes when it ended. */
+static tf_status act_on_node(tf_step *step, node_action fn, GError **error)
 {
+    tf_cluster *c;
+    web *w;
+    if (!get_web(step, &c, &w, error))
+        return TF_STATUS_FAILED;
+    const char *name = tf_step_arg_str(step, 0);
     gint i = tf_cluster_node_index(c, name);
     if (i < 0)
-        g_set_error(error, TF_ERROR, TF_ERROR_FAILED, "web node %s: no such node (n1 to n%u)",
-                    name, tf_cluster_size(c));
-    return i;
+        return TF_FAIL(error, "web node %s: no such node (n1 to n%u)", name, tf_cluster_size(c));
+    if (!fn(c, (guint)i, error))
+        return TF_STATUS_FAILED;
+    w->acted_at = g_get_monotonic_time();
+    return TF_STATUS_PASSED;
 }
 
 static tf_status when_killed(tf_step *step, GError **error)
 {
-    tf_cluster *c;
-    web *w;
-    if (!get_web(step, &c, &w, error))
-        return TF_STATUS_FAILED;
-    gint i = node_index(c, tf_step_arg_str(step, 0), error);
-    if (i < 0 || !tf_cluster_node_kill(c, (guint)i, error))
-        return TF_STATUS_FAILED;
-    w->acted_at = g_get_monotonic_time();
-    return TF_STATUS_PASSED;
+    return act_on_node(step, tf_cluster_node_kill, error);
 }
 
 static tf_status when_started(tf_step *step, GError **error)
 {
-    tf_cluster *c;
-    web *w;
-    if (!get_web(step, &c, &w, error))
-        return TF_STATUS_FAILED;
-    gint i = node_index(c, tf_step_arg_str(step, 0), error);
-    if (i < 0 || !tf_cluster_node_start(c, (guint)i, error))
-        return TF_STATUS_FAILED;
-    w->acted_at = g_get_monotonic_time();
-    return TF_STATUS_PASSED;
+    return act_on_node(step, tf_cluster_node_start, error); /* Then waits for it to answer */
 }
 
 static tf_status then_answer(tf_step *step, GError **error)
