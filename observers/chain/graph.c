@@ -1,7 +1,7 @@
 /* graph.c: the block graph's headers and ancestry: adding headers (with orphans kept
  * until their parent arrives), the skip-list ancestor walk that keeps is_ancestor and
  * common_ancestor O(log n), and the canonical-chain queries built on it. */
-#include "chain/graph_internal.h"
+#include "chain/graph_priv.h"
 
 #include <string.h>
 #include "tf/error.h"

@@ -1,7 +1,7 @@
 /* graph_nodes.c: what the graph derives from the nodes' heads: head changes and reorgs,
  * LIB, the strict-majority public target and the forks (tips off the canonical chain).
  * Each answer costs O(nodes x log n) or O(fork depth), never a walk of the whole chain. */
-#include "chain/graph_internal.h"
+#include "chain/graph_priv.h"
 
 #include <string.h>
 #include "tf/error.h"

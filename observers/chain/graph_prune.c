@@ -1,7 +1,7 @@
 /* graph_prune.c: bounded memory for the block graph, and the tx index it must keep in
  * step. Pruning raises the floor to LIB - retained depth and frees, per height bucket,
  * only what lies below it, plus branches that fork below it (dead once LIB passed them). */
-#include "chain/graph_internal.h"
+#include "chain/graph_priv.h"
 
 #include <string.h>
 

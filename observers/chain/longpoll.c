@@ -6,7 +6,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
-#include "chain/observer_internal.h"
+#include "chain/observer_priv.h"
 
 struct chain_longpoll {
     GThread *thread;

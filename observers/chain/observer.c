@@ -4,7 +4,7 @@
  * from the tip (growing 16, 64, 256... up to max_batch) until a known hash, then the
  * missing headers in one batch, added lowest first so nothing waits as an orphan. */
 #include <string.h>
-#include "chain/observer_internal.h"
+#include "chain/observer_priv.h"
 
 void chain_observer_config_init(chain_observer_config *cfg)
 {

@@ -2,7 +2,7 @@
  * forks, public target, recent canonical blocks), its JSON, and the by-hash graph queries
  * projections use. Snapshots copy what they show: readers never touch the live graph. */
 #include <string.h>
-#include "chain/observer_internal.h"
+#include "chain/observer_priv.h"
 
 static gint cmp_view(gconstpointer a, gconstpointer b)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <glib/gstdio.h>
-#include "cli.h"
+#include "cli_priv.h"
 #include "tf/lincheck.h"
 #include "raftkv/lin_models.h"
 

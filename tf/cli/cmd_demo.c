@@ -7,7 +7,7 @@
 #include <microhttpd.h>
 #include <stdio.h>
 #include <string.h>
-#include "cli.h"
+#include "cli_priv.h"
 #include "httpjson/httpjson.h"
 
 #define DEMO_NODES 3

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "cli.h"
+#include "cli_priv.h"
 #include "tf/gherkin.h"
 
 static const char usage[] =

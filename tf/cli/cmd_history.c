@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
+#include "cli_priv.h"
 #include "tf/durable.h"
 
 static const char history_usage[] =

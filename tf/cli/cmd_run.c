@@ -4,7 +4,7 @@
  * sets TF_ENV, which steps that start clusters read (tf_cluster_env_name). */
 #include <stdio.h>
 #include <string.h>
-#include "cli.h"
+#include "cli_priv.h"
 #include "bundled.h"
 #include "tf/cluster.h"
 #include "tf/runner.h"

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
+#include "cli_priv.h"
 #include "tf/durable.h"
 #include "bundled.h"
 #include "runner/option_value.h"

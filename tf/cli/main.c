@@ -4,7 +4,7 @@
  * 2 usage or parse errors. */
 #include <stdio.h>
 #include <string.h>
-#include "cli.h"
+#include "cli_priv.h"
 
 static int version(int argc, char **argv)
 {

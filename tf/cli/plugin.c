@@ -3,7 +3,7 @@
  * may still run in abandoned (timed-out) step threads. */
 #include <dlfcn.h>
 #include <string.h>
-#include "cli.h"
+#include "cli_priv.h"
 #include "tf/error.h"
 
 tf_plugin_init_fn tf_cli_plugin_load(const char *file, GError **error)

@@ -4,7 +4,7 @@
  * the id generator the whole parser shares. */
 #include <stdatomic.h>
 #include <string.h>
-#include "gherkin/internal.h"
+#include "gherkin/gherkin_priv.h"
 
 /* ---- arena ---------------------------------------------------------------------- */
 

@@ -5,7 +5,7 @@
 #ifndef TF_GHERKIN_LEXER_H
 #define TF_GHERKIN_LEXER_H
 
-#include "gherkin/internal.h"
+#include "gherkin/gherkin_priv.h"
 
 /* One source line: [start, end) without the newline; text is after leading blanks. */
 typedef struct {

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "gherkin/internal.h"
+#include "gherkin/gherkin_priv.h"
 
 /* ---- writer ----------------------------------------------------------------------- */
 

@@ -5,7 +5,7 @@
  * handed out one at a time as they are made (tf_gherkin_compile_each: memory of one
  * pickle) or collected into a tf_gherkin_pickles that outlives the document. */
 #include <string.h>
-#include "gherkin/internal.h"
+#include "gherkin/gherkin_priv.h"
 
 struct tf_gherkin_pickles {
     tf_gherkin_arena arena;

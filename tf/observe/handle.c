@@ -2,7 +2,7 @@
  * Every read copies or refs under the hub lock and returns; nothing a reader holds can
  * be changed or freed by the runtime. Subscriptions and waits live in sub.c and wait.c. */
 #include <string.h>
-#include "observe.h"
+#include "observe_priv.h"
 
 struct tf_handle {
     gint refs;

@@ -2,7 +2,7 @@
  * Two bounded rings (snapshots, event batches) keep memory flat however long a run is;
  * batch sequence numbers are gapless so a reader can always tell how much it missed. */
 #include <string.h>
-#include "observe.h"
+#include "observe_priv.h"
 
 static void status_entry_free(gpointer p)
 {

@@ -3,7 +3,7 @@
  * until someone rings the waker, so a step that acted can get a fresh view at once. */
 #include <string.h>
 #include "tf/http.h"
-#include "observe.h"
+#include "observe_priv.h"
 
 struct tf_runtime {
     tf_runtime_config cfg;

@@ -1,7 +1,7 @@
 /* snapshot.c: immutable refcounted snapshots and event batches.
  * Publishing hands these to readers on any thread; refcounts make "keep it as long as you
  * like" safe without copying the observer's data. */
-#include "observe.h"
+#include "observe_priv.h"
 
 struct tf_snapshot {
     gint refs;

@@ -2,7 +2,7 @@
  * A reader that falls behind the bounded ring reads the rest from the journal when the
  * runtime has one; otherwise (or past the journal's retention) it is told exactly how
  * many batches it lost and resumes at the oldest one kept: lossy, but never silently. */
-#include "observe.h"
+#include "observe_priv.h"
 
 struct tf_sub {
     tf_handle *h;

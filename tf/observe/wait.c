@@ -4,7 +4,7 @@
  * order, so a condition that held for a single cycle counts even when the runtime
  * published more while the predicate ran (as an informer's handler sees every update);
  * on timeout it explains itself, including cycles that left the ring unchecked. */
-#include "observe.h"
+#include "observe_priv.h"
 
 typedef struct {
     tf_wait_listener fn;

@@ -3,7 +3,7 @@
  * and cleanups. A stuck worker is abandoned (detached, frees itself when its body
  * returns) and never touches the run again; a fresh worker serves later calls. */
 #include <string.h>
-#include "runner_private.h"
+#include "runner_priv.h"
 #include "tf/handle.h"
 
 void tf_world_set_current(tf_world *world);

@@ -1,7 +1,7 @@
 /* expression_arg.c: tf_arg, one typed argument of a step match.
  * Holds the matched text, its offset, the parameter type and the transformed value;
  * transformers fill it through the setters so built-in and custom types look alike. */
-#include "expression_private.h"
+#include "expression_priv.h"
 
 #include <string.h>
 

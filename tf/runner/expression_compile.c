@@ -2,7 +2,7 @@
  * compiled once to a GRegex, plus matching that turns capture groups into typed tf_args.
  * The Cucumber AST is rewritten to a regex exactly as the official implementation does,
  * so generated regexes and argument grouping are identical across Cucumbers. */
-#include "expression_private.h"
+#include "expression_priv.h"
 
 #include "tf/error.h"
 

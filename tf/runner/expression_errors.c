@@ -1,7 +1,7 @@
 /* expression_errors.c: the official Cucumber Expression error layout.
  * Users compare these messages with other Cucumber implementations (and the conformance
  * data checks them byte for byte), so the wording and the pointer line are kept exact. */
-#include "expression_private.h"
+#include "expression_priv.h"
 
 #include "tf/error.h"
 

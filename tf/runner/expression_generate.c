@@ -2,7 +2,7 @@
  * "undefined step" snippets ("I have 42 cukes" -> "I have {int} cukes").
  * Ports the official CucumberExpressionGenerator: the leftmost, longest whole-word match
  * of any snippet parameter type becomes a parameter; every type combination is offered. */
-#include "expression_private.h"
+#include "expression_priv.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* expression_group.c: the nesting of a regex's capturing groups (Cucumber's TreeRegexp).
  * Top-level groups become arguments and the groups nested in them become the strings a
  * transformer receives, so the tree is read off the pattern once at compile time. */
-#include "expression_private.h"
+#include "expression_priv.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* expression_param.c: parameter types and the registry that finds them by name (for
  * Cucumber Expressions) and by regexp (for regex capture groups), with Cucumber's
  * built-in types and their transformers. Filled at start-up, then only read. */
-#include "expression_private.h"
+#include "expression_priv.h"
 
 #include "tf/error.h"
 

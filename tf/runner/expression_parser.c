@@ -1,7 +1,7 @@
 /* expression_parser.c: builds the AST of a Cucumber Expression from its tokens.
  * A recursive-descent port of the official grammar (alternation, optional, parameter,
  * text) so node boundaries and syntax errors are the same as every other Cucumber. */
-#include "expression_private.h"
+#include "expression_priv.h"
 
 #include "tf/error.h"
 

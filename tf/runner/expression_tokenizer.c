@@ -1,7 +1,7 @@
 /* expression_tokenizer.c: splits a Cucumber Expression into tokens (text, whitespace,
  * '(' ')' '{' '}' '/', start and end of line), resolving backslash escapes.
  * It mirrors the official tokenizer so token positions and errors match it exactly. */
-#include "expression_private.h"
+#include "expression_priv.h"
 
 #include "tf/error.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "option_value.h"
-#include "runner_private.h"
+#include "runner_priv.h"
 
 struct tf_feature_arg {
     char *path;

@@ -8,7 +8,7 @@
  * of nothing. cucumber-js matches only scenario and row lines; Cucumber-Ruby also steps
  * and tags; this takes every line of a block so an editor's cursor line always works. */
 #include <string.h>
-#include "runner_private.h"
+#include "runner_priv.h"
 
 /* The container key of the whole feature, compared by address (ids are AST ids). */
 static const char feature_key[] = "(feature)";

@@ -2,7 +2,7 @@
  * run it, several: ambiguous), the stepMatchArguments of Cucumber Messages (with the
  * capture-group tree of each parameter) and ready-to-paste C snippets for undefined steps. */
 #include <string.h>
-#include "runner_private.h"
+#include "runner_priv.h"
 
 void tf_match_free(tf_match *m)
 {

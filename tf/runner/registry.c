@@ -2,7 +2,7 @@
  * kept in registration order because Cucumber Messages list them (and number them) in
  * the order their source declared them. */
 #include <string.h>
-#include "runner_private.h"
+#include "runner_priv.h"
 #include "tf/error.h"
 
 static void step_def_free(tf_step_def *d)

@@ -6,7 +6,7 @@
  * scenario, carrying a "run" error saying the run has not finished, so a killed run
  * leaves a well-formed report of what finished that no CI reads as green. */
 #include <string.h>
-#include "runner_private.h"
+#include "runner_priv.h"
 
 /* Below this size the file is replaced after every scenario; above, only while the time
  * spent replacing stays under a tenth of the run's (thousands of sub-millisecond

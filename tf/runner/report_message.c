@@ -3,7 +3,7 @@
  * Lines are collected and written whole at the end of each step, hook and scenario, so
  * a killed run leaves complete lines up to the last finished step, never half a line. */
 #include <stdlib.h>
-#include "runner_private.h"
+#include "runner_priv.h"
 
 typedef struct {
     tf_reporter base;

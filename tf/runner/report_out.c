@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <glib/gstdio.h>
-#include "runner_private.h"
+#include "runner_priv.h"
 
 static const char *target_name(const tf_reporter *r)
 {

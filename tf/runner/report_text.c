@@ -4,7 +4,7 @@
  * Output is flushed after every pretty step and every scenario, so a file being written
  * shows what has finished even while a step blocks, and after a kill. */
 #include <string.h>
-#include "runner_private.h"
+#include "runner_priv.h"
 
 typedef enum { STYLE_PRETTY, STYLE_PROGRESS, STYLE_SUMMARY } text_style;
 

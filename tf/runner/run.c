@@ -3,7 +3,7 @@
  * world cleanup, and the event stream (with Cucumber Messages envelopes) reporters read. */
 #include <string.h>
 #include <sys/utsname.h>
-#include "runner_private.h"
+#include "runner_priv.h"
 #include "tf/durable.h"
 
 const char *tf_result_name(tf_result r)

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "option_value.h"
-#include "runner_private.h"
+#include "runner_priv.h"
 #include "tf/durable.h"
 
 void tf_exec_shutdown(tf_exec *e);

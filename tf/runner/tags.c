@@ -1,6 +1,6 @@
 /* tags.c: hooks and --tags select pickles by tag expression; this adapts the tag
  * expression library (tf/tags.h) to pickles, whose tags it reads by name. */
-#include "runner_private.h"
+#include "runner_priv.h"
 #include "tf/tags.h"
 
 struct tf_tag_matcher {

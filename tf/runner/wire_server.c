@@ -13,7 +13,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include "wire_private.h"
+#include "wire_priv.h"
 
 /* By default a request line longer than this is refused and the connection closed (a
  * data table of a few MB is fine; an endless line without a newline is not a client). */

@@ -6,7 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include "wire_private.h"
+#include "wire_priv.h"
 #include "tf/durable.h"
 
 typedef struct {

@@ -3,7 +3,7 @@
  * stuck step may still hold after a timeout is cleaned up but never freed. */
 #include <stdarg.h>
 #include <string.h>
-#include "runner_private.h"
+#include "runner_priv.h"
 
 typedef struct {
     char *key; /* NULL for a deferred cleanup */

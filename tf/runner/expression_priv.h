@@ -1,8 +1,8 @@
-/* expression_private.h: what the expression_*.c files share and nobody else needs —
+/* expression_priv.h: what the expression_*.c files share and nobody else needs —
  * the AST node and parameter-type structs, the official error-message builders, and the
  * capture-group tree that maps regex groups to arguments. */
-#ifndef TF_EXPRESSION_PRIVATE_H
-#define TF_EXPRESSION_PRIVATE_H
+#ifndef TF_EXPRESSION_PRIV_H
+#define TF_EXPRESSION_PRIV_H
 
 #include "tf/expression.h"
 

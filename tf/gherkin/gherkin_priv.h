@@ -1,8 +1,8 @@
-/* internal.h: what the Gherkin parser's files share: the dialect table, a bump arena
+/* gherkin_priv.h: what the Gherkin parser's files share: the dialect table, a bump arena
  * (documents and pickles are freed in one go, no per-node malloc), the line matcher's
  * token and the AST builder's interface. Not installed. */
-#ifndef TF_GHERKIN_INTERNAL_H
-#define TF_GHERKIN_INTERNAL_H
+#ifndef TF_GHERKIN_PRIV_H
+#define TF_GHERKIN_PRIV_H
 
 #include "tf/gherkin.h"
 

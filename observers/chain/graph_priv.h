@@ -1,8 +1,8 @@
-/* graph_internal.h: the block graph's private structures, shared by graph.c (headers and
+/* graph_priv.h: the block graph's private structures, shared by graph.c (headers and
  * ancestry), graph_nodes.c (heads, LIB, forks, public target) and graph_prune.c (pruning,
  * tx index). Not installed; nothing outside observers/chain includes it. */
-#ifndef CHAIN_GRAPH_INTERNAL_H
-#define CHAIN_GRAPH_INTERNAL_H
+#ifndef CHAIN_GRAPH_PRIV_H
+#define CHAIN_GRAPH_PRIV_H
 
 #include "chain/graph.h"
 

@@ -1,10 +1,10 @@
-/* wire_private.h: what the wire server's two halves share. wire_server.c owns sockets
+/* wire_priv.h: what the wire server's two halves share. wire_server.c owns sockets
  * and threads; wire_session.c turns one connection's request lines into replies and owns
  * that connection's step worker, step ids and scenario world. */
-#ifndef TF_RUNNER_WIRE_PRIVATE_H
-#define TF_RUNNER_WIRE_PRIVATE_H
+#ifndef TF_RUNNER_WIRE_PRIV_H
+#define TF_RUNNER_WIRE_PRIV_H
 
-#include "runner_private.h"
+#include "runner_priv.h"
 #include "wire.h"
 
 /* One connection's protocol state. */

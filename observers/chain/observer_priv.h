@@ -1,7 +1,7 @@
-/* observer_internal.h: the chain observer's private state, shared by observer.c (polling,
+/* observer_priv.h: the chain observer's private state, shared by observer.c (polling,
  * catch-up), observer_snapshot.c (snapshots, JSON, queries) and longpoll.c. Not installed. */
-#ifndef CHAIN_OBSERVER_INTERNAL_H
-#define CHAIN_OBSERVER_INTERNAL_H
+#ifndef CHAIN_OBSERVER_PRIV_H
+#define CHAIN_OBSERVER_PRIV_H
 
 #include "chain/observer.h"
 #include "chain/rpc.h"

@@ -1,9 +1,9 @@
-/* runner_private.h: what the runner's files share: the registry's definitions, the
+/* runner_priv.h: what the runner's files share: the registry's definitions, the
  * world, test cases built from pickles, run events and the reporter interface.
  * Reporters consume one event stream; each event carries its Cucumber Messages
  * envelope when some reporter asked for envelopes, so the message reporter is a dump. */
-#ifndef TF_RUNNER_PRIVATE_H
-#define TF_RUNNER_PRIVATE_H
+#ifndef TF_RUNNER_PRIV_H
+#define TF_RUNNER_PRIV_H
 
 #include <stdio.h>
 #include <jansson.h>

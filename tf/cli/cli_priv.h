@@ -1,7 +1,7 @@
-/* cli.h: the subcommands of the `tf` command, one per file in tf/cli/.
+/* cli_priv.h: the subcommands of the `tf` command, one per file in tf/cli/.
  * Each takes argv with argv[0] = the subcommand name and returns the exit code. */
-#ifndef TF_CLI_H
-#define TF_CLI_H
+#ifndef TF_CLI_PRIV_H
+#define TF_CLI_PRIV_H
 
 #include <glib.h>
 #include "tf/steps.h"

@@ -1,8 +1,8 @@
-/* observe.h: internals shared by the runtime (writer) and handles (readers).
+/* observe_priv.h: internals shared by the runtime (writer) and handles (readers).
  * The hub is the one piece of state both sides touch: it outlives the runtime so that
  * handles stay valid after tf_runtime_free. Not a public header. */
-#ifndef TF_OBSERVE_INTERNAL_H
-#define TF_OBSERVE_INTERNAL_H
+#ifndef TF_OBSERVE_PRIV_H
+#define TF_OBSERVE_PRIV_H
 
 #include "tf/error.h"
 #include "util/assert.h"
