@@ -276,6 +276,30 @@ static void test_unchecked_snapshots_named_in_timeout(void **unused)
     fix_free(f);
 }
 
+/* A backlog does not stretch the deadline: once the time is up, the snapshots published
+ * meanwhile are left unchecked (the first check always happens). */
+static gboolean slow_blinking(const tf_snapshot *snap, void *data)
+{
+    blink *b = data;
+    gboolean held = n0_is_42_blinking(snap, data);
+    if (b->calls == 1)
+        g_usleep(5000); /* the predicate is slow: the 1 ms wait is over when it returns */
+    return held;
+}
+
+static void test_deadline_ends_backlog(void **unused)
+{
+    fix *f = fix_new(1, NULL, NULL);
+    assert_true(tf_runtime_cycle(f->rt, NULL));
+    blink b = {.f = f, .cycles = 3};
+    GError *err = NULL;
+    assert_null(tf_handle_wait(f->h, slow_blinking, &b, "n0 is 42", 1000, &err));
+    assert_int_equal(err->code, TF_ERROR_TIMEOUT);
+    assert_int_equal(b.calls, 1);
+    g_clear_error(&err);
+    fix_free(f);
+}
+
 typedef struct {
     tf_handle *h;
     GError *err;
@@ -354,21 +378,32 @@ static void listen(const char *what, const char *progress, gint64 elapsed, gint6
     s->timeout = timeout;
 }
 
+/* Holds from the 4th poll on; until then it runs the next cycle itself (the runtime is
+ * not started), so the waiter sees exactly polls 1, 2, 3 fail and 4 hold, whatever the
+ * machine's load: a running runtime could reach 4 polls before the wait even began. */
+static gboolean fourth_poll_stepping(const tf_snapshot *snap, void *data)
+{
+    if (((const counter_snapshot *)tf_snapshot_data(snap))->polls >= 4)
+        return TRUE;
+    assert_true(tf_runtime_cycle(((fix *)data)->rt, NULL));
+    return FALSE;
+}
+
 static void test_listener_sees_progress(void **unused)
 {
-    /* The value is set before the start, so every snapshot the listener sees shows it. */
-    fix *f = stopped_fix(1, 1000);
+    fix *f = fix_new(1, NULL, NULL);
     g_atomic_int_set(&f->cells[0].value, 5);
-    assert_true(tf_runtime_start(f->rt, NULL));
+    assert_true(tf_runtime_cycle(f->rt, NULL));
     seen s = {0};
     tf_wait_set_listener(listen, &s);
-    tf_wait w = {.pred = polls_at_least, .data = GUINT_TO_POINTER(4), .what = "4 polls",
+    tf_wait w = {.pred = fourth_poll_stepping, .data = f, .what = "4 polls",
                  .timeout_us = 10 * G_USEC_PER_SEC, .progress = n0_progress};
     tf_snapshot *snap = tf_handle_wait_for(f->h, &w, NULL);
     assert_non_null(snap);
+    assert_int_equal(tf_snapshot_cycle(snap), 4);
     tf_snapshot_unref(snap);
     tf_wait_set_listener(NULL, NULL);
-    assert_true(s.calls >= 1);
+    assert_int_equal(s.calls, 3); /* after each snapshot that did not hold */
     assert_string_equal(s.what, "4 polls");
     assert_string_equal(s.progress, "n0 is 5");
     assert_int_equal(s.timeout, 10 * G_USEC_PER_SEC);
@@ -405,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_invalid_wait),
         cmocka_unit_test(test_every_snapshot_checked_in_order),
         cmocka_unit_test(test_unchecked_snapshots_named_in_timeout),
+        cmocka_unit_test(test_deadline_ends_backlog),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

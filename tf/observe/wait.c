@@ -163,6 +163,12 @@ tf_snapshot *tf_handle_wait_for(tf_handle *h, const tf_wait *w, GError **error)
             tf_snapshot_unref(last);
             last = snap;
             tf_mutex_lock(&hub->lock);
+            /* A backlog of snapshots (a slow predicate, a fast runtime) does not stretch
+             * the deadline: after the first check, time runs out as it would asleep. */
+            if (g_get_monotonic_time() >= deadline) {
+                verb = "timed out";
+                break;
+            }
             continue;
         }
         tf_snapshot_unref(snap);
