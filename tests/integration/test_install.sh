@@ -80,10 +80,10 @@ httpstatus() { # PCDIR TF
   fi
   # the observer's events, journaled: n2 went down when killed and came back up
   out=$("$tf" history export --store "$dir/run.db" 2>&1) || fail "httpstatus: history export: $out"
-  local killed='"stream":"httpstatus/A killed node is seen down, and back once it is started again"'
-  grep "$killed" <<<"$out" | grep -q '"error":"n2: GET http://127.0.0.1:[0-9]*/: connection refused","node":"n2","status":0,"type":"down"' \
+  local killed='"scenario":"A killed node is seen down, and back once it is started again"'
+  grep "$killed" <<<"$out" | grep '"stream":"httpstatus"' | grep -q '"error":"n2: GET http://127.0.0.1:[0-9]*/: connection refused","node":"n2","status":0,"type":"down"' \
     || { echo "$out"; fail "httpstatus: no journaled down event of n2"; }
-  grep "$killed" <<<"$out" | grep '"type":"down"' -A100 | grep -q '"node":"n2","status":200,"type":"up"' \
+  grep "$killed" <<<"$out" | grep '"stream":"httpstatus"' | grep '"type":"down"' -A100 | grep -q '"node":"n2","status":200,"type":"up"' \
     || { echo "$out"; fail "httpstatus: no journaled up event of n2 after its down event"; }
   # an expectation that cannot hold: what was awaited, the last snapshot, the last error
   # naming the node once
