@@ -146,7 +146,9 @@ static void test_prune_applies_each_option(void **unused)
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
         const char *args[] = {"history", "prune", "--store", "x.db", bad[i][0], bad[i][1], NULL};
         sf_result r = tf(args, NULL);
-        sf_expect(&r, 2, NULL, "bad option");
+        char *why = g_strdup_printf("tf history: %s: '%s' is ", bad[i][0], bad[i][1]);
+        sf_expect(&r, 2, NULL, why);
+        g_free(why);
         sf_result_clear(&r);
     }
 }

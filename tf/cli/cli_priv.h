@@ -14,7 +14,4 @@ int tf_cmd_history(int argc, char **argv);
 int tf_cmd_history_check(int argc, char **argv);
 int tf_cmd_wire(int argc, char **argv);
 
-/* The init function of plug-in `file` (dlopen'ed, never closed) or NULL + error. */
-tf_plugin_init_fn tf_cli_plugin_load(const char *file, GError **error);
-
 #endif

@@ -9,16 +9,19 @@
 #include <string.h>
 #include "cli_priv.h"
 #include "httpjson/httpjson.h"
+#include "runner/options.h"
 
 #define DEMO_NODES 3
 
-static const char usage_text[] =
-    "usage: tf demo\n"
-    "Starts a toy 3-node HTTP service in process, observes it with the runtime and prints\n"
-    "what a scenario step would see: a wait instead of a poll loop, the recorded event\n"
-    "batches, a wait for a snapshot taken after an action (fresh_after) and, with one node\n"
-    "failing, the explanation a timed-out expectation gives. Takes about 2 seconds.\n"
-    "exit: 0 the demo ran as described, 1 it did not, 2 usage errors\n";
+static const tf_opt_cmd demo_cmd = {
+    .prog = "tf demo",
+    .preamble =
+        "Starts a toy 3-node HTTP service in process, observes it with the runtime and prints\n"
+        "what a scenario step would see: a wait instead of a poll loop, the recorded event\n"
+        "batches, a wait for a snapshot taken after an action (fresh_after) and, with one\n"
+        "node failing, the explanation a timed-out expectation gives. Takes about 2 seconds.\n",
+    .epilogue = "exit: 0 the demo ran as described, 1 it did not, 2 usage errors\n",
+};
 
 typedef struct {
     gint values[DEMO_NODES]; /* atomic */
@@ -106,14 +109,9 @@ static json_int_t node_value(const tf_snapshot *snap, const char *name)
 
 int tf_cmd_demo(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(usage_text, stdout);
-            return 0;
-        }
-        fprintf(stderr, "tf demo: unknown argument '%s'\n%s", argv[i], usage_text);
-        return 2;
-    }
+    int code = tf_opt_parse_or_exit(&demo_cmd, argc, argv, NULL);
+    if (code >= 0)
+        return code;
     demo_service svc;
     memset(&svc, 0, sizeof svc);
     struct MHD_Daemon *d = MHD_start_daemon(

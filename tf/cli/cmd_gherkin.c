@@ -5,21 +5,36 @@
  * each pickle as soon as it is compiled, so the command needs little more memory than
  * the parse itself. Parse errors also go to stderr as FILE:LINE:COL: message. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli_priv.h"
+#include "runner/options.h"
 #include "tf/gherkin.h"
 
-static const char usage[] =
-    "usage: tf gherkin [--no-source] [--no-ast] [--no-pickles] FILE...\n"
-    "Prints the Cucumber Messages of each feature file as NDJSON on stdout: its source,\n"
-    "its gherkinDocument and its pickles, or its parseErrors (also on stderr, as\n"
-    "FILE:LINE:COL: message).\n"
-    "  --no-source    leave out the source envelopes\n"
-    "  --no-ast       leave out the gherkinDocument envelopes\n"
-    "  --no-pickles   leave out the pickle envelopes\n"
-    "Exit status: 0 every file parsed, 1 a file has parse errors, 2 bad usage or a file\n"
-    "that cannot be read, or stdout cannot be written.\n";
+typedef struct {
+    int no_source, no_ast, no_pickles;
+} gherkin_args;
+
+#define OPT(f) offsetof(gherkin_args, f)
+static const tf_opt gherkin_opts[] = {
+    {"no-source", 0, TF_OPT_FLAG, NULL, "leave out the source envelopes", OPT(no_source), 1},
+    {"no-ast", 0, TF_OPT_FLAG, NULL, "leave out the gherkinDocument envelopes", OPT(no_ast), 1},
+    {"no-pickles", 0, TF_OPT_FLAG, NULL, "leave out the pickle envelopes", OPT(no_pickles), 1},
+    {NULL},
+};
+#undef OPT
+
+static const tf_opt_cmd gherkin_cmd_template = {
+    .prog = "tf gherkin",
+    .synopsis = "[--no-source] [--no-ast] [--no-pickles] FILE...",
+    .preamble = "Prints the Cucumber Messages of each feature file as NDJSON on stdout: its source,\n"
+                "its gherkinDocument and its pickles, or its parseErrors (also on stderr, as\n"
+                "FILE:LINE:COL: message).\n",
+    .epilogue = "Exit status: 0 every file parsed, 1 a file has parse errors, 2 bad usage or a file\n"
+                "that cannot be read, or stdout cannot be written.\n",
+    .positional = TRUE,
+};
 
 static gboolean write_pickle(const tf_gherkin_pickle *p, void *ctx)
 {
@@ -71,36 +86,23 @@ static int one_file(const char *path, gboolean source, gboolean ast, gboolean pi
 
 int tf_cmd_gherkin(int argc, char **argv)
 {
-    gboolean source = TRUE, ast = TRUE, pickles = TRUE;
-    int first = 1;
-    for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
-        const char *a = argv[first];
-        if (!strcmp(a, "--no-source")) {
-            source = FALSE;
-        } else if (!strcmp(a, "--no-ast")) {
-            ast = FALSE;
-        } else if (!strcmp(a, "--no-pickles")) {
-            pickles = FALSE;
-        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(usage, stdout);
-            return 0;
-        } else if (!strcmp(a, "--")) {
-            first++;
-            break;
-        } else {
-            fprintf(stderr, "tf gherkin: unknown option '%s'\n%s", a, usage);
-            return 2;
-        }
+    gherkin_args a = {0};
+    tf_opt_cmd cmd = gherkin_cmd_template;
+    cmd.groups[0] = (tf_opt_group){gherkin_opts, &a};
+    GPtrArray *files = g_ptr_array_new();
+    int code = tf_opt_parse_or_exit(&cmd, argc, argv, files);
+    if (code < 0 && files->len == 0)
+        code = tf_opt_fail(&cmd, "no feature file given");
+    if (code >= 0) {
+        g_ptr_array_unref(files);
+        return code;
     }
-    if (first >= argc) {
-        fprintf(stderr, "tf gherkin: no feature file given\n%s", usage);
-        return 2;
-    }
+    gboolean source = !a.no_source, ast = !a.no_ast, pickles = !a.no_pickles;
     int rc = 0;
     tf_gherkin_id_gen *ids = tf_gherkin_id_gen_new();
-    for (int i = first; i < argc; i++) {
+    for (guint i = 0; i < files->len; i++) {
         gboolean write_ok = TRUE;
-        int r = one_file(argv[i], source, ast, pickles, ids, &write_ok);
+        int r = one_file(g_ptr_array_index(files, i), source, ast, pickles, ids, &write_ok);
         if (write_ok && fflush(stdout) != 0)
             write_ok = FALSE;
         if (!write_ok) {
@@ -111,5 +113,6 @@ int tf_cmd_gherkin(int argc, char **argv)
         rc = MAX(rc, r);
     }
     tf_gherkin_id_gen_free(ids);
+    g_ptr_array_unref(files);
     return rc;
 }

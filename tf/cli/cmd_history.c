@@ -3,45 +3,54 @@
  * the store remembers (or one run's scenario executions); `prune` applies a retention
  * now; `check` (cmd_check.c) checks client histories. export and runs only read: they
  * open the store read-only, so an archived store in a read-only place works. */
-#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli_priv.h"
+#include "runner/options.h"
 #include "tf/durable.h"
 
-static const char history_usage[] =
-    "usage: tf history export [--store PATH] [--run N] [--stream NAME]\n"
-    "       tf history runs   [--store PATH] [--run N]\n"
-    "       tf history prune  [--store PATH] [--keep-runs N] [--max-batches N] [--max-age SECONDS]\n"
-    "       tf history check  --model register|kv FILE...  (see tf history check --help)\n"
-    "  --store PATH       the store (default " TF_STORE_DEFAULT_PATH "); export and runs only\n"
-    "                     read it (a read-only file or directory is fine)\n"
-    "  --run N            export: the run to print (default: the latest);\n"
-    "                     runs: list run N's scenario executions instead of the runs\n"
-    "  --stream NAME      export only streams of this name: each scenario journals its\n"
-    "                     observers as streams named after them (raftkv, chain, wallet)\n"
-    "  --keep-runs N      prune: keep the journals of the newest N runs (default 20;\n"
-    "                     0 = no limit: every run's journal is kept)\n"
-    "  --max-batches N    prune: keep the newest N batches of each stream (default 0 = no limit)\n"
-    "  --max-age SECONDS  prune: drop batches older than this (default 0 = no limit)\n"
-    "export prints one batch a line: {\"run\",\"execution\",\"scenario\",\"pickle\",\"attempt\",\n"
-    "\"stream\",\"seq\",\"cycle\",\"events\",\"wall_time\"} (execution..attempt: a scenario's "
-    "streams)\n"
-    "runs prints one run a line: {\"run\",\"label\",\"started\",\"ended\",\"status\",\"batches\",\n"
-    "\"executions\",\"journal_errors\"}; with --run N one execution a line: {\"execution\",\n"
-    "\"pickle\",\"attempt\",\"uri\",\"line\",\"scenario\",\"status\",\"journal_error\",\"streams\"}\n";
+typedef struct {
+    const char *store; /* NULL: TF_STORE_DEFAULT_PATH */
+    const char *stream;
+    guint64 run, keep_runs, max_batches, max_age;
+} history_args;
 
-static gboolean parse_uint(const char *arg, gint64 *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long long v = arg ? strtoll(arg, &end, 10) : -1;
-    if (!arg || !*arg || *end || v < 0 || errno == ERANGE)
-        return FALSE;
-    *out = v;
-    return TRUE;
-}
+#define OPT(f) offsetof(history_args, f)
+static const tf_opt history_opts[] = {
+    {"store", 0, TF_OPT_TEXT, "PATH", "the store (default " TF_STORE_DEFAULT_PATH "); export and\n"
+     "runs only read it (a read-only file or directory is fine)", OPT(store)},
+    {"run", 0, TF_OPT_UINT, "N", "export: the run to print (default: the latest);\n"
+     "runs: list run N's scenario executions instead of the runs", OPT(run), .max = G_MAXINT64},
+    {"stream", 0, TF_OPT_TEXT, "NAME", "export only streams of this name: each scenario journals\n"
+     "its observers as streams named after them (raftkv, chain, wallet)", OPT(stream)},
+    {"keep-runs", 0, TF_OPT_UINT, "N", "prune: keep the journals of the newest N runs (default 20;\n"
+     "0 = no limit: every run's journal is kept)", OPT(keep_runs), .max = G_MAXUINT},
+    {"max-batches", 0, TF_OPT_UINT, "N", "prune: keep the newest N batches of each stream\n"
+     "(default 0 = no limit)", OPT(max_batches), .max = G_MAXINT64},
+    {"max-age", 0, TF_OPT_UINT, "SECONDS", "prune: drop batches older than this (default 0 = no\n"
+     "limit)", OPT(max_age), .max = G_MAXINT64 / G_USEC_PER_SEC},
+    {NULL},
+};
+#undef OPT
+
+static const tf_opt_cmd history_cmd_template = {
+    .prog = "tf history",
+    .synopsis = "export [--store PATH] [--run N] [--stream NAME]\n"
+                "       tf history runs   [--store PATH] [--run N]\n"
+                "       tf history prune  [--store PATH] [--keep-runs N] [--max-batches N] "
+                "[--max-age SECONDS]\n"
+                "       tf history check  --model register|kv FILE...  (see tf history check --help)",
+    .epilogue =
+        "export prints one batch a line: {\"run\",\"execution\",\"scenario\",\"pickle\",\"attempt\",\n"
+        "\"stream\",\"seq\",\"cycle\",\"events\",\"wall_time\"} (execution..attempt: a scenario's "
+        "streams)\n"
+        "runs prints one run a line: {\"run\",\"label\",\"started\",\"ended\",\"status\",\"batches\",\n"
+        "\"executions\",\"journal_errors\"}; with --run N one execution a line: {\"execution\",\n"
+        "\"pickle\",\"attempt\",\"uri\",\"line\",\"scenario\",\"status\",\"journal_error\",\"streams\"}\n",
+    .positional = TRUE,
+};
 
 static void print_lines(json_t *arr)
 {
@@ -83,14 +92,10 @@ static gboolean list_runs(tf_store *s, gint64 run, GError **error)
     return ok;
 }
 
-static gboolean prune(tf_store *s, gint64 keep_runs, gint64 max_batches, gint64 max_age,
-                      GError **error)
+static gboolean prune(tf_store *s, const history_args *a, GError **error)
 {
-    tf_retention r = {.keep_runs = keep_runs >= 0 ? (guint)MIN(keep_runs, G_MAXUINT) : 20,
-                      .max_batches = max_batches > 0 ? (guint64)max_batches : 0,
-                      .max_age_us = max_age > 0 ? MIN(max_age, G_MAXINT64 / G_USEC_PER_SEC) *
-                                                      G_USEC_PER_SEC
-                                                : 0};
+    tf_retention r = {.keep_runs = (guint)a->keep_runs, .max_batches = a->max_batches,
+                      .max_age_us = (gint64)a->max_age * G_USEC_PER_SEC}; /* ranges: no overflow */
     tf_store_set_retention(s, &r);
     gint64 n = tf_store_prune(s, error);
     if (n < 0)
@@ -111,49 +116,36 @@ static gboolean prune(tf_store *s, gint64 keep_runs, gint64 max_batches, gint64 
     return TRUE;
 }
 
+/* Parses argv into a and *sub; returns -1 to go on, else the exit code (usage printed). */
+static int history_parse(int argc, char **argv, history_args *a, const char **sub)
+{
+    tf_opt_cmd cmd = history_cmd_template;
+    cmd.groups[0] = (tf_opt_group){history_opts, a};
+    GPtrArray *words = g_ptr_array_new();
+    int code = tf_opt_parse_or_exit(&cmd, argc, argv, words);
+    *sub = words->len ? g_ptr_array_index(words, 0) : NULL;
+    if (code < 0 && words->len > 1)
+        code = tf_opt_fail(&cmd, "one subcommand, not '%s' after '%s'",
+                           (char *)g_ptr_array_index(words, 1), *sub);
+    else if (code < 0 && !*sub)
+        code = tf_opt_fail(&cmd, "no subcommand given");
+    else if (code < 0 && strcmp(*sub, "export") && strcmp(*sub, "runs") && strcmp(*sub, "prune"))
+        code = tf_opt_fail(&cmd, "unknown subcommand '%s'", *sub);
+    g_ptr_array_unref(words);
+    return code;
+}
+
 int tf_cmd_history(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "check"))
         return tf_cmd_history_check(argc - 1, argv + 1);
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(history_usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    const char *sub = argv[1];
-    const char *path = NULL, *stream = NULL;
-    gint64 run = 0, keep_runs = -1, max_batches = -1, max_age = -1;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        gboolean ok = TRUE;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(history_usage, stdout);
-            return 0;
-        } else if (!strcmp(a, "--store"))
-            ok = (path = v) != NULL;
-        else if (!strcmp(a, "--stream"))
-            ok = (stream = v) != NULL;
-        else if (!strcmp(a, "--run"))
-            ok = parse_uint(v, &run);
-        else if (!strcmp(a, "--keep-runs"))
-            ok = parse_uint(v, &keep_runs);
-        else if (!strcmp(a, "--max-batches"))
-            ok = parse_uint(v, &max_batches);
-        else if (!strcmp(a, "--max-age"))
-            ok = parse_uint(v, &max_age);
-        else
-            ok = FALSE;
-        if (!ok) {
-            fprintf(stderr, "tf history: bad option '%s'%s\n%s", a,
-                    v ? "" : " (missing value)", history_usage);
-            return 2;
-        }
-        i++;
-    }
+    history_args a = {.keep_runs = 20};
+    const char *sub = NULL;
+    int code = history_parse(argc, argv, &a, &sub);
+    if (code >= 0)
+        return code;
+    const char *path = a.store, *stream = a.stream;
     gboolean export = !strcmp(sub, "export"), runs = !strcmp(sub, "runs");
-    if (!export && !runs && strcmp(sub, "prune")) {
-        fprintf(stderr, "tf history: unknown subcommand '%s'\n%s", sub, history_usage);
-        return 2;
-    }
     if (!path && !g_file_test(TF_STORE_DEFAULT_PATH, G_FILE_TEST_EXISTS)) {
         fprintf(stderr, "tf history: no store at %s (give --store PATH)\n", TF_STORE_DEFAULT_PATH);
         return 1;
@@ -169,9 +161,9 @@ int tf_cmd_history(int argc, char **argv)
         g_error_free(err);
         return 1;
     }
-    gboolean ok = export  ? tf_store_export_journal(s, run, stream, stdout, &err) >= 0
-                  : runs ? list_runs(s, run, &err)
-                         : prune(s, keep_runs, max_batches, max_age, &err);
+    gboolean ok = export  ? tf_store_export_journal(s, (gint64)a.run, stream, stdout, &err) >= 0
+                  : runs ? list_runs(s, (gint64)a.run, &err)
+                         : prune(s, &a, &err);
     if (!ok) {
         fprintf(stderr, "tf history %s: %s\n", sub, err->message);
         g_error_free(err);

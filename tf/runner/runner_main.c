@@ -1,145 +1,160 @@
-/* runner_main.c: tf_run_main, the `tf run` front end: options, reporters, SIGINT/SIGTERM
- * handling (a sigwait thread turns a signal into an interrupt of the step in flight) and
- * the exit code. Which features and scenarios run is feature_files.c's. */
+/* runner_main.c: tf_run_main, the `tf run` front end: its option table (options.c parses
+ * it and writes --help from it; --plugin loads plug-ins here, so a user's runner takes it
+ * too), reporters, SIGINT/SIGTERM handling (a sigwait thread turns a signal into an
+ * interrupt of the step in flight) and the exit code. Which features and scenarios run is
+ * feature_files.c's. */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "option_value.h"
+#include "plugin.h"
+#include "run_main.h"
 #include "runner_priv.h"
 #include "tf/durable.h"
 
 void tf_exec_shutdown(tf_exec *e);
 
-static const char usage_text[] =
-    "usage: tf run [OPTIONS] [PATH[:LINE]...]\n"
-    "  PATH                 a .feature file or a directory searched for them (default: features)\n"
-    "  PATH:LINE            only what LINE lies in: a scenario (any of its lines), an example\n"
-    "                       row or table, a rule, a background (its scenarios) or the feature\n"
-    "                       header; a line between blocks is an error (several :LINE allowed)\n"
-    "  -t, --tags EXPR      only scenarios whose tags match (e.g. '@smoke and not @slow')\n"
-    "  -n, --name REGEX     only scenarios whose name matches (repeatable)\n"
-    "  -d, --dry-run        match steps without running them (undefined steps still reported)\n"
-    "      --fail-fast      stop after the first failing scenario\n"
-    "      --retry N        run a failing scenario up to N more times\n"
-    "      --order defined|random[:SEED]\n"
-    "      --strict         undefined and pending steps fail the run (default)\n"
-    "      --no-strict      undefined and pending steps do not fail the run\n"
-    "      --step-timeout S seconds a step or hook may take: 30, 2.5, 500ms, up to a year\n"
-    "                       (default 60; 0: none)\n"
-    "      --store PATH     keep this run, its observers' event journals and effect claims in\n"
-    "                       a SQLite store (default: $TF_STORE; none without either;\n"
-    "                       created with its missing directories)\n"
-    "  -f, --format FMT[:FILE]  pretty|progress|summary|junit|message (repeatable)\n"
-    "      --color, --no-color  force or disable colours (default: on a terminal)\n"
-    "      --plugin FILE.so load step definitions from a plug-in (tf run only)\n"
-    "      --env ENV        local (default), compose or k8s: where Given steps find clusters\n"
-    "                       (tf run only; sets TF_ENV)\n"
-    "exit: 0 all passed, 1 failures, 2 usage or parse errors, 130 interrupted\n";
-
-const char *tf_run_usage(void) { return usage_text; }
-
 typedef struct {
-    GPtrArray *paths; /* tf_feature_arg* */
-    GPtrArray *formats;
-    GPtrArray *names; /* GRegex* */
-    char *tags;
-    int color; /* -1 auto */
-    char *store; /* --store PATH, or NULL */
+    GPtrArray *paths;   /* tf_feature_arg*: PATH[:LINE] */
+    GPtrArray *formats; /* const char *, borrowed */
+    GPtrArray *names;   /* GRegex* */
+    GPtrArray *modules; /* tf_plugin_init_fn: the caller's, then each --plugin's */
+    char *tags;         /* every --tags, and-ed */
+    int color;          /* -1 auto */
+    const char *store;  /* --store PATH, or NULL */
+    guint64 retry;
     tf_run_options opts;
 } cli_opts;
 
-static int parse_args(int argc, char **argv, cli_opts *o, GError **error)
+static gboolean opt_tags(const char *option, const char *value, void *field, GError **error)
 {
+    char **tags = field;
+    char *t = *tags ? g_strdup_printf("(%s) and (%s)", *tags, value) : g_strdup(value);
+    g_free(*tags);
+    *tags = t;
+    return TRUE;
+}
+
+static gboolean opt_name(const char *option, const char *value, void *field, GError **error)
+{
+    GRegex *re = g_regex_new(value, 0, 0, error);
+    if (re)
+        g_ptr_array_add(*(GPtrArray **)field, re);
+    return re != NULL;
+}
+
+static gboolean opt_order(const char *option, const char *value, void *field, GError **error)
+{
+    tf_run_options *o = field;
+    o->random = g_str_has_prefix(value, "random");
+    if (!strcmp(value, "defined") || !strcmp(value, "random")) {
+        o->seed = o->random ? (guint64)g_random_int_range(1, G_MAXINT32) : 0;
+        return TRUE;
+    }
+    if (o->random && value[6] == ':') /* GRand takes a 32-bit seed: a wider one would alias */
+        return tf_opt_parse_uint("--order: seed", value + 7, 0, G_MAXUINT32, &o->seed, error);
+    g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s: '%s' is not defined|random[:SEED]",
+                option, value);
+    return FALSE;
+}
+
+static gboolean opt_plugin(const char *option, const char *value, void *field, GError **error)
+{
+    tf_plugin_init_fn init = tf_plugin_load(value, error);
+    if (init)
+        g_ptr_array_add(*(GPtrArray **)field, (gpointer)init);
+    return init != NULL;
+}
+
+#define OPT(field) offsetof(cli_opts, field)
+static const tf_opt run_opts[] = {
+    {"tags", 't', TF_OPT_CALL, "EXPR", "only scenarios whose tags match ('@smoke and not @slow');\n"
+     "several are and-ed", OPT(tags), .call = opt_tags, .repeatable = TRUE},
+    {"name", 'n', TF_OPT_CALL, "REGEX", "only scenarios whose name matches; one match of several\n"
+     "suffices", OPT(names), .call = opt_name, .repeatable = TRUE},
+    {"dry-run", 'd', TF_OPT_FLAG, NULL, "match steps without running them (undefined steps still\n"
+     "reported)", OPT(opts.dry_run), 1},
+    {"fail-fast", 0, TF_OPT_FLAG, NULL, "stop after the first failing scenario", OPT(opts.fail_fast), 1},
+    {"retry", 0, TF_OPT_UINT, "N", "run a failing scenario up to N more times (0 to 4294967295)",
+     OPT(retry), .max = G_MAXUINT},
+    {"order", 0, TF_OPT_CALL, "defined|random[:SEED]", "the scenarios' order (default: defined)",
+     OPT(opts), .call = opt_order},
+    {"strict", 0, TF_OPT_FLAG, NULL, "undefined and pending steps fail the run (default)",
+     OPT(opts.strict), 1},
+    {"no-strict", 0, TF_OPT_FLAG, NULL, "undefined and pending steps do not fail the run",
+     OPT(opts.strict), 0},
+    {"step-timeout", 0, TF_OPT_SECONDS, "S", "seconds a step or hook may take: 30, 2.5, 500ms, up\n"
+     "to a year (default 60; 0: none)", OPT(opts.step_timeout_us)},
+    {"store", 0, TF_OPT_TEXT, "PATH", "keep this run, its observers' event journals and effect\n"
+     "claims in a SQLite store (default: $TF_STORE; none without\neither; created with its "
+     "missing directories)", OPT(store)},
+    {"format", 'f', TF_OPT_TEXTS, "FMT[:FILE]", "pretty|progress|summary|junit|message, to stdout or\n"
+     "FILE (default: pretty)", OPT(formats)},
+    {"color", 0, TF_OPT_FLAG, NULL, "colours even off a terminal", OPT(color), 1},
+    {"no-color", 0, TF_OPT_FLAG, NULL, "no colours (also: NO_COLOR in the environment)", OPT(color), 0},
+    {"plugin", 0, TF_OPT_CALL, "FILE.so", "load step definitions from a plug-in", OPT(modules),
+     .call = opt_plugin, .repeatable = TRUE},
+    {NULL},
+};
+#undef OPT
+
+static const char run_preamble[] =
+    "  PATH                     a .feature file or a directory searched for them (default:\n"
+    "                           features)\n"
+    "  PATH:LINE                only what LINE lies in: a scenario (any of its lines), an\n"
+    "                           example row or table, a rule, a background (its scenarios)\n"
+    "                           or the feature header; a line between blocks is an error\n"
+    "                           (several :LINE allowed)\n";
+
+static const char run_epilogue[] =
+    "exit: 0 all passed, 1 failures, 2 usage or parse errors, 130 interrupted\n";
+
+/* The command tf_run_main parses for: its options, then ext's. */
+static tf_opt_cmd run_command(const char *argv0, const tf_run_ext *ext, cli_opts *o)
+{
+    tf_opt_cmd cmd = {.synopsis = "[OPTIONS] [PATH[:LINE]...]", .preamble = run_preamble,
+                      .epilogue = run_epilogue, .groups = {{run_opts, o}}, .positional = TRUE};
+    cmd.prog = ext && ext->prog ? ext->prog : argv0;
+    if (ext)
+        cmd.groups[1] = ext->extra;
+    return cmd;
+}
+
+const char *tf_run_usage(void)
+{
+    static gsize once = 0;
+    static char *text;
+    if (g_once_init_enter(&once)) {
+        tf_opt_cmd cmd = run_command("tf run", NULL, NULL);
+        text = tf_opt_usage_text(&cmd);
+        g_once_init_leave(&once, 1);
+    }
+    return text;
+}
+
+static void cli_opts_init(cli_opts *o, const tf_plugin_init_fn *modules, guint n_modules)
+{
+    o->paths = g_ptr_array_new_with_free_func((GDestroyNotify)tf_feature_arg_free);
+    o->formats = g_ptr_array_new();
+    o->names = g_ptr_array_new_with_free_func((GDestroyNotify)g_regex_unref);
+    o->modules = g_ptr_array_new();
+    for (guint i = 0; i < n_modules; i++)
+        g_ptr_array_add(o->modules, (gpointer)modules[i]);
     o->opts.strict = TRUE;
     o->opts.step_timeout_us = 60 * G_USEC_PER_SEC;
     o->color = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = NULL;
-#define TAKE(name)                                                                          \
-    (!strcmp(a, name) ? (i + 1 < argc ? (val = argv[++i]) != NULL                           \
-                                      : (g_set_error(error, TF_ERROR, TF_ERROR_INVALID,     \
-                                                     "%s needs a value", name),             \
-                                         FALSE))                                            \
-                      : (g_str_has_prefix(a, name "=") ? (val = a + strlen(name) + 1) != NULL \
-                                                       : FALSE))
-        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-            return 1;
-        else if (TAKE("--tags") || TAKE("-t")) {
-            if (o->tags) {
-                char *t = g_strdup_printf("(%s) and (%s)", o->tags, val);
-                g_free(o->tags);
-                o->tags = t;
-            } else {
-                o->tags = g_strdup(val);
-            }
-        } else if (TAKE("--name") || TAKE("-n")) {
-            GRegex *re = g_regex_new(val, 0, 0, error);
-            if (!re)
-                return -1;
-            g_ptr_array_add(o->names, re);
-        } else if (!strcmp(a, "--dry-run") || !strcmp(a, "-d"))
-            o->opts.dry_run = TRUE;
-        else if (!strcmp(a, "--fail-fast"))
-            o->opts.fail_fast = TRUE;
-        else if (!strcmp(a, "--strict"))
-            o->opts.strict = TRUE;
-        else if (!strcmp(a, "--no-strict"))
-            o->opts.strict = FALSE;
-        else if (!strcmp(a, "--color"))
-            o->color = 1;
-        else if (!strcmp(a, "--no-color"))
-            o->color = 0;
-        else if (TAKE("--retry")) {
-            guint64 n = 0;
-            if (!tf_opt_parse_uint("--retry", val, 0, G_MAXUINT, &n, error))
-                return -1;
-            o->opts.retry = (guint)n;
-        } else if (TAKE("--order")) {
-            if (!strcmp(val, "defined")) {
-                o->opts.random = FALSE;
-            } else if (g_str_has_prefix(val, "random")) {
-                o->opts.random = TRUE;
-                if (val[6] == ':') {
-                    /* GRand takes a 32-bit seed: a wider one would alias another. */
-                    if (!tf_opt_parse_uint("--order: seed", val + 7, 0, G_MAXUINT32,
-                                           &o->opts.seed, error))
-                        return -1;
-                } else if (val[6]) {
-                    g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "--order: '%s' is not defined|random[:SEED]", val);
-                    return -1;
-                } else {
-                    o->opts.seed = (guint64)g_random_int_range(1, G_MAXINT32);
-                }
-            } else {
-                g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "--order: '%s' is not defined|random[:SEED]", val);
-                return -1;
-            }
-        } else if (TAKE("--step-timeout")) {
-            if (!tf_opt_parse_seconds("--step-timeout", val, &o->opts.step_timeout_us, error))
-                return -1;
-        } else if (TAKE("--store")) {
-            g_free(o->store);
-            o->store = g_strdup(val);
-        } else if (TAKE("--format") || TAKE("-f")) {
-            g_ptr_array_add(o->formats, g_strdup(val));
-        } else if (a[0] == '-' && a[1]) {
-            if (!*error)
-                g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "unknown option '%s'", a);
-            return -1;
-        } else {
-            tf_feature_arg *pa = tf_feature_arg_parse(a, error);
-            if (!pa)
-                return -1;
-            g_ptr_array_add(o->paths, pa);
-        }
-        if (*error)
-            return -1;
-#undef TAKE
-    }
-    return 0;
+}
+
+static void cli_opts_clear(cli_opts *o)
+{
+    g_ptr_array_unref(o->paths);
+    g_ptr_array_unref(o->formats);
+    g_ptr_array_unref(o->names);
+    g_ptr_array_unref(o->modules);
+    g_free(o->tags);
 }
 
 /* ---- signals ---- */
@@ -212,7 +227,7 @@ static gboolean open_store(tf_store **store, gint64 *run, const char *path, GErr
 }
 
 /* Ends the run with the exit status and flushes; FALSE (after saying why) on failure. */
-static gboolean close_store(tf_store *store, gint64 run, int code)
+static gboolean close_store(const char *prog, tf_store *store, gint64 run, int code)
 {
     const char *status = code == TF_RUN_EXIT_INTERRUPTED ? "interrupted"
                          : code == TF_RUN_EXIT_PASSED    ? "passed"
@@ -220,118 +235,155 @@ static gboolean close_store(tf_store *store, gint64 run, int code)
     GError *err = NULL;
     if (tf_store_run_end(store, run, status, &err) && tf_store_flush(store, &err))
         return TRUE;
-    fprintf(stderr, "tf run: %s\n", err->message); /* store errors name the store */
+    fprintf(stderr, "%s: %s\n", prog, err->message); /* store errors name the store */
     g_error_free(err);
     return FALSE;
 }
 
-int tf_run_main(int argc, char **argv, const tf_plugin_init_fn *modules, guint n_modules)
-{
-    cli_opts o = {0};
-    o.paths = g_ptr_array_new_with_free_func((GDestroyNotify)tf_feature_arg_free);
-    o.formats = g_ptr_array_new_with_free_func(g_free);
-    o.names = g_ptr_array_new_with_free_func((GDestroyNotify)g_regex_unref);
-    GError *error = NULL;
-    int code = TF_RUN_EXIT_USAGE;
-    tf_registry *reg = NULL;
-    tf_tag_matcher *tags = NULL;
-    tf_gherkin_id_gen *ids = NULL;
-    GPtrArray *features = NULL;
-    GPtrArray *reporters = g_ptr_array_new();
-    tf_store *store = NULL;
-    gint64 store_run = 0;
+/* One tf_run_main call: its options and everything it opened. */
+typedef struct {
+    cli_opts o;
+    tf_opt_cmd cmd;
+    char *argv0;
+    tf_registry *reg;
+    tf_tag_matcher *tags;
+    tf_gherkin_id_gen *ids;
+    GPtrArray *features;  /* tf_run_feature* */
+    GPtrArray *reporters; /* tf_reporter* */
+    tf_store *store;
+    gint64 store_run;
+} run_main;
 
-    int pr = parse_args(argc, argv, &o, &error);
-    if (pr == 1) {
-        fputs(usage_text, stdout);
-        code = TF_RUN_EXIT_PASSED;
-        goto out;
+/* Parses argv; returns -1 to go on, else the exit code (usage printed). */
+static int run_main_parse(run_main *m, int argc, char **argv, const tf_run_ext *ext)
+{
+    m->argv0 = g_path_get_basename(argc > 0 ? argv[0] : "tf-run");
+    m->cmd = run_command(m->argv0, ext, &m->o);
+    GPtrArray *paths = g_ptr_array_new();
+    int code = tf_opt_parse_or_exit(&m->cmd, argc, argv, paths);
+    m->o.opts.retry = (guint)m->o.retry;
+    if (code < 0 && paths->len == 0)
+        g_ptr_array_add(paths, "features");
+    for (guint i = 0; code < 0 && i < paths->len; i++) {
+        GError *error = NULL;
+        tf_feature_arg *a = tf_feature_arg_parse(g_ptr_array_index(paths, i), &error);
+        if (!a) {
+            code = tf_opt_fail(&m->cmd, "%s", error->message);
+            g_error_free(error);
+        } else {
+            g_ptr_array_add(m->o.paths, a);
+        }
     }
-    if (pr < 0)
-        goto out;
-    if (o.tags && !(tags = tf_tag_matcher_new(o.tags, &error)))
-        goto out;
-    reg = tf_registry_new();
-    for (guint i = 0; i < n_modules; i++)
-        if (!modules[i](reg, &error))
-            goto out;
-    ids = tf_gherkin_id_gen_new();
-    if (o.paths->len == 0)
-        g_ptr_array_add(o.paths, tf_feature_arg_parse("features", NULL));
-    tf_feature_filter filter = {.tags = tags, .names = o.names};
-    features = tf_features_load(o.paths, ids, &filter, &error);
-    if (!features)
-        goto out;
-    if (o.formats->len == 0)
-        g_ptr_array_add(o.formats, g_strdup("pretty"));
-    gboolean want_env = FALSE;
-    for (guint i = 0; i < o.formats->len; i++) {
-        tf_reporter *r = tf_reporter_open(g_ptr_array_index(o.formats, i), o.color, &error);
+    g_ptr_array_unref(paths);
+    return code;
+}
+
+/* Registers the modules, loads the features, opens the reporters and the store. */
+static gboolean run_main_open(run_main *m, GError **error)
+{
+    cli_opts *o = &m->o;
+    if (o->tags && !(m->tags = tf_tag_matcher_new(o->tags, error)))
+        return FALSE;
+    m->reg = tf_registry_new();
+    for (guint i = 0; i < o->modules->len; i++)
+        if (!((tf_plugin_init_fn)g_ptr_array_index(o->modules, i))(m->reg, error))
+            return FALSE;
+    m->ids = tf_gherkin_id_gen_new();
+    tf_feature_filter filter = {.tags = m->tags, .names = o->names};
+    if (!(m->features = tf_features_load(o->paths, m->ids, &filter, error)))
+        return FALSE;
+    if (o->formats->len == 0)
+        g_ptr_array_add(o->formats, "pretty");
+    for (guint i = 0; i < o->formats->len; i++) {
+        tf_reporter *r = tf_reporter_open(g_ptr_array_index(o->formats, i), o->color, error);
         if (!r)
-            goto out;
-        want_env |= r->wants_envelopes;
-        g_ptr_array_add(reporters, r);
+            return FALSE;
+        g_ptr_array_add(m->reporters, r);
     }
-    if (o.opts.random)
+    if (o->opts.random)
         fprintf(stderr, "tf: random order, seed %" G_GUINT64_FORMAT
                         " (repeat with --order random:%" G_GUINT64_FORMAT ")\n",
-                o.opts.seed, o.opts.seed);
-
-    const char *store_path = o.store ? o.store : g_getenv("TF_STORE");
+                o->opts.seed, o->opts.seed);
     /* An empty TF_STORE means none; an empty --store is an error (tf_store_open says so). */
-    if (store_path && (*store_path || o.store) &&
-        !open_store(&store, &store_run, store_path, &error))
-        goto out;
+    const char *store_path = o->store ? o->store : g_getenv("TF_STORE");
+    return !store_path || (!*store_path && !o->store) ||
+           open_store(&m->store, &m->store_run, store_path, error);
+}
 
-    tf_run run = {.reg = reg, .opts = o.opts, .ids = ids, .reporters = reporters,
-                  .want_env = want_env, .store = store, .store_run = store_run};
+/* Runs the features with SIGINT/SIGTERM turned into interrupts; the exit code. */
+static int run_main_execute(run_main *m)
+{
+    gboolean want_env = FALSE;
+    for (guint i = 0; i < m->reporters->len; i++)
+        want_env |= ((tf_reporter *)g_ptr_array_index(m->reporters, i))->wants_envelopes;
+    tf_run run = {.reg = m->reg, .opts = m->o.opts, .ids = m->ids, .reporters = m->reporters,
+                  .want_env = want_env, .store = m->store, .store_run = m->store_run};
     run.exec = tf_exec_new();
-    tf_exec_set_wait_listener(run.exec, on_wait, reporters);
+    tf_exec_set_wait_listener(run.exec, on_wait, m->reporters);
     sig_watch sw = {0};
     sig_start(&sw, run.exec);
-    tf_run_execute(&run, features);
+    tf_run_execute(&run, m->features);
     sig_stop(&sw);
     tf_exec_set_wait_listener(run.exec, NULL, NULL);
     tf_exec_shutdown(run.exec);
     tf_exec_unref(run.exec);
     if (run.cases)
         g_ptr_array_unref(run.cases);
-
-    code = run.stats.interrupted ? TF_RUN_EXIT_INTERRUPTED
-           : run.stats.success   ? TF_RUN_EXIT_PASSED
-                                 : TF_RUN_EXIT_FAILED;
-    if (store && !close_store(store, store_run, code))
+    int code = run.stats.interrupted ? TF_RUN_EXIT_INTERRUPTED
+               : run.stats.success   ? TF_RUN_EXIT_PASSED
+                                     : TF_RUN_EXIT_FAILED;
+    if (m->store && !close_store(m->cmd.prog, m->store, m->store_run, code))
         code = code == TF_RUN_EXIT_PASSED ? TF_RUN_EXIT_FAILED : code;
-out:
-    for (guint i = 0; i < reporters->len; i++) {
-        tf_reporter *r = g_ptr_array_index(reporters, i);
+    return code;
+}
+
+/* Closes the reporters (a failed write fails a passed run) and frees everything. */
+static int run_main_close(run_main *m, int code)
+{
+    for (guint i = 0; i < m->reporters->len; i++) {
+        tf_reporter *r = g_ptr_array_index(m->reporters, i);
         GError *e = NULL;
         if (!r->close(r, &e)) {
-            fprintf(stderr, "tf run: %s\n", e->message);
+            fprintf(stderr, "%s: %s\n", m->cmd.prog, e->message);
             g_error_free(e);
             if (code == TF_RUN_EXIT_PASSED)
                 code = TF_RUN_EXIT_FAILED;
         }
         r->free(r);
     }
-    g_ptr_array_unref(reporters);
-    if (error) {
-        fprintf(stderr, "tf run: %s\n", error->message);
-        if (pr < 0)
-            fprintf(stderr, "%s", usage_text);
-        g_error_free(error);
-    }
-    if (features)
-        g_ptr_array_unref(features);
-    tf_gherkin_id_gen_free(ids);
-    tf_tag_matcher_free(tags);
-    tf_registry_free(reg);
-    g_ptr_array_unref(o.paths);
-    g_ptr_array_unref(o.formats);
-    g_free(o.store);
-    if (store)
-        tf_store_unref(store);
-    g_ptr_array_unref(o.names);
-    g_free(o.tags);
+    g_ptr_array_unref(m->reporters);
+    if (m->features)
+        g_ptr_array_unref(m->features);
+    tf_gherkin_id_gen_free(m->ids);
+    tf_tag_matcher_free(m->tags);
+    tf_registry_free(m->reg);
+    if (m->store)
+        tf_store_unref(m->store);
+    cli_opts_clear(&m->o);
+    g_free(m->argv0);
     return code;
+}
+
+int tf_run_main_ext(int argc, char **argv, const tf_plugin_init_fn *modules, guint n_modules,
+                    const tf_run_ext *ext)
+{
+    run_main m = {.reporters = g_ptr_array_new()};
+    cli_opts_init(&m.o, modules, n_modules);
+    int code = run_main_parse(&m, argc, argv, ext);
+    if (code < 0) {
+        GError *error = NULL;
+        if (run_main_open(&m, &error)) {
+            code = run_main_execute(&m);
+        } else {
+            fprintf(stderr, "%s: %s\n", m.cmd.prog, error->message);
+            g_error_free(error);
+            code = TF_RUN_EXIT_USAGE;
+        }
+    }
+    return run_main_close(&m, code);
+}
+
+int tf_run_main(int argc, char **argv, const tf_plugin_init_fn *modules, guint n_modules)
+{
+    return tf_run_main_ext(argc, argv, modules, n_modules, NULL);
 }

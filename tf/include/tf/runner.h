@@ -17,13 +17,15 @@ enum {
     TF_RUN_EXIT_INTERRUPTED = 130 /* SIGINT/SIGTERM stopped the run (128 + SIGINT) */
 };
 
-/* Runs `tf run`-style argv (argv[0] is the program or subcommand name): registers each of
- * the n_modules step modules (borrowed function pointers) into a fresh registry, runs the
- * features named by the arguments and returns an exit code above. Prints usage with
- * --help. Installs SIGINT/SIGTERM handling for the duration of the run only. */
+/* Runs `tf run`-style argv (argv[0] is the program name, used in messages): registers each
+ * of the n_modules step modules (borrowed function pointers), then each `--plugin FILE.so`
+ * (which needs tf's API exported by the program: libtf.so, or -rdynamic with libtf.a),
+ * into a fresh registry, runs the features named by the arguments and returns an exit
+ * code above. Prints usage with --help. Installs SIGINT/SIGTERM handling for the duration
+ * of the run only. */
 int tf_run_main(int argc, char **argv, const tf_plugin_init_fn *modules, guint n_modules);
 
-/* The option help text of tf_run_main (static). */
+/* The usage text of tf_run_main, naming the program "tf run" (static, owned by tf). */
 const char *tf_run_usage(void);
 
 G_END_DECLS
