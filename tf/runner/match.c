@@ -1,6 +1,7 @@
 /* match.c: matching a pickle step against every step definition (none: undefined, one:
- * run it, several: ambiguous), the stepMatchArguments of Cucumber Messages (with the
- * capture-group tree of each parameter) and ready-to-paste C snippets for undefined steps. */
+ * run it, several: ambiguous), what each match found for the run's events (the arguments
+ * with the capture-group tree of each parameter, as Cucumber Messages report them) and
+ * ready-to-paste C snippets for undefined steps. */
 #include <string.h>
 #include "runner_priv.h"
 
@@ -91,34 +92,32 @@ static GArray *group_parents(const char *re)
     return parents;
 }
 
-static json_t *group_node(const char *text, GMatchInfo *mi, GArray *parents, guint g,
-                          glong base)
+/* Fills out with capturing group g (0: the whole match) of mi and its nested groups;
+ * base: code points before text in the step. */
+static void group_node(tf_event *owner, const char *text, GMatchInfo *mi, GArray *parents,
+                       guint g, glong base, tf_ev_group *out)
 {
-    json_t *o = json_object();
-    if (g > 0) {
-        gint s = -1, e = -1;
-        if (g_match_info_fetch_pos(mi, g, &s, &e) && s >= 0) {
-            json_object_set_new(o, "start", json_integer(base + g_utf8_pointer_to_offset(
-                                                                    text, text + s)));
-            json_object_set_new(o, "value", json_stringn(text + s, e - s));
-        }
+    *out = (tf_ev_group){.start = -1};
+    gint s = -1, e = -1;
+    if (g > 0 && g_match_info_fetch_pos(mi, g, &s, &e) && s >= 0) {
+        out->start = base + g_utf8_pointer_to_offset(text, text + s);
+        out->value = tf_event_own(owner, g_strndup(text + s, e - s));
     }
-    json_t *children = NULL;
-    for (guint i = 0; i < parents->len; i++) {
-        if (g_array_index(parents, guint, i) != g)
-            continue;
-        if (!children)
-            children = json_array();
-        json_array_append_new(children, group_node(text, mi, parents, i + 1, base));
-    }
-    if (children)
-        json_object_set_new(o, "children", children);
-    return o;
+    for (guint i = 0; i < parents->len; i++)
+        out->n_children += g_array_index(parents, guint, i) == g;
+    if (!out->n_children)
+        return;
+    tf_ev_group *children = tf_event_own(owner, g_new0(tf_ev_group, out->n_children));
+    out->children = children;
+    for (guint i = 0, k = 0; i < parents->len; i++)
+        if (g_array_index(parents, guint, i) == g)
+            group_node(owner, text, mi, parents, i + 1, base, &children[k++]);
 }
 
-/* The children of a parameter's group: its type's own capturing groups matched against
- * the argument's text, as cucumber's TreeRegexp reports them. */
-static json_t *param_children(const tf_param_type *type, const char *value, glong start)
+/* Sets the children of a parameter's group: its type's own capturing groups matched
+ * against the argument's text, as cucumber's TreeRegexp reports them. */
+static void param_children(tf_event *owner, const tf_param_type *type, const char *value,
+                           glong start, tf_ev_group *group)
 {
     const char *const *res = tf_param_type_regexps(type);
     GString *src = g_string_new("^(?:");
@@ -126,16 +125,14 @@ static json_t *param_children(const tf_param_type *type, const char *value, glon
     for (guint i = 0; i < n; i++)
         g_string_append_printf(src, n > 1 ? "%s(?:%s)" : "%s%s", i ? "|" : "", res[i]);
     g_string_append(src, ")$");
-    json_t *children = NULL;
     GRegex *re = g_regex_new(src->str, 0, 0, NULL);
     GMatchInfo *mi = NULL;
     if (re && g_regex_match(re, value, 0, &mi)) {
         GArray *parents = group_parents(src->str);
-        json_t *top = group_node(value, mi, parents, 0, start);
-        children = json_object_get(top, "children");
-        if (children)
-            json_incref(children);
-        json_decref(top);
+        tf_ev_group top;
+        group_node(owner, value, mi, parents, 0, start, &top);
+        group->children = top.children;
+        group->n_children = top.n_children;
         g_array_unref(parents);
     }
     if (mi)
@@ -143,36 +140,28 @@ static json_t *param_children(const tf_param_type *type, const char *value, glon
     if (re)
         g_regex_unref(re);
     g_string_free(src, TRUE);
-    return children;
 }
 
-json_t *tf_match_arguments_json(const tf_match *m, const char *text)
+void tf_match_to_event(const tf_match *m, const char *text, tf_event *owner, tf_ev_match *out)
 {
-    json_t *list = json_array();
-    for (guint i = 0; m->args && i < m->args->len; i++) {
+    out->n_args = m->args ? m->args->len : 0;
+    tf_ev_argument *args = tf_event_own(owner, g_new0(tf_ev_argument, out->n_args + 1));
+    out->args = args;
+    for (guint i = 0; i < out->n_args; i++) {
         const tf_arg *a = g_ptr_array_index(m->args, i);
-        json_t *group = json_object();
         gssize start = tf_arg_get_start(a);
         const char *value = tf_arg_get_text(a);
-        const char *type_name = tf_arg_get_param_type(a);
-        if (start >= 0 && value) {
-            glong cp = g_utf8_pointer_to_offset(text, text + start);
-            json_object_set_new(group, "start", json_integer(cp));
-            json_object_set_new(group, "value", json_string(value));
-            const tf_param_type *t = tf_expression_param(m->def->expr, i);
-            json_t *children = t ? param_children(t, value, cp) : NULL;
-            if (children)
-                json_object_set_new(group, "children", children);
-        }
-        json_t *arg = json_object();
-        json_object_set_new(arg, "group", group);
-        if (type_name)
-            json_object_set_new(arg, "parameterTypeName", json_string(type_name));
-        json_array_append_new(list, arg);
+        args[i].group.start = -1;
+        args[i].parameter_type_name = tf_arg_get_param_type(a);
+        if (start < 0 || !value)
+            continue;
+        glong cp = g_utf8_pointer_to_offset(text, text + start);
+        args[i].group.start = cp;
+        args[i].group.value = value;
+        const tf_param_type *t = tf_expression_param(m->def->expr, i);
+        if (t)
+            param_children(owner, t, value, cp, &args[i].group);
     }
-    json_t *o = json_object();
-    json_object_set_new(o, "stepMatchArguments", list);
-    return o;
 }
 
 /* ---- snippets ---- */

@@ -6,7 +6,8 @@
  * scenario, carrying a "run" error saying the run has not finished, so a killed run
  * leaves a well-formed report of what finished that no CI reads as green. */
 #include <string.h>
-#include "runner_priv.h"
+#include "report.h"
+#include "tf/error.h"
 
 /* Below this size the file is replaced after every scenario; above, only while the time
  * spent replacing stays under a tenth of the run's (thousands of sub-millisecond
@@ -24,7 +25,6 @@ typedef struct {
     GString *detail; /* first failure's message */
     tf_result worst;
     guint tests, failures, skipped;
-    gint64 started;     /* the current attempt's start */
     gint64 run_started; /* the reporter's creation: the suite's time until it ends */
     gint64 replace_us;  /* time spent replacing the file */
     gboolean replace;   /* base.path is replaced after each scenario (else: a stream) */
@@ -101,72 +101,84 @@ static void junit_replace(junit_reporter *j, gint64 duration_us, const char *run
     j->dirty = FALSE;
 }
 
-static void junit_event(tf_reporter *r, const tf_event *ev)
+/* A step's line in the testcase's log; the first of its worst result is the detail. */
+static void junit_step(junit_reporter *j, const tf_query *q, const tf_ev_step_finished *e)
+{
+    const tf_q_test_step *s = tf_query_test_step(q, e->test_step_id);
+    GString *label = g_string_new(NULL);
+    if (s && s->hook)
+        g_string_append_printf(label, "%s hook", s->hook->kind == TF_HOOK_BEFORE ? "Before" : "After");
+    else if (s && s->pstep)
+        g_string_append_printf(label, "%s%s", s->keyword, s->pstep->text);
+    g_string_append_printf(j->log, "%s ... %s\n", label->str, tf_result_word(e->result.status));
+    if (e->result.status > j->worst) {
+        char *text = tf_query_result_text(q, e->test_step_id, &e->result);
+        j->worst = e->result.status;
+        g_string_truncate(j->detail, 0);
+        g_string_append_printf(j->detail, "%s: %s", s && s->hook ? "hook" : label->str,
+                               text ? text : tf_result_word(e->result.status));
+        g_free(text);
+    }
+    g_string_free(label, TRUE);
+}
+
+/* The final attempt of a scenario becomes its <testcase>; the file is then replaced. */
+static void junit_case(junit_reporter *j, const tf_q_attempt *a, gint64 finished_us)
+{
+    j->tests++;
+    GString *c = j->cases;
+    g_string_append(c, "  <testcase classname=\"");
+    tf_xml_escape(c, a && a->tc ? a->tc->feature_name : "");
+    g_string_append(c, "\" name=\"");
+    tf_xml_escape(c, a && a->tc && a->tc->pickle ? a->tc->pickle->name : "");
+    g_string_append_printf(c, "\" time=\"%.6f\">\n", a ? (finished_us - a->started_us) / 1e6 : 0);
+    if (j->worst == TF_RESULT_FAILED || j->worst == TF_RESULT_AMBIGUOUS) {
+        j->failures++;
+        g_string_append_printf(c, "    <failure type=\"%s\" message=\"", tf_result_word(j->worst));
+        tf_xml_escape(c, j->detail->str);
+        g_string_append(c, "\">");
+        tf_xml_escape(c, j->detail->str);
+        g_string_append(c, "</failure>\n");
+    } else if (j->worst != TF_RESULT_PASSED) {
+        j->skipped++;
+        g_string_append(c, "    <skipped message=\"");
+        tf_xml_escape(c, j->detail->str);
+        g_string_append(c, "\"/>\n");
+    }
+    g_string_append(c, "    <system-out>");
+    tf_xml_escape(c, j->log->str);
+    g_string_append(c, "</system-out>\n  </testcase>\n");
+    if (j->replace) {
+        j->dirty = TRUE;
+        gint64 elapsed = g_get_monotonic_time() - j->run_started;
+        if (j->cases->len < JUNIT_ALWAYS_REPLACE || j->replace_us * 10 <= elapsed)
+            junit_replace(j, elapsed, unfinished);
+    }
+}
+
+static void junit_event(tf_reporter *r, const tf_query *q, const tf_event *ev)
 {
     junit_reporter *j = (junit_reporter *)r;
+    const tf_run_stats *st = tf_query_stats(q);
     switch (ev->kind) {
     case TF_EV_CASE_STARTED:
         g_string_truncate(j->log, 0);
         g_string_truncate(j->detail, 0);
         j->worst = TF_RESULT_PASSED;
-        j->started = g_get_monotonic_time();
         break;
-    case TF_EV_STEP_FINISHED: {
-        if (ev->ts->hook)
-            g_string_append_printf(j->log, "%s hook", ev->ts->hook->kind == TF_HOOK_BEFORE ? "Before" : "After");
-        else
-            g_string_append_printf(j->log, "%s%s", ev->ts->keyword, ev->ts->pstep->text);
-        g_string_append_printf(j->log, " ... %s\n", tf_result_word(ev->result));
-        if (ev->result > j->worst) {
-            j->worst = ev->result;
-            g_string_truncate(j->detail, 0);
-            if (ev->ts->hook)
-                g_string_append(j->detail, "hook: ");
-            else
-                g_string_append_printf(j->detail, "%s%s: ", ev->ts->keyword, ev->ts->pstep->text);
-            g_string_append(j->detail, ev->message ? ev->message : tf_result_word(ev->result));
-        }
+    case TF_EV_STEP_FINISHED:
+        junit_step(j, q, &ev->step_finished);
         break;
-    }
-    case TF_EV_CASE_FINISHED: {
-        if (ev->will_be_retried)
-            break;
-        j->tests++;
-        GString *c = j->cases;
-        g_string_append(c, "  <testcase classname=\"");
-        tf_xml_escape(c, ev->tc->feature_name);
-        g_string_append(c, "\" name=\"");
-        tf_xml_escape(c, ev->tc->pickle->name);
-        g_string_append_printf(c, "\" time=\"%.6f\">\n", (g_get_monotonic_time() - j->started) / 1e6);
-        if (j->worst == TF_RESULT_FAILED || j->worst == TF_RESULT_AMBIGUOUS) {
-            j->failures++;
-            g_string_append_printf(c, "    <failure type=\"%s\" message=\"", tf_result_word(j->worst));
-            tf_xml_escape(c, j->detail->str);
-            g_string_append(c, "\">");
-            tf_xml_escape(c, j->detail->str);
-            g_string_append(c, "</failure>\n");
-        } else if (j->worst != TF_RESULT_PASSED) {
-            j->skipped++;
-            g_string_append(c, "    <skipped message=\"");
-            tf_xml_escape(c, j->detail->str);
-            g_string_append(c, "\"/>\n");
-        }
-        g_string_append(c, "    <system-out>");
-        tf_xml_escape(c, j->log->str);
-        g_string_append(c, "</system-out>\n  </testcase>\n");
-        if (j->replace) {
-            j->dirty = TRUE;
-            gint64 elapsed = g_get_monotonic_time() - j->run_started;
-            if (j->cases->len < JUNIT_ALWAYS_REPLACE || j->replace_us * 10 <= elapsed)
-                junit_replace(j, elapsed, unfinished);
-        }
+    case TF_EV_CASE_FINISHED:
+        if (!ev->case_finished.will_be_retried)
+            junit_case(j, tf_query_attempt(q, ev->case_finished.test_case_started_id),
+                       ev->timestamp_us);
         break;
-    }
     case TF_EV_RUN_FINISHED:
         if (j->replace) {
-            junit_replace(j, ev->stats->duration_us, ev->stats->message);
+            junit_replace(j, st->duration_us, st->message);
         } else {
-            GString *d = junit_document(j, ev->stats->duration_us, ev->stats->message);
+            GString *d = junit_document(j, st->duration_us, st->message);
             fputs(d->str, r->out);
             g_string_free(d, TRUE);
         }

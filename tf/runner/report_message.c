@@ -1,13 +1,16 @@
-/* report_message.c: the Cucumber Messages reporter: one NDJSON envelope a line, exactly
- * the envelopes the run built (the official HTML formatter and other tools read these).
- * Lines are collected and written whole at the end of each step, hook and scenario, so
- * a killed run leaves complete lines up to the last finished step, never half a line. */
+/* report_message.c: the Cucumber Messages reporter: one NDJSON envelope a line, made from
+ * the run's events by report_envelope.c (the official HTML formatter and other tools read
+ * these), after a meta envelope. Lines are collected and written whole at the end of each
+ * step, hook and scenario, so a killed run leaves complete lines up to the last finished
+ * step, never half a line. */
 #include <stdlib.h>
-#include "runner_priv.h"
+#include "report_envelope.h"
+#include "report.h"
 
 typedef struct {
     tf_reporter base;
     GString *pending; /* whole lines not yet written */
+    gboolean started; /* the meta envelope is out */
 } message_reporter;
 
 /* Writes what is pending as one write: never a torn line, whatever kills the run. */
@@ -17,15 +20,24 @@ static void message_write(message_reporter *m)
     g_string_truncate(m->pending, 0);
 }
 
-static void message_event(tf_reporter *r, const tf_event *ev)
+static void add_line(void *data, json_t *envelope)
+{
+    message_reporter *m = data;
+    char *line = json_dumps(envelope, JSON_COMPACT);
+    g_string_append(m->pending, line);
+    g_string_append_c(m->pending, '\n');
+    free(line);
+    json_decref(envelope);
+}
+
+static void message_event(tf_reporter *r, const tf_query *q, const tf_event *ev)
 {
     message_reporter *m = (message_reporter *)r;
-    if (ev->envelope) {
-        char *line = json_dumps(ev->envelope, JSON_COMPACT);
-        g_string_append(m->pending, line);
-        g_string_append_c(m->pending, '\n');
-        free(line);
+    if (!m->started) {
+        add_line(m, tf_envelope_meta());
+        m->started = TRUE;
     }
+    tf_envelopes_of_event(q, ev, add_line, m);
     switch (ev->kind) {
     case TF_EV_RUN_STARTED:
     case TF_EV_GLOBAL_HOOK_FINISHED:
@@ -57,7 +69,6 @@ static void message_free(tf_reporter *r)
 tf_reporter *tf_reporter_message_new(FILE *out, gboolean own)
 {
     message_reporter *m = g_new0(message_reporter, 1);
-    m->base.wants_envelopes = TRUE;
     m->base.out = out;
     m->base.own_out = own;
     m->base.event = message_event;

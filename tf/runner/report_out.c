@@ -11,7 +11,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <glib/gstdio.h>
-#include "runner_priv.h"
+#include "report.h"
+#include "tf/error.h"
 
 static const char *target_name(const tf_reporter *r)
 {

@@ -4,7 +4,7 @@
  * Output is flushed after every pretty step and every scenario, so a file being written
  * shows what has finished even while a step blocks, and after a kill. */
 #include <string.h>
-#include "runner_priv.h"
+#include "report.h"
 
 typedef enum { STYLE_PRETTY, STYLE_PROGRESS, STYLE_SUMMARY } text_style;
 
@@ -81,115 +81,144 @@ static void clear_status(text_reporter *t)
     }
 }
 
-static void step_label(GString *s, const tf_event *ev)
+static void step_label(GString *s, const tf_q_test_step *st)
 {
-    if (ev->ts->hook) {
-        const tf_hook_def *h = ev->ts->hook;
+    if (st && st->hook) {
+        const tf_q_hook *h = st->hook;
         g_string_append_printf(s, "%s%s%s", h->kind == TF_HOOK_BEFORE ? "Before" : "After",
                                h->name ? " " : "", h->name ? h->name : "");
-    } else {
-        g_string_append_printf(s, "%s%s", ev->ts->keyword, ev->ts->pstep->text);
+    } else if (st && st->pstep) {
+        g_string_append_printf(s, "%s%s", st->keyword, st->pstep->text);
     }
 }
 
-static void text_event(tf_reporter *r, const tf_event *ev)
+static void case_started(text_reporter *t, const tf_query *q, const tf_ev_case_started *e)
+{
+    const tf_q_attempt *a = tf_query_attempt(q, e->id);
+    clear_status(t);
+    if (t->style != STYLE_PRETTY || !a || !a->tc->pickle)
+        return;
+    const tf_gherkin_pickle *p = a->tc->pickle;
+    if (a->tc->feature_name != t->last_feature) {
+        t->last_feature = a->tc->feature_name;
+        fprintf(t->base.out, "\nFeature: %s\n", a->tc->feature_name);
+    }
+    fprintf(t->base.out, "\n  Scenario: %s%s  %s# %s:%u%s\n", p->name, e->attempt ? " (retry)" : "",
+            grey(t), p->uri, p->location.line, reset(t));
+}
+
+static void suggestion(text_reporter *t, const tf_query *q, const tf_ev_suggestion *e)
+{
+    const tf_gherkin_pickle *p = NULL;
+    const tf_gherkin_pickle_step *ps = tf_query_pickle_step(q, e->pickle_step_id, &p);
+    if (!e->snippet || !ps)
+        return;
+    g_string_append_printf(t->failures, "%u) Undefined step \"%s\" (%s:%u). Paste this C:\n",
+                           ++t->n_failures, ps->text, p->uri, ps->location.line);
+    indent(t->failures, e->snippet, "    ");
+}
+
+/* The pretty line of a step (hooks only when they failed) and its message. */
+static void pretty_step(text_reporter *t, const tf_q_test_step *st, tf_result res,
+                        const char *text)
+{
+    FILE *out = t->base.out;
+    GString *s = g_string_new(NULL);
+    step_label(s, st);
+    fprintf(out, "    %s%s %s%s", col(t, res), symbol(res), s->str, reset(t));
+    if (st && !st->hook && st->defs->len == 1) {
+        const tf_q_step_def *d = g_ptr_array_index(st->defs, 0);
+        fprintf(out, "  %s# %s:%d%s", grey(t), d->uri, d->line, reset(t));
+    }
+    if (res != TF_RESULT_PASSED && res != TF_RESULT_FAILED)
+        fprintf(out, " %s(%s)%s", col(t, res), tf_result_word(res), reset(t));
+    fputc('\n', out);
+    if (text) { /* coloured line by line: a reset never opens a line */
+        char **lines = g_strsplit(text, "\n", -1);
+        for (char **l = lines; *l; l++)
+            fprintf(out, "      %s%s%s\n", col(t, res), *l, reset(t));
+        g_strfreev(lines);
+    }
+    g_string_free(s, TRUE);
+}
+
+/* A failed or ambiguous step's entry in the failures listed at the end. */
+static void failure_entry(text_reporter *t, const tf_q_attempt *a, const tf_q_test_step *st,
+                          tf_result res, const char *text)
+{
+    const tf_gherkin_pickle *p = a && a->tc ? a->tc->pickle : NULL;
+    GString *s = g_string_new(NULL);
+    step_label(s, st);
+    g_string_append_printf(t->failures, "%u) Scenario: %s (%s:%u)\n   %s %s%s\n", ++t->n_failures,
+                           p ? p->name : "?", p ? p->uri : "?", p ? p->location.line : 0,
+                           tf_result_word(res), s->str, a && a->attempt ? " (after retries)" : "");
+    indent(t->failures, text, "     ");
+    g_string_free(s, TRUE);
+}
+
+static void step_finished(text_reporter *t, const tf_query *q, const tf_ev_step_finished *e)
+{
+    const tf_q_test_step *st = tf_query_test_step(q, e->test_step_id);
+    tf_result res = e->result.status;
+    gboolean bad = res == TF_RESULT_FAILED || res == TF_RESULT_AMBIGUOUS;
+    gboolean hook = st && st->hook;
+    char *text = tf_query_result_text(q, e->test_step_id, &e->result);
+    clear_status(t);
+    if (t->style == STYLE_PRETTY && (!hook || bad))
+        pretty_step(t, st, res, text);
+    else if (t->style == STYLE_PROGRESS && (!hook || bad))
+        fprintf(t->base.out, "%s%c%s", col(t, res), progress_char(res), reset(t));
+    if (bad && text)
+        failure_entry(t, tf_query_attempt(q, e->test_case_started_id), st, res, text);
+    if (t->style == STYLE_PRETTY)
+        tf_reporter_flush(&t->base);
+    g_free(text);
+}
+
+static void global_hook_finished(text_reporter *t, const tf_query *q,
+                                 const tf_ev_global_hook_finished *e)
+{
+    const tf_q_hook *h = tf_query_hook_run(q, e->hook_run_id);
+    if (e->result.status != TF_RESULT_FAILED || !e->result.message || !h)
+        return;
+    g_string_append_printf(t->failures, "%u) %s hook %s:%d failed\n", ++t->n_failures,
+                           h->kind == TF_HOOK_BEFORE_ALL ? "BeforeAll" : "AfterAll", h->uri,
+                           h->line);
+    indent(t->failures, e->result.message, "     ");
+}
+
+static void run_finished(text_reporter *t, const tf_query *q)
+{
+    FILE *out = t->base.out;
+    clear_status(t);
+    if (t->style == STYLE_PROGRESS)
+        fputc('\n', out);
+    if (t->failures->len)
+        fprintf(out, "\nFailures:\n\n%s", t->failures->str);
+    fputc('\n', out);
+    tf_report_write_summary(out, tf_query_stats(q), t->color);
+    tf_reporter_flush(&t->base);
+}
+
+static void text_event(tf_reporter *r, const tf_query *q, const tf_event *ev)
 {
     text_reporter *t = (text_reporter *)r;
-    FILE *out = r->out;
     switch (ev->kind) {
-    case TF_EV_CASE_STARTED:
-        clear_status(t);
-        if (t->style == STYLE_PRETTY) {
-            if (ev->tc->feature_name != t->last_feature) {
-                t->last_feature = ev->tc->feature_name;
-                fprintf(out, "\nFeature: %s\n", ev->tc->feature_name);
-            }
-            fprintf(out, "\n  Scenario: %s%s  %s# %s:%u%s\n", ev->tc->pickle->name,
-                    ev->attempt ? " (retry)" : "", grey(t), ev->tc->pickle->uri,
-                    ev->tc->pickle->location.line, reset(t));
-        }
-        break;
-    case TF_EV_SUGGESTION:
-        if (ev->snippet) {
-            g_string_append_printf(t->failures, "%u) Undefined step \"%s\" (%s:%u). Paste this C:\n",
-                                   ++t->n_failures, ev->ts->pstep->text, ev->tc->pickle->uri,
-                                   ev->ts->pstep->location.line);
-            indent(t->failures, ev->snippet, "    ");
-        }
-        break;
+    case TF_EV_CASE_STARTED: case_started(t, q, &ev->case_started); break;
+    case TF_EV_SUGGESTION: suggestion(t, q, &ev->suggestion); break;
     case TF_EV_ATTACHMENT:
-        if (t->style == STYLE_PRETTY && !strcmp(ev->media_type, "text/x.cucumber.log+plain")) {
+        if (t->style == STYLE_PRETTY &&
+            !strcmp(ev->attachment.media_type, "text/x.cucumber.log+plain")) {
             clear_status(t);
-            fprintf(out, "      %s%.*s%s\n", grey(t), (int)ev->len, (const char *)ev->data,
-                    reset(t));
+            fprintf(r->out, "      %s%.*s%s\n", grey(t), (int)ev->attachment.len,
+                    (const char *)ev->attachment.data, reset(t));
         }
         break;
-    case TF_EV_STEP_FINISHED: {
-        clear_status(t);
-        gboolean bad = ev->result == TF_RESULT_FAILED || ev->result == TF_RESULT_AMBIGUOUS;
-        if (t->style == STYLE_PRETTY) {
-            if (!ev->ts->hook || bad) {
-                GString *s = g_string_new(NULL);
-                step_label(s, ev);
-                fprintf(out, "    %s%s %s%s", col(t, ev->result), symbol(ev->result), s->str,
-                        reset(t));
-                if (!ev->ts->hook && ev->ts->matches->len == 1) {
-                    const tf_step_def *d = ((tf_match *)g_ptr_array_index(ev->ts->matches, 0))->def;
-                    fprintf(out, "  %s# %s:%d%s", grey(t), d->file, d->line, reset(t));
-                }
-                if (ev->result != TF_RESULT_PASSED && ev->result != TF_RESULT_FAILED)
-                    fprintf(out, " %s(%s)%s", col(t, ev->result), tf_result_word(ev->result),
-                            reset(t));
-                fputc('\n', out);
-                if (ev->message) { /* coloured line by line: a reset never opens a line */
-                    char **lines = g_strsplit(ev->message, "\n", -1);
-                    for (char **l = lines; *l; l++)
-                        fprintf(out, "      %s%s%s\n", col(t, ev->result), *l, reset(t));
-                    g_strfreev(lines);
-                }
-                g_string_free(s, TRUE);
-            }
-        } else if (t->style == STYLE_PROGRESS && (!ev->ts->hook || bad)) {
-            fprintf(out, "%s%c%s", col(t, ev->result), progress_char(ev->result), reset(t));
-        }
-        if (bad && ev->message) {
-            GString *s = g_string_new(NULL);
-            step_label(s, ev);
-            g_string_append_printf(t->failures, "%u) Scenario: %s (%s:%u)\n   %s %s%s\n",
-                                   ++t->n_failures, ev->tc->pickle->name, ev->tc->pickle->uri,
-                                   ev->tc->pickle->location.line,
-                                   tf_result_word(ev->result), s->str,
-                                   ev->attempt ? " (after retries)" : "");
-            indent(t->failures, ev->message, "     ");
-            g_string_free(s, TRUE);
-        }
-        if (t->style == STYLE_PRETTY)
-            tf_reporter_flush(r);
-        break;
-    }
-    case TF_EV_CASE_FINISHED:
-        tf_reporter_flush(r);
-        break;
-    case TF_EV_GLOBAL_HOOK_FINISHED:
-        if (ev->result == TF_RESULT_FAILED && ev->message) {
-            g_string_append_printf(t->failures, "%u) %s hook %s:%d failed\n", ++t->n_failures,
-                                   ev->hook->kind == TF_HOOK_BEFORE_ALL ? "BeforeAll" : "AfterAll",
-                                   ev->hook->file, ev->hook->line);
-            indent(t->failures, ev->message, "     ");
-        }
-        break;
-    case TF_EV_RUN_FINISHED:
-        clear_status(t);
-        if (t->style == STYLE_PROGRESS)
-            fputc('\n', out);
-        if (t->failures->len)
-            fprintf(out, "\nFailures:\n\n%s", t->failures->str);
-        fputc('\n', out);
-        tf_report_write_summary(out, ev->stats, t->color);
-        tf_reporter_flush(r);
-        break;
-    default:
-        break;
+    case TF_EV_STEP_FINISHED: step_finished(t, q, &ev->step_finished); break;
+    case TF_EV_CASE_FINISHED: tf_reporter_flush(r); break;
+    case TF_EV_GLOBAL_HOOK_FINISHED: global_hook_finished(t, q, &ev->global_hook_finished); break;
+    case TF_EV_RUN_FINISHED: run_finished(t, q); break;
+    default: break;
     }
 }
 

@@ -1,15 +1,19 @@
 /* run_main.h: tf_run_main with what a command built on it adds: `tf run` is tf_run_main
- * plus its own name in messages and its own options (--env). Internal to libtf and the
- * tf command. */
+ * plus its own name in messages and its own options (--env); a tap sees the run's events
+ * as the reporters do (tests; a parallel run's worker). Internal to libtf, the tf command
+ * and the tests. */
 #ifndef TF_RUNNER_RUN_MAIN_H
 #define TF_RUNNER_RUN_MAIN_H
 
 #include "options.h"
+#include "run_event.h"
 #include "tf/runner.h"
 
 typedef struct {
     const char *prog;   /* in usage and errors ("tf run"); NULL: argv[0]'s base name */
     tf_opt_group extra; /* options added after tf_run_main's own, or {NULL, NULL} */
+    tf_event_sink tap;  /* also gets every event, after the reporters, or NULL */
+    void *tap_data;
 } tf_run_ext;
 
 /* tf_run_main(argc, argv, modules, n_modules) with ext (NULL: none). */

@@ -202,17 +202,6 @@ static void sig_stop(sig_watch *s)
     pthread_sigmask(SIG_SETMASK, &s->old, NULL);
 }
 
-static void on_wait(void *data, const char *what, const char *progress, gint64 elapsed_us,
-                    gint64 timeout_us)
-{
-    GPtrArray *reporters = data;
-    for (guint i = 0; i < reporters->len; i++) {
-        tf_reporter *r = g_ptr_array_index(reporters, i);
-        if (r->waiting)
-            r->waiting(r, what, progress, elapsed_us, timeout_us);
-    }
-}
-
 /* ---- main ---- */
 
 /* Opens the store and begins this run in it: every scenario's world carries both, so
@@ -244,12 +233,13 @@ static gboolean close_store(const char *prog, tf_store *store, gint64 run, int c
 typedef struct {
     cli_opts o;
     tf_opt_cmd cmd;
+    const tf_run_ext *ext; /* borrowed, or NULL */
     char *argv0;
     tf_registry *reg;
     tf_tag_matcher *tags;
     tf_gherkin_id_gen *ids;
     GPtrArray *features;  /* tf_run_feature* */
-    GPtrArray *reporters; /* tf_reporter* */
+    tf_report_bus *reports;
     tf_store *store;
     gint64 store_run;
 } run_main;
@@ -298,7 +288,7 @@ static gboolean run_main_open(run_main *m, GError **error)
         tf_reporter *r = tf_reporter_open(g_ptr_array_index(o->formats, i), o->color, error);
         if (!r)
             return FALSE;
-        g_ptr_array_add(m->reporters, r);
+        tf_report_bus_add(m->reports, r);
     }
     if (o->opts.random)
         fprintf(stderr, "tf: random order, seed %" G_GUINT64_FORMAT
@@ -310,16 +300,22 @@ static gboolean run_main_open(run_main *m, GError **error)
            open_store(&m->store, &m->store_run, store_path, error);
 }
 
+/* The run's sink: the reporters, then the tap. */
+static void run_main_sink(void *data, const tf_event *ev)
+{
+    run_main *m = data;
+    tf_report_bus_emit(m->reports, ev);
+    if (m->ext && m->ext->tap)
+        m->ext->tap(m->ext->tap_data, ev);
+}
+
 /* Runs the features with SIGINT/SIGTERM turned into interrupts; the exit code. */
 static int run_main_execute(run_main *m)
 {
-    gboolean want_env = FALSE;
-    for (guint i = 0; i < m->reporters->len; i++)
-        want_env |= ((tf_reporter *)g_ptr_array_index(m->reporters, i))->wants_envelopes;
-    tf_run run = {.reg = m->reg, .opts = m->o.opts, .ids = m->ids, .reporters = m->reporters,
-                  .want_env = want_env, .store = m->store, .store_run = m->store_run};
+    tf_run run = {.reg = m->reg, .opts = m->o.opts, .ids = m->ids, .sink = run_main_sink,
+                  .sink_data = m, .store = m->store, .store_run = m->store_run};
     run.exec = tf_exec_new();
-    tf_exec_set_wait_listener(run.exec, on_wait, m->reporters);
+    tf_exec_set_wait_listener(run.exec, tf_report_bus_waiting, m->reports);
     sig_watch sw = {0};
     sig_start(&sw, run.exec);
     tf_run_execute(&run, m->features);
@@ -329,9 +325,9 @@ static int run_main_execute(run_main *m)
     tf_exec_unref(run.exec);
     if (run.cases)
         g_ptr_array_unref(run.cases);
-    int code = run.stats.interrupted ? TF_RUN_EXIT_INTERRUPTED
-               : run.stats.success   ? TF_RUN_EXIT_PASSED
-                                     : TF_RUN_EXIT_FAILED;
+    int code = run.interrupted ? TF_RUN_EXIT_INTERRUPTED
+               : run.success   ? TF_RUN_EXIT_PASSED
+                               : TF_RUN_EXIT_FAILED;
     if (m->store && !close_store(m->cmd.prog, m->store, m->store_run, code))
         code = code == TF_RUN_EXIT_PASSED ? TF_RUN_EXIT_FAILED : code;
     return code;
@@ -340,18 +336,9 @@ static int run_main_execute(run_main *m)
 /* Closes the reporters (a failed write fails a passed run) and frees everything. */
 static int run_main_close(run_main *m, int code)
 {
-    for (guint i = 0; i < m->reporters->len; i++) {
-        tf_reporter *r = g_ptr_array_index(m->reporters, i);
-        GError *e = NULL;
-        if (!r->close(r, &e)) {
-            fprintf(stderr, "%s: %s\n", m->cmd.prog, e->message);
-            g_error_free(e);
-            if (code == TF_RUN_EXIT_PASSED)
-                code = TF_RUN_EXIT_FAILED;
-        }
-        r->free(r);
-    }
-    g_ptr_array_unref(m->reporters);
+    if (!tf_report_bus_close(m->reports, m->cmd.prog) && code == TF_RUN_EXIT_PASSED)
+        code = TF_RUN_EXIT_FAILED;
+    tf_report_bus_free(m->reports);
     if (m->features)
         g_ptr_array_unref(m->features);
     tf_gherkin_id_gen_free(m->ids);
@@ -367,7 +354,7 @@ static int run_main_close(run_main *m, int code)
 int tf_run_main_ext(int argc, char **argv, const tf_plugin_init_fn *modules, guint n_modules,
                     const tf_run_ext *ext)
 {
-    run_main m = {.reporters = g_ptr_array_new()};
+    run_main m = {.reports = tf_report_bus_new(), .ext = ext};
     cli_opts_init(&m.o, modules, n_modules);
     int code = run_main_parse(&m, argc, argv, ext);
     if (code < 0) {

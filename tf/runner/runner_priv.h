@@ -1,12 +1,14 @@
 /* runner_priv.h: what the runner's files share: the registry's definitions, the
- * world, test cases built from pickles, run events and the reporter interface.
- * Reporters consume one event stream; each event carries its Cucumber Messages
- * envelope when some reporter asked for envelopes, so the message reporter is a dump. */
+ * world, test cases built from pickles and the run. The run emits typed events
+ * (run_event.h) to a sink; reporters (report.h, which does not include this file) read
+ * them with a query and never see the run loop's state. */
 #ifndef TF_RUNNER_PRIV_H
 #define TF_RUNNER_PRIV_H
 
 #include <stdio.h>
 #include <jansson.h>
+#include "report.h"
+#include "run_event.h"
 #include "tf/expression.h"
 #include "tf/gherkin.h"
 #include "tf/runner.h"
@@ -79,20 +81,6 @@ tf_tag_matcher *tf_tag_matcher_new(const char *source, GError **error);
 gboolean tf_tag_matcher_match(const tf_tag_matcher *m, const tf_gherkin_pickle *pickle);
 void tf_tag_matcher_free(tf_tag_matcher *m);
 
-/* ---- results ---- */
-/* Ordered by how bad a result is (cucumber's worst-result rule). */
-typedef enum {
-    TF_RESULT_UNKNOWN = 0,
-    TF_RESULT_PASSED,
-    TF_RESULT_SKIPPED,
-    TF_RESULT_PENDING,
-    TF_RESULT_UNDEFINED,
-    TF_RESULT_AMBIGUOUS,
-    TF_RESULT_FAILED,
-} tf_result;
-const char *tf_result_name(tf_result r);       /* "PASSED" ... (messages form) */
-const char *tf_result_word(tf_result r);       /* "passed" ... (human form) */
-
 /* ---- test cases ---- */
 typedef struct {
     tf_step_def *def;
@@ -105,13 +93,11 @@ typedef struct {
     const tf_gherkin_pickle_step *pstep;  /* a pickle step */
     GPtrArray *matches;                   /* tf_match*, owned; pickle steps only */
     char *match_error;                    /* a transformer failed while matching */
-    const char *keyword;                  /* "Given " ... from the AST step (pickle steps) */
 } tf_test_step;
 
 typedef struct {
     char id[TF_ID_LEN];
     const tf_gherkin_pickle *pickle;
-    const char *feature_name;
     GPtrArray *steps; /* tf_test_step*, owned */
 } tf_test_case;
 
@@ -191,105 +177,15 @@ tf_result tf_call_run(tf_exec *e, const tf_call *call, gint64 timeout_us,
  * of borrowed definitions (run.c). */
 GPtrArray *tf_run_hooks_for(tf_registry *reg, tf_hook_kind kind, const tf_gherkin_pickle *p);
 
-/* ---- events and reporters ---- */
-typedef enum {
-    TF_EV_ENVELOPE,          /* a static envelope (meta, source, pickle, definitions) */
-    TF_EV_RUN_STARTED,
-    TF_EV_GLOBAL_HOOK_STARTED,
-    TF_EV_GLOBAL_HOOK_FINISHED,
-    TF_EV_TEST_CASE,         /* a test case was built */
-    TF_EV_CASE_STARTED,
-    TF_EV_STEP_STARTED,
-    TF_EV_SUGGESTION,
-    TF_EV_ATTACHMENT,
-    TF_EV_STEP_FINISHED,
-    TF_EV_CASE_FINISHED,
-    TF_EV_RUN_FINISHED,
-} tf_event_kind;
-
-typedef struct {
-    guint scenarios[TF_RESULT_FAILED + 1];
-    guint steps[TF_RESULT_FAILED + 1];
-    guint n_scenarios, n_steps;
-    gint64 duration_us;
-    gboolean success;
-    gboolean interrupted;
-    const char *message; /* run-level failure (a BeforeAll hook, interruption) or NULL */
-} tf_run_stats;
-
-typedef struct {
-    tf_event_kind kind;
-    json_t *envelope; /* NULL unless a reporter wants envelopes */
-    const tf_test_case *tc;
-    const tf_test_step *ts;
-    const tf_hook_def *hook;
-    guint attempt;
-    tf_result result;
-    const char *message;
-    gint64 duration_us;
-    gboolean will_be_retried;
-    const char *snippet;
-    const void *data;
-    gsize len;
-    const char *media_type;
-    const tf_run_stats *stats;
-} tf_event;
-
-typedef struct tf_reporter tf_reporter;
-struct tf_reporter {
-    gboolean wants_envelopes;
-    void (*event)(tf_reporter *r, const tf_event *ev);
-    void (*waiting)(tf_reporter *r, const char *what, const char *progress, gint64 elapsed_us,
-                    gint64 timeout_us);
-    gboolean (*close)(tf_reporter *r, GError **error); /* flush, close files */
-    void (*free)(tf_reporter *r);
-    FILE *out;        /* NULL for a JUnit file replaced atomically */
-    gboolean own_out;
-    char *spec;       /* "NAME[:FILE]" as given to --format, for errors (owned) */
-    char *path;       /* the file, NULL for stdout (owned) */
-    int write_errno;  /* the first failed write's errno, 0 if none */
-};
-
-/* The reporter for one --format NAME[:FILE] (report_out.c): NULL + error naming the
- * format and file for an unknown name or a file that cannot be created. color < 0: on
- * a terminal without NO_COLOR. */
-tf_reporter *tf_reporter_open(const char *spec, int color, GError **error);
-tf_reporter *tf_reporter_pretty_new(FILE *out, gboolean own, gboolean color);
-tf_reporter *tf_reporter_progress_new(FILE *out, gboolean own, gboolean color);
-tf_reporter *tf_reporter_summary_new(FILE *out, gboolean own, gboolean color);
-/* JUnit written once, at the end, to a stream (stdout, a device, a FIFO). */
-tf_reporter *tf_reporter_junit_new(FILE *out, gboolean own);
-/* JUnit replacing the regular file path with a complete document after each scenario
- * (and once at the start, so a file that cannot be created fails before the run). */
-tf_reporter *tf_reporter_junit_new_file(const char *path, const char *spec, GError **error);
-tf_reporter *tf_reporter_message_new(FILE *out, gboolean own);
-/* Shared by reporters (report_out.c): fflush, remembering a failure. */
-void tf_reporter_flush(tf_reporter *r);
-/* Writes data with write(2) after flushing stdio: a kill leaves whole writes (lines). */
-void tf_reporter_write_whole(tf_reporter *r, const char *data, gsize len);
-/* Replaces path by a file holding data (temp file in its directory + rename); FALSE and
- * *err = errno on failure (path is then untouched). */
-gboolean tf_report_replace_file(const char *path, const char *data, gsize len, int *err);
-/* Flushes and closes out if owned; FALSE + error "--format SPEC: writing FILE: why"
- * when any write failed. */
-gboolean tf_reporter_close_out(tf_reporter *r, GError **error);
-/* Frees spec and path (each reporter's free calls it). */
-void tf_reporter_base_clear(tf_reporter *r);
-/* Appends XML-escaped text (junit), valid for attribute values and text nodes. */
-void tf_xml_escape(GString *out, const char *text);
-/* Human summary lines "N scenarios (a passed, b failed)" (pretty/summary/progress). */
-void tf_report_write_summary(FILE *out, const tf_run_stats *st, gboolean color);
-
 /* The C snippet for an undefined step (newly allocated). */
 char *tf_snippet_for_step(tf_param_registry *params, const tf_gherkin_pickle_step *pstep);
 /* Matches a pickle step against every definition: a new array of tf_match*. */
 GPtrArray *tf_match_step(tf_registry *reg, const tf_gherkin_pickle_step *pstep,
                          char **match_error);
 void tf_match_free(tf_match *m);
-/* stepMatchArguments JSON for a match (new reference). */
-json_t *tf_match_arguments_json(const tf_match *m, const char *text);
-
-#endif
+/* What m matched in text, as an event's match: its arguments with their capture-group
+ * trees, allocated in (and freed with) owner. */
+void tf_match_to_event(const tf_match *m, const char *text, tf_event *owner, tf_ev_match *out);
 
 /* ---- the run (run.c) ---- */
 typedef struct {
@@ -314,20 +210,29 @@ struct tf_run {
     tf_run_options opts;
     tf_exec *exec;
     tf_gherkin_id_gen *ids;
-    GPtrArray *reporters; /* tf_reporter*, borrowed */
-    gboolean want_env;
+    tf_event_sink sink; /* every event goes here */
+    void *sink_data;
     GPtrArray *cases; /* tf_test_case*, owned */
     char run_started_id[TF_ID_LEN];
-    tf_run_stats stats;
-    gint64 t0;
-    gboolean interrupted;
+    gboolean success;     /* set when the run ends */
+    gboolean interrupted; /* SIGINT/SIGTERM stopped it */
     struct tf_store *store; /* --store: borrowed; each world gets a reference, or NULL */
     gint64 store_run;       /* this run's id in store */
 };
 
-/* Runs every selected pickle of features (each a tf_run_feature*) and emits the whole
- * event stream to the reporters; fills run->stats. */
+/* Runs every selected pickle of features (each a tf_run_feature*), emitting the whole
+ * event stream to run->sink; sets run->success and run->interrupted (run.c). */
 void tf_run_execute(tf_run *run, GPtrArray *features);
+/* The next id of the run's id generator into out (TF_ID_LEN) (run_cases.c). */
+void tf_run_next_id(tf_run *run, char *out);
+/* Hands ev to the run's sink, then frees what ev owns. */
+void tf_run_emit(tf_run *run, tf_event *ev);
+/* What comes before the run starts: each feature's source, then every definition (which
+ * gets its id here, in registration order, as cucumber numbers them). */
+void tf_run_emit_static(tf_run *run, GPtrArray *features);
+/* Builds run->cases from the selected pickles (hooks and matched steps), shuffles them for
+ * --order random and emits each test case. */
+void tf_run_build_cases(tf_run *run, GPtrArray *features);
 
 /* ---- feature files (feature_files.c, line_select.c) ---- */
 /* A PATH[:LINE...] argument of tf run. */
@@ -355,3 +260,5 @@ void tf_run_feature_free(tf_run_feature *f);
 gboolean tf_select_lines(const tf_gherkin_document *doc, const char *data,
                          const tf_gherkin_pickles *pickles, const guint *lines, guint n_lines,
                          gboolean *selected, GError **error);
+
+#endif

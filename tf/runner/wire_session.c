@@ -49,9 +49,7 @@ struct tf_wire_session {
     gint64 timeout_us;
     FILE *log;
     tf_exec *exec;
-    tf_run run;          /* only carries attachments to log_reporter (worlds point here) */
-    tf_reporter log_reporter;
-    GPtrArray *reporters;
+    tf_run run;          /* only carries attachments to log_attachment (worlds point here) */
     GPtrArray *entries; /* wire_entry*; the id is the index */
     GHashTable *ids;    /* "seq\x1ftext" -> index + 1 */
     wire_scenario *sc;  /* the open scenario or NULL */
@@ -87,16 +85,19 @@ static void outcome_merge(wire_outcome *worst, wire_outcome *o)
 }
 
 /* The wire protocol has no place for what steps log (tf_world_log) or attach: log lines
- * go to the server's log through the runner's attachment path, the rest is named. */
-static void log_event(tf_reporter *r, const tf_event *ev)
+ * go to the server's log (data, NULL when quiet) as the run's attachment events, the rest
+ * is named. */
+static void log_attachment(void *data, const tf_event *ev)
 {
-    if (ev->kind != TF_EV_ATTACHMENT)
+    FILE *log = data;
+    const tf_ev_attachment *a = &ev->attachment;
+    if (ev->kind != TF_EV_ATTACHMENT || !log)
         return;
-    if (!strcmp(ev->media_type, "text/x.cucumber.log+plain"))
-        fprintf(r->out, "tf wire: log: %.*s\n", (int)ev->len, (const char *)ev->data);
+    if (!strcmp(a->media_type, "text/x.cucumber.log+plain"))
+        fprintf(log, "tf wire: log: %.*s\n", (int)a->len, (const char *)a->data);
     else
-        fprintf(r->out, "tf wire: attachment %s (%" G_GSIZE_FORMAT " bytes) not sent: the wire "
-                        "protocol has no attachments\n", ev->media_type, ev->len);
+        fprintf(log, "tf wire: attachment %s (%" G_GSIZE_FORMAT " bytes) not sent: the wire "
+                     "protocol has no attachments\n", a->media_type, a->len);
 }
 
 tf_wire_session *tf_wire_session_new(tf_registry *reg, gint64 step_timeout_us, FILE *log)
@@ -108,13 +109,10 @@ tf_wire_session *tf_wire_session_new(tf_registry *reg, gint64 step_timeout_us, F
     s->exec = tf_exec_new();
     s->entries = g_ptr_array_new_with_free_func((GDestroyNotify)entry_free);
     s->ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    s->log_reporter.event = log_event;
-    s->log_reporter.out = log;
-    s->reporters = g_ptr_array_new();
-    g_ptr_array_add(s->reporters, &s->log_reporter);
     s->run.reg = reg;
     s->run.exec = s->exec;
-    s->run.reporters = s->reporters;
+    s->run.sink = log_attachment;
+    s->run.sink_data = log;
     return s;
 }
 
@@ -618,6 +616,5 @@ void tf_wire_session_free(tf_wire_session *s)
     tf_exec_unref(s->exec);
     g_hash_table_unref(s->ids);
     g_ptr_array_unref(s->entries);
-    g_ptr_array_unref(s->reporters);
     g_free(s);
 }
