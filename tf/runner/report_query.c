@@ -16,11 +16,12 @@ typedef struct {
 } q_pickle_step;
 
 struct tf_query {
+    GStringChunk *ids;        /* every id the query keeps (a run has many: one string each) */
     GHashTable *pickles;      /* id -> q_pickle* */
-    GHashTable *pickle_steps; /* id -> q_pickle_step* */
+    GHashTable *pickle_steps; /* id -> q_pickle_step* (borrowed from the pickle's block) */
     GHashTable *step_defs;    /* id -> tf_q_step_def* */
     GHashTable *hooks;        /* id -> tf_q_hook* */
-    GHashTable *test_cases;   /* id -> tf_q_test_case* */
+    GHashTable *test_cases;   /* id -> tf_q_test_case* (with its steps) */
     GHashTable *test_steps;   /* id -> tf_q_test_step* (borrowed from their test case) */
     GHashTable *attempts;     /* id -> tf_q_attempt* */
     GHashTable *hook_runs;    /* id -> tf_q_hook* (borrowed) */
@@ -45,27 +46,6 @@ static void hook_free(tf_q_hook *h)
     g_free(h);
 }
 
-static void test_step_free(tf_q_test_step *s)
-{
-    g_free(s->id);
-    if (s->defs)
-        g_ptr_array_unref(s->defs);
-    g_free(s);
-}
-
-static void test_case_free(tf_q_test_case *tc)
-{
-    g_free(tc->id);
-    g_ptr_array_unref(tc->steps);
-    g_free(tc);
-}
-
-static void attempt_free(tf_q_attempt *a)
-{
-    g_free(a->id);
-    g_free(a);
-}
-
 static GHashTable *table(GDestroyNotify free_value)
 {
     return g_hash_table_new_full(g_str_hash, g_str_equal, NULL, free_value);
@@ -74,14 +54,15 @@ static GHashTable *table(GDestroyNotify free_value)
 tf_query *tf_query_new(void)
 {
     tf_query *q = g_new0(tf_query, 1);
-    q->pickles = table(g_free);
-    q->pickle_steps = table(g_free);
+    q->pickles = table(g_free); /* one block: the pickle and its steps */
+    q->pickle_steps = table(NULL);
     q->step_defs = table((GDestroyNotify)step_def_free);
     q->hooks = table((GDestroyNotify)hook_free);
-    q->test_cases = table((GDestroyNotify)test_case_free);
+    q->test_cases = table(g_free); /* one block: the case, its steps, their definitions */
     q->test_steps = table(NULL);
-    q->attempts = table((GDestroyNotify)attempt_free);
-    q->hook_runs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    q->attempts = table(g_free);
+    q->hook_runs = table(NULL);
+    q->ids = g_string_chunk_new(4096);
     return q;
 }
 
@@ -97,6 +78,7 @@ void tf_query_free(tf_query *q)
     g_hash_table_unref(q->step_defs);
     g_hash_table_unref(q->pickle_steps);
     g_hash_table_unref(q->pickles);
+    g_string_chunk_free(q->ids);
     g_free(q->message);
     g_free(q);
 }
@@ -123,27 +105,31 @@ static void index_ast_steps(const tf_gherkin_child *children, guint n, GHashTabl
     }
 }
 
+/* A pickle and its steps in one block (the pickle map owns it). */
+static void add_pickle(tf_query *q, const tf_gherkin_pickle *p, const char *feature_name,
+                       GHashTable *ast)
+{
+    q_pickle *qp = g_malloc0(sizeof *qp + p->n_steps * sizeof(q_pickle_step));
+    q_pickle_step *steps = (q_pickle_step *)(qp + 1);
+    *qp = (q_pickle){p, feature_name};
+    g_hash_table_insert(q->pickles, (gpointer)p->id, qp);
+    for (guint k = 0; k < p->n_steps; k++) {
+        const tf_gherkin_pickle_step *ps = &p->steps[k];
+        const tf_gherkin_step *a = ps->n_ast_node_ids
+            ? g_hash_table_lookup(ast, ps->ast_node_ids[0]) : NULL;
+        steps[k] = (q_pickle_step){ps, p, a ? a->keyword : "* "};
+        g_hash_table_insert(q->pickle_steps, (gpointer)ps->id, &steps[k]);
+    }
+}
+
 static void add_source(tf_query *q, const tf_ev_source *s)
 {
     const tf_gherkin_feature *feature = s->doc->feature;
     GHashTable *ast = g_hash_table_new(g_str_hash, g_str_equal);
     if (feature)
         index_ast_steps(feature->children, feature->n_children, ast);
-    for (guint i = 0; i < s->n_pickles; i++) {
-        const tf_gherkin_pickle *p = s->pickles[i];
-        q_pickle *qp = g_new0(q_pickle, 1);
-        qp->pickle = p;
-        qp->feature_name = feature ? feature->name : "";
-        g_hash_table_insert(q->pickles, (gpointer)p->id, qp);
-        for (guint k = 0; k < p->n_steps; k++) {
-            const tf_gherkin_pickle_step *ps = &p->steps[k];
-            const tf_gherkin_step *a = ps->n_ast_node_ids
-                ? g_hash_table_lookup(ast, ps->ast_node_ids[0]) : NULL;
-            q_pickle_step *qs = g_new0(q_pickle_step, 1);
-            *qs = (q_pickle_step){ps, p, a ? a->keyword : "* "};
-            g_hash_table_insert(q->pickle_steps, (gpointer)ps->id, qs);
-        }
-    }
+    for (guint i = 0; i < s->n_pickles; i++)
+        add_pickle(q, s->pickles[i], feature ? feature->name : "", ast);
     g_hash_table_unref(ast);
 }
 
@@ -161,10 +147,15 @@ static void add_hook(tf_query *q, const tf_ev_hook *e)
     g_hash_table_replace(q->hooks, h->id, h);
 }
 
-static tf_q_test_step *test_step_new(tf_query *q, const tf_ev_test_step *e)
+static const char *keep_id(tf_query *q, const char *id)
 {
-    tf_q_test_step *s = g_new0(tf_q_test_step, 1);
-    s->id = g_strdup(e->id);
+    return g_string_chunk_insert(q->ids, id);
+}
+
+static void test_step_init(tf_query *q, const tf_ev_test_step *e, tf_q_test_step *s,
+                           const tf_q_step_def **defs)
+{
+    s->id = keep_id(q, e->id);
     if (e->hook_id)
         s->hook = g_hash_table_lookup(q->hooks, e->hook_id);
     const q_pickle_step *ps = e->pickle_step_id
@@ -173,40 +164,45 @@ static tf_q_test_step *test_step_new(tf_query *q, const tf_ev_test_step *e)
         s->pstep = ps->pstep;
         s->keyword = ps->keyword;
     }
-    s->defs = g_ptr_array_new();
+    s->defs = defs;
     for (guint i = 0; i < e->n_matches; i++) {
         const tf_q_step_def *d = g_hash_table_lookup(q->step_defs, e->step_definition_ids[i]);
         if (d)
-            g_ptr_array_add(s->defs, (gpointer)d);
+            defs[s->n_defs++] = d;
     }
-    return s;
 }
 
+/* A test case, its steps and their definitions in one block: a run has thousands. */
 static void add_test_case(tf_query *q, const tf_ev_test_case *e)
 {
-    tf_q_test_case *tc = g_new0(tf_q_test_case, 1);
+    gsize n_defs = 0;
+    for (guint i = 0; i < e->n_steps; i++)
+        n_defs += e->steps[i].n_matches;
+    gsize size = sizeof(tf_q_test_case) + e->n_steps * sizeof(tf_q_test_step) +
+                 n_defs * sizeof(tf_q_step_def *);
+    tf_q_test_case *tc = g_malloc0(size);
+    tf_q_test_step *steps = (tf_q_test_step *)(tc + 1);
+    const tf_q_step_def **defs = (const tf_q_step_def **)(steps + e->n_steps);
     const q_pickle *p = g_hash_table_lookup(q->pickles, e->pickle_id);
-    tc->id = g_strdup(e->id);
-    tc->pickle = p ? p->pickle : NULL;
-    tc->feature_name = p ? p->feature_name : "";
-    tc->steps = g_ptr_array_new_with_free_func((GDestroyNotify)test_step_free);
+    *tc = (tf_q_test_case){keep_id(q, e->id), p ? p->pickle : NULL, p ? p->feature_name : "",
+                           steps, e->n_steps};
     for (guint i = 0; i < e->n_steps; i++) {
-        tf_q_test_step *s = test_step_new(q, &e->steps[i]);
-        g_ptr_array_add(tc->steps, s);
-        g_hash_table_replace(q->test_steps, s->id, s);
+        test_step_init(q, &e->steps[i], &steps[i], defs);
+        defs += e->steps[i].n_matches;
+        g_hash_table_replace(q->test_steps, (gpointer)steps[i].id, &steps[i]);
     }
-    g_hash_table_replace(q->test_cases, tc->id, tc);
+    g_hash_table_replace(q->test_cases, (gpointer)tc->id, tc);
 }
 
 static void add_attempt(tf_query *q, const tf_event *ev)
 {
     tf_q_attempt *a = g_new0(tf_q_attempt, 1);
-    a->id = g_strdup(ev->case_started.id);
+    a->id = keep_id(q, ev->case_started.id);
     a->tc = g_hash_table_lookup(q->test_cases, ev->case_started.test_case_id);
     a->attempt = ev->case_started.attempt;
     a->started_us = ev->timestamp_us;
     a->worst = TF_RESULT_PASSED;
-    g_hash_table_replace(q->attempts, a->id, a);
+    g_hash_table_replace(q->attempts, (gpointer)a->id, a);
 }
 
 static void count_step(tf_query *q, const tf_ev_step_finished *e)
@@ -254,7 +250,7 @@ void tf_query_update(tf_query *q, const tf_event *ev)
     case TF_EV_HOOK: add_hook(q, &ev->hook); break;
     case TF_EV_RUN_STARTED: q->run_started_us = ev->timestamp_us; break;
     case TF_EV_GLOBAL_HOOK_STARTED:
-        g_hash_table_replace(q->hook_runs, g_strdup(ev->global_hook_started.id),
+        g_hash_table_replace(q->hook_runs, (gpointer)keep_id(q, ev->global_hook_started.id),
                              g_hash_table_lookup(q->hooks, ev->global_hook_started.hook_id));
         break;
     case TF_EV_TEST_CASE: add_test_case(q, &ev->test_case); break;
@@ -305,8 +301,8 @@ char *tf_query_result_text(const tf_query *q, const char *test_step_id, const tf
     if (r->status != TF_RESULT_AMBIGUOUS || !s)
         return g_strdup(r->message);
     GString *m = g_string_new("Multiple step definitions match:");
-    for (guint i = 0; i < s->defs->len; i++) {
-        const tf_q_step_def *d = g_ptr_array_index(s->defs, i);
+    for (guint i = 0; i < s->n_defs; i++) {
+        const tf_q_step_def *d = s->defs[i];
         g_string_append_printf(m, "\n  %s  # %s:%d", d->pattern, d->uri, d->line);
     }
     return g_string_free(m, FALSE);

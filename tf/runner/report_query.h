@@ -25,23 +25,25 @@ typedef struct {
 } tf_q_hook;
 
 typedef struct {
-    char *id;
+    const char *id;
     const tf_q_hook *hook;               /* a hook step, or */
     const tf_gherkin_pickle_step *pstep; /* a pickle step, */
     const char *keyword;                 /* with its AST step's keyword ("Given ") */
-    GPtrArray *defs;                     /* const tf_q_step_def*: the definitions it matched */
+    const tf_q_step_def *const *defs;    /* the n_defs definitions it matched */
+    guint n_defs;
 } tf_q_test_step;
 
 typedef struct {
-    char *id;
+    const char *id;
     const tf_gherkin_pickle *pickle;
     const char *feature_name;
-    GPtrArray *steps; /* tf_q_test_step*, in run order */
+    const tf_q_test_step *steps; /* n_steps, in run order */
+    guint n_steps;
 } tf_q_test_case;
 
 /* One attempt of a test case (a TF_EV_CASE_STARTED) and how it went so far. */
 typedef struct {
-    char *id;
+    const char *id;
     const tf_q_test_case *tc;
     guint attempt;
     gint64 started_us;                  /* its timestamp */

@@ -126,8 +126,8 @@ static void pretty_step(text_reporter *t, const tf_q_test_step *st, tf_result re
     GString *s = g_string_new(NULL);
     step_label(s, st);
     fprintf(out, "    %s%s %s%s", col(t, res), symbol(res), s->str, reset(t));
-    if (st && !st->hook && st->defs->len == 1) {
-        const tf_q_step_def *d = g_ptr_array_index(st->defs, 0);
+    if (st && !st->hook && st->n_defs == 1) {
+        const tf_q_step_def *d = st->defs[0];
         fprintf(out, "  %s# %s:%d%s", grey(t), d->uri, d->line, reset(t));
     }
     if (res != TF_RESULT_PASSED && res != TF_RESULT_FAILED)

@@ -6,12 +6,10 @@
 #include "run_event.h"
 #include "tf/error.h"
 
-const char *tf_result_name(tf_result r)
-{
-    static const char *const n[] = {"UNKNOWN", "PASSED", "SKIPPED", "PENDING",
-                                    "UNDEFINED", "AMBIGUOUS", "FAILED"};
-    return n[r];
-}
+static const char *const result_names[] = {"UNKNOWN", "PASSED", "SKIPPED", "PENDING",
+                                           "UNDEFINED", "AMBIGUOUS", "FAILED"};
+
+const char *tf_result_name(tf_result r) { return result_names[r]; }
 
 const char *tf_result_word(tf_result r)
 {
@@ -423,10 +421,7 @@ static gboolean field_from_json(decoder *d, const json_t *j, const field *f)
         AT(ev, f->offset, gboolean) = json_is_true(j);
         return TRUE;
     case F_STATUS:
-        for (tf_result r = TF_RESULT_UNKNOWN; r <= TF_RESULT_FAILED && i < 0; r++)
-            if (json_is_string(j) && !strcmp(json_string_value(j), tf_result_name(r)))
-                i = (int)r;
-        if (i < 0)
+        if ((i = name_index(result_names, G_N_ELEMENTS(result_names), json_string_value(j))) < 0)
             return bad(d, f->name, "a result (PASSED, FAILED, ...)");
         AT(ev, f->offset, tf_result) = (tf_result)i;
         return TRUE;
