@@ -1,12 +1,13 @@
-/* test_cli_options.c: every tf subcommand and a user's runner built on tf_run_main
- * (examples/hello's hello_runner) parse options one way, as a user types them (the built
- * binaries): each prints usage with -h and --help (exit 0, nothing run); every option a
- * usage text lists is accepted in each form it offers (--opt VALUE, --opt=VALUE, -o VALUE),
- * which `OPTION... --help` proves (a refused option exits 2 before --help is reached); an
- * unknown option, a missing value and a bad number read the same in every command that
- * has the option; an option shared by several commands takes the same value there. The
- * runner built on tf_run_main takes --plugin like `tf run` and loads it; --env is `tf
- * run`'s alone, and neither usage lists what the command refuses. */
+/* test_cli_options.c: every tf subcommand (run, wire, demo, gherkin, history, history
+ * check) and a user's runner built on tf_run_main (examples/hello's hello_runner) parse
+ * options one way, as a user types them (the built binaries): each prints usage with -h
+ * and --help (exit 0, nothing run); every option a usage text lists is accepted in each
+ * form it offers (--opt VALUE, --opt=VALUE, -o VALUE), which `OPTION... --help` proves (a
+ * refused option exits 2 before --help is reached); an unknown option, a missing value
+ * and a bad number read the same in every command that has the option; an option shared
+ * by several commands takes the same value there. The runner built on tf_run_main takes
+ * --plugin like `tf run` and loads it; --env is `tf run`'s alone, and neither usage lists
+ * what the command refuses. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +21,7 @@
 
 typedef struct {
     const char *prog; /* how errors name the command */
-    const char *argv[3];
+    const char *argv[4];
 } command;
 
 static const command commands[] = {
@@ -29,6 +30,7 @@ static const command commands[] = {
     {"tf demo", {"@TF", "demo"}},
     {"tf gherkin", {"@TF", "gherkin"}},
     {"tf history", {"@TF", "history"}},
+    {"tf history check", {"@TF", "history", "check"}},
     {"hello_runner", {HELLO_DIR "/hello_runner"}},
 };
 
@@ -108,7 +110,8 @@ static const char *good_value(const entry *e)
         {"N", "3"}, {"S", "500ms"}, {"PATH", "/nonexistent/tf-options-test.db"},
         {"FILE.so", HELLO_DIR "/libhello_steps.so"}, {"EXPR", "@a and not @b"}, {"REGEX", "x.*"},
         {"FMT[:FILE]", "summary"}, {"defined|random[:SEED]", "random:7"}, {"ENV", "local"},
-        {"ADDR", "127.0.0.1"}, {"NAME", "raftkv"},
+        {"ADDR", "127.0.0.1"}, {"NAME", "raftkv"}, {"register|kv", "kv"},
+        {"DIR", "/nonexistent/tf-options-test"},
     };
     for (guint i = 0; i < G_N_ELEMENTS(known); i++)
         if (!strcmp(e->value, known[i][0]))

@@ -2,26 +2,59 @@
  * logs, Jepsen EDN maps) for linearizability against a bundled model, one verdict line per
  * file, and an exit code a CI job can act on. Optionally draws each violation as SVG. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include "cli_priv.h"
+#include "runner/option_value.h"
+#include "runner/options.h"
 #include "tf/lincheck.h"
 #include "raftkv/lin_models.h"
 
-static const char check_usage[] =
-    "usage: tf history check --model register|kv [--timeout S] [--svg DIR] [--whole] FILE...\n"
-    "  --model NAME   register: one register (read, write, cas), initially nil\n"
-    "                 kv: keys with get, put, append, initially \"\", checked key by key\n"
-    "  --timeout S    give up after S seconds per file: the verdict is then unknown\n"
-    "  --svg DIR      draw each violation as DIR/<file name>.svg\n"
-    "  --whole        check the history as one part (ignore the model's partition)\n"
-    "FILE: tf's export (one {\"event\":...} a line), a Jepsen log (INFO jepsen.util - ...) or\n"
-    "Jepsen EDN maps ({:process ...} a line).\n"
-    "Prints 'FILE: linearizable', 'FILE: NOT linearizable (...)' or 'FILE: unknown (...)'.\n"
-    "Exit: 0 all linearizable, 1 some NOT linearizable, 2 bad input or usage (FILE:LINE: why\n"
-    "on stderr; it wins over 1 and 3), 3 none refuted but some unknown.\n";
+typedef struct {
+    const char *model, *svg_dir;
+    gint64 timeout_us;
+    int whole;
+} check_args;
+
+/* A time limit: a duration as every tf option takes one, but 0 would mean none. */
+static gboolean opt_timeout(const char *option, const char *value, void *field, GError **error)
+{
+    if (!tf_opt_parse_seconds(option, value, field, error))
+        return FALSE;
+    if (*(gint64 *)field > 0)
+        return TRUE;
+    g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s: '%s' is not above 0 seconds", option,
+                value);
+    return FALSE;
+}
+
+#define OPT(f) offsetof(check_args, f)
+static const tf_opt check_opts[] = {
+    {"model", 0, TF_OPT_TEXT, "register|kv", "register: one register (read, write, cas), initially\n"
+     "nil; kv: keys with get, put, append, initially \"\", checked\nkey by key", OPT(model)},
+    {"timeout", 0, TF_OPT_CALL, "S", "give up after S seconds per file (30, 2.5, 500ms): the\n"
+     "verdict is then unknown", OPT(timeout_us), .call = opt_timeout},
+    {"svg", 0, TF_OPT_TEXT, "DIR", "draw each violation as DIR/<file name>.svg", OPT(svg_dir)},
+    {"whole", 0, TF_OPT_FLAG, NULL, "check the history as one part (ignore the model's\n"
+     "partition)", OPT(whole), 1},
+    {NULL},
+};
+#undef OPT
+
+static const tf_opt_cmd check_cmd_template = {
+    .prog = "tf history check",
+    .synopsis = "--model register|kv [--timeout S] [--svg DIR] [--whole] FILE...",
+    .epilogue =
+        "FILE: tf's export (one {\"event\":...} a line), a Jepsen log (INFO jepsen.util - ...) or\n"
+        "Jepsen EDN maps ({:process ...} a line).\n"
+        "Prints 'FILE: linearizable', 'FILE: NOT linearizable (...)' or 'FILE: unknown (...)'.\n"
+        "Exit: 0 all linearizable, 1 some NOT linearizable, 2 bad input or usage (FILE:LINE: why\n"
+        "on stderr; it wins over 1 and 3), 3 none refuted but some unknown.\n",
+    .positional = TRUE,
+};
 
 /* The drawing of a violation, written to DIR/<basename>.svg; returns its path or NULL. */
 static char *write_svg(const char *dir, const char *file, GPtrArray *ops,
@@ -83,65 +116,41 @@ static int check_file(const char *file, const tf_lin_model *m, const tf_lin_opti
     return code;
 }
 
+/* Parses argv into a, files and *m; returns -1 to go on, else the exit code (2: usage). */
+static int check_parse(int argc, char **argv, check_args *a, GPtrArray *files,
+                       const tf_lin_model **m)
+{
+    tf_opt_cmd cmd = check_cmd_template;
+    cmd.groups[0] = (tf_opt_group){check_opts, a};
+    int code = tf_opt_parse_or_exit(&cmd, argc, argv, files);
+    if (code >= 0)
+        return code;
+    if (!a->model)
+        return tf_opt_fail(&cmd, "--model register|kv is required");
+    if (!(*m = raftkv_lin_model(a->model)))
+        return tf_opt_fail(&cmd, "unknown model '%s' (register, kv)", a->model);
+    if (!files->len)
+        return tf_opt_fail(&cmd, "no FILE given");
+    if (a->svg_dir && !g_file_test(a->svg_dir, G_FILE_TEST_IS_DIR) &&
+        g_mkdir_with_parents(a->svg_dir, 0777) != 0) {
+        fprintf(stderr, "tf history check: --svg %s: %s\n", a->svg_dir, g_strerror(errno));
+        return 2;
+    }
+    return -1;
+}
+
 int tf_cmd_history_check(int argc, char **argv)
 {
-    const char *model = NULL, *svg_dir = NULL;
-    tf_lin_options o = {0};
+    check_args a = {0};
+    const tf_lin_model *m = NULL;
     GPtrArray *files = g_ptr_array_new();
-    int code = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(check_usage, stdout);
-            g_ptr_array_unref(files);
-            return 0;
-        } else if (!strcmp(a, "--model") && v) {
-            model = v;
-            i++;
-        } else if (!strcmp(a, "--svg") && v) {
-            svg_dir = v;
-            i++;
-        } else if (!strcmp(a, "--whole")) {
-            o.whole = TRUE;
-        } else if (!strcmp(a, "--timeout") && v) {
-            char *end = NULL;
-            double s = g_ascii_strtod(v, &end);
-            if (!*v || *end || !(s > 0) || s > 1e6) {
-                fprintf(stderr, "tf history check: --timeout takes seconds in (0, 1000000], not "
-                        "'%s'\n", v);
-                code = 2;
-                break;
-            }
-            o.timeout_us = (gint64)(s * 1e6);
-            i++;
-        } else if (a[0] == '-' && a[1]) {
-            gboolean takes_value = !strcmp(a, "--model") || !strcmp(a, "--svg") || !strcmp(a, "--timeout");
-            fprintf(stderr, "tf history check: bad option '%s'%s\n%s", a,
-                    takes_value && !v ? " (missing value)" : "", check_usage);
-            code = 2;
-            break;
-        } else {
-            g_ptr_array_add(files, (char *)a);
-        }
-    }
-    const tf_lin_model *m = model ? raftkv_lin_model(model) : NULL;
-    if (!code && !m) {
-        fprintf(stderr, model ? "tf history check: unknown model '%s' (register, kv)\n"
-                              : "tf history check: --model register|kv is required%s\n",
-                model ? model : "");
-        code = 2;
-    } else if (!code && !files->len) {
-        fprintf(stderr, "tf history check: no FILE given\n%s", check_usage);
-        code = 2;
-    } else if (!code && svg_dir && !g_file_test(svg_dir, G_FILE_TEST_IS_DIR) &&
-               g_mkdir_with_parents(svg_dir, 0777) != 0) {
-        fprintf(stderr, "tf history check: --svg %s: %s\n", svg_dir, g_strerror(errno));
-        code = 2;
-    }
-    if (code) {
+    int code = check_parse(argc, argv, &a, files, &m);
+    if (code >= 0) {
         g_ptr_array_unref(files);
         return code;
     }
+    tf_lin_options o = {.timeout_us = a.timeout_us, .whole = a.whole};
+    const char *svg_dir = a.svg_dir;
     gboolean bad = FALSE, violated = FALSE, unknown = FALSE;
     for (guint i = 0; i < files->len; i++) {
         int c = check_file(files->pdata[i], m, &o, svg_dir);
