@@ -5,7 +5,8 @@
 # installs it under a plain prefix (lib/), under Debian's multiarch libdir
 # (lib/x86_64-linux-gnu) and under a prefix given only at install time, then moves one
 # installed tree; each time examples/hello is built with its own Makefile (pkg-config,
-# public headers only) and both the user's runner and `tf run --plugin` run hello.feature.
+# public headers only) and both the user's runner and `tf run --plugin` run hello.feature,
+# and the runner loads the plug-in with --plugin too.
 # In the plain prefix examples/httpstatus is built the same way and run against the real
 # HTTP servers its cluster spec starts (python3 -m http.server on free loopback ports):
 # its feature passes, its up/down events are journaled, and an expectation that cannot
@@ -61,6 +62,13 @@ hello() { # PCDIR LIBDIR TF NAME
       echo "$out" | tail -20; fail "$4: '$run hello.feature' exited $rc"
     fi
   done
+  # the user's runner (linked with libtf.so) loads a plug-in like tf run: the same steps
+  # registered twice make every step ambiguous
+  out=$(cd "$src/examples/hello" && LD_LIBRARY_PATH=$libdir "$dir/hello-runner" --plugin \
+          "$dir/libhello_steps.so" hello.feature 2>&1) && rc=0 || rc=$?
+  if [ "$rc" != 1 ] || ! grep -q 'Multiple step definitions match' <<<"$out"; then
+    echo "$out" | tail -20; fail "$4: hello-runner --plugin did not load the plug-in (exit $rc)"
+  fi
 }
 
 # Builds examples/httpstatus against PKG_CONFIG_PATH=$1 and runs it with the tf command $2.
