@@ -114,35 +114,64 @@ static void group_node(tf_event *owner, const char *text, GMatchInfo *mi, GArray
             group_node(owner, text, mi, parents, i + 1, base, &children[k++]);
 }
 
-/* Sets the children of a parameter's group: its type's own capturing groups matched
- * against the argument's text, as cucumber's TreeRegexp reports them. */
-static void param_children(tf_event *owner, const tf_param_type *type, const char *value,
-                           glong start, tf_ev_group *group)
+/* A parameter type's regexps as one anchored regex, with the nesting of its groups:
+ * compiled once per type and run (a run reports thousands of arguments). */
+typedef struct {
+    GRegex *re; /* NULL when the type's regexps do not compile as one */
+    GArray *parents;
+} param_tree;
+
+static void param_tree_free(param_tree *t)
 {
+    if (t->re)
+        g_regex_unref(t->re);
+    g_array_unref(t->parents);
+    g_free(t);
+}
+
+static const param_tree *param_tree_for(tf_registry *reg, const tf_param_type *type)
+{
+    if (!reg->param_trees)
+        reg->param_trees = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+                                                 (GDestroyNotify)param_tree_free);
+    param_tree *t = g_hash_table_lookup(reg->param_trees, type);
+    if (t)
+        return t;
     const char *const *res = tf_param_type_regexps(type);
     GString *src = g_string_new("^(?:");
     guint n = g_strv_length((char **)res);
     for (guint i = 0; i < n; i++)
         g_string_append_printf(src, n > 1 ? "%s(?:%s)" : "%s%s", i ? "|" : "", res[i]);
     g_string_append(src, ")$");
-    GRegex *re = g_regex_new(src->str, 0, 0, NULL);
+    t = g_new0(param_tree, 1);
+    t->re = g_regex_new(src->str, 0, 0, NULL);
+    t->parents = group_parents(src->str);
+    g_hash_table_insert(reg->param_trees, (gpointer)type, t);
+    g_string_free(src, TRUE);
+    return t;
+}
+
+/* Sets the children of a parameter's group: its type's own capturing groups matched
+ * against the argument's text, as cucumber's TreeRegexp reports them. */
+static void param_children(tf_registry *reg, tf_event *owner, const tf_param_type *type,
+                           const char *value, glong start, tf_ev_group *group)
+{
+    const param_tree *t = param_tree_for(reg, type);
     GMatchInfo *mi = NULL;
-    if (re && g_regex_match(re, value, 0, &mi)) {
-        GArray *parents = group_parents(src->str);
+    if (t->parents->len == 0) /* no capturing group ({int}, {float}, ...): no children */
+        return;
+    if (t->re && g_regex_match(t->re, value, 0, &mi)) {
         tf_ev_group top;
-        group_node(owner, value, mi, parents, 0, start, &top);
+        group_node(owner, value, mi, t->parents, 0, start, &top);
         group->children = top.children;
         group->n_children = top.n_children;
-        g_array_unref(parents);
     }
     if (mi)
         g_match_info_free(mi);
-    if (re)
-        g_regex_unref(re);
-    g_string_free(src, TRUE);
 }
 
-void tf_match_to_event(const tf_match *m, const char *text, tf_event *owner, tf_ev_match *out)
+void tf_match_to_event(tf_registry *reg, const tf_match *m, const char *text, tf_event *owner,
+                       tf_ev_match *out)
 {
     out->n_args = m->args ? m->args->len : 0;
     tf_ev_argument *args = tf_event_own(owner, g_new0(tf_ev_argument, out->n_args + 1));
@@ -160,7 +189,7 @@ void tf_match_to_event(const tf_match *m, const char *text, tf_event *owner, tf_
         args[i].group.value = value;
         const tf_param_type *t = tf_expression_param(m->def->expr, i);
         if (t)
-            param_children(owner, t, value, cp, &args[i].group);
+            param_children(reg, owner, t, value, cp, &args[i].group);
     }
 }
 

@@ -55,6 +55,8 @@ void tf_registry_free(tf_registry *reg)
     g_ptr_array_unref(reg->hooks);
     g_ptr_array_unref(reg->param_defs);
     g_ptr_array_unref(reg->undefined);
+    if (reg->param_trees)
+        g_hash_table_unref(reg->param_trees);
     tf_param_registry_unref(reg->params);
     g_free(reg);
 }

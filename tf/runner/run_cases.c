@@ -172,7 +172,8 @@ static tf_test_case *build_case(tf_run *run, const tf_gherkin_pickle *p)
 }
 
 /* The event of a test step, its arrays allocated in ev. */
-static void test_step_event(tf_event *ev, const tf_test_step *ts, tf_ev_test_step *out)
+static void test_step_event(tf_run *run, tf_event *ev, const tf_test_step *ts,
+                            tf_ev_test_step *out)
 {
     out->id = ts->id;
     if (ts->hook) {
@@ -185,7 +186,7 @@ static void test_step_event(tf_event *ev, const tf_test_step *ts, tf_ev_test_ste
     for (guint k = 0; k < n; k++) {
         const tf_match *m = g_ptr_array_index(ts->matches, k);
         ids[k] = m->def->id;
-        tf_match_to_event(m, ts->pstep->text, ev, &matches[k]);
+        tf_match_to_event(run->reg, m, ts->pstep->text, ev, &matches[k]);
     }
     out->pickle_step_id = ts->pstep->id;
     out->step_definition_ids = ids;
@@ -199,7 +200,7 @@ static void emit_test_case(tf_run *run, const tf_test_case *tc)
     guint n = tc->steps->len;
     tf_ev_test_step *steps = tf_event_own(&ev, g_new0(tf_ev_test_step, n + 1));
     for (guint i = 0; i < n; i++)
-        test_step_event(&ev, g_ptr_array_index(tc->steps, i), &steps[i]);
+        test_step_event(run, &ev, g_ptr_array_index(tc->steps, i), &steps[i]);
     ev.test_case = (tf_ev_test_case){tc->id, tc->pickle->id, run->run_started_id, steps, n};
     tf_run_emit(run, &ev);
 }

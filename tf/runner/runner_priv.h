@@ -70,6 +70,7 @@ struct tf_registry {
     GPtrArray *hooks;        /* tf_hook_def* */
     GPtrArray *param_defs;   /* tf_param_def* */
     GPtrArray *undefined;    /* tf_undefined_param*: patterns naming unknown {types} */
+    GHashTable *param_trees; /* tf_param_type* -> its compiled capture-group tree (match.c) */
     guint next_seq;
     void *(*world_new)(void *user_data);
     void (*world_free)(void *world);
@@ -184,8 +185,10 @@ GPtrArray *tf_match_step(tf_registry *reg, const tf_gherkin_pickle_step *pstep,
                          char **match_error);
 void tf_match_free(tf_match *m);
 /* What m matched in text, as an event's match: its arguments with their capture-group
- * trees, allocated in (and freed with) owner. */
-void tf_match_to_event(const tf_match *m, const char *text, tf_event *owner, tf_ev_match *out);
+ * trees, allocated in (and freed with) owner. reg keeps each parameter type's compiled
+ * tree regex. */
+void tf_match_to_event(tf_registry *reg, const tf_match *m, const char *text, tf_event *owner,
+                       tf_ev_match *out);
 
 /* ---- the run (run.c) ---- */
 typedef struct {
