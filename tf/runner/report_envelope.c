@@ -104,27 +104,11 @@ static json_t *parameter_type(const tf_ev_parameter_type *p)
 
 /* ---- test cases ---- */
 
-static json_t *group_json(const tf_ev_group *g)
-{
-    json_t *o = json_object();
-    if (g->value) {
-        json_object_set_new(o, "start", json_integer(g->start));
-        json_object_set_new(o, "value", json_string(g->value));
-    }
-    if (g->n_children) {
-        json_t *children = json_array();
-        for (guint i = 0; i < g->n_children; i++)
-            json_array_append_new(children, group_json(&g->children[i]));
-        json_object_set_new(o, "children", children);
-    }
-    return o;
-}
-
 static json_t *match_json(const tf_ev_match *m)
 {
     json_t *list = json_array();
     for (guint i = 0; i < m->n_args; i++) {
-        json_t *arg = wrap("group", group_json(&m->args[i].group));
+        json_t *arg = wrap("group", tf_ev_group_to_json(&m->args[i].group));
         if (m->args[i].parameter_type_name)
             json_object_set_new(arg, "parameterTypeName",
                                 json_string(m->args[i].parameter_type_name));

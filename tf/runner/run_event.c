@@ -154,7 +154,7 @@ static const char *const hook_kind_names[] = {
 
 /* ---- to JSON ---- */
 
-static json_t *group_to_json(const tf_ev_group *g)
+json_t *tf_ev_group_to_json(const tf_ev_group *g)
 {
     json_t *o = json_object();
     if (g->value) {
@@ -164,7 +164,7 @@ static json_t *group_to_json(const tf_ev_group *g)
     if (g->n_children) {
         json_t *children = json_array();
         for (guint i = 0; i < g->n_children; i++)
-            json_array_append_new(children, group_to_json(&g->children[i]));
+            json_array_append_new(children, tf_ev_group_to_json(&g->children[i]));
         json_object_set_new(o, "children", children);
     }
     return o;
@@ -174,7 +174,7 @@ static json_t *match_to_json(const tf_ev_match *m)
 {
     json_t *args = json_array();
     for (guint i = 0; i < m->n_args; i++) {
-        json_t *a = json_pack("{s:o}", "group", group_to_json(&m->args[i].group));
+        json_t *a = json_pack("{s:o}", "group", tf_ev_group_to_json(&m->args[i].group));
         if (m->args[i].parameter_type_name)
             json_object_set_new(a, "parameter_type_name",
                                 json_string(m->args[i].parameter_type_name));

@@ -210,6 +210,9 @@ gpointer tf_event_own(tf_event *ev, gpointer block);
 /* Frees what ev owns (tf_event_own) and empties it; a borrowed event is left as is. */
 void tf_event_clear(tf_event *ev);
 
+/* A capture group as Cucumber Messages and the JSON form both write it: {start, value,
+ * children}, each only when present (new reference). */
+json_t *tf_ev_group_to_json(const tf_ev_group *g);
 /* ev as a JSON object {"event": KIND, "timestamp": us, ...fields} (new reference); NULL
  * for TF_EV_SOURCE, which is not serialised. Binary attachment data is base64. */
 json_t *tf_event_to_json(const tf_event *ev);
