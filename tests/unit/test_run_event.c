@@ -14,8 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include <jansson.h>
-#include "../../tf/runner/report.h"
-#include "../../tf/runner/run_main.h"
+#include "../../tf/runner/report_bus.h"
+#include "../../tf/runner/runner_main.h"
 #include "run_fixture.h"
 
 static int flaky_calls;
@@ -188,9 +188,7 @@ static void test_reports_from_json_events_are_identical(void **state)
         char *direct = path_of(formats[i], "direct"), *json = path_of(formats[i], "json");
         char *spec = g_strdup_printf("%s:%s", formats[i], json);
         GError *error = NULL;
-        tf_reporter *rep = tf_reporter_open(spec, -1, &error);
-        assert_non_null(rep);
-        tf_report_bus_add(r.bus, rep);
+        assert_true(tf_report_bus_open(r.bus, spec, -1, &error));
         g_ptr_array_add(argv, g_strdup_printf("--format=%s:%s", formats[i], direct));
         g_free(spec);
         g_free(json);

@@ -5,7 +5,7 @@
  * read (tf_cluster_env_name). */
 #include "cli_priv.h"
 #include "bundled.h"
-#include "runner/run_main.h"
+#include "runner/runner_main.h"
 #include "tf/cluster.h"
 
 static gboolean opt_env(const char *option, const char *value, void *field, GError **error)

@@ -6,7 +6,7 @@
  * scenario, carrying a "run" error saying the run has not finished, so a killed run
  * leaves a well-formed report of what finished that no CI reads as green. */
 #include <string.h>
-#include "report.h"
+#include "report_priv.h"
 #include "tf/error.h"
 
 /* Below this size the file is replaced after every scenario; above, only while the time
@@ -31,7 +31,8 @@ typedef struct {
     gboolean dirty;     /* a finished scenario is not in the file yet */
 } junit_reporter;
 
-void tf_xml_escape(GString *out, const char *text)
+/* Appends XML-escaped text, valid for attribute values and text nodes. */
+static void xml_escape(GString *out, const char *text)
 {
     const char *p = text;
     const char *end = text + strlen(text);
@@ -76,7 +77,7 @@ static GString *junit_document(const junit_reporter *j, gint64 duration_us,
     g_string_append_len(d, j->cases->str, (gssize)j->cases->len);
     if (run_error) {
         GString *m = g_string_new(NULL);
-        tf_xml_escape(m, run_error);
+        xml_escape(m, run_error);
         g_string_append_printf(d, "  <testcase classname=\"tf\" name=\"run\" time=\"0\">\n"
                                   "    <error message=\"%s\">%s</error>\n  </testcase>\n",
                                m->str, m->str);
@@ -128,25 +129,25 @@ static void junit_case(junit_reporter *j, const tf_q_attempt *a, gint64 finished
     j->tests++;
     GString *c = j->cases;
     g_string_append(c, "  <testcase classname=\"");
-    tf_xml_escape(c, a && a->tc ? a->tc->feature_name : "");
+    xml_escape(c, a && a->tc ? a->tc->feature_name : "");
     g_string_append(c, "\" name=\"");
-    tf_xml_escape(c, a && a->tc && a->tc->pickle ? a->tc->pickle->name : "");
+    xml_escape(c, a && a->tc && a->tc->pickle ? a->tc->pickle->name : "");
     g_string_append_printf(c, "\" time=\"%.6f\">\n", a ? (finished_us - a->started_us) / 1e6 : 0);
     if (j->worst == TF_RESULT_FAILED || j->worst == TF_RESULT_AMBIGUOUS) {
         j->failures++;
         g_string_append_printf(c, "    <failure type=\"%s\" message=\"", tf_result_word(j->worst));
-        tf_xml_escape(c, j->detail->str);
+        xml_escape(c, j->detail->str);
         g_string_append(c, "\">");
-        tf_xml_escape(c, j->detail->str);
+        xml_escape(c, j->detail->str);
         g_string_append(c, "</failure>\n");
     } else if (j->worst != TF_RESULT_PASSED) {
         j->skipped++;
         g_string_append(c, "    <skipped message=\"");
-        tf_xml_escape(c, j->detail->str);
+        xml_escape(c, j->detail->str);
         g_string_append(c, "\"/>\n");
     }
     g_string_append(c, "    <system-out>");
-    tf_xml_escape(c, j->log->str);
+    xml_escape(c, j->log->str);
     g_string_append(c, "</system-out>\n  </testcase>\n");
     if (j->replace) {
         j->dirty = TRUE;

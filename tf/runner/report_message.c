@@ -5,7 +5,7 @@
  * step, never half a line. */
 #include <stdlib.h>
 #include "report_envelope.h"
-#include "report.h"
+#include "report_priv.h"
 
 typedef struct {
     tf_reporter base;

@@ -1,5 +1,4 @@
-/* report_out.c: where reports go, and how they survive a kill. `--format NAME[:FILE]`
- * becomes a reporter writing to stdout or FILE. Reporters flush at scenario boundaries,
+/* report_out.c: how reports survive a kill. Reporters flush at scenario boundaries,
  * the NDJSON reporter writes whole lines with single write(2) calls, and the JUnit
  * reporter replaces its file atomically (temp file + rename) with a complete document, so
  * a SIGKILLed run (a CI timeout) leaves every report readable up to the last finished
@@ -9,9 +8,8 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
 #include <glib/gstdio.h>
-#include "report.h"
+#include "report_priv.h"
 #include "tf/error.h"
 
 static const char *target_name(const tf_reporter *r)
@@ -109,77 +107,4 @@ void tf_reporter_base_clear(tf_reporter *r)
 {
     g_clear_pointer(&r->spec, g_free);
     g_clear_pointer(&r->path, g_free);
-}
-
-/* A JUnit file is replaced atomically when it is (or will be) a regular file in a
- * directory we may create files in; a device, a FIFO, stdout or a writable file in a
- * read-only directory is written once, at the end (it cannot be replaced). *real
- * receives the file to replace (a symlink's target, so the link stays a link). */
-static gboolean replaceable(const char *file, char **real)
-{
-    struct stat st;
-    if (stat(file, &st) != 0) {
-        if (errno != ENOENT || lstat(file, &st) == 0)
-            return FALSE; /* unreadable, or a dangling symlink: fopen says why */
-        *real = g_strdup(file); /* a new file */
-    } else if (!S_ISREG(st.st_mode) || !(*real = realpath(file, NULL))) {
-        return FALSE;
-    }
-    char *dir = g_path_get_dirname(*real);
-    gboolean ok = access(dir, W_OK | X_OK) == 0 || errno == ENOENT; /* ENOENT: said later */
-    g_free(dir);
-    if (!ok)
-        g_clear_pointer(real, g_free);
-    return ok;
-}
-
-tf_reporter *tf_reporter_open(const char *spec, int color, GError **error)
-{
-    const char *colon = strchr(spec, ':');
-    char *name = colon ? g_strndup(spec, colon - spec) : g_strdup(spec);
-    const char *file = colon && colon[1] && strcmp(colon + 1, "-") ? colon + 1 : NULL;
-    static const char *const known[] = {"pretty", "progress", "summary", "junit", "message"};
-    gboolean ok = FALSE;
-    for (guint i = 0; i < G_N_ELEMENTS(known); i++)
-        ok |= !strcmp(name, known[i]);
-    if (!ok) { /* before any file is opened (and truncated) */
-        g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
-                    "--format: unknown format '%s' (pretty, progress, summary, junit, message)",
-                    name);
-        g_free(name);
-        return NULL;
-    }
-    tf_reporter *r = NULL;
-    char *real = NULL;
-    if (!strcmp(name, "junit") && file && replaceable(file, &real)) {
-        r = tf_reporter_junit_new_file(real, spec, error);
-        g_free(real);
-        g_free(name);
-        return r;
-    }
-    FILE *out = stdout;
-    if (file && !(out = fopen(file, "w"))) {
-        int e = errno;
-        g_set_error(error, TF_ERROR, TF_ERROR_IO, "--format %s: %s: %s", spec, file,
-                    g_strerror(e));
-        g_free(name);
-        return NULL;
-    }
-    gboolean own = file != NULL;
-    gboolean use_color = color < 0 ? (!own && isatty(fileno(out)) && !g_getenv("NO_COLOR"))
-                                   : color;
-    if (!strcmp(name, "pretty"))
-        r = tf_reporter_pretty_new(out, own, use_color);
-    else if (!strcmp(name, "progress"))
-        r = tf_reporter_progress_new(out, own, use_color);
-    else if (!strcmp(name, "summary"))
-        r = tf_reporter_summary_new(out, own, use_color);
-    else if (!strcmp(name, "junit"))
-        r = tf_reporter_junit_new(out, own);
-    else
-        r = tf_reporter_message_new(out, own);
-    r->spec = g_strdup(spec);
-    r->path = g_strdup(file);
-    g_free(name);
-    return r;
 }

@@ -4,7 +4,7 @@
  * Output is flushed after every pretty step and every scenario, so a file being written
  * shows what has finished even while a step blocks, and after a kill. */
 #include <string.h>
-#include "report.h"
+#include "report_priv.h"
 
 typedef enum { STYLE_PRETTY, STYLE_PROGRESS, STYLE_SUMMARY } text_style;
 
@@ -187,6 +187,37 @@ static void global_hook_finished(text_reporter *t, const tf_query *q,
     indent(t->failures, e->result.message, "     ");
 }
 
+static void counts(FILE *out, guint n, const guint *by, const char *noun, gboolean color)
+{
+    fprintf(out, "%u %s%s", n, noun, n == 1 ? "" : "s");
+    static const tf_result order[] = {TF_RESULT_FAILED, TF_RESULT_AMBIGUOUS,
+                                      TF_RESULT_UNDEFINED, TF_RESULT_PENDING,
+                                      TF_RESULT_SKIPPED, TF_RESULT_PASSED};
+    gboolean first = TRUE;
+    for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
+        if (!by[order[i]])
+            continue;
+        text_reporter t = {.color = color};
+        fprintf(out, "%s%s%u %s%s", first ? " (" : ", ", col(&t, order[i]), by[order[i]],
+                tf_result_word(order[i]), reset(&t));
+        first = FALSE;
+    }
+    fprintf(out, "%s\n", first ? "" : ")");
+}
+
+/* The totals: "N scenarios (a passed, b failed)", the steps, the time, what failed the run. */
+static void write_summary(FILE *out, const tf_run_stats *st, gboolean color)
+{
+    counts(out, st->n_scenarios, st->scenarios, "scenario", color);
+    counts(out, st->n_steps, st->steps, "step", color);
+    fprintf(out, "%.3fs\n", st->duration_us / 1e6);
+    if (st->interrupted)
+        fprintf(out, "%sinterrupted: the run was stopped by a signal%s\n",
+                color ? "\033[31m" : "", color ? "\033[0m" : "");
+    else if (st->message)
+        fprintf(out, "%s\n", st->message);
+}
+
 static void run_finished(text_reporter *t, const tf_query *q)
 {
     FILE *out = t->base.out;
@@ -196,7 +227,7 @@ static void run_finished(text_reporter *t, const tf_query *q)
     if (t->failures->len)
         fprintf(out, "\nFailures:\n\n%s", t->failures->str);
     fputc('\n', out);
-    tf_report_write_summary(out, tf_query_stats(q), t->color);
+    write_summary(out, tf_query_stats(q), t->color);
     tf_reporter_flush(&t->base);
 }
 
@@ -273,34 +304,3 @@ tf_reporter *tf_reporter_summary_new(FILE *out, gboolean own, gboolean color)
 {
     return text_new(out, own, color, STYLE_SUMMARY);
 }
-
-static void counts(FILE *out, guint n, const guint *by, const char *noun, gboolean color)
-{
-    fprintf(out, "%u %s%s", n, noun, n == 1 ? "" : "s");
-    static const tf_result order[] = {TF_RESULT_FAILED, TF_RESULT_AMBIGUOUS,
-                                      TF_RESULT_UNDEFINED, TF_RESULT_PENDING,
-                                      TF_RESULT_SKIPPED, TF_RESULT_PASSED};
-    gboolean first = TRUE;
-    for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
-        if (!by[order[i]])
-            continue;
-        text_reporter t = {.color = color};
-        fprintf(out, "%s%s%u %s%s", first ? " (" : ", ", col(&t, order[i]), by[order[i]],
-                tf_result_word(order[i]), reset(&t));
-        first = FALSE;
-    }
-    fprintf(out, "%s\n", first ? "" : ")");
-}
-
-void tf_report_write_summary(FILE *out, const tf_run_stats *st, gboolean color)
-{
-    counts(out, st->n_scenarios, st->scenarios, "scenario", color);
-    counts(out, st->n_steps, st->steps, "step", color);
-    fprintf(out, "%.3fs\n", st->duration_us / 1e6);
-    if (st->interrupted)
-        fprintf(out, "%sinterrupted: the run was stopped by a signal%s\n",
-                color ? "\033[31m" : "", color ? "\033[0m" : "");
-    else if (st->message)
-        fprintf(out, "%s\n", st->message);
-}
-

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include "option_value.h"
 #include "plugin.h"
-#include "run_main.h"
+#include "runner_main.h"
 #include "runner_priv.h"
 #include "tf/durable.h"
 
@@ -285,10 +285,8 @@ static gboolean run_main_open(run_main *m, GError **error)
     if (o->formats->len == 0)
         g_ptr_array_add(o->formats, "pretty");
     for (guint i = 0; i < o->formats->len; i++) {
-        tf_reporter *r = tf_reporter_open(g_ptr_array_index(o->formats, i), o->color, error);
-        if (!r)
+        if (!tf_report_bus_open(m->reports, g_ptr_array_index(o->formats, i), o->color, error))
             return FALSE;
-        tf_report_bus_add(m->reports, r);
     }
     if (o->opts.random)
         fprintf(stderr, "tf: random order, seed %" G_GUINT64_FORMAT

@@ -1,13 +1,13 @@
 /* runner_priv.h: what the runner's files share: the registry's definitions, the
  * world, test cases built from pickles and the run. The run emits typed events
- * (run_event.h) to a sink; reporters (report.h, which does not include this file) read
- * them with a query and never see the run loop's state. */
+ * (run_event.h) to a sink; reporters (report_priv.h, which does not include this file)
+ * read them with a query and never see the run loop's state. */
 #ifndef TF_RUNNER_PRIV_H
 #define TF_RUNNER_PRIV_H
 
 #include <stdio.h>
 #include <jansson.h>
-#include "report.h"
+#include "report_bus.h"
 #include "run_event.h"
 #include "tf/expression.h"
 #include "tf/gherkin.h"

@@ -1,9 +1,9 @@
-/* run_main.h: tf_run_main with what a command built on it adds: `tf run` is tf_run_main
+/* runner_main.h: tf_run_main with what a command built on it adds: `tf run` is tf_run_main
  * plus its own name in messages and its own options (--env); a tap sees the run's events
  * as the reporters do (tests; a parallel run's worker). Internal to libtf, the tf command
  * and the tests. */
-#ifndef TF_RUNNER_RUN_MAIN_H
-#define TF_RUNNER_RUN_MAIN_H
+#ifndef TF_RUNNER_RUNNER_MAIN_H
+#define TF_RUNNER_RUNNER_MAIN_H
 
 #include "options.h"
 #include "run_event.h"
