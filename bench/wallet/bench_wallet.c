@@ -8,6 +8,7 @@
  * function returning an out_set (see backward_scan). Usage: bench_wallet [--small]. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "bench_util.h"
 #include "wallet/projection.h"
 
@@ -20,6 +21,14 @@
 
 static guint measured = MEASURED_MAX; /* small mode: fewer */
 static guint scans = 20;              /* backward scans timed per depth */
+
+/* Microseconds on the monotonic clock with ns resolution (per-block costs are a few us). */
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
 
 static const char *addr_name(guint i)
 {
@@ -200,6 +209,71 @@ static out_set *backward_scan(const wallet_block *const *chain, guint len, GHash
     return set;
 }
 
+/* The baseline a user would write when only the tip matters: one mutable table of every
+ * wallet's unspent outputs, walked forward block by block (the block's spent outputs
+ * removed, its new outputs to a wallet's addresses added). It answers for the tip only:
+ * a reorg would need undo data or a rescan. Rows are keyed by (txid, vout). */
+typedef struct {
+    GHashTable *rows;          /* out_row* -> itself (owned) */
+    GHashTable *addr_wallet;   /* borrowed: address -> wallet + 1 */
+} forward_map;
+
+static guint row_hash(gconstpointer p)
+{
+    const out_row *r = p;
+    return g_str_hash(r->txid) ^ (r->vout * 0x9e3779b9u);
+}
+
+static gboolean row_equal(gconstpointer a, gconstpointer b)
+{
+    const out_row *x = a, *y = b;
+    return x->vout == y->vout && !strcmp(x->txid, y->txid);
+}
+
+static void forward_init(forward_map *f, GHashTable *addr_wallet)
+{
+    f->rows = g_hash_table_new_full(row_hash, row_equal, g_free, NULL);
+    f->addr_wallet = addr_wallet;
+}
+
+/* One new block on the tip: the forward map's whole per-block work. */
+static __attribute__((noinline)) void forward_apply_block(forward_map *f, const wallet_block *b)
+{
+    out_row key;
+    for (guint t = 0; t < b->n_tx; t++) {
+        const wallet_tx *tx = &b->tx[t];
+        for (guint i = 0; i < tx->n_in; i++) {
+            memcpy(key.txid, tx->in[i].txid, CHAIN_HASH_BUF);
+            key.vout = tx->in[i].vout;
+            g_hash_table_remove(f->rows, &key);
+        }
+        for (guint o = 0; o < tx->n_out; o++) {
+            gpointer w = tx->out[o].address ? g_hash_table_lookup(f->addr_wallet, tx->out[o].address) : NULL;
+            if (!w)
+                continue;
+            out_row *r = g_new(out_row, 1);
+            r->wallet = GPOINTER_TO_UINT(w) - 1;
+            memcpy(r->txid, tx->txid, CHAIN_HASH_BUF);
+            r->vout = o;
+            r->amount = tx->out[o].amount;
+            g_hash_table_replace(f->rows, r, r);
+        }
+    }
+}
+
+static out_set *forward_outputs(const forward_map *f)
+{
+    out_set *set = out_set_new();
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init(&it, f->rows);
+    while (g_hash_table_iter_next(&it, &k, NULL)) {
+        const out_row *r = k;
+        out_set_add(set, r->wallet, r->txid, r->vout, r->amount);
+    }
+    return set;
+}
+
 /* Compares the projection at the chain's tip with the backward scan of the chain. */
 static void check_at(wallet_projection *p, const wallet_block *const *chain, guint len,
                      GHashTable *addr_wallet, const char *what)
@@ -227,36 +301,50 @@ static void run_depth(guint depth)
         g_snprintf(name, sizeof name, "w%u", w);
         wallet_projection_add_wallet(p, name, addrs, NULL);
     }
-    /* Catch up to `depth` blocks (timed too: the one-off cost of starting late). */
-    gint64 t0 = g_get_monotonic_time();
+    /* Catch up to `depth` blocks (timed too: the one-off cost of starting late); the
+     * forward map walks the same blocks. */
+    forward_map fwd;
+    forward_init(&fwd, addr_wallet);
+    double t0 = now_us(), fwd_catchup = 0;
     for (guint h = 0; h < depth; h++) {
         wallet_block *b = gen_block(&g);
         wallet_projection_add_block(p, b, NULL);
         wallet_projection_set_tip(p, b->hash, NULL, NULL);
         if (h >= 6)
             wallet_projection_fold(p, ((wallet_block *)g.blocks->pdata[h - 5])->hash); /* LIB: 6 confirmations */
+        double f = now_us();
+        forward_apply_block(&fwd, b);
+        fwd_catchup += now_us() - f;
     }
-    double catchup_us = (double)(g_get_monotonic_time() - t0) / depth;
-    /* New blocks, one at a time: the incremental projection; every CHECK_EVERY blocks
-     * (untimed) its answer against the scan's. */
-    double inc[MEASURED_MAX], list[MEASURED_MAX];
+    double catchup_us = (now_us() - t0 - fwd_catchup) / depth;
+    /* New blocks, one at a time, each applied by both sides back to back: the projection
+     * (its block's states, the tip moved with events, the fold below LIB) and the forward
+     * map; every CHECK_EVERY blocks (untimed) both answers against the scan's. */
+    double inc[MEASURED_MAX], fwd_us[MEASURED_MAX], list[MEASURED_MAX];
     GPtrArray *events = g_ptr_array_new_with_free_func(wallet_event_free);
     for (guint i = 0; i < measured; i++) {
         wallet_block *b = gen_block(&g);
         guint h = g.blocks->len - 1;
-        gint64 a = g_get_monotonic_time();
+        double a = now_us();
         wallet_projection_add_block(p, b, NULL);
         wallet_projection_set_tip(p, b->hash, events, NULL);
         wallet_projection_fold(p, ((wallet_block *)g.blocks->pdata[h - 5])->hash);
-        gint64 m = g_get_monotonic_time();
+        double m = now_us();
+        forward_apply_block(&fwd, b);
+        double f = now_us();
         for (guint w = 0; w < N_WALLETS; w++)
             g_ptr_array_unref(wallet_state_list(wallet_projection_state(p, b->hash, w), h, NULL, NULL, NULL, NULL));
-        inc[i] = (double)(m - a);
-        list[i] = (double)(g_get_monotonic_time() - m);
+        inc[i] = m - a;
+        fwd_us[i] = f - m;
+        list[i] = now_us() - f;
         g_ptr_array_set_size(events, 0);
         if ((i + 1) % CHECK_EVERY == 0 && i + 1 < measured) {
             char *what = g_strdup_printf("depth %u, new block %u", depth, i + 1);
             check_at(p, (const wallet_block *const *)g.blocks->pdata, g.blocks->len, addr_wallet, what);
+            out_set *proj = projection_outputs(p, b->hash), *fw = forward_outputs(&fwd);
+            out_sets_check(proj, fw, what, "forward map");
+            g_array_unref(proj);
+            g_array_unref(fw);
             g_free(what);
         }
     }
@@ -266,15 +354,19 @@ static void run_depth(guint depth)
     for (guint i = 0; i < scans; i++) {
         if (scanned)
             g_array_unref(scanned);
-        gint64 a = g_get_monotonic_time();
+        double a = now_us();
         scanned = backward_scan((const wallet_block *const *)g.blocks->pdata, g.blocks->len, addr_wallet);
-        scan[i] = (double)(g_get_monotonic_time() - a);
+        scan[i] = now_us() - a;
     }
     const char *main_tip = ((wallet_block *)g.blocks->pdata[g.blocks->len - 1])->hash;
     out_set *proj = projection_outputs(p, main_tip);
     guint n_proj = proj->len;
     char *what = g_strdup_printf("depth %u, tip", depth);
     out_sets_check(proj, scanned, what, "backward scan");
+    out_set *fw = forward_outputs(&fwd);
+    out_sets_check(proj, fw, what, "forward map");
+    g_array_unref(fw);
+    g_hash_table_unref(fwd.rows);
     g_free(what);
     g_array_unref(proj);
     g_array_unref(scanned);
@@ -304,15 +396,15 @@ static void run_depth(guint depth)
     guint n_events = 0;
     for (guint i = 0; i < 40; i++) {
         const char *to = i % 2 ? main_tip : fork_tip;
-        gint64 a = g_get_monotonic_time();
+        double a = now_us();
         wallet_projection_set_tip(p, to, events, NULL);
-        gint64 m = g_get_monotonic_time();
+        double m = now_us();
         guint found_states = 0;
-        for (guint r = 0; r < 1000; r++) /* µs clock: time 1000 lookups */
+        for (guint r = 0; r < 1000; r++) /* time 1000 lookups */
             found_states += wallet_projection_state(p, r % 2 ? main_tip : fork_tip, r % N_WALLETS) != NULL;
-        gint64 l = g_get_monotonic_time();
-        flip[i] = (double)(m - a);
-        lookup[i] = (double)(l - m) * 1000.0 / MAX(found_states, 1u); /* ns each */
+        double l = now_us();
+        flip[i] = m - a;
+        lookup[i] = (l - m) * 1000.0 / MAX(found_states, 1u); /* ns each */
         n_events = events->len;
         g_ptr_array_set_size(events, 0);
     }
@@ -321,15 +413,17 @@ static void run_depth(guint depth)
     g_free(what);
     double flip_med = bench_percentile(flip, 40, 50), lookup_med = bench_percentile(lookup, 40, 50);
     double inc_med = bench_percentile(inc, measured, 50), inc_p99 = bench_percentile(inc, measured, 99);
+    double fwd_med = bench_percentile(fwd_us, measured, 50);
     double list_med = bench_percentile(list, measured, 50);
     double scan_med = bench_percentile(scan, scans, 50);
-    printf("depth %5u | incremental %8.1f us/block (p99 %8.1f) | backward scan %9.1f us/block | "
-           "ratio %6.1fx | listing 3 wallets %7.1f us | %5u outputs, %3u headers held, catch-up %.1f us/block\n",
-           depth, inc_med, inc_p99, scan_med, scan_med / inc_med, list_med, n_proj, wallet_projection_size(p),
-           catchup_us);
-    printf("            | reorg of depth 3 between two held branches: set_tip %.1f us (%u events), "
-           "state at either tip %.0f ns (a lookup); a rescan of that tip costs the backward scan above\n",
-           flip_med, n_events, lookup_med);
+    printf("depth %5u | per new block: projection %6.2f us (p99 %7.1f) | forward map %6.2f us | "
+           "projection/forward %.2fx | backward scan %9.1f us | listing 3 wallets %7.1f us | "
+           "%5u outputs, %3u headers held, catch-up %.1f us/block\n",
+           depth, inc_med, inc_p99, fwd_med, inc_med / fwd_med, scan_med, list_med, n_proj,
+           wallet_projection_size(p), catchup_us);
+    printf("            | reorg of depth 3 between two held branches: projection set_tip %.1f us (%u events), "
+           "state at either tip %.0f ns (a lookup); the forward map must rescan: backward scan %.1f us "
+           "(%.0fx)\n", flip_med, n_events, lookup_med, scan_med, scan_med / (flip_med + lookup_med / 1000.0));
     g_ptr_array_unref(fork_chain);
     g_ptr_array_unref(fork_blocks);
     g_ptr_array_unref(events);
