@@ -305,18 +305,18 @@ static void run_depth(guint depth)
      * forward map walks the same blocks. */
     forward_map fwd;
     forward_init(&fwd, addr_wallet);
-    double t0 = now_us(), fwd_catchup = 0;
+    double catchup_us = 0;
     for (guint h = 0; h < depth; h++) {
         wallet_block *b = gen_block(&g);
+        double a = now_us();
         wallet_projection_add_block(p, b, NULL);
         wallet_projection_set_tip(p, b->hash, NULL, NULL);
         if (h >= 6)
             wallet_projection_fold(p, ((wallet_block *)g.blocks->pdata[h - 5])->hash); /* LIB: 6 confirmations */
-        double f = now_us();
+        catchup_us += now_us() - a;
         forward_apply_block(&fwd, b);
-        fwd_catchup += now_us() - f;
     }
-    double catchup_us = (now_us() - t0 - fwd_catchup) / depth;
+    catchup_us /= depth;
     /* New blocks, one at a time, each applied by both sides back to back: the projection
      * (its block's states, the tip moved with events, the fold below LIB) and the forward
      * map; every CHECK_EVERY blocks (untimed) both answers against the scan's. */

@@ -1,12 +1,16 @@
 /* events.c: wallet events: construction, names, JSON for the runtime's journal and
  * reports. Amounts go out as integer satoshis: reports never round. */
+#include <string.h>
 #include "wallet/events.h"
 
 wallet_event *wallet_event_new(wallet_event_kind kind, const char *wallet)
 {
-    wallet_event *ev = g_new0(wallet_event, 1);
+    /* One allocation: a projection emits an event per output it touches. */
+    gsize len = wallet ? strlen(wallet) + 1 : 0;
+    wallet_event *ev = g_malloc0(sizeof *ev + len);
     ev->kind = kind;
-    ev->wallet = g_strdup(wallet);
+    if (wallet)
+        ev->wallet = memcpy(ev + 1, wallet, len);
     ev->height = -1;
     return ev;
 }
@@ -24,7 +28,8 @@ void wallet_event_free(void *event)
     if (!ev)
         return;
     chain_event_free(ev->chain);
-    g_free(ev->wallet);
+    if (ev->wallet != (char *)(ev + 1))
+        g_free(ev->wallet);
     g_free(ev);
 }
 

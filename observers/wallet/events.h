@@ -22,7 +22,7 @@ typedef enum {
 
 /* A spend undone by a reorg has no event of its own: the spending transaction's
  * tx_dropped_by_reorg says it, and the output is unspent again in the new tip's state.
- * One event. wallet is owned (NULL for chain events). For utxo events txid:vout is the
+ * One event. wallet lives with the event (NULL for chain events). For utxo events txid:vout is the
  * output; for tx events vout is 0 and amount is the wallet's net change in satoshis
  * (received minus spent). block/height: the block holding it (for reverts: the block
  * that left the chain). */

@@ -1,8 +1,9 @@
-/* projection.c: per-header wallet states. A block's state is its parent's tables copied
- * (outputs are shared, refcounted; only pointers are copied) with the block's delta
- * applied transaction by transaction, so outputs created and spent inside one block are
- * handled. The delta is also kept as "touches" so moving the canonical tip can report
- * events without recomputing anything. */
+/* projection.c: per-header wallet states. A block's state is its parent's persistent map
+ * with the block's delta applied transaction by transaction (one edit per block: the
+ * paths it copies are changed in place by its later transactions), so outputs created and
+ * spent inside one block are handled. The delta is also kept as "touches" so moving the
+ * canonical tip can report events without recomputing anything. Headers form a tree
+ * (children linked) so folding below LIB drops exactly the headers it drops. */
 #include <string.h>
 #include "wallet/projection.h"
 #include "wallet/utxo_map.h"
@@ -34,9 +35,13 @@ typedef struct wp_node {
     char hash[CHAIN_HASH_BUF];
     gint64 height;
     struct wp_node *parent;   /* NULL for the root */
+    struct wp_node *child;    /* first child; the others follow by sibling */
+    struct wp_node *sibling;
     wallet_state **states;    /* one per wallet (refs) */
-    GArray *touches;          /* wp_touch, block order */
-    GArray *wtxs;             /* wp_wtx, block order */
+    wp_touch *touches;        /* block order */
+    guint n_touches;
+    guint n_wtxs;
+    wp_wtx *wtxs;             /* block order */
 } wp_node;
 
 struct wallet_projection {
@@ -45,10 +50,25 @@ struct wallet_projection {
     GHashTable *addr_mask;    /* address -> guint64* bitmask of wallets */
     GHashTable *nodes;        /* hash -> wp_node* (owned) */
     wp_node *root, *tip;
-    GHashTable *tx_index;     /* txid -> GPtrArray of wp_node* holding it (wallet txs only) */
-    GHashTable *folded_tx;    /* txid -> gint64* height, for wallet txs folded into the checkpoint */
+    GHashTable *folded_tx;    /* txid -> wp_folded, for wallet txs folded into the checkpoint */
     GHashTable *pending;      /* "txid:vout" set */
+    guint64 edits;            /* the utxo_map edit of the last block applied */
+    GArray *touches, *wtxs;   /* scratch: the block being applied (copied to its node) */
 };
+
+/* A wallet transaction folded below the root: its height (one allocation, the key inside). */
+typedef struct {
+    gint64 height;
+    char txid[CHAIN_HASH_BUF];
+} wp_folded;
+
+/* Copies a NUL-terminated hash or txid (at most CHAIN_HASH_BUF - 1 characters). */
+static inline void copy_id(char *dst, const char *src)
+{
+    gsize len = strnlen(src, CHAIN_HASH_BUF - 1);
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
 
 /* ---- outputs and states --------------------------------------------------------------- */
 
@@ -59,7 +79,7 @@ static wallet_utxo *utxo_new(const char *txid, guint32 vout, gint64 amount, cons
     wallet_utxo *u = g_atomic_rc_box_alloc0(sizeof *u + alen);
     char *addr = (char *)(u + 1);
     memcpy(addr, address, alen);
-    g_strlcpy(u->txid, txid, CHAIN_HASH_BUF);
+    copy_id(u->txid, txid);
     u->vout = vout;
     u->amount = amount;
     u->address = addr;
@@ -82,7 +102,7 @@ static void state_clear(gpointer p)
 static wallet_state *state_new_from(const wallet_state *parent, const char *block, gint64 height)
 {
     wallet_state *s = g_atomic_rc_box_new0(wallet_state);
-    g_strlcpy(s->block, block, CHAIN_HASH_BUF);
+    copy_id(s->block, block);
     s->height = height;
     if (parent) {
         s->total = parent->total;
@@ -183,10 +203,10 @@ void wallet_projection_config_init(wallet_projection_config *cfg)
 static void node_free(gpointer p)
 {
     wp_node *n = p; /* its states were released by node_destroy */
-    for (guint i = 0; i < n->touches->len; i++)
-        utxo_unref(g_array_index(n->touches, wp_touch, i).utxo);
-    g_array_unref(n->touches);
-    g_array_unref(n->wtxs);
+    for (guint i = 0; i < n->n_touches; i++)
+        utxo_unref(n->touches[i].utxo);
+    g_free(n->touches);
+    g_free(n->wtxs);
     g_free(n->states);
     g_free(n);
 }
@@ -200,9 +220,10 @@ wallet_projection *wallet_projection_new(const wallet_projection_config *cfg)
         wallet_projection_config_init(&p->cfg);
     p->names = g_ptr_array_new_with_free_func(g_free);
     p->addr_mask = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    p->nodes = g_hash_table_new(g_str_hash, g_str_equal);
-    p->tx_index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
-    p->folded_tx = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    p->nodes = g_hash_table_new(wallet_str_hash, g_str_equal);
+    p->folded_tx = g_hash_table_new_full(wallet_str_hash, g_str_equal, NULL, g_free);
+    p->touches = g_array_new(FALSE, FALSE, sizeof(wp_touch));
+    p->wtxs = g_array_new(FALSE, FALSE, sizeof(wp_wtx));
     p->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return p;
 }
@@ -227,7 +248,8 @@ void wallet_projection_free(wallet_projection *p)
     g_hash_table_unref(p->nodes);
     g_ptr_array_unref(p->names);
     g_hash_table_unref(p->addr_mask);
-    g_hash_table_unref(p->tx_index);
+    g_array_unref(p->touches);
+    g_array_unref(p->wtxs);
     g_hash_table_unref(p->folded_tx);
     g_hash_table_unref(p->pending);
     g_free(p);
@@ -274,32 +296,22 @@ gint wallet_projection_wallet_index(const wallet_projection *p, const char *name
     return -1;
 }
 
-static void index_tx(wallet_projection *p, const char *txid, wp_node *n)
-{
-    GPtrArray *list = g_hash_table_lookup(p->tx_index, txid);
-    if (!list)
-        g_hash_table_insert(p->tx_index, g_strdup(txid), list = g_ptr_array_new());
-    if (!list->len || list->pdata[list->len - 1] != n)
-        g_ptr_array_add(list, n);
-}
-
-/* Applies one transaction to the node's states under construction. */
+/* Applies one transaction to the node's states under construction (the block's edit). */
 static void apply_tx(wallet_projection *p, wp_node *n, const wallet_tx *tx)
 {
     guint nw = p->names->len;
     guint64 touched = 0;
     gint64 net[WALLET_MAX_WALLETS] = {0};
     for (guint i = 0; i < tx->n_in; i++) {
+        guint32 h = utxo_map_key_hash(tx->in[i].txid, tx->in[i].vout);
         for (guint w = 0; w < nw; w++) {
             wallet_state *st = n->states[w];
             wallet_utxo *u = NULL;
-            utxo_map *next = utxo_map_remove(st->map, tx->in[i].txid, tx->in[i].vout, &u);
-            utxo_map_unref(st->map);
-            st->map = next;
+            st->map = utxo_map_remove_edit(st->map, tx->in[i].txid, tx->in[i].vout, h, &u, p->edits);
             if (!u)
                 continue;
             wp_touch t = {w, TOUCH_SPENT, u}; /* the removed reference moves to the touch */
-            g_array_append_val(n->touches, t);
+            g_array_append_val(p->touches, t);
             net[w] -= u->amount;
             st->total -= u->amount;
             st->n--;
@@ -309,6 +321,7 @@ static void apply_tx(wallet_projection *p, wp_node *n, const wallet_tx *tx)
     for (guint o = 0; o < tx->n_out; o++) {
         const wallet_txout *out = &tx->out[o];
         guint64 *mask = out->address ? g_hash_table_lookup(p->addr_mask, out->address) : NULL;
+        guint32 h = mask ? utxo_map_key_hash(tx->txid, o) : 0;
         for (guint w = 0; mask && w < nw; w++) {
             if (!(*mask & (G_GUINT64_CONSTANT(1) << w)))
                 continue;
@@ -316,16 +329,14 @@ static void apply_tx(wallet_projection *p, wp_node *n, const wallet_tx *tx)
             wallet_utxo *u = utxo_new(tx->txid, o, out->amount, out->address, n->height, tx->coinbase);
             wallet_utxo *old = NULL;
             /* A duplicate txid:vout (pre-BIP30 history) replaces the older output. */
-            utxo_map *next = utxo_map_insert(st->map, wallet_utxo_ref(u), &old);
-            utxo_map_unref(st->map);
-            st->map = next;
+            st->map = utxo_map_insert_edit(st->map, wallet_utxo_ref(u), h, &old, p->edits);
             if (old) {
                 st->total -= old->amount;
                 st->n--;
                 wallet_utxo_unref(old);
             }
             wp_touch t = {w, TOUCH_CREATED, u}; /* utxo_new's reference */
-            g_array_append_val(n->touches, t);
+            g_array_append_val(p->touches, t);
             net[w] += out->amount;
             st->total += out->amount;
             st->n++;
@@ -337,8 +348,7 @@ static void apply_tx(wallet_projection *p, wp_node *n, const wallet_tx *tx)
             continue;
         wp_wtx x = {.wallet = w, .net = net[w]};
         memcpy(x.txid, tx->txid, CHAIN_HASH_BUF);
-        g_array_append_val(n->wtxs, x);
-        index_tx(p, tx->txid, n);
+        g_array_append_val(p->wtxs, x);
     }
 }
 
@@ -364,16 +374,25 @@ gboolean wallet_projection_add_block(wallet_projection *p, const wallet_block *b
         }
     }
     wp_node *n = g_new0(wp_node, 1);
-    g_strlcpy(n->hash, b->hash, CHAIN_HASH_BUF);
+    copy_id(n->hash, b->hash);
     n->height = b->height;
     n->parent = parent;
+    if (parent) {
+        n->sibling = parent->child;
+        parent->child = n;
+    }
     n->states = g_new0(wallet_state *, p->names->len + 1);
-    n->touches = g_array_new(FALSE, FALSE, sizeof(wp_touch));
-    n->wtxs = g_array_new(FALSE, FALSE, sizeof(wp_wtx));
     for (guint w = 0; w < p->names->len; w++)
         n->states[w] = state_new_from(parent ? parent->states[w] : NULL, b->hash, b->height);
+    p->edits++; /* the block's edit: nodes it copies may change in place until it ends */
     for (guint i = 0; i < b->n_tx; i++)
         apply_tx(p, n, &b->tx[i]);
+    n->n_touches = p->touches->len;
+    n->touches = g_memdup2(p->touches->data, p->touches->len * sizeof(wp_touch));
+    n->n_wtxs = p->wtxs->len;
+    n->wtxs = g_memdup2(p->wtxs->data, p->wtxs->len * sizeof(wp_wtx));
+    g_array_set_size(p->touches, 0);
+    g_array_set_size(p->wtxs, 0);
     g_hash_table_insert(p->nodes, n->hash, n);
     if (!p->root)
         p->root = n;
@@ -402,15 +421,15 @@ wallet_state *wallet_projection_state(const wallet_projection *p, const char *ha
 static wallet_event *event_for(wallet_projection *p, wallet_event_kind kind, guint w, const wp_node *n)
 {
     wallet_event *ev = wallet_event_new(kind, p->names->pdata[w]);
-    g_strlcpy(ev->block, n->hash, CHAIN_HASH_BUF);
+    memcpy(ev->block, n->hash, CHAIN_HASH_BUF);
     ev->height = n->height;
     return ev;
 }
 
 static void emit_disconnect(wallet_projection *p, const wp_node *n, GPtrArray *events)
 {
-    for (guint i = n->touches->len; i-- > 0;) {
-        const wp_touch *t = &g_array_index(n->touches, wp_touch, i);
+    for (guint i = n->n_touches; i-- > 0;) {
+        const wp_touch *t = &n->touches[i];
         if (t->kind != TOUCH_CREATED)
             continue;
         wallet_event *ev = event_for(p, WALLET_EVENT_UTXO_REVERTED_BY_REORG, t->wallet, n);
@@ -419,8 +438,8 @@ static void emit_disconnect(wallet_projection *p, const wp_node *n, GPtrArray *e
         ev->amount = t->utxo->amount;
         g_ptr_array_add(events, ev);
     }
-    for (guint i = n->wtxs->len; i-- > 0;) {
-        const wp_wtx *x = &g_array_index(n->wtxs, wp_wtx, i);
+    for (guint i = n->n_wtxs; i-- > 0;) {
+        const wp_wtx *x = &n->wtxs[i];
         wallet_event *ev = event_for(p, WALLET_EVENT_TX_DROPPED_BY_REORG, x->wallet, n);
         memcpy(ev->txid, x->txid, CHAIN_HASH_BUF);
         ev->amount = x->net;
@@ -430,15 +449,15 @@ static void emit_disconnect(wallet_projection *p, const wp_node *n, GPtrArray *e
 
 static void emit_connect(wallet_projection *p, const wp_node *n, GPtrArray *events)
 {
-    for (guint i = 0; i < n->wtxs->len; i++) {
-        const wp_wtx *x = &g_array_index(n->wtxs, wp_wtx, i);
+    for (guint i = 0; i < n->n_wtxs; i++) {
+        const wp_wtx *x = &n->wtxs[i];
         wallet_event *ev = event_for(p, WALLET_EVENT_TX_INCLUDED, x->wallet, n);
         memcpy(ev->txid, x->txid, CHAIN_HASH_BUF);
         ev->amount = x->net;
         g_ptr_array_add(events, ev);
     }
-    for (guint i = 0; i < n->touches->len; i++) {
-        const wp_touch *t = &g_array_index(n->touches, wp_touch, i);
+    for (guint i = 0; i < n->n_touches; i++) {
+        const wp_touch *t = &n->touches[i];
         wallet_event *ev = event_for(p, t->kind == TOUCH_CREATED ? WALLET_EVENT_UTXO_CREATED
                                                                  : WALLET_EVENT_UTXO_SPENT, t->wallet, n);
         memcpy(ev->txid, t->utxo->txid, CHAIN_HASH_BUF);
@@ -505,27 +524,19 @@ GHashTable *wallet_projection_pending_spends(const wallet_projection *p)
 
 /* ---- queries ------------------------------------------------------------------------------ */
 
-static gboolean is_ancestor(const wp_node *a, const wp_node *b)
-{
-    while (b && b->height > a->height)
-        b = b->parent;
-    return b == a;
-}
-
 gint64 wallet_projection_tx_confirmations(const wallet_projection *p, const char *tip,
                                           const char *txid)
 {
     wp_node *t = g_hash_table_lookup(p->nodes, tip);
     if (!t)
         return -1;
-    GPtrArray *list = g_hash_table_lookup(p->tx_index, txid);
-    for (guint i = 0; list && i < list->len; i++) {
-        const wp_node *n = list->pdata[i];
-        if (is_ancestor(n, t))
-            return t->height - n->height + 1;
-    }
-    gint64 *h = g_hash_table_lookup(p->folded_tx, txid);
-    return h ? t->height - *h + 1 : 0;
+    /* A walk over the held chain (no index to keep up per block: this is a query). */
+    for (const wp_node *n = t; n; n = n->parent)
+        for (guint i = 0; i < n->n_wtxs; i++)
+            if (!strcmp(n->wtxs[i].txid, txid))
+                return t->height - n->height + 1;
+    const wp_folded *f = g_hash_table_lookup(p->folded_tx, txid);
+    return f ? t->height - f->height + 1 : 0;
 }
 
 gboolean wallet_projection_tx_included(const wallet_projection *p, const char *txid, guint k)
@@ -574,22 +585,42 @@ GHashTable *wallet_projection_canonical_txs(const wallet_projection *p)
     if (!p->tip)
         return t;
     for (const wp_node *n = p->tip; n; n = n->parent)
-        for (guint i = 0; i < n->wtxs->len; i++)
-            put_conf(t, g_array_index(n->wtxs, wp_wtx, i).txid, p->tip->height - n->height + 1);
+        for (guint i = 0; i < n->n_wtxs; i++)
+            put_conf(t, n->wtxs[i].txid, p->tip->height - n->height + 1);
     GHashTableIter it;
     gpointer k, v;
     g_hash_table_iter_init(&it, p->folded_tx);
     while (g_hash_table_iter_next(&it, &k, &v))
-        put_conf(t, k, p->tip->height - *(gint64 *)v + 1);
+        put_conf(t, k, p->tip->height - ((const wp_folded *)v)->height + 1);
     return t;
 }
 
 /* ---- folding ------------------------------------------------------------------------------- */
 
-static gint cmp_node_height(gconstpointer a, gconstpointer b)
+/* Forgets node n (not yet freed): a dropped tip is unset. */
+static void node_unlink(wallet_projection *p, wp_node *n)
 {
-    const wp_node *x = *(wp_node *const *)a, *y = *(wp_node *const *)b;
-    return (x->height > y->height) - (x->height < y->height);
+    if (p->tip == n)
+        p->tip = NULL;
+    g_hash_table_remove(p->nodes, n->hash);
+}
+
+/* Drops n and every header above it; returns how many. */
+static guint drop_subtree(wallet_projection *p, wp_node *n)
+{
+    guint dropped = 0;
+    GPtrArray *stack = g_ptr_array_new();
+    g_ptr_array_add(stack, n);
+    while (stack->len) {
+        wp_node *x = g_ptr_array_steal_index_fast(stack, stack->len - 1);
+        for (wp_node *c = x->child; c; c = c->sibling)
+            g_ptr_array_add(stack, c);
+        node_unlink(p, x);
+        node_destroy(p, x);
+        dropped++;
+    }
+    g_ptr_array_unref(stack);
+    return dropped;
 }
 
 guint wallet_projection_fold(wallet_projection *p, const char *lib)
@@ -601,55 +632,32 @@ guint wallet_projection_fold(wallet_projection *p, const char *lib)
     wp_node *root = l;
     while (root->height > target)
         root = root->parent;
-    /* Transactions on the folded canonical path keep their height. */
-    for (wp_node *n = root->parent; n; n = n->parent)
-        for (guint i = 0; i < n->wtxs->len; i++) {
-            const wp_wtx *x = &g_array_index(n->wtxs, wp_wtx, i);
-            gint64 *h = g_new(gint64, 1);
-            *h = n->height;
-            g_hash_table_replace(p->folded_tx, g_strdup(x->txid), h);
+    /* Below the new root every header goes: the old canonical path (its transactions keep
+     * their height) and each branch off it other than the one leading to the new root.
+     * Every held header descends from the old root, so nothing else goes. */
+    guint dropped = 0;
+    GPtrArray *path = g_ptr_array_new(); /* freed last: each is the kept child one step down */
+    for (wp_node *keep = root, *n = root->parent; n; keep = n, n = n->parent) {
+        for (guint i = 0; i < n->n_wtxs; i++) {
+            wp_folded *f = g_new(wp_folded, 1);
+            f->height = n->height;
+            memcpy(f->txid, n->wtxs[i].txid, CHAIN_HASH_BUF);
+            g_hash_table_replace(p->folded_tx, f->txid, f); /* the old entry (and key) freed */
         }
-    GPtrArray *all = g_ptr_array_new();
-    GHashTableIter it;
-    gpointer v;
-    g_hash_table_iter_init(&it, p->nodes);
-    while (g_hash_table_iter_next(&it, NULL, &v))
-        g_ptr_array_add(all, v);
-    g_ptr_array_sort(all, cmp_node_height);
-    GHashTable *keep = g_hash_table_new(NULL, NULL);
-    g_hash_table_add(keep, root);
-    GPtrArray *drop = g_ptr_array_new();
-    for (guint i = 0; i < all->len; i++) {
-        wp_node *n = all->pdata[i];
-        if (n == root)
-            continue;
-        if (n->height > target && g_hash_table_contains(keep, n->parent))
-            g_hash_table_add(keep, n);
-        else
-            g_ptr_array_add(drop, n);
-    }
-    for (guint i = 0; i < drop->len; i++) {
-        wp_node *n = drop->pdata[i];
-        for (guint j = 0; j < n->wtxs->len; j++) {
-            const char *txid = g_array_index(n->wtxs, wp_wtx, j).txid;
-            GPtrArray *list = g_hash_table_lookup(p->tx_index, txid);
-            if (list) {
-                g_ptr_array_remove(list, n);
-                if (!list->len)
-                    g_hash_table_remove(p->tx_index, txid);
-            }
+        for (wp_node *c = n->child, *next; c; c = next) {
+            next = c->sibling;
+            if (c != keep)
+                dropped += drop_subtree(p, c);
         }
-        if (p->tip == n)
-            p->tip = NULL;
-        g_hash_table_remove(p->nodes, n->hash);
+        node_unlink(p, n);
+        g_ptr_array_add(path, n);
     }
-    for (guint i = 0; i < drop->len; i++)
-        node_destroy(p, drop->pdata[i]);
+    for (guint i = 0; i < path->len; i++)
+        node_destroy(p, path->pdata[i]);
+    dropped += path->len;
+    g_ptr_array_unref(path);
     root->parent = NULL;
+    root->sibling = NULL;
     p->root = root;
-    guint dropped = drop->len;
-    g_ptr_array_unref(drop);
-    g_ptr_array_unref(all);
-    g_hash_table_unref(keep);
     return dropped;
 }

@@ -115,8 +115,9 @@ GHashTable *wallet_projection_pending_spends(const wallet_projection *p);
 /* Wallet `wallet`'s state at header `hash` (borrowed), or NULL if either is unknown. */
 wallet_state *wallet_projection_state(const wallet_projection *p, const char *hash, guint wallet);
 /* Confirmations (tip = 1) of txid in the chain ending at header `tip`, 0 when no block of
- * that chain holds it (only transactions touching a tracked wallet are indexed; those
- * folded below the checkpoint keep their height). -1 if tip is unknown. */
+ * that chain holds it (only transactions touching a tracked wallet are known; those
+ * folded below the checkpoint keep their height). -1 if tip is unknown. A query: it walks
+ * the held headers below tip (nothing is indexed per block for it). */
 gint64 wallet_projection_tx_confirmations(const wallet_projection *p, const char *tip,
                                           const char *txid);
 /* TRUE if txid has at least k confirmations on the canonical tip. */

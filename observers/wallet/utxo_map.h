@@ -2,7 +2,9 @@
  * outputs keyed by (txid, vout): a hash array mapped trie. Adding or removing an output
  * makes a new version that copies only the path to it (at most 7 small nodes), so a
  * block's state costs its delta, not the size of the set, and every older version stays
- * valid. Nodes are atomically refcounted: versions may be read from any thread. */
+ * valid. Within one edit (the projection's: one block), the nodes that edit created are
+ * changed in place, so a block touching one subtree four times copies its path once.
+ * Nodes are atomically refcounted: finished versions may be read from any thread. */
 #ifndef WALLET_UTXO_MAP_H
 #define WALLET_UTXO_MAP_H
 
@@ -29,8 +31,21 @@ utxo_map *utxo_map_remove(const utxo_map *m, const char *txid, guint32 vout, wal
 /* Calls fn on every output, in no particular order. */
 void utxo_map_foreach(const utxo_map *m, void (*fn)(const wallet_utxo *u, void *data), void *data);
 
+/* The edit forms: they take the caller's reference to m and return the new version's.
+ * `edit` (non-zero, unique per edit for the map's whole life) marks the nodes they create;
+ * a node of the same edit that nothing else references is changed in place instead of
+ * copied. Versions published (referenced elsewhere) before an edit ends are not changed:
+ * a node another reference holds is copied as usual. h is utxo_map_key_hash of the key;
+ * *old / *removed as above (NULL when absent; then remove returns m unchanged). */
+utxo_map *utxo_map_insert_edit(utxo_map *m, wallet_utxo *u, guint32 h, wallet_utxo **old, guint64 edit);
+utxo_map *utxo_map_remove_edit(utxo_map *m, const char *txid, guint32 vout, guint32 h,
+                               wallet_utxo **removed, guint64 edit);
+
 /* The 32-bit hash that places (txid, vout) in the trie (for tests of full collisions). */
 guint32 utxo_map_key_hash(const char *txid, guint32 vout);
+/* A hash of a NUL-terminated string read 8 bytes at a time (block hashes and txids are
+ * 64 hex digits: g_str_hash takes a multiply per byte). GHashFunc-compatible. */
+guint wallet_str_hash(gconstpointer s);
 
 /* Refcounting of outputs (they are g_atomic_rc_box allocations). */
 wallet_utxo *wallet_utxo_ref(wallet_utxo *u);

@@ -1,6 +1,8 @@
 /* test_wallet_utxo_map.c: the persistent UTXO map against a plain hash table: random
  * inserts, replacements and removals where every kept older version must still read as it
- * did, and keys whose 32-bit hashes collide completely (found by search). */
+ * did, the same through edits (changes made in place on the nodes an edit created, as the
+ * projection does within one block), and keys whose 32-bit hashes collide completely
+ * (found by search). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,14 +51,47 @@ static void check_version(const version *v)
     assert_int_equal(n, g_hash_table_size(v->model));
 }
 
-static void test_random_versions(void **unused)
+/* Applies one change to m: through the persistent calls when edit is 0, else through the
+ * edit calls (which take m's reference). */
+static utxo_map *do_insert(utxo_map *m, wallet_utxo *u, wallet_utxo **old, guint64 edit)
+{
+    if (!edit) {
+        utxo_map *next = utxo_map_insert(m, u, old);
+        utxo_map_unref(m);
+        return next;
+    }
+    return utxo_map_insert_edit(m, u, utxo_map_key_hash(u->txid, u->vout), old, edit);
+}
+
+static utxo_map *do_remove(utxo_map *m, const char *txid, guint32 vout, wallet_utxo **gone, guint64 edit)
+{
+    if (!edit) {
+        utxo_map *next = utxo_map_remove(m, txid, vout, gone);
+        assert_true(*gone || next == m); /* absent: the same version */
+        utxo_map_unref(m);
+        return next;
+    }
+    return utxo_map_remove_edit(m, txid, vout, utxo_map_key_hash(txid, vout), gone, edit);
+}
+
+/* Random changes to one map; a version is kept every 500 changes and must read the same
+ * at the end. With edits, each edit spans 1 to 40 changes and versions are kept only
+ * between edits (as the projection keeps a block's state once the block is applied). */
+static void random_versions(gboolean edits)
 {
     GRand *rng = g_rand_new_with_seed(42);
+    guint64 edit = 0, edit_left = 0, in_place = 0;
+    gboolean changed_in_edit = FALSE, want_keep = FALSE;
     utxo_map *m = NULL;
     GHashTable *model = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
     GArray *kept = g_array_new(FALSE, FALSE, sizeof(version));
     for (guint op = 0; op < 20000; op++) {
+        if (edits && !edit_left) { /* a new edit: nothing it did not create may change in place */
+            edit++;
+            edit_left = g_rand_int_range(rng, 1, 41);
+            changed_in_edit = FALSE;
+        }
         guint r = g_rand_int_range(rng, 0, 10);
         if (r < 6 || !keys->len) { /* insert a new key, or replace an old one */
             char txid[CHAIN_HASH_BUF], key[CHAIN_HASH_BUF + 12];
@@ -74,15 +109,14 @@ static void test_random_versions(void **unused)
             g_snprintf(key, sizeof key, "%s:%u", txid, vout);
             gint64 amount = g_rand_int_range(rng, 1, 1 << 30);
             wallet_utxo *old = NULL;
-            utxo_map *next = utxo_map_insert(m, mk(txid, vout, amount), &old);
+            m = do_insert(m, mk(txid, vout, amount), &old, edit);
+            changed_in_edit = TRUE;
             assert_int_equal(old != NULL, g_hash_table_contains(model, key));
             if (old)
                 wallet_utxo_unref(old);
             else
                 g_ptr_array_add(keys, g_strdup(key));
             g_hash_table_replace(model, g_strdup(key), GSIZE_TO_POINTER((gsize)amount));
-            utxo_map_unref(m);
-            m = next;
         } else { /* remove a present key, or an absent one */
             guint at = g_rand_int_range(rng, 0, keys->len);
             char *k = keys->pdata[at];
@@ -91,21 +125,28 @@ static void test_random_versions(void **unused)
             g_strlcpy(txid, k, (gsize)(colon - k) + 1);
             guint32 vout = (guint32)atoi(colon + 1) + (r == 9 ? 7 : 0); /* r 9: never present */
             wallet_utxo *gone = NULL;
-            utxo_map *next = utxo_map_remove(m, txid, vout, &gone);
+            utxo_map *before = m;
+            gboolean owned = edits && changed_in_edit && g_hash_table_size(model) > 1;
+            m = do_remove(m, txid, vout, &gone, edit);
+            if (owned || r == 9) /* a root this edit made shrinks in place; absent: unchanged */
+                assert_ptr_equal(m, before);
+            in_place += owned && r != 9;
             if (r == 9) {
                 assert_null(gone);
-                assert_ptr_equal(next, m);
             } else {
+                changed_in_edit = TRUE;
                 assert_non_null(gone);
                 assert_int_equal(gone->amount, GPOINTER_TO_SIZE(g_hash_table_lookup(model, k)));
                 wallet_utxo_unref(gone);
                 g_hash_table_remove(model, k);
                 g_ptr_array_remove_index_fast(keys, at);
             }
-            utxo_map_unref(m);
-            m = next;
         }
-        if (op % 500 == 0) {
+        if (edits)
+            edit_left--;
+        want_keep |= op % 500 == 0;
+        if (want_keep && (!edits || !edit_left)) {
+            want_keep = FALSE;
             version v = {utxo_map_ref(m), g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
             GHashTableIter it;
             gpointer k, val;
@@ -123,12 +164,25 @@ static void test_random_versions(void **unused)
         utxo_map_unref(v->m);
         g_hash_table_unref(v->model);
     }
-    print_message("20000 operations, %u live outputs, %u older versions checked\n", g_hash_table_size(model), kept->len);
+    print_message("20000 operations%s, %u live outputs, %u older versions checked, %" G_GUINT64_FORMAT
+                  " removals in place\n", edits ? " in edits" : "", g_hash_table_size(model), kept->len, in_place);
+    if (edits)
+        assert_true(in_place > 1000);
     utxo_map_unref(m);
     g_hash_table_unref(model);
     g_ptr_array_unref(keys);
     g_array_unref(kept);
     g_rand_free(rng);
+}
+
+static void test_random_versions(void **unused)
+{
+    random_versions(FALSE);
+}
+
+static void test_random_edits(void **unused)
+{
+    random_versions(TRUE);
 }
 
 /* Two keys with the same 32-bit hash end in a collision node; both stay addressable. */
@@ -181,6 +235,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_versions),
+        cmocka_unit_test(test_random_edits),
         cmocka_unit_test(test_full_hash_collision),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
