@@ -5,13 +5,17 @@
 
 wallet_event *wallet_event_new(wallet_event_kind kind, const char *wallet)
 {
-    /* One allocation: a projection emits an event per output it touches. */
+    /* One allocation, not zero-filled (the id buffers are cleared by their first byte):
+     * a projection emits an event per output it touches. */
     gsize len = wallet ? strlen(wallet) + 1 : 0;
-    wallet_event *ev = g_malloc0(sizeof *ev + len);
+    wallet_event *ev = g_malloc(sizeof *ev + len);
     ev->kind = kind;
-    if (wallet)
-        ev->wallet = memcpy(ev + 1, wallet, len);
+    ev->wallet = wallet ? memcpy(ev + 1, wallet, len) : NULL;
+    ev->txid[0] = ev->block[0] = '\0';
+    ev->vout = 0;
+    ev->amount = 0;
     ev->height = -1;
+    ev->chain = NULL;
     return ev;
 }
 

@@ -37,7 +37,8 @@ typedef struct {
     chain_event *chain;   /* owned; WALLET_EVENT_CHAIN only */
 } wallet_event;
 
-/* A zeroed event of `kind` for `wallet` (copied, may be NULL); free with wallet_event_free. */
+/* An empty event of `kind` (ids "", numbers 0, height -1) for `wallet` (copied, may be NULL);
+ * free with wallet_event_free. */
 wallet_event *wallet_event_new(wallet_event_kind kind, const char *wallet);
 /* Wraps a chain event (taken) in a new wallet event. */
 wallet_event *wallet_event_wrap_chain(chain_event *ev);

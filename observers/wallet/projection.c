@@ -14,7 +14,9 @@ struct wallet_state {
     gint64 height;
     gint64 total;
     guint n;
-    utxo_map *map;      /* persistent: shares every unchanged node with the parent's */
+    guint64 bit;        /* this wallet's bit in each output's wallet mask */
+    utxo_map *map;      /* every tracked wallet's outputs at the header (one map per header,
+                           persistent: it shares every unchanged node with the parent's) */
 };
 
 typedef enum { TOUCH_CREATED, TOUCH_SPENT } touch_kind;
@@ -50,13 +52,16 @@ struct wallet_projection {
     GHashTable *addr_mask;    /* address -> guint64* bitmask of wallets */
     GHashTable *nodes;        /* hash -> wp_node* (owned) */
     wp_node *root, *tip;
-    GHashTable *folded_tx;    /* txid -> wp_folded, for wallet txs folded into the checkpoint */
+    GArray *folded;           /* wp_folded: wallet txs folded into the checkpoint, in fold order */
     GHashTable *pending;      /* "txid:vout" set */
     guint64 edits;            /* the utxo_map edit of the last block applied */
-    GArray *touches, *wtxs;   /* scratch: the block being applied (copied to its node) */
+    wp_touch *touches;        /* scratch: the block being applied (copied to its node) */
+    guint n_touches, cap_touches;
+    wp_wtx *wtxs;
+    guint n_wtxs, cap_wtxs;
 };
 
-/* A wallet transaction folded below the root: its height (one allocation, the key inside). */
+/* A wallet transaction folded below the root, and its height. */
 typedef struct {
     gint64 height;
     char txid[CHAIN_HASH_BUF];
@@ -72,22 +77,6 @@ static inline void copy_id(char *dst, const char *src)
 
 /* ---- outputs and states --------------------------------------------------------------- */
 
-static wallet_utxo *utxo_new(const char *txid, guint32 vout, gint64 amount, const char *address,
-                             gint64 height, gboolean coinbase)
-{
-    gsize alen = strlen(address) + 1;
-    wallet_utxo *u = g_atomic_rc_box_alloc0(sizeof *u + alen);
-    char *addr = (char *)(u + 1);
-    memcpy(addr, address, alen);
-    copy_id(u->txid, txid);
-    u->vout = vout;
-    u->amount = amount;
-    u->address = addr;
-    u->height = height;
-    u->coinbase = coinbase;
-    return u;
-}
-
 static void utxo_unref(gpointer u)
 {
     wallet_utxo_unref(u);
@@ -99,16 +88,16 @@ static void state_clear(gpointer p)
     utxo_map_unref(s->map);
 }
 
-static wallet_state *state_new_from(const wallet_state *parent, const char *block, gint64 height)
+/* Wallet w's state at a header whose map (a reference is taken) is `map`. */
+static wallet_state *state_new(const char *block, gint64 height, guint w, gint64 total, guint n, utxo_map *map)
 {
-    wallet_state *s = g_atomic_rc_box_new0(wallet_state);
-    copy_id(s->block, block);
+    wallet_state *s = g_atomic_rc_box_new(wallet_state);
+    memcpy(s->block, block, CHAIN_HASH_BUF);
     s->height = height;
-    if (parent) {
-        s->total = parent->total;
-        s->n = parent->n;
-        s->map = utxo_map_ref(parent->map);
-    }
+    s->total = total;
+    s->n = n;
+    s->bit = G_GUINT64_CONSTANT(1) << w;
+    s->map = utxo_map_ref(map);
     return s;
 }
 
@@ -130,7 +119,8 @@ gint64 wallet_state_total(const wallet_state *s) { return s->total; }
 
 const wallet_utxo *wallet_state_lookup(const wallet_state *s, const char *txid, guint32 vout)
 {
-    return utxo_map_lookup(s->map, txid, vout);
+    const wallet_utxo *u = utxo_map_lookup(s->map, txid, vout);
+    return u && (u->wallets & s->bit) ? u : NULL;
 }
 
 static gint cmp_utxo(gconstpointer a, gconstpointer b)
@@ -142,6 +132,7 @@ static gint cmp_utxo(gconstpointer a, gconstpointer b)
 
 typedef struct {
     gint64 tip_height, bal, imm, pend;
+    guint64 bit;
     guint maturity;
     GHashTable *spends;
     GPtrArray *out;
@@ -150,6 +141,8 @@ typedef struct {
 static void list_one(const wallet_utxo *u, void *data)
 {
     list_ctx *c = data;
+    if (!(u->wallets & c->bit))
+        return;
     if (u->coinbase && c->tip_height - u->height + 1 < (gint64)c->maturity + 1) {
         c->imm += u->amount;
         return;
@@ -169,7 +162,7 @@ static void list_one(const wallet_utxo *u, void *data)
 GPtrArray *wallet_state_list(const wallet_state *s, gint64 tip_height, const wallet_rule *rule,
                              gint64 *balance, gint64 *immature, gint64 *pending)
 {
-    list_ctx c = {.tip_height = tip_height, .maturity = rule ? rule->coinbase_maturity : 100,
+    list_ctx c = {.tip_height = tip_height, .bit = s->bit, .maturity = rule ? rule->coinbase_maturity : 100,
                   .spends = rule ? rule->pending_spends : NULL, .out = g_ptr_array_sized_new(s->n)};
     if (c.spends && !g_hash_table_size(c.spends))
         c.spends = NULL;
@@ -221,9 +214,7 @@ wallet_projection *wallet_projection_new(const wallet_projection_config *cfg)
     p->names = g_ptr_array_new_with_free_func(g_free);
     p->addr_mask = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     p->nodes = g_hash_table_new(wallet_str_hash, g_str_equal);
-    p->folded_tx = g_hash_table_new_full(wallet_str_hash, g_str_equal, NULL, g_free);
-    p->touches = g_array_new(FALSE, FALSE, sizeof(wp_touch));
-    p->wtxs = g_array_new(FALSE, FALSE, sizeof(wp_wtx));
+    p->folded = g_array_new(FALSE, FALSE, sizeof(wp_folded));
     p->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return p;
 }
@@ -248,9 +239,9 @@ void wallet_projection_free(wallet_projection *p)
     g_hash_table_unref(p->nodes);
     g_ptr_array_unref(p->names);
     g_hash_table_unref(p->addr_mask);
-    g_array_unref(p->touches);
-    g_array_unref(p->wtxs);
-    g_hash_table_unref(p->folded_tx);
+    g_free(p->touches);
+    g_free(p->wtxs);
+    g_array_unref(p->folded);
     g_hash_table_unref(p->pending);
     g_free(p);
 }
@@ -296,59 +287,87 @@ gint wallet_projection_wallet_index(const wallet_projection *p, const char *name
     return -1;
 }
 
-/* Applies one transaction to the node's states under construction (the block's edit). */
-static void apply_tx(wallet_projection *p, wp_node *n, const wallet_tx *tx)
+/* A block being applied: the header's map (under the block's edit) and each wallet's
+ * count and total. */
+typedef struct {
+    utxo_map *map;
+    gint64 height;
+    gint64 total[WALLET_MAX_WALLETS];
+    guint n[WALLET_MAX_WALLETS];
+} wp_apply;
+
+static void touch(wallet_projection *p, guint w, touch_kind kind, wallet_utxo *u)
 {
-    guint nw = p->names->len;
+    if (p->n_touches == p->cap_touches) {
+        p->cap_touches = MAX(32u, 2 * p->cap_touches);
+        p->touches = g_renew(wp_touch, p->touches, p->cap_touches);
+    }
+    p->touches[p->n_touches++] = (wp_touch){w, kind, wallet_utxo_ref(u)};
+}
+
+/* Applies one transaction to the block being applied. */
+static void apply_tx(wallet_projection *p, wp_apply *a, const wallet_tx *tx)
+{
     guint64 touched = 0;
-    gint64 net[WALLET_MAX_WALLETS] = {0};
+    gint64 net[WALLET_MAX_WALLETS];
     for (guint i = 0; i < tx->n_in; i++) {
+        wallet_utxo *u = NULL;
         guint32 h = utxo_map_key_hash(tx->in[i].txid, tx->in[i].vout);
-        for (guint w = 0; w < nw; w++) {
-            wallet_state *st = n->states[w];
-            wallet_utxo *u = NULL;
-            st->map = utxo_map_remove_edit(st->map, tx->in[i].txid, tx->in[i].vout, h, &u, p->edits);
-            if (!u)
-                continue;
-            wp_touch t = {w, TOUCH_SPENT, u}; /* the removed reference moves to the touch */
-            g_array_append_val(p->touches, t);
+        a->map = utxo_map_remove_edit(a->map, tx->in[i].txid, tx->in[i].vout, h, &u, p->edits);
+        if (!u)
+            continue;
+        for (guint64 bits = u->wallets; bits; bits &= bits - 1) {
+            guint w = (guint)__builtin_ctzll(bits);
+            if (!(touched & (G_GUINT64_CONSTANT(1) << w)))
+                net[w] = 0;
+            touch(p, w, TOUCH_SPENT, u);
             net[w] -= u->amount;
-            st->total -= u->amount;
-            st->n--;
-            touched |= G_GUINT64_CONSTANT(1) << w;
+            a->total[w] -= u->amount;
+            a->n[w]--;
         }
+        touched |= u->wallets;
+        wallet_utxo_unref(u);
     }
     for (guint o = 0; o < tx->n_out; o++) {
         const wallet_txout *out = &tx->out[o];
         guint64 *mask = out->address ? g_hash_table_lookup(p->addr_mask, out->address) : NULL;
-        guint32 h = mask ? utxo_map_key_hash(tx->txid, o) : 0;
-        for (guint w = 0; mask && w < nw; w++) {
-            if (!(*mask & (G_GUINT64_CONSTANT(1) << w)))
-                continue;
-            wallet_state *st = n->states[w];
-            wallet_utxo *u = utxo_new(tx->txid, o, out->amount, out->address, n->height, tx->coinbase);
-            wallet_utxo *old = NULL;
-            /* A duplicate txid:vout (pre-BIP30 history) replaces the older output. */
-            st->map = utxo_map_insert_edit(st->map, wallet_utxo_ref(u), h, &old, p->edits);
-            if (old) {
-                st->total -= old->amount;
-                st->n--;
-                wallet_utxo_unref(old);
-            }
-            wp_touch t = {w, TOUCH_CREATED, u}; /* utxo_new's reference */
-            g_array_append_val(p->touches, t);
-            net[w] += out->amount;
-            st->total += out->amount;
-            st->n++;
-            touched |= G_GUINT64_CONSTANT(1) << w;
-        }
-    }
-    for (guint w = 0; w < nw; w++) {
-        if (!(touched & (G_GUINT64_CONSTANT(1) << w)))
+        if (!mask)
             continue;
-        wp_wtx x = {.wallet = w, .net = net[w]};
-        memcpy(x.txid, tx->txid, CHAIN_HASH_BUF);
-        g_array_append_val(p->wtxs, x);
+        wallet_utxo *u = wallet_utxo_new(tx->txid, o, out->amount, out->address, a->height, tx->coinbase, *mask);
+        wallet_utxo *old = NULL;
+        /* A duplicate txid:vout (pre-BIP30 history) replaces the older output. */
+        a->map = utxo_map_insert_edit(a->map, wallet_utxo_ref(u), utxo_map_key_hash(tx->txid, o), &old,
+                                      p->edits);
+        if (old) {
+            for (guint64 bits = old->wallets; bits; bits &= bits - 1) {
+                guint w = (guint)__builtin_ctzll(bits);
+                a->total[w] -= old->amount;
+                a->n[w]--;
+            }
+            wallet_utxo_unref(old);
+        }
+        for (guint64 bits = *mask; bits; bits &= bits - 1) {
+            guint w = (guint)__builtin_ctzll(bits);
+            if (!(touched & (G_GUINT64_CONSTANT(1) << w)))
+                net[w] = 0;
+            touch(p, w, TOUCH_CREATED, u);
+            net[w] += out->amount;
+            a->total[w] += out->amount;
+            a->n[w]++;
+        }
+        touched |= *mask;
+        wallet_utxo_unref(u);
+    }
+    for (guint64 bits = touched; bits; bits &= bits - 1) {
+        guint w = (guint)__builtin_ctzll(bits);
+        if (p->n_wtxs == p->cap_wtxs) {
+            p->cap_wtxs = MAX(16u, 2 * p->cap_wtxs);
+            p->wtxs = g_renew(wp_wtx, p->wtxs, p->cap_wtxs);
+        }
+        wp_wtx *x = &p->wtxs[p->n_wtxs++];
+        x->wallet = w;
+        x->net = net[w];
+        memcpy(x->txid, tx->txid, CHAIN_HASH_BUF);
     }
 }
 
@@ -381,18 +400,25 @@ gboolean wallet_projection_add_block(wallet_projection *p, const wallet_block *b
         n->sibling = parent->child;
         parent->child = n;
     }
-    n->states = g_new0(wallet_state *, p->names->len + 1);
-    for (guint w = 0; w < p->names->len; w++)
-        n->states[w] = state_new_from(parent ? parent->states[w] : NULL, b->hash, b->height);
+    guint nw = p->names->len;
+    wp_apply a = {.map = parent && nw ? utxo_map_ref(parent->states[0]->map) : NULL, .height = b->height};
+    for (guint w = 0; parent && w < nw; w++) {
+        a.total[w] = parent->states[w]->total;
+        a.n[w] = parent->states[w]->n;
+    }
     p->edits++; /* the block's edit: nodes it copies may change in place until it ends */
     for (guint i = 0; i < b->n_tx; i++)
-        apply_tx(p, n, &b->tx[i]);
-    n->n_touches = p->touches->len;
-    n->touches = g_memdup2(p->touches->data, p->touches->len * sizeof(wp_touch));
-    n->n_wtxs = p->wtxs->len;
-    n->wtxs = g_memdup2(p->wtxs->data, p->wtxs->len * sizeof(wp_wtx));
-    g_array_set_size(p->touches, 0);
-    g_array_set_size(p->wtxs, 0);
+        apply_tx(p, &a, &b->tx[i]);
+    n->states = g_new(wallet_state *, nw + 1);
+    for (guint w = 0; w < nw; w++)
+        n->states[w] = state_new(n->hash, n->height, w, a.total[w], a.n[w], a.map);
+    n->states[nw] = NULL;
+    utxo_map_unref(a.map);
+    n->n_touches = p->n_touches;
+    n->touches = g_memdup2(p->touches, p->n_touches * sizeof(wp_touch));
+    n->n_wtxs = p->n_wtxs;
+    n->wtxs = g_memdup2(p->wtxs, p->n_wtxs * sizeof(wp_wtx));
+    p->n_touches = p->n_wtxs = 0;
     g_hash_table_insert(p->nodes, n->hash, n);
     if (!p->root)
         p->root = n;
@@ -478,6 +504,12 @@ gboolean wallet_projection_set_tip(wallet_projection *p, const char *hash, GPtrA
     wp_node *from = p->tip;
     if (from == to)
         return TRUE;
+    if (from && to->parent == from) { /* the common case: one block on top */
+        if (events)
+            emit_connect(p, to, events);
+        p->tip = to;
+        return TRUE;
+    }
     /* Walk both sides down to the common ancestor (NULL: below the root). */
     wp_node *a = from, *b = to;
     GPtrArray *down = g_ptr_array_new(), *up = g_ptr_array_new();
@@ -535,8 +567,12 @@ gint64 wallet_projection_tx_confirmations(const wallet_projection *p, const char
         for (guint i = 0; i < n->n_wtxs; i++)
             if (!strcmp(n->wtxs[i].txid, txid))
                 return t->height - n->height + 1;
-    const wp_folded *f = g_hash_table_lookup(p->folded_tx, txid);
-    return f ? t->height - f->height + 1 : 0;
+    for (guint i = p->folded->len; i-- > 0;) { /* the latest fold of a txid counts */
+        const wp_folded *f = &g_array_index(p->folded, wp_folded, i);
+        if (!strcmp(f->txid, txid))
+            return t->height - f->height + 1;
+    }
+    return 0;
 }
 
 gboolean wallet_projection_tx_included(const wallet_projection *p, const char *txid, guint k)
@@ -587,11 +623,10 @@ GHashTable *wallet_projection_canonical_txs(const wallet_projection *p)
     for (const wp_node *n = p->tip; n; n = n->parent)
         for (guint i = 0; i < n->n_wtxs; i++)
             put_conf(t, n->wtxs[i].txid, p->tip->height - n->height + 1);
-    GHashTableIter it;
-    gpointer k, v;
-    g_hash_table_iter_init(&it, p->folded_tx);
-    while (g_hash_table_iter_next(&it, &k, &v))
-        put_conf(t, k, p->tip->height - ((const wp_folded *)v)->height + 1);
+    for (guint i = p->folded->len; i-- > 0;) { /* latest first: put_conf keeps the first */
+        const wp_folded *f = &g_array_index(p->folded, wp_folded, i);
+        put_conf(t, f->txid, p->tip->height - f->height + 1);
+    }
     return t;
 }
 
@@ -639,10 +674,9 @@ guint wallet_projection_fold(wallet_projection *p, const char *lib)
     GPtrArray *path = g_ptr_array_new(); /* freed last: each is the kept child one step down */
     for (wp_node *keep = root, *n = root->parent; n; keep = n, n = n->parent) {
         for (guint i = 0; i < n->n_wtxs; i++) {
-            wp_folded *f = g_new(wp_folded, 1);
-            f->height = n->height;
-            memcpy(f->txid, n->wtxs[i].txid, CHAIN_HASH_BUF);
-            g_hash_table_replace(p->folded_tx, f->txid, f); /* the old entry (and key) freed */
+            wp_folded f = {.height = n->height};
+            memcpy(f.txid, n->wtxs[i].txid, CHAIN_HASH_BUF);
+            g_array_append_val(p->folded, f);
         }
         for (wp_node *c = n->child, *next; c; c = next) {
             next = c->sibling;

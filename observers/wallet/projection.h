@@ -24,10 +24,12 @@ typedef struct {
     const char *address;       /* lives as long as the utxo */
     gint64 height;             /* of the block that created it */
     gboolean coinbase;
+    guint64 wallets;           /* bit w: tracked wallet w owns it (its address is wallet w's) */
 } wallet_utxo;
 
 /* One wallet's UTXO set at one header. Immutable once built; atomically refcounted, so a
- * snapshot may hold it and any thread may read it. */
+ * snapshot may hold it and any thread may read it. The wallets of one header share one map
+ * of every tracked output: listing a wallet visits the others' outputs too. */
 typedef struct wallet_state wallet_state;
 
 wallet_state *wallet_state_ref(wallet_state *s);

@@ -18,14 +18,55 @@ struct utxo_map {
     gpointer e[];        /* entries, in slot order */
 };
 
+/* An output and its reference count, in one allocation with the address after it (the
+ * count is inline: a path copy takes a reference on every output of the copied node). */
+typedef struct {
+    gint ref;
+    wallet_utxo u;
+} utxo_box;
+
+#define BOX_OF(u) ((utxo_box *)((char *)(u) - G_STRUCT_OFFSET(utxo_box, u)))
+
+wallet_utxo *wallet_utxo_new(const char *txid, guint32 vout, gint64 amount, const char *address,
+                             gint64 height, gboolean coinbase, guint64 wallets)
+{
+    gsize alen = strlen(address) + 1, tlen = strnlen(txid, CHAIN_HASH_BUF - 1);
+    utxo_box *b = g_malloc(sizeof *b + alen);
+    wallet_utxo *u = &b->u;
+    b->ref = 1;
+    memcpy(u->txid, txid, tlen);
+    u->txid[tlen] = '\0';
+    u->vout = vout;
+    u->amount = amount;
+    u->address = memcpy(b + 1, address, alen);
+    u->height = height;
+    u->coinbase = coinbase;
+    u->wallets = wallets;
+    return u;
+}
+
+static inline void utxo_ref(wallet_utxo *u)
+{
+    g_atomic_int_inc(&BOX_OF(u)->ref);
+}
+
+static inline void utxo_unref(wallet_utxo *u)
+{
+    utxo_box *b = BOX_OF(u);
+    if (g_atomic_int_dec_and_test(&b->ref))
+        g_free(b);
+}
+
 wallet_utxo *wallet_utxo_ref(wallet_utxo *u)
 {
-    return g_atomic_rc_box_acquire(u);
+    utxo_ref(u);
+    return u;
 }
 
 void wallet_utxo_unref(wallet_utxo *u)
 {
-    g_atomic_rc_box_release(u);
+    if (u)
+        utxo_unref(u);
 }
 
 /* ---- hashing ---------------------------------------------------------------------------- */
@@ -45,20 +86,21 @@ static inline guint64 fmix64(guint64 h)
     return h;
 }
 
-/* Every byte of s counts (bench txids differ only in their last digits). */
+/* Every byte of s counts (bench txids differ only in their last digits): a multiply per
+ * 8 bytes, then a full avalanche. Not keyed: txids and block hashes are SHA-256 outputs
+ * nobody chooses, and a full 32-bit collision only makes a collision node. */
 static guint64 hash_bytes(const char *s, gsize len, guint64 seed)
 {
     guint64 h = seed ^ (len * 0x9e3779b97f4a7c15ULL);
     for (; len >= 8; len -= 8, s += 8) {
         guint64 w;
         memcpy(&w, s, 8);
-        h ^= rotl64(w * 0x87c37b91114253d5ULL, 31) * 0x4cf5ad432745937fULL;
-        h = rotl64(h, 27) * 5 + 0x52dce729;
+        h = (rotl64(h, 5) ^ w) * 0x517cc1b727220a95ULL;
     }
     if (len) {
         guint64 w = 0;
         memcpy(&w, s, len);
-        h ^= rotl64(w * 0x87c37b91114253d5ULL, 31) * 0x4cf5ad432745937fULL;
+        h = (rotl64(h, 5) ^ w) * 0x517cc1b727220a95ULL;
     }
     return fmix64(h);
 }
@@ -81,6 +123,19 @@ guint wallet_str_hash(gconstpointer s)
 static gboolean key_equal(const wallet_utxo *u, const char *txid, guint32 vout)
 {
     return u->vout == vout && !strcmp(u->txid, txid);
+}
+
+/* Set bits of x (a libgcc call on x86-64 without -mpopcnt: too slow for every step). */
+static inline guint popcount32(guint32 x)
+{
+#ifdef __POPCNT__
+    return (guint)__builtin_popcount(x);
+#else
+    x = x - ((x >> 1) & 0x55555555u);
+    x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+    x = (x + (x >> 4)) & 0x0f0f0f0fu;
+    return (x * 0x01010101u) >> 24;
+#endif
 }
 
 /* ---- nodes ------------------------------------------------------------------------------ */
@@ -119,7 +174,7 @@ void utxo_map_unref(utxo_map *m)
     guint32 bits = m->bitmap;
     for (guint i = 0; i < m->n; i++, bits &= bits - 1) {
         if (ENTRY_IS_LEAF(m, bits))
-            wallet_utxo_unref(m->e[i]);
+            utxo_unref(m->e[i]);
         else
             utxo_map_unref(m->e[i]);
     }
@@ -141,7 +196,7 @@ static utxo_map *node_splice(const utxo_map *m, guint at, guint drop, guint add,
         gpointer e = m->e[i];
         c->e[i < at ? i : i - drop + add] = e;
         if (ENTRY_IS_LEAF(m, bits))
-            wallet_utxo_ref(e);
+            utxo_ref(e);
         else
             utxo_map_ref(e);
     }
@@ -180,7 +235,7 @@ const wallet_utxo *utxo_map_lookup(const utxo_map *m, const char *txid, guint32 
         guint32 bit = 1u << ((h >> shift) & 31);
         if (!(m->bitmap & bit))
             return NULL;
-        guint pos = (guint)__builtin_popcount(m->bitmap & (bit - 1));
+        guint pos = popcount32(m->bitmap & (bit - 1));
         if (m->leafmap & bit)
             return key_equal(m->e[pos], txid, vout) ? m->e[pos] : NULL;
         m = m->e[pos];
@@ -236,7 +291,7 @@ static utxo_map *ins(utxo_map *m, gboolean ed, wallet_utxo *u, guint32 h, guint 
         }
     } else {
         bit = 1u << ((h >> shift) & 31);
-        pos = (guint)__builtin_popcount(m->bitmap & (bit - 1));
+        pos = popcount32(m->bitmap & (bit - 1));
         if (!(m->bitmap & bit)) {
             utxo_map *c = ed ? node_open(m, pos) : node_splice(m, pos, 0, 1, edit);
             c->bitmap |= bit;
@@ -311,7 +366,7 @@ static utxo_map *rem(utxo_map *m, gboolean ed, const char *txid, guint32 vout, g
         bit = 1u << ((h >> shift) & 31);
         if (!(m->bitmap & bit))
             return m;
-        pos = (guint)__builtin_popcount(m->bitmap & (bit - 1));
+        pos = popcount32(m->bitmap & (bit - 1));
         if (m->leafmap & bit) {
             if (!key_equal(m->e[pos], txid, vout))
                 return m;

@@ -47,7 +47,10 @@ guint32 utxo_map_key_hash(const char *txid, guint32 vout);
  * 64 hex digits: g_str_hash takes a multiply per byte). GHashFunc-compatible. */
 guint wallet_str_hash(gconstpointer s);
 
-/* Refcounting of outputs (they are g_atomic_rc_box allocations). */
+/* A new output (one reference; the address is copied into it and lives as long as it). */
+wallet_utxo *wallet_utxo_new(const char *txid, guint32 vout, gint64 amount, const char *address,
+                             gint64 height, gboolean coinbase, guint64 wallets);
+/* Atomic refcounting of outputs made by wallet_utxo_new. */
 wallet_utxo *wallet_utxo_ref(wallet_utxo *u);
 void wallet_utxo_unref(wallet_utxo *u);
 

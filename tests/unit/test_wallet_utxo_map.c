@@ -12,14 +12,7 @@
 
 static wallet_utxo *mk(const char *txid, guint32 vout, gint64 amount)
 {
-    wallet_utxo *u = g_atomic_rc_box_alloc0(sizeof *u + 2);
-    char *addr = (char *)(u + 1);
-    addr[0] = 'a';
-    g_strlcpy(u->txid, txid, CHAIN_HASH_BUF);
-    u->vout = vout;
-    u->amount = amount;
-    u->address = addr;
-    return u;
+    return wallet_utxo_new(txid, vout, amount, "a", 1, FALSE, 1);
 }
 
 typedef struct {
