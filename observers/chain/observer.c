@@ -1,10 +1,14 @@
 /* observer.c: the chain observer's cycle. Every node is asked for its best block in one
  * concurrent round; a tip already in the graph costs nothing more, a new tip one header,
  * and a tip that does not connect starts a catch-up: getblockhash windows walked down
- * from the tip (growing 16, 64, 256... up to max_batch) until a known hash, then the
- * missing headers in one batch, added lowest first so nothing waits as an orphan. */
+ * (growing 16, 64, 256... up to max_batch) until a known hash, then the missing headers,
+ * added lowest first so nothing waits as an orphan. Over REST the missing headers come
+ * binary, 2,000 a request, all requests at once (their start hashes ride along with the
+ * first window); over JSON-RPC they come in one getblockheader batch per window. */
 #include <string.h>
 #include "chain/observer_priv.h"
+#include "chain/rest.h"
+#include "chain/work.h"
 
 void chain_observer_config_init(chain_observer_config *cfg)
 {
@@ -13,6 +17,7 @@ void chain_observer_config_init(chain_observer_config *cfg)
     cfg->graph.base_height = 0;
     cfg->prune = TRUE;
     cfg->max_batch = 2000;
+    cfg->rest = TRUE;
     cfg->long_poll_ms = 1000;
     cfg->snapshot_blocks = 32;
 }
@@ -93,6 +98,7 @@ static void sync_sources(chain_state *st, tf_poll_ctx *ctx)
         n->src = tf_source_ref(src);
         chain_rpc_free(n->rpc);
         n->rpc = chain_rpc_from_source(src, NULL);
+        n->no_rest = FALSE;
         n->is_public = source_is_public(src);
         chain_graph_set_public(st->graph, name, n->is_public);
         const char *state = tf_source_attr_str(src, "state");
@@ -155,16 +161,12 @@ static void run1(chain_state *st, tf_poll_ctx *ctx, chain_rpc_batch *b)
     st->requests += chain_rpc_run(tf_poll_http(ctx), &b, 1, tf_poll_request_timeout(ctx));
 }
 
-/* Walks back from n's tip (at tip_height, already added as an orphan) to the known graph
- * and adds the missing headers lowest first. */
-static gboolean catch_up(chain_state *st, tf_poll_ctx *ctx, chain_cnode *n, gint64 tip_height,
-                         GPtrArray *events, GError **error)
+/* JSON-RPC: walks back from n's tip (at tip_height, already added as an orphan) to the
+ * known graph, no lower than lo_limit, and adds the missing headers lowest first. */
+static gboolean catch_up_json(chain_state *st, tf_poll_ctx *ctx, chain_cnode *n, gint64 tip_height,
+                              gint64 lo_limit, GPtrArray *events, GError **error)
 {
     const chain_graph *g = st->graph;
-    gint64 floor = chain_graph_floor(g);
-    gint64 lo_limit = floor >= 0 ? floor
-                      : st->cfg.graph.base_height >= 0 ? st->cfg.graph.base_height
-                                                       : MAX(0, tip_height - (gint64)st->cfg.graph.retained_depth);
     GPtrArray *headers = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
     gint64 hi = tip_height - 1, window = 16;
     gboolean ok = TRUE, done = hi < lo_limit;
@@ -218,6 +220,223 @@ static gboolean catch_up(chain_state *st, tf_poll_ctx *ctx, chain_cnode *n, gint
     return ok;
 }
 
+typedef enum { REST_DONE, REST_FAILED, REST_ABSENT } rest_outcome;
+
+/* Adds to hb a getblockhash for each height a + 2000j (j >= 1 when skip_first) up to
+ * tip_height: where each /rest/headers request from anchor a starts. Returns how many. */
+static guint add_starts(chain_rpc_batch *hb, gint64 a, gint64 tip_height, gboolean skip_first)
+{
+    guint added = 0;
+    for (gint64 h = a + (skip_first ? CHAIN_REST_MAX_HEADERS : 0); h <= tip_height; h += CHAIN_REST_MAX_HEADERS) {
+        chain_rpc_batch_add(hb, "getblockhash", json_pack("[I]", (json_int_t)h));
+        added++;
+    }
+    return added;
+}
+
+/* The work of a block from its bits, remembering the last one (targets change rarely). */
+static const chain_work *block_work(guint32 bits, guint32 *last_bits, chain_work *last)
+{
+    if (bits != *last_bits || !(last->limb[0] | last->limb[1] | last->limb[2] | last->limb[3])) {
+        chain_work_from_bits(bits, last);
+        *last_bits = bits;
+    }
+    return last;
+}
+
+/* REST: finds where n's chain meets the graph (getblockhash windows from the graph's top
+ * down, as catch_up_json does, the first window also asking the start hashes of the
+ * header requests), then fetches headers anchor..tip in requests of 2,000 sent at once,
+ * checks they link into one chain ending at the tip, computes chainwork from each
+ * header's target (checked against the node's at the tip) and adds them lowest first. */
+static rest_outcome catch_up_rest(chain_state *st, tf_poll_ctx *ctx, chain_cnode *n, const json_t *tip_hdr,
+                                  gint64 lo_limit, GPtrArray *events, GError **error)
+{
+    const chain_graph *g = st->graph;
+    gint64 tip_height = json_integer_value(json_object_get(tip_hdr, "height"));
+    const char *tip_hash = json_string_value(json_object_get(tip_hdr, "hash"));
+    chain_work tip_work;
+    if (!chain_work_parse(json_string_value(json_object_get(tip_hdr, "chainwork")), &tip_work)) {
+        g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "%s: getblockheader %s: chainwork is not hex", n->name,
+                    tip_hash);
+        return REST_FAILED;
+    }
+    const chain_block *top_b = chain_graph_canonical_tip(g);
+    gint64 top = top_b ? MIN(chain_block_height(top_b), tip_height - 1) : -1;
+    gint64 anchor = lo_limit; /* the first height fetched */
+    const chain_block *known = NULL;
+    GPtrArray *starts = g_ptr_array_new_with_free_func(g_free); /* start hash per request */
+    gboolean ok = TRUE;
+    if (top >= lo_limit) {
+        gint64 hi = top, window = 16;
+        gboolean first = TRUE;
+        while (ok && !known && hi >= lo_limit) {
+            gint64 lo = MAX(lo_limit, hi - window + 1);
+            chain_rpc_batch *hb = chain_rpc_batch_new(n->rpc, NULL);
+            for (gint64 h = lo; h <= hi; h++)
+                chain_rpc_batch_add(hb, "getblockhash", json_pack("[I]", (json_int_t)h));
+            guint guessed = first ? add_starts(hb, top, tip_height, TRUE) : 0; /* if top is known */
+            run1(st, ctx, hb);
+            for (gint64 h = hi; h >= lo && ok && !known; h--) {
+                json_t *r = chain_rpc_batch_result(hb, (guint)(h - lo), error);
+                if (!json_is_string(r)) {
+                    if (r)
+                        g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "%s: getblockhash %" G_GINT64_FORMAT
+                                    ": not a string", n->name, h);
+                    ok = FALSE;
+                } else if ((known = chain_graph_block(g, json_string_value(r)))) {
+                    anchor = h;
+                }
+            }
+            if (known && anchor == top)
+                for (guint k = 0; ok && k < guessed; k++) {
+                    json_t *r = chain_rpc_batch_result(hb, (guint)(hi - lo + 1) + k, error);
+                    ok = r != NULL;
+                    if (ok)
+                        g_ptr_array_add(starts, g_strdup(json_string_value(r)));
+                }
+            chain_rpc_batch_free(hb);
+            first = FALSE;
+            hi = lo - 1;
+            window = MIN(window * 4, (gint64)st->cfg.max_batch);
+        }
+        if (ok && !known) { /* n's chain forks below the floor: nothing of it can connect */
+            g_ptr_array_unref(starts);
+            return REST_DONE;
+        }
+        if (ok)
+            g_ptr_array_insert(starts, 0, g_strdup(chain_block_hash(known)));
+    }
+    if (ok && (gint64)starts->len < (tip_height - anchor) / CHAIN_REST_MAX_HEADERS + 1) {
+        /* No guess (an empty graph) or a wrong one: ask the start hashes now. */
+        chain_rpc_batch *hb = chain_rpc_batch_new(n->rpc, NULL);
+        add_starts(hb, anchor + (gint64)starts->len * CHAIN_REST_MAX_HEADERS, tip_height, FALSE);
+        run1(st, ctx, hb);
+        for (guint k = 0; ok && k < chain_rpc_batch_len(hb); k++) {
+            json_t *r = chain_rpc_batch_result(hb, k, error);
+            ok = json_is_string(r);
+            if (ok)
+                g_ptr_array_add(starts, g_strdup(json_string_value(r)));
+            else if (r)
+                g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "%s: getblockhash: not a string", n->name);
+        }
+        chain_rpc_batch_free(hb);
+    }
+    if (!ok) {
+        g_ptr_array_unref(starts);
+        return REST_FAILED;
+    }
+    /* The headers, every request at once. */
+    guint nreq = starts->len;
+    chain_rest_req *reqs = g_new0(chain_rest_req, nreq);
+    for (guint j = 0; j < nreq; j++) {
+        g_strlcpy(reqs[j].start, starts->pdata[j], CHAIN_HASH_BUF);
+        reqs[j].count = (guint)MIN(CHAIN_REST_MAX_HEADERS, tip_height - (anchor + (gint64)j * CHAIN_REST_MAX_HEADERS) + 1);
+    }
+    g_ptr_array_unref(starts);
+    st->requests += chain_rest_headers_run(tf_poll_http(ctx), n->name, chain_rpc_url(n->rpc), reqs, nreq,
+                                           tf_poll_request_timeout(ctx));
+    rest_outcome out = REST_DONE;
+    for (guint j = 0; j < nreq && out == REST_DONE; j++) {
+        if (reqs[j].status == 404) {
+            out = REST_ABSENT;
+        } else if (reqs[j].error) {
+            g_set_error(error, TF_ERROR, TF_ERROR_SOURCE, "%s: REST headers: %s", n->name, reqs[j].error);
+            out = REST_FAILED;
+        } else if (reqs[j].n != reqs[j].count || strcmp(reqs[j].headers[0].hash, reqs[j].start)) {
+            g_set_error(error, TF_ERROR, TF_ERROR_SOURCE, "%s: REST headers from %s: %u of %u headers: the "
+                        "node's chain changed during the catch-up", n->name, reqs[j].start, reqs[j].n,
+                        reqs[j].count);
+            out = REST_FAILED;
+        }
+    }
+    /* One chain from anchor to the tip, and its chainwork. */
+    chain_work cw = {{0, 0, 0, 0}}, last_work = {{0, 0, 0, 0}};
+    guint32 last_bits = 0;
+    gboolean derived = FALSE; /* anchor's chainwork from the tip's: nothing left to check it by */
+    if (out == REST_DONE) {
+        const chain_bin_header *prev = NULL;
+        for (guint j = 0; j < nreq && out == REST_DONE; j++)
+            for (guint i = 0; i < reqs[j].n; i++) {
+                const chain_bin_header *h = &reqs[j].headers[i];
+                if (prev && strcmp(h->parent, prev->hash)) {
+                    g_set_error(error, TF_ERROR, TF_ERROR_SOURCE, "%s: REST headers: %s does not follow %s: the "
+                                "node's chain changed during the catch-up", n->name, h->hash, prev->hash);
+                    out = REST_FAILED;
+                    break;
+                }
+                prev = h;
+            }
+        if (out == REST_DONE && strcmp(prev->hash, tip_hash)) {
+            g_set_error(error, TF_ERROR, TF_ERROR_SOURCE, "%s: REST headers end at %s, not at the tip %s: the "
+                        "node's chain changed during the catch-up", n->name, prev->hash, tip_hash);
+            out = REST_FAILED;
+        }
+        if (out == REST_DONE && known) {
+            cw = *chain_block_work(known);
+        } else if (out == REST_DONE && chain_bin_header_is_genesis(&reqs[0].headers[0])) {
+            cw = *block_work(reqs[0].headers[0].bits, &last_bits, &last_work);
+        } else if (out == REST_DONE) {
+            cw = tip_work;
+            for (guint j = 0; j < nreq; j++)
+                for (guint i = j ? 0 : 1; i < reqs[j].n; i++)
+                    chain_work_sub(&cw, block_work(reqs[j].headers[i].bits, &last_bits, &last_work));
+            derived = TRUE;
+        }
+    }
+    if (out == REST_DONE) {
+        /* Add anchor (unless known) .. tip - 1; the tip is in the graph already. */
+        char work_hex[CHAIN_HASH_BUF];
+        gint64 h = anchor;
+        for (guint j = 0; j < nreq && out == REST_DONE; j++)
+            for (guint i = 0; i < reqs[j].n && out == REST_DONE; i++, h++) {
+                const chain_bin_header *b = &reqs[j].headers[i];
+                if (h > anchor)
+                    chain_work_add(&cw, block_work(b->bits, &last_bits, &last_work));
+                if ((h == anchor && known) || h == tip_height)
+                    continue;
+                chain_work_format(&cw, work_hex);
+                chain_header ch = {.hash = b->hash, .parent_hash = chain_bin_header_is_genesis(b) ? NULL : b->parent,
+                                   .height = h, .chainwork = work_hex, .time = b->time};
+                if (!chain_graph_add_header(st->graph, &ch, tf_poll_cycle(ctx), n->name, NULL, events, error)) {
+                    g_prefix_error(error, "%s: REST header: ", n->name);
+                    out = REST_FAILED;
+                }
+            }
+        if (out == REST_DONE && !derived && chain_work_cmp(&cw, &tip_work)) {
+            char mine[CHAIN_HASH_BUF], theirs[CHAIN_HASH_BUF];
+            chain_work_format(&cw, mine);
+            chain_work_format(&tip_work, theirs);
+            g_set_error(error, TF_ERROR, TF_ERROR_SOURCE, "%s: chainwork summed from the headers' targets (%s) "
+                        "is not the node's at the tip %s (%s)", n->name, mine, tip_hash, theirs);
+            out = REST_FAILED;
+        }
+    }
+    chain_rest_reqs_clear(reqs, nreq);
+    g_free(reqs);
+    return out;
+}
+
+/* Catches n up from its tip (tip_hdr, already added as an orphan): REST where the node has
+ * it (a 404 switches the node to JSON-RPC, in this cycle too), else JSON-RPC. */
+static gboolean catch_up(chain_state *st, tf_poll_ctx *ctx, chain_cnode *n, const json_t *tip_hdr,
+                         GPtrArray *events, GError **error)
+{
+    gint64 tip_height = json_integer_value(json_object_get(tip_hdr, "height"));
+    gint64 floor = chain_graph_floor(st->graph);
+    gint64 lo_limit = floor >= 0 ? floor
+                      : st->cfg.graph.base_height >= 0 ? st->cfg.graph.base_height
+                                                       : MAX(0, tip_height - (gint64)st->cfg.graph.retained_depth);
+    if (st->cfg.rest && !n->no_rest) {
+        rest_outcome r = catch_up_rest(st, ctx, n, tip_hdr, lo_limit, events, error);
+        if (r != REST_ABSENT)
+            return r == REST_DONE;
+        n->no_rest = TRUE;
+        g_message("%s: no REST interface (HTTP 404 on /rest/headers): catching up over JSON-RPC", n->name);
+    }
+    return catch_up_json(st, ctx, n, tip_height, lo_limit, events, error);
+}
+
 /* Sets n's head to hash (connected) and records a reorg. */
 static gboolean set_head(chain_state *st, tf_poll_ctx *ctx, chain_cnode *n, const char *hash,
                          GPtrArray *events, GError **error)
@@ -241,15 +460,17 @@ static gboolean set_head(chain_state *st, tf_poll_ctx *ctx, chain_cnode *n, cons
     return TRUE;
 }
 
-/* getblock (verbosity 1) for every block discovered this cycle, asked of its reporter. */
-static void fetch_txids(chain_state *st, tf_poll_ctx *ctx, GPtrArray *events, guint first)
+/* getblock (verbosity 1) for every block discovered this cycle that the graph still holds
+ * (after pruning: a catch-up of 5,000 blocks asks for the ~100 kept), asked of its reporter. */
+static void fetch_txids(chain_state *st, tf_poll_ctx *ctx, GPtrArray *events, guint first, guint end)
 {
     GHashTable *per_node = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                                  (GDestroyNotify)g_ptr_array_unref);
-    for (guint i = first; i < events->len; i++) {
+    for (guint i = first; i < end; i++) {
         chain_event *ev = events->pdata[i];
         chain_cnode *n = ev->node ? g_hash_table_lookup(st->nodes, ev->node) : NULL;
-        if (ev->kind != CHAIN_EVENT_BLOCK_DISCOVERED || !n || !n->rpc)
+        if (ev->kind != CHAIN_EVENT_BLOCK_DISCOVERED || !n || !n->rpc ||
+            !chain_graph_block(st->graph, ev->u.block.hash))
             continue;
         GPtrArray *list = g_hash_table_lookup(per_node, n->name);
         if (!list)
@@ -365,7 +586,7 @@ gboolean chain_state_poll_collect(chain_state *st, tf_poll_ctx *ctx, GPtrArray *
             chain_add_status status = CHAIN_ADD_DUPLICATE;
             ok = r && add_header_json(st, n, r, cycle, events, &status, &err);
             if (ok && !chain_graph_block(st->graph, best[i]) && status != CHAIN_ADD_BELOW_FLOOR)
-                ok = catch_up(st, ctx, n, json_integer_value(json_object_get(r, "height")), events, &err);
+                ok = catch_up(st, ctx, n, r, events, &err);
         }
         if (ok && !chain_graph_block(st->graph, best[i])) {
             g_set_error(&err, TF_ERROR, TF_ERROR_SOURCE,
@@ -386,11 +607,12 @@ gboolean chain_state_poll_collect(chain_state *st, tf_poll_ctx *ctx, GPtrArray *
         }
         g_clear_error(&err);
     }
-    if (st->cfg.fetch_txids)
-        fetch_txids(st, ctx, events, 0);
+    guint discovered_end = events->len; /* fork events follow; fetch_txids reads only these */
     chain_graph_update_forks(st->graph, cycle, events);
     if (st->cfg.prune)
         chain_graph_prune(st->graph);
+    if (st->cfg.fetch_txids)
+        fetch_txids(st, ctx, events, 0, discovered_end);
     if (st->ckpt)
         chain_ckpt_after_poll(st, st->ckpt);
     for (guint i = 0; i < events->len; i++) {

@@ -1,6 +1,7 @@
 /* observer.h: the chain observer: a tf_observer over bitcoin-family nodes (litecoind
  * regtest here) feeding one shared block graph. Each cycle it asks every node for its best
- * block, walks back to the known graph with batched header requests, and publishes node
+ * block, walks back to the known graph with batched requests, fetches the missing headers
+ * (binary over REST where the node has it, else batched JSON-RPC), and publishes node
  * heads, canonical tip, LIB, forks, the public majority target and events. The same
  * state (chain_state) can be embedded by projections (wallets) that need graph queries. */
 #ifndef CHAIN_OBSERVER_H
@@ -18,8 +19,12 @@ G_BEGIN_DECLS
 typedef struct {
     chain_graph_config graph;      /* LIB k, retained depth, base height, orphan cap */
     gboolean prune;                /* prune below LIB - retained depth each cycle (TRUE) */
-    gboolean fetch_txids;          /* getblock (verbosity 1) for every new block (FALSE) */
+    gboolean fetch_txids;          /* getblock (verbosity 1) for every new block the graph
+                                      keeps after pruning (FALSE) */
     guint max_batch;               /* most calls in one HTTP request (2000) */
+    gboolean rest;                 /* catch up on binary headers from the node's REST
+                                      interface (-rest), falling back to JSON-RPC where it
+                                      answers 404 (TRUE) */
     gboolean long_poll;            /* a waitfornewblock thread per source (FALSE) */
     guint long_poll_ms;            /* its timeout per call, in ms (1000) */
     guint snapshot_blocks;         /* canonical blocks (with txids) in each snapshot (32) */

@@ -79,6 +79,11 @@ const char *chain_rpc_name(const chain_rpc *rpc)
     return rpc->name;
 }
 
+const char *chain_rpc_url(const chain_rpc *rpc)
+{
+    return rpc->url;
+}
+
 static void call_clear(gpointer p)
 {
     rpc_call *c = p;

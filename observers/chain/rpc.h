@@ -24,8 +24,9 @@ chain_rpc *chain_rpc_new(const char *name, const char *url, const char *user,
 chain_rpc *chain_rpc_from_source(const tf_source *src, GError **error);
 /* Frees the endpoint (wiping the password). NULL is a no-op. */
 void chain_rpc_free(chain_rpc *rpc);
-/* The endpoint's name (borrowed). */
+/* The endpoint's name and base URL without a trailing slash (borrowed). */
 const char *chain_rpc_name(const chain_rpc *rpc);
+const char *chain_rpc_url(const chain_rpc *rpc);
 
 /* Calls to one endpoint sent as one HTTP request. Owned by the caller. */
 typedef struct chain_rpc_batch chain_rpc_batch;

@@ -4,6 +4,7 @@
 #include "chain/sim.h"
 
 #include <string.h>
+#include "chain/rest.h"
 #include "chain/work.h"
 #include "tf/error.h"
 
@@ -14,6 +15,8 @@ typedef struct {
     chain_work chainwork;
     gint64 time;
     guint32 nonce;
+    guint32 bits;       /* the compact target of its work */
+    guint8 raw[CHAIN_HEADER_BYTES]; /* the serialized header; hash = its SHA-256d */
     char **txids;       /* coinbase first */
     guint64 known;      /* node bitmask */
 } sim_block;
@@ -54,7 +57,8 @@ static guint add_block(chain_sim *s, gint parent, guint64 work, const char *cons
     guint idx = s->blocks->len;
     b.parent = parent;
     chain_work w;
-    chain_work_from_u64(&w, work);
+    b.bits = chain_work_to_bits(work);
+    chain_work_from_bits(b.bits, &w); /* what the header's target is worth, as a node sums it */
     if (parent >= 0) {
         const sim_block *p = BLK(s, parent);
         b.height = p->height + 1;
@@ -65,21 +69,21 @@ static guint add_block(chain_sim *s, gint parent, guint64 work, const char *cons
     }
     chain_work_add(&b.chainwork, &w);
     b.nonce = g_rand_int(s->rand);
-    char *seed_text = g_strdup_printf("%u:%u:%s:%u", s->seed, idx,
-                                      parent >= 0 ? BLK(s, parent)->hash : "genesis", b.nonce);
-    char *hex = g_compute_checksum_for_string(G_CHECKSUM_SHA256, seed_text, -1);
-    memcpy(b.hash, hex, 65);
-    g_free(hex);
-    g_free(seed_text);
     guint n_tx = 0;
     while (txids && txids[n_tx])
         n_tx++;
     b.txids = g_new0(char *, n_tx + 2);
-    char *cb = g_strdup_printf("coinbase:%s", b.hash);
+    char *cb = g_strdup_printf("coinbase:%u:%u:%s:%u", s->seed, idx,
+                               parent >= 0 ? BLK(s, parent)->hash : "genesis", b.nonce);
     b.txids[0] = g_compute_checksum_for_string(G_CHECKSUM_SHA256, cb, -1);
     g_free(cb);
     for (guint i = 0; i < n_tx; i++)
         b.txids[i + 1] = g_strdup(txids[i]);
+    /* A real header: its hash is what a node computes, so REST readers can check it. */
+    char *merkle = g_compute_checksum_for_string(G_CHECKSUM_SHA256, b.txids[0], -1);
+    chain_bin_header_build(b.raw, 0x20000000, parent >= 0 ? BLK(s, parent)->hash : NULL, merkle,
+                           (guint32)b.time, b.bits, b.nonce, b.hash);
+    g_free(merkle);
     g_array_append_val(s->blocks, b);
     if (idx > 0 && more_work(s, idx, s->best))
         s->best = idx;
@@ -311,7 +315,9 @@ static json_t *header_fields(const chain_sim *s, guint idx)
     json_object_set_new(o, "time", json_integer(b->time));
     json_object_set_new(o, "mediantime", json_integer(b->time));
     json_object_set_new(o, "nonce", json_integer(b->nonce));
-    json_object_set_new(o, "bits", json_string("207fffff"));
+    char bits[9];
+    g_snprintf(bits, sizeof bits, "%08x", b->bits);
+    json_object_set_new(o, "bits", json_string(bits));
     json_object_set_new(o, "difficulty", json_real(4.656542373906925e-10));
     json_object_set_new(o, "chainwork", json_string(work_hex));
     json_object_set_new(o, "nTx", json_integer((json_int_t)g_strv_length(b->txids)));
@@ -430,4 +436,31 @@ json_t *chain_sim_rpc(chain_sim *s, guint node, const char *method, const json_t
     g_set_error(error, TF_ERROR, TF_ERROR_SOURCE, "%s: RPC error -32601: Method not found (%s)",
                 n->name, method ? method : "(null)");
     return NULL;
+}
+
+gboolean chain_sim_rest_headers(chain_sim *s, guint node, const char *hash, guint count, GByteArray *out,
+                                GError **error)
+{
+    g_return_val_if_fail(node < s->n_nodes, FALSE);
+    const sim_node *n = &s->nodes[node];
+    if (!n->online) {
+        g_set_error(error, TF_ERROR, TF_ERROR_SOURCE, "%s: connection refused (node offline)", n->name);
+        return FALSE;
+    }
+    gint idx = chain_sim_block_index(s, hash);
+    if (idx < 0 || !(BLK(s, idx)->known & (G_GUINT64_CONSTANT(1) << node)) || !count)
+        return TRUE; /* a block the node does not know: no headers */
+    gint64 from = BLK(s, idx)->height, to = BLK(s, n->head)->height;
+    if (ancestor_at(s, (gint)n->head, from) != idx) { /* off its active chain: that block only */
+        g_byte_array_append(out, BLK(s, idx)->raw, CHAIN_HEADER_BYTES);
+        return TRUE;
+    }
+    to = MIN(to, from + (gint64)count - 1);
+    GArray *path = g_array_sized_new(FALSE, FALSE, sizeof(gint), (guint)(to - from + 1));
+    for (gint i = ancestor_at(s, (gint)n->head, to); i >= 0 && BLK(s, i)->height >= from; i = BLK(s, i)->parent)
+        g_array_append_val(path, i);
+    for (guint k = path->len; k-- > 0;)
+        g_byte_array_append(out, BLK(s, g_array_index(path, gint, k))->raw, CHAIN_HEADER_BYTES);
+    g_array_unref(path);
+    return TRUE;
 }

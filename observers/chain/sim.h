@@ -2,7 +2,9 @@
  * N nodes share a genesis block; blocks are mined on one node and spread at once to the
  * nodes it is connected to (same partition group, online, not lagging). Nodes follow
  * bitcoin's fork choice (most work; on a tie keep the block received first), and answer
- * JSON-RPC calls with the same fields litecoind/bitcoind return. Same seed, same chain. */
+ * JSON-RPC calls with the same fields litecoind/bitcoind return, and REST header requests
+ * with real 80-byte headers (a block's hash is its header's SHA-256d, its work what its
+ * compact target is worth). Same seed, same chain. */
 #ifndef CHAIN_SIM_H
 #define CHAIN_SIM_H
 
@@ -28,7 +30,8 @@ const char *chain_sim_node_name(const chain_sim *s, guint node);
 /* Mines n blocks on node's head, one after another; each reaches the node's connected
  * peers at once. Returns the last block's hash (borrowed), NULL if the node is offline. */
 const char *chain_sim_mine(chain_sim *s, guint node, guint n);
-/* Mines one block of `work` (> 0; regtest's is 2) holding a coinbase and txids
+/* Mines one block of `work` (> 0; regtest's is 2; rounded up to what a compact target
+ * holds) with a coinbase and txids
  * (NULL-terminated, copied, may be NULL). Returns its hash (borrowed) or NULL if offline. */
 const char *chain_sim_mine_block(chain_sim *s, guint node, guint64 work,
                                  const char *const *txids);
@@ -75,6 +78,13 @@ gint64 chain_sim_reorg_depth(const chain_sim *s, const char *old_hash, const cha
  * reference) or NULL + error (offline node, unknown method, unknown block, bad height). */
 json_t *chain_sim_rpc(chain_sim *s, guint node, const char *method, const json_t *params,
                       GError **error);
+
+/* Answers GET /rest/headers/COUNT/HASH.bin as the node would: up to count serialized
+ * 80-byte headers of its active chain from hash upwards, appended to out; nothing for a
+ * block it does not know, that block alone for one off its active chain. FALSE + error
+ * when the node is offline. */
+gboolean chain_sim_rest_headers(chain_sim *s, guint node, const char *hash, guint count, GByteArray *out,
+                                GError **error);
 
 G_END_DECLS
 

@@ -22,8 +22,19 @@ void chain_work_format(const chain_work *w, char out[65]);
 void chain_work_from_u64(chain_work *w, guint64 v);
 /* *acc += *add, modulo 2^256. */
 void chain_work_add(chain_work *acc, const chain_work *add);
+/* *acc -= *sub, modulo 2^256. */
+void chain_work_sub(chain_work *acc, const chain_work *sub);
 /* Returns <0, 0 or >0 as a is less than, equal to or greater than b. */
 int chain_work_cmp(const chain_work *a, const chain_work *b);
+
+/* The work of one block whose header's compact target is `bits` (nBits), as bitcoin's
+ * GetBlockProof: 2^256 / (target + 1); zero for a zero, negative or overflowing target.
+ * Nodes sum it along the chain to report chainwork. */
+void chain_work_from_bits(guint32 bits, chain_work *out);
+/* The compact target of the work w (> 0): the largest target whose block work is at least
+ * w, rounded down to what nBits holds (so chain_work_from_bits may give a little more than
+ * w; 2, regtest's work, gives 0x207fffff and back exactly 2). */
+guint32 chain_work_to_bits(guint64 w);
 
 G_END_DECLS
 

@@ -145,6 +145,19 @@ static route *book_request(fixture_http *f, const char *path, const char *method
     pthread_cond_broadcast(&f->cond);
 
     route *r = g_hash_table_lookup(f->routes, path);
+    if (!r) { /* the longest prefix route (a path ending in a star) that matches */
+        GHashTableIter it;
+        gpointer k, v;
+        gsize best = 0;
+        g_hash_table_iter_init(&it, f->routes);
+        while (g_hash_table_iter_next(&it, &k, &v)) {
+            gsize n = strlen(k);
+            if (n && ((const char *)k)[n - 1] == '*' && n - 1 >= best && !strncmp(path, k, n - 1)) {
+                best = n - 1;
+                r = v;
+            }
+        }
+    }
     if (!r) {
         resp->status = 404;
         resp->content_type = "text/plain";

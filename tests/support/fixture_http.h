@@ -64,7 +64,9 @@ void fixture_http_route(fixture_http *f, const char *path, guint status,
                         guint delay_ms);
 /* Routes path to 200 with a JSON text body and no delay. */
 void fixture_http_route_json(fixture_http *f, const char *path, const char *json);
-/* Routes path to a handler (user borrowed; must outlive the fixture or the route). */
+/* Routes path to a handler (user borrowed; must outlive the fixture or the route). A path
+ * ending in '*' is a prefix route: it answers every path that starts with what precedes
+ * the '*' and has no route of its own (the longest such prefix wins). */
 void fixture_http_route_handler(fixture_http *f, const char *path,
                                 fixture_http_handler fn, void *user);
 

@@ -1,6 +1,9 @@
 /* test_chain_observer.c: the chain observer end to end against fake nodes: each node is a
  * fixture_http route answering JSON-RPC (single and batched) from the deterministic
- * chain simulator. Proves catch-up with batched requests, reorg events with exact depth,
+ * chain simulator, and its REST interface (binary headers) unless a test turns it off.
+ * Proves catch-up with batched requests over REST and over JSON-RPC (a node without REST
+ * answers 404 and is caught up over JSON-RPC, in that cycle and after) with the same graph,
+ * chainwork from the headers' targets, reorg events with exact depth,
  * lagging nodes and LIB, the public majority target, tx inclusion, failures that name the
  * node and method without credentials, and the long-poll waking the runtime and stopping. */
 #include <setjmp.h>
@@ -25,6 +28,7 @@ typedef struct {
     gboolean closing;
     fixture_http *http;
     guint n;
+    guint getblock_calls;  /* getblock calls answered (under lock) */
     tf_runtime *rt;
     tf_handle *h;
 } env;
@@ -34,6 +38,8 @@ typedef struct {
     guint node;
 } route;
 static route routes[CHAIN_SIM_MAX_NODES];
+/* Whether env_new serves /nodeN/rest/headers/ (a node started with -rest). */
+static gboolean serve_rest = TRUE;
 
 static json_t *answer(env *e, guint node, json_t *call)
 {
@@ -60,6 +66,7 @@ static json_t *answer(env *e, guint node, json_t *call)
         g_free(was);
     } else {
         res = chain_sim_rpc(e->sim, node, method ? method : "", params, &err);
+        e->getblock_calls += method && !strcmp(method, "getblock");
     }
     pthread_mutex_unlock(&e->lock);
     if (res)
@@ -97,6 +104,35 @@ static void handler(const fixture_http_request *req, fixture_http_response *resp
     json_decref(body);
 }
 
+/* GET /nodeN/rest/headers/COUNT/HASH.bin, as litecoind -rest answers it. */
+static void rest_handler(const fixture_http_request *req, fixture_http_response *resp, void *user)
+{
+    route *r = user;
+    const char *at = strstr(req->path, "/rest/headers/");
+    guint count = 0;
+    char hash[65] = "";
+    if (!at || sscanf(at, "/rest/headers/%u/%64[0-9a-f].bin", &count, hash) != 2 || !count || count > 2000) {
+        resp->status = 400;
+        resp->content_type = "text/plain";
+        g_string_append(resp->body, "bad request");
+        return;
+    }
+    GByteArray *out = g_byte_array_new();
+    GError *err = NULL;
+    pthread_mutex_lock(&r->e->lock);
+    gboolean ok = chain_sim_rest_headers(r->e->sim, r->node, hash, count, out, &err);
+    pthread_mutex_unlock(&r->e->lock);
+    resp->content_type = "application/octet-stream";
+    if (ok) {
+        g_string_append_len(resp->body, (const char *)out->data, (gssize)out->len);
+    } else {
+        resp->status = 503;
+        g_string_append(resp->body, err->message);
+        g_error_free(err);
+    }
+    g_byte_array_unref(out);
+}
+
 /* Starts n sim nodes behind one fixture server and a (stopped) runtime over them; nodes
  * listed in public_mask are tagged role=public. */
 static env *env_new(guint n, guint64 public_mask, const chain_observer_config *cfg,
@@ -117,6 +153,11 @@ static env *env_new(guint n, guint64 public_mask, const chain_observer_config *c
         routes[i] = (route){e, i};
         char *path = g_strdup_printf("/node%u/", i);
         fixture_http_route_handler(e->http, path, handler, &routes[i]);
+        if (serve_rest) {
+            char *rest = g_strdup_printf("/node%u/rest/headers/*", i);
+            fixture_http_route_handler(e->http, rest, rest_handler, &routes[i]);
+            g_free(rest);
+        }
         path[strlen(path) - 1] = '\0';
         char *url = fixture_http_url(e->http, path);
         json_t *attrs = json_pack("{s:s, s:s}", "rpc_user", "tf", "rpc_password", PASSWORD);
@@ -218,9 +259,9 @@ static void test_catch_up_batched(void **unused)
         assert_true(s->nodes[i].reachable);
         assert_true(s->nodes[i].canonical);
     }
-    /* 3 best-hash + 3 header requests, then for one node windows of
-     * 16/64/256/1024/2000 hashes (+ headers): 5 windows x 2. Far below 3000. */
-    assert_true(s->requests <= 16);
+    /* 3 best-hash + 3 header requests, then for one node the start hashes of its two
+     * REST requests (heights 0 and 2000) in one batch and the two requests, at once. */
+    assert_int_equal(s->requests, 9);
     assert_int_equal(s->requests, fixture_http_requests(e->http));
     GPtrArray *disc = last_events(e, CHAIN_EVENT_BLOCK_DISCOVERED, tf_snapshot_cycle(snap));
     assert_int_equal(disc->len, 3001);
@@ -400,6 +441,35 @@ static void test_tx_inclusion(void **unused)
     env_free(e);
 }
 
+/* A pruning catch-up of 3,000 blocks asks txids only of the blocks it keeps (LIB 6 plus
+ * the retained 100 below it, plus the blocks above LIB), in one request. */
+static void test_txids_only_for_kept_blocks(void **unused)
+{
+    chain_observer_config cfg;
+    chain_observer_config_init(&cfg);
+    cfg.fetch_txids = TRUE;
+    cfg.snapshot_blocks = 200;
+    env *e = env_new(1, 0, &cfg, FALSE, G_USEC_PER_SEC);
+    sim_lock(e);
+    chain_sim_mine(e->sim, 0, 3000);
+    sim_unlock(e);
+    guint64 before = fixture_http_requests(e->http);
+    tf_snapshot *snap = cycle(e);
+    const chain_snapshot *s = data(snap);
+    assert_int_equal(s->tip_height, 3000);
+    assert_int_equal(s->blocks, 106);
+    sim_lock(e);
+    guint calls = e->getblock_calls;
+    sim_unlock(e);
+    assert_int_equal(calls, s->blocks);
+    /* best + header + start hashes + 2 REST + 1 getblock batch */
+    assert_int_equal(fixture_http_requests(e->http) - before, 6);
+    for (guint i = 0; i < s->n_recent; i++) /* every kept block has its txids */
+        assert_non_null(s->recent[i].txids);
+    tf_snapshot_unref(snap);
+    env_free(e);
+}
+
 static void test_failures_name_node_not_password(void **unused)
 {
     env *e = env_new(2, 0, NULL, FALSE, G_USEC_PER_SEC);
@@ -506,14 +576,110 @@ static void test_long_poll_wakes_and_stops(void **unused)
     env_free(e);
 }
 
+/* Both snapshots hold the same canonical chain, block by block (a from REST headers, b
+ * from getblockheader), and the same graph size. */
+static void assert_same_chain(const chain_snapshot *a, const chain_snapshot *b)
+{
+    assert_int_equal(a->blocks, b->blocks);
+    assert_int_equal(a->orphans, 0);
+    assert_int_equal(b->orphans, 0);
+    assert_int_equal(a->floor, b->floor);
+    assert_int_equal(a->n_recent, b->n_recent);
+    assert_int_equal(a->n_recent, a->blocks);
+    for (guint i = 0; i < a->n_recent; i++) {
+        assert_int_equal(a->recent[i].height, b->recent[i].height);
+        assert_string_equal(a->recent[i].hash, b->recent[i].hash);
+    }
+}
+
+/* A node without REST (404) is caught up over JSON-RPC in the same cycle, is not asked
+ * over REST again, and both paths build the same graph as a REST catch-up. */
+static void test_rest_and_json_paths_agree(void **unused)
+{
+    chain_observer_config cfg;
+    chain_observer_config_init(&cfg);
+    cfg.prune = FALSE;
+    cfg.snapshot_blocks = 10000; /* every block, for the comparison */
+    env *rest = env_new(1, 0, &cfg, FALSE, G_USEC_PER_SEC);
+    serve_rest = FALSE;
+    env *json = env_new(1, 0, &cfg, FALSE, G_USEC_PER_SEC);
+    serve_rest = TRUE;
+    for (guint round = 0; round < 3; round++) {
+        guint n = round == 0 ? 4500 : round == 1 ? 37 : 2100; /* from empty; small; big gap */
+        sim_lock(rest);
+        chain_sim_mine(rest->sim, 0, n);
+        sim_unlock(rest);
+        sim_lock(json);
+        chain_sim_mine(json->sim, 0, n);
+        sim_unlock(json);
+        assert_string_equal(chain_sim_head(rest->sim, 0), chain_sim_head(json->sim, 0)); /* same seed */
+        guint64 r0 = fixture_http_requests(rest->http), j0 = fixture_http_requests(json->http);
+        tf_snapshot *a = cycle(rest), *b = cycle(json);
+        assert_string_equal(data(a)->tip, chain_sim_head(rest->sim, 0));
+        assert_same_chain(data(a), data(b));
+        guint64 r = fixture_http_requests(rest->http) - r0, j = fixture_http_requests(json->http) - j0;
+        print_message("round %u (%u blocks): REST %" G_GUINT64_FORMAT " requests, JSON-RPC %" G_GUINT64_FORMAT
+                      "\n", round, n, r, j);
+        if (round == 0) {
+            /* best + header + start hashes (0, 2000, 4000) + 3 REST requests at once */
+            assert_int_equal(r, 6);
+            /* the same 4 REST attempts answered 404, then windows and header batches */
+            assert_true(j > r);
+        } else if (round == 1) {
+            /* best + header + one window (which finds the graph's top) + one REST request */
+            assert_int_equal(r, 4);
+            /* best + header + windows of 16 and 64 walked down from the tip, each with its
+             * header batch: no REST asked any more */
+            assert_int_equal(j, 6);
+        } else {
+            /* the window also asked the second start hash: still one round before REST */
+            assert_int_equal(r, 5);
+        }
+        tf_snapshot_unref(a);
+        tf_snapshot_unref(b);
+    }
+    env_free(rest);
+    env_free(json);
+}
+
+/* A REST catch-up whose headers stop short of the tip (the node reorganised between the
+ * calls) fails the cycle with a message saying so, and the next cycle recovers. */
+static void test_rest_chain_changed_midway(void **unused)
+{
+    env *e = env_new(1, 0, NULL, FALSE, G_USEC_PER_SEC);
+    sim_lock(e);
+    chain_sim_mine(e->sim, 0, 50);
+    sim_unlock(e);
+    tf_snapshot_unref(cycle(e));
+    /* Route REST to a handler that answers one header too few. */
+    fixture_http_route(e->http, "/node0/rest/headers/*", 200, "application/octet-stream", "", 0, 0);
+    sim_lock(e);
+    chain_sim_mine(e->sim, 0, 30);
+    sim_unlock(e);
+    tf_snapshot *snap = cycle(e);
+    const chain_node_view *v = chain_snapshot_node(data(snap), "node0");
+    assert_false(v->reachable);
+    assert_non_null(strstr(v->error, "changed during the catch-up"));
+    tf_snapshot_unref(snap);
+    fixture_http_route_handler(e->http, "/node0/rest/headers/*", rest_handler, &routes[0]);
+    snap = cycle(e);
+    assert_string_equal(data(snap)->tip, chain_sim_head(e->sim, 0));
+    assert_true(chain_snapshot_node(data(snap), "node0")->reachable);
+    tf_snapshot_unref(snap);
+    env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_catch_up_batched),
+        cmocka_unit_test(test_rest_and_json_paths_agree),
+        cmocka_unit_test(test_rest_chain_changed_midway),
         cmocka_unit_test(test_reorg_exact_depth),
         cmocka_unit_test(test_lagging_node_and_lib),
         cmocka_unit_test(test_public_majority_target),
         cmocka_unit_test(test_tx_inclusion),
+        cmocka_unit_test(test_txids_only_for_kept_blocks),
         cmocka_unit_test(test_failures_name_node_not_password),
         cmocka_unit_test(test_long_poll_wakes_and_stops),
     };
