@@ -1,7 +1,9 @@
-/* bench_chain.c: the chain observer against a real litecoind regtest node.
- * 1. Catch-up of a 5,000-block chain: the observer's batched walk (getblockhash windows,
- *    then the missing headers in one request) against a naive per-height loop (one
- *    getblockhash + one getblockheader request per block): wall time and HTTP requests.
+/* bench_chain.c: the chain observer against a real litecoind regtest node (-rest on).
+ * 1. Catch-up of a 5,000-block chain: the observer (binary headers over REST, 2,000 a
+ *    request, all at once; and again with REST off: getblockhash windows and getblockheader
+ *    batches over JSON-RPC) against a naive per-height loop (one getblockhash + one
+ *    getblockheader request per block): wall time, this process's CPU, HTTP requests; and
+ *    the node's own limit: the same headers fetched over REST with nothing done to them.
  * 2. Ingestion cost per new block with 1k and 5k blocks in the graph (should stay flat).
  * 3. Blocks kept and RSS growth with and without pruning after the same catch-up.
  * The answer check: both observers reach the node's best block, every block the pruned
@@ -15,6 +17,7 @@
 #include <tf/tf.h>
 #include "bench_util.h"
 #include "chain/observer.h"
+#include "chain/rest.h"
 #include "chain/rpc.h"
 
 static gint64 chain_len = 5000;       /* blocks at the catch-up */
@@ -75,12 +78,13 @@ static char *best_hash(void)
 }
 
 /* A stopped runtime over the one node (cycles run on this thread); its snapshots list
- * `recent` canonical blocks. */
-static tf_runtime *observer_new(gboolean prune, guint recent)
+ * `recent` canonical blocks; rest FALSE: JSON-RPC only. */
+static tf_runtime *observer_new(gboolean prune, guint recent, gboolean rest)
 {
     chain_observer_config cfg;
     chain_observer_config_init(&cfg);
     cfg.prune = prune;
+    cfg.rest = rest;
     cfg.snapshot_blocks = recent;
     tf_runtime_config rc;
     tf_runtime_config_init(&rc);
@@ -186,9 +190,38 @@ static void per_block(tf_runtime *rt, double *ms, double *reqs, const char *what
                 followed, per_block_samples);
 }
 
+/* The node's own limit: every header from genesis to tip over REST, 2,000 a request, all
+ * requests at once, with nothing done to them but reading (the start hashes are asked
+ * first, untimed). Returns seconds; *requests gets the REST requests. */
+static double rest_floor(gint64 tip, guint *requests)
+{
+    guint n = (guint)(tip / CHAIN_REST_MAX_HEADERS + 1);
+    chain_rest_req *reqs = g_new0(chain_rest_req, n);
+    for (guint j = 0; j < n; j++) {
+        json_t *h = call(NULL, "getblockhash", json_pack("[I]", (json_int_t)j * CHAIN_REST_MAX_HEADERS));
+        g_strlcpy(reqs[j].start, json_string_value(h), CHAIN_HASH_BUF);
+        reqs[j].count = (guint)MIN(CHAIN_REST_MAX_HEADERS, tip + 1 - (gint64)j * CHAIN_REST_MAX_HEADERS);
+        json_decref(h);
+    }
+    gint64 t0 = g_get_monotonic_time();
+    *requests = chain_rest_headers_run(http, "n1", chain_rpc_url(rpc), reqs, n, 60 * G_USEC_PER_SEC);
+    double secs = (g_get_monotonic_time() - t0) / 1e6;
+    guint got = 0;
+    for (guint j = 0; j < n; j++) {
+        if (reqs[j].error)
+            bench_die("REST headers: %s", reqs[j].error);
+        got += reqs[j].n;
+    }
+    if (got != tip + 1)
+        bench_die("REST headers: %u of %" G_GINT64_FORMAT, got, tip + 1);
+    chain_rest_reqs_clear(reqs, n);
+    g_free(reqs);
+    return secs;
+}
+
 /* Checks the pruned observer's canonical blocks (floor to tip, from its snapshot) against
  * the naive loop's graph, height by height. */
-static void check_against_naive(const chain_snapshot *s, const chain_graph *naive)
+static void check_against_naive(const chain_snapshot *s, const chain_graph *naive, const char *who)
 {
     guint same = 0;
     char *diff = NULL;
@@ -201,10 +234,12 @@ static void check_against_naive(const chain_snapshot *s, const chain_graph *naiv
                                    s->recent[i].height, s->recent[i].hash, b ? chain_block_hash(b) : "nothing");
     }
     const chain_block *tip = chain_graph_canonical_tip(naive);
+    char *what = g_strdup_printf("%s's blocks = the naive loop's", who);
     bench_check(!diff && s->n_recent == s->blocks && s->n_recent > 0 && tip &&
-                    !strcmp(chain_block_hash(tip), s->tip), "the pruned observer's blocks = the naive loop's",
+                    !strcmp(chain_block_hash(tip), s->tip), what,
                 "%u of %u held blocks agree (%u listed)%s%s", same, s->blocks, s->n_recent, diff ? "; " : "",
                 diff ? diff : "");
+    g_free(what);
     g_free(diff);
 }
 
@@ -243,7 +278,7 @@ int main(int argc, char **argv)
     printf("mined %" G_GINT64_FORMAT " blocks in %.1f s\n", first_len, (g_get_monotonic_time() - t0) / 1e6);
 
     /* Ingestion at the first size, then grow the same graph to the full one and measure again. */
-    tf_runtime *inc = observer_new(FALSE, 32);
+    tf_runtime *inc = observer_new(FALSE, 32, TRUE);
     cycle(inc, NULL, NULL, NULL);
     double ms1k, rq1k, ms5k, rq5k;
     per_block(inc, &ms1k, &rq1k, "the observer follows each new block (first size)");
@@ -260,34 +295,54 @@ int main(int argc, char **argv)
      * observer lists all its blocks in its snapshot, for the answer check. */
     long rss0 = bench_rss_kib();
     size_t heap0 = mallinfo2().uordblks;
-    tf_runtime *pruned = observer_new(TRUE, 1000);
+    tf_runtime *pruned = observer_new(TRUE, 1000, TRUE);
     t0 = g_get_monotonic_time();
+    double cpu0 = bench_cpu_seconds();
     guint64 req_b;
     gint64 got;
     guint kept_pruned;
     tf_snapshot *pruned_snap = cycle_snap(pruned, &req_b, &got, &kept_pruned);
-    double batched = (g_get_monotonic_time() - t0) / 1e6;
+    double batched = (g_get_monotonic_time() - t0) / 1e6, batched_cpu = bench_cpu_seconds() - cpu0;
     long rss_pruned = bench_rss_kib() - rss0;
     long heap_pruned = (long)(mallinfo2().uordblks - heap0) / 1024;
     long rss1 = bench_rss_kib();
     size_t heap1 = mallinfo2().uordblks;
-    tf_runtime *full = observer_new(FALSE, 32);
+    tf_runtime *full = observer_new(FALSE, 32, TRUE);
     guint kept_full;
     cycle(full, NULL, NULL, &kept_full);
     long rss_full = bench_rss_kib() - rss1;
     long heap_full = (long)(mallinfo2().uordblks - heap1) / 1024;
+    /* The same catch-up with REST off: JSON-RPC windows and header batches. */
+    tf_runtime *json_rt = observer_new(TRUE, 1000, FALSE);
+    t0 = g_get_monotonic_time();
+    cpu0 = bench_cpu_seconds();
+    guint64 req_j;
+    tf_snapshot *json_snap = cycle_snap(json_rt, &req_j, NULL, NULL);
+    double json_secs = (g_get_monotonic_time() - t0) / 1e6, json_cpu = bench_cpu_seconds() - cpu0;
+    guint req_floor;
+    double floor_secs = rest_floor(tip, &req_floor);
     guint64 req_n;
     chain_graph *naive_graph = NULL;
-    double naive = naive_catch_up(tip, &req_n, &naive_graph);
+    cpu0 = bench_cpu_seconds();
+    double naive = naive_catch_up(tip, &req_n, &naive_graph), naive_cpu = bench_cpu_seconds() - cpu0;
 
     printf("\ncatch-up of %" G_GINT64_FORMAT " blocks (tip %" G_GINT64_FORMAT ")\n", tip + 1, got);
-    printf("  batched observer : %8.3f s  %6" G_GUINT64_FORMAT " HTTP requests\n", batched, req_b);
-    printf("  naive per height : %8.3f s  %6" G_GUINT64_FORMAT " HTTP requests\n", naive, req_n);
-    printf("  ratio            : %8.1fx faster, %.0fx fewer requests\n", naive / batched,
-           (double)req_n / (double)req_b);
+    printf("  observer, REST headers  : %8.3f s  %6" G_GUINT64_FORMAT " HTTP requests  (CPU here %.3f s)\n",
+           batched, req_b, batched_cpu);
+    printf("  observer, JSON-RPC only : %8.3f s  %6" G_GUINT64_FORMAT " HTTP requests  (CPU here %.3f s)\n",
+           json_secs, req_j, json_cpu);
+    printf("  naive per height        : %8.3f s  %6" G_GUINT64_FORMAT " HTTP requests  (CPU here %.3f s)\n",
+           naive, req_n, naive_cpu);
+    printf("  node's limit (REST only): %8.3f s  %6u HTTP requests  (the headers read, nothing done)\n",
+           floor_secs, req_floor);
+    printf("  ratio                   : %8.1fx faster than the naive loop (JSON-RPC only: %.1fx), "
+           "%.0fx fewer requests; %.2fx the node's limit\n", naive / batched, naive / json_secs,
+           (double)req_n / (double)req_b, batched / floor_secs);
     check_at_tip(pruned, "the pruned observer reaches the node's best block");
     check_at_tip(full, "the unpruned observer reaches the node's best block");
-    check_against_naive(tf_snapshot_data(pruned_snap), naive_graph);
+    check_at_tip(json_rt, "the JSON-RPC observer reaches the node's best block");
+    check_against_naive(tf_snapshot_data(pruned_snap), naive_graph, "the pruned observer");
+    check_against_naive(tf_snapshot_data(json_snap), naive_graph, "the JSON-RPC observer");
     bench_check(kept_full == (guint)tip + 1, "the unpruned observer holds every block", "%u of %" G_GINT64_FORMAT,
                 kept_full, tip + 1);
     printf("\ningestion per new block (mean of %d, RPC round trips included)\n", per_block_samples);
@@ -304,6 +359,8 @@ int main(int argc, char **argv)
            "   pruned run goes first, since RSS never shrinks)\n");
 
     chain_graph_free(naive_graph);
+    tf_snapshot_unref(json_snap);
+    tf_runtime_free(json_rt);
     tf_snapshot_unref(pruned_snap);
     tf_runtime_free(full);
     tf_runtime_free(pruned);
