@@ -98,7 +98,7 @@ static void sync_sources(chain_state *st, tf_poll_ctx *ctx)
         n->src = tf_source_ref(src);
         chain_rpc_free(n->rpc);
         n->rpc = chain_rpc_from_source(src, NULL);
-        n->no_rest = FALSE;
+        n->rest = 0;
         n->is_public = source_is_public(src);
         chain_graph_set_public(st->graph, name, n->is_public);
         const char *state = tf_source_attr_str(src, "state");
@@ -148,79 +148,11 @@ static gboolean add_header_json(chain_state *st, chain_cnode *n, json_t *obj, gu
     return chain_graph_add_header(st->graph, &h, cycle, n->name, status, events, error);
 }
 
-static gint cmp_height(gconstpointer a, gconstpointer b)
-{
-    json_int_t ha = json_integer_value(json_object_get(*(json_t *const *)a, "height"));
-    json_int_t hb = json_integer_value(json_object_get(*(json_t *const *)b, "height"));
-    return ha < hb ? -1 : ha > hb;
-}
-
 /* Runs one batch on n's endpoint, counting requests. */
 static void run1(chain_state *st, tf_poll_ctx *ctx, chain_rpc_batch *b)
 {
     st->requests += chain_rpc_run(tf_poll_http(ctx), &b, 1, tf_poll_request_timeout(ctx));
 }
-
-/* JSON-RPC: walks back from n's tip (at tip_height, already added as an orphan) to the
- * known graph, no lower than lo_limit, and adds the missing headers lowest first. */
-static gboolean catch_up_json(chain_state *st, tf_poll_ctx *ctx, chain_cnode *n, gint64 tip_height,
-                              gint64 lo_limit, GPtrArray *events, GError **error)
-{
-    const chain_graph *g = st->graph;
-    GPtrArray *headers = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
-    gint64 hi = tip_height - 1, window = 16;
-    gboolean ok = TRUE, done = hi < lo_limit;
-    while (!done && ok) {
-        gint64 lo = MAX(lo_limit, hi - window + 1);
-        chain_rpc_batch *hb = chain_rpc_batch_new(n->rpc, NULL);
-        for (gint64 h = lo; h <= hi; h++)
-            chain_rpc_batch_add(hb, "getblockhash", json_pack("[I]", (json_int_t)h));
-        run1(st, ctx, hb);
-        gint64 known = -1;
-        for (gint64 h = hi; h >= lo && ok; h--) {
-            json_t *r = chain_rpc_batch_result(hb, (guint)(h - lo), error);
-            if (!r || !json_is_string(r)) {
-                if (r)
-                    g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "%s: getblockhash %" G_GINT64_FORMAT
-                                ": not a string", n->name, h);
-                ok = FALSE;
-            } else if (chain_graph_block(g, json_string_value(r))) {
-                known = h;
-                break;
-            }
-        }
-        if (ok) {
-            gint64 from = known >= 0 ? known + 1 : lo;
-            chain_rpc_batch *hd = chain_rpc_batch_new(n->rpc, NULL);
-            for (gint64 h = from; h <= hi; h++)
-                chain_rpc_batch_add(hd, "getblockheader",
-                                    json_pack("[O]", chain_rpc_batch_result(hb, (guint)(h - lo), NULL)));
-            if (chain_rpc_batch_len(hd))
-                run1(st, ctx, hd);
-            for (guint i = 0; ok && i < chain_rpc_batch_len(hd); i++) {
-                json_t *r = chain_rpc_batch_result(hd, i, error);
-                if (r)
-                    g_ptr_array_add(headers, json_incref(r));
-                else
-                    ok = FALSE;
-            }
-            chain_rpc_batch_free(hd);
-            done = known >= 0 || lo == lo_limit;
-            hi = lo - 1;
-            window = MIN(window * 4, (gint64)st->cfg.max_batch);
-        }
-        chain_rpc_batch_free(hb);
-    }
-    if (ok) {
-        g_ptr_array_sort(headers, cmp_height);
-        for (guint i = 0; ok && i < headers->len; i++)
-            ok = add_header_json(st, n, headers->pdata[i], tf_poll_cycle(ctx), events, NULL, error);
-    }
-    g_ptr_array_unref(headers);
-    return ok;
-}
-
-typedef enum { REST_DONE, REST_FAILED, REST_ABSENT } rest_outcome;
 
 /* Adds to hb a getblockhash for each height a + 2000j (j >= 1 when skip_first) up to
  * tip_height: where each /rest/headers request from anchor a starts. Returns how many. */
@@ -244,98 +176,128 @@ static const chain_work *block_work(guint32 bits, guint32 *last_bits, chain_work
     return last;
 }
 
-/* REST: finds where n's chain meets the graph (getblockhash windows from the graph's top
- * down, as catch_up_json does, the first window also asking the start hashes of the
- * header requests), then fetches headers anchor..tip in requests of 2,000 sent at once,
- * checks they link into one chain ending at the tip, computes chainwork from each
- * header's target (checked against the node's at the tip) and adds them lowest first. */
-static rest_outcome catch_up_rest(chain_state *st, tf_poll_ctx *ctx, chain_cnode *n, const json_t *tip_hdr,
-                                  gint64 lo_limit, GPtrArray *events, GError **error)
+/* A catch-up in progress: n's tip and where its chain meets the graph. */
+typedef struct {
+    chain_state *st;
+    tf_poll_ctx *ctx;
+    chain_cnode *n;
+    const json_t *tip_hdr;
+    gint64 tip_height;
+    const char *tip_hash;
+    gint64 anchor;                /* the first height to fetch (the known block's, if any) */
+    const chain_block *known;     /* the graph's block at anchor, or NULL */
+    GPtrArray *starts;            /* hashes at anchor + 2000j, for REST (may be partial) */
+    GPtrArray *events;
+} catchup;
+
+static gboolean rest_usable(const catchup *c)
 {
-    const chain_graph *g = st->graph;
-    gint64 tip_height = json_integer_value(json_object_get(tip_hdr, "height"));
-    const char *tip_hash = json_string_value(json_object_get(tip_hdr, "hash"));
+    return c->st->cfg.rest && c->n->rest >= 0;
+}
+
+/* Finds where n's chain meets the graph: getblockhash windows (16, 64, 256... up to
+ * max_batch) from the graph's top down to lo_limit; the first window also asks the REST
+ * start hashes, guessing the graph's top is on n's chain. With an empty graph the anchor
+ * is lo_limit. FALSE + error on a failed request; c->known NULL and c->anchor -1 when n's
+ * chain meets the graph nowhere above the floor. */
+static gboolean find_anchor(catchup *c, gint64 lo_limit, GError **error)
+{
+    chain_state *st = c->st;
+    const chain_block *top_b = chain_graph_canonical_tip(st->graph);
+    gint64 top = top_b ? MIN(chain_block_height(top_b), c->tip_height - 1) : -1;
+    c->anchor = lo_limit;
+    if (top < lo_limit)
+        return TRUE; /* nothing held to meet: fetch from lo_limit */
+    gint64 hi = top, window = 16;
+    gboolean first = TRUE;
+    while (!c->known && hi >= lo_limit) {
+        gint64 lo = MAX(lo_limit, hi - window + 1);
+        chain_rpc_batch *hb = chain_rpc_batch_new(c->n->rpc, NULL);
+        for (gint64 h = lo; h <= hi; h++)
+            chain_rpc_batch_add(hb, "getblockhash", json_pack("[I]", (json_int_t)h));
+        guint guessed = first && rest_usable(c) ? add_starts(hb, top, c->tip_height, TRUE) : 0;
+        run1(st, c->ctx, hb);
+        gboolean ok = TRUE;
+        for (gint64 h = hi; h >= lo && ok && !c->known; h--) {
+            json_t *r = chain_rpc_batch_result(hb, (guint)(h - lo), error);
+            if (!json_is_string(r)) {
+                if (r)
+                    g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "%s: getblockhash %" G_GINT64_FORMAT
+                                ": not a string", c->n->name, h);
+                ok = FALSE;
+            } else if ((c->known = chain_graph_block(st->graph, json_string_value(r)))) {
+                c->anchor = h;
+            }
+        }
+        if (ok && c->known) {
+            g_ptr_array_add(c->starts, g_strdup(chain_block_hash(c->known)));
+            for (guint k = 0; c->anchor == top && k < guessed; k++) {
+                json_t *r = chain_rpc_batch_result(hb, (guint)(hi - lo + 1) + k, NULL);
+                if (!json_is_string(r))
+                    break;
+                g_ptr_array_add(c->starts, g_strdup(json_string_value(r)));
+            }
+        }
+        chain_rpc_batch_free(hb);
+        if (!ok)
+            return FALSE;
+        first = FALSE;
+        hi = lo - 1;
+        window = MIN(window * 4, (gint64)st->cfg.max_batch);
+    }
+    if (!c->known)
+        c->anchor = -1;
+    return TRUE;
+}
+
+typedef enum { REST_DONE, REST_FAILED, REST_ABSENT } rest_outcome;
+
+/* REST: headers anchor..tip, 2,000 a request, all at once (the very first request to a
+ * node goes alone: a node without -rest then costs one request, not one per 2,000). They
+ * must link into one chain ending at the tip; chainwork is summed from their targets and
+ * checked against the node's at the tip (derived from it when the chain starts above
+ * genesis and below the graph); added lowest first. */
+static rest_outcome fetch_rest(catchup *c, GError **error)
+{
+    chain_state *st = c->st;
+    chain_cnode *n = c->n;
+    gint64 anchor = c->anchor, tip_height = c->tip_height;
     chain_work tip_work;
-    if (!chain_work_parse(json_string_value(json_object_get(tip_hdr, "chainwork")), &tip_work)) {
+    if (!chain_work_parse(json_string_value(json_object_get(c->tip_hdr, "chainwork")), &tip_work)) {
         g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "%s: getblockheader %s: chainwork is not hex", n->name,
-                    tip_hash);
+                    c->tip_hash);
         return REST_FAILED;
     }
-    const chain_block *top_b = chain_graph_canonical_tip(g);
-    gint64 top = top_b ? MIN(chain_block_height(top_b), tip_height - 1) : -1;
-    gint64 anchor = lo_limit; /* the first height fetched */
-    const chain_block *known = NULL;
-    GPtrArray *starts = g_ptr_array_new_with_free_func(g_free); /* start hash per request */
-    gboolean ok = TRUE;
-    if (top >= lo_limit) {
-        gint64 hi = top, window = 16;
-        gboolean first = TRUE;
-        while (ok && !known && hi >= lo_limit) {
-            gint64 lo = MAX(lo_limit, hi - window + 1);
-            chain_rpc_batch *hb = chain_rpc_batch_new(n->rpc, NULL);
-            for (gint64 h = lo; h <= hi; h++)
-                chain_rpc_batch_add(hb, "getblockhash", json_pack("[I]", (json_int_t)h));
-            guint guessed = first ? add_starts(hb, top, tip_height, TRUE) : 0; /* if top is known */
-            run1(st, ctx, hb);
-            for (gint64 h = hi; h >= lo && ok && !known; h--) {
-                json_t *r = chain_rpc_batch_result(hb, (guint)(h - lo), error);
-                if (!json_is_string(r)) {
-                    if (r)
-                        g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "%s: getblockhash %" G_GINT64_FORMAT
-                                    ": not a string", n->name, h);
-                    ok = FALSE;
-                } else if ((known = chain_graph_block(g, json_string_value(r)))) {
-                    anchor = h;
-                }
-            }
-            if (known && anchor == top)
-                for (guint k = 0; ok && k < guessed; k++) {
-                    json_t *r = chain_rpc_batch_result(hb, (guint)(hi - lo + 1) + k, error);
-                    ok = r != NULL;
-                    if (ok)
-                        g_ptr_array_add(starts, g_strdup(json_string_value(r)));
-                }
-            chain_rpc_batch_free(hb);
-            first = FALSE;
-            hi = lo - 1;
-            window = MIN(window * 4, (gint64)st->cfg.max_batch);
-        }
-        if (ok && !known) { /* n's chain forks below the floor: nothing of it can connect */
-            g_ptr_array_unref(starts);
-            return REST_DONE;
-        }
-        if (ok)
-            g_ptr_array_insert(starts, 0, g_strdup(chain_block_hash(known)));
-    }
-    if (ok && (gint64)starts->len < (tip_height - anchor) / CHAIN_REST_MAX_HEADERS + 1) {
-        /* No guess (an empty graph) or a wrong one: ask the start hashes now. */
+    guint nreq = (guint)((tip_height - anchor) / CHAIN_REST_MAX_HEADERS + 1);
+    if (c->starts->len < nreq) { /* no guess (an empty graph) or a wrong one: ask them now */
         chain_rpc_batch *hb = chain_rpc_batch_new(n->rpc, NULL);
-        add_starts(hb, anchor + (gint64)starts->len * CHAIN_REST_MAX_HEADERS, tip_height, FALSE);
-        run1(st, ctx, hb);
-        for (guint k = 0; ok && k < chain_rpc_batch_len(hb); k++) {
+        add_starts(hb, anchor + (gint64)c->starts->len * CHAIN_REST_MAX_HEADERS, tip_height, FALSE);
+        run1(st, c->ctx, hb);
+        for (guint k = 0; k < chain_rpc_batch_len(hb); k++) {
             json_t *r = chain_rpc_batch_result(hb, k, error);
-            ok = json_is_string(r);
-            if (ok)
-                g_ptr_array_add(starts, g_strdup(json_string_value(r)));
-            else if (r)
-                g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "%s: getblockhash: not a string", n->name);
+            if (!json_is_string(r)) {
+                if (r)
+                    g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "%s: getblockhash: not a string", n->name);
+                chain_rpc_batch_free(hb);
+                return REST_FAILED;
+            }
+            g_ptr_array_add(c->starts, g_strdup(json_string_value(r)));
         }
         chain_rpc_batch_free(hb);
     }
-    if (!ok) {
-        g_ptr_array_unref(starts);
-        return REST_FAILED;
-    }
-    /* The headers, every request at once. */
-    guint nreq = starts->len;
     chain_rest_req *reqs = g_new0(chain_rest_req, nreq);
     for (guint j = 0; j < nreq; j++) {
-        g_strlcpy(reqs[j].start, starts->pdata[j], CHAIN_HASH_BUF);
+        g_strlcpy(reqs[j].start, c->starts->pdata[j], CHAIN_HASH_BUF);
         reqs[j].count = (guint)MIN(CHAIN_REST_MAX_HEADERS, tip_height - (anchor + (gint64)j * CHAIN_REST_MAX_HEADERS) + 1);
     }
-    g_ptr_array_unref(starts);
-    st->requests += chain_rest_headers_run(tf_poll_http(ctx), n->name, chain_rpc_url(n->rpc), reqs, nreq,
-                                           tf_poll_request_timeout(ctx));
+    guint sent_first = n->rest == 0 && nreq > 1 ? 1 : 0; /* probe a node not tried yet */
+    if (sent_first)
+        st->requests += chain_rest_headers_run(tf_poll_http(c->ctx), n->name, chain_rpc_url(n->rpc), reqs, 1,
+                                               tf_poll_request_timeout(c->ctx));
+    if (!sent_first || reqs[0].status != 404)
+        st->requests += chain_rest_headers_run(tf_poll_http(c->ctx), n->name, chain_rpc_url(n->rpc),
+                                               reqs + sent_first, nreq - sent_first,
+                                               tf_poll_request_timeout(c->ctx));
     rest_outcome out = REST_DONE;
     for (guint j = 0; j < nreq && out == REST_DONE; j++) {
         if (reqs[j].status == 404) {
@@ -350,6 +312,8 @@ static rest_outcome catch_up_rest(chain_state *st, tf_poll_ctx *ctx, chain_cnode
             out = REST_FAILED;
         }
     }
+    if (out != REST_ABSENT)
+        n->rest = 1;
     /* One chain from anchor to the tip, and its chainwork. */
     chain_work cw = {{0, 0, 0, 0}}, last_work = {{0, 0, 0, 0}};
     guint32 last_bits = 0;
@@ -367,13 +331,13 @@ static rest_outcome catch_up_rest(chain_state *st, tf_poll_ctx *ctx, chain_cnode
                 }
                 prev = h;
             }
-        if (out == REST_DONE && strcmp(prev->hash, tip_hash)) {
+        if (out == REST_DONE && strcmp(prev->hash, c->tip_hash)) {
             g_set_error(error, TF_ERROR, TF_ERROR_SOURCE, "%s: REST headers end at %s, not at the tip %s: the "
-                        "node's chain changed during the catch-up", n->name, prev->hash, tip_hash);
+                        "node's chain changed during the catch-up", n->name, prev->hash, c->tip_hash);
             out = REST_FAILED;
         }
-        if (out == REST_DONE && known) {
-            cw = *chain_block_work(known);
+        if (out == REST_DONE && c->known) {
+            cw = *chain_block_work(c->known);
         } else if (out == REST_DONE && chain_bin_header_is_genesis(&reqs[0].headers[0])) {
             cw = *block_work(reqs[0].headers[0].bits, &last_bits, &last_work);
         } else if (out == REST_DONE) {
@@ -393,12 +357,13 @@ static rest_outcome catch_up_rest(chain_state *st, tf_poll_ctx *ctx, chain_cnode
                 const chain_bin_header *b = &reqs[j].headers[i];
                 if (h > anchor)
                     chain_work_add(&cw, block_work(b->bits, &last_bits, &last_work));
-                if ((h == anchor && known) || h == tip_height)
+                if ((h == anchor && c->known) || h == tip_height)
                     continue;
                 chain_work_format(&cw, work_hex);
                 chain_header ch = {.hash = b->hash, .parent_hash = chain_bin_header_is_genesis(b) ? NULL : b->parent,
                                    .height = h, .chainwork = work_hex, .time = b->time};
-                if (!chain_graph_add_header(st->graph, &ch, tf_poll_cycle(ctx), n->name, NULL, events, error)) {
+                if (!chain_graph_add_header(st->graph, &ch, tf_poll_cycle(c->ctx), n->name, NULL, c->events,
+                                            error)) {
                     g_prefix_error(error, "%s: REST header: ", n->name);
                     out = REST_FAILED;
                 }
@@ -408,7 +373,7 @@ static rest_outcome catch_up_rest(chain_state *st, tf_poll_ctx *ctx, chain_cnode
             chain_work_format(&cw, mine);
             chain_work_format(&tip_work, theirs);
             g_set_error(error, TF_ERROR, TF_ERROR_SOURCE, "%s: chainwork summed from the headers' targets (%s) "
-                        "is not the node's at the tip %s (%s)", n->name, mine, tip_hash, theirs);
+                        "is not the node's at the tip %s (%s)", n->name, mine, c->tip_hash, theirs);
             out = REST_FAILED;
         }
     }
@@ -417,24 +382,83 @@ static rest_outcome catch_up_rest(chain_state *st, tf_poll_ctx *ctx, chain_cnode
     return out;
 }
 
-/* Catches n up from its tip (tip_hdr, already added as an orphan): REST where the node has
- * it (a 404 switches the node to JSON-RPC, in this cycle too), else JSON-RPC. */
+/* Runs batches[0..n) at once (each one HTTP request), counting them. */
+static void run_all(chain_state *st, tf_poll_ctx *ctx, GPtrArray *batches)
+{
+    st->requests += chain_rpc_run(tf_poll_http(ctx), (chain_rpc_batch *const *)batches->pdata, batches->len,
+                                  tf_poll_request_timeout(ctx));
+}
+
+/* JSON-RPC: the hashes of heights anchor..tip - 1 (after the known block), then their
+ * headers, max_batch calls a request and every request of a round at once; added lowest
+ * first. */
+static gboolean fetch_json(catchup *c, GError **error)
+{
+    chain_state *st = c->st;
+    gint64 from = c->known ? c->anchor + 1 : c->anchor, to = c->tip_height - 1;
+    if (from > to)
+        return TRUE;
+    GPtrArray *hashes = g_ptr_array_new_with_free_func((GDestroyNotify)chain_rpc_batch_free);
+    GPtrArray *hdrs = g_ptr_array_new_with_free_func((GDestroyNotify)chain_rpc_batch_free);
+    for (gint64 h = from; h <= to; h++) {
+        if ((h - from) % st->cfg.max_batch == 0)
+            g_ptr_array_add(hashes, chain_rpc_batch_new(c->n->rpc, NULL));
+        chain_rpc_batch_add(hashes->pdata[hashes->len - 1], "getblockhash", json_pack("[I]", (json_int_t)h));
+    }
+    run_all(st, c->ctx, hashes);
+    gboolean ok = TRUE;
+    for (guint b = 0; ok && b < hashes->len; b++) {
+        chain_rpc_batch *hb = hashes->pdata[b], *hd = chain_rpc_batch_new(c->n->rpc, NULL);
+        g_ptr_array_add(hdrs, hd);
+        for (guint i = 0; ok && i < chain_rpc_batch_len(hb); i++) {
+            json_t *r = chain_rpc_batch_result(hb, i, error);
+            ok = json_is_string(r);
+            if (ok)
+                chain_rpc_batch_add(hd, "getblockheader", json_pack("[O]", r));
+            else if (r)
+                g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "%s: getblockhash: not a string", c->n->name);
+        }
+    }
+    if (ok)
+        run_all(st, c->ctx, hdrs);
+    for (guint b = 0; ok && b < hdrs->len; b++)
+        for (guint i = 0; ok && i < chain_rpc_batch_len(hdrs->pdata[b]); i++) {
+            json_t *r = chain_rpc_batch_result(hdrs->pdata[b], i, error);
+            ok = r && add_header_json(st, c->n, r, tf_poll_cycle(c->ctx), c->events, NULL, error);
+        }
+    g_ptr_array_unref(hashes);
+    g_ptr_array_unref(hdrs);
+    return ok;
+}
+
+/* Catches n up from its tip (tip_hdr, already added as an orphan): finds where its chain
+ * meets the graph, then fetches the headers above it over REST where the node has it (a
+ * 404 switches the node to JSON-RPC, in this cycle too), else over JSON-RPC. */
 static gboolean catch_up(chain_state *st, tf_poll_ctx *ctx, chain_cnode *n, const json_t *tip_hdr,
                          GPtrArray *events, GError **error)
 {
-    gint64 tip_height = json_integer_value(json_object_get(tip_hdr, "height"));
+    catchup c = {st, ctx, n, tip_hdr, json_integer_value(json_object_get(tip_hdr, "height")),
+                 json_string_value(json_object_get(tip_hdr, "hash")), -1, NULL,
+                 g_ptr_array_new_with_free_func(g_free), events};
     gint64 floor = chain_graph_floor(st->graph);
     gint64 lo_limit = floor >= 0 ? floor
                       : st->cfg.graph.base_height >= 0 ? st->cfg.graph.base_height
-                                                       : MAX(0, tip_height - (gint64)st->cfg.graph.retained_depth);
-    if (st->cfg.rest && !n->no_rest) {
-        rest_outcome r = catch_up_rest(st, ctx, n, tip_hdr, lo_limit, events, error);
-        if (r != REST_ABSENT)
-            return r == REST_DONE;
-        n->no_rest = TRUE;
-        g_message("%s: no REST interface (HTTP 404 on /rest/headers): catching up over JSON-RPC", n->name);
+                                                       : MAX(0, c.tip_height - (gint64)st->cfg.graph.retained_depth);
+    gboolean ok = find_anchor(&c, lo_limit, error);
+    if (ok && c.anchor >= 0 && rest_usable(&c)) { /* anchor -1: n's chain forks below the floor */
+        rest_outcome r = fetch_rest(&c, error);
+        if (r == REST_ABSENT) {
+            n->rest = -1;
+            g_message("%s: no REST interface (HTTP 404 on /rest/headers): catching up over JSON-RPC", n->name);
+        } else {
+            ok = r == REST_DONE;
+            c.anchor = -1; /* done */
+        }
     }
-    return catch_up_json(st, ctx, n, tip_height, lo_limit, events, error);
+    if (ok && c.anchor >= 0)
+        ok = fetch_json(&c, error);
+    g_ptr_array_unref(c.starts);
+    return ok;
 }
 
 /* Sets n's head to hash (connected) and records a reorg. */

@@ -28,8 +28,8 @@ typedef struct {
     chain_event_head last_reorg;
     guint64 last_reorg_cycle;
     chain_longpoll *lp;
-    gboolean no_rest;              /* its REST interface answered 404: JSON-RPC only (until
-                                      the source changes) */
+    int rest;                      /* its REST interface: 0 not tried yet, 1 answers, -1
+                                      answered 404 (JSON-RPC only until the source changes) */
 } chain_cnode;
 
 /* The durable checkpoint of a state (checkpoint.c); only with cfg.store. */

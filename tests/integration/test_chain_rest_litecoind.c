@@ -184,10 +184,9 @@ static void test_without_rest_json_rpc_catches_up(void **unused)
     tf_snapshot *snap = observe(n, &rt);
     const chain_snapshot *s = tf_snapshot_data(snap);
     assert_holds_node_chain(n, s);
-    /* best + header + start hash + the REST request (404), then JSON-RPC: windows of
-     * 16, 64, 256 and 94 hashes, each with its header batch */
-    print_message("REST off: %" G_GUINT64_FORMAT " requests\n", s->requests);
-    assert_int_equal(s->requests, 4 + 8);
+    /* best + header + start hash + the REST request (404), then over JSON-RPC the hashes
+     * of heights 0..429 and their headers */
+    assert_int_equal(s->requests, 4 + 2);
     tf_snapshot_unref(snap);
     tf_runtime_free(rt);
     node_free(n);

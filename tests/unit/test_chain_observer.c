@@ -260,7 +260,8 @@ static void test_catch_up_batched(void **unused)
         assert_true(s->nodes[i].canonical);
     }
     /* 3 best-hash + 3 header requests, then for one node the start hashes of its two
-     * REST requests (heights 0 and 2000) in one batch and the two requests, at once. */
+     * REST requests (heights 0 and 2000) in one batch, the first request alone (the node's
+     * first: does it have REST?) and the second. */
     assert_int_equal(s->requests, 9);
     assert_int_equal(s->requests, fixture_http_requests(e->http));
     GPtrArray *disc = last_events(e, CHAIN_EVENT_BLOCK_DISCOVERED, tf_snapshot_cycle(snap));
@@ -462,7 +463,7 @@ static void test_txids_only_for_kept_blocks(void **unused)
     guint calls = e->getblock_calls;
     sim_unlock(e);
     assert_int_equal(calls, s->blocks);
-    /* best + header + start hashes + 2 REST + 1 getblock batch */
+    /* best + header + start hashes + 2 REST (the first alone) + 1 getblock batch */
     assert_int_equal(fixture_http_requests(e->http) - before, 6);
     for (guint i = 0; i < s->n_recent; i++) /* every kept block has its txids */
         assert_non_null(s->recent[i].txids);
@@ -593,7 +594,7 @@ static void assert_same_chain(const chain_snapshot *a, const chain_snapshot *b)
 }
 
 /* A node without REST (404) is caught up over JSON-RPC in the same cycle, is not asked
- * over REST again, and both paths build the same graph as a REST catch-up. */
+ * over REST again, and both paths build the same chain, with exact request counts. */
 static void test_rest_and_json_paths_agree(void **unused)
 {
     chain_observer_config cfg;
@@ -621,19 +622,21 @@ static void test_rest_and_json_paths_agree(void **unused)
         print_message("round %u (%u blocks): REST %" G_GUINT64_FORMAT " requests, JSON-RPC %" G_GUINT64_FORMAT
                       "\n", round, n, r, j);
         if (round == 0) {
-            /* best + header + start hashes (0, 2000, 4000) + 3 REST requests at once */
+            /* best + header + start hashes (0, 2000, 4000) + the first REST request alone
+             * (the node's first), then the other two at once */
             assert_int_equal(r, 6);
-            /* the same 4 REST attempts answered 404, then windows and header batches */
-            assert_true(j > r);
+            /* the same start hashes and first request (404), then over JSON-RPC the hashes
+             * of heights 1..4499 in 3 batches at once and their headers in 3 */
+            assert_int_equal(j, 2 + 2 + 3 + 3);
         } else if (round == 1) {
             /* best + header + one window (which finds the graph's top) + one REST request */
             assert_int_equal(r, 4);
-            /* best + header + windows of 16 and 64 walked down from the tip, each with its
-             * header batch: no REST asked any more */
-            assert_int_equal(j, 6);
+            /* best + header + the window + the hashes + the headers: no REST asked again */
+            assert_int_equal(j, 5);
         } else {
-            /* the window also asked the second start hash: still one round before REST */
+            /* the window also asked the second start hash: the two requests at once */
             assert_int_equal(r, 5);
+            assert_int_equal(j, 2 + 1 + 2 + 2);
         }
         tf_snapshot_unref(a);
         tf_snapshot_unref(b);
