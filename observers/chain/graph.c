@@ -299,6 +299,13 @@ gboolean chain_graph_add_header(chain_graph *g, const chain_header *h, guint64 c
                                 const char *node, chain_add_status *status,
                                 GPtrArray *events, GError **error)
 {
+    return chain_graph_add_header_work(g, h, NULL, cycle, node, status, events, error);
+}
+
+gboolean chain_graph_add_header_work(chain_graph *g, const chain_header *h, const chain_work *work,
+                                     guint64 cycle, const char *node, chain_add_status *status,
+                                     GPtrArray *events, GError **error)
+{
     const char *parent_hash = h->parent_hash ? h->parent_hash : "";
     chain_pending p = {0};
     if (!is_hash(h->hash) || (parent_hash[0] && !is_hash(parent_hash))) {
@@ -307,7 +314,9 @@ gboolean chain_graph_add_header(chain_graph *g, const chain_header *h, guint64 c
                     node ? node : "chain", h->height);
         return FALSE;
     }
-    if (h->height < 0 || !chain_work_parse(h->chainwork, &p.work)) {
+    if (work)
+        p.work = *work;
+    if (h->height < 0 || (!work && !chain_work_parse(h->chainwork, &p.work))) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
                     "%s: header %s: bad height or chainwork", node ? node : "chain", h->hash);
         return FALSE;
@@ -315,9 +324,10 @@ gboolean chain_graph_add_header(chain_graph *g, const chain_header *h, guint64 c
     chain_add_status st;
     if (!status)
         status = &st;
-    for (int i = 0; i < 64; i++) {
-        p.hash[i] = g_ascii_tolower(h->hash[i]);
-        p.parent_hash[i] = parent_hash[0] ? g_ascii_tolower(parent_hash[i]) : '\0';
+    for (int i = 0; i < 64; i++) { /* hex digits: only A-F need lowering */
+        char c = h->hash[i], q = parent_hash[0] ? parent_hash[i] : '\0';
+        p.hash[i] = c >= 'A' && c <= 'F' ? (char)(c + 32) : c;
+        p.parent_hash[i] = q >= 'A' && q <= 'F' ? (char)(q + 32) : q;
     }
     p.height = h->height;
     p.time = h->time;

@@ -97,6 +97,11 @@ void chain_graph_free(chain_graph *g);
 gboolean chain_graph_add_header(chain_graph *g, const chain_header *h, guint64 cycle,
                                 const char *node, chain_add_status *status,
                                 GPtrArray *events, GError **error);
+/* chain_graph_add_header with the header's chainwork already parsed (work; h->chainwork
+ * is not read, may be NULL): for headers whose chainwork was summed, not read as text. */
+gboolean chain_graph_add_header_work(chain_graph *g, const chain_header *h, const chain_work *work,
+                                     guint64 cycle, const char *node, chain_add_status *status,
+                                     GPtrArray *events, GError **error);
 /* Stores the txids of a connected block (copied), replacing any earlier list, for tx
  * inclusion queries. FALSE + error if the block is unknown. */
 gboolean chain_graph_set_txids(chain_graph *g, const char *hash, const char *const *txids,

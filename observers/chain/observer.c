@@ -350,7 +350,6 @@ static rest_outcome fetch_rest(catchup *c, GError **error)
     }
     if (out == REST_DONE) {
         /* Add anchor (unless known) .. tip - 1; the tip is in the graph already. */
-        char work_hex[CHAIN_HASH_BUF];
         gint64 h = anchor;
         for (guint j = 0; j < nreq && out == REST_DONE; j++)
             for (guint i = 0; i < reqs[j].n && out == REST_DONE; i++, h++) {
@@ -359,11 +358,10 @@ static rest_outcome fetch_rest(catchup *c, GError **error)
                     chain_work_add(&cw, block_work(b->bits, &last_bits, &last_work));
                 if ((h == anchor && c->known) || h == tip_height)
                     continue;
-                chain_work_format(&cw, work_hex);
                 chain_header ch = {.hash = b->hash, .parent_hash = chain_bin_header_is_genesis(b) ? NULL : b->parent,
-                                   .height = h, .chainwork = work_hex, .time = b->time};
-                if (!chain_graph_add_header(st->graph, &ch, tf_poll_cycle(c->ctx), n->name, NULL, c->events,
-                                            error)) {
+                                   .height = h, .time = b->time};
+                if (!chain_graph_add_header_work(st->graph, &ch, &cw, tf_poll_cycle(c->ctx), n->name, NULL,
+                                                 c->events, error)) {
                     g_prefix_error(error, "%s: REST header: ", n->name);
                     out = REST_FAILED;
                 }
