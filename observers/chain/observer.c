@@ -1,10 +1,11 @@
 /* observer.c: the chain observer's cycle. Every node is asked for its best block in one
  * concurrent round; a tip already in the graph costs nothing more, a new tip one header,
- * and a tip that does not connect starts a catch-up: getblockhash windows walked down
- * (growing 16, 64, 256... up to max_batch) until a known hash, then the missing headers,
- * added lowest first so nothing waits as an orphan. Over REST the missing headers come
+ * and a tip that does not connect starts a catch-up: getblockhash windows walked down from
+ * the graph's top (growing 16, 64, 256... up to max_batch) until a known hash, then the
+ * missing headers, added lowest first so nothing waits as an orphan. Over REST they come
  * binary, 2,000 a request, all requests at once (their start hashes ride along with the
- * first window); over JSON-RPC they come in one getblockheader batch per window. */
+ * first window); over JSON-RPC their hashes, then the headers, max_batch calls a request
+ * and every request of a round at once. */
 #include <string.h>
 #include "chain/observer_priv.h"
 #include "chain/rest.h"
