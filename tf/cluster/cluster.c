@@ -10,6 +10,7 @@
 #include "tf/error.h"
 #include "cluster_priv.h"
 #include "deploy_priv.h"
+#include "net.h"
 #include "owner.h"
 
 #define TF_START_ATTEMPTS 3
@@ -80,7 +81,35 @@ static void sweep_stale_dirs(void)
 
 tf_cluster *tf_cluster_new(const tf_cluster_spec *spec, guint n_nodes, GError **error)
 {
+    return tf_cluster_new_network(spec, n_nodes, TF_CLUSTER_NET_SPEC, error);
+}
+
+gboolean tf_cluster_network_usable(GError **error)
+{
+    return tf_netns_usable(error);
+}
+
+tf_cluster_network tf_cluster_network_of(tf_cluster *c)
+{
+    return c->net ? TF_CLUSTER_NET_NAMESPACES : TF_CLUSTER_NET_LOOPBACK;
+}
+
+tf_cluster *tf_cluster_new_network(const tf_cluster_spec *spec, guint n_nodes,
+                                   tf_cluster_network network, GError **error)
+{
     g_return_val_if_fail(spec != NULL, NULL);
+    if (network == TF_CLUSTER_NET_SPEC)
+        network = spec->network;
+    if (network == TF_CLUSTER_NET_NAMESPACES && spec->url && !strstr(spec->url, "{address}")) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
+                    "%s: source.url: does not use {address}: in network namespaces each node "
+                    "has an address of its own, and 127.0.0.1 is not it", spec->where);
+        return NULL;
+    }
+    if (network == TF_CLUSTER_NET_NAMESPACES && !tf_netns_usable(error)) {
+        g_prefix_error(error, "%s: ", spec->name);
+        return NULL;
+    }
     gchar *binary = resolve_binary(spec, error);
     if (!binary)
         return NULL;
@@ -109,10 +138,14 @@ tf_cluster *tf_cluster_new(const tf_cluster_spec *spec, guint n_nodes, GError **
     g_free(tok);
     c->secret = random_hex(16);
     pthread_mutex_init(&c->lock, NULL);
+    pthread_mutex_init(&c->net_lock, NULL);
+    c->faults = tf_faults_new();
     c->nodes = g_ptr_array_new_with_free_func((GDestroyNotify)tf_cluster_node_free);
     if (!n_nodes)
         n_nodes = spec->nodes;
     gboolean ok = TRUE;
+    if (network == TF_CLUSTER_NET_NAMESPACES)
+        ok = (c->net = tf_net_new(spec->name, n_nodes, error)) != NULL;
     for (guint i = 0; ok && i < n_nodes; i++) {
         tf_cluster_node *n = tf_cluster_node_new(c, i, FALSE, error);
         for (guint j = 0; n && j < c->nodes->len; j++) {
@@ -236,6 +269,8 @@ void tf_cluster_unref(tf_cluster *c)
         return;
     if (c->remote) {
         tf_remote_unref(c->remote);
+        pthread_mutex_destroy(&c->net_lock);
+        tf_faults_free(c->faults);
         pthread_mutex_destroy(&c->lock);
         g_ptr_array_unref(c->nodes);
         g_free(c);
@@ -243,6 +278,9 @@ void tf_cluster_unref(tf_cluster *c)
     }
     g_ptr_array_unref(c->nodes);
     pthread_mutex_destroy(&c->lock);
+    pthread_mutex_destroy(&c->net_lock);
+    tf_net_free(c->net); /* normally gone already: tf_cluster_free */
+    tf_faults_free(c->faults);
     if (c->owned) /* a cluster never handed to tf_cluster_free: its dir goes anyway */
         tf_owned_dir_remove(c->owned, NULL);
     tf_cluster_spec_free(c->spec);
@@ -277,6 +315,11 @@ void tf_cluster_free(tf_cluster *c)
             g_error_free(e);
         }
     }
+    /* Every member is gone: the network goes now, before tf_cluster_free returns. */
+    pthread_mutex_lock(&c->net_lock);
+    tf_net_free(c->net);
+    c->net = NULL;
+    pthread_mutex_unlock(&c->net_lock);
     const char *keep = g_getenv("TF_KEEP_CLUSTER");
     pthread_mutex_lock(&c->lock);
     gboolean keep_logs = c->keep_logs;
@@ -320,6 +363,8 @@ tf_cluster *tf_cluster_new_remote_shell(struct tf_remote *r)
     c->ref = 1;
     c->remote = r;
     pthread_mutex_init(&c->lock, NULL);
+    pthread_mutex_init(&c->net_lock, NULL);
+    c->faults = tf_faults_new();
     c->nodes = g_ptr_array_new();
     return c;
 }
@@ -327,6 +372,13 @@ tf_cluster *tf_cluster_new_remote_shell(struct tf_remote *r)
 gint tf_cluster_node_add(tf_cluster *c, GError **error)
 {
     if (c->remote) return tf_remote_unsupported(c->remote, "adding a member", error), -1;
+    /* A member in a namespace needs its namespace and link before its address exists;
+     * net_lock keeps the network's and the cluster's member counts in step. */
+    pthread_mutex_lock(&c->net_lock);
+    if (c->net && tf_net_size(c->net) == tf_cluster_size(c) && !tf_net_add_member(c->net, error)) {
+        pthread_mutex_unlock(&c->net_lock);
+        return -1;
+    }
     pthread_mutex_lock(&c->lock);
     gint idx = -1;
     if (c->freed) {
@@ -351,5 +403,6 @@ gint tf_cluster_node_add(tf_cluster *c, GError **error)
         }
     }
     pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->net_lock);
     return idx;
 }

@@ -42,6 +42,7 @@ struct tf_cluster_spec {
     gchar *url;          /* source URL template, may be NULL */
     json_t *attrs;       /* extra source attributes (string values are templates) */
     gint64 stop_grace_us;
+    tf_cluster_network network; /* "network": LOOPBACK (default) or NAMESPACES */
 };
 
 /* Takes a reference on spec (returns it). */
@@ -67,10 +68,11 @@ void tf_cluster_registry_remove(pid_t pgid);
 
 /* ---- process.c ---- */
 /* Starts argv (argv[0] = binary path) with stdout/stderr on out_fd/err_fd and stdin on
- * /dev/null, as the leader of a new process group that dies with this process. Returns
- * the pid and a pidfd (owned by the caller). FALSE + error "exec BINARY: why". */
-gboolean tf_cluster_proc_spawn(char *const *argv, int out_fd, int err_fd, pid_t *pid,
-                               int *pidfd, GError **error);
+ * /dev/null, as the leader of a new process group that dies with this process, inside the
+ * network namespace netns_fd (-1: this process's). Returns the pid and a pidfd (owned by
+ * the caller). FALSE + error "exec BINARY: why". */
+gboolean tf_cluster_proc_spawn(char *const *argv, int out_fd, int err_fd, int netns_fd,
+                               pid_t *pid, int *pidfd, GError **error);
 /* Waits until the process behind pidfd exits or timeout_us passes (< 0: forever).
  * TRUE when it has exited. */
 gboolean tf_cluster_proc_wait_exit(int pidfd, gint64 timeout_us);
@@ -83,6 +85,7 @@ typedef struct {
     tf_probe_kind kind;
     gchar *target; /* URL or port number */
     gchar *method, *body, *user, *password;
+    gchar *host;   /* the node's address: 127.0.0.1, or its own in a namespace */
 } tf_probe;
 
 /* Tries the probe once within timeout_us. FALSE + error saying why (never the password). */
@@ -100,6 +103,7 @@ typedef struct {
     gchar *base;      /* <cluster dir>/<name>: holds data/ and the logs */
     gchar *dir;       /* {dir}: <base>/data */
     gchar *log[2];    /* stdout.log, stderr.log */
+    gchar *address;   /* {address}: 127.0.0.1, or its own in a network namespace */
     pthread_mutex_t op; /* serialises control operations on this node */
     /* Guarded by the cluster lock (they change when tf_cluster_start picks new ports). */
     guint *ports;     /* one per spec port */
@@ -131,6 +135,9 @@ struct tf_cluster {
     gboolean ever_ready;
     gboolean keep_logs; /* tf_cluster_keep_logs: free keeps the logs, not the data */
     struct tf_remote *remote; /* compose/k8s backend (remote.c), NULL for local processes */
+    struct tf_net *net;   /* the members' namespaces (net.c), NULL on loopback */
+    pthread_mutex_t net_lock; /* serialises network changes: faults, members added */
+    struct tf_faults *faults; /* faults in effect and their journal (fault.c) */
 };
 
 /* remote.c: every public tf_cluster_* function hands a cluster with a remote to it. */
@@ -163,6 +170,11 @@ gboolean tf_cluster_wait_ready_set(tf_cluster *c, const guint *idx, guint n, gin
 /* The tail of a node's log with the cluster secret blanked out (newly allocated). */
 gchar *tf_cluster_scrubbed_tail(tf_cluster *c, tf_cluster_node *n, tf_cluster_log which,
                                 gsize max_bytes);
+
+/* ---- fault.c ---- */
+/* The fault state of a new cluster / its release (after the network is gone). */
+struct tf_faults *tf_faults_new(void);
+void tf_faults_free(struct tf_faults *f);
 
 /* ---- used by provider.c ---- */
 /* Keeps c alive (the provider holds one). */

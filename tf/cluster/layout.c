@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 #include "tf/error.h"
 #include "cluster_priv.h"
+#include "net.h"
 #include "owner.h"
 
 static void set_var(tf_cluster_node *n, const char *key, const char *val)
@@ -60,6 +61,17 @@ tf_cluster_node *tf_cluster_node_new(tf_cluster *c, guint index, gboolean joined
     }
     set_var(n, "name", n->name);
     set_var(n, "dir", n->dir);
+    /* In a namespace the node has an address of its own; net.c made it (index order). */
+    const char *addr = c->net ? tf_net_address(c->net, index) : "127.0.0.1";
+    if (!addr) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s/%s: no network member %u", s->name,
+                    n->name, index);
+        tf_cluster_node_free(n);
+        return NULL;
+    }
+    n->address = g_strdup(addr);
+    set_var(n, "address", n->address);
+    set_var(n, "runner_address", c->net ? tf_net_runner_address(c->net) : "127.0.0.1");
     set_var(n, "cluster_token", c->token);
     set_var(n, "cluster_secret", c->secret);
     if (!tf_cluster_node_assign_ports(c, n, error)) {
@@ -159,6 +171,7 @@ static gboolean expand_probe(tf_cluster *c, tf_cluster_node *n, GError **error)
     tf_cluster_probe_clear(&n->probe);
     n->probe.kind = ps->kind;
     n->probe.method = g_strdup(ps->method);
+    n->probe.host = g_strdup(n->address);
     const char *tmpl[] = {ps->target, ps->body, ps->user, ps->password};
     gchar **dst[] = {&n->probe.target, &n->probe.body, &n->probe.user, &n->probe.password};
     for (guint i = 0; i < G_N_ELEMENTS(tmpl); i++) {
@@ -234,6 +247,7 @@ void tf_cluster_node_free(tf_cluster_node *n)
     g_free(n->dir);
     g_free(n->log[0]);
     g_free(n->log[1]);
+    g_free(n->address);
     g_free(n->ports);
     if (n->vars)
         g_hash_table_unref(n->vars);

@@ -1,5 +1,5 @@
-/* node.c: fault injection on one node: start, stop, kill, pause, resume, restart, isolate,
- * state.
+/* node.c: fault injection on one node: start, stop, kill, pause, resume, restart, state
+ * (network faults, isolation included, are fault.c's).
  * Operations on a node are serialised by its op mutex; the cluster lock guards only the
  * state fields, and is never held while waiting, so the provider can list at any time. */
 #define _GNU_SOURCE /* waitid flags, O_CLOEXEC */
@@ -12,6 +12,7 @@
 #include "tf/error.h"
 #include "cluster_priv.h"
 #include "deploy_priv.h"
+#include "net.h"
 
 /* How long a SIGKILLed process may take to go: only an uninterruptible sleep can delay it. */
 #define TF_KILL_WAIT_US (30 * G_USEC_PER_SEC)
@@ -89,7 +90,8 @@ gboolean tf_cluster_node_start(tf_cluster *c, guint i, GError **error)
         pid_t pid;
         int pidfd;
         GError *e = NULL;
-        ok = tf_cluster_proc_spawn(argv, out, err, &pid, &pidfd, &e);
+        int netns = c->net ? tf_net_member_fd(c->net, n->index) : -1;
+        ok = tf_cluster_proc_spawn(argv, out, err, netns, &pid, &pidfd, &e);
         if (ok) {
             pthread_mutex_lock(&c->lock);
             n->pid = pid;
@@ -264,36 +266,6 @@ tf_node_state tf_cluster_node_state(tf_cluster *c, guint i, int *wait_status)
         *wait_status = n->status;
     pthread_mutex_unlock(&c->lock);
     return st;
-}
-
-/* Local nodes share the runner's network: nothing can cut one off yet (the network-faults
- * work gives them namespaces). Compose and other remotes do it their own way. */
-static gboolean isolate_local(tf_cluster *c, guint i, const char *what, GError **error)
-{
-    tf_cluster_node *n;
-    if (bad_index(c, i, &n, error))
-        return FALSE;
-    g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s/%s: %s is not supported for local "
-                "clusters yet: their members share the runner's network (use --env compose)",
-                c->spec->name, n->name, what);
-    return FALSE;
-}
-
-gboolean tf_cluster_node_isolate(tf_cluster *c, guint i, GError **error)
-{
-    if (c->remote) return tf_remote_node_op(c->remote, i, TF_REMOTE_ISOLATE, error);
-    return isolate_local(c, i, "isolating a member", error);
-}
-
-gboolean tf_cluster_node_rejoin(tf_cluster *c, guint i, GError **error)
-{
-    if (c->remote) return tf_remote_node_op(c->remote, i, TF_REMOTE_REJOIN, error);
-    return isolate_local(c, i, "rejoining a member", error);
-}
-
-gboolean tf_cluster_node_isolated(tf_cluster *c, guint i)
-{
-    return c->remote && tf_remote_node_isolated(c->remote, i);
 }
 
 pid_t tf_cluster_node_pid(tf_cluster *c, guint i)

@@ -1,7 +1,8 @@
 /* probe.c: readiness probes, one attempt each: an HTTP request or a TCP connect.
  * A tiny blocking-with-deadline HTTP/1.1 client on a raw socket: the launcher must not
- * depend on the observation stack it exists to test, and probes only ever talk to
- * 127.0.0.1. Success is a 2xx status (etcd's /health is 503 while it has no leader). */
+ * depend on the observation stack it exists to test, and probes only ever talk to the
+ * node itself: 127.0.0.1, or its own address in its network namespace. Success is a 2xx
+ * status (etcd's /health is 503 while it has no leader). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -42,7 +43,8 @@ static gboolean wait_fd(int fd, short events, gint64 deadline, const char *doing
     }
 }
 
-static int connect_loopback(guint port, gint64 deadline, gint64 timeout_us, GError **error)
+static int connect_node(const char *host, guint port, gint64 deadline, gint64 timeout_us,
+                        GError **error)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
@@ -50,7 +52,11 @@ static int connect_loopback(guint port, gint64 deadline, gint64 timeout_us, GErr
         return -1;
     }
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (inet_pton(AF_INET, host ? host : "127.0.0.1", &sa.sin_addr) != 1) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "'%s' is not an IPv4 address", host);
+        close(fd);
+        return -1;
+    }
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
         if (errno != EINPROGRESS) {
             g_set_error(error, TF_ERROR, TF_ERROR_IO, "connect: %s", g_strerror(errno));
@@ -73,18 +79,24 @@ static int connect_loopback(guint port, gint64 deadline, gint64 timeout_us, GErr
     return fd;
 }
 
-/* Accepts only http://127.0.0.1:PORT/... or http://localhost:PORT/...: probes never leave
- * the machine. */
-static gboolean parse_url(const char *url, guint *port, const char **path, GError **error)
+/* Accepts only http://127.0.0.1:PORT/..., http://localhost:PORT/... or the node's own
+ * address (host): probes never leave the machine. *loopback tells which was named. */
+static gboolean parse_url(const char *url, const char *host, gboolean *loopback, guint *port,
+                          const char **path, GError **error)
 {
     const char *rest = NULL;
+    gchar *own = g_strdup_printf("http://%s:", host ? host : "127.0.0.1");
+    *loopback = TRUE;
     if (g_str_has_prefix(url, "http://127.0.0.1:"))
         rest = url + strlen("http://127.0.0.1:");
     else if (g_str_has_prefix(url, "http://localhost:"))
         rest = url + strlen("http://localhost:");
+    else if (g_str_has_prefix(url, own))
+        rest = url + strlen(own), *loopback = FALSE;
+    g_free(own);
     if (!rest) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
-                    "URL must be http://127.0.0.1:PORT/... (loopback only)");
+                    "URL must be http://127.0.0.1:PORT/... or the node's own address");
         return FALSE;
     }
     char *end = NULL;
@@ -150,17 +162,19 @@ static gboolean probe_http(const tf_probe *p, gint64 timeout_us, GError **error)
 {
     guint port;
     const char *path;
-    if (!parse_url(p->target, &port, &path, error))
+    gboolean loopback;
+    if (!parse_url(p->target, p->host, &loopback, &port, &path, error))
         return FALSE;
+    const char *host = loopback ? "127.0.0.1" : p->host;
     gint64 deadline = g_get_monotonic_time() + timeout_us;
-    int fd = connect_loopback(port, deadline, timeout_us, error);
+    int fd = connect_node(host, port, deadline, timeout_us, error);
     if (fd < 0)
         return FALSE;
     const char *method = p->method ? p->method : "GET";
     GString *req = g_string_new(NULL);
-    g_string_append_printf(req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+    g_string_append_printf(req, "%s %s HTTP/1.1\r\nHost: %s:%u\r\n"
                                 "Connection: close\r\nUser-Agent: tf-cluster-probe\r\n",
-                           method, path, port);
+                           method, path, host, port);
     if (p->user) {
         gchar *cred = g_strdup_printf("%s:%s", p->user, p->password ? p->password : "");
         gchar *b64 = g_base64_encode((const guchar *)cred, strlen(cred));
@@ -208,7 +222,8 @@ static gboolean probe_tcp(const tf_probe *p, gint64 timeout_us, GError **error)
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "'%s' is not a port", p->target);
         return FALSE;
     }
-    int fd = connect_loopback((guint)port, g_get_monotonic_time() + timeout_us, timeout_us, error);
+    int fd = connect_node(p->host, (guint)port, g_get_monotonic_time() + timeout_us, timeout_us,
+                          error);
     if (fd < 0)
         return FALSE;
     close(fd);
@@ -224,7 +239,7 @@ gboolean tf_cluster_probe_once(const tf_probe *p, gint64 timeout_us, GError **er
 gchar *tf_cluster_probe_describe(const tf_probe *p)
 {
     if (p->kind == TF_PROBE_TCP)
-        return g_strdup_printf("tcp 127.0.0.1:%s", p->target);
+        return g_strdup_printf("tcp %s:%s", p->host ? p->host : "127.0.0.1", p->target);
     return g_strdup_printf("%s %s", p->method ? p->method : "GET", p->target);
 }
 
@@ -234,6 +249,7 @@ void tf_cluster_probe_clear(tf_probe *p)
     g_free(p->method);
     g_free(p->body);
     g_free(p->user);
+    g_free(p->host);
     if (p->password)
         memset(p->password, 0, strlen(p->password));
     g_free(p->password);

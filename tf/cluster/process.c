@@ -2,8 +2,9 @@
  * fork+exec from one long-lived spawner thread: PR_SET_PDEATHSIG fires when the *thread*
  * that forked ends, so forking from a step's short-lived thread would kill the node with
  * it. Each child leads its own process group and dies with this process. */
-#define _GNU_SOURCE /* pipe2, close_range, pidfd_open */
+#define _GNU_SOURCE /* pipe2, close_range, pidfd_open, setns */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -19,6 +20,7 @@
 typedef struct {
     char *const *argv;
     int out_fd, err_fd;
+    int netns_fd;      /* network namespace to run in, -1 = ours */
     pid_t pid;
     int pidfd;
     int err;           /* errno of the failed step, 0 on success */
@@ -45,6 +47,9 @@ static void child_exec(const spawn_req *r, pid_t parent, int devnull, int report
         goto fail;
     if (getppid() != parent)
         _exit(127); /* the parent died before prctl took effect */
+    step = "setns(CLONE_NEWNET)";
+    if (r->netns_fd >= 0 && setns(r->netns_fd, CLONE_NEWNET) < 0)
+        goto fail;
     step = "dup2";
     if (dup2(devnull, 0) < 0 || dup2(r->out_fd, 1) < 0 || dup2(r->err_fd, 2) < 0)
         goto fail;
@@ -156,11 +161,12 @@ static void atfork_install(void)
     pthread_atfork(NULL, NULL, on_fork_child);
 }
 
-gboolean tf_cluster_proc_spawn(char *const *argv, int out_fd, int err_fd, pid_t *pid,
-                               int *pidfd, GError **error)
+gboolean tf_cluster_proc_spawn(char *const *argv, int out_fd, int err_fd, int netns_fd,
+                               pid_t *pid, int *pidfd, GError **error)
 {
     pthread_once(&sp_atfork_once, atfork_install);
-    spawn_req r = {.argv = argv, .out_fd = out_fd, .err_fd = err_fd, .pidfd = -1};
+    spawn_req r = {.argv = argv, .out_fd = out_fd, .err_fd = err_fd, .netns_fd = netns_fd,
+                   .pidfd = -1};
     pthread_mutex_lock(&sp_lock);
     if (sp_owner != getpid()) {
         pthread_t t;

@@ -90,6 +90,7 @@ static gboolean snapshot_node(tf_cluster *c, tf_cluster_node *n, tf_probe *probe
     probe->body = g_strdup(n->probe.body);
     probe->user = g_strdup(n->probe.user);
     probe->password = g_strdup(n->probe.password);
+    probe->host = g_strdup(n->probe.host);
     *fd = up ? dup(n->pidfd) : -1;
     pthread_mutex_unlock(&c->lock);
     return up;

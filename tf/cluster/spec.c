@@ -11,7 +11,7 @@
 
 static const char *const top_fields[] = {"name", "description", "binary", "nodes", "node_name",
                                          "ports", "argv", "argv_join", "peer", "ready",
-                                         "source", "stop_grace_ms", NULL};
+                                         "source", "stop_grace_ms", "network", NULL};
 static const char *const ready_fields[] = {"http", "tcp", "method", "body", "user", "password",
                                            "timeout_ms", "interval_ms", NULL};
 
@@ -99,7 +99,8 @@ static GHashTable *known_vars(const tf_cluster_spec *s, gboolean with_peers)
 {
     GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     static const char *const base[] = {"name", "dir", "index", "ordinal", "cluster",
-                                       "cluster_token", "cluster_secret"};
+                                       "cluster_token", "cluster_secret", "address",
+                                       "runner_address"};
     for (guint i = 0; i < G_N_ELEMENTS(base); i++)
         g_hash_table_insert(h, g_strdup(base[i]), "");
     for (guint i = 0; i < s->ports->len; i++)
@@ -233,8 +234,10 @@ static gboolean parse_ready(tf_cluster_spec *s, json_t *root, GHashTable *known,
     if (tcp && (p->method || p->body || p->user || p->password))
         return fail(error, s->where, "ready", "method, body, user and password are for http probes");
     if (http && !g_str_has_prefix(p->target, "http://127.0.0.1:") &&
-        !g_str_has_prefix(p->target, "http://localhost:"))
-        return fail(error, s->where, "ready.http", "must start with http://127.0.0.1: (loopback only)");
+        !g_str_has_prefix(p->target, "http://localhost:") &&
+        !g_str_has_prefix(p->target, "http://{address}:"))
+        return fail(error, s->where, "ready.http",
+                    "must start with http://{address}: or http://127.0.0.1: (the node itself only)");
     const char *fields[] = {"ready.http", "ready.body", "ready.user", "ready.password"};
     const char *vals[] = {p->target, p->body, p->user, p->password};
     if (tcp)
@@ -284,6 +287,19 @@ static gboolean parse_source(tf_cluster_spec *s, json_t *root, GHashTable *known
     return TRUE;
 }
 
+static gboolean parse_network(tf_cluster_spec *s, json_t *root, GError **error)
+{
+    json_t *v = json_object_get(root, "network");
+    const char *net = v ? json_string_value(v) : "loopback";
+    if (!g_strcmp0(net, "loopback"))
+        s->network = TF_CLUSTER_NET_LOOPBACK;
+    else if (!g_strcmp0(net, "namespaces"))
+        s->network = TF_CLUSTER_NET_NAMESPACES;
+    else
+        return fail(error, s->where, "network", "must be \"loopback\" (default) or \"namespaces\"");
+    return TRUE;
+}
+
 tf_cluster_spec *tf_cluster_spec_from_json(json_t *root, const char *where, GError **error)
 {
     g_return_val_if_fail(where != NULL, NULL);
@@ -304,7 +320,8 @@ tf_cluster_spec *tf_cluster_spec_from_json(json_t *root, const char *where, GErr
                           where, error) &&
                   get_str(root, "node_name", "node_name", "n{ordinal}", FALSE, &s->node_name,
                           where, error) &&
-                  parse_ports(s, root, error) && parse_peer(s, root, error);
+                  parse_network(s, root, error) && parse_ports(s, root, error) &&
+                  parse_peer(s, root, error);
     if (ok) {
         s->nodes = (guint)nodes;
         s->stop_grace_us = grace * 1000;
@@ -318,6 +335,9 @@ tf_cluster_spec *tf_cluster_spec_from_json(json_t *root, const char *where, GErr
              parse_argv(s, root, "argv", TRUE, &s->argv, known_argv, error) &&
              parse_argv(s, root, "argv_join", FALSE, &s->argv_join, known_argv, error) &&
              parse_ready(s, root, known, error) && parse_source(s, root, known, error);
+        if (ok && s->network == TF_CLUSTER_NET_NAMESPACES && s->url && !strstr(s->url, "{address}"))
+            ok = fail(error, where, "source.url", "must use {address} with \"network\": "
+                      "\"namespaces\" (each node has an address of its own there)");
     }
     if (naming)
         g_hash_table_unref(naming);

@@ -70,8 +70,32 @@ typedef struct tf_cluster tf_cluster;
 /* Allocates n_nodes (0 = the spec's default) nodes: names, free loopback ports, data dirs
  * under a new temp dir, a cluster token and secret, expanded argv. Starts nothing. The
  * first call in a process first removes the temp dirs of dead processes (see above).
- * spec is borrowed (the cluster keeps its own reference). */
+ * spec is borrowed (the cluster keeps its own reference). Networking is the spec's
+ * ("network"; loopback when it says nothing). */
 tf_cluster *tf_cluster_new(const tf_cluster_spec *spec, guint n_nodes, GError **error);
+
+/* How the members of a local cluster are networked. */
+typedef enum {
+    TF_CLUSTER_NET_SPEC,       /* what the spec's "network" says (loopback by default) */
+    TF_CLUSTER_NET_LOOPBACK,   /* every member on 127.0.0.1 in the runner's namespace */
+    TF_CLUSTER_NET_NAMESPACES, /* each member in a network namespace of its own with its own
+                                * address ({address}) on a /24 of tf's subnet (TF_NET_SUBNET,
+                                * default 10.213.0.0/16), bridged to the others and to the
+                                * runner; the network faults below need this */
+} tf_cluster_network;
+
+/* tf_cluster_new with the networking chosen by the caller. NAMESPACES needs the right to
+ * make network namespaces (root, or a user namespace of one's own) and iptables: NULL +
+ * error saying what is missing, before anything is made. The spec's source URL must use
+ * {address} then. Everything the network holds is removed by tf_cluster_free; what a
+ * killed run left is removed by the next run that builds one, never what a live run holds. */
+tf_cluster *tf_cluster_new_network(const tf_cluster_spec *spec, guint n_nodes,
+                                   tf_cluster_network network, GError **error);
+/* TRUE when this process can build namespaced networks; FALSE + error saying what is
+ * missing (privileges, ip, iptables) and how to get it. Cached after the first call. */
+gboolean tf_cluster_network_usable(GError **error);
+/* The cluster's networking (LOOPBACK or NAMESPACES; compose and k8s: LOOPBACK). */
+tf_cluster_network tf_cluster_network_of(tf_cluster *c);
 /* Starts every node not running and waits until all pass the readiness probe (spec
  * timeout). When a node dies at start because a port was taken meanwhile, the whole
  * set gets fresh ports and dirs and is started again (3 attempts, only before any
@@ -111,8 +135,8 @@ const char *tf_cluster_node_dir(tf_cluster *c, guint i);
 /* A copy of node i's expanded argv (argv[0] is the binary); g_strfreev it. It may hold
  * the cluster secret: never print it. NULL when out of range. */
 gchar **tf_cluster_node_argv(tf_cluster *c, guint i);
-/* Expands a template ({name}, {dir}, {index}, {ordinal}, {port.X}, {peers},
- * {cluster_token}, {cluster_secret}, {cluster}) for node i. Newly allocated, or NULL +
+/* Expands a template ({name}, {dir}, {index}, {ordinal}, {port.X}, {peers}, {address},
+ * {runner_address}, {cluster_token}, {cluster_secret}, {cluster}) for node i. Newly allocated, or NULL +
  * error naming the unknown variable. */
 gchar *tf_cluster_expand(tf_cluster *c, guint i, const char *tmpl, GError **error);
 /* Node i as a source (new ref): what the provider would list for it now. */
@@ -137,16 +161,64 @@ gboolean tf_cluster_node_resume(tf_cluster *c, guint i, GError **error);
 /* Stops node i (if up) and starts it again with the same data dir and ports; does not
  * wait for readiness (a node in a cluster without quorum is never "ready"). */
 gboolean tf_cluster_node_restart(tf_cluster *c, guint i, GError **error);
-/* Cuts node i off the network that joins it to the other members until
- * tf_cluster_node_rejoin: compose disconnects its container from the project's networks
- * (its published port goes with them). The node keeps running: its state stays what it
- * was and its source carries "isolated": true, so an observer sees it unreachable, not
- * down. Local clusters cannot do this yet (it needs network namespaces): FALSE + error. */
+/* ---- network faults ---------------------------------------------------------------------
+ * On a cluster in network namespaces (TF_CLUSTER_NET_NAMESPACES). Each fault is iptables
+ * rules in the members' own namespaces: traffic between the runner and any member is
+ * never cut (the observer sees both sides of a partition), and every packet a fault drops
+ * is dropped where it arrives, so senders see timeouts, as on a real network, not errors.
+ * Faults add up until healed. Each start and end is recorded with its time (see
+ * tf_cluster_faults). Compose can isolate one member (tf_cluster_node_isolate); other
+ * environments and loopback clusters fail with an error saying why. */
+
+/* Splits the members into groups: group_of[i] is node i's group (n entries, one per node;
+ * nodes added later are in no group and reach everyone). Members of different groups drop
+ * every packet from each other. FALSE + error on a bad group list. */
+gboolean tf_cluster_partition(tf_cluster *c, const guint *group_of, guint n, GError **error);
+/* Cuts node i off from every other member until tf_cluster_node_rejoin or
+ * tf_cluster_heal. The node keeps running: its state stays what it was. In network
+ * namespaces it keeps answering the runner; on compose its container is disconnected from
+ * the project's networks (its published port goes with them) and its source carries
+ * "isolated": true, so an observer sees it unreachable, not down. */
 gboolean tf_cluster_node_isolate(tf_cluster *c, guint i, GError **error);
-/* Reconnects node i cut off by tf_cluster_node_isolate (under the names it had). */
+/* Ends every fault that cuts node i off from another member (isolation, partitions,
+ * one-way cuts it is part of; packet loss and delay stay); compose reconnects the
+ * container under the names it had. */
 gboolean tf_cluster_node_rejoin(tf_cluster *c, guint i, GError **error);
-/* Whether node i is cut off now (by tf_cluster_node_isolate or found so by the backend). */
+/* Whether node i is cut off from every other member now (by a fault, or found so by the
+ * backend). */
 gboolean tf_cluster_node_isolated(tf_cluster *c, guint i);
+/* One-way cut: connections that node `from` opens to node `to` fail (every packet `from`
+ * sends on them, its SYNs first, is dropped at `to`, including on connections it opened
+ * before the cut), while connections that `to` opens to `from` keep working in both
+ * directions. A TCP conversation is cut by who started it, not packet by packet: that is
+ * what "from can no longer reach to" means to a client. */
+gboolean tf_cluster_cut(tf_cluster *c, guint from, guint to, GError **error);
+/* Drops each packet between node i and another member with probability share (0 < share
+ * <= 1), where the packet arrives. Traffic with the runner is not affected. */
+gboolean tf_cluster_node_lose(tf_cluster *c, guint i, double share, GError **error);
+/* Delays everything node i sends by delay_us (netem). Where the kernel has no netem: FALSE
+ * + error saying so. The delay also slows node i's answers to the runner. */
+gboolean tf_cluster_node_delay(tf_cluster *c, guint i, gint64 delay_us, GError **error);
+/* Ends every fault. TRUE on a cluster without faults. */
+gboolean tf_cluster_heal(tf_cluster *c, GError **error);
+/* Faults in effect now (count). */
+guint tf_cluster_faults_active(tf_cluster *c);
+/* The fault journal so far (new JSON array, oldest first): one object per start and end,
+ * {"event":"fault_started"|"fault_ended", "id", "fault":"partition"|"isolate"|"cut"|
+ * "loss"|"delay", "description", "nodes":[...], "time" (monotonic µs, when it was in
+ * effect everywhere), "wall_time" (µs), "apply_us" (how long applying took)}. */
+json_t *tf_cluster_faults(tf_cluster *c);
+/* Receives each fault event as it is recorded (borrowed JSON, the shape above), on the
+ * thread that caused it, with no cluster lock held. */
+typedef void (*tf_cluster_fault_fn)(const json_t *event, void *data);
+/* Sets the listener (NULL clears it); data is borrowed and must outlive the cluster or
+ * the next call. */
+void tf_cluster_set_fault_listener(tf_cluster *c, tf_cluster_fault_fn fn, void *data);
+
+/* Node i's address as its peers and the runner reach it ("127.0.0.1" on loopback), or
+ * NULL (borrowed; lives as long as the cluster). */
+const char *tf_cluster_node_address(tf_cluster *c, guint i);
+
 /* Adds a node (created, not started) with fresh ports, expanded from the spec's
  * "argv_join" (or "argv") with {peers} covering every node, including the new one. Returns its index, or -1 + error. The caller may register it with the cluster
  * (e.g. etcd member-add with tf_cluster_expand) before tf_cluster_node_start. */
