@@ -46,19 +46,26 @@ static gboolean opt_name(const char *option, const char *value, void *field, GEr
     return re != NULL;
 }
 
+/* --order random shuffles by the run's seed (--seed, $TF_SEED, else drawn at start);
+ * random:SEED sets that seed. seed_set marks a seed given on the command line. */
 static gboolean opt_order(const char *option, const char *value, void *field, GError **error)
 {
     tf_run_options *o = field;
     o->random = g_str_has_prefix(value, "random");
-    if (!strcmp(value, "defined") || !strcmp(value, "random")) {
-        o->seed = o->random ? (guint64)g_random_int_range(1, G_MAXINT32) : 0;
+    if (!strcmp(value, "defined") || !strcmp(value, "random"))
         return TRUE;
-    }
     if (o->random && value[6] == ':') /* GRand takes a 32-bit seed: a wider one would alias */
-        return tf_opt_parse_uint("--order: seed", value + 7, 0, G_MAXUINT32, &o->seed, error);
+        return (o->seed_set = tf_opt_parse_uint("--order: seed", value + 7, 0, G_MAXUINT32,
+                                                &o->seed, error));
     g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s: '%s' is not defined|random[:SEED]",
                 option, value);
     return FALSE;
+}
+
+static gboolean opt_seed(const char *option, const char *value, void *field, GError **error)
+{
+    tf_run_options *o = field;
+    return (o->seed_set = tf_opt_parse_uint(option, value, 0, G_MAXUINT32, &o->seed, error));
 }
 
 static gboolean opt_plugin(const char *option, const char *value, void *field, GError **error)
@@ -80,8 +87,11 @@ static const tf_opt run_opts[] = {
     {"fail-fast", 0, TF_OPT_FLAG, NULL, "stop after the first failing scenario", OPT(opts.fail_fast), 1},
     {"retry", 0, TF_OPT_UINT, "N", "run a failing scenario up to N more times (0 to 4294967295)",
      OPT(retry), .max = G_MAXUINT},
-    {"order", 0, TF_OPT_CALL, "defined|random[:SEED]", "the scenarios' order (default: defined)",
-     OPT(opts), .call = opt_order},
+    {"order", 0, TF_OPT_CALL, "defined|random[:SEED]", "the scenarios' order (default: defined;\n"
+     "random: shuffled by the run's seed)", OPT(opts), .call = opt_order},
+    {"seed", 0, TF_OPT_CALL, "N", "the run's seed (0 to 4294967295; default $TF_SEED, else\n"
+     "random; printed on stderr when the run is random or first\nuses it): it drives scenario "
+     "order, workloads and nemeses,\nso a run replays", OPT(opts), .call = opt_seed},
     {"strict", 0, TF_OPT_FLAG, NULL, "undefined and pending steps fail the run (default)",
      OPT(opts.strict), 1},
     {"no-strict", 0, TF_OPT_FLAG, NULL, "undefined and pending steps do not fail the run",
@@ -288,10 +298,11 @@ static gboolean run_main_open(run_main *m, GError **error)
         if (!tf_report_bus_open(m->reports, g_ptr_array_index(o->formats, i), o->color, error))
             return FALSE;
     }
-    if (o->opts.random)
-        fprintf(stderr, "tf: random order, seed %" G_GUINT64_FORMAT
-                        " (repeat with --order random:%" G_GUINT64_FORMAT ")\n",
-                o->opts.seed, o->opts.seed);
+    /* One seed for the run: order, workloads and nemeses derive from it. */
+    if (!o->opts.seed_set && !tf_run_seed_from_env(&o->opts.seed, error))
+        return FALSE;
+    fprintf(stderr, "tf: seed %" G_GUINT64_FORMAT "%s (repeat with --seed %" G_GUINT64_FORMAT ")\n",
+            o->opts.seed, o->opts.random ? ", random order" : "", o->opts.seed);
     /* An empty TF_STORE means none; an empty --store is an error (tf_store_open says so). */
     const char *store_path = o->store ? o->store : g_getenv("TF_STORE");
     return !store_path || (!*store_path && !o->store) ||

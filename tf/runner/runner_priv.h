@@ -119,6 +119,7 @@ struct tf_world {
     char step_id[TF_ID_LEN];     /* current test step, or "" */
     char hook_run_id[TF_ID_LEN]; /* current testRunHookStarted id for global hooks */
     gboolean abandoned;          /* a stuck thread may use it: never freed */
+    guint64 seed;                /* tf_world_seed: the run's seed mixed with the scenario */
 };
 
 struct tf_step {
@@ -129,6 +130,9 @@ struct tf_step {
 };
 
 tf_world *tf_world_new_internal(tf_run *run, tf_exec *exec, const tf_gherkin_pickle *pickle);
+/* The run's seed when no option gave one: $TF_SEED (0..4294967295, else an error naming
+ * it), or a random one. */
+gboolean tf_run_seed_from_env(guint64 *seed, GError **error);
 /* Runs the world's stored-value frees and deferred cleanups, newest first. */
 void tf_world_cleanup(tf_world *world);
 /* Frees the world unless abandoned (then it stays for the stuck thread). */
@@ -196,6 +200,7 @@ typedef struct {
     guint retry;
     gboolean random;
     guint64 seed;
+    gboolean seed_set;      /* seed was given (--seed, --order random:SEED) */
     gint64 step_timeout_us; /* <= 0: none */
 } tf_run_options;
 

@@ -3,6 +3,7 @@
  * stuck step may still hold after a timeout is cleaned up but never freed. */
 #include <stdarg.h>
 #include <string.h>
+#include "option_value.h"
 #include "runner_priv.h"
 
 typedef struct {
@@ -19,9 +20,69 @@ tf_world *tf_world_current(void) { return current_world; }
 void tf_world_set_current(tf_world *world);
 void tf_world_set_current(tf_world *world) { current_world = world; }
 
+/* ---- seeds ---- */
+
+gboolean tf_run_seed_from_env(guint64 *seed, GError **error)
+{
+    const char *env = g_getenv("TF_SEED");
+    if (env && *env)
+        return tf_opt_parse_uint("TF_SEED", env, 0, G_MAXUINT32, seed, error);
+    *seed = (guint64)g_random_int_range(1, G_MAXINT32);
+    return TRUE;
+}
+
+static guint64 splitmix64(guint64 x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+static guint64 fnv1a(guint64 h, const char *s)
+{
+    for (; s && *s; s++)
+        h = (h ^ (guchar)*s) * 0x100000001b3ull;
+    return h;
+}
+
+/* The seed of a world without a run (tf wire): $TF_SEED, else one per process. */
+static guint64 process_seed(void)
+{
+    static gsize once;
+    static guint64 seed;
+    if (g_once_init_enter(&once)) {
+        if (!tf_run_seed_from_env(&seed, NULL))
+            seed = (guint64)g_random_int_range(1, G_MAXINT32);
+        g_once_init_leave(&once, 1);
+    }
+    return seed;
+}
+
+/* Mixes the run's seed with what names the scenario (file, line, name, its last AST node:
+ * an outline's example row), not with its position in the run. */
+static guint64 scenario_seed(guint64 run_seed, const tf_gherkin_pickle *p)
+{
+    guint64 h = 0xcbf29ce484222325ull;
+    if (p) {
+        h = fnv1a(h, p->uri);
+        h = fnv1a(h, p->name);
+        h ^= splitmix64(p->location.line);
+        if (p->n_ast_node_ids)
+            h = fnv1a(h, p->ast_node_ids[p->n_ast_node_ids - 1]);
+    }
+    return splitmix64(run_seed ^ splitmix64(h));
+}
+
+guint64 tf_world_seed(const tf_world *w)
+{
+    return w->seed;
+}
+
 tf_world *tf_world_new_internal(tf_run *run, tf_exec *exec, const tf_gherkin_pickle *pickle)
 {
     tf_world *w = g_new0(tf_world, 1);
+    w->seed = scenario_seed(run ? run->opts.seed : process_seed(), pickle);
     w->run = run;
     w->exec = tf_exec_ref(exec);
     w->pickle = pickle;

@@ -88,6 +88,11 @@ const tf_gherkin_pickle *tf_world_pickle(const tf_world *world);
 tf_status tf_world_status(const tf_world *world);
 /* TRUE once the run was interrupted (Ctrl-C, SIGTERM): long actions should give up. */
 gboolean tf_world_interrupted(const tf_world *world);
+/* This scenario's seed: the run's seed (`tf run --seed N`, else $TF_SEED, else random;
+ * printed when the run starts) mixed with the scenario's file, line and name, so it is the
+ * same whatever else runs and in whatever order. Drive a scenario's random choices
+ * (workloads, nemeses) from it and a failing run can be replayed with the same seed. */
+guint64 tf_world_seed(const tf_world *world);
 
 /* The world of the step or hook running on the calling thread (borrowed), or NULL. In
  * BeforeAll/AfterAll hooks it is a run-level world (no pickle): attachments go to the hook. */
