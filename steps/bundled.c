@@ -2,6 +2,7 @@
  * Registration is explicit (no constructors) so a static link never drops a module. */
 #include "bundled.h"
 #include "chain_steps.h"
+#include "net_steps.h"
 #include "raftkv_steps.h"
 #include "wallet_steps.h"
 
@@ -10,6 +11,7 @@ static const tf_plugin_init_fn modules[] = {
     raftkv_steps_register,
     chain_steps_register,
     wallet_steps_register,
+    net_steps_register,
 };
 
 gboolean tf_steps_bundled_register(tf_registry *reg, GError **error)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "raftkv/etcd_kv.h"
 #include "tf/durable.h"
+#include "net_steps.h"
 #include "raftkv_steps.h"
 #include "raftkv_world.h"
 
@@ -163,7 +164,10 @@ static tf_cluster *remote_cluster(tf_step *step, const char *env, guint n, GErro
     return tf_cluster_k8s_new(&cfg, error);
 }
 
-static tf_status given_cluster(tf_step *step, GError **error)
+/* Starts an n-node etcd cluster from spec `spec_name` with the given networking (local
+ * runs; compose and k8s run what they run) and waits for a leader. */
+static tf_status start_cluster(tf_step *step, const char *spec_name, tf_cluster_network net,
+                               GError **error)
 {
     guint n = (guint)tf_step_arg_int(step, 0);
     const char *env = tf_cluster_env_name(NULL, error);
@@ -174,26 +178,45 @@ static tf_status given_cluster(tf_step *step, GError **error)
         c = remote_cluster(step, env, n, error);
     } else {
         const tf_gherkin_pickle *p = tf_world_pickle(tf_step_world(step));
-        tf_cluster_spec *spec = tf_cluster_spec_load_named("etcd-3", p ? p->uri : NULL, error);
+        tf_cluster_spec *spec = tf_cluster_spec_load_named(spec_name, p ? p->uri : NULL, error);
         if (!spec || !tf_cluster_spec_require_url(spec, "the etcd steps", error)) {
             tf_cluster_spec_free(spec);
             return TF_STATUS_FAILED;
         }
-        c = tf_cluster_new(spec, n, error);
+        c = tf_cluster_new_network(spec, n, net, error);
         tf_cluster_spec_free(spec);
     }
     if (!c)
         return TF_STATUS_FAILED;
-    rk_world *rk = rk_world_new(tf_step_world(step), c, error);
-    if (!rk || !tf_cluster_start(c, error))
+    /* 20 Hz: failovers take ~0.5 s here. In network namespaces 10 Hz: those scenarios
+     * check that no two cycles start more than 2 intervals apart while the network is
+     * faulty, and on a loaded 2-core machine (load 7 while measuring) the observer's
+     * thread was seen starting a cycle up to 135 ms late and a cycle taking 185 ms:
+     * 200 ms holds that with a margin, 100 ms did not. */
+    gint64 interval = tf_cluster_network_of(c) == TF_CLUSTER_NET_NAMESPACES ? 100000 : 50000;
+    rk_world *rk = rk_world_new(tf_step_world(step), c, interval, error);
+    if (!rk || !net_world_attach(tf_step_world(step), c, rk->h, rk->interval_us, rk_world_fault,
+                                 rk, error) ||
+        !tf_cluster_start(c, error))
         return TF_STATUS_FAILED;
     tf_snapshot *snap = wait_for(rk, all_up_with_leader, GUINT_TO_POINTER(n),
                                  "every node up and a leader elected", DEFAULT_WAIT, 0, error);
     if (!snap)
         return TF_STATUS_FAILED;
-    tf_world_log(tf_step_world(step), "cluster %s up in %s", tf_cluster_name(c), tf_cluster_dir(c));
+    tf_world_log(tf_step_world(step), "cluster %s up in %s%s", tf_cluster_name(c), tf_cluster_dir(c),
+                 tf_cluster_network_of(c) == TF_CLUSTER_NET_NAMESPACES ? " (network namespaces)" : "");
     tf_snapshot_unref(snap);
     return TF_STATUS_PASSED;
+}
+
+static tf_status given_cluster(tf_step *s, GError **e) { return start_cluster(s, "etcd-3", TF_CLUSTER_NET_SPEC, e); }
+static tf_status given_netns_cluster(tf_step *s, GError **e)
+{
+    return start_cluster(s, "etcd-3", TF_CLUSTER_NET_NAMESPACES, e);
+}
+static tf_status given_prevote_cluster(tf_step *s, GError **e)
+{
+    return start_cluster(s, "etcd-3-prevote", TF_CLUSTER_NET_NAMESPACES, e);
 }
 
 /* ---- When: faults ----------------------------------------------------------------------- */
@@ -697,6 +720,315 @@ static tf_status then_safety_holds(tf_step *step, GError **error)
     return st;
 }
 
+/* ---- network faults (the faults themselves are net_steps.c's) ----------------------------- */
+
+typedef struct {
+    const char *node;
+    guint64 term;
+} node_term;
+
+static gboolean stopped_claiming(const tf_snapshot *snap, void *data)
+{
+    const raftkv_node *n = raftkv_snapshot_node(tf_snapshot_data(snap), data);
+    return n && n->reachable && !n->is_leader;
+}
+
+/* The leader cut off by "the leader is isolated" no longer says it leads. How long that
+ * takes is etcd's CheckQuorum: a leader that hears from no quorum for an election timeout
+ * (250 ms in the bundled specs) steps down; measured here at 0.3-0.6 s, and the log
+ * line gives each run's figure. */
+static tf_status then_isolated_leader_steps_down(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    if (!rk->old_leader)
+        return TF_FAIL(error, "no leader was isolated in this scenario");
+    char *what = g_strdup_printf("%s (isolated) no longer claims to lead", rk->old_leader);
+    tf_snapshot *snap = wait_for(rk, stopped_claiming, rk->old_leader, what, seconds(step, 0),
+                                 rk->acted_at, error);
+    g_free(what);
+    if (!snap)
+        return TF_STATUS_FAILED;
+    const raftkv_node *n = raftkv_snapshot_node(tf_snapshot_data(snap), rk->old_leader);
+    tf_world_log(tf_step_world(step), "%s stopped claiming leadership %.2f s after it was isolated "
+                 "(now term %" G_GUINT64_FORMAT ", %s)", rk->old_leader,
+                 (tf_snapshot_time(snap) - rk->acted_at) / 1e6, n->term,
+                 n->leader ? "following someone it cannot reach" : "knowing no leader");
+    tf_snapshot_unref(snap);
+    return TF_STATUS_PASSED;
+}
+
+/* A put through one named node (not the leader the client would pick). */
+static tf_status when_put_through(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    const char *key = tf_step_arg_str(step, 0), *value = tf_step_arg_str(step, 1);
+    gint i = rk_node(rk, tf_step_arg_str(step, 2), error);
+    if (i < 0 || !raftkv_etcd_put(rk->http, tf_cluster_node_url(rk->cluster, (guint)i), key, value,
+                                  KV_TIMEOUT, error))
+        return TF_STATUS_FAILED;
+    rk_world_acked(rk, key, value);
+    rk->acted_at = g_get_monotonic_time();
+    return TF_STATUS_PASSED;
+}
+
+/* A put through a node that cannot reach a majority must not be acknowledged. etcd
+ * holds such a request until its own timeout; the step gives it KV_TIMEOUT (2 s). */
+static tf_status then_put_through_fails(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    const char *key = tf_step_arg_str(step, 0), *value = tf_step_arg_str(step, 1);
+    const char *node = tf_step_arg_str(step, 2);
+    gint i = rk_node(rk, node, error);
+    if (i < 0)
+        return TF_STATUS_FAILED;
+    tf_snapshot *view = tf_handle_wait_fresh(rk->h, rk->acted_at, DEFAULT_WAIT, error);
+    if (!view)
+        return TF_STATUS_FAILED;
+    char *seen = rk_progress(view, NULL);
+    tf_snapshot_unref(view);
+    GError *err = NULL;
+    tf_status st = TF_STATUS_PASSED;
+    if (raftkv_etcd_put(rk->http, tf_cluster_node_url(rk->cluster, (guint)i), key, value, KV_TIMEOUT, &err)) {
+        rk_world_acked(rk, key, value);
+        st = TF_FAIL(error, "put %s = %s through %s was acknowledged, but %s should not reach a "
+                     "majority (observed before the write: %s)", key, value, node, node, seen);
+    } else {
+        tf_world_log(tf_step_world(step), "the write through %s was not acknowledged, as expected "
+                     "(observed before it: %s): %s; a write that timed out may still take effect "
+                     "once the partition heals", node, seen, err->message);
+        g_error_free(err);
+    }
+    g_free(seen);
+    return st;
+}
+
+/* Every running member reads the same for key (a value, or nothing): for a write whose
+ * outcome the client could not learn (it timed out), either outcome is right, as long
+ * as the members agree. */
+static tf_status then_key_same(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk || !wait_applied(rk, error))
+        return TF_STATUS_FAILED;
+    const char *key = tf_step_arg_str(step, 0);
+    GString *seen = g_string_new(NULL);
+    char *first = NULL;
+    gboolean any = FALSE, same = TRUE;
+    for (guint i = 0; i < tf_cluster_size(rk->cluster); i++) {
+        if (tf_cluster_node_state(rk->cluster, i, NULL) != TF_NODE_RUNNING)
+            continue;
+        gboolean found = FALSE;
+        GError *err = NULL;
+        char *got = raftkv_etcd_get(rk->http, tf_cluster_node_url(rk->cluster, i), key, TRUE,
+                                    KV_TIMEOUT, &found, &err);
+        if (err) {
+            g_string_append_printf(seen, "\n  %s: %s", tf_cluster_node_name(rk->cluster, i), err->message);
+            g_error_free(err);
+            g_free(got);
+            g_free(first);
+            tf_status st = TF_FAIL(error, "key %s could not be read everywhere:%s", key, seen->str);
+            g_string_free(seen, TRUE);
+            return st;
+        }
+        char *shown = found ? g_strdup_printf("\"%s\"", got) : g_strdup("nothing");
+        g_string_append_printf(seen, "\n  %s: %s", tf_cluster_node_name(rk->cluster, i), shown);
+        if (any && g_strcmp0(first, shown))
+            same = FALSE;
+        if (!any)
+            first = g_strdup(shown);
+        any = TRUE;
+        g_free(shown);
+        g_free(got);
+    }
+    tf_status st = TF_STATUS_PASSED;
+    if (!any)
+        st = TF_FAIL(error, "no running node to read %s from", key);
+    else if (!same)
+        st = TF_FAIL(error, "the members disagree on key %s:%s", key, seen->str);
+    else
+        tf_world_log(tf_step_world(step), "every running node reads %s for %s", first, key);
+    g_free(first);
+    g_string_free(seen, TRUE);
+    return st;
+}
+
+/* Isolates one follower, chosen with the scenario's seed. */
+static tf_status when_follower_isolated(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    guint64 term = 0;
+    char *leader = current_leader(rk, &term, error);
+    if (!leader)
+        return TF_STATUS_FAILED;
+    GPtrArray *followers = g_ptr_array_new();
+    for (guint i = 0; i < tf_cluster_size(rk->cluster); i++)
+        if (strcmp(tf_cluster_node_name(rk->cluster, i), leader) &&
+            tf_cluster_node_state(rk->cluster, i, NULL) == TF_NODE_RUNNING)
+            g_ptr_array_add(followers, GUINT_TO_POINTER(i));
+    g_free(leader);
+    if (!followers->len) {
+        g_ptr_array_unref(followers);
+        return TF_FAIL(error, "no running follower to isolate");
+    }
+    guint i = GPOINTER_TO_UINT(followers->pdata[rk->seed % followers->len]);
+    g_ptr_array_unref(followers);
+    if (!tf_cluster_node_isolate(rk->cluster, i, error))
+        return TF_STATUS_FAILED;
+    g_free(rk->isolated);
+    rk->isolated = g_strdup(tf_cluster_node_name(rk->cluster, i));
+    tf_world_log(tf_step_world(step), "isolated %s (a follower at term %" G_GUINT64_FORMAT ")",
+                 rk->isolated, term);
+    return TF_STATUS_PASSED;
+}
+
+static gboolean term_above(const tf_snapshot *snap, void *data)
+{
+    const node_term *t = data;
+    const raftkv_node *n = raftkv_snapshot_node(tf_snapshot_data(snap), t->node);
+    return n && n->reachable && n->term >= t->term;
+}
+
+/* Without pre-vote an isolated member campaigns on every election timeout (250-500 ms
+ * here), raising its term each time: the bound is the wait for that many timeouts with
+ * a wide margin for a loaded machine. */
+static tf_status then_isolated_term_climbs(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    if (!rk->isolated)
+        return TF_FAIL(error, "no follower was isolated in this scenario");
+    guint64 by = (guint64)tf_step_arg_int(step, 0);
+    node_term want = {rk->isolated, rk->term_at_fault + by};
+    char *what = g_strdup_printf("%s's term reaches %" G_GUINT64_FORMAT " (the leader's %"
+                                 G_GUINT64_FORMAT " + %" G_GUINT64_FORMAT ")", rk->isolated,
+                                 want.term, rk->term_at_fault, by);
+    tf_snapshot *snap = wait_for(rk, term_above, &want, what, seconds(step, 1), rk->acted_at, error);
+    g_free(what);
+    if (!snap)
+        return TF_STATUS_FAILED;
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    tf_world_log(tf_step_world(step), "%s's term climbed from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
+                 " in %.2f s while isolated; the majority stayed at term %" G_GUINT64_FORMAT,
+                 rk->isolated, rk->term_at_fault, raftkv_snapshot_node(s, rk->isolated)->term,
+                 (tf_snapshot_time(snap) - rk->acted_at) / 1e6, s->leader_term);
+    tf_snapshot_unref(snap);
+    return TF_STATUS_PASSED;
+}
+
+/* A property that must hold over a period: observed, not slept on. The wait is for the
+ * property's violation; its timeout is the success. */
+static tf_status holds_for(tf_step *step, rk_world *rk, tf_predicate broken, void *data,
+                           const char *what, gint64 period, GError **error)
+{
+    GError *e = NULL;
+    gint64 from = g_get_monotonic_time();
+    tf_snapshot *snap = wait_for(rk, broken, data, what, period, from, &e);
+    if (!snap && g_error_matches(e, TF_ERROR, TF_ERROR_TIMEOUT)) {
+        g_error_free(e);
+        return TF_STATUS_PASSED;
+    }
+    if (!snap) {
+        g_propagate_error(error, e);
+        return TF_STATUS_FAILED;
+    }
+    char *seen = rk_progress(snap, NULL);
+    tf_status st = TF_FAIL(error, "%s, %.2f s into the %.1f s it should not (observed: %s)", what,
+                           (tf_snapshot_time(snap) - from) / 1e6, period / 1e6, seen);
+    g_free(seen);
+    tf_snapshot_unref(snap);
+    return st;
+}
+
+static tf_status then_isolated_term_stays(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    if (!rk->isolated)
+        return TF_FAIL(error, "no follower was isolated in this scenario");
+    node_term over = {rk->isolated, rk->term_at_fault + 1};
+    char *what = g_strdup_printf("%s's term rose above %" G_GUINT64_FORMAT, rk->isolated,
+                                 rk->term_at_fault);
+    tf_status st = holds_for(step, rk, term_above, &over, what, seconds(step, 0), error);
+    g_free(what);
+    if (st == TF_STATUS_PASSED)
+        tf_world_log(tf_step_world(step), "%s stayed at term %" G_GUINT64_FORMAT " for %.1f s while isolated",
+                     rk->isolated, rk->term_at_fault, seconds(step, 0) / 1e6);
+    return st;
+}
+
+static gboolean term_beyond(const tf_snapshot *snap, void *data)
+{
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    return s->leader && s->quorum && s->leader_term > *(guint64 *)data;
+}
+
+/* After the heal: the rejoining member's higher term makes the leader step down and the
+ * cluster elect again in a term above the rejoining member's. */
+static tf_status then_election_forced(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    guint64 before = rk->term_at_fault;
+    char *what = g_strdup_printf("a new election: a leader in a term above %" G_GUINT64_FORMAT, before);
+    tf_snapshot *snap = wait_for(rk, term_beyond, &before, what, seconds(step, 0), rk->acted_at, error);
+    g_free(what);
+    if (!snap)
+        return TF_STATUS_FAILED;
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    tf_world_log(tf_step_world(step), "after the heal the cluster elected %s at term %" G_GUINT64_FORMAT
+                 " (%s led term %" G_GUINT64_FORMAT " when the network healed), %.2f s after the heal",
+                 s->leader, s->leader_term, rk->leader_at_fault ? rk->leader_at_fault : "nobody", before,
+                 (tf_snapshot_time(snap) - rk->acted_at) / 1e6);
+    tf_snapshot_unref(snap);
+    return TF_STATUS_PASSED;
+}
+
+typedef struct {
+    char *leader;
+    guint64 term;
+} leadership;
+
+static gboolean leadership_changed(const tf_snapshot *snap, void *data)
+{
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    const leadership *l = data;
+    return s->leader_term != l->term || (s->leader && strcmp(s->leader, l->leader)) || s->max_term > l->term;
+}
+
+static tf_status then_leadership_stays(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    tf_snapshot *now = wait_for(rk, all_agree, NULL, "every running node follows one leader",
+                                DEFAULT_WAIT, rk->acted_at, error);
+    if (!now)
+        return TF_STATUS_FAILED;
+    const raftkv_snapshot *s = tf_snapshot_data(now);
+    leadership l = {g_strdup(s->leader), s->leader_term};
+    tf_snapshot_unref(now);
+    char *what = g_strdup_printf("the leadership changed from %s at term %" G_GUINT64_FORMAT
+                                 " (or some node went beyond that term)", l.leader, l.term);
+    tf_status st = holds_for(step, rk, leadership_changed, &l, what, seconds(step, 0), error);
+    g_free(what);
+    if (st == TF_STATUS_PASSED)
+        tf_world_log(tf_step_world(step), "%s kept leading at term %" G_GUINT64_FORMAT " for %.1f s",
+                     l.leader, l.term, seconds(step, 0) / 1e6);
+    g_free(l.leader);
+    return st;
+}
+
 /* ---- After: safety check, timeline, logs ------------------------------------------------- */
 
 static tf_status after_raftkv(tf_world *world, GError **error)
@@ -706,7 +1038,9 @@ static tf_status after_raftkv(tf_world *world, GError **error)
         return TF_STATUS_PASSED;
     rk_writer_stop(rk);
     GPtrArray *snaps = tf_handle_snapshots(rk->h);
-    char *svg = rk_timeline_svg(snaps);
+    json_t *faults = net_world_faults(world);
+    char *svg = rk_timeline_svg(snaps, faults);
+    json_decref(faults);
     tf_world_attach(world, svg, strlen(svg), "image/svg+xml", "raftkv-timeline.svg");
     g_free(svg);
     json_t *events = json_array();
@@ -744,6 +1078,21 @@ static tf_status after_raftkv(tf_world *world, GError **error)
 gboolean raftkv_steps_register(tf_registry *reg, GError **error)
 {
     TF_GIVEN("a {int}-node etcd cluster is running", given_cluster);
+    TF_GIVEN("a {int}-node etcd cluster is running in network namespaces", given_netns_cluster);
+    TF_GIVEN("a {int}-node etcd cluster with pre-vote is running in network namespaces",
+             given_prevote_cluster);
+    TF_WHEN("the leader is isolated", when_leader_isolated);
+    TF_WHEN("a follower is isolated", when_follower_isolated);
+    TF_WHEN("I put {string} = {string} through node {word}", when_put_through);
+    TF_THEN("writing {string} = {string} through node {word} fails", then_put_through_fails);
+    TF_THEN("key {string} reads the same on every running node", then_key_same);
+    TF_THEN("the isolated leader stops claiming leadership within {float} seconds",
+            then_isolated_leader_steps_down);
+    TF_THEN("the isolated node's term climbs at least {int} above the leader's within {float} seconds",
+            then_isolated_term_climbs);
+    TF_THEN("the isolated node's term stays at the leader's for {float} seconds", then_isolated_term_stays);
+    TF_THEN("a new election is forced within {float} seconds", then_election_forced);
+    TF_THEN("the leader and its term stay the same for {float} seconds", then_leadership_stays);
     TF_WHEN("the leader is killed", when_leader_killed);
     TF_WHEN("the leader is paused", when_leader_paused);
     TF_WHEN("the leader is stopped", when_leader_stopped);

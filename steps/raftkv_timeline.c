@@ -1,7 +1,9 @@
 /* raftkv_timeline.c: the observation history of a Raft scenario as an SVG picture: one
  * lane per node, coloured by role over time (leader, follower, no leader known, down),
  * with the term written where it changes, and a red mark where Election Safety was first
- * seen violated. Built from the runtime's snapshot ring. */
+ * seen violated. Network faults show as windows: a labelled bar per fault above the
+ * lanes, and a band behind the lanes of the nodes it cut off, so what each side of a
+ * partition believed can be read against it. Built from the runtime's snapshot ring. */
 #include <string.h>
 #include "raftkv_world.h"
 
@@ -9,6 +11,8 @@
 #define LEFT 70
 #define WIDTH 900
 #define VIOLATION_COLOR "#d62728"
+#define FAULT_COLOR "#9467bd"
+#define FAULT_ROW_H 16
 
 typedef enum { ROLE_DOWN, ROLE_LOST, ROLE_FOLLOWER, ROLE_LEADER } role;
 
@@ -22,7 +26,63 @@ static role role_of(const raftkv_node *n)
 
 static char *xml_escape(const char *s) { return g_markup_escape_text(s ? s : "", -1); }
 
-char *rk_timeline_svg(GPtrArray *snaps)
+/* A fault's window on the time axis. */
+typedef struct {
+    gint64 from, to;    /* monotonic µs; to = the last snapshot when it never ended */
+    const char *desc;   /* borrowed from the events */
+    json_t *nodes;      /* borrowed */
+    guint row;
+} window;
+
+/* Pairs fault_started/fault_ended events by id; rows so that overlapping windows stack. */
+static GArray *fault_windows(json_t *faults, gint64 t_end, guint *rows)
+{
+    GArray *w = g_array_new(FALSE, TRUE, sizeof(window));
+    size_t i;
+    json_t *ev;
+    json_array_foreach(faults, i, ev) {
+        const char *what = json_string_value(json_object_get(ev, "event"));
+        json_int_t id = json_integer_value(json_object_get(ev, "id"));
+        gint64 t = json_integer_value(json_object_get(ev, "time"));
+        if (!g_strcmp0(what, "fault_started")) {
+            window x = {t, t_end, json_string_value(json_object_get(ev, "description")),
+                        json_object_get(ev, "nodes"), 0};
+            g_array_append_val(w, x);
+            g_array_index(w, window, w->len - 1).row = (guint)id; /* the id until ended */
+        } else {
+            for (guint k = 0; k < w->len; k++)
+                if (g_array_index(w, window, k).row == (guint)id && g_array_index(w, window, k).to == t_end)
+                    g_array_index(w, window, k).to = t;
+        }
+    }
+    *rows = 0;
+    for (guint k = 0; k < w->len; k++) { /* first row free at the window's start */
+        window *x = &g_array_index(w, window, k);
+        guint row = 0;
+        for (gboolean clash = TRUE; clash; row += clash) {
+            clash = FALSE;
+            for (guint j = 0; j < k && !clash; j++) {
+                const window *y = &g_array_index(w, window, j);
+                clash = y->row == row && y->from < x->to && x->from < y->to;
+            }
+        }
+        x->row = row;
+        *rows = MAX(*rows, row + 1);
+    }
+    return w;
+}
+
+static gboolean names(json_t *nodes, const char *name)
+{
+    size_t i;
+    json_t *n;
+    json_array_foreach(nodes, i, n)
+        if (!g_strcmp0(json_string_value(n), name))
+            return TRUE;
+    return FALSE;
+}
+
+char *rk_timeline_svg(GPtrArray *snaps, json_t *faults)
 {
     GString *svg = g_string_new(NULL);
     const raftkv_snapshot *last = snaps->len ? tf_snapshot_data(snaps->pdata[snaps->len - 1]) : NULL;
@@ -30,14 +90,39 @@ char *rk_timeline_svg(GPtrArray *snaps)
     gint64 t0 = snaps->len ? tf_snapshot_time(snaps->pdata[0]) : 0;
     gint64 t1 = snaps->len ? tf_snapshot_time(snaps->pdata[snaps->len - 1]) : 1;
     double span = MAX(t1 - t0, 1);
-    guint height = 40 + lanes * LANE_H + (last && last->violation ? 58 : 40);
+    guint rows = 0;
+    GArray *windows = faults ? fault_windows(faults, t1, &rows) : g_array_new(FALSE, TRUE, sizeof(window));
+    guint top = 30 + rows * FAULT_ROW_H; /* lanes start below the fault rows */
+    guint height = top + 10 + lanes * LANE_H + (last && last->violation ? 58 : 40);
     g_string_append_printf(svg,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%u\" font-family=\"sans-serif\" font-size=\"11\">\n"
-        "<text x=\"4\" y=\"16\" font-size=\"13\">raftkv: role and term of each node over %.1f s (%u snapshots)</text>\n",
-        WIDTH + LEFT + 10, height, span / G_USEC_PER_SEC, snaps->len);
+        "<text x=\"4\" y=\"16\" font-size=\"13\">raftkv: role and term of each node over %.1f s (%u snapshots)%s</text>\n",
+        WIDTH + LEFT + 10, height, span / G_USEC_PER_SEC, snaps->len,
+        windows->len ? ", network faults above and behind the lanes" : "");
+    /* Fault windows first: a bar with its description per fault, and a band behind the
+     * lanes of the nodes it names, drawn before the lanes so roles and terms stay on top. */
+    for (guint k = 0; k < windows->len; k++) {
+        const window *w = &g_array_index(windows, window, k);
+        double x0 = LEFT + WIDTH * (MAX(w->from, t0) - t0) / span;
+        double x1 = LEFT + WIDTH * (MIN(w->to, t1) - t0) / span;
+        double wd = MAX(x1 - x0, 1.0);
+        char *esc = xml_escape(w->desc);
+        double y = 24 + w->row * FAULT_ROW_H;
+        g_string_append_printf(svg, "<rect class=\"fault\" x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%d\" "
+                               "fill=\"%s\" fill-opacity=\"0.35\"><title>%s, %.2f s</title></rect>\n"
+                               "<text x=\"%.1f\" y=\"%.0f\" font-size=\"10\">%s</text>\n",
+                               x0, y, wd, FAULT_ROW_H - 3, FAULT_COLOR, esc, (w->to - w->from) / 1e6,
+                               x0 + 2, y + 10, esc);
+        for (guint lane = 0; lane < lanes; lane++)
+            if (names(w->nodes, last->nodes[lane].name))
+                g_string_append_printf(svg, "<rect class=\"fault-band\" x=\"%.1f\" y=\"%u\" width=\"%.1f\" "
+                                       "height=\"%d\" fill=\"%s\" fill-opacity=\"0.45\"><title>%s</title></rect>\n",
+                                       x0, top + lane * LANE_H - 3, wd, LANE_H, FAULT_COLOR, esc);
+        g_free(esc);
+    }
     for (guint lane = 0; lane < lanes; lane++) {
         const char *name = last->nodes[lane].name;
-        double y = 30 + lane * LANE_H;
+        double y = top + lane * LANE_H;
         char *esc = xml_escape(name);
         g_string_append_printf(svg, "<text x=\"4\" y=\"%.0f\">%s</text>\n", y + 16, esc);
         g_free(esc);
@@ -82,18 +167,25 @@ char *rk_timeline_svg(GPtrArray *snaps)
         g_string_append_printf(svg, "<line x1=\"%.1f\" y1=\"24\" x2=\"%.1f\" y2=\"%u\" stroke=\"%s\" "
                                "stroke-width=\"2\"><title>%s</title></line>\n"
                                "<text x=\"4\" y=\"%u\" fill=\"%s\">%s</text>\n",
-                               x, x, 30 + lanes * LANE_H, VIOLATION_COLOR, esc,
+                               x, x, top + lanes * LANE_H, VIOLATION_COLOR, esc,
                                height - 4, VIOLATION_COLOR, esc);
         g_free(esc);
         break;
     }
-    double ly = 40 + lanes * LANE_H + 10;
+    double ly = top + 10 + lanes * LANE_H + 10;
     for (int r = ROLE_LEADER; r >= ROLE_DOWN; r--) {
         double lx = LEFT + (ROLE_LEADER - r) * 150;
         g_string_append_printf(svg, "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
                                "<text x=\"%.0f\" y=\"%.0f\">%s</text>\n",
                                lx, ly, colors[r], lx + 16, ly + 10, labels[r]);
     }
+    if (windows->len) {
+        double lx = LEFT + 4 * 150;
+        g_string_append_printf(svg, "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"12\" fill=\"%s\" "
+                               "fill-opacity=\"0.45\"/><text x=\"%.0f\" y=\"%.0f\">network fault</text>\n",
+                               lx, ly, FAULT_COLOR, lx + 16, ly + 10);
+    }
+    g_array_unref(windows);
     g_string_append(svg, "</svg>\n");
     return g_string_free(svg, FALSE);
 }

@@ -17,17 +17,32 @@ static void rk_world_free(void *p)
     pthread_mutex_destroy(&rk->lock);
     pthread_cond_destroy(&rk->cond);
     g_free(rk->old_leader);
+    g_free(rk->isolated);
+    g_free(rk->leader_at_fault);
     g_free(rk);
 }
 
-rk_world *rk_world_new(tf_world *world, tf_cluster *cluster, GError **error)
+void rk_world_fault(void *p, gint64 at)
+{
+    rk_world *rk = p;
+    rk->acted_at = at;
+    tf_snapshot *snap = tf_handle_latest(rk->h);
+    const raftkv_snapshot *s = snap ? tf_snapshot_data(snap) : NULL;
+    g_free(rk->leader_at_fault);
+    rk->leader_at_fault = s && s->leader ? g_strdup(s->leader) : NULL;
+    rk->term_at_fault = s ? s->leader_term : 0;
+    tf_snapshot_unref(snap);
+    tf_handle_wake(rk->h);
+}
+
+rk_world *rk_world_new(tf_world *world, tf_cluster *cluster, gint64 interval_us, GError **error)
 {
     tf_runtime_config cfg;
     tf_runtime_config_init(&cfg);
-    cfg.interval_us = 50 * 1000;               /* 20 Hz: failovers take ~0.5 s here */
+    cfg.interval_us = interval_us;
     cfg.request_timeout_us = 300 * 1000;       /* a paused node must not stall a cycle */
     cfg.stale_after_us = G_USEC_PER_SEC;
-    cfg.snapshot_history = 12000;              /* 10 minutes of timeline */
+    cfg.snapshot_history = (guint)(600 * G_USEC_PER_SEC / interval_us); /* 10 minutes of timeline */
     cfg.event_history = 4096;
     tf_runtime *rt = tf_runtime_new(&cfg, &raftkv_observer, NULL, tf_cluster_provider(cluster), error);
     if (!rt || !tf_world_journal_runtime(world, rt, "raftkv", error)) {
@@ -40,6 +55,8 @@ rk_world *rk_world_new(tf_world *world, tf_cluster *cluster, GError **error)
     rk->rt = rt;
     rk->h = tf_runtime_handle(rt);
     rk->http = tf_http_new();
+    rk->seed = tf_world_seed(world);
+    rk->interval_us = cfg.interval_us;
     rk->acked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     pthread_mutex_init(&rk->lock, NULL);
     pthread_condattr_t attr;
@@ -112,6 +129,9 @@ static gpointer writer_main(gpointer data)
     rk_world *rk = data;
     tf_http *http = tf_http_new();
     guint n = 0;
+    /* The workload's pacing comes from the scenario's seed: a run replays with its seed. */
+    guint32 words[2] = {(guint32)rk->seed, (guint32)(rk->seed >> 32)};
+    GRand *rand = g_rand_new_with_seed_array(words, 2);
     pthread_mutex_lock(&rk->lock);
     while (!rk->writer_stop) {
         pthread_mutex_unlock(&rk->lock);
@@ -129,13 +149,14 @@ static gpointer writer_main(gpointer data)
         pthread_mutex_lock(&rk->lock);
         if (!ok)
             rk->write_failures++;
-        /* Pace: one write every 20 ms, ended at once by rk_writer_stop. */
-        gint64 until = g_get_monotonic_time() + 20000;
+        /* Pace: one write every 10-30 ms (20 on average), ended at once by rk_writer_stop. */
+        gint64 until = g_get_monotonic_time() + g_rand_int_range(rand, 10000, 30001);
         struct timespec ts = {until / G_USEC_PER_SEC, (until % G_USEC_PER_SEC) * 1000};
         while (!rk->writer_stop && pthread_cond_timedwait(&rk->cond, &rk->lock, &ts) == 0)
             ;
     }
     pthread_mutex_unlock(&rk->lock);
+    g_rand_free(rand);
     tf_http_free(http);
     return NULL;
 }

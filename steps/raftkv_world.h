@@ -25,12 +25,19 @@ typedef struct {
     guint64 writes_acked;
     GThread *writer;
     gboolean writer_stop;
+    guint64 seed;           /* the scenario's seed: the writer's pacing */
+    gint64 interval_us;     /* the runtime's cycle interval */
+    /* Network faults (net_steps.c tells us when one took effect: rk_world_fault). */
+    char *isolated;         /* the node "a follower is isolated" cut off, or NULL */
+    char *leader_at_fault;  /* the agreed leader and its term seen when the last fault */
+    guint64 term_at_fault;  /* started or ended (0: none known) */
 } rk_world;
 
 /* The scenario's raftkv world, or NULL + error telling how to start a cluster. */
 rk_world *rk_world_get(tf_step *step, GError **error);
-/* Creates the world and stores it in the scenario world (freed at scenario end). */
-rk_world *rk_world_new(tf_world *world, tf_cluster *cluster, GError **error);
+/* Creates the world and stores it in the scenario world (freed at scenario end); the
+ * runtime observes every interval_us. */
+rk_world *rk_world_new(tf_world *world, tf_cluster *cluster, gint64 interval_us, GError **error);
 /* Records an acknowledged write. Thread-safe. */
 void rk_world_acked(rk_world *rk, const char *key, const char *value);
 /* Starts / stops the background writer (stop waits for it). */
@@ -44,7 +51,11 @@ gint rk_node(rk_world *rk, const char *name, GError **error);
 char *rk_write_target(rk_world *rk, const tf_snapshot *view, const char **node);
 /* A progress line for waits: "leader n2 (term 3), 2/3 reachable, quorum". */
 char *rk_progress(const tf_snapshot *snap, void *unused);
-/* Renders the run's snapshot history as an SVG timeline (new string). */
-char *rk_timeline_svg(GPtrArray *snapshots);
+/* Renders the run's snapshot history as an SVG timeline (new string), with the windows
+ * of the fault events (tf_cluster_faults' shape; may be NULL) behind the lanes. */
+char *rk_timeline_svg(GPtrArray *snapshots, json_t *faults);
+/* A network fault started or ended at `at` (monotonic µs): later expectations wait for
+ * observations made after it; remembers the leader and term seen then. */
+void rk_world_fault(void *rk_world, gint64 at);
 
 #endif
