@@ -1006,6 +1006,36 @@ static gboolean leadership_changed(const tf_snapshot *snap, void *data)
     return s->leader_term != l->term || (s->leader && strcmp(s->leader, l->leader)) || s->max_term > l->term;
 }
 
+static gboolean unavailable(const tf_snapshot *snap, void *data)
+{
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    return !s->leader || !s->quorum;
+}
+
+/* Available: every snapshot over the period shows a leader agreed by a quorum. */
+static tf_status then_stays_available(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    tf_snapshot *now = wait_for(rk, all_agree, NULL, "every running node follows one leader",
+                                DEFAULT_WAIT, rk->acted_at, error);
+    if (!now)
+        return TF_STATUS_FAILED;
+    tf_snapshot_unref(now);
+    tf_status st = holds_for(step, rk, unavailable, NULL, "the cluster had no leader with a quorum",
+                             seconds(step, 0), error);
+    if (st == TF_STATUS_PASSED) {
+        tf_snapshot *last = tf_handle_latest(rk->h);
+        const raftkv_snapshot *s = tf_snapshot_data(last);
+        tf_world_log(tf_step_world(step), "a leader with a quorum throughout %.1f s (now %s at term %"
+                     G_GUINT64_FORMAT "; highest term any node reached: %" G_GUINT64_FORMAT ")",
+                     seconds(step, 0) / 1e6, s->leader, s->leader_term, s->max_term);
+        tf_snapshot_unref(last);
+    }
+    return st;
+}
+
 static tf_status then_leadership_stays(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
@@ -1093,6 +1123,7 @@ gboolean raftkv_steps_register(tf_registry *reg, GError **error)
     TF_THEN("the isolated node's term stays at the leader's for {float} seconds", then_isolated_term_stays);
     TF_THEN("a new election is forced within {float} seconds", then_election_forced);
     TF_THEN("the leader and its term stay the same for {float} seconds", then_leadership_stays);
+    TF_THEN("the cluster keeps a leader with a quorum for {float} seconds", then_stays_available);
     TF_WHEN("the leader is killed", when_leader_killed);
     TF_WHEN("the leader is paused", when_leader_paused);
     TF_WHEN("the leader is stopped", when_leader_stopped);

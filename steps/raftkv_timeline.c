@@ -109,10 +109,19 @@ char *rk_timeline_svg(GPtrArray *snaps, json_t *faults)
         char *esc = xml_escape(w->desc);
         double y = 24 + w->row * FAULT_ROW_H;
         g_string_append_printf(svg, "<rect class=\"fault\" x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%d\" "
-                               "fill=\"%s\" fill-opacity=\"0.35\"><title>%s, %.2f s</title></rect>\n"
-                               "<text x=\"%.1f\" y=\"%.0f\" font-size=\"10\">%s</text>\n",
-                               x0, y, wd, FAULT_ROW_H - 3, FAULT_COLOR, esc, (w->to - w->from) / 1e6,
-                               x0 + 2, y + 10, esc);
+                               "fill=\"%s\" fill-opacity=\"0.35\"><title>%s, %.2f s</title></rect>\n",
+                               x0, y, wd, FAULT_ROW_H - 3, FAULT_COLOR, esc, (w->to - w->from) / 1e6);
+        /* The label as far as it fits in its bar (about 5.5 px a character at 10 px);
+         * the bar's title holds all of it. */
+        glong fits = (glong)((wd - 4) / 5.5), len = g_utf8_strlen(w->desc, -1);
+        if (fits >= 4) {
+            gchar *cut = len <= fits ? g_strdup(w->desc) : g_utf8_substring(w->desc, 0, fits - 1);
+            char *label = xml_escape(cut);
+            g_string_append_printf(svg, "<text x=\"%.1f\" y=\"%.0f\" font-size=\"10\">%s%s</text>\n",
+                                   x0 + 2, y + 10, label, len <= fits ? "" : "\u2026");
+            g_free(label);
+            g_free(cut);
+        }
         for (guint lane = 0; lane < lanes; lane++)
             if (names(w->nodes, last->nodes[lane].name))
                 g_string_append_printf(svg, "<rect class=\"fault-band\" x=\"%.1f\" y=\"%u\" width=\"%.1f\" "

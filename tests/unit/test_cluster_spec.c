@@ -326,7 +326,12 @@ static void test_bad_specs_name_file_and_field(void **state)
         {"{" BASE ",\"argv\":[],\"ready\":{\"tcp\":\"{port.a}\",\"http\":\"http://127.0.0.1:1/\"}}",
          "bad.json: ready: ", "exactly one of"},
         {"{" BASE ",\"argv\":[],\"ready\":{\"http\":\"http://example.com/health\"}}",
-         "bad.json: ready.http: ", "loopback only"},
+         "bad.json: ready.http: ", "the node itself only"},
+        {"{" BASE ",\"network\":\"bridge\",\"argv\":[]," OK_READY "}", "bad.json: network: ",
+         "\"loopback\" (default) or \"namespaces\""},
+        {"{" BASE ",\"network\":\"namespaces\",\"argv\":[]," OK_READY
+         ",\"source\":{\"url\":\"http://127.0.0.1:{port.a}\"}}", "bad.json: source.url: ",
+         "must use {address}"},
         {"{" BASE ",\"argv\":[],\"ready\":{\"tcp\":\"{port.a}\",\"tmeout_ms\":5}}",
          "bad.json: ready.tmeout_ms: ", "unknown field"},
         {"{" BASE ",\"argv\":[],\"ready\":{\"tcp\":\"{port.a}\",\"timeout_ms\":0}}",
