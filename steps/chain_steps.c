@@ -4,6 +4,7 @@
  * Reorg depths are cross-checked against the node's own view (getblockheader/getchaintips). */
 #include <string.h>
 #include "chain_steps.h"
+#include "net_steps.h"
 #include "chain_world.h"
 
 #define DEFAULT_WAIT (60 * G_USEC_PER_SEC)
@@ -126,7 +127,31 @@ static gboolean connect_within(ch_world *ch, tf_cluster *c, guint i, GError **er
     return TRUE;
 }
 
-static tf_status start_cluster(tf_step *step, const char *spec_name, GError **error)
+/* A network fault took effect (net_steps.c): the next "Then" waits for observations
+ * made after it; a heal is where reorgs are counted from; the nodes cut off from every
+ * other node are "partitioned" (their head may differ from the others'). */
+static void on_net_event(void *data, const json_t *ev)
+{
+    ch_world *ch = data;
+    if (!g_strcmp0(json_string_value(json_object_get(ev, "event")), "fault_ended")) {
+        tf_snapshot *snap = tf_handle_latest(ch->h);
+        const chain_snapshot *s = snap ? tf_snapshot_data(snap) : NULL;
+        for (guint i = 0; s && i < s->n_nodes; i++)
+            g_hash_table_insert(ch->reorg_base, g_strdup(s->nodes[i].name),
+                                GUINT_TO_POINTER((guint)s->nodes[i].reorgs));
+        tf_snapshot_unref(snap);
+    }
+    g_hash_table_remove_all(ch->partitioned);
+    for (guint k = 0; k < ch->n_clusters; k++)
+        for (guint i = 0; i < tf_cluster_size(ch->clusters[k]); i++)
+            if (tf_cluster_node_isolated(ch->clusters[k], i))
+                g_hash_table_add(ch->partitioned, g_strdup(tf_cluster_node_name(ch->clusters[k], i)));
+    ch->acted_at = json_integer_value(json_object_get(ev, "time"));
+    tf_handle_wake(ch->h);
+}
+
+static tf_status start_cluster(tf_step *step, const char *spec_name, tf_cluster_network net,
+                               GError **error)
 {
     guint n = (guint)tf_step_arg_int(step, 0);
     ch_world *ch = ch_world_ensure(tf_step_world(step), error);
@@ -138,11 +163,15 @@ static tf_status start_cluster(tf_step *step, const char *spec_name, GError **er
         tf_cluster_spec_free(spec);
         return TF_STATUS_FAILED;
     }
-    tf_cluster *c = tf_cluster_new(spec, n, error);
+    tf_cluster *c = tf_cluster_new_network(spec, n, net, error);
     tf_cluster_spec_free(spec);
     if (!c)
         return TF_STATUS_FAILED;
     ch_world_add_cluster(ch, c, TRUE); /* owned by the world from now on, even if start fails */
+    /* The network steps act on the namespaced cluster of the scenario (one per world). */
+    if (tf_cluster_network_of(c) == TF_CLUSTER_NET_NAMESPACES &&
+        !net_world_attach(tf_step_world(step), c, ch->h, 100 * 1000, on_net_event, ch, error))
+        return TF_STATUS_FAILED;
     if (!tf_cluster_start(c, error))
         return TF_STATUS_FAILED;
     /* The spec's -addnode lines connect the nodes eventually; connect them now. */
@@ -161,8 +190,18 @@ static tf_status start_cluster(tf_step *step, const char *spec_name, GError **er
     return TF_STATUS_PASSED;
 }
 
-static tf_status given_cluster(tf_step *s, GError **e) { return start_cluster(s, "litecoin-3", e); }
-static tf_status given_public(tf_step *s, GError **e) { return start_cluster(s, "litecoin-public-3", e); }
+static tf_status given_cluster(tf_step *s, GError **e)
+{
+    return start_cluster(s, "litecoin-3", TF_CLUSTER_NET_SPEC, e);
+}
+static tf_status given_netns_cluster(tf_step *s, GError **e)
+{
+    return start_cluster(s, "litecoin-3", TF_CLUSTER_NET_NAMESPACES, e);
+}
+static tf_status given_public(tf_step *s, GError **e)
+{
+    return start_cluster(s, "litecoin-public-3", TF_CLUSTER_NET_SPEC, e);
+}
 
 /* ---- When ---------------------------------------------------------------------------- */
 
@@ -190,69 +229,6 @@ static tf_status when_mines(tf_step *step, GError **error)
     tf_world_log(tf_step_world(step), "%s mined %" G_GINT64_FORMAT " block(s), now at height %"
                  G_GINT64_FORMAT, node, n, (gint64)json_integer_value(count));
     json_decref(count);
-    acted(ch);
-    return TF_STATUS_PASSED;
-}
-
-static tf_status when_partitioned(tf_step *step, GError **error)
-{
-    ch_world *ch = ch_world_get(step, error);
-    if (!ch)
-        return TF_STATUS_FAILED;
-    const char *node = tf_step_arg_str(step, 0);
-    /* setnetworkactive false drops every connection and refuses new ones until re-enabled. */
-    json_t *r = ch_call(ch, node, NULL, "setnetworkactive", json_pack("[b]", 0), error);
-    if (!r)
-        return TF_STATUS_FAILED;
-    json_decref(r);
-    /* The node drops its connections a moment later on another thread: drop each peer by
-     * id now, so a block mined by the next step cannot slip through. */
-    json_t *peers = ch_call(ch, node, NULL, "getpeerinfo", NULL, error);
-    if (!peers)
-        return TF_STATUS_FAILED;
-    size_t n_peers = json_array_size(peers), k;
-    json_t *peer;
-    json_array_foreach(peers, k, peer) {
-        json_t *id = json_object_get(peer, "id");
-        GError *gone = NULL; /* a peer already dropped by the node answers an error: fine */
-        json_decref(ch_call(ch, node, NULL, "disconnectnode", json_pack("[s, O]", "", id), &gone));
-        g_clear_error(&gone);
-    }
-    tf_world_log(tf_step_world(step), "%s: network off, %zu peer(s) disconnected", node, n_peers);
-    json_decref(peers);
-    g_hash_table_add(ch->partitioned, g_strdup(node));
-    acted(ch);
-    return TF_STATUS_PASSED;
-}
-
-static tf_status when_healed(tf_step *step, GError **error)
-{
-    ch_world *ch = ch_world_get(step, error);
-    if (!ch)
-        return TF_STATUS_FAILED;
-    if (!g_hash_table_size(ch->partitioned))
-        return TF_FAIL(error, "no node was partitioned in this scenario");
-    /* The reorg steps count reorgs from here on. */
-    tf_snapshot *snap = tf_handle_latest(ch->h);
-    const chain_snapshot *s = snap ? tf_snapshot_data(snap) : NULL;
-    for (guint i = 0; s && i < s->n_nodes; i++)
-        g_hash_table_insert(ch->reorg_base, g_strdup(s->nodes[i].name), GUINT_TO_POINTER((guint)s->nodes[i].reorgs));
-    tf_snapshot_unref(snap);
-    GHashTableIter it;
-    gpointer key;
-    g_hash_table_iter_init(&it, ch->partitioned);
-    while (g_hash_table_iter_next(&it, &key, NULL)) {
-        json_t *r = ch_call(ch, key, NULL, "setnetworkactive", json_pack("[b]", 1), error);
-        if (!r)
-            return TF_STATUS_FAILED;
-        json_decref(r);
-        tf_cluster *c;
-        guint i;
-        if (!ch_node(ch, key, &c, &i, error) || !connect_within(ch, c, i, error))
-            return TF_STATUS_FAILED;
-        tf_world_log(tf_step_world(step), "%s: network on, reconnected", (char *)key);
-    }
-    g_hash_table_remove_all(ch->partitioned);
     acted(ch);
     return TF_STATUS_PASSED;
 }
@@ -625,10 +601,10 @@ static tf_status after_chain(tf_world *world, GError **error)
 gboolean chain_steps_register(tf_registry *reg, GError **error)
 {
     TF_GIVEN("a {int}-node litecoin regtest cluster is running", given_cluster);
+    TF_GIVEN("a {int}-node litecoin regtest cluster is running in network namespaces",
+             given_netns_cluster);
     TF_GIVEN("a {int}-node public litecoin regtest network is running", given_public);
     TF_WHEN("node {word} mines {int} block(s)", when_mines);
-    TF_WHEN("node {word} is partitioned", when_partitioned);
-    TF_WHEN("the partition heals", when_healed);
     TF_WHEN("node {word} connects to the public network", when_connects_public);
     TF_WHEN("node {word} sends {float} coins to node {word}", when_sends);
     TF_THEN("all nodes converge on one tip within {float} seconds", then_converge);

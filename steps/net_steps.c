@@ -53,7 +53,7 @@ static void on_fault(const json_t *ev, void *data)
     }
     pthread_mutex_unlock(&nw->lock);
     if (nw->acted)
-        nw->acted(nw->app, json_integer_value(json_object_get(ev, "time")));
+        nw->acted(nw->app, ev);
 }
 
 static void net_world_free(void *p)

@@ -11,8 +11,9 @@
 #include <tf/steps.h>
 #include <tf/tf.h>
 
-/* Called when a fault starts or ends: at = monotonic µs it took effect everywhere. */
-typedef void (*net_acted_fn)(void *app, gint64 at);
+/* Called when a fault starts or ends, with its event (borrowed; tf_cluster_faults'
+ * shape: "event", "time" = monotonic µs it took effect everywhere, ...). */
+typedef void (*net_acted_fn)(void *app, const json_t *event);
 
 /* Makes c (borrowed; must outlive the scenario's world entries stored before this call)
  * the cluster of this scenario's network steps. h (borrowed, may be NULL) is the

@@ -22,10 +22,10 @@ static void rk_world_free(void *p)
     g_free(rk);
 }
 
-void rk_world_fault(void *p, gint64 at)
+void rk_world_fault(void *p, const json_t *event)
 {
     rk_world *rk = p;
-    rk->acted_at = at;
+    rk->acted_at = json_integer_value(json_object_get(event, "time"));
     tf_snapshot *snap = tf_handle_latest(rk->h);
     const raftkv_snapshot *s = snap ? tf_snapshot_data(snap) : NULL;
     g_free(rk->leader_at_fault);

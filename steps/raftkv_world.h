@@ -54,8 +54,8 @@ char *rk_progress(const tf_snapshot *snap, void *unused);
 /* Renders the run's snapshot history as an SVG timeline (new string), with the windows
  * of the fault events (tf_cluster_faults' shape; may be NULL) behind the lanes. */
 char *rk_timeline_svg(GPtrArray *snapshots, json_t *faults);
-/* A network fault started or ended at `at` (monotonic µs): later expectations wait for
- * observations made after it; remembers the leader and term seen then. */
-void rk_world_fault(void *rk_world, gint64 at);
+/* A network fault started or ended (event: net_acted_fn's): later expectations wait for
+ * observations made after it took effect; remembers the leader and term seen then. */
+void rk_world_fault(void *rk_world, const json_t *event);
 
 #endif

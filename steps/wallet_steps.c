@@ -254,37 +254,6 @@ static tf_status when_pays(tf_step *step, GError **error)
     return TF_STATUS_PASSED;
 }
 
-/* The chain steps' "is partitioned" turns the network off, which the node applies in its
- * socket thread a moment later: a block mined at once can still leave. Disconnecting every
- * peer by id marks them at once, so nothing is relayed after this step returns. The node
- * joins the chain world's partitioned set, so "the partition heals" reconnects it. */
-static tf_status when_cut_off(tf_step *step, GError **error)
-{
-    wl_world *w = wl_get(step, error);
-    if (!w)
-        return TF_STATUS_FAILED;
-    const char *node = tf_step_arg_str(step, 0);
-    json_t *r = ch_call(w->ch, node, NULL, "setnetworkactive", json_pack("[b]", 0), error);
-    json_t *peers = r ? ch_call(w->ch, node, NULL, "getpeerinfo", NULL, error) : NULL;
-    json_decref(r);
-    if (!peers)
-        return TF_STATUS_FAILED;
-    guint cut = 0;
-    for (gsize i = 0; i < json_array_size(peers); i++) {
-        json_t *id = json_object_get(json_array_get(peers, i), "id");
-        GError *err = NULL;
-        json_t *d = ch_call(w->ch, node, NULL, "disconnectnode", json_pack("[s, O]", "", id), &err);
-        cut += d != NULL;
-        json_decref(d);
-        g_clear_error(&err); /* already gone: fine */
-    }
-    json_decref(peers);
-    g_hash_table_add(w->ch->partitioned, g_strdup(node));
-    tf_world_log(tf_step_world(step), "%s: network off, %u peer connection(s) dropped", node, cut);
-    acted(w);
-    return TF_STATUS_PASSED;
-}
-
 /* ---- Then ------------------------------------------------------------------------------ */
 
 typedef struct {
@@ -425,8 +394,9 @@ typedef struct {
     GHashTable *best;   /* node -> best hash, or NULL: only convergence */
 } settle_want;
 
-/* Nodes not partitioned share one head, and every head's state is held (with best set:
- * every node's head is the best block it reported). */
+/* Nodes not cut off from the others (by a network fault: the chain world's partitioned
+ * set) share one head, and every head's state is held (with best set: every node's head
+ * is the best block it reported). */
 static gboolean settled(const tf_snapshot *snap, void *data)
 {
     const settle_want *sw = data;
@@ -571,7 +541,6 @@ gboolean wallet_steps_register(tf_registry *reg, GError **error)
     TF_GIVEN("wallet {word} on node {word}", given_wallet);
     TF_WHEN("wallet {word} mines {int} block(s)", when_wallet_mines);
     TF_WHEN("wallet {word} pays {float} coins to wallet {word}", when_pays);
-    TF_WHEN("node {word} is cut off from its peers", when_cut_off);
     TF_THEN("the payment is included with {int} confirmation(s)", then_included);
     TF_THEN("the payment is reverted by a reorg", then_reverted);
     TF_THEN("wallet {word} has a balance of at least {float} coins", then_balance);
