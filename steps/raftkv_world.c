@@ -40,7 +40,11 @@ rk_world *rk_world_new(tf_world *world, tf_cluster *cluster, gint64 interval_us,
     tf_runtime_config cfg;
     tf_runtime_config_init(&cfg);
     cfg.interval_us = interval_us;
-    cfg.request_timeout_us = 300 * 1000;       /* a paused node must not stall a cycle */
+    /* A paused node must not stall a cycle: 300 ms; with a longer interval (network
+     * namespaces: 150 ms) 50 ms under two intervals, so no slow member makes one cycle
+     * start more than two intervals after the one before (net_steps' gap check). */
+    cfg.request_timeout_us = interval_us > 100 * 1000 ? MIN(300 * 1000, 2 * interval_us - 50 * 1000)
+                                                      : 300 * 1000;
     cfg.stale_after_us = G_USEC_PER_SEC;
     cfg.snapshot_history = (guint)(600 * G_USEC_PER_SEC / interval_us); /* 10 minutes of timeline */
     cfg.event_history = 4096;

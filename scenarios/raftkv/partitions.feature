@@ -35,7 +35,7 @@ Feature: Network partitions in a Raft key-value store
   Scenario: A one-way cut leaves the cluster available
     When node n1 can no longer reach node n2
     And writes run continuously in the background
-    Then the cluster keeps a leader with a quorum for 3 seconds
+    Then the cluster keeps a leader with a quorum for 2 seconds
     When I put "during-cut" = "1"
     And the background writes stop
     And the network heals
@@ -44,7 +44,7 @@ Feature: Network partitions in a Raft key-value store
 
   Scenario: Random partitions under continuous writes lose no acknowledged write
     When writes run continuously in the background
-    And random partitions come and go for 10 seconds
+    And random partitions come and go for 8 seconds
     And the background writes stop
     Then all running nodes agree on the leader
     And every acknowledged write is readable

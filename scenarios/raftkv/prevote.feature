@@ -18,8 +18,8 @@ Feature: What pre-vote changes when an isolated member rejoins
   Scenario: With pre-vote the isolated member's term stays and its return changes nothing
     Given a 3-node etcd cluster with pre-vote is running in network namespaces
     When a follower is isolated
-    Then the isolated node's term stays at the leader's for 3 seconds
+    Then the isolated node's term stays at the leader's for 2 seconds
     When the network heals
     Then all running nodes agree on the leader
-    And the leader and its term stay the same for 2 seconds
+    And the leader and its term stay the same for 1.5 seconds
     And Election Safety holds
