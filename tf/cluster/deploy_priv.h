@@ -51,6 +51,11 @@ void tf_k8s_api_free(tf_k8s_api *api);
  * JSON) and sets *status (0 on transport failure, then error is set and NULL returned). */
 json_t *tf_k8s_api_call(tf_k8s_api *api, const char *method, const char *path,
                         gint64 timeout_us, long *status, GError **error);
+/* The same with a JSON body (borrowed; sent compact with Content-Type content_type,
+ * NULL: application/json): POST, PUT and PATCH (merge-patch+json). */
+json_t *tf_k8s_api_send(tf_k8s_api *api, const char *method, const char *path,
+                        const char *content_type, json_t *payload, gint64 timeout_us,
+                        long *status, GError **error);
 /* Called with each complete line of a watch stream; FALSE stops the stream. */
 typedef gboolean (*tf_k8s_line_fn)(const char *line, gsize len, void *user);
 /* Streams server+path calling fn per line until the server ends it, fn returns FALSE or
@@ -60,6 +65,20 @@ long tf_k8s_api_stream(tf_k8s_api *api, const char *path, tf_k8s_line_fn fn, voi
                        GError **error);
 /* Makes a running and every later tf_k8s_api_stream return at once (thread-safe). */
 void tf_k8s_api_interrupt(tf_k8s_api *api);
+
+/* ---- k8s_netpol.c: network faults as NetworkPolicies ---- */
+/* The label that marks a pod cut off by tf (the policies select on it). */
+#define TF_K8S_ISOLATED_LABEL "tf.isolated"
+/* The NetworkPolicy that isolates pod (new JSON): see k8s_netpol.c. selector: the
+ * members' label selector ("k=v[,k2=v2]", equality only); owner: a token (owner.h) for
+ * its tf.owner label, or NULL. NULL + error for a selector it cannot express. */
+json_t *tf_k8s_isolation_policy(const char *pod, const char *selector, const char *owner,
+                                GError **error);
+/* Cuts pod off from the other members (on) or reconnects it (off), in namespace ns:
+ * on = create the policy, then label the pod (the label is the switch); off = unlabel,
+ * then delete the policy. Idempotent. FALSE + error naming the call and the API's answer. */
+gboolean tf_k8s_isolate(tf_k8s_api *api, const char *ns, const char *pod, const char *selector,
+                        const char *owner, gboolean on, GError **error);
 
 /* ---- k8s_forward.c ---- */
 /* A running `kubectl port-forward` to one pod. */

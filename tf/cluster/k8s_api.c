@@ -2,6 +2,7 @@
  * Plain calls (list, delete) are one curl easy transfer; a watch is a streamed GET on a
  * multi handle, so it can be cut at once from another thread (curl_multi_wakeup) instead
  * of waiting for the server's next event. Certificates go to curl as in-memory blobs. */
+#include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
 #include <curl/curl.h>
@@ -103,8 +104,25 @@ static size_t collect(char *data, size_t size, size_t n, void *user)
 json_t *tf_k8s_api_call(tf_k8s_api *api, const char *method, const char *path,
                         gint64 timeout_us, long *status, GError **error)
 {
+    return tf_k8s_api_send(api, method, path, NULL, NULL, timeout_us, status, error);
+}
+
+json_t *tf_k8s_api_send(tf_k8s_api *api, const char *method, const char *path,
+                        const char *content_type, json_t *payload, gint64 timeout_us,
+                        long *status, GError **error)
+{
     struct curl_slist *hdrs = NULL;
     CURL *h = easy_for(api, method, path, &hdrs);
+    char *sent = NULL;
+    if (payload) {
+        sent = json_dumps(payload, JSON_COMPACT);
+        gchar *ct = g_strdup_printf("Content-Type: %s", content_type ? content_type : "application/json");
+        hdrs = curl_slist_append(hdrs, ct);
+        g_free(ct);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, sent);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(sent));
+    }
     GString *body = g_string_new(NULL);
     char errbuf[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
@@ -125,6 +143,7 @@ json_t *tf_k8s_api_call(tf_k8s_api *api, const char *method, const char *path,
     g_string_free(body, TRUE);
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(h);
+    free(sent);
     return out;
 }
 
