@@ -16,7 +16,7 @@ PACKAGES=(
   cucumber ruby-cucumber-wire      # test_wire_cucumber
   nodejs                           # test_html_formatter (@cucumber/html-formatter from npm)
   podman podman-compose runc netavark aardvark-dns   # test_deploy_real (real containers)
-  iptables                         # network faults (conntrack, statistic) in namespaces
+  iproute2 iptables                # network faults (ip, tc; conntrack, statistic) in namespaces
   python3                          # examples/httpstatus's web nodes (python3 -m http.server)
 )
 
