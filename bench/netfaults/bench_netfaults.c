@@ -125,6 +125,26 @@ static void measure(row *r, tf_handle *h, tf_runtime *rt, tf_predicate pred, nai
     g_free(wn.answer);
 }
 
+/* A measure running on its own thread, for two effects of one fault at once. */
+typedef struct {
+    row *r;
+    tf_handle *h;
+    tf_runtime *rt;
+    tf_predicate pred;
+    naive_check check;
+    char *(*describe)(const tf_snapshot *, void *);
+    void *data;
+    gint64 t0;
+    GThread *thread;
+} pending;
+
+static gpointer pending_main(gpointer p)
+{
+    pending *m = p;
+    measure(m->r, m->h, m->rt, m->pred, m->check, m->describe, m->data, m->t0, NULL);
+    return NULL;
+}
+
 static void row_print(row *r)
 {
     double tmax = 0, nmax = 0;
@@ -221,6 +241,38 @@ static gboolean rk_naive(watch *w, tf_http *http)
     return done;
 }
 
+/* The faulted member no longer says it leads. */
+static gboolean rk_stepped_down(const tf_snapshot *snap, void *data)
+{
+    const rk_event *e = data;
+    const raftkv_node *n = raftkv_snapshot_node(tf_snapshot_data(snap), e->old);
+    return n && n->reachable && !n->is_leader;
+}
+
+static char *rk_describe_down(const tf_snapshot *snap, void *data)
+{
+    return g_strdup_printf("%s stepped down", ((const rk_event *)data)->old);
+}
+
+static gboolean rk_naive_down(watch *w, tf_http *http)
+{
+    rk_event *e = w->data;
+    char *url = g_strconcat(tf_cluster_node_url(e->c, (guint)tf_cluster_node_index(e->c, e->old)),
+                            "/debug/vars", NULL);
+    json_t *r = tf_http_json(http, "naive", url, NULL, 300000, NULL);
+    raftkv_status st;
+    gboolean down = r && raftkv_parse_etcd_vars(r, &st, NULL);
+    if (down) {
+        down = g_strcmp0(st.leader, st.id) != 0;
+        raftkv_status_clear(&st);
+    }
+    if (down)
+        w->answer = g_strdup_printf("%s stepped down", e->old);
+    json_decref(r);
+    g_free(url);
+    return down;
+}
+
 /* What the members say now: "ID@TERM" of the leader a majority of them names, or NULL. */
 static char *rk_truth(void *data)
 {
@@ -251,7 +303,7 @@ static gboolean rk_agrees(const char *answer, const char *now)
 static const oracle rk_oracle = {rk_truth, rk_agrees};
 
 static void rk_rounds(tf_cluster *c, tf_handle *h, tf_runtime *rt, gboolean kill, row *effect,
-                      row *back)
+                      row *down, row *back)
 {
     for (guint r = 0; r < rounds; r++) {
         rk_event e = {.c = c};
@@ -276,7 +328,13 @@ static void rk_rounds(tf_cluster *c, tf_handle *h, tf_runtime *rt, gboolean kill
                 bench_die("isolate: %s", err->message);
             t0 = last_fault_time(c);
         }
+        /* an isolated leader steps down on its own: watched at the same time */
+        pending stepdown = {down, h, rt, rk_stepped_down, rk_naive_down, rk_describe_down, &e, t0};
+        if (down)
+            stepdown.thread = g_thread_new("step-down", pending_main, &stepdown);
         measure(effect, h, rt, rk_effect, rk_naive, rk_describe, &e, t0, &rk_oracle);
+        if (down)
+            g_thread_join(stepdown.thread);
         if (kill) {
             if (!tf_cluster_node_start(c, (guint)li, &err))
                 bench_die("restart: %s", err->message);
@@ -309,14 +367,16 @@ static void bench_etcd(void)
     if (!rt || !tf_runtime_start(rt, &err))
         bench_die("%s", err->message);
     tf_handle *h = tf_runtime_handle(rt);
-    row iso, heal, kill, restart;
+    row iso, stepped, heal, kill, restart;
     row_init(&iso, "etcd: leader isolated -> new leader seen");
+    row_init(&stepped, "etcd: leader isolated -> it stops leading");
     row_init(&heal, "etcd: healed -> all follow one leader");
     row_init(&kill, "etcd: leader killed -> new leader seen");
     row_init(&restart, "etcd: restarted -> all follow one leader");
-    rk_rounds(c, h, rt, FALSE, &iso, &heal);
-    rk_rounds(c, h, rt, TRUE, &kill, &restart);
+    rk_rounds(c, h, rt, FALSE, &iso, &stepped, &heal);
+    rk_rounds(c, h, rt, TRUE, &kill, NULL, &restart);
     row_print(&iso);
+    row_print(&stepped);
     row_print(&heal);
     row_print(&kill);
     row_print(&restart);
