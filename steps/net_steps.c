@@ -80,18 +80,10 @@ gboolean net_world_attach(tf_world *world, tf_cluster *c, tf_handle *h, gint64 i
     guint32 words[2] = {(guint32)seed, (guint32)(seed >> 32)};
     nw->rand = g_rand_new_with_seed_array(words, 2);
     pthread_mutex_init(&nw->lock, NULL);
-    GError *e = NULL;
-    const tf_gherkin_pickle *p = tf_world_pickle(world);
-    gchar *stream = g_strdup_printf(NET_STREAM "/%s", p ? p->name : "");
-    nw->journal = tf_world_journal(world, stream, &e);
-    g_free(stream);
-    if (e) {
-        g_propagate_error(error, e);
-        net_world_free(nw);
-        return FALSE;
-    }
-    if (nw->journal && !(nw->seq = tf_journal_last_seq(nw->journal, &e)) && e) {
-        g_propagate_error(error, e);
+    /* The journal stream of this scenario's execution (the store keys it by run, pickle
+     * and attempt); none without a store. */
+    if (tf_world_journal(world, NET_STREAM, &nw->journal, error) == TF_LOOKUP_FAILED ||
+        (nw->journal && !tf_journal_last_seq(nw->journal, &nw->seq, error))) {
         net_world_free(nw);
         return FALSE;
     }

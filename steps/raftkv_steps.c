@@ -327,26 +327,6 @@ static tf_status when_node_stopped(tf_step *s, GError **e) { return node_action(
 static tf_status when_node_paused(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_pause, e); }
 static tf_status when_node_resumed(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_resume, e); }
 static tf_status when_node_restarted(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_restart, e); }
-static tf_status when_node_isolated(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_isolate, e); }
-
-/* Every member cut off by an isolation step is connected back. */
-static tf_status when_network_heals(tf_step *step, GError **error)
-{
-    rk_world *rk = rk_world_get(step, error);
-    if (!rk)
-        return TF_STATUS_FAILED;
-    for (guint i = 0; i < tf_cluster_size(rk->cluster); i++) {
-        if (!tf_cluster_node_isolated(rk->cluster, i))
-            continue;
-        if (!tf_cluster_node_rejoin(rk->cluster, i, error))
-            return TF_STATUS_FAILED;
-        tf_world_log(tf_step_world(step), "%s rejoined", tf_cluster_node_name(rk->cluster, i));
-    }
-    rk->acted_at = g_get_monotonic_time();
-    tf_handle_wake(rk->h);
-    return TF_STATUS_PASSED;
-}
-
 /* Stops `count` nodes, followers first (the leader last), so "a minority" keeps the leader. */
 static tf_status stop_nodes(tf_step *step, guint count, GError **error)
 {
@@ -1129,15 +1109,12 @@ gboolean raftkv_steps_register(tf_registry *reg, GError **error)
     TF_WHEN("the leader is killed", when_leader_killed);
     TF_WHEN("the leader is paused", when_leader_paused);
     TF_WHEN("the leader is stopped", when_leader_stopped);
-    TF_WHEN("the leader is isolated", when_leader_isolated);
     TF_WHEN("the old leader is resumed", when_old_leader_resumed);
     TF_WHEN("node {word} is killed", when_node_killed);
     TF_WHEN("node {word} is stopped", when_node_stopped);
     TF_WHEN("node {word} is paused", when_node_paused);
     TF_WHEN("node {word} is resumed", when_node_resumed);
     TF_WHEN("node {word} is restarted", when_node_restarted);
-    TF_WHEN("node {word} is isolated", when_node_isolated);
-    TF_WHEN("the network heals", when_network_heals);
     TF_WHEN("a majority of nodes is stopped", when_majority_stopped);
     TF_WHEN("a minority of nodes is stopped", when_minority_stopped);
     TF_WHEN("the stopped nodes are restarted", when_stopped_restarted);

@@ -159,7 +159,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *ctx = &first;
         return MHD_YES;
     }
-    *data_size = 0;
+    if (*data_size) { /* a request body (POST, PATCH): read it all before answering */
+        *data_size = 0;
+        return MHD_YES;
+    }
     const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     pthread_mutex_lock(&s->lock);
     g_ptr_array_add(s->auth, g_strdup(auth ? auth : "(none)"));
@@ -225,6 +228,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         return answer(conn, 200, "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"x\"}}",
                       "application/json");
+    }
+    /* isolation: the NetworkPolicy and the pod label (tests/unit/test_k8s_netpol.c checks
+     * their bodies; here, that the cluster API reaches them) */
+    if (!strcmp(method, "POST") && g_str_has_suffix(url, "/networkpolicies")) {
+        note(s, g_strdup("POST networkpolicies"));
+        return answer(conn, 201, "{\"kind\":\"NetworkPolicy\",\"apiVersion\":\"networking.k8s.io/v1\"}",
+                      "application/json");
+    }
+    if (!strcmp(method, "PATCH") && g_str_has_prefix(url, PODS "/")) {
+        note(s, g_strdup_printf("PATCH %s", url + strlen(PODS "/")));
+        return answer(conn, 200, "{\"kind\":\"Pod\",\"apiVersion\":\"v1\"}", "application/json");
+    }
+    if (!strcmp(method, "DELETE") && strstr(url, "/networkpolicies/")) {
+        note(s, g_strdup_printf("DELETE %s", strrchr(url, '/') + 1));
+        return answer(conn, 200, "{\"kind\":\"Status\",\"status\":\"Success\"}", "application/json");
     }
     if (!strcmp(url, PODS "/etcd-0/log")) {
         note(s, g_strdup("log etcd-0"));
@@ -393,6 +411,18 @@ static void test_list_watch_relist(void **state)
     assert_true(tf_cluster_node_add(c, &e) < 0);
     assert_non_null(strstr(e->message, "not supported"));
     g_clear_error(&e);
+
+    /* isolation: a NetworkPolicy, then the label; rejoining takes both back */
+    if (!tf_cluster_node_isolate(c, 0, &e))
+        fail_msg("%s", e->message);
+    assert_true(server_wait(s, "PATCH etcd-0"));
+    assert_true(tf_cluster_node_isolated(c, 0));
+    assert_true(tf_cluster_node_rejoin(c, 0, &e));
+    assert_true(server_wait(s, "DELETE tf-isolate-etcd-0"));
+    assert_false(tf_cluster_node_isolated(c, 0));
+    gchar *seen = server_log(s);
+    assert_non_null(strstr(seen, "POST networkpolicies, PATCH etcd-0, PATCH etcd-0, DELETE tf-isolate-etcd-0"));
+    g_free(seen);
 
     gchar *tail = tf_cluster_node_log_tail(c, 0, TF_CLUSTER_LOG_STDERR, 4096);
     assert_non_null(strstr(tail, "elected leader"));

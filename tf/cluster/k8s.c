@@ -2,12 +2,14 @@
  * One list, then a watch stream from its resourceVersion on a thread (ADDED, MODIFIED,
  * DELETED; a 410 Gone, as an ERROR event or as the HTTP status, means the version is
  * too old: list again). Pods are reached by pod IP (runner inside the cluster network)
- * or through `kubectl port-forward` (runner outside it). The fault is pod deletion. */
+ * or through `kubectl port-forward` (runner outside it). The faults are pod deletion and
+ * isolation (a NetworkPolicy, k8s_netpol.c). */
 #define _GNU_SOURCE
 #include <string.h>
 #include <pthread.h>
 #include "tf/error.h"
 #include "deploy_priv.h"
+#include "owner.h"
 
 #define TF_K8S_CALL_TIMEOUT_US (30 * G_USEC_PER_SEC)
 #define TF_K8S_BACKOFF_US G_USEC_PER_SEC
@@ -332,6 +334,13 @@ static gboolean k8s_op(void *self, tf_remote *r, const char *member, tf_remote_o
     return ok;
 }
 
+/* Isolation is a NetworkPolicy plus a pod label (k8s_netpol.c), owned by this process. */
+static gboolean k8s_isolate(void *self, tf_remote *r, const char *member, gboolean on, GError **error)
+{
+    k8s_drv *d = self;
+    return tf_k8s_isolate(d->api, d->ns, member, d->selector, tf_owner_token(), on, error);
+}
+
 static gboolean collect_line(const char *line, gsize len, void *user)
 {
     g_string_append_len(user, line, (gssize)len);
@@ -392,6 +401,7 @@ static const tf_remote_driver k8s_driver = {
     .start = k8s_start,
     .refresh = k8s_refresh,
     .op = k8s_op,
+    .isolate = k8s_isolate,
     .log_tail = k8s_log_tail,
     .stop = k8s_stop,
     .free = k8s_free,

@@ -2,8 +2,8 @@
 Feature: An isolated leader is replaced
   The leader's container is cut off from the others (compose: network disconnect). The
   majority elects a new leader; the old one stays up but unreachable, and once the network
-  heals it steps down and catches up. Local clusters cannot isolate a member yet (they need
-  network namespaces), so this runs with --env compose (test_deploy_real).
+  heals it steps down and catches up. This file runs with --env compose (test_deploy_real);
+  local clusters isolate a member in network namespaces (scenarios/raftkv/partitions.feature).
 
   Scenario: The isolated leader is replaced, then rejoins as a follower
     Given a 3-node etcd cluster is running

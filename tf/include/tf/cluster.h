@@ -298,7 +298,8 @@ typedef struct {
 /* A cluster over the pods matching a label selector: listed once, then followed with a
  * watch stream (re-listed on 410 Gone); members are pods by name. Faults: kill (delete
  * with grace 0), stop and restart (delete; the controller recreates it), start (nothing:
- * the controller recreates it). NULL + error when the kubeconfig cannot be used. */
+ * the controller recreates it), isolate/rejoin (a NetworkPolicy and a pod label; equality
+ * selectors only). NULL + error when the kubeconfig cannot be used. */
 tf_cluster *tf_cluster_k8s_new(const tf_k8s_config *cfg, GError **error);
 
 /* The environment named by `env` ("local", "compose", "k8s"; NULL = $TF_ENV, else
