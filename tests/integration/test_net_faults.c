@@ -30,6 +30,7 @@
 #include "tf/cluster.h"
 #include "tf/http.h"
 #include "net_peer.h"
+#include "skip.h"
 #include "../../tf/cluster/cluster_priv.h"
 #include "../../tf/cluster/net.h"
 
@@ -536,7 +537,7 @@ static void test_user_namespace_gives_the_same_faults(void **unused)
     int rc = run_as_nobody("--userns", TRUE, &out);
     printf("as nobody in a user namespace: exit %d: %s", rc, out);
     if (rc == 121) /* the kernel refuses unprivileged user namespaces here */
-        skip();
+        tf_test_skip(TF_NEED_OPTIONAL, "this kernel refuses user namespaces to unprivileged users");
     assert_int_equal(rc, 0);
     assert_non_null(strstr(out, "n1->n2 CUT"));
     assert_non_null(strstr(out, "n2->n3 ok"));
@@ -568,12 +569,7 @@ int main(int argc, char **argv)
         return probe_main();
     if (argc > 1 && !strcmp(argv[1], "--userns"))
         return userns_main();
-    GError *e = NULL;
-    if (!tf_cluster_network_usable(&e)) {
-        const char *ci = g_getenv("CI");
-        printf("%s: %s\n", ci && !strcmp(ci, "true") ? "FAILED (CI=true)" : "SKIPPED", e->message);
-        return ci && !strcmp(ci, "true") ? 1 : 77;
-    }
+    net_test_need_namespaces();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_members_have_own_addresses_and_reach_each_other),
         cmocka_unit_test(test_partition_then_heal),
@@ -587,5 +583,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_unprivileged_user_told_what_is_missing),
         cmocka_unit_test(test_user_namespace_gives_the_same_faults),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return tf_test_status(cmocka_run_group_tests(tests, setup, teardown));
 }

@@ -2,7 +2,8 @@
  * partitions.feature, prevote.feature) run by `tf run` against real etcd members in
  * network namespaces: every scenario passes; each report holds its faults (log lines,
  * faults.json, a timeline whose fault windows name them) and, with a store, a gapless
- * "faults" journal; nothing is left running or linked afterwards. For a user who cannot
+ * "faults" journal per execution; nothing is left running or linked afterwards. Delay
+ * fails saying netem is missing where it is. For a user who cannot
  * make namespaces the @netns scenarios are Skipped with the reason, never passed, and a
  * step that asks for namespaces outside them fails at once saying what is missing. */
 #define _GNU_SOURCE
@@ -18,6 +19,8 @@
 #include <glib/gstdio.h>
 #include <tf/tf.h>
 #include "it_scenarios.h"
+#include "net_peer.h"
+#include "skip.h"
 #include "../../tf/cluster/net.h"
 #include "../../tf/cluster/owner.h"
 
@@ -111,11 +114,13 @@ static void test_bundled_fault_features_pass(void **unused)
     char **jl = g_strsplit(journal, "\n", -1);
     for (char **l = jl; *l && **l; l++) {
         json_t *b = json_loads(*l, 0, NULL);
-        const char *stream = json_string_value(json_object_get(b, "stream"));
-        if (g_str_has_prefix(stream, "faults/")) {
+        /* each scenario's execution has its own "faults" stream beside its "raftkv" one */
+        if (!g_strcmp0(json_string_value(json_object_get(b, "stream")), "faults")) {
+            char *stream = g_strdup_printf("%" JSON_INTEGER_FORMAT "/faults",
+                                           json_integer_value(json_object_get(b, "execution")));
             guint64 seq = (guint64)json_integer_value(json_object_get(b, "seq"));
             assert_int_equal(seq, GPOINTER_TO_SIZE(g_hash_table_lookup(last, stream)) + 1);
-            g_hash_table_insert(last, g_strdup(stream), GSIZE_TO_POINTER(seq));
+            g_hash_table_insert(last, stream, GSIZE_TO_POINTER(seq));
             fault_events += json_array_size(json_object_get(b, "events"));
         }
         json_decref(b);
@@ -233,24 +238,36 @@ static void test_untagged_namespaced_step_fails_at_once(void **unused)
     it_report_clear(&rep);
 }
 
+/* Delay needs netem: the step's error says so where the kernel lacks it (this one). */
+static void test_delay_step_says_netem_is_missing(void **unused)
+{
+    const char *args[] = {TF_SOURCE_DIR "/tests/integration/data/netns_delay.feature", NULL};
+    it_report rep;
+    int code = it_run_report(args, &rep);
+    if (code == 0) { /* a kernel with netem: the delay was applied, then healed */
+        char *line = it_report_attachment(&rep, NULL, "fault delay: n1 delayed by 100.0 ms");
+        assert_non_null(line);
+        g_free(line);
+    } else {
+        assert_int_equal(code, 1);
+        const char *why = it_report_failure(&rep, "netem");
+        assert_non_null(why);
+        assert_non_null(strstr(why, "this kernel does not have"));
+        assert_non_null(strstr(why, "partitions, one-way cuts and packet loss work without it"));
+    }
+    assert_int_equal(it_count_marked("etcd"), 0);
+    it_report_clear(&rep);
+}
+
 int main(void)
 {
-    GError *e = NULL;
-    if (!tf_cluster_network_usable(&e)) {
-        const char *ci = g_getenv("CI");
-        printf("%s: %s\n", ci && !strcmp(ci, "true") ? "FAILED (CI=true)" : "SKIPPED", e->message);
-        return ci && !strcmp(ci, "true") ? 1 : 77;
-    }
-    if (!g_file_test("/usr/bin/etcd", G_FILE_TEST_IS_EXECUTABLE)) {
-        const char *ci = g_getenv("CI");
-        printf("%s: /usr/bin/etcd is not installed (scripts/install-deps.sh installs etcd-server)\n",
-               ci && !strcmp(ci, "true") ? "FAILED (CI=true)" : "SKIPPED");
-        return ci && !strcmp(ci, "true") ? 1 : 77;
-    }
+    net_test_need_namespaces();
+    tf_test_need_cluster_all("etcd-3.json");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bundled_fault_features_pass),
         cmocka_unit_test(test_unprivileged_user_gets_skips_with_the_reason),
         cmocka_unit_test(test_untagged_namespaced_step_fails_at_once),
+        cmocka_unit_test(test_delay_step_says_netem_is_missing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 #include <jansson.h>
 #include "net_peer.h"
+#include "skip.h"
 
 #define CONNECT_TIMEOUT_MS 1500
 
@@ -132,6 +133,28 @@ void net_peer_maybe_run(int argc, char **argv)
     sigwait(&set, &sig);
     MHD_stop_daemon(d);
     _exit(0);
+}
+
+void net_test_need_namespaces(void)
+{
+    static const char *const tools[][2] = {{"ip", "iproute2"}, {"iptables-restore", "iptables"}};
+    for (guint i = 0; i < G_N_ELEMENTS(tools); i++) {
+        gchar *path = g_find_program_in_path(tools[i][0]);
+        for (const char *const *d = (const char *const[]){"/usr/sbin", "/sbin", NULL}; !path && *d; d++) {
+            gchar *p = g_build_filename(*d, tools[i][0], NULL);
+            if (g_file_test(p, G_FILE_TEST_IS_EXECUTABLE))
+                path = p;
+            else
+                g_free(p);
+        }
+        if (!path)
+            tf_test_skip_all(TF_NEED_REQUIRED, "%s is not installed (Debian package %s, which "
+                             "scripts/install-deps.sh installs)", tools[i][0], tools[i][1]);
+        g_free(path);
+    }
+    GError *e = NULL;
+    if (!tf_cluster_network_usable(&e))
+        tf_test_skip_all(TF_NEED_OPTIONAL, "%s", e->message);
 }
 
 tf_cluster_spec *net_peer_spec(guint n)

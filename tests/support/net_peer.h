@@ -10,6 +10,12 @@
 #include <tf/cluster.h>
 #include <tf/http.h>
 
+/* Before any test runs: skips the whole program where network namespaces cannot be
+ * made: a failure under CI=true when ip or iptables is missing (install-deps.sh installs
+ * them), a skip everywhere when only the privileges are missing (nothing installs them;
+ * the reason says how to get them). */
+void net_test_need_namespaces(void);
+
 /* The argv[1] that makes a test program a peer. */
 #define NET_PEER_FLAG "--net-peer"
 
