@@ -456,6 +456,8 @@ static int userns_main(void)
     gchar *text = net_peer_matrix_text(c, m);
     printf("%s\n", text);
     gboolean ok = !m[0 * 3 + 1] && !m[1 * 3 + 0] && m[1 * 3 + 2] && m[2 * 3 + 1] && answers(tf_cluster_node_url(c, 0));
+    g_free(text);
+    g_free(m);
     tf_cluster_free(c);
     tf_http_free(http);
     return ok ? 0 : 5;
