@@ -225,6 +225,14 @@ static tf_status when_delayed(tf_step *step, GError **error)
                                                                                 : TF_STATUS_FAILED;
 }
 
+static tf_status when_unobserved(tf_step *step, GError **error)
+{
+    net_world *nw = net_get(step, error);
+    gint i = nw ? node_index(nw, tf_step_arg_str(step, 0), error) : -1;
+    return i >= 0 && tf_cluster_node_unobserve(nw->cluster, (guint)i, error) ? TF_STATUS_PASSED
+                                                                             : TF_STATUS_FAILED;
+}
+
 static tf_status when_heals(tf_step *step, GError **error)
 {
     net_world *nw = net_get(step, error);
@@ -431,6 +439,7 @@ gboolean net_steps_register(tf_registry *reg, GError **error)
     TF_WHEN("node {word} can no longer reach node {word}", when_cut);
     TF_WHEN("node {word} loses {int}% of its packets", when_loses);
     TF_WHEN("node {word}'s packets are delayed by {int} ms", when_delayed);
+    TF_WHEN("node {word} is cut off from the observer", when_unobserved);
     TF_WHEN("the network heals", when_heals);
     TF_WHEN("random partitions come and go for {float} seconds", when_random_partitions);
     TF_THEN("the observer saw the whole fault window with no gap over {int} intervals", then_no_gap);

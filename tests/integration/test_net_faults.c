@@ -28,6 +28,7 @@
 #include <glib/gstdio.h>
 #include <jansson.h>
 #include "tf/cluster.h"
+#include "tf/error.h"
 #include "tf/http.h"
 #include "net_peer.h"
 #include "skip.h"
@@ -194,13 +195,14 @@ static void test_loss_rules(void **unused)
     assert_true(tf_cluster_node_lose(c, 0, 0.25, &e));
     gchar *n1 = chain_of(c, 0);
     gchar *n2 = chain_of(c, 1);
-    assert_non_null(strstr(n1, "-m statistic --mode random --probability 0.25"));
+    /* on n1 every peer's packets, never the runner's; on n2 the packets from n1 */
+    gchar *runner = g_strdup_printf("! -s %s/32 -m statistic --mode random --probability 0.25",
+                                    tf_net_runner_address(c->net));
+    assert_non_null(strstr(n1, runner));
+    g_free(runner);
     gchar *from_n1 = g_strdup_printf("-s %s/32 -m statistic --mode random --probability 0.25",
                                      tf_cluster_node_address(c, 0));
     assert_non_null(strstr(n2, from_n1));
-    gchar *runner = strstr(n1, "-j RETURN"); /* the runner and loopback come first */
-    assert_non_null(runner);
-    assert_true(runner < strstr(n1, "statistic"));
     g_free(n1);
     g_free(n2);
     assert_true(tf_cluster_heal(c, &e));
@@ -211,6 +213,24 @@ static void test_loss_rules(void **unused)
     assert_false(tf_cluster_node_lose(c, 0, 1.5, &e));
     assert_non_null(strstr(e->message, "at most 1"));
     g_clear_error(&e);
+    tf_cluster_free(c);
+}
+
+/* Observation is cut only when asked: the runner no longer reaches n1, its peers do. */
+static void test_unobserved_member(void **unused)
+{
+    tf_cluster *c = start_peers(2);
+    GError *e = NULL;
+    assert_true(tf_cluster_node_unobserve(c, 0, &e));
+    gchar *url = g_strdup_printf("%s/health", tf_cluster_node_url(c, 0));
+    json_t *j = tf_http_json(http, "health", url, NULL, 1 * G_USEC_PER_SEC, &e);
+    assert_null(j);
+    assert_int_equal(e->code, TF_ERROR_TIMEOUT); /* dropped, as a real cut: a timeout */
+    g_clear_error(&e);
+    assert_true(net_peer_reaches(http, c, 1, 0)); /* n2 still reaches n1 */
+    assert_true(tf_cluster_heal(c, &e));
+    expect_runner_reaches_all(c);
+    g_free(url);
     tf_cluster_free(c);
 }
 
@@ -578,6 +598,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_one_way_cut),
         cmocka_unit_test(test_isolate_rejoin_keeps_other_faults),
         cmocka_unit_test(test_loss_rules),
+        cmocka_unit_test(test_unobserved_member),
         cmocka_unit_test(test_delay_needs_netem),
         cmocka_unit_test(test_faults_refused_on_loopback_and_bad_arguments),
         cmocka_unit_test(test_nothing_left_after_free),

@@ -9,9 +9,9 @@
 #include "deploy_priv.h"
 #include "net.h"
 
-typedef enum { F_PARTITION, F_ISOLATE, F_CUT, F_LOSS, F_DELAY } fault_kind;
+typedef enum { F_PARTITION, F_ISOLATE, F_CUT, F_LOSS, F_DELAY, F_UNOBSERVED } fault_kind;
 
-static const char *const kind_names[] = {"partition", "isolate", "cut", "loss", "delay"};
+static const char *const kind_names[] = {"partition", "isolate", "cut", "loss", "delay", "unobserved"};
 
 typedef struct {
     guint id;
@@ -112,9 +112,10 @@ static gchar *rules_for(tf_net *net, GPtrArray *active, guint b)
             break;
         case F_LOSS: {
             gchar *p = probability(f->share);
-            if (b == f->a) /* the runner and loopback returned before this line */
+            if (b == f->a) /* every peer's packets, never the runner's */
                 add_line(out, seen, g_strdup_printf(
-                    "-A TF-IN -m statistic --mode random --probability %s -j DROP\n", p));
+                    "-A TF-IN ! -s %s/32 -m statistic --mode random --probability %s -j DROP\n",
+                    tf_net_runner_address(net), p));
             else
                 add_line(out, seen, g_strdup_printf(
                     "-A TF-IN -s %s/32 -m statistic --mode random --probability %s -j DROP\n",
@@ -124,6 +125,11 @@ static gchar *rules_for(tf_net *net, GPtrArray *active, guint b)
         }
         case F_DELAY:
             break; /* a queueing discipline, not a rule */
+        case F_UNOBSERVED:
+            if (b == f->a)
+                add_line(out, seen, g_strdup_printf("-A TF-IN -s %s/32 -j DROP\n",
+                                                    tf_net_runner_address(net)));
+            break;
         }
     }
     g_hash_table_unref(seen);
@@ -462,6 +468,18 @@ gboolean tf_cluster_node_delay(tf_cluster *c, guint i, gint64 delay_us, GError *
                                                   delay_us / 1000.0));
     f->a = i;
     f->delay_us = delay_us;
+    name_node(c, f, i);
+    return change(c, f, END_NONE, 0, error);
+}
+
+gboolean tf_cluster_node_unobserve(tf_cluster *c, guint i, GError **error)
+{
+    if (c->remote) return tf_remote_unsupported(c->remote, "cutting the observer off", error), FALSE;
+    if (!check_node(c, i, error))
+        return FALSE;
+    fault *f = fault_new(F_UNOBSERVED, g_strdup_printf("%s cut off from the observer",
+                                                       tf_cluster_node_name(c, i)));
+    f->a = i;
     name_node(c, f, i);
     return change(c, f, END_NONE, 0, error);
 }

@@ -411,15 +411,17 @@ static const char *base_rules =
      * any connection exists: a one-way cut (--ctdir) then knows who opened each one. */
     "-A INPUT -m conntrack --ctstate INVALID,NEW,RELATED,ESTABLISHED,UNTRACKED -j TF-IN\n";
 
+/* TF-IN: loopback passes; then the faults (none matches the runner's address unless it
+ * cuts the observer off on purpose); then the runner passes. */
 static gchar *chain_text(const tf_net *net, const char *body)
 {
     return g_strdup_printf("*filter\n"
                            ":TF-IN - [0:0]\n"
                            "-A TF-IN -i lo -j RETURN\n"
-                           "-A TF-IN -s %s/32 -j RETURN\n"
                            "%s"
+                           "-A TF-IN -s %s/32 -j RETURN\n"
                            "COMMIT\n",
-                           net->runner_addr, body ? body : "");
+                           body ? body : "", net->runner_addr);
 }
 
 static gboolean restore(int ns_fd, const char *text, GError **error)

@@ -52,8 +52,10 @@ int tf_net_member_fd(const tf_net *net, guint i);
 /* Number of members. */
 guint tf_net_size(const tf_net *net);
 /* Replaces member i's fault rules: `rules` is the body of its TF-IN chain (lines of
- * iptables-restore "-A TF-IN ..." without the chain's fixed head, which always lets the
- * runner and loopback through). Atomic per member. FALSE + error naming the member. */
+ * iptables-restore "-A TF-IN ..."), placed after the rule that lets loopback through and
+ * before the one that lets the runner through (so a rule that names no source must
+ * exclude the runner's address unless it means to cut the observer off). Atomic per
+ * member. FALSE + error naming the member. */
 gboolean tf_net_set_rules(tf_net *net, guint i, const char *rules, GError **error);
 /* Adds a netem delay to everything member i sends on its link, or removes it (delay_us
  * 0). FALSE + error "... needs the netem queueing discipline ..." where the kernel has

@@ -199,13 +199,17 @@ gboolean tf_cluster_node_lose(tf_cluster *c, guint i, double share, GError **err
 /* Delays everything node i sends by delay_us (netem). Where the kernel has no netem: FALSE
  * + error saying so. The delay also slows node i's answers to the runner. */
 gboolean tf_cluster_node_delay(tf_cluster *c, guint i, gint64 delay_us, GError **error);
+/* The one fault that cuts observation: node i drops every packet from the runner, so the
+ * observer (and any client in the runner) sees it unreachable while its peers still
+ * reach it. Until healed. */
+gboolean tf_cluster_node_unobserve(tf_cluster *c, guint i, GError **error);
 /* Ends every fault. TRUE on a cluster without faults. */
 gboolean tf_cluster_heal(tf_cluster *c, GError **error);
 /* Faults in effect now (count). */
 guint tf_cluster_faults_active(tf_cluster *c);
 /* The fault journal so far (new JSON array, oldest first): one object per start and end,
  * {"event":"fault_started"|"fault_ended", "id", "fault":"partition"|"isolate"|"cut"|
- * "loss"|"delay", "description", "nodes":[...], "time" (monotonic µs, when it was in
+ * "loss"|"delay"|"unobserved", "description", "nodes":[...], "time" (monotonic µs, when it was in
  * effect everywhere), "wall_time" (µs), "apply_us" (how long applying took)}. */
 json_t *tf_cluster_faults(tf_cluster *c);
 /* Receives each fault event as it is recorded (borrowed JSON, the shape above), on the
