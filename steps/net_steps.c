@@ -113,17 +113,22 @@ static net_world *net_get(tf_step *step, GError **error)
     return nw;
 }
 
-static gint node_index(net_world *nw, const char *name, GError **error)
+gint net_node_index(tf_cluster *c, const char *name, GError **error)
 {
-    gint i = tf_cluster_node_index(nw->cluster, name);
+    gint i = tf_cluster_node_index(c, name);
     if (i < 0) {
         GString *known = g_string_new(NULL);
-        for (guint j = 0; j < tf_cluster_size(nw->cluster); j++)
-            g_string_append_printf(known, "%s%s", j ? ", " : "", tf_cluster_node_name(nw->cluster, j));
+        for (guint j = 0; j < tf_cluster_size(c); j++)
+            g_string_append_printf(known, "%s%s", j ? ", " : "", tf_cluster_node_name(c, j));
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "no node named %s (nodes: %s)", name, known->str);
         g_string_free(known, TRUE);
     }
     return i;
+}
+
+static gint node_index(net_world *nw, const char *name, GError **error)
+{
+    return net_node_index(nw->cluster, name, error);
 }
 
 /* ---- {nodes}: "{n1}" or "{n2, n3}" -------------------------------------------------------- */

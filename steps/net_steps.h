@@ -28,6 +28,9 @@ json_t *net_world_faults(tf_world *world);
  * namespaces; FALSE + error (privileges, tools) when they cannot be had here. */
 gboolean net_world_can_isolate(GError **error);
 
+/* Index of node `name` in c, or -1 + error naming the nodes there are. */
+gint net_node_index(tf_cluster *c, const char *name, GError **error);
+
 /* Registers the network steps and the @network Before hook (skips the scenario, saying
  * why, where namespaces cannot be made). */
 gboolean net_steps_register(tf_registry *reg, GError **error);

@@ -3,6 +3,7 @@
  * condition; it is an actor (a client of the system), not a poller of state. */
 #include <string.h>
 #include "raftkv/etcd_kv.h"
+#include "net_steps.h"
 #include "raftkv_world.h"
 
 static void rk_world_free(void *p)
@@ -94,15 +95,7 @@ void rk_world_acked(rk_world *rk, const char *key, const char *value)
 
 gint rk_node(rk_world *rk, const char *name, GError **error)
 {
-    gint i = tf_cluster_node_index(rk->cluster, name);
-    if (i < 0) {
-        GString *known = g_string_new(NULL);
-        for (guint j = 0; j < tf_cluster_size(rk->cluster); j++)
-            g_string_append_printf(known, "%s%s", j ? ", " : "", tf_cluster_node_name(rk->cluster, j));
-        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "no node named %s (nodes: %s)", name, known->str);
-        g_string_free(known, TRUE);
-    }
-    return i;
+    return net_node_index(rk->cluster, name, error);
 }
 
 char *rk_write_target(rk_world *rk, const tf_snapshot *view, const char **node)
