@@ -8,6 +8,10 @@ Feature: Network partitions in a Raft key-value store
   Background:
     Given a 3-node etcd cluster is running in network namespaces
 
+  # Bounds: a new leader comes after one election timeout (250-500 ms here; bench_netfaults
+  # measured p50 0.7 s, max 2.0 s at load 7-10); an isolated leader steps down by etcd's
+  # CheckQuorum after one election timeout (p50 0.4 s, max 0.5 s over 20). 10 s and 5 s
+  # leave 5x and 10x for a loaded 2-core machine.
   Scenario: An isolated leader is replaced and stops claiming leadership
     When I put "before" = "1"
     And the leader is isolated
@@ -42,6 +46,9 @@ Feature: Network partitions in a Raft key-value store
     Then every acknowledged write is readable
     And Election Safety holds
 
+  # The gap bound: the observer runs every 150 ms with a 250 ms request timeout in network
+  # namespaces, so a slow member cannot push two cycle starts more than 300 ms (2
+  # intervals) apart; measured longest gaps ~160 ms at load 7-10 (raftkv_steps.c).
   Scenario: Random partitions under continuous writes lose no acknowledged write
     When writes run continuously in the background
     And random partitions come and go for 8 seconds

@@ -6,6 +6,10 @@ Feature: What pre-vote changes when an isolated member rejoins
   whether it could win, so its term stays put and its return changes nothing. The observer
   sees the isolated member's term throughout, as it never loses sight of it.
 
+  # Bounds: without pre-vote the isolated member campaigns every 250-500 ms (term +3 took
+  # about 1 s here), and the forced election takes one election timeout after the heal
+  # (0.6 s here): 10 s each leaves 10x for a loaded machine. With pre-vote the "stays" steps
+  # watch every snapshot of the period (2 s, 1.5 s: several election timeouts each).
   Scenario: Without pre-vote the rejoining member's inflated term forces an election
     Given a 3-node etcd cluster is running in network namespaces
     When a follower is isolated
