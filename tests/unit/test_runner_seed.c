@@ -1,7 +1,8 @@
 /* test_runner_seed.c: one seed per run (tf run --seed N, $TF_SEED, else random), printed
- * when the run starts, driving the scenario order (--order random) and each scenario's
- * own seed (tf_world_seed), which depends on the run's seed and the scenario, never on
- * which other scenarios run or in what order: a failing run is replayed with its seed. */
+ * when the run starts (given, or ordering the run) or when a scenario first uses it (a
+ * run without randomness prints nothing), driving the scenario order (--order random)
+ * and each scenario's own seed (tf_world_seed), which depends on the run's seed and the
+ * scenario, never on which other scenarios run or in what order: a failing run replays. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,6 +135,37 @@ static void test_scenario_seed_independent_of_order_and_selection(void **unused)
     rf_result_clear(&r3);
 }
 
+/* A run that neither gives a seed nor uses one prints none (stderr stays quiet); one whose
+ * scenarios use it prints it once, before the first use. */
+static tf_status st_plain(tf_step *s, GError **e) { return TF_STATUS_PASSED; }
+
+static gboolean plain_module(tf_registry *reg, GError **error)
+{
+    TF_STEP("nothing random", st_plain);
+    return TRUE;
+}
+
+static void test_seed_told_only_when_used(void **unused)
+{
+    char *plain = rf_write("plain.feature", "Feature: p\n  Scenario: p\n    Given nothing random\n");
+    const char *args[] = {"--format", "summary:/dev/null", plain, NULL};
+    rf_result r = rf_run(plain_module, args);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.err, "");
+    rf_result_clear(&r);
+    seeds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    order = g_string_new(NULL);
+    const char *used[] = {"--format", "summary:/dev/null", feature, NULL};
+    r = rf_run(module, used);
+    assert_int_equal(r.code, 0);
+    assert_true(g_str_has_prefix(r.err, "tf: seed "));
+    assert_null(strstr(strchr(r.err, '\n') + 1, "tf: seed")); /* once, for six scenarios */
+    rf_result_clear(&r);
+    g_hash_table_unref(seeds);
+    g_string_free(order, TRUE);
+    g_free(plain);
+}
+
 static void test_seed_from_environment_and_bad_values(void **unused)
 {
     g_setenv("TF_SEED", "777", TRUE);
@@ -164,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_seed_printed_and_replayed),
         cmocka_unit_test(test_scenario_seed_independent_of_order_and_selection),
         cmocka_unit_test(test_seed_from_environment_and_bad_values),
+        cmocka_unit_test(test_seed_told_only_when_used),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -252,6 +252,7 @@ typedef struct {
     tf_report_bus *reports;
     tf_store *store;
     gint64 store_run;
+    gboolean tell_seed; /* print the seed at the start (given, or the order is random) */
 } run_main;
 
 /* Parses argv; returns -1 to go on, else the exit code (usage printed). */
@@ -298,11 +299,14 @@ static gboolean run_main_open(run_main *m, GError **error)
         if (!tf_report_bus_open(m->reports, g_ptr_array_index(o->formats, i), o->color, error))
             return FALSE;
     }
-    /* One seed for the run: order, workloads and nemeses derive from it. */
-    if (!o->opts.seed_set && !tf_run_seed_from_env(&o->opts.seed, error))
+    /* One seed for the run: order, workloads and nemeses derive from it. It is told at
+     * the start when it was given or orders the run, else when a scenario first asks for
+     * it (tf_world_seed): a run without randomness prints nothing. */
+    gboolean from_env = FALSE;
+    if (!o->opts.seed_set && !tf_run_seed_from_env(&o->opts.seed, &from_env, error))
         return FALSE;
-    fprintf(stderr, "tf: seed %" G_GUINT64_FORMAT "%s (repeat with --seed %" G_GUINT64_FORMAT ")\n",
-            o->opts.seed, o->opts.random ? ", random order" : "", o->opts.seed);
+    m->tell_seed = o->opts.seed_set || from_env || o->opts.random;
+    o->opts.seed_set = TRUE;
     /* An empty TF_STORE means none; an empty --store is an error (tf_store_open says so). */
     const char *store_path = o->store ? o->store : g_getenv("TF_STORE");
     return !store_path || (!*store_path && !o->store) ||
@@ -323,6 +327,8 @@ static int run_main_execute(run_main *m)
 {
     tf_run run = {.reg = m->reg, .opts = m->o.opts, .ids = m->ids, .sink = run_main_sink,
                   .sink_data = m, .store = m->store, .store_run = m->store_run};
+    if (m->tell_seed)
+        tf_run_tell_seed(&run);
     run.exec = tf_exec_new();
     tf_exec_set_wait_listener(run.exec, tf_report_bus_waiting, m->reports);
     sig_watch sw = {0};

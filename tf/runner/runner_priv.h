@@ -131,8 +131,10 @@ struct tf_step {
 
 tf_world *tf_world_new_internal(tf_run *run, tf_exec *exec, const tf_gherkin_pickle *pickle);
 /* The run's seed when no option gave one: $TF_SEED (0..4294967295, else an error naming
- * it), or a random one. */
-gboolean tf_run_seed_from_env(guint64 *seed, GError **error);
+ * it; *from_env TRUE), or a random one. from_env may be NULL. */
+gboolean tf_run_seed_from_env(guint64 *seed, gboolean *from_env, GError **error);
+/* Prints "tf: seed N ... (repeat with --seed N)" on stderr once per run. */
+void tf_run_tell_seed(tf_run *run);
 /* Runs the world's stored-value frees and deferred cleanups, newest first. */
 void tf_world_cleanup(tf_world *world);
 /* Frees the world unless abandoned (then it stays for the stuck thread). */
@@ -200,7 +202,8 @@ typedef struct {
     guint retry;
     gboolean random;
     guint64 seed;
-    gboolean seed_set;      /* seed was given (--seed, --order random:SEED) */
+    gboolean seed_set;      /* a seed was given (--seed, --order random:SEED); once the run
+                             * starts: seed is the run's (else worlds use $TF_SEED/random) */
     gint64 step_timeout_us; /* <= 0: none */
 } tf_run_options;
 
@@ -226,6 +229,7 @@ struct tf_run {
     gboolean interrupted; /* SIGINT/SIGTERM stopped it */
     struct tf_store *store; /* --store: borrowed; each world gets a reference, or NULL */
     gint64 store_run;       /* this run's id in store */
+    gint seed_told;         /* the seed was printed (at start, or when first asked for) */
 };
 
 /* Runs every selected pickle of features (each a tf_run_feature*), emitting the whole

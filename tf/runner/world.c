@@ -2,6 +2,7 @@
  * the step accessors. Cleanups run newest first however the scenario ends; a world a
  * stuck step may still hold after a timeout is cleaned up but never freed. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include "option_value.h"
 #include "runner_priv.h"
@@ -22,13 +23,22 @@ void tf_world_set_current(tf_world *world) { current_world = world; }
 
 /* ---- seeds ---- */
 
-gboolean tf_run_seed_from_env(guint64 *seed, GError **error)
+gboolean tf_run_seed_from_env(guint64 *seed, gboolean *from_env, GError **error)
 {
     const char *env = g_getenv("TF_SEED");
+    if (from_env)
+        *from_env = env && *env;
     if (env && *env)
         return tf_opt_parse_uint("TF_SEED", env, 0, G_MAXUINT32, seed, error);
     *seed = (guint64)g_random_int_range(1, G_MAXINT32);
     return TRUE;
+}
+
+void tf_run_tell_seed(tf_run *run)
+{
+    if (run && run->opts.seed_set && g_atomic_int_compare_and_exchange(&run->seed_told, 0, 1))
+        fprintf(stderr, "tf: seed %" G_GUINT64_FORMAT "%s (repeat with --seed %" G_GUINT64_FORMAT ")\n",
+                run->opts.seed, run->opts.random ? ", random order" : "", run->opts.seed);
 }
 
 static guint64 splitmix64(guint64 x)
@@ -52,7 +62,7 @@ static guint64 process_seed(void)
     static gsize once;
     static guint64 seed;
     if (g_once_init_enter(&once)) {
-        if (!tf_run_seed_from_env(&seed, NULL))
+        if (!tf_run_seed_from_env(&seed, NULL, NULL))
             seed = (guint64)g_random_int_range(1, G_MAXINT32);
         g_once_init_leave(&once, 1);
     }
@@ -76,13 +86,15 @@ static guint64 scenario_seed(guint64 run_seed, const tf_gherkin_pickle *p)
 
 guint64 tf_world_seed(const tf_world *w)
 {
+    /* A run that asked for no seed says which one it drew, before anything uses it. */
+    tf_run_tell_seed(w->abandoned ? NULL : w->run);
     return w->seed;
 }
 
 tf_world *tf_world_new_internal(tf_run *run, tf_exec *exec, const tf_gherkin_pickle *pickle)
 {
     tf_world *w = g_new0(tf_world, 1);
-    w->seed = scenario_seed(run ? run->opts.seed : process_seed(), pickle);
+    w->seed = scenario_seed(run && run->opts.seed_set ? run->opts.seed : process_seed(), pickle);
     w->run = run;
     w->exec = tf_exec_ref(exec);
     w->pickle = pickle;
