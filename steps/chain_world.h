@@ -24,7 +24,7 @@ typedef struct {
     tf_http *http;           /* the step thread's client */
     GHashTable *rpcs;        /* node name -> chain_rpc* */
     GHashTable *addresses;   /* node name -> mining address (its wallet "tf") */
-    GHashTable *partitioned; /* node names cut off with setnetworkactive false */
+    GHashTable *partitioned; /* node names cut off from every other node by a network fault */
     GHashTable *reorg_base;  /* node name -> reorg count when the partition healed */
     gint64 acted_at;         /* monotonic µs of the last action */
     gint64 mined_height;     /* highest tip any mining step produced */
