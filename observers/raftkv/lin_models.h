@@ -1,7 +1,7 @@
 /* lin_models.h: sequential models of what a Raft KV store promises its clients, for the
  * linearizability checker (tf/lincheck.h): a single register (read, write,
- * compare-and-set; initially absent) and a key-value store (get, put, append on
- * independent keys; every key initially ""). */
+ * compare-and-set; initially absent), registers on independent keys, and a key-value
+ * store (get, put, append on independent keys; every key initially ""). */
 #ifndef RAFTKV_LIN_MODELS_H
 #define RAFTKV_LIN_MODELS_H
 
@@ -15,6 +15,12 @@
  *          holds `to`. */
 extern const tf_lin_model raftkv_register_model;
 
+/* One register per key, each as raftkv_register_model (initially nil); the input is
+ * {"key": K, "value": V} where V is the register operation's input (write: the value;
+ * cas: [from, to]; read: ignored). Keys are independent: the model partitions the
+ * history by key. What the etcd client workload records. */
+extern const tf_lin_model raftkv_registers_model;
+
 /* Keys holding strings, each initially "". Input {"key": K, "value": V}:
  *   get:    output the value read (null reads as "")
  *   put:    stores V
@@ -22,7 +28,7 @@ extern const tf_lin_model raftkv_register_model;
  * Keys are independent: the model partitions the history by key. */
 extern const tf_lin_model raftkv_kv_model;
 
-/* The model named `name` ("register" or "kv"), or NULL (static). */
+/* The model named `name` ("register", "registers" or "kv"), or NULL (static). */
 const tf_lin_model *raftkv_lin_model(const char *name);
 
 #endif

@@ -158,6 +158,8 @@ const tf_lin_model *raftkv_lin_model(const char *name)
 {
     if (!g_strcmp0(name, raftkv_register_model.name))
         return &raftkv_register_model;
+    if (!g_strcmp0(name, raftkv_registers_model.name))
+        return &raftkv_registers_model;
     if (!g_strcmp0(name, raftkv_kv_model.name))
         return &raftkv_kv_model;
     return NULL;
