@@ -338,7 +338,8 @@ static void search(const tf_lin_model *m, lin_op *const *ops, guint n, gint64 de
     guint64 steps = 0, iterations = 0;
     out->verdict = TF_LIN_OK;
     while (next[0] != -1) {
-        if ((++iterations & 4095) == 0 && deadline && g_get_monotonic_time() > deadline) {
+        /* the first step of a part looks too: a limit already spent starts nothing */
+        if ((iterations++ & 4095) == 0 && deadline && g_get_monotonic_time() > deadline) {
             out->verdict = TF_LIN_UNKNOWN;
             break;
         }

@@ -114,6 +114,19 @@ tf_lin_result *tf_lin_check_ops(GPtrArray *ops, const tf_lin_model *model,
  * and `model` may be NULL (plain drawing, generic descriptions). */
 char *tf_lin_svg(GPtrArray *ops, const tf_lin_model *model, const tf_lin_result *result);
 
+/* A report of a result in several lines of text (new string): the verdict, what it rests
+ * on and what the check cost; for a violation also the failing operation, the operations
+ * concurrent with it and one linearization of the longest prefix, each with its process
+ * and times, and the state it ends in. `ops` are the checked operations (borrowed);
+ * `model` may be NULL. */
+char *tf_lin_result_text(const tf_lin_result *r, GPtrArray *ops, const tf_lin_model *model);
+
+/* Attaches a check of `ops` (borrowed) to the scenario's report: the text of
+ * tf_lin_result_text as "linearizability.txt" and, for a violation, the drawing of
+ * tf_lin_svg as "linearizability.svg". */
+void tf_world_attach_lin_result(tf_world *world, GPtrArray *ops, const tf_lin_model *model,
+                                const tf_lin_result *r);
+
 G_END_DECLS
 
 #endif

@@ -177,6 +177,33 @@ tf_ophistory *tf_ophistory_load(const char *path, GError **error);
  * unreadable. */
 GPtrArray *tf_ophistory_load_all(const char *path, GError **error);
 
+/* ---- the scenario's history (tf/lin/world.c) ---------------------------------------
+ * These read the runner's world (steps.h), as the durable store's world functions do. */
+typedef struct tf_world tf_world; /* steps.h */
+
+/* The client history of the scenario of `world` (borrowed: made on first use, freed when
+ * the world ends, after what was stored in the world later, such as client threads).
+ * With a durable store in the world (tf_world_store), every event is also appended, as it
+ * is recorded, to the journal stream TF_OPHISTORY_STREAM of the scenario. NULL + error
+ * when the world has a store but that journal cannot be opened. */
+tf_ophistory *tf_world_ophistory(tf_world *world, GError **error);
+/* The scenario's history when one was made, else NULL (borrowed; never makes one). */
+tf_ophistory *tf_world_ophistory_peek(tf_world *world);
+/* Records in the scenario's history (made on first use) that fault `name` (a node's name,
+ * "partition") began now; `what` says how ("killed", "n1 | n2 n3"; may be NULL). What
+ * kill, pause, stop and partition steps call, so that a check can tell which operations
+ * completed during faults. FALSE + error as tf_world_ophistory. */
+gboolean tf_world_fault_begin(tf_world *world, const char *name, const char *what,
+                              GError **error);
+/* Records that the active fault `name` healed now (NULL: every active fault). Nothing
+ * when the scenario has no history or no such fault is active. */
+void tf_world_fault_end(tf_world *world, const char *name);
+/* Attaches the scenario's history, when it has one, to the report as "ophistory.ndjson"
+ * (application/x-ndjson, the export form). FALSE + error when the history's journal lost
+ * events (saying which and why; the history is attached all the same) or it cannot be
+ * written. */
+gboolean tf_world_ophistory_attach(tf_world *world, GError **error);
+
 G_END_DECLS
 
 #endif
