@@ -1,0 +1,335 @@
+/* test_raftkv_clients.c: the client workload steps end to end (runner, launcher, observer,
+ * client threads, fault steps, the check, the After hook, the report and the store)
+ * against fake etcd members, where each case can be made to happen: clients through one
+ * consistent member give a linearizable history whose export from the store checks the
+ * same as the report's attachment; a history below the floor the step names fails, as
+ * does one without operations during faults; members that share nothing (random
+ * members) give stale reads that are refuted with the explanation and drawing attached;
+ * a check out of time fails; writes whose outcome is unknown retire their process. The
+ * members are this test binary run as fake_etcd_main by the real launcher. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <jansson.h>
+#include "fake_etcd.h"
+#include "it_scenarios.h"
+#include "raftkv_steps.h"
+#include "tf/runner.h"
+#include "tf/tf.h"
+
+static char *root;
+static guint runs;
+
+typedef struct {
+    int code;
+    it_report rep;
+    char *dir; /* the run's dir (store, report) */
+} report;
+
+static void report_clear(report *r)
+{
+    it_report_clear(&r->rep);
+    g_free(r->dir);
+}
+
+/* Runs `steps` as one scenario named "case" against 3 fake members started with `extra`,
+ * with a store in the run's dir. */
+static report run(const char *extra, const char *steps)
+{
+    report r = {0};
+    r.dir = g_strdup_printf("%s/run%u", root, ++runs);
+    g_assert(g_mkdir(r.dir, 0700) == 0);
+    g_free(fake_etcd_write_spec(r.dir, extra, TRUE));
+    g_setenv("TF_CLUSTERS", r.dir, TRUE);
+    char *feature = g_build_filename(r.dir, "case.feature", NULL);
+    char *text = g_strdup_printf("Feature: clients\n  Scenario: case\n"
+                                 "    Given a 3-node etcd cluster is running\n%s", steps);
+    g_assert(g_file_set_contents(feature, text, -1, NULL));
+    char *messages = g_build_filename(r.dir, "messages.ndjson", NULL);
+    char *store = g_build_filename(r.dir, "state.db", NULL);
+    char *fmt = g_strdup_printf("message:%s", messages);
+    char *argv[] = {"tf-run", "--store", store, "--format", "summary", "--format", fmt, feature, NULL};
+    const tf_plugin_init_fn mods[] = {raftkv_steps_register};
+    r.code = tf_run_main(G_N_ELEMENTS(argv) - 1, argv, mods, 1);
+    it_report_read(messages, &r.rep);
+    g_free(fmt);
+    g_free(store);
+    g_free(messages);
+    g_free(text);
+    g_free(feature);
+    return r;
+}
+
+/* Runs the built tf with args (NULL-terminated) in dir: exit code, stdout in *out. */
+static int tf_cmd(const char *dir, char **out, const char *first, ...)
+{
+    const char *bin = g_getenv("TF_BIN") ? g_getenv("TF_BIN") : TF_BINARY_DIR "/bin/tf";
+    GPtrArray *argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (char *)bin);
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a; a = va_arg(ap, const char *))
+        g_ptr_array_add(argv, (char *)a);
+    va_end(ap);
+    g_ptr_array_add(argv, NULL);
+    int status = 0;
+    char *err = NULL;
+    GError *e = NULL;
+    if (!g_spawn_sync(dir, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, &err,
+                      &status, &e))
+        fail_msg("%s: %s", bin, e->message);
+    if (err && *err)
+        printf("%s stderr: %s", bin, err);
+    g_free(err);
+    g_ptr_array_unref(argv);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The history attached to the report, parsed. */
+static tf_ophistory *attached_history(const report *r, char **text)
+{
+    char *t = it_report_attachment(&r->rep, "ophistory.ndjson", NULL);
+    assert_non_null(t);
+    GError *err = NULL;
+    tf_ophistory *h = tf_ophistory_parse("ophistory.ndjson", t, strlen(t), &err);
+    if (!h)
+        fail_msg("%s", err->message);
+    if (text)
+        *text = t;
+    else
+        g_free(t);
+    return h;
+}
+
+static char *history_text(tf_ophistory *h)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_true(tf_ophistory_write(h, f, NULL));
+    fclose(f);
+    char *s = g_strndup(buf, len);
+    free(buf);
+    return s;
+}
+
+/* Clients through one member (consistent by itself) while another is paused: the
+ * history is linearizable with enough operations during the fault; the report carries it
+ * and the check's text; the store's journal, exported by `tf history export`, reads back
+ * as the same history, and `tf history check` agrees. */
+static void test_linearizable_history_round_trip(void **unused)
+{
+    report r = run("", "    And 3 clients read, write and compare-and-set 2 keys through member n1\n"
+                       "    When the clients complete 60 operations\n"
+                       "    And node n2 is paused\n"
+                       "    And the clients complete 40 more operations\n"
+                       "    And node n2 is resumed\n"
+                       "    And the clients stop\n"
+                       "    Then the history of at least 100 operations, 40 of them completed during faults, is linearizable\n");
+    if (r.code != TF_RUN_EXIT_PASSED)
+        fail_msg("run failed: %s", r.rep.failures->len ? (char *)r.rep.failures->pdata[0] : "?");
+    char *log = it_report_attachment(&r.rep, NULL, "completed during 1 fault window");
+    assert_non_null(log);
+    assert_true(g_str_has_prefix(log, "linearizable: "));
+    assert_non_null(strstr(log, "on 2 keys"));
+    g_free(log);
+    char *txt = it_report_attachment(&r.rep, "linearizability.txt", NULL);
+    assert_true(g_str_has_prefix(txt, "linearizable: "));
+    g_free(txt);
+    assert_null(it_report_attachment(&r.rep, "linearizability.svg", NULL)); /* violations only */
+
+    char *attached_text = NULL;
+    tf_ophistory *h = attached_history(&r, &attached_text);
+    GPtrArray *ops = tf_ophistory_ops(h), *faults = tf_ophistory_faults(h);
+    assert_true(ops->len >= 100);
+    guint processes_seen[3] = {0};
+    for (guint i = 0; i < ops->len; i++) {
+        const tf_op *op = ops->pdata[i];
+        assert_int_not_equal(op->status, TF_OP_PENDING); /* stopped clients finished theirs */
+        assert_true(op->process >= 0 && op->process < 3); /* nothing unknown: none retired */
+        processes_seen[op->process]++;
+        assert_non_null(json_object_get(op->input, "key"));
+    }
+    assert_true(processes_seen[0] && processes_seen[1] && processes_seen[2]);
+    assert_int_equal(faults->len, 1);
+    const tf_fault *f = faults->pdata[0];
+    assert_string_equal(f->name, "n2");
+    assert_string_equal(f->what, "paused");
+    assert_true(f->end > f->begin);
+    g_ptr_array_unref(faults);
+    g_ptr_array_unref(ops);
+
+    /* the journal, exported and read back: the same history, checked the same way */
+    char *export = NULL;
+    assert_int_equal(tf_cmd(r.dir, &export, "history", "export", "--store", "state.db", NULL), 0);
+    char *export_path = g_build_filename(r.dir, "run.ndjson", NULL);
+    assert_true(g_file_set_contents(export_path, export, -1, NULL));
+    g_free(export_path);
+    GError *err = NULL;
+    GPtrArray *all = tf_ophistory_parse_all("run.ndjson", export, strlen(export), &err);
+    if (!all)
+        fail_msg("%s", err->message);
+    assert_int_equal(all->len, 1); /* the raftkv observer's stream is not a client history */
+    char *back = history_text(((tf_ophistory_part *)all->pdata[0])->history);
+    assert_string_equal(back, attached_text);
+    g_free(back);
+    g_ptr_array_unref(all);
+    char *out = NULL;
+    assert_int_equal(tf_cmd(r.dir, &out, "history", "check", "--model", "registers", "run.ndjson", NULL), 0);
+    assert_true(g_str_has_prefix(out, "run.ndjson ["));
+    assert_true(g_str_has_suffix(out, "]: linearizable\n"));
+    g_free(out);
+    g_free(export);
+    g_free(attached_text);
+    tf_ophistory_free(h);
+    report_clear(&r);
+}
+
+/* An empty or fault-free history proves nothing: below the floor the step fails, saying
+ * how many operations there were and how many it asked for. The history is attached. */
+static void test_floor(void **unused)
+{
+    report r = run("", "    And 2 clients read, write and compare-and-set 1 key through member n1\n"
+                       "    When the clients complete 20 operations\n"
+                       "    Then the history of at least 100000 operations is linearizable\n");
+    assert_int_equal(r.code, TF_RUN_EXIT_FAILED);
+    const char *msg = r.rep.failures->len ? r.rep.failures->pdata[0] : "";
+    if (!g_str_has_prefix(msg, "the client history is linearizable but too small to prove anything: ") ||
+        !strstr(msg, "operations completed ok, the step asks for at least 100000 ("))
+        fail_msg("unexpected failure: %s", msg);
+    char *log = it_report_attachment(&r.rep, NULL, "stopped the clients first");
+    assert_non_null(log); /* the check stopped them: it needs the whole history */
+    g_free(log);
+    tf_ophistory *h = attached_history(&r, NULL);
+    assert_true(tf_ophistory_len(h) >= 20);
+    tf_ophistory_free(h);
+    report_clear(&r);
+
+    r = run("", "    And 2 clients read, write and compare-and-set 1 key through member n1\n"
+                "    When the clients complete 20 operations\n"
+                "    Then the history of at least 10 operations, 5 of them completed during faults, is linearizable\n");
+    assert_int_equal(r.code, TF_RUN_EXIT_FAILED);
+    msg = r.rep.failures->len ? r.rep.failures->pdata[0] : "";
+    if (!g_str_has_prefix(msg, "the client history is linearizable but shows too little of the faults: "
+                               "0 operations completed ok during faults, the step asks for at least 5 (") ||
+        !strstr(msg, "during 0 fault windows"))
+        fail_msg("unexpected failure: %s", msg);
+    report_clear(&r);
+
+    /* a check without clients says how to start them */
+    r = run("", "    Then the history is linearizable\n");
+    assert_int_equal(r.code, TF_RUN_EXIT_FAILED);
+    assert_non_null(it_report_failure(&r.rep, "no client history in this scenario: start clients with"));
+    report_clear(&r);
+}
+
+/* Members that share nothing, used at random: a read through one misses a write through
+ * another, and the check refutes the history, naming the failing read and attaching the
+ * explanation and the drawing. */
+static void test_stale_reads_refuted(void **unused)
+{
+    report r = run("", "    And 3 clients read, write and compare-and-set 2 keys through random members\n"
+                       "    When the clients complete 100 operations\n"
+                       "    Then the history is linearizable\n");
+    assert_int_equal(r.code, TF_RUN_EXIT_FAILED);
+    const char *msg = it_report_failure(&r.rep, "the client history is NOT linearizable: the first ");
+    if (!msg || !strstr(msg, "but not event ") || !strstr(msg, "linearizability.svg"))
+        fail_msg("unexpected failure: %s", r.rep.failures->len ? (char *)r.rep.failures->pdata[0] : "(none)");
+    char *txt = it_report_attachment(&r.rep, "linearizability.txt", NULL);
+    assert_true(g_str_has_prefix(txt, "NOT linearizable: "));
+    assert_non_null(strstr(txt, "\nfailing: op "));
+    assert_non_null(strstr(txt, "\none linearization of the longest prefix ("));
+    g_free(txt);
+    char *svg = it_report_attachment(&r.rep, "linearizability.svg", NULL);
+    assert_non_null(svg);
+    assert_non_null(strstr(svg, "class=\"op failing\""));
+    g_free(svg);
+    report_clear(&r);
+}
+
+/* A check that runs out of time is a failure that says so, never a pass. */
+static void test_check_out_of_time(void **unused)
+{
+    report r = run("", "    Given the linearizability check may take 0.000001 seconds\n"
+                       "    And 2 clients read, write and compare-and-set 1 key through member n1\n"
+                       "    When the clients complete 20 operations\n"
+                       "    Then the history is linearizable\n");
+    assert_int_equal(r.code, TF_RUN_EXIT_FAILED);
+    const char *msg = it_report_failure(&r.rep, "the linearizability check gave no verdict: time limit of 1e-06 s reached");
+    if (!msg || !strstr(msg, "A history that was not checked proves nothing"))
+        fail_msg("unexpected failure: %s", r.rep.failures->len ? (char *)r.rep.failures->pdata[0] : "(none)");
+    char *txt = it_report_attachment(&r.rep, "linearizability.txt", NULL);
+    assert_true(g_str_has_prefix(txt, "unknown: "));
+    g_free(txt);
+    report_clear(&r);
+}
+
+/* Writes answered "request timed out" may still commit: each is unknown, and its client
+ * goes on as a new process (Jepsen's rule), so no process has two operations open. */
+static void test_unknown_retires_process(void **unused)
+{
+    report r = run("\"--put\", \"refuse\"",
+                   "    And 2 clients read, write and compare-and-set 1 key through member n1\n"
+                   "    When the clients complete 4 operations\n"
+                   "    Then the history of at least 4 operations is linearizable\n");
+    if (r.code != TF_RUN_EXIT_PASSED)
+        fail_msg("run failed: %s", r.rep.failures->len ? (char *)r.rep.failures->pdata[0] : "?");
+    tf_ophistory *h = attached_history(&r, NULL);
+    GPtrArray *ops = tf_ophistory_ops(h);
+    GHashTable *closed = g_hash_table_new(g_int64_hash, g_int64_equal);
+    guint unknown = 0;
+    gint64 top = 0;
+    for (guint i = 0; i < ops->len; i++) {
+        tf_op *op = ops->pdata[i];
+        if (g_hash_table_contains(closed, &op->process))
+            fail_msg("process %" G_GINT64_FORMAT " went on after an unknown operation", op->process);
+        if (op->status == TF_OP_UNKNOWN) {
+            assert_string_not_equal(op->name, "read"); /* a read is never left unknown */
+            assert_non_null(strstr(op->error, "etcdserver: request timed out"));
+            g_hash_table_add(closed, &op->process);
+            unknown++;
+        }
+        top = MAX(top, op->process);
+    }
+    assert_true(unknown > 0);
+    assert_true(top >= 2); /* processes past the two clients' first ids */
+    g_hash_table_unref(closed);
+    g_ptr_array_unref(ops);
+    tf_ophistory_free(h);
+    report_clear(&r);
+}
+
+static int rm_root(void **unused)
+{
+    gchar *argv[] = {"rm", "-rf", root, NULL};
+    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    g_free(root);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "fake-etcd"))
+        return fake_etcd_main(argc - 1, argv + 1);
+    const char *tmp = g_getenv("TMPDIR");
+    root = g_build_filename(tmp && *tmp ? tmp : "/tmp", "tf-raftkv-clients-XXXXXX", NULL);
+    if (!g_mkdtemp(root))
+        return 1;
+    g_setenv("TMPDIR", root, TRUE); /* before glib caches the temp dir: clusters go here */
+    g_unsetenv("TF_STORE");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_linearizable_history_round_trip),
+        cmocka_unit_test(test_floor),
+        cmocka_unit_test(test_stale_reads_refuted),
+        cmocka_unit_test(test_check_out_of_time),
+        cmocka_unit_test(test_unknown_retires_process),
+    };
+    return cmocka_run_group_tests(tests, NULL, rm_root);
+}
