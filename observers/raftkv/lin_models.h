@@ -11,8 +11,12 @@
  *   read:  input ignored; output the value read, null when the register is empty
  *   write: input the value to store (null empties the register); output ignored
  *   cas:   input [from, to]; output false when the register did not hold `from` (nothing
- *          changed), anything else (true, or Jepsen's echo [from, to]) when it did and now
- *          holds `to`. */
+ *          changed), or {"ok": false, "value": V} when it did not and held V (as an etcd
+ *          txn's failure branch reads it), anything else (true, or Jepsen's echo
+ *          [from, to]) when it did and now holds `to`.
+ * Unknown operations that cannot change a verdict are left out of the search (prune):
+ * reads, and writes or cas of values that nothing observed, unless some refused cas did
+ * not say what the register held. */
 extern const tf_lin_model raftkv_register_model;
 
 /* One register per key, each as raftkv_register_model (initially nil); the input is

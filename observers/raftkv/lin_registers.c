@@ -226,6 +226,18 @@ static char *keyed_state_describe(const void *p)
     return g_string_free(d, FALSE);
 }
 
+/* The register model's prune on the registers' own operations: with the history split by
+ * key each part is one key; a whole check unites every key's observations, which only
+ * drops less. */
+static void keyed_prune(void *const *ops, const gboolean *known, guint n, gboolean *drop)
+{
+    void **inner = g_new(void *, n ? n : 1);
+    for (guint i = 0; i < n; i++)
+        inner[i] = ((keyed_op *)ops[i])->op;
+    REG->prune(inner, known, n, drop);
+    g_free(inner);
+}
+
 const tf_lin_model raftkv_registers_model = {
     .name = "registers",
     .op_new = keyed_op_new,
@@ -238,4 +250,5 @@ const tf_lin_model raftkv_registers_model = {
     .state_hash = keyed_hash,
     .state_free = keyed_state_free,
     .state_describe = keyed_state_describe,
+    .prune = keyed_prune,
 };

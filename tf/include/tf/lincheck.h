@@ -51,6 +51,14 @@ typedef struct tf_lin_model {
     void (*state_free)(void *s);
     /* Optional: "register = 3" for reports (new string). */
     char *(*state_describe)(const void *s);
+    /* Optional: sets drop[i] for operations of one part (`ops`, n of them, borrowed; with
+     * known[i] TRUE when op i's outcome is known) that cannot change its verdict, so that
+     * the search leaves them out: e.g. a register's unknown write of a value that no
+     * operation observed. Only operations whose outcome is unknown may be dropped (the
+     * checker ignores the others), and only when the part is linearizable with them if
+     * and only if it is without them: unknown operations open until the end of the
+     * history are what makes a search blow up. */
+    void (*prune)(void *const *ops, const gboolean *known, guint n, gboolean *drop);
 } tf_lin_model;
 
 /* The outcome of a check. */
@@ -73,6 +81,7 @@ typedef struct {
     tf_lin_verdict verdict;
     char *summary;          /* one line: what the verdict rests on (always set) */
     guint ops;              /* operations checked (TF_OP_FAIL ones have no effect: skipped) */
+    guint pruned;           /* of those, unknown ones the model's prune left out */
     guint parts;            /* independent parts checked (or started, when cut short) */
     guint64 steps;          /* search steps (an operation tried after a prefix), all parts */
     gsize peak_bytes;       /* the most memory the search tables of one part held (bytes;
