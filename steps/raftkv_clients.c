@@ -340,8 +340,9 @@ static tf_status check_history(tf_step *step, guint min_ok, guint min_faulted, G
                      "faults: %u operations completed ok during faults, the step asks for at "
                      "least %u (%s)", n.ok_during_faults, min_faulted, what);
     } else {
-        tf_world_log(w, "linearizable: %s; checked in %.3f s (%" G_GUINT64_FORMAT " search steps)",
-                     what, r->elapsed_us / 1e6, r->steps);
+        tf_world_log(w, "linearizable: %s; checked in %.3f s (%" G_GUINT64_FORMAT " search steps%s)",
+                     what, r->elapsed_us / 1e6, r->steps,
+                     r->pruned ? "; unknown ones nobody observed left out" : "");
     }
     g_free(what);
 out:

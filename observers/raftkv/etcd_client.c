@@ -121,7 +121,9 @@ static tf_op_status read_answer(const raftkv_op *op, json_t *resp, json_t **outp
     json_t *range = json_object_get(first, "response_range");
     if (!range || !range_value(range, &res->seen))
         return TF_OP_PENDING;
-    *output = json_false();
+    /* refused, and the same txn read what the key held: a read as well as a refusal */
+    *output = json_pack("{s:b, s:o}", "ok", FALSE, "value",
+                        res->seen ? json_string(res->seen) : json_null());
     return TF_OP_OK;
 }
 

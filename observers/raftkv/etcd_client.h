@@ -5,7 +5,8 @@
  * took no effect (a read, which never has one; a request that never reached the member;
  * an error etcd gives before proposing); unknown otherwise (a time-out, a lost
  * connection: it may still take effect). Inputs and outputs are those of the registers
- * model (lin_models.h). */
+ * model (lin_models.h); a refused cas records what the key held, {"ok": false, "value": V},
+ * since the txn's failure branch read it at the same revision. */
 #ifndef RAFTKV_ETCD_CLIENT_H
 #define RAFTKV_ETCD_CLIENT_H
 

@@ -148,7 +148,8 @@ static void test_compare_and_set(void **state)
     /* refused: the range of the failure branch tells the current value ("Nw==" = "7") */
     fixture_http_route_json(e->f, "/v3/kv/txn", "{" HEADER ",\"responses\":[{\"response_range\":{\"header\":{},"
                                                 "\"kvs\":[{\"key\":\"aw==\",\"value\":\"Nw==\"}],\"count\":\"1\"}}]}");
-    r = run_op(e, NULL, &cas, G_USEC_PER_SEC, TF_OP_OK, "cas {\"key\":\"k\",\"value\":[\"5\",\"6\"]} -> ok false");
+    r = run_op(e, NULL, &cas, G_USEC_PER_SEC, TF_OP_OK,
+               "cas {\"key\":\"k\",\"value\":[\"5\",\"6\"]} -> ok {\"ok\":false,\"value\":\"7\"}");
     assert_string_equal(r.seen, "7");
     raftkv_op_result_clear(&r);
 
