@@ -23,21 +23,25 @@
 
 typedef struct rk_clients rk_clients;
 
+/* One client thread and how it was started. */
 typedef struct {
     rk_clients *all;
-    guint index;
+    guint index;               /* its first process id */
+    gint member;               /* -1: a random member for each operation */
+    guint n_keys;
+    gboolean serializable;
     GThread *thread;
+    tf_http *http;             /* the thread's; interrupted on stop */
 } client;
 
+/* The scenario's clients: one or more groups started by Given steps, one history. */
 struct rk_clients {
     tf_ophistory *h;           /* the world's (outlives the clients) */
     guint n_members;
     char **urls;               /* copies: the cluster's may be renewed */
-    gint member;               /* -1: a random member for each operation */
-    guint n_clients, n_keys;
-    gboolean serializable;
-    client *clients;
+    GPtrArray *clients;        /* client * */
     gint next_value;           /* atomic: values are unique per write */
+    gint next_process;         /* atomic: the id a retired process's client goes on as */
     pthread_mutex_t lock;      /* guards what follows */
     pthread_cond_t stopped;    /* signalled on stop: ends the clients' pacing waits */
     pthread_cond_t progress;   /* signalled on stop and after each operation */
@@ -69,23 +73,23 @@ static gpointer client_main(gpointer data)
 {
     client *cl = data;
     rk_clients *c = cl->all;
-    tf_http *http = tf_http_new();
+    tf_http *http = cl->http;
     GRand *rng = g_rand_new_with_seed((guint32)(g_get_monotonic_time() ^ (cl->index * 2654435761u)));
-    char **known = g_new0(char *, c->n_keys); /* the last value seen of each key */
+    char **known = g_new0(char *, cl->n_keys); /* the last value seen of each key */
     gint64 process = cl->index;
     pthread_mutex_lock(&c->lock);
     while (!c->stop) {
         pthread_mutex_unlock(&c->lock);
         gint64 started = g_get_monotonic_time();
-        guint k = g_rand_int_range(rng, 0, c->n_keys);
+        guint k = g_rand_int_range(rng, 0, cl->n_keys);
         char key[32], value[32];
         g_snprintf(key, sizeof key, "lin/k%u", k);
         g_snprintf(value, sizeof value, "%d", g_atomic_int_add(&c->next_value, 1));
         int pick = g_rand_int_range(rng, 0, 10);
-        raftkv_op op = {.key = key, .value = value, .serializable = c->serializable};
+        raftkv_op op = {.key = key, .value = value, .serializable = cl->serializable};
         op.kind = pick < 4 ? RAFTKV_READ : pick < 7 || !known[k] ? RAFTKV_WRITE : RAFTKV_CAS;
         op.expect = known[k];
-        guint m = c->member >= 0 ? (guint)c->member : (guint)g_rand_int_range(rng, 0, c->n_members);
+        guint m = cl->member >= 0 ? (guint)cl->member : (guint)g_rand_int_range(rng, 0, c->n_members);
         raftkv_op_result res = raftkv_client_run(http, c->urls[m], c->h, process, &op, OP_TIMEOUT);
         if (res.status == TF_OP_OK) {
             g_free(known[k]);
@@ -93,7 +97,7 @@ static gpointer client_main(gpointer data)
         } else if (res.status == TF_OP_UNKNOWN) {
             /* As Jepsen does: a process whose operation may still take effect is retired,
              * so a process never has two operations open; the client goes on as a new one. */
-            process += c->n_clients;
+            process = g_atomic_int_add(&c->next_process, 1);
         }
         clients_signal_done(c, &res);
         raftkv_op_result_clear(&res);
@@ -104,15 +108,16 @@ static gpointer client_main(gpointer data)
             ;
     }
     pthread_mutex_unlock(&c->lock);
-    for (guint i = 0; i < c->n_keys; i++)
+    for (guint i = 0; i < cl->n_keys; i++)
         g_free(known[i]);
     g_free(known);
     g_rand_free(rng);
-    tf_http_free(http);
     return NULL;
 }
 
-/* Stops the clients and waits for them: each completes (and records) its operation. */
+/* Stops the clients and waits for them. A request still in flight is cut short: its
+ * operation is recorded as a client that gave up records it (a write's outcome unknown,
+ * a read failed), instead of waiting up to its time-out for a paused member. */
 static void clients_stop(rk_clients *c)
 {
     pthread_mutex_lock(&c->lock);
@@ -122,8 +127,17 @@ static void clients_stop(rk_clients *c)
     pthread_cond_broadcast(&c->stopped);
     pthread_cond_broadcast(&c->progress);
     pthread_mutex_unlock(&c->lock);
-    for (guint i = 0; running && i < c->n_clients; i++)
-        g_thread_join(c->clients[i].thread);
+    for (guint i = 0; running && i < c->clients->len; i++)
+        tf_http_interrupt(((client *)c->clients->pdata[i])->http);
+    for (guint i = 0; running && i < c->clients->len; i++)
+        g_thread_join(((client *)c->clients->pdata[i])->thread);
+}
+
+static void client_free(void *p)
+{
+    client *cl = p;
+    tf_http_free(cl->http);
+    g_free(cl);
 }
 
 static void clients_free(void *p)
@@ -131,7 +145,7 @@ static void clients_free(void *p)
     rk_clients *c = p;
     clients_stop(c);
     g_strfreev(c->urls);
-    g_free(c->clients);
+    g_ptr_array_unref(c->clients);
     g_free(c->last_error);
     pthread_mutex_destroy(&c->lock);
     pthread_cond_destroy(&c->stopped);
@@ -151,35 +165,24 @@ static char *counts_text(const rk_clients *c)
 
 /* ---- steps ---------------------------------------------------------------------------- */
 
-static tf_status given_clients(tf_step *step, GError **error)
+/* The scenario's clients, made (not yet running any) on first use. */
+static rk_clients *clients_make(tf_world *w, rk_world *rk, GError **error)
 {
-    rk_world *rk = rk_world_get(step, error);
-    if (!rk)
-        return TF_STATUS_FAILED;
-    tf_world *w = tf_step_world(step);
-    guint n = (guint)tf_step_arg_int(step, 0), keys = (guint)tf_step_arg_int(step, 1);
-    if (n < 1 || n > MAX_CLIENTS || keys < 1 || keys > MAX_KEYS)
-        return TF_FAIL(error, "clients: %u clients on %u keys: give 1 to %d clients and 1 to %d keys",
-                       n, keys, MAX_CLIENTS, MAX_KEYS);
-    if (tf_world_get(w, CLIENTS_KEY))
-        return TF_FAIL(error, "clients are already running in this scenario");
-    const char *member = tf_step_n_args(step) > 2 ? tf_step_arg_str(step, 2) : NULL;
-    gint mi = -1;
-    if (member && (mi = rk_node(rk, member, error)) < 0)
-        return TF_STATUS_FAILED;
+    rk_clients *c = tf_world_get(w, CLIENTS_KEY);
+    if (c)
+        return c;
     tf_ophistory *h = tf_world_ophistory(w, error);
     if (!h)
-        return TF_STATUS_FAILED;
-    rk_clients *c = g_new0(rk_clients, 1);
+        return NULL;
+    c = g_new0(rk_clients, 1);
     c->h = h;
     c->n_members = tf_cluster_size(rk->cluster);
     c->urls = g_new0(char *, c->n_members + 1);
     for (guint i = 0; i < c->n_members; i++)
         c->urls[i] = g_strdup(tf_cluster_node_url(rk->cluster, i));
-    c->member = mi;
-    c->n_clients = n;
-    c->n_keys = keys;
-    c->serializable = strstr(tf_step_text(step), "with serializable reads") != NULL;
+    c->clients = g_ptr_array_new_with_free_func(client_free);
+    c->next_process = MAX_CLIENTS;
+    c->running = TRUE;
     pthread_mutex_init(&c->lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -187,16 +190,44 @@ static tf_status given_clients(tf_step *step, GError **error)
     pthread_cond_init(&c->stopped, &attr);
     pthread_cond_init(&c->progress, &attr);
     pthread_condattr_destroy(&attr);
-    c->clients = g_new0(client, n);
     tf_world_set(w, CLIENTS_KEY, c, clients_free); /* freed before the history */
-    c->running = TRUE;
+    return c;
+}
+
+/* Starts a group of clients; a scenario may start several (writers through one member,
+ * readers through another), all in one history. */
+static tf_status given_clients(tf_step *step, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    if (!rk)
+        return TF_STATUS_FAILED;
+    tf_world *w = tf_step_world(step);
+    guint n = (guint)MAX(tf_step_arg_int(step, 0), 0), keys = (guint)MAX(tf_step_arg_int(step, 1), 0);
+    rk_clients *c = tf_world_get(w, CLIENTS_KEY);
+    guint before = c ? c->clients->len : 0;
+    if (n < 1 || before + n > MAX_CLIENTS || keys < 1 || keys > MAX_KEYS)
+        return TF_FAIL(error, "clients: %u clients on %u keys: give 1 to %d clients in all (%u "
+                       "already) and 1 to %d keys", n, keys, MAX_CLIENTS, before, MAX_KEYS);
+    if (c && !c->running)
+        return TF_FAIL(error, "the clients of this scenario were stopped: its history is "
+                       "complete, no more can join it");
+    const char *member = tf_step_n_args(step) > 2 ? tf_step_arg_str(step, 2) : NULL;
+    gint mi = -1;
+    if (member && (mi = rk_node(rk, member, error)) < 0)
+        return TF_STATUS_FAILED;
+    if (!(c = clients_make(w, rk, error)))
+        return TF_STATUS_FAILED;
+    gboolean serializable = strstr(tf_step_text(step), "with serializable reads") != NULL;
     for (guint i = 0; i < n; i++) {
-        c->clients[i] = (client){c, i, NULL};
-        c->clients[i].thread = g_thread_new("raftkv-client", client_main, &c->clients[i]);
+        client *cl = g_new0(client, 1);
+        *cl = (client){c, before + i, mi, keys, serializable, NULL, tf_http_new()};
+        g_ptr_array_add(c->clients, cl);
+        cl->thread = g_thread_new("raftkv-client", client_main, cl);
     }
-    tf_world_log(w, "%u clients on %u keys through %s, %s reads, at most %d operations a second each",
-                 n, keys, member ? member : "random members",
-                 c->serializable ? "serializable" : "linearizable", (int)(G_USEC_PER_SEC / PACE_US));
+    tf_world_log(w, "%u clients (processes %u-%u) on %u keys through %s, %s reads, at most %d "
+                 "operations a second each", n, before, before + n - 1, keys,
+                 member ? member : "random members", serializable ? "serializable" : "linearizable",
+                 (int)(G_USEC_PER_SEC / PACE_US));
     return TF_STATUS_PASSED;
 }
 
@@ -293,8 +324,10 @@ static history_counts count_history(GPtrArray *ops, GPtrArray *faults)
     return n;
 }
 
-/* Checks the scenario's history; min_ok / min_faulted: the floor the step names. */
-static tf_status check_history(tf_step *step, guint min_ok, guint min_faulted, GError **error)
+/* Checks the scenario's history; min_ok / min_faulted: the floor the step names. With
+ * refute, the step expects a violation (a weaker read mode shown to be weaker). */
+static tf_status check_history(tf_step *step, guint min_ok, guint min_faulted, gboolean refute,
+                               GError **error)
 {
     tf_world *w = tf_step_world(step);
     tf_ophistory *h = tf_world_ophistory_peek(w);
@@ -323,7 +356,13 @@ static tf_status check_history(tf_step *step, guint min_ok, guint min_faulted, G
                                  "%u unknown, %u failed (no effect: not checked), on %u key%s",
                                  ops->len, n.ok, n.ok_during_faults, n.faults, n.faults == 1 ? "" : "s",
                                  n.unknown + n.pending, n.fail, r->parts, r->parts == 1 ? "" : "s");
-    if (r->verdict == TF_LIN_VIOLATION) {
+    if (refute && r->verdict == TF_LIN_VIOLATION) {
+        tf_world_log(w, "NOT linearizable, as expected: %s (%s; checked in %.3f s)", r->summary,
+                     what, r->elapsed_us / 1e6);
+    } else if (refute && r->verdict == TF_LIN_OK) {
+        st = TF_FAIL(error, "the client history is linearizable, but the step expects it not to "
+                     "be (%s)", what);
+    } else if (r->verdict == TF_LIN_VIOLATION) {
         st = TF_FAIL(error, "the client history is NOT linearizable: %s (%s; the operations "
                      "involved are in linearizability.txt and drawn in linearizability.svg)",
                      r->summary, what);
@@ -354,18 +393,23 @@ out:
 
 static tf_status then_linearizable(tf_step *step, GError **error)
 {
-    return check_history(step, 0, 0, error);
+    return check_history(step, 0, 0, FALSE, error);
 }
 
 static tf_status then_linearizable_min(tf_step *step, GError **error)
 {
-    return check_history(step, (guint)MAX(tf_step_arg_int(step, 0), 0), 0, error);
+    return check_history(step, (guint)MAX(tf_step_arg_int(step, 0), 0), 0, FALSE, error);
 }
 
 static tf_status then_linearizable_min_faults(tf_step *step, GError **error)
 {
     return check_history(step, (guint)MAX(tf_step_arg_int(step, 0), 0),
-                         (guint)MAX(tf_step_arg_int(step, 1), 0), error);
+                         (guint)MAX(tf_step_arg_int(step, 1), 0), FALSE, error);
+}
+
+static tf_status then_not_linearizable(tf_step *step, GError **error)
+{
+    return check_history(step, 0, 0, TRUE, error);
 }
 
 /* The history goes into the report of every scenario that has one, complete: the clients
@@ -401,6 +445,7 @@ gboolean raftkv_clients_register(tf_registry *reg, GError **error)
     TF_THEN("the history of at least {int} operations is linearizable", then_linearizable_min);
     TF_THEN("the history of at least {int} operations, {int} of them completed during faults, "
             "is linearizable", then_linearizable_min_faults);
+    TF_THEN("the history is not linearizable", then_not_linearizable);
     TF_AFTER(NULL, after_clients);
     return TRUE;
 }
