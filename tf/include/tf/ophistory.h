@@ -184,8 +184,8 @@ typedef struct tf_world tf_world; /* steps.h */
 /* The client history of the scenario of `world` (borrowed: made on first use, freed when
  * the world ends, after what was stored in the world later, such as client threads).
  * With a durable store in the world (tf_world_store), every event is also appended, as it
- * is recorded, to the journal stream TF_OPHISTORY_STREAM of the scenario. NULL + error
- * when the world has a store but that journal cannot be opened. */
+ * is recorded, to the journal stream TF_OPHISTORY_STREAM of the scenario's execution.
+ * NULL + error when the world has a store but that journal cannot be opened. */
 tf_ophistory *tf_world_ophistory(tf_world *world, GError **error);
 /* The scenario's history when one was made, else NULL (borrowed; never makes one). */
 tf_ophistory *tf_world_ophistory_peek(tf_world *world);
@@ -199,9 +199,8 @@ gboolean tf_world_fault_begin(tf_world *world, const char *name, const char *wha
  * when the scenario has no history or no such fault is active. */
 void tf_world_fault_end(tf_world *world, const char *name);
 /* Attaches the scenario's history, when it has one, to the report as "ophistory.ndjson"
- * (application/x-ndjson, the export form). FALSE + error when the history's journal lost
- * events (saying which and why; the history is attached all the same) or it cannot be
- * written. */
+ * (application/x-ndjson, the export form). FALSE + error when it cannot be written. (A
+ * journal that lost events fails the step during which it did: tf_world_journals_check.) */
 gboolean tf_world_ophistory_attach(tf_world *world, GError **error);
 
 G_END_DECLS
