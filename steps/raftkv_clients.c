@@ -30,6 +30,7 @@ typedef struct {
     gint member;               /* -1: a random member for each operation */
     guint n_keys;
     gboolean serializable;
+    gboolean read_only;        /* a reader: reads only */
     GThread *thread;
     tf_http *http;             /* the thread's; interrupted on stop */
 } client;
@@ -87,7 +88,7 @@ static gpointer client_main(gpointer data)
         g_snprintf(value, sizeof value, "%d", g_atomic_int_add(&c->next_value, 1));
         int pick = g_rand_int_range(rng, 0, 10);
         raftkv_op op = {.key = key, .value = value, .serializable = cl->serializable};
-        op.kind = pick < 4 ? RAFTKV_READ : pick < 7 || !known[k] ? RAFTKV_WRITE : RAFTKV_CAS;
+        op.kind = pick < 4 || cl->read_only ? RAFTKV_READ : pick < 7 || !known[k] ? RAFTKV_WRITE : RAFTKV_CAS;
         op.expect = known[k];
         guint m = cl->member >= 0 ? (guint)cl->member : (guint)g_rand_int_range(rng, 0, c->n_members);
         raftkv_op_result res = raftkv_client_run(http, c->urls[m], c->h, process, &op, OP_TIMEOUT);
@@ -218,16 +219,17 @@ static tf_status given_clients(tf_step *step, GError **error)
     if (!(c = clients_make(w, rk, error)))
         return TF_STATUS_FAILED;
     gboolean serializable = strstr(tf_step_text(step), "with serializable reads") != NULL;
+    gboolean read_only = !strstr(tf_step_text(step), "compare-and-set");
     for (guint i = 0; i < n; i++) {
         client *cl = g_new0(client, 1);
-        *cl = (client){c, before + i, mi, keys, serializable, NULL, tf_http_new()};
+        *cl = (client){c, before + i, mi, keys, serializable, read_only, NULL, tf_http_new()};
         g_ptr_array_add(c->clients, cl);
         cl->thread = g_thread_new("raftkv-client", client_main, cl);
     }
-    tf_world_log(w, "%u clients (processes %u-%u) on %u keys through %s, %s reads, at most %d "
-                 "operations a second each", n, before, before + n - 1, keys,
-                 member ? member : "random members", serializable ? "serializable" : "linearizable",
-                 (int)(G_USEC_PER_SEC / PACE_US));
+    tf_world_log(w, "%u %s (processes %u-%u) on %u keys through %s, %s reads, at most %d "
+                 "operations a second each", n, read_only ? "readers" : "clients", before,
+                 before + n - 1, keys, member ? member : "random members",
+                 serializable ? "serializable" : "linearizable", (int)(G_USEC_PER_SEC / PACE_US));
     return TF_STATUS_PASSED;
 }
 
@@ -424,19 +426,25 @@ static tf_status after_clients(tf_world *world, GError **error)
 
 gboolean raftkv_clients_register(tf_registry *reg, GError **error)
 {
-    static const char start[] = "{int} client(s) read, write and compare-and-set {int} key(s) through ";
+    /* clients that read, write and cas, or readers that only read; each through random
+     * members or a named one, with linearizable (default) or serializable reads */
+    static const char *const starts[] = {
+        "{int} client(s) read, write and compare-and-set {int} key(s) through ",
+        "{int} client(s) read {int} key(s) through ",
+    };
     static const char *const targets[] = {
         "random members", "member {word}", "random members with serializable reads",
         "member {word} with serializable reads",
     };
-    for (guint i = 0; i < G_N_ELEMENTS(targets); i++) {
-        char *pattern = g_strconcat(start, targets[i], NULL);
-        gboolean ok = tf_registry_add_step(reg, TF_KEYWORD_GIVEN, pattern, FALSE, given_clients,
-                                           __FILE__, __LINE__, error);
-        g_free(pattern);
-        if (!ok)
-            return FALSE;
-    }
+    for (guint k = 0; k < G_N_ELEMENTS(starts); k++)
+        for (guint i = 0; i < G_N_ELEMENTS(targets); i++) {
+            char *pattern = g_strconcat(starts[k], targets[i], NULL);
+            gboolean ok = tf_registry_add_step(reg, TF_KEYWORD_GIVEN, pattern, FALSE,
+                                               given_clients, __FILE__, __LINE__, error);
+            g_free(pattern);
+            if (!ok)
+                return FALSE;
+        }
     TF_WHEN("the clients complete {int} operations", when_complete);
     TF_WHEN("the clients complete {int} more operations", when_complete_more);
     TF_WHEN("the clients stop", when_clients_stop);
