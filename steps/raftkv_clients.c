@@ -251,7 +251,10 @@ static tf_status wait_ops(tf_step *step, gboolean more, GError **error)
     if (!c)
         return TF_STATUS_FAILED;
     guint64 n = (guint64)MAX(tf_step_arg_int(step, 0), 0);
-    gint64 timeout = tf_step_timeout(step) > 0 ? tf_step_timeout(step) : DEFAULT_WAIT;
+    /* within the runner's step time-out, so that this step's own message (what the
+     * clients did) is the one reported */
+    gint64 timeout = tf_step_timeout(step) > 0 ? MIN(DEFAULT_WAIT, tf_step_timeout(step) * 9 / 10)
+                                               : DEFAULT_WAIT;
     gint64 t0 = g_get_monotonic_time();
     struct timespec deadline = abs_time(t0 + timeout);
     pthread_mutex_lock(&c->lock);

@@ -68,6 +68,31 @@ static report run(const char *extra, const char *steps)
     return r;
 }
 
+/* Fails the test with `why`, first printing the node logs a failed scenario's report
+ * carries (a member that died says why there). */
+#define fail_run(r, ...)                                                                    \
+    do {                                                                                    \
+        print_node_logs(r);                                                                 \
+        fail_msg(__VA_ARGS__);                                                              \
+    } while (0)
+
+static void print_node_logs(const report *r)
+{
+    for (guint i = 0; i < r->rep.attachments->len; i++) {
+        const char *name = it_att(r->rep.attachments->pdata[i], "fileName");
+        if (!name || !g_str_has_suffix(name, ".stderr.log"))
+            continue;
+        char *log = it_report_attachment(&r->rep, name, NULL);
+        printf("---- %s\n%s\n", name, log ? log : "");
+        g_free(log);
+    }
+}
+
+static const char *first_failure(const report *r)
+{
+    return r->rep.failures->len ? r->rep.failures->pdata[0] : "(none)";
+}
+
 /* Runs the built tf with args (NULL-terminated) in dir: exit code, stdout in *out. */
 static int tf_cmd(const char *dir, char **out, const char *first, ...)
 {
@@ -135,7 +160,7 @@ static void test_linearizable_history_round_trip(void **unused)
                        "    And the clients stop\n"
                        "    Then the history of at least 100 operations, 40 of them completed during faults, is linearizable\n");
     if (r.code != TF_RUN_EXIT_PASSED)
-        fail_msg("run failed: %s", r.rep.failures->len ? (char *)r.rep.failures->pdata[0] : "?");
+        fail_run(&r, "run failed: %s", first_failure(&r));
     char *log = it_report_attachment(&r.rep, NULL, "completed during 1 fault window");
     assert_non_null(log);
     assert_true(g_str_has_prefix(log, "linearizable: "));
@@ -204,7 +229,7 @@ static void test_floor(void **unused)
     const char *msg = r.rep.failures->len ? r.rep.failures->pdata[0] : "";
     if (!g_str_has_prefix(msg, "the client history is linearizable but too small to prove anything: ") ||
         !strstr(msg, "operations completed ok, the step asks for at least 100000 ("))
-        fail_msg("unexpected failure: %s", msg);
+        fail_run(&r, "unexpected failure: %s", msg);
     char *log = it_report_attachment(&r.rep, NULL, "stopped the clients first");
     assert_non_null(log); /* the check stopped them: it needs the whole history */
     g_free(log);
@@ -221,7 +246,7 @@ static void test_floor(void **unused)
     if (!g_str_has_prefix(msg, "the client history is linearizable but shows too little of the faults: "
                                "0 operations completed ok during faults, the step asks for at least 5 (") ||
         !strstr(msg, "during 0 fault windows"))
-        fail_msg("unexpected failure: %s", msg);
+        fail_run(&r, "unexpected failure: %s", msg);
     report_clear(&r);
 
     /* a check without clients says how to start them */
@@ -242,7 +267,7 @@ static void test_stale_reads_refuted(void **unused)
     assert_int_equal(r.code, TF_RUN_EXIT_FAILED);
     const char *msg = it_report_failure(&r.rep, "the client history is NOT linearizable: the first ");
     if (!msg || !strstr(msg, "but not event ") || !strstr(msg, "linearizability.svg"))
-        fail_msg("unexpected failure: %s", r.rep.failures->len ? (char *)r.rep.failures->pdata[0] : "(none)");
+        fail_run(&r, "unexpected failure: %s", first_failure(&r));
     char *txt = it_report_attachment(&r.rep, "linearizability.txt", NULL);
     assert_true(g_str_has_prefix(txt, "NOT linearizable: "));
     assert_non_null(strstr(txt, "\nfailing: op "));
@@ -267,7 +292,7 @@ static void test_groups_and_refutation(void **unused)
                        "    When the clients complete 60 operations\n"
                        "    Then the history is not linearizable\n");
     if (r.code != TF_RUN_EXIT_PASSED)
-        fail_msg("run failed: %s", r.rep.failures->len ? (char *)r.rep.failures->pdata[0] : "?");
+        fail_run(&r, "run failed: %s", first_failure(&r));
     char *log = it_report_attachment(&r.rep, NULL, "2 readers (processes 2-3) on 1 keys through n2, serializable reads");
     assert_non_null(log);
     g_free(log);
@@ -319,7 +344,7 @@ static void test_check_out_of_time(void **unused)
     assert_int_equal(r.code, TF_RUN_EXIT_FAILED);
     const char *msg = it_report_failure(&r.rep, "the linearizability check gave no verdict: time limit of 1e-06 s reached");
     if (!msg || !strstr(msg, "A history that was not checked proves nothing"))
-        fail_msg("unexpected failure: %s", r.rep.failures->len ? (char *)r.rep.failures->pdata[0] : "(none)");
+        fail_run(&r, "unexpected failure: %s", first_failure(&r));
     char *txt = it_report_attachment(&r.rep, "linearizability.txt", NULL);
     assert_true(g_str_has_prefix(txt, "unknown: "));
     g_free(txt);
@@ -335,7 +360,7 @@ static void test_unknown_retires_process(void **unused)
                    "    When the clients complete 20 operations\n"
                    "    Then the history of at least 20 operations is linearizable\n");
     if (r.code != TF_RUN_EXIT_PASSED)
-        fail_msg("run failed: %s", r.rep.failures->len ? (char *)r.rep.failures->pdata[0] : "?");
+        fail_run(&r, "run failed: %s", first_failure(&r));
     tf_ophistory *h = attached_history(&r, NULL);
     GPtrArray *ops = tf_ophistory_ops(h);
     GHashTable *closed = g_hash_table_new(g_int64_hash, g_int64_equal);
