@@ -102,6 +102,40 @@ static void test_stale_read_in_its_part(void **unused)
     tf_ophistory_free(h);
 }
 
+/* Fault windows are drawn behind the operations, among them by time, and named; the
+ * drawing stays well-formed XML. */
+static void test_svg_faults(void **unused)
+{
+    tf_ophistory *h = tf_ophistory_new();
+    op(h, 0, 0, 10, "write", "a", "\"1\"", TF_OP_OK, "null");
+    tf_ophistory_fault_begin_at(h, 15, "n1", "paused <for> a while");
+    op(h, 0, 20, 30, "write", "a", "\"2\"", TF_OP_OK, "null");
+    tf_ophistory_fault_end_at(h, 35, "n1");
+    op(h, 1, 40, 50, "read", "a", NULL, TF_OP_OK, "\"1\"");
+    tf_ophistory_fault_begin_at(h, 45, "partition", NULL); /* active to the end */
+    GPtrArray *ops = tf_ophistory_ops(h), *faults = tf_ophistory_faults(h);
+    tf_lin_result *r = check(h, FALSE);
+    assert_int_equal(r->verdict, TF_LIN_VIOLATION);
+    char *svg = tf_lin_svg_faults(ops, faults, regs, r);
+    assert_non_null(strstr(svg, "<g class=\"fault\"><title>fault: n1 paused &lt;for&gt; a while</title>"));
+    assert_non_null(strstr(svg, "<title>fault: partition (until the end)</title>"));
+    GMarkupParser p = {0};
+    GMarkupParseContext *ctx = g_markup_parse_context_new(&p, 0, NULL, NULL);
+    GError *err = NULL;
+    if (!g_markup_parse_context_parse(ctx, strstr(svg, "<svg"), -1, &err) ||
+        !g_markup_parse_context_end_parse(ctx, &err))
+        fail_msg("not well-formed: %s\n%s", err->message, svg);
+    g_markup_parse_context_free(ctx);
+    g_free(svg);
+    svg = tf_lin_svg(ops, regs, r); /* without faults: none drawn */
+    assert_null(strstr(svg, "class=\"fault\""));
+    g_free(svg);
+    tf_lin_result_free(r);
+    g_ptr_array_unref(faults);
+    g_ptr_array_unref(ops);
+    tf_ophistory_free(h);
+}
+
 static void test_malformed_operations(void **unused)
 {
     static const struct {
@@ -462,6 +496,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keys_are_apart),
         cmocka_unit_test(test_stale_read_in_its_part),
+        cmocka_unit_test(test_svg_faults),
         cmocka_unit_test(test_malformed_operations),
         cmocka_unit_test(test_random_histories),
         cmocka_unit_test(test_prune_unknown_writes),

@@ -62,13 +62,15 @@ static const tf_opt_cmd check_cmd_template = {
 
 /* The drawing of a violation, written to DIR/<basename>.svg (the n-th history of an
  * export: DIR/<basename>-<n>.svg); returns its path or NULL. */
-static char *write_svg(const char *dir, const char *file, guint n, GPtrArray *ops,
-                       const tf_lin_model *m, const tf_lin_result *r)
+static char *write_svg(const char *dir, const char *file, guint n, tf_ophistory *h,
+                       GPtrArray *ops, const tf_lin_model *m, const tf_lin_result *r)
 {
     char *base = g_path_get_basename(file);
     char *name = n ? g_strdup_printf("%s-%u.svg", base, n) : g_strconcat(base, ".svg", NULL);
     char *path = g_build_filename(dir, name, NULL);
-    char *svg = tf_lin_svg(ops, m, r);
+    GPtrArray *faults = tf_ophistory_faults(h);
+    char *svg = tf_lin_svg_faults(ops, faults, m, r);
+    g_ptr_array_unref(faults);
     GError *err = NULL;
     if (!g_file_set_contents(path, svg, -1, &err)) {
         fprintf(stderr, "tf history check: %s: %s\n", path, err->message);
@@ -103,7 +105,7 @@ static int check_history(const char *file, const char *shown, guint n, tf_ophist
         printf("%s: unknown (%s)\n", shown, r->summary);
         code = 3;
     } else {
-        char *svg = svg_dir ? write_svg(svg_dir, file, n, ops, m, r) : NULL;
+        char *svg = svg_dir ? write_svg(svg_dir, file, n, h, ops, m, r) : NULL;
         printf("%s: NOT linearizable (%s)%s%s\n", shown, r->summary, svg ? "; drawn in " : "",
                svg ? svg : "");
         g_free(svg);

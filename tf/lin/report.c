@@ -87,7 +87,11 @@ void tf_world_attach_lin_result(tf_world *world, GPtrArray *ops, const tf_lin_mo
     tf_world_attach(world, text, strlen(text), "text/plain", "linearizability.txt");
     g_free(text);
     if (r->verdict == TF_LIN_VIOLATION) {
-        char *svg = tf_lin_svg(ops, model, r);
+        tf_ophistory *h = tf_world_ophistory_peek(world);
+        GPtrArray *faults = h ? tf_ophistory_faults(h) : NULL;
+        char *svg = tf_lin_svg_faults(ops, faults, model, r);
+        if (faults)
+            g_ptr_array_unref(faults);
         tf_world_attach(world, svg, strlen(svg), "image/svg+xml", "linearizability.svg");
         g_free(svg);
     }

@@ -122,6 +122,10 @@ tf_lin_result *tf_lin_check_ops(GPtrArray *ops, const tf_lin_model *model,
  * linearized prefix's ops numbered in their order; otherwise the whole history. `result`
  * and `model` may be NULL (plain drawing, generic descriptions). */
 char *tf_lin_svg(GPtrArray *ops, const tf_lin_model *model, const tf_lin_result *result);
+/* The same with fault windows (tf_fault *, borrowed; may be NULL) shaded behind the lanes,
+ * each named, placed among the events by their times (class "fault"). */
+char *tf_lin_svg_faults(GPtrArray *ops, GPtrArray *faults, const tf_lin_model *model,
+                        const tf_lin_result *result);
 
 /* A report of a result in several lines of text (new string): the verdict, what it rests
  * on and what the check cost; for a violation also the failing operation, the operations
@@ -132,7 +136,7 @@ char *tf_lin_result_text(const tf_lin_result *r, GPtrArray *ops, const tf_lin_mo
 
 /* Attaches a check of `ops` (borrowed) to the scenario's report: the text of
  * tf_lin_result_text as "linearizability.txt" and, for a violation, the drawing of
- * tf_lin_svg as "linearizability.svg". */
+ * tf_lin_svg_faults (with the scenario history's fault windows) as "linearizability.svg". */
 void tf_world_attach_lin_result(tf_world *world, GPtrArray *ops, const tf_lin_model *model,
                                 const tf_lin_result *r);
 
