@@ -5,6 +5,7 @@
  * partitioned by key. A state still maps every key (sorted) so that a check ignoring the
  * partition (tf_lin_options.whole) stays correct, only slower. */
 #include <string.h>
+#include "lin_keys.h"
 #include "lin_models.h"
 
 #define REG (&raftkv_register_model)
@@ -116,21 +117,7 @@ static void *keyed_init(void)
 /* Index of key in s, or where it would go (*found FALSE). */
 static guint find(const keyed_state *s, const char *key, gboolean *found)
 {
-    guint lo = 0, hi = s->n;
-    while (lo < hi) {
-        guint mid = (lo + hi) / 2;
-        int c = strcmp(s->keys[mid], key);
-        if (!c) {
-            *found = TRUE;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = FALSE;
-    return lo;
+    return lin_key_find(s->keys, s->n, key, found);
 }
 
 /* A copy of s whose register at `key` is reg (stolen; NULL: back to its initial state,

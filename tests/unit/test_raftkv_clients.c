@@ -14,7 +14,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <cmocka.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -25,7 +24,6 @@
 #include "tf/runner.h"
 #include "tf/tf.h"
 
-static char *root;
 static guint runs;
 
 typedef struct {
@@ -45,7 +43,7 @@ static void report_clear(report *r)
 static report run(const char *extra, const char *steps)
 {
     report r = {0};
-    r.dir = g_strdup_printf("%s/run%u", root, ++runs);
+    r.dir = g_strdup_printf("%s/run%u", it_tmp(), ++runs);
     g_assert(g_mkdir(r.dir, 0700) == 0);
     g_free(fake_etcd_write_spec(r.dir, extra, TRUE));
     g_setenv("TF_CLUSTERS", r.dir, TRUE);
@@ -91,31 +89,6 @@ static void print_node_logs(const report *r)
 static const char *first_failure(const report *r)
 {
     return r->rep.failures->len ? r->rep.failures->pdata[0] : "(none)";
-}
-
-/* Runs the built tf with args (NULL-terminated) in dir: exit code, stdout in *out. */
-static int tf_cmd(const char *dir, char **out, const char *first, ...)
-{
-    const char *bin = g_getenv("TF_BIN") ? g_getenv("TF_BIN") : TF_BINARY_DIR "/bin/tf";
-    GPtrArray *argv = g_ptr_array_new();
-    g_ptr_array_add(argv, (char *)bin);
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a; a = va_arg(ap, const char *))
-        g_ptr_array_add(argv, (char *)a);
-    va_end(ap);
-    g_ptr_array_add(argv, NULL);
-    int status = 0;
-    char *err = NULL;
-    GError *e = NULL;
-    if (!g_spawn_sync(dir, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, &err,
-                      &status, &e))
-        fail_msg("%s: %s", bin, e->message);
-    if (err && *err)
-        printf("%s stderr: %s", bin, err);
-    g_free(err);
-    g_ptr_array_unref(argv);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 /* The history attached to the report, parsed. */
@@ -193,11 +166,11 @@ static void test_linearizable_history_round_trip(void **unused)
     g_ptr_array_unref(ops);
 
     /* the journal, exported and read back: the same history, checked the same way */
-    char *export = NULL;
-    assert_int_equal(tf_cmd(r.dir, &export, "history", "export", "--store", "state.db", NULL), 0);
+    char *export = NULL, *store = g_build_filename(r.dir, "state.db", NULL);
     char *export_path = g_build_filename(r.dir, "run.ndjson", NULL);
+    const char *export_args[] = {"history", "export", "--store", store, NULL};
+    assert_int_equal(it_run_cmd(export_args, &export), 0);
     assert_true(g_file_set_contents(export_path, export, -1, NULL));
-    g_free(export_path);
     GError *err = NULL;
     GPtrArray *all = tf_ophistory_parse_all("run.ndjson", export, strlen(export), &err);
     if (!all)
@@ -208,10 +181,13 @@ static void test_linearizable_history_round_trip(void **unused)
     g_free(back);
     g_ptr_array_unref(all);
     char *out = NULL;
-    assert_int_equal(tf_cmd(r.dir, &out, "history", "check", "--model", "registers", "run.ndjson", NULL), 0);
-    assert_true(g_str_has_prefix(out, "run.ndjson ["));
-    assert_true(g_str_has_suffix(out, "]: linearizable\n"));
+    const char *check_args[] = {"history", "check", "--model", "registers", export_path, NULL};
+    assert_int_equal(it_run_cmd(check_args, &out), 0);
+    assert_true(g_str_has_prefix(out, export_path));
+    assert_true(g_str_has_suffix(out, " [run 1, execution 1 (scenario 'case', attempt 0)]: linearizable\n"));
     g_free(out);
+    g_free(export_path);
+    g_free(store);
     g_free(export);
     g_free(attached_text);
     tf_ophistory_free(h);
@@ -394,23 +370,13 @@ static void test_unknown_retires_process(void **unused)
     report_clear(&r);
 }
 
-static int rm_root(void **unused)
-{
-    gchar *argv[] = {"rm", "-rf", root, NULL};
-    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-    g_free(root);
-    return 0;
-}
+static int setup(void **unused) { return it_setup("tf-raftkv-clients"); }
+static int teardown(void **unused) { return it_teardown(); }
 
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "fake-etcd"))
         return fake_etcd_main(argc - 1, argv + 1);
-    const char *tmp = g_getenv("TMPDIR");
-    root = g_build_filename(tmp && *tmp ? tmp : "/tmp", "tf-raftkv-clients-XXXXXX", NULL);
-    if (!g_mkdtemp(root))
-        return 1;
-    g_setenv("TMPDIR", root, TRUE); /* before glib caches the temp dir: clusters go here */
     g_unsetenv("TF_STORE");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_linearizable_history_round_trip),
@@ -420,5 +386,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_check_out_of_time),
         cmocka_unit_test(test_unknown_retires_process),
     };
-    return cmocka_run_group_tests(tests, NULL, rm_root);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }
