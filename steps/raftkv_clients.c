@@ -41,6 +41,9 @@ struct rk_clients {
     guint n_members;
     char **urls;               /* copies: the cluster's may be renewed */
     GPtrArray *clients;        /* client * */
+    char *follower;            /* the member the last "through a follower" chose */
+    char key_prefix[32];       /* "lin/<random>/": a cluster that outlives the scenario
+                                  (compose, k8s) must not hand it keys that hold values */
     gint next_value;           /* atomic: values are unique per write */
     gint next_process;         /* atomic: the id a retired process's client goes on as */
     pthread_mutex_t lock;      /* guards what follows */
@@ -83,8 +86,8 @@ static gpointer client_main(gpointer data)
         pthread_mutex_unlock(&c->lock);
         gint64 started = g_get_monotonic_time();
         guint k = g_rand_int_range(rng, 0, cl->n_keys);
-        char key[32], value[32];
-        g_snprintf(key, sizeof key, "lin/k%u", k);
+        char key[48], value[32];
+        g_snprintf(key, sizeof key, "%sk%u", c->key_prefix, k);
         g_snprintf(value, sizeof value, "%d", g_atomic_int_add(&c->next_value, 1));
         int pick = g_rand_int_range(rng, 0, 10);
         raftkv_op op = {.key = key, .value = value, .serializable = cl->serializable};
@@ -146,6 +149,7 @@ static void clients_free(void *p)
     rk_clients *c = p;
     clients_stop(c);
     g_strfreev(c->urls);
+    g_free(c->follower);
     g_ptr_array_unref(c->clients);
     g_free(c->last_error);
     pthread_mutex_destroy(&c->lock);
@@ -166,6 +170,18 @@ static char *counts_text(const rk_clients *c)
 
 /* ---- steps ---------------------------------------------------------------------------- */
 
+/* A leader with quorum, and a reachable node following it. */
+static gboolean role_known(const tf_snapshot *snap, void *unused)
+{
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    if (!s->leader || !s->quorum)
+        return FALSE;
+    for (guint i = 0; i < s->n; i++)
+        if (s->nodes[i].reachable && !s->nodes[i].is_leader && !g_strcmp0(s->nodes[i].leader, s->leader))
+            return TRUE;
+    return FALSE;
+}
+
 /* The scenario's clients, made (not yet running any) on first use. */
 static rk_clients *clients_make(tf_world *w, rk_world *rk, GError **error)
 {
@@ -182,6 +198,8 @@ static rk_clients *clients_make(tf_world *w, rk_world *rk, GError **error)
     for (guint i = 0; i < c->n_members; i++)
         c->urls[i] = g_strdup(tf_cluster_node_url(rk->cluster, i));
     c->clients = g_ptr_array_new_with_free_func(client_free);
+    /* the model starts every key absent: keys no earlier run of this cluster wrote */
+    g_snprintf(c->key_prefix, sizeof c->key_prefix, "lin/%08x/", g_random_int());
     c->next_process = MAX_CLIENTS;
     c->running = TRUE;
     pthread_mutex_init(&c->lock, NULL);
@@ -193,6 +211,26 @@ static rk_clients *clients_make(tf_world *w, rk_world *rk, GError **error)
     pthread_condattr_destroy(&attr);
     tf_world_set(w, CLIENTS_KEY, c, clients_free); /* freed before the history */
     return c;
+}
+
+/* The leader now, or the first node (in the cluster's order) that follows it (new
+ * string), as observed: the member a group of clients goes through from then on. */
+static char *member_by_role(rk_world *rk, gboolean leader, GError **error)
+{
+    tf_wait w = {.pred = role_known, .what = "a leader with quorum and a follower following it",
+                 .timeout_us = DEFAULT_WAIT, .progress = rk_progress};
+    tf_snapshot *snap = tf_handle_wait_for(rk->h, &w, error);
+    if (!snap)
+        return NULL;
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    char *name = leader ? g_strdup(s->leader) : NULL;
+    for (guint i = 0; i < tf_cluster_size(rk->cluster) && !name; i++) {
+        const raftkv_node *n = raftkv_snapshot_node(s, tf_cluster_node_name(rk->cluster, i));
+        if (n && n->reachable && !n->is_leader && !g_strcmp0(n->leader, s->leader))
+            name = g_strdup(n->name);
+    }
+    tf_snapshot_unref(snap);
+    return name;
 }
 
 /* Starts a group of clients; a scenario may start several (writers through one member,
@@ -213,11 +251,26 @@ static tf_status given_clients(tf_step *step, GError **error)
         return TF_FAIL(error, "the clients of this scenario were stopped: its history is "
                        "complete, no more can join it");
     const char *member = tf_step_n_args(step) > 2 ? tf_step_arg_str(step, 2) : NULL;
+    char *by_role = NULL;
+    if (!member && strstr(tf_step_text(step), " through the leader") &&
+        !(member = by_role = member_by_role(rk, TRUE, error)))
+        return TF_STATUS_FAILED;
+    if (!member && strstr(tf_step_text(step), " through a follower") &&
+        !(member = by_role = member_by_role(rk, FALSE, error)))
+        return TF_STATUS_FAILED;
     gint mi = -1;
-    if (member && (mi = rk_node(rk, member, error)) < 0)
+    if (member && (mi = rk_node(rk, member, error)) < 0) {
+        g_free(by_role);
         return TF_STATUS_FAILED;
-    if (!(c = clients_make(w, rk, error)))
+    }
+    if (!(c = clients_make(w, rk, error))) {
+        g_free(by_role);
         return TF_STATUS_FAILED;
+    }
+    if (by_role && strstr(tf_step_text(step), " through a follower")) {
+        g_free(c->follower);
+        c->follower = g_strdup(by_role);
+    }
     gboolean serializable = strstr(tf_step_text(step), "with serializable reads") != NULL;
     gboolean read_only = !strstr(tf_step_text(step), "compare-and-set");
     for (guint i = 0; i < n; i++) {
@@ -230,6 +283,7 @@ static tf_status given_clients(tf_step *step, GError **error)
                  "operations a second each", n, read_only ? "readers" : "clients", before,
                  before + n - 1, keys, member ? member : "random members",
                  serializable ? "serializable" : "linearizable", (int)(G_USEC_PER_SEC / PACE_US));
+    g_free(by_role);
     return TF_STATUS_PASSED;
 }
 
@@ -294,6 +348,34 @@ static tf_status when_clients_stop(tf_step *step, GError **error)
     g_free(counts);
     return TF_STATUS_PASSED;
 }
+
+/* Pauses or resumes the follower a group of clients goes through ("through a follower"),
+ * recording the fault window. */
+static tf_status follower_fault(tf_step *step, gboolean pause, GError **error)
+{
+    rk_world *rk = rk_world_get(step, error);
+    rk_clients *c = rk ? clients_get(step, error) : NULL;
+    if (!c)
+        return TF_STATUS_FAILED;
+    if (!c->follower)
+        return TF_FAIL(error, "no clients go through a follower in this scenario (\"Given 6 "
+                       "clients read 1 key through a follower\")");
+    tf_world *w = tf_step_world(step);
+    gint i = rk_node(rk, c->follower, error);
+    if (i < 0 || !(pause ? tf_cluster_node_pause : tf_cluster_node_resume)(rk->cluster, (guint)i, error))
+        return TF_STATUS_FAILED;
+    if (pause && !tf_world_fault_begin(w, c->follower, "paused", error))
+        return TF_STATUS_FAILED;
+    if (!pause)
+        tf_world_fault_end(w, c->follower);
+    tf_world_log(w, "%s %s", pause ? "paused" : "resumed", c->follower);
+    rk->acted_at = g_get_monotonic_time();
+    tf_handle_wake(rk->h);
+    return TF_STATUS_PASSED;
+}
+
+static tf_status when_follower_paused(tf_step *s, GError **e) { return follower_fault(s, TRUE, e); }
+static tf_status when_follower_resumed(tf_step *s, GError **e) { return follower_fault(s, FALSE, e); }
 
 static tf_status given_check_limit(tf_step *step, GError **error)
 {
@@ -436,8 +518,9 @@ gboolean raftkv_clients_register(tf_registry *reg, GError **error)
         "{int} client(s) read {int} key(s) through ",
     };
     static const char *const targets[] = {
-        "random members", "member {word}", "random members with serializable reads",
-        "member {word} with serializable reads",
+        "random members", "member {word}", "the leader", "a follower",
+        "random members with serializable reads", "member {word} with serializable reads",
+        "the leader with serializable reads", "a follower with serializable reads",
     };
     for (guint k = 0; k < G_N_ELEMENTS(starts); k++)
         for (guint i = 0; i < G_N_ELEMENTS(targets); i++) {
@@ -451,6 +534,8 @@ gboolean raftkv_clients_register(tf_registry *reg, GError **error)
     TF_WHEN("the clients complete {int} operations", when_complete);
     TF_WHEN("the clients complete {int} more operations", when_complete_more);
     TF_WHEN("the clients stop", when_clients_stop);
+    TF_WHEN("that follower is paused", when_follower_paused);
+    TF_WHEN("that follower is resumed", when_follower_resumed);
     TF_GIVEN("the linearizability check may take {float} seconds", given_check_limit);
     TF_THEN("the history is linearizable", then_linearizable);
     TF_THEN("the history of at least {int} operations is linearizable", then_linearizable_min);

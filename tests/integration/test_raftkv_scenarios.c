@@ -81,7 +81,7 @@ static void test_bundled_features_pass(void **unused)
     guint linearizable = 0, not_linearizable = 0;
     for (guint i = 0; i < N_SCENARIOS; i++) {
         linearizable += g_str_has_suffix(lines[i], "]: linearizable");
-        not_linearizable += strstr(lines[i], "(scenario 'Serializable reads through a lagging member "
+        not_linearizable += strstr(lines[i], "(scenario 'Serializable reads through a lagging follower "
                                              "are stale', attempt 0)]: NOT linearizable (") != NULL;
     }
     assert_int_equal(linearizable, N_SCENARIOS - 1);

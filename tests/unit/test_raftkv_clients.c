@@ -310,6 +310,41 @@ static void test_groups_and_refutation(void **unused)
     report_clear(&r);
 }
 
+/* Members by role: the leader the observer sees (n1 here) and its first follower (n2),
+ * which "that follower" then pauses and resumes, as a fault window of the history. */
+static void test_members_by_role(void **unused)
+{
+    report r = run("", "    And 2 clients read, write and compare-and-set 1 key through the leader\n"
+                       "    And 2 clients read 1 key through a follower with serializable reads\n"
+                       "    When the clients complete 30 operations\n"
+                       "    And that follower is paused\n"
+                       "    And the clients complete 10 more operations\n"
+                       "    And that follower is resumed\n"
+                       "    Then the history is not linearizable\n");
+    if (r.code != TF_RUN_EXIT_PASSED)
+        fail_run(&r, "run failed: %s", first_failure(&r));
+    char *log = it_report_attachment(&r.rep, NULL, "2 clients (processes 0-1) on 1 keys through n1,");
+    assert_non_null(log);
+    g_free(log);
+    log = it_report_attachment(&r.rep, NULL, "2 readers (processes 2-3) on 1 keys through n2,");
+    assert_non_null(log);
+    g_free(log);
+    tf_ophistory *h = attached_history(&r, NULL);
+    GPtrArray *faults = tf_ophistory_faults(h);
+    assert_int_equal(faults->len, 1);
+    assert_string_equal(((tf_fault *)faults->pdata[0])->name, "n2");
+    assert_true(((tf_fault *)faults->pdata[0])->end > 0);
+    g_ptr_array_unref(faults);
+    tf_ophistory_free(h);
+    report_clear(&r);
+
+    r = run("", "    And 2 clients read, write and compare-and-set 1 key through member n1\n"
+                "    When that follower is paused\n");
+    assert_int_equal(r.code, TF_RUN_EXIT_FAILED);
+    assert_non_null(it_report_failure(&r.rep, "no clients go through a follower in this scenario"));
+    report_clear(&r);
+}
+
 /* A check that runs out of time is a failure that says so, never a pass. */
 static void test_check_out_of_time(void **unused)
 {
@@ -383,6 +418,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_floor),
         cmocka_unit_test(test_stale_reads_refuted),
         cmocka_unit_test(test_groups_and_refutation),
+        cmocka_unit_test(test_members_by_role),
         cmocka_unit_test(test_check_out_of_time),
         cmocka_unit_test(test_unknown_retires_process),
     };
