@@ -14,7 +14,7 @@ typedef struct {
     int id, term, leader; /* who this member says leads */
     int applied_term;     /* what the v3 status calls raftTerm: the last applied entry's */
     gboolean put_ok;
-    GMutex kv_lock;
+    pthread_mutex_t kv_lock; /* pthreads: glib's futex locks are invisible to TSan */
     GHashTable *kv;       /* this member's own keys (base64 key -> base64 value): members
                              share nothing, so reads through two of them disagree */
 } member;
@@ -76,9 +76,9 @@ static void on_put(const fixture_http_request *req, fixture_http_response *resp,
         return;
     char *k = body_field(req, "key"), *v = body_field(req, "value");
     if (k) {
-        g_mutex_lock(&m->kv_lock);
+        pthread_mutex_lock(&m->kv_lock);
         g_hash_table_insert(m->kv, k, v ? v : g_strdup(""));
-        g_mutex_unlock(&m->kv_lock);
+        pthread_mutex_unlock(&m->kv_lock);
     } else {
         g_free(v);
     }
@@ -102,9 +102,9 @@ static void on_range(const fixture_http_request *req, fixture_http_response *res
     char *k = body_field(req, "key");
     g_string_append_c(resp->body, '{');
     header(resp->body, m);
-    g_mutex_lock(&m->kv_lock);
+    pthread_mutex_lock(&m->kv_lock);
     append_kvs(resp->body, m, k);
-    g_mutex_unlock(&m->kv_lock);
+    pthread_mutex_unlock(&m->kv_lock);
     g_string_append_c(resp->body, '}');
     g_free(k);
 }
@@ -124,7 +124,7 @@ static void on_txn(const fixture_http_request *req, fixture_http_response *resp,
     const char *to = json_string_value(json_object_get(put, "value"));
     g_string_append_c(resp->body, '{');
     header(resp->body, m);
-    g_mutex_lock(&m->kv_lock);
+    pthread_mutex_lock(&m->kv_lock);
     const char *cur = key ? g_hash_table_lookup(m->kv, key) : NULL;
     if (cur && want && to && !strcmp(cur, want)) {
         g_hash_table_insert(m->kv, g_strdup(key), g_strdup(to));
@@ -134,7 +134,7 @@ static void on_txn(const fixture_http_request *req, fixture_http_response *resp,
         append_kvs(resp->body, m, key);
         g_string_append(resp->body, "}}]");
     }
-    g_mutex_unlock(&m->kv_lock);
+    pthread_mutex_unlock(&m->kv_lock);
     g_string_append_c(resp->body, '}');
     json_decref(b);
 }
@@ -142,7 +142,7 @@ static void on_txn(const fixture_http_request *req, fixture_http_response *resp,
 int fake_etcd_main(int argc, char **argv)
 {
     member m = {.term = 2, .put_ok = TRUE};
-    g_mutex_init(&m.kv_lock);
+    pthread_mutex_init(&m.kv_lock, NULL);
     m.kv = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     const char *leaders = "1", *die = NULL;
     int port = 0;
@@ -190,7 +190,7 @@ int fake_etcd_main(int argc, char **argv)
     sigwait(&stop, &sig);
     fixture_http_free(f);
     g_hash_table_unref(m.kv);
-    g_mutex_clear(&m.kv_lock);
+    pthread_mutex_destroy(&m.kv_lock);
     return 0;
 }
 
