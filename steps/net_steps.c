@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tf/durable.h"
+#include "tf/ophistory.h"
 #include "net_steps.h"
 
 #define NET_WORLD_KEY "net"
@@ -31,6 +32,17 @@ static void on_fault(const json_t *ev, void *data)
     net_world *nw = data;
     const char *what = json_string_value(json_object_get(ev, "event"));
     gboolean started = !g_strcmp0(what, "fault_started");
+    /* The scenario's client history (if it has one) shades the fault's window too. */
+    if (tf_world_ophistory_peek(nw->world)) {
+        char *name = g_strdup_printf("net-%" JSON_INTEGER_FORMAT,
+                                     json_integer_value(json_object_get(ev, "id")));
+        if (started)
+            tf_world_fault_begin(nw->world, name,
+                                 json_string_value(json_object_get(ev, "description")), NULL);
+        else
+            tf_world_fault_end(nw->world, name);
+        g_free(name);
+    }
     tf_world_log(nw->world, "%s %s: %s (applied in %.1f ms)", started ? "fault" : "healed",
                  json_string_value(json_object_get(ev, "fault")),
                  json_string_value(json_object_get(ev, "description")),

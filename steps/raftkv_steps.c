@@ -5,6 +5,7 @@
 #include "raftkv/etcd_kv.h"
 #include "tf/durable.h"
 #include "net_steps.h"
+#include "raftkv_clients.h"
 #include "raftkv_steps.h"
 #include "raftkv_world.h"
 
@@ -261,10 +262,20 @@ static gboolean kill_once(tf_step *step, tf_cluster *c, guint i, GError **error)
     return done != NULL;
 }
 
-/* op on node i; a kill goes through kill_once. */
+/* op on node i; a kill goes through kill_once. A fault (kill, stop, pause) is recorded
+ * as a fault window of the scenario's client history; resuming a node heals it (starting
+ * one again is done in when_stopped_restarted). */
 static gboolean apply_op(tf_step *step, node_op op, tf_cluster *c, guint i, GError **error)
 {
-    return op == tf_cluster_node_kill ? kill_once(step, c, i, error) : op(c, i, error);
+    gboolean ok = op == tf_cluster_node_kill ? kill_once(step, c, i, error) : op(c, i, error);
+    const char *fault = op == tf_cluster_node_kill ? "killed" : op == tf_cluster_node_stop ? "stopped"
+                        : op == tf_cluster_node_pause ? "paused"
+                        : op == tf_cluster_node_isolate ? "isolated" : NULL;
+    if (ok && fault)
+        ok = tf_world_fault_begin(tf_step_world(step), tf_cluster_node_name(c, i), fault, error);
+    else if (ok && op == tf_cluster_node_resume)
+        tf_world_fault_end(tf_step_world(step), tf_cluster_node_name(c, i));
+    return ok;
 }
 
 static tf_status fault_leader(tf_step *step, node_op op, GError **error)
@@ -302,7 +313,7 @@ static tf_status when_old_leader_resumed(tf_step *step, GError **error)
     if (!rk->old_leader)
         return TF_FAIL(error, "no leader was paused in this scenario");
     gint i = rk_node(rk, rk->old_leader, error);
-    if (i < 0 || !tf_cluster_node_resume(rk->cluster, (guint)i, error))
+    if (i < 0 || !apply_op(step, tf_cluster_node_resume, rk->cluster, (guint)i, error))
         return TF_STATUS_FAILED;
     rk->acted_at = g_get_monotonic_time();
     tf_handle_wake(rk->h);
@@ -326,7 +337,17 @@ static tf_status when_node_killed(tf_step *s, GError **e) { return node_action(s
 static tf_status when_node_stopped(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_stop, e); }
 static tf_status when_node_paused(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_pause, e); }
 static tf_status when_node_resumed(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_resume, e); }
-static tf_status when_node_restarted(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_restart, e); }
+/* A restart is a fault window from before the restart until the node is running again. */
+static tf_status when_node_restarted(tf_step *s, GError **e)
+{
+    const char *node = tf_step_arg_str(s, 0);
+    if (!tf_world_fault_begin(tf_step_world(s), node, "restarted", e))
+        return TF_STATUS_FAILED;
+    tf_status st = node_action(s, tf_cluster_node_restart, e);
+    tf_world_fault_end(tf_step_world(s), node);
+    return st;
+}
+
 /* Stops `count` nodes, followers first (the leader last), so "a minority" keeps the leader. */
 static tf_status stop_nodes(tf_step *step, guint count, GError **error)
 {
@@ -340,7 +361,7 @@ static tf_status stop_nodes(tf_step *step, guint count, GError **error)
             gboolean is_leader = leader && !strcmp(tf_cluster_node_name(rk->cluster, i), leader);
             if (is_leader != (pass == 1) || tf_cluster_node_state(rk->cluster, i, NULL) != TF_NODE_RUNNING)
                 continue;
-            if (!tf_cluster_node_stop(rk->cluster, i, error)) {
+            if (!apply_op(step, tf_cluster_node_stop, rk->cluster, i, error)) {
                 g_free(leader);
                 return TF_STATUS_FAILED;
             }
@@ -376,6 +397,8 @@ static tf_status when_stopped_restarted(tf_step *step, GError **error)
         tf_node_state st = tf_cluster_node_state(rk->cluster, i, NULL);
         if ((st == TF_NODE_STOPPED || st == TF_NODE_EXITED) && !tf_cluster_node_start(rk->cluster, i, error))
             return TF_STATUS_FAILED;
+        if (st == TF_NODE_STOPPED || st == TF_NODE_EXITED)
+            tf_world_fault_end(tf_step_world(step), tf_cluster_node_name(rk->cluster, i));
     }
     rk->acted_at = g_get_monotonic_time();
     tf_handle_wake(rk->h);
@@ -391,7 +414,8 @@ static tf_status when_rolling_restart(tf_step *step, GError **error)
         return TF_STATUS_FAILED;
     for (guint i = 0; i < tf_cluster_size(rk->cluster); i++) {
         const char *name = tf_cluster_node_name(rk->cluster, i);
-        if (!tf_cluster_node_restart(rk->cluster, i, error))
+        if (!tf_world_fault_begin(tf_step_world(step), name, "restarted", error) ||
+            !tf_cluster_node_restart(rk->cluster, i, error))
             return TF_STATUS_FAILED;
         rk->acted_at = g_get_monotonic_time();
         char *what = g_strdup_printf("%s back after its restart", name);
@@ -404,6 +428,7 @@ static tf_status when_rolling_restart(tf_step *step, GError **error)
         }
         if (!snap)
             return TF_STATUS_FAILED;
+        tf_world_fault_end(tf_step_world(step), name); /* back, and following a leader */
         tf_world_log(tf_step_world(step), "restarted %s", name);
         tf_snapshot_unref(snap);
     }
@@ -1121,5 +1146,5 @@ gboolean raftkv_steps_register(tf_registry *reg, GError **error)
     TF_THEN("every acknowledged write is readable", then_acked_readable);
     TF_THEN("Election Safety holds", then_safety_holds);
     TF_AFTER(NULL, after_raftkv);
-    return TRUE;
+    return raftkv_clients_register(reg, error);
 }

@@ -3,6 +3,7 @@
  * one key's string; a state still holds a sorted map of keys so that a check that ignores
  * the partition (tf_lin_options.whole) stays correct, only slower. */
 #include <string.h>
+#include "lin_keys.h"
 #include "lin_models.h"
 
 typedef enum { KV_GET, KV_PUT, KV_APPEND } kv_kind;
@@ -105,24 +106,10 @@ static void *kv_init(void)
     return g_new0(kv_state, 1);
 }
 
-/* Index of key in s, or where it would go (with *found FALSE). */
+/* Index of key in s, or where it would go (*found FALSE). */
 static guint find(const kv_state *s, const char *key, gboolean *found)
 {
-    guint lo = 0, hi = s->n;
-    while (lo < hi) {
-        guint mid = (lo + hi) / 2;
-        int c = strcmp(s->keys[mid], key);
-        if (!c) {
-            *found = TRUE;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = FALSE;
-    return lo;
+    return lin_key_find(s->keys, s->n, key, found);
 }
 
 /* A copy of s with key set to value ("" removes it). */

@@ -1,20 +1,28 @@
 @raftkv @etcd
 Feature: Quorum in a Raft key-value store
   Writes need a majority. A minority can be lost without losing writes; losing a
-  majority stops the cluster until the nodes return.
+  majority stops the cluster until the nodes return. Five clients read, write and
+  compare-and-set three keys through random members all along: writes that time out
+  while quorum is lost may still commit when it returns, and the clients' history must
+  be linearizable with them.
 
   Background:
     Given a 3-node etcd cluster is running
+    And 5 clients read, write and compare-and-set 3 keys through random members
 
   Scenario: Losing a minority keeps writes working
-    When a minority of nodes is stopped
+    When the clients complete 50 operations
+    And a minority of nodes is stopped
     Then all running nodes agree on the leader
     When I put "minority" = "ok"
+    And the clients complete 50 more operations
     Then key "minority" reads "ok" on every running node
     And Election Safety holds
+    And the history of at least 100 operations, 50 of them completed during faults, is linearizable
 
   Scenario: Losing a majority stops writes until the nodes return
-    When I put "kept" = "1"
+    When the clients complete 50 operations
+    And I put "kept" = "1"
     And a majority of nodes is stopped
     Then no leader exists while quorum is lost
     And writing "lost" = "x" fails
@@ -22,5 +30,7 @@ Feature: Quorum in a Raft key-value store
     Then a leader is elected within 20 seconds
     And all running nodes agree on the leader
     When I put "recovered" = "1"
+    And the clients complete 50 more operations
     Then every acknowledged write is readable
     And Election Safety holds
+    And the history of at least 100 operations is linearizable

@@ -110,7 +110,7 @@ static const char *good_value(const entry *e)
         {"N", "3"}, {"S", "500ms"}, {"PATH", "/nonexistent/tf-options-test.db"},
         {"FILE.so", HELLO_DIR "/libhello_steps.so"}, {"EXPR", "@a and not @b"}, {"REGEX", "x.*"},
         {"FMT[:FILE]", "summary"}, {"defined|random[:SEED]", "random:7"}, {"ENV", "local"},
-        {"ADDR", "127.0.0.1"}, {"NAME", "raftkv"}, {"register|kv", "kv"},
+        {"ADDR", "127.0.0.1"}, {"NAME", "raftkv"}, {"register|registers|kv", "registers"},
         {"DIR", "/nonexistent/tf-options-test"}, {"SECONDS", "3600"},
     };
     for (guint i = 0; i < G_N_ELEMENTS(known); i++)

@@ -409,8 +409,8 @@ static void test_compose_scenarios(void **state)
     fflush(stdout);
     if (!g_spawn_check_wait_status(status, NULL))
         fail_msg("tf run --env compose failed (status %d)", status);
-    assert_non_null(strstr(out, "6 scenarios (6 passed)"));
-    print_message("tf run --env compose: 6 scenarios on real containers in %.1f s\n",
+    assert_non_null(strstr(out, "8 scenarios (8 passed)"));
+    print_message("tf run --env compose: 8 scenarios on real containers in %.1f s\n",
                   (g_get_monotonic_time() - t0) / 1e6);
     g_free(out);
 }

@@ -80,12 +80,13 @@ guint it_count_marked(const char *exe_name)
     return n;
 }
 
-int it_run_tf(const char *const *args, char **out)
+static int run_bin(const char *sub, const char *const *args, char **out)
 {
     const char *bin = g_getenv("TF_BIN") ? g_getenv("TF_BIN") : TF_BINARY_DIR "/bin/tf";
     GPtrArray *argv = g_ptr_array_new();
     g_ptr_array_add(argv, (char *)bin);
-    g_ptr_array_add(argv, "run");
+    if (sub)
+        g_ptr_array_add(argv, (char *)sub);
     for (const char *const *a = args; *a; a++)
         g_ptr_array_add(argv, (char *)*a);
     g_ptr_array_add(argv, NULL);
@@ -104,6 +105,10 @@ int it_run_tf(const char *const *args, char **out)
         return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
+
+int it_run_tf(const char *const *args, char **out) { return run_bin("run", args, out); }
+
+int it_run_cmd(const char *const *args, char **out) { return run_bin(NULL, args, out); }
 
 int it_run_report(const char *const *args, it_report *rep)
 {

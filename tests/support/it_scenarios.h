@@ -23,6 +23,8 @@ guint it_count_marked(const char *exe_name);
  * stderr dropped. The binary is $TF_BIN or the build's bin/tf. Returns its exit code
  * (128+N on signal N). */
 int it_run_tf(const char *const *args, char **out);
+/* The same for any subcommand: runs `tf ARGS...` ("history", "check", ...). */
+int it_run_cmd(const char *const *args, char **out);
 
 /* What a run's Cucumber Messages report holds. */
 typedef struct {

@@ -1,7 +1,8 @@
 /* test_history_check.c: `tf history check` as a user runs it: one verdict line per file in
  * argument order, exit 0 (all linearizable), 1 (some not), 2 (bad input or usage: file:line
- * on stderr, and it wins), 3 (none refuted, some unknown), the SVG of a violation, and the
- * usage errors. Runs the built `tf` on small histories written to a temp dir. */
+ * on stderr, and it wins), 3 (none refuted, some unknown), the SVG of a violation, an
+ * export of a run checked scenario by scenario, and the usage errors. Runs the built `tf`
+ * on small histories written to a temp dir. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -93,6 +94,21 @@ static int setup(void **unused)
         g_string_append_printf(hard, "{\"event\":\"ok\",\"op\":%d,\"output\":null,\"time\":1000}\n",
                                i + 1);
     write_file("hard.ndjson", hard->str);
+    /* `tf history export` of a run: two scenarios' client histories (registers by key),
+     * the second with a stale read, and an observer's stream beside them */
+    write_file("run.ndjson",
+        "{\"run\":2,\"execution\":4,\"scenario\":\"fine\",\"pickle\":\"a\",\"attempt\":0,"
+        "\"stream\":\"ophistory\",\"seq\":1,\"events\":["
+        "{\"event\":\"invoke\",\"op\":1,\"process\":0,\"name\":\"write\",\"input\":{\"key\":\"k\",\"value\":\"1\"},\"time\":10},"
+        "{\"event\":\"ok\",\"op\":1,\"output\":null,\"time\":20}]}\n"
+        "{\"run\":2,\"execution\":4,\"scenario\":\"fine\",\"pickle\":\"a\",\"attempt\":0,"
+        "\"stream\":\"raftkv\",\"seq\":1,\"events\":[{\"leader\":\"n1\"}]}\n"
+        "{\"run\":2,\"execution\":5,\"scenario\":\"stale\",\"pickle\":\"b\",\"attempt\":0,"
+        "\"stream\":\"ophistory\",\"seq\":1,\"events\":["
+        "{\"event\":\"invoke\",\"op\":1,\"process\":0,\"name\":\"write\",\"input\":{\"key\":\"k\",\"value\":\"1\"},\"time\":10},"
+        "{\"event\":\"ok\",\"op\":1,\"output\":null,\"time\":20},"
+        "{\"event\":\"invoke\",\"op\":2,\"process\":1,\"name\":\"read\",\"input\":{\"key\":\"k\",\"value\":null},\"time\":30},"
+        "{\"event\":\"ok\",\"op\":2,\"output\":null,\"time\":40}]}\n");
     g_string_free(hard, TRUE);
     return 0;
 }
@@ -100,7 +116,8 @@ static int setup(void **unused)
 static int teardown(void **unused)
 {
     const char *names[] = {"ok.ndjson", "bad.log", "broken.log", "nomodel.log", "kv.edn",
-                           "hard.ndjson", "svg/bad.log.svg", "svg", NULL};
+                           "hard.ndjson", "run.ndjson", "svg/bad.log.svg", "svg/run.ndjson-2.svg",
+                           "svg", NULL};
     for (int i = 0; names[i]; i++) {
         char *p = g_build_filename(dir, names[i], NULL);
         g_remove(p);
@@ -182,14 +199,28 @@ static void test_svg_of_a_violation(void **unused)
     run_free(&r);
 }
 
+/* An export of a run is checked scenario by scenario: a line each, named by its stream. */
+static void test_export_of_a_run(void **unused)
+{
+    run_result r = run("--model", "registers", "--svg", "svg", "run.ndjson", NULL);
+    assert_int_equal(r.code, 1);
+    assert_true(g_str_has_prefix(r.out, "run.ndjson [run 2, execution 4 (scenario 'fine', attempt 0)]: "
+                                        "linearizable\n"
+                                        "run.ndjson [run 2, execution 5 (scenario 'stale', attempt 0)]: "
+                                        "NOT linearizable ("));
+    assert_true(g_str_has_suffix(r.out, "; drawn in svg/run.ndjson-2.svg\n"));
+    assert_string_equal(r.err, "");
+    run_free(&r);
+}
+
 static void test_usage(void **unused)
 {
     const struct {
         const char *a, *b, *c, *d;
         const char *err;
     } cases[] = {
-        {"ok.ndjson", NULL, NULL, NULL, "tf history check: --model register|kv is required\n"},
-        {"--model", "queue", "ok.ndjson", NULL, "tf history check: unknown model 'queue' (register, kv)\n"},
+        {"ok.ndjson", NULL, NULL, NULL, "tf history check: --model register|registers|kv is required\n"},
+        {"--model", "queue", "ok.ndjson", NULL, "tf history check: unknown model 'queue' (register, registers, kv)\n"},
         {"--model", "kv", NULL, NULL, "tf history check: no FILE given\n"},
         {"--timeout", "0", "ok.ndjson", NULL, "tf history check: --timeout: '0' is not above 0 seconds\n"},
         {"--timeout", "-1", "ok.ndjson", NULL, "tf history check: --timeout: '-1' is not a number of seconds"},
@@ -208,7 +239,7 @@ static void test_usage(void **unused)
     }
     run_result r = run("--help", NULL);
     assert_int_equal(r.code, 0);
-    assert_true(g_str_has_prefix(r.out, "usage: tf history check --model register|kv"));
+    assert_true(g_str_has_prefix(r.out, "usage: tf history check --model register|registers|kv"));
     run_free(&r);
 }
 
@@ -219,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_bad_input_names_file_and_line),
         cmocka_unit_test(test_time_limit_is_unknown),
         cmocka_unit_test(test_svg_of_a_violation),
+        cmocka_unit_test(test_export_of_a_run),
         cmocka_unit_test(test_usage),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,6 +1,7 @@
 /* test_http_errors.c: how tf_http fails: connection refused, timeout, HTTP status with
- * the body quoted, garbage and empty bodies, oversized responses, and credentials that
- * reach the server but never an error message. */
+ * the body quoted, garbage and empty bodies, oversized responses, credentials that
+ * reach the server but never an error message, and when a failed request certainly never
+ * reached the server (tf_http_req_unsent). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -299,6 +300,62 @@ static void test_response_size_limit(void **state)
     g_free(url);
 }
 
+/* One request of method/url with the connection fresh or not; returns its batch. */
+static tf_http_batch *send_one(env *e, const char *url, gboolean fresh, gint64 timeout_us)
+{
+    tf_http_batch *b = tf_http_batch_new(e->h);
+    tf_http_req *r = tf_http_batch_add(b, "n", "POST", url, "{}", timeout_us);
+    if (fresh)
+        tf_http_req_fresh_connection(r);
+    tf_http_batch_run(b);
+    return b;
+}
+
+/* "Certainly never reached the server" only where it is certain: a fresh connection that
+ * could not be made, or a request never run; never an answered or timed-out request, nor
+ * a refusal on a client that reuses connections (curl resends there). */
+static void test_unsent(void **state)
+{
+    env *e = *state;
+    fixture_http_route(e->f, "/ok", 200, NULL, "{}", -1, 0);
+    fixture_http_route(e->f, "/hang", 200, NULL, "{}", -1, 60000);
+    char *ok = fixture_http_url(e->f, "/ok"), *hang = fixture_http_url(e->f, "/hang");
+    char *refused = g_strdup_printf("http://127.0.0.1:%u/x", fixture_http_closed_port());
+    struct {
+        const char *url;
+        gboolean fresh, unsent;
+    } cases[] = {
+        {refused, TRUE, TRUE},
+        {refused, FALSE, FALSE},
+        {ok, TRUE, FALSE},
+        {hang, TRUE, FALSE}, /* connected, then timed out: it may have arrived */
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        tf_http_batch *b = send_one(e, cases[i].url, cases[i].fresh, 200 * 1000);
+        if (tf_http_req_unsent(tf_http_batch_req(b, 0)) != cases[i].unsent)
+            fail_msg("case %u (%s, fresh %d): unsent should be %d", i, cases[i].url,
+                     cases[i].fresh, cases[i].unsent);
+        tf_http_batch_free(b);
+    }
+    /* a request whose batch never ran was never sent */
+    tf_http_batch *b = tf_http_batch_new(e->h);
+    tf_http_batch_add(b, "n", "GET", ok, NULL, SEC);
+    assert_true(tf_http_req_unsent(tf_http_batch_req(b, 0)));
+    tf_http_batch_free(b);
+    /* fresh connections are not kept: one connection per request */
+    guint64 before = fixture_http_connections(e->f);
+    for (int i = 0; i < 3; i++)
+        tf_http_batch_free(send_one(e, ok, TRUE, SEC));
+    assert_int_equal(fixture_http_connections(e->f) - before, 3);
+    before = fixture_http_connections(e->f);
+    for (int i = 0; i < 3; i++)
+        tf_http_batch_free(send_one(e, ok, FALSE, SEC));
+    assert_int_equal(fixture_http_connections(e->f) - before, 1);
+    g_free(ok);
+    g_free(hang);
+    g_free(refused);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -312,6 +369,7 @@ int main(void)
         T(test_basic_auth_never_shown),
         T(test_response_size_limit),
         T(test_url_redaction),
+        T(test_unsent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -267,12 +267,14 @@ static void test_export_reads_back(void **unused)
 
 static void test_reads_journal_batches(void **unused)
 {
-    /* `tf history export` prints batches whose events are the export's events */
+    /* `tf history export` prints batches whose events are the export's events; the
+     * observers' streams beside them are not client histories and are passed over */
     tf_ophistory *h = parse(
-        "{\"run\":1,\"stream\":\"ops\",\"seq\":1,\"events\":["
+        "{\"run\":1,\"stream\":\"raftkv/s\",\"seq\":1,\"events\":[{\"kind\":\"leader\"}]}\n"
+        "{\"run\":1,\"stream\":\"ophistory/s\",\"seq\":1,\"events\":["
         "{\"event\":\"invoke\",\"op\":1,\"process\":0,\"name\":\"read\",\"input\":null,\"time\":5},"
         "{\"event\":\"invoke\",\"op\":2,\"process\":1,\"name\":\"write\",\"input\":2,\"time\":6}]}\n"
-        "{\"run\":1,\"stream\":\"ops\",\"seq\":2,\"events\":["
+        "{\"run\":1,\"stream\":\"ophistory/s\",\"seq\":2,\"events\":["
         "{\"event\":\"ok\",\"op\":2,\"output\":null,\"time\":9}]}\n");
     assert_int_equal(tf_ophistory_len(h), 2);
     GPtrArray *ops = tf_ophistory_ops(h);
@@ -281,6 +283,135 @@ static void test_reads_journal_batches(void **unused)
     assert_int_equal(((tf_op *)ops->pdata[0])->status, TF_OP_PENDING);
     g_ptr_array_unref(ops);
     tf_ophistory_free(h);
+
+    /* an export with no client history says which streams it has */
+    parse_fails("{\"run\":1,\"stream\":\"raftkv\",\"seq\":1,\"events\":[]}\n"
+                "{\"run\":1,\"stream\":\"chain\",\"seq\":1,\"events\":[]}\n",
+                "h.txt: no operations in it: an export holds client histories in streams "
+                "named 'ophistory', and this one has only raftkv, chain");
+}
+
+/* An export of a run holds one history per scenario execution (and "#2" for a second
+ * stream of one execution): each is read apart, labelled, in order of appearance. */
+static void test_export_of_several_histories(void **unused)
+{
+    static const char text[] =
+        "{\"run\":3,\"execution\":7,\"scenario\":\"kill\",\"pickle\":\"p1\",\"attempt\":0,"
+        "\"stream\":\"ophistory\",\"seq\":1,\"events\":["
+        "{\"event\":\"invoke\",\"op\":1,\"process\":0,\"name\":\"write\",\"input\":1,\"time\":5},"
+        "{\"event\":\"fault\",\"fault\":\"n1\",\"what\":\"killed\",\"time\":6}]}\n"
+        "{\"run\":3,\"execution\":7,\"scenario\":\"kill\",\"pickle\":\"p1\",\"attempt\":0,"
+        "\"stream\":\"raftkv\",\"seq\":1,\"events\":[{}]}\n"
+        "{\"run\":3,\"execution\":8,\"scenario\":\"pause\",\"pickle\":\"p2\",\"attempt\":1,"
+        "\"stream\":\"ophistory\",\"seq\":1,\"events\":["
+        "{\"event\":\"invoke\",\"op\":1,\"process\":4,\"name\":\"read\",\"input\":null,\"time\":2}]}\n"
+        "{\"run\":3,\"execution\":7,\"scenario\":\"kill\",\"pickle\":\"p1\",\"attempt\":0,"
+        "\"stream\":\"ophistory\",\"seq\":2,\"events\":["
+        "{\"event\":\"ok\",\"op\":1,\"output\":null,\"time\":8},"
+        "{\"event\":\"healed\",\"fault\":\"n1\",\"time\":9}]}\n"
+        "{\"run\":3,\"execution\":7,\"scenario\":\"kill\",\"pickle\":\"p1\",\"attempt\":0,"
+        "\"stream\":\"ophistory#2\",\"seq\":1,\"events\":["
+        "{\"event\":\"invoke\",\"op\":1,\"process\":1,\"name\":\"read\",\"input\":null,\"time\":3}]}\n"
+        "{\"run\":3,\"execution\":9,\"scenario\":\"faults only\",\"pickle\":\"p3\",\"attempt\":0,"
+        "\"stream\":\"ophistory\",\"seq\":1,\"events\":["
+        "{\"event\":\"fault\",\"fault\":\"n2\",\"time\":3}]}\n";
+    GError *err = NULL;
+    GPtrArray *all = tf_ophistory_parse_all("x.ndjson", text, strlen(text), &err);
+    assert_non_null(all);
+    assert_int_equal(all->len, 3); /* execution 9 has faults only: nothing to check */
+    tf_ophistory_part *a = all->pdata[0], *b = all->pdata[1], *c = all->pdata[2];
+    assert_string_equal(a->label, "run 3, execution 7 (scenario 'kill', attempt 0)");
+    assert_string_equal(b->label, "run 3, execution 8 (scenario 'pause', attempt 1)");
+    assert_string_equal(c->label, "run 3, execution 7 (scenario 'kill', attempt 0), stream ophistory#2");
+    assert_int_equal(tf_ophistory_len(a->history), 1);
+    GPtrArray *ops = tf_ophistory_ops(a->history);
+    assert_int_equal(((tf_op *)ops->pdata[0])->status, TF_OP_OK);
+    g_ptr_array_unref(ops);
+    GPtrArray *faults = tf_ophistory_faults(a->history);
+    assert_int_equal(faults->len, 1);
+    tf_fault *f = faults->pdata[0];
+    assert_string_equal(f->name, "n1");
+    assert_string_equal(f->what, "killed");
+    assert_int_equal(f->begin, 6);
+    assert_int_equal(f->end, 9);
+    g_ptr_array_unref(faults);
+    g_ptr_array_unref(all);
+
+    /* one history is asked for: the text holds three, and the error names them */
+    assert_null(tf_ophistory_parse("x.ndjson", text, strlen(text), &err));
+    assert_string_equal(err->message,
+                        "x.ndjson: 3 histories in it (run 3, execution 7 (scenario 'kill', "
+                        "attempt 0); run 3, execution 8 (scenario 'pause', attempt 1); run 3, "
+                        "execution 7 (scenario 'kill', attempt 0), stream ophistory#2): read "
+                        "them one by one (tf_ophistory_parse_all)");
+    g_clear_error(&err);
+}
+
+/* Fault windows: one window a name at a time, healing one or all, the listener and the
+ * export see them in order, and they read back. */
+static void collect_kinds(const json_t *event, void *data)
+{
+    g_string_append_printf(data, "%s ", json_string_value(json_object_get(event, "event")));
+}
+
+static void test_faults(void **unused)
+{
+    tf_ophistory *h = tf_ophistory_new();
+    GString *kinds = g_string_new(NULL);
+    tf_ophistory_set_listener(h, collect_kinds, kinds);
+    tf_ophistory_fault_begin_at(h, 10, "n1", "paused");
+    tf_ophistory_invoke_at(h, 11, 0, "read", NULL);
+    tf_ophistory_fault_begin_at(h, 12, "n1", "killed"); /* ends the pause */
+    tf_ophistory_fault_begin_at(h, 13, "partition", "n1 | n2 n3");
+    assert_int_equal(tf_ophistory_fault_end_at(h, 14, "n2"), 0); /* nothing to heal */
+    assert_int_equal(tf_ophistory_fault_end_at(h, 15, NULL), 2);
+    assert_int_equal(tf_ophistory_fault_end_at(h, 16, NULL), 0);
+    tf_ophistory_set_listener(h, NULL, NULL);
+    assert_string_equal(kinds->str, "fault invoke healed fault fault healed healed ");
+    g_string_free(kinds, TRUE);
+    GPtrArray *faults = tf_ophistory_faults(h);
+    assert_int_equal(faults->len, 3);
+    tf_fault *p = faults->pdata[0], *k = faults->pdata[1], *x = faults->pdata[2];
+    assert_int_equal(p->end, 12);
+    assert_string_equal(k->what, "killed");
+    assert_int_equal(k->begin, 12);
+    assert_int_equal(k->end, 15);
+    assert_int_equal(x->end, 15);
+    assert_true(tf_faults_cover(faults, 10));
+    assert_true(tf_faults_cover(faults, 15));
+    assert_false(tf_faults_cover(faults, 9));
+    assert_false(tf_faults_cover(faults, 16));
+    g_ptr_array_unref(faults);
+    char *text = export_text(h);
+    assert_string_equal(
+        text,
+        "{\"event\":\"fault\",\"fault\":\"n1\",\"what\":\"paused\",\"time\":10}\n"
+        "{\"event\":\"invoke\",\"op\":1,\"process\":0,\"name\":\"read\",\"input\":null,\"time\":11}\n"
+        "{\"event\":\"healed\",\"fault\":\"n1\",\"time\":12}\n"
+        "{\"event\":\"fault\",\"fault\":\"n1\",\"what\":\"killed\",\"time\":12}\n"
+        "{\"event\":\"fault\",\"fault\":\"partition\",\"what\":\"n1 | n2 n3\",\"time\":13}\n"
+        "{\"event\":\"healed\",\"fault\":\"n1\",\"time\":15}\n"
+        "{\"event\":\"healed\",\"fault\":\"partition\",\"time\":15}\n");
+    tf_ophistory *back = parse(text);
+    char *again = export_text(back);
+    assert_string_equal(again, text);
+    g_free(again);
+    g_free(text);
+    tf_ophistory_free(back);
+    /* an active fault stays active in the export and back */
+    tf_ophistory_fault_begin_at(h, 20, "n3", NULL);
+    faults = tf_ophistory_faults(h);
+    assert_true(tf_faults_cover(faults, G_MAXINT64));
+    g_ptr_array_unref(faults);
+    tf_ophistory_free(h);
+
+    parse_fails("{\"event\":\"healed\",\"fault\":\"n1\",\"time\":3}\n",
+                "h.txt:1: fault n1 heals but is not active");
+    parse_fails("{\"event\":\"fault\",\"time\":3}\n", "h.txt:1: fault event needs \"fault\" (a string)");
+    parse_fails("{\"event\":\"fault\",\"fault\":\"n1\"}\n",
+                "h.txt:1: fault event of fault n1 needs \"time\" (an integer)");
+    parse_fails("{\"event\":\"fault\",\"fault\":\"n1\",\"what\":3,\"time\":1}\n",
+                "h.txt:1: \"what\" of fault n1 must be a string");
 }
 
 static void test_tf_form_errors(void **unused)
@@ -307,7 +438,7 @@ static void test_tf_form_errors(void **unused)
         {"{\"event\":\"ok\",\"op\":1,\"time\":2}\n{\"event\":\"fail\",\"op\":1,\"time\":3}\n",
          "h.txt:3: op 1 (invoked on line 1) already completed"},
         {"{\"event\":\"done\",\"op\":1,\"time\":2}\n",
-         "h.txt:2: event \"done\" is not invoke, ok, fail or unknown"},
+         "h.txt:2: event \"done\" is not invoke, ok, fail, unknown, fault or healed"},
         {"{\"event\":\"fail\",\"op\":1,\"time\":2,\"error\":7}\n",
          "h.txt:2: \"error\" of op 1 must be a string"},
     };
@@ -472,6 +603,8 @@ int main(void)
         cmocka_unit_test(test_threads_record_at_once),
         cmocka_unit_test(test_export_reads_back),
         cmocka_unit_test(test_reads_journal_batches),
+        cmocka_unit_test(test_export_of_several_histories),
+        cmocka_unit_test(test_faults),
         cmocka_unit_test(test_tf_form_errors),
         cmocka_unit_test(test_jepsen_log),
         cmocka_unit_test(test_jepsen_log_errors),

@@ -33,8 +33,10 @@ static gboolean opt_timeout(const char *option, const char *value, void *field, 
 
 #define OPT(f) offsetof(check_args, f)
 static const tf_opt check_opts[] = {
-    {"model", 0, TF_OPT_TEXT, "register|kv", "register: one register (read, write, cas), initially\n"
-     "nil; kv: keys with get, put, append, initially \"\", checked\nkey by key", OPT(model)},
+    {"model", 0, TF_OPT_TEXT, "register|registers|kv", "register: one register (read, write, cas),\n"
+     "initially nil; registers: one such register per key\n({\"key\":K,\"value\":V} inputs, what tf's "
+     "etcd clients\nrecord); kv: keys with get, put, append, initially \"\";\nkeyed models are checked "
+     "key by key", OPT(model)},
     {"timeout", 0, TF_OPT_CALL, "S", "give up after S seconds per file (30, 2.5, 500ms): the\n"
      "verdict is then unknown", OPT(timeout_us), .call = opt_timeout},
     {"svg", 0, TF_OPT_TEXT, "DIR", "draw each violation as DIR/<file name>.svg", OPT(svg_dir)},
@@ -46,24 +48,29 @@ static const tf_opt check_opts[] = {
 
 static const tf_opt_cmd check_cmd_template = {
     .prog = "tf history check",
-    .synopsis = "--model register|kv [--timeout S] [--svg DIR] [--whole] FILE...",
+    .synopsis = "--model register|registers|kv [--timeout S] [--svg DIR] [--whole] FILE...",
     .epilogue =
-        "FILE: tf's export (one {\"event\":...} a line), a Jepsen log (INFO jepsen.util - ...) or\n"
-        "Jepsen EDN maps ({:process ...} a line).\n"
+        "FILE: tf's export (one {\"event\":...} a line), a Jepsen log (INFO jepsen.util - ...),\n"
+        "Jepsen EDN maps ({:process ...} a line), or `tf history export` of a run: each scenario's\n"
+        "client history (its 'ophistory' stream) is checked apart, as 'FILE [run R, execution E\n"
+        "(scenario ...)]'.\n"
         "Prints 'FILE: linearizable', 'FILE: NOT linearizable (...)' or 'FILE: unknown (...)'.\n"
         "Exit: 0 all linearizable, 1 some NOT linearizable, 2 bad input or usage (FILE:LINE: why\n"
         "on stderr; it wins over 1 and 3), 3 none refuted but some unknown.\n",
     .positional = TRUE,
 };
 
-/* The drawing of a violation, written to DIR/<basename>.svg; returns its path or NULL. */
-static char *write_svg(const char *dir, const char *file, GPtrArray *ops,
-                       const tf_lin_model *m, const tf_lin_result *r)
+/* The drawing of a violation, written to DIR/<basename>.svg (the n-th history of an
+ * export: DIR/<basename>-<n>.svg); returns its path or NULL. */
+static char *write_svg(const char *dir, const char *file, guint n, tf_ophistory *h,
+                       GPtrArray *ops, const tf_lin_model *m, const tf_lin_result *r)
 {
     char *base = g_path_get_basename(file);
-    char *name = g_strconcat(base, ".svg", NULL);
+    char *name = n ? g_strdup_printf("%s-%u.svg", base, n) : g_strconcat(base, ".svg", NULL);
     char *path = g_build_filename(dir, name, NULL);
-    char *svg = tf_lin_svg(ops, m, r);
+    GPtrArray *faults = tf_ophistory_faults(h);
+    char *svg = tf_lin_svg_faults(ops, faults, m, r);
+    g_ptr_array_unref(faults);
     GError *err = NULL;
     if (!g_file_set_contents(path, svg, -1, &err)) {
         fprintf(stderr, "tf history check: %s: %s\n", path, err->message);
@@ -77,34 +84,29 @@ static char *write_svg(const char *dir, const char *file, GPtrArray *ops,
     return path;
 }
 
-/* Checks one file; returns 0 linearizable, 1 not, 2 bad input, 3 unknown. */
-static int check_file(const char *file, const tf_lin_model *m, const tf_lin_options *o,
-                      const char *svg_dir)
+/* Checks one history; `shown` names it in the verdict line, n > 0 numbers it among the
+ * histories of an export. Returns 0 linearizable, 1 not, 2 bad input, 3 unknown. */
+static int check_history(const char *file, const char *shown, guint n, tf_ophistory *h,
+                         const tf_lin_model *m, const tf_lin_options *o, const char *svg_dir)
 {
     GError *err = NULL;
-    tf_ophistory *h = tf_ophistory_load(file, &err);
-    if (!h) {
-        fprintf(stderr, "%s\n", err->message);
-        g_error_free(err);
-        return 2;
-    }
     tf_lin_options fo = *o;
     fo.source = file;
     GPtrArray *ops = tf_ophistory_ops(h);
     tf_lin_result *r = tf_lin_check_ops(ops, m, &fo, &err);
     int code = 2;
     if (!r) {
-        fprintf(stderr, "%s\n", err->message);
+        fprintf(stderr, "%s%s%s\n", err->message, n ? " in " : "", n ? shown : "");
         g_error_free(err);
     } else if (r->verdict == TF_LIN_OK) {
-        printf("%s: linearizable\n", file);
+        printf("%s: linearizable\n", shown);
         code = 0;
     } else if (r->verdict == TF_LIN_UNKNOWN) {
-        printf("%s: unknown (%s)\n", file, r->summary);
+        printf("%s: unknown (%s)\n", shown, r->summary);
         code = 3;
     } else {
-        char *svg = svg_dir ? write_svg(svg_dir, file, ops, m, r) : NULL;
-        printf("%s: NOT linearizable (%s)%s%s\n", file, r->summary, svg ? "; drawn in " : "",
+        char *svg = svg_dir ? write_svg(svg_dir, file, n, h, ops, m, r) : NULL;
+        printf("%s: NOT linearizable (%s)%s%s\n", shown, r->summary, svg ? "; drawn in " : "",
                svg ? svg : "");
         g_free(svg);
         code = 1;
@@ -112,8 +114,32 @@ static int check_file(const char *file, const tf_lin_model *m, const tf_lin_opti
     fflush(stdout);
     tf_lin_result_free(r);
     g_ptr_array_unref(ops);
-    tf_ophistory_free(h);
     return code;
+}
+
+/* Checks every history of one file (an export of a run holds one per scenario); returns
+ * the worst code by the exit code's precedence (2, then 1, then 3). */
+static int check_file(const char *file, const tf_lin_model *m, const tf_lin_options *o,
+                      const char *svg_dir)
+{
+    GError *err = NULL;
+    GPtrArray *all = tf_ophistory_load_all(file, &err);
+    if (!all) {
+        fprintf(stderr, "%s\n", err->message);
+        g_error_free(err);
+        return 2;
+    }
+    int worst = 0;
+    for (guint i = 0; i < all->len; i++) {
+        tf_ophistory_part *part = all->pdata[i];
+        gboolean several = all->len > 1 || part->label;
+        char *shown = several ? g_strdup_printf("%s [%s]", file, part->label) : g_strdup(file);
+        int c = check_history(file, shown, several ? i + 1 : 0, part->history, m, o, svg_dir);
+        worst = c == 2 || worst == 2 ? 2 : c == 1 || worst == 1 ? 1 : MAX(c, worst);
+        g_free(shown);
+    }
+    g_ptr_array_unref(all);
+    return worst;
 }
 
 /* Parses argv into a, files and *m; returns -1 to go on, else the exit code (2: usage). */
@@ -126,9 +152,9 @@ static int check_parse(int argc, char **argv, check_args *a, GPtrArray *files,
     if (code >= 0)
         return code;
     if (!a->model)
-        return tf_opt_fail(&cmd, "--model register|kv is required");
+        return tf_opt_fail(&cmd, "--model register|registers|kv is required");
     if (!(*m = raftkv_lin_model(a->model)))
-        return tf_opt_fail(&cmd, "unknown model '%s' (register, kv)", a->model);
+        return tf_opt_fail(&cmd, "unknown model '%s' (register, registers, kv)", a->model);
     if (!files->len)
         return tf_opt_fail(&cmd, "no FILE given");
     if (a->svg_dir && !g_file_test(a->svg_dir, G_FILE_TEST_IS_DIR) &&

@@ -41,7 +41,7 @@ static const tf_opt_cmd history_cmd_template = {
                 "       tf history runs   [--store PATH] [--run N]\n"
                 "       tf history prune  [--store PATH] [--keep-runs N] [--max-batches N] "
                 "[--max-age SECONDS]\n"
-                "       tf history check  --model register|kv FILE...  (see tf history check --help)",
+                "       tf history check  --model register|registers|kv FILE...  (see tf history check --help)",
     .epilogue =
         "export prints one batch a line: {\"run\",\"execution\",\"scenario\",\"pickle\",\"attempt\",\n"
         "\"stream\",\"seq\",\"cycle\",\"events\",\"wall_time\"} (execution..attempt: a scenario's "

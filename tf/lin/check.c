@@ -338,7 +338,8 @@ static void search(const tf_lin_model *m, lin_op *const *ops, guint n, gint64 de
     guint64 steps = 0, iterations = 0;
     out->verdict = TF_LIN_OK;
     while (next[0] != -1) {
-        if ((++iterations & 4095) == 0 && deadline && g_get_monotonic_time() > deadline) {
+        /* the first step of a part looks too: a limit already spent starts nothing */
+        if ((iterations++ & 4095) == 0 && deadline && g_get_monotonic_time() > deadline) {
             out->verdict = TF_LIN_UNKNOWN;
             break;
         }
@@ -492,6 +493,34 @@ static void explain(tf_lin_result *r, const tf_lin_model *m, lin_op *const *ops,
     g_string_free(with, TRUE);
 }
 
+/* Leaves out of part what the model's prune says cannot change its verdict (never an
+ * operation whose outcome is known); returns how many. A part keeps at least one op. */
+static guint prune_part(const tf_lin_model *m, GPtrArray *part)
+{
+    guint n = part->len, dropped = 0;
+    void **mops = g_new(void *, n);
+    gboolean *known = g_new(gboolean, n), *drop = g_new0(gboolean, n);
+    for (guint i = 0; i < n; i++) {
+        const lin_op *o = part->pdata[i];
+        mops[i] = o->mop;
+        known[i] = o->op->status == TF_OP_OK;
+    }
+    m->prune(mops, known, n, drop);
+    guint j = 0;
+    for (guint i = 0; i < n; i++) {
+        if (drop[i] && !known[i] && dropped + 1 < n) {
+            dropped++;
+            continue;
+        }
+        part->pdata[j++] = part->pdata[i];
+    }
+    g_ptr_array_set_size(part, j);
+    g_free(mops);
+    g_free(known);
+    g_free(drop);
+    return dropped;
+}
+
 /* Smaller parts first; equal sizes in order of their first operation. */
 static int part_size_cmp(const void *a, const void *b)
 {
@@ -563,6 +592,9 @@ tf_lin_result *tf_lin_check_ops(GPtrArray *ops, const tf_lin_model *m,
     tf_lin_result *r = g_new0(tf_lin_result, 1);
     r->verdict = TF_LIN_OK;
     r->ops = n;
+    if (m->prune)
+        for (guint p = 0; p < parts->len; p++)
+            r->pruned += prune_part(m, parts->pdata[p]);
     for (guint p = 0; p < parts->len && r->verdict == TF_LIN_OK; p++) {
         GPtrArray *part = parts->pdata[p];
         state_table states;
@@ -588,7 +620,12 @@ tf_lin_result *tf_lin_check_ops(GPtrArray *ops, const tf_lin_model *m,
         g_array_unref(pr.best_seq);
         states_clear(&states);
     }
-    if (r->verdict == TF_LIN_OK)
+    if (r->verdict == TF_LIN_OK && r->pruned)
+        r->summary = g_strdup_printf("%u operations in %u part%s (%u of unknown outcome that "
+                                     "cannot change the verdict left out), %" G_GUINT64_FORMAT
+                                     " search steps", n, parts->len, parts->len == 1 ? "" : "s",
+                                     r->pruned, r->steps);
+    else if (r->verdict == TF_LIN_OK)
         r->summary = g_strdup_printf("%u operations in %u part%s, %" G_GUINT64_FORMAT
                                      " search steps", n, parts->len, parts->len == 1 ? "" : "s",
                                      r->steps);

@@ -14,11 +14,20 @@ typedef struct {
     guint line;  /* line of the invocation */
 } pending_op;
 
+/* One history being read, and its operations still open. */
+typedef struct {
+    tf_ophistory_part *part;
+    GHashTable *pending; /* Jepsen: process (gint64 *) -> pending_op; tf form: file op id */
+} history_in;
+
 typedef struct {
     const char *name;
     guint line;
-    tf_ophistory *h;
-    GHashTable *pending; /* Jepsen: process (gint64 *) -> pending_op; tf form: file op id */
+    tf_ophistory *h;       /* the current history (of the line being read) */
+    GHashTable *pending;   /* ... and its open operations */
+    GPtrArray *histories;  /* history_in *, in order of appearance */
+    GHashTable *by_stream; /* export stream key -> history_in * (borrowed) */
+    GString *skipped;      /* the streams of an export that are not op histories */
     GError **error;
 } reader;
 
@@ -203,12 +212,33 @@ static gboolean get_int(json_t *e, const char *key, gint64 *out)
     return TRUE;
 }
 
+/* {"event":"fault","fault":"n1","what":"killed","time":T}, {"event":"healed",...} */
+static gboolean fault_event(reader *r, json_t *e, const char *kind)
+{
+    const char *name = json_string_value(json_object_get(e, "fault"));
+    json_t *what = json_object_get(e, "what");
+    gint64 time = 0;
+    if (!name)
+        return bad(r, "%s event needs \"fault\" (a string)", kind);
+    if (!get_int(e, "time", &time))
+        return bad(r, "%s event of fault %s needs \"time\" (an integer)", kind, name);
+    if (what && !json_is_string(what))
+        return bad(r, "\"what\" of fault %s must be a string", name);
+    if (!strcmp(kind, "fault"))
+        tf_ophistory_fault_begin_at(r->h, time, name, json_string_value(what));
+    else if (!tf_ophistory_fault_end_at(r->h, time, name))
+        return bad(r, "fault %s heals but is not active", name);
+    return TRUE;
+}
+
 static gboolean tf_event(reader *r, json_t *e)
 {
     const char *kind = json_string_value(json_object_get(e, "event"));
     gint64 op = 0, time = 0, process = 0;
     if (!json_is_object(e) || !kind)
         return bad(r, "expected an operation event {\"event\": \"invoke\", ...}");
+    if (!strcmp(kind, "fault") || !strcmp(kind, "healed"))
+        return fault_event(r, e, kind);
     if (!get_int(e, "op", &op) || op <= 0)
         return bad(r, "%s event needs \"op\" (a positive integer)", kind);
     if (!get_int(e, "time", &time))
@@ -230,7 +260,7 @@ static gboolean tf_event(reader *r, json_t *e)
     tf_op_status st = !strcmp(kind, "ok") ? TF_OP_OK : !strcmp(kind, "fail") ? TF_OP_FAIL
                       : !strcmp(kind, "unknown") ? TF_OP_UNKNOWN : TF_OP_PENDING;
     if (st == TF_OP_PENDING)
-        return bad(r, "event \"%s\" is not invoke, ok, fail or unknown", kind);
+        return bad(r, "event \"%s\" is not invoke, ok, fail, unknown, fault or healed", kind);
     if (!p)
         return bad(r, "op %" G_GINT64_FORMAT " completes but was never invoked", op);
     json_t *err_v = json_object_get(e, "error");
@@ -247,23 +277,100 @@ static gboolean tf_event(reader *r, json_t *e)
     return TRUE;
 }
 
+/* ---- several histories in one text ------------------------------------------------ */
+
+static void history_in_free(void *p)
+{
+    history_in *in = p;
+    if (in->part) {
+        tf_ophistory_free(in->part->history);
+        g_free(in->part->label);
+        g_free(in->part);
+    }
+    g_hash_table_unref(in->pending);
+    g_free(in);
+}
+
+/* Makes the history called key (NULL: the text's only one) the current one, new when
+ * first met; label is stolen. */
+static void use_history(reader *r, const char *key, char *label)
+{
+    history_in *in = g_hash_table_lookup(r->by_stream, key ? key : "");
+    if (!in) {
+        in = g_new0(history_in, 1);
+        in->part = g_new0(tf_ophistory_part, 1);
+        in->part->label = label;
+        label = NULL;
+        in->part->history = tf_ophistory_new();
+        in->pending = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, pending_free);
+        g_ptr_array_add(r->histories, in);
+        g_hash_table_insert(r->by_stream, g_strdup(key ? key : ""), in);
+    }
+    g_free(label);
+    r->h = in->part->history;
+    r->pending = in->pending;
+}
+
+/* An export stream that holds a scenario's history: "ophistory", "ophistory#2" (a second
+ * one in one execution) or "ophistory/<scenario>" (stores keyed by scenario name). */
+static gboolean ophistory_stream(const char *stream)
+{
+    gsize n = strlen(TF_OPHISTORY_STREAM);
+    return !strncmp(stream, TF_OPHISTORY_STREAM, n) &&
+           (!stream[n] || stream[n] == '#' || stream[n] == '/');
+}
+
+/* A batch line of `tf history export`: its events belong to the history of its stream. */
+static gboolean batch_line(reader *r, json_t *j, json_t *events)
+{
+    const char *stream = json_string_value(json_object_get(j, "stream"));
+    if (!stream)
+        return bad(r, "a batch line of an export needs \"stream\" (a string)");
+    if (!ophistory_stream(stream)) {
+        if (!strstr(r->skipped->str, stream) && r->skipped->len < 200)
+            g_string_append_printf(r->skipped, "%s%s", r->skipped->len ? ", " : "", stream);
+        return TRUE; /* an observer's journal, not a client history */
+    }
+    gint64 run = json_integer_value(json_object_get(j, "run"));
+    json_t *exec = json_object_get(j, "execution");
+    char *key, *label;
+    if (json_is_integer(exec)) {
+        const char *scenario = json_string_value(json_object_get(j, "scenario"));
+        key = g_strdup_printf("%" G_GINT64_FORMAT "/%" JSON_INTEGER_FORMAT "/%s", run,
+                              json_integer_value(exec), stream);
+        label = g_strdup_printf("run %" G_GINT64_FORMAT ", execution %" JSON_INTEGER_FORMAT
+                                " (scenario '%s', attempt %" JSON_INTEGER_FORMAT ")%s%s", run,
+                                json_integer_value(exec), scenario ? scenario : "?",
+                                json_integer_value(json_object_get(j, "attempt")),
+                                strcmp(stream, TF_OPHISTORY_STREAM) ? ", stream " : "",
+                                strcmp(stream, TF_OPHISTORY_STREAM) ? stream : "");
+    } else {
+        key = g_strdup_printf("%" G_GINT64_FORMAT "//%s", run, stream);
+        label = g_strdup_printf("run %" G_GINT64_FORMAT ", stream %s", run, stream);
+    }
+    use_history(r, key, label);
+    g_free(key);
+    size_t i;
+    json_t *e;
+    json_array_foreach(events, i, e) {
+        if (!tf_event(r, e))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean tf_line(reader *r, const char *line)
 {
     json_error_t jerr;
     json_t *j = json_loads(line, 0, &jerr);
     if (!j)
         return bad(r, "not JSON: %s", jerr.text);
-    gboolean ok = TRUE;
+    gboolean ok;
     json_t *events = json_object_get(j, "events");
     if (json_is_object(j) && !json_object_get(j, "event") && json_is_array(events)) {
-        /* a batch line of `tf history export` */
-        size_t i;
-        json_t *e;
-        json_array_foreach(events, i, e) {
-            if (!(ok = tf_event(r, e)))
-                break;
-        }
+        ok = batch_line(r, j, events);
     } else {
+        use_history(r, NULL, NULL);
         ok = tf_event(r, j);
     }
     json_decref(j);
@@ -284,10 +391,13 @@ static format detect(const char *line)
     return *line == ':' ? FORMAT_EDN : FORMAT_TF;
 }
 
-tf_ophistory *tf_ophistory_parse(const char *name, const char *text, gsize len, GError **error)
+GPtrArray *tf_ophistory_parse_all(const char *name, const char *text, gsize len,
+                                  GError **error)
 {
-    reader r = {.name = name, .h = tf_ophistory_new(), .error = error};
-    r.pending = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, pending_free);
+    reader r = {.name = name, .error = error};
+    r.histories = g_ptr_array_new_with_free_func(history_in_free);
+    r.by_stream = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    r.skipped = g_string_new(NULL);
     gboolean known = FALSE, ok = TRUE;
     format fmt = FORMAT_JEPSEN_LOG;
     const char *p = text, *end = text + len;
@@ -305,37 +415,102 @@ tf_ophistory *tf_ophistory_parse(const char *name, const char *text, gsize len, 
             if (!known) {
                 fmt = detect(line);
                 known = TRUE;
+                if (fmt != FORMAT_TF)
+                    use_history(&r, NULL, NULL);
             }
             ok = fmt == FORMAT_TF ? tf_line(&r, line)
                  : fmt == FORMAT_EDN ? edn_line(&r, line) : jepsen_log_line(&r, line);
         }
         g_free(line);
     }
-    if (ok && tf_ophistory_len(r.h) == 0) {
-        g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "%s: no operations in it (expected tf's "
-                    "NDJSON {\"event\":...}, a Jepsen log \"INFO jepsen.util - PROC :TYPE :F "
-                    "VALUE\" or Jepsen EDN maps {:process ...})", name);
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)tf_ophistory_part_free);
+    for (guint i = 0; ok && i < r.histories->len; i++) {
+        history_in *in = r.histories->pdata[i];
+        if (tf_ophistory_len(in->part->history) == 0)
+            continue; /* faults alone: nothing to check */
+        g_ptr_array_add(out, in->part);
+        in->part = NULL;
+    }
+    if (ok && out->len == 0) {
+        if (r.skipped->len)
+            g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "%s: no operations in it: an export "
+                        "holds client histories in streams named '%s', and this one has only "
+                        "%s", name, TF_OPHISTORY_STREAM, r.skipped->str);
+        else
+            g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "%s: no operations in it (expected "
+                        "tf's NDJSON {\"event\":...}, a Jepsen log \"INFO jepsen.util - PROC "
+                        ":TYPE :F VALUE\" or Jepsen EDN maps {:process ...})", name);
         ok = FALSE;
     }
-    g_hash_table_unref(r.pending);
+    g_ptr_array_unref(r.histories);
+    g_hash_table_unref(r.by_stream);
+    g_string_free(r.skipped, TRUE);
     if (!ok) {
-        tf_ophistory_free(r.h);
+        g_ptr_array_unref(out);
         return NULL;
     }
-    return r.h;
+    return out;
 }
 
-tf_ophistory *tf_ophistory_load(const char *path, GError **error)
+void tf_ophistory_part_free(tf_ophistory_part *part)
+{
+    if (!part)
+        return;
+    tf_ophistory_free(part->history);
+    g_free(part->label);
+    g_free(part);
+}
+
+tf_ophistory *tf_ophistory_parse(const char *name, const char *text, gsize len, GError **error)
+{
+    GPtrArray *all = tf_ophistory_parse_all(name, text, len, error);
+    if (!all)
+        return NULL;
+    tf_ophistory *h = NULL;
+    if (all->len > 1) {
+        GString *which = g_string_new(NULL);
+        for (guint i = 0; i < all->len && i < 3; i++)
+            g_string_append_printf(which, "%s%s", i ? "; " : "",
+                                   ((tf_ophistory_part *)all->pdata[i])->label);
+        g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "%s: %u histories in it (%s%s): read "
+                    "them one by one (tf_ophistory_parse_all)", name, all->len, which->str,
+                    all->len > 3 ? "; ..." : "");
+        g_string_free(which, TRUE);
+    } else {
+        tf_ophistory_part *part = all->pdata[0];
+        h = part->history;
+        part->history = NULL;
+    }
+    g_ptr_array_unref(all);
+    return h;
+}
+
+static char *read_file(const char *path, gsize *len, GError **error)
 {
     char *text = NULL;
-    gsize len = 0;
     GError *err = NULL;
-    if (!g_file_get_contents(path, &text, &len, &err)) {
+    if (!g_file_get_contents(path, &text, len, &err)) {
         g_set_error(error, TF_ERROR, TF_ERROR_IO, "%s: %s", path, err->message);
         g_error_free(err);
         return NULL;
     }
-    tf_ophistory *h = tf_ophistory_parse(path, text, len, error);
+    return text;
+}
+
+tf_ophistory *tf_ophistory_load(const char *path, GError **error)
+{
+    gsize len = 0;
+    char *text = read_file(path, &len, error);
+    tf_ophistory *h = text ? tf_ophistory_parse(path, text, len, error) : NULL;
     g_free(text);
     return h;
+}
+
+GPtrArray *tf_ophistory_load_all(const char *path, GError **error)
+{
+    gsize len = 0;
+    char *text = read_file(path, &len, error);
+    GPtrArray *all = text ? tf_ophistory_parse_all(path, text, len, error) : NULL;
+    g_free(text);
+    return all;
 }

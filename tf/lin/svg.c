@@ -1,8 +1,9 @@
 /* svg.c: draws an operation history as SVG, the way Jepsen's and Porcupine's reports do:
  * one lane per process, one bar per operation from invocation to completion, events
- * evenly spaced in time order (real gaps would squeeze the interesting part). For a
- * violation only the failing part around the failure is drawn, with the failing and the
- * concurrent operations marked, so the picture explains the verdict. */
+ * evenly spaced in time order (real gaps would squeeze the interesting part), fault
+ * windows shaded behind them. For a violation only the failing part around the failure is
+ * drawn, with the failing and the concurrent operations marked, so the picture explains
+ * the verdict. */
 #include <string.h>
 #include "lin_priv.h"
 
@@ -85,7 +86,59 @@ static int process_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The x of time t: before the first drawn event at or after t (events are evenly spaced,
+ * so a fault is placed among them, not at its real time). times[k]: the time of the
+ * event of rank k. */
+static double x_of(gint64 t, const gint64 *times, guint events, guint lo, guint hi,
+                   double unit, double right)
+{
+    guint k = 0;
+    while (k < events && times[k] < t)
+        k++;
+    if (k > hi)
+        return right;
+    return k <= lo ? LEFT : LEFT + (k - lo) * unit;
+}
+
+/* Fault windows behind the lanes, each named at its top. */
+static void draw_faults(GString *s, GPtrArray *faults, const tf_op *const *sel, guint n,
+                        const guint *call, const guint *ret, guint lo, guint hi, double unit,
+                        double right, double top, double bottom)
+{
+    if (!faults || !faults->len || !n)
+        return;
+    gint64 *times = g_new(gint64, 2 * n);
+    for (guint i = 0; i < n; i++) {
+        times[call[i]] = sel[i]->invoke_time;
+        times[ret[i]] = lin_op_return_time(sel[i]);
+    }
+    for (guint i = 0; i < faults->len; i++) {
+        const tf_fault *f = faults->pdata[i];
+        double x1 = x_of(f->begin, times, 2 * n, lo, hi, unit, right);
+        double x2 = f->end ? x_of(f->end, times, 2 * n, lo, hi, unit, right) : right;
+        if (x2 <= LEFT || x1 >= right || x2 - x1 < 1)
+            continue; /* outside the window drawn */
+        char *what = g_strdup_printf("%s%s%s%s", f->name, f->what ? " " : "", f->what ? f->what : "",
+                                     f->end ? "" : " (until the end)");
+        char *esc = g_markup_escape_text(what, -1);
+        g_string_append_printf(s, "<g class=\"fault\"><title>fault: %s</title><rect x=\"%.1f\" "
+                               "y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", esc, x1, top - 14,
+                               x2 - x1, bottom - top + 14);
+        g_free(esc);
+        text_el(s, x1 + 2, top - 4, "faultname", what);
+        g_string_append(s, "</g>\n");
+        g_free(what);
+    }
+    g_free(times);
+}
+
 char *tf_lin_svg(GPtrArray *ops, const tf_lin_model *m, const tf_lin_result *r)
+{
+    return tf_lin_svg_faults(ops, NULL, m, r);
+}
+
+char *tf_lin_svg_faults(GPtrArray *ops, GPtrArray *faults, const tf_lin_model *m,
+                        const tf_lin_result *r)
 {
     gboolean violation = r && r->verdict == TF_LIN_VIOLATION;
     /* which operations: the failing part, or all */
@@ -170,7 +223,7 @@ char *tf_lin_svg(GPtrArray *ops, const tf_lin_model *m, const tf_lin_result *r)
     g_ptr_array_add(head, g_strdup_printf("events %u to %u of %u, in time order%s", lo + 1,
                                           hi + 1, 2 * n, violation ? "; numbers: the order of a "
                                           "linearization of the longest linearizable prefix" : ""));
-    double top = 24 + head->len * LINE;
+    double top = 24 + head->len * LINE + (faults && faults->len ? LINE : 0);
     double height = top + procs->len * LANE + 30;
 
     GString *s = g_string_new(NULL);
@@ -185,10 +238,14 @@ char *tf_lin_svg(GPtrArray *ops, const tf_lin_model *m, const tf_lin_result *r)
                        ".op.fail rect{fill:#eeeeee;stroke:#999999}"
                        ".op.unknown rect{stroke-dasharray:4 3}.order{font-size:9px;fill:#38761d}"
                        ".prefix{stroke:#cc0000;stroke-dasharray:6 4}.lane{stroke:#e0e0e0}"
+                       ".fault rect{fill:#fff2cc;fill-opacity:0.6;stroke:#bf9000;"
+                       "stroke-dasharray:2 2}.faultname{font-size:9px;fill:#7f6000}"
                        "</style>\n");
     for (guint k = 0; k < head->len; k++)
         text_el(s, 8, 18 + k * LINE, k ? NULL : "title", head->pdata[k]);
     g_ptr_array_unref(head);
+    draw_faults(s, faults, (const tf_op *const *)sel->pdata, n, call, ret, lo, hi, unit, right,
+                top, top + procs->len * LANE);
 
     for (guint k = 0; k < procs->len; k++) {
         double y = top + k * LANE;

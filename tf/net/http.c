@@ -137,6 +137,12 @@ void tf_http_req_header(tf_http_req *r, const char *header)
     r->headers = curl_slist_append(r->headers, header);
 }
 
+void tf_http_req_fresh_connection(tf_http_req *r)
+{
+    g_return_if_fail(r);
+    r->fresh = TRUE;
+}
+
 void tf_http_req_basic_auth(tf_http_req *r, const char *user, const char *password)
 {
     g_return_if_fail(r && user);
@@ -208,6 +214,10 @@ static void req_setup(tf_http_req *r, CURL *e)
     curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+    if (r->fresh) {
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    }
     gboolean post = strcmp(r->method, "POST") == 0;
     if (r->body || post) { /* an empty POST still says Content-Length: 0 */
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
@@ -235,6 +245,7 @@ static void req_reset(tf_http_req *r)
     r->result = CURLE_OK;
     r->status = 0;
     r->os_errno = 0;
+    r->connected = r->sent_bytes = FALSE;
     r->started_us = r->duration_us = 0;
     r->errbuf[0] = '\0';
 }
@@ -267,6 +278,12 @@ static void req_finished(tf_http *h, tf_http_req *r, CURLcode result)
         curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
     else
         curl_easy_getinfo(r->easy, CURLINFO_OS_ERRNO, &r->os_errno);
+    curl_off_t connect_us = 0;
+    long request_size = 0;
+    r->connected = curl_easy_getinfo(r->easy, CURLINFO_CONNECT_TIME_T, &connect_us) != CURLE_OK ||
+                   connect_us > 0;
+    r->sent_bytes = curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &request_size) != CURLE_OK ||
+                    request_size > 0;
     req_detach(h, r);
 }
 

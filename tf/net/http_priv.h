@@ -41,6 +41,9 @@ struct tf_http_req {
     CURL *easy;            /* borrowed from the client's pool while running */
     GString *resp;         /* response body (may hold NULs; always NUL-terminated) */
     long os_errno;         /* errno of a failed connect, for "connection refused" */
+    gboolean fresh;        /* tf_http_req_fresh_connection: no connection reuse */
+    gboolean connected;    /* a connection was made (curl's connect time is set) */
+    gboolean sent_bytes;   /* curl sent some of the request */
     tf_http_outcome outcome;
     CURLcode result;
     long status;

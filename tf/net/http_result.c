@@ -114,6 +114,16 @@ const char *tf_http_req_body(const tf_http_req *r, gsize *len)
 
 gint64 tf_http_req_duration(const tf_http_req *r) { return r->duration_us; }
 
+gboolean tf_http_req_unsent(const tf_http_req *r)
+{
+    if (r->outcome == TF_HTTP_NOT_RUN || (r->outcome == TF_HTTP_INTERRUPTED && !r->started_us))
+        return TRUE;
+    if (r->outcome != TF_HTTP_DONE || !r->fresh || r->connected || r->sent_bytes)
+        return FALSE;
+    return r->result == CURLE_COULDNT_CONNECT || r->result == CURLE_COULDNT_RESOLVE_HOST ||
+           r->result == CURLE_OPERATION_TIMEDOUT;
+}
+
 gboolean tf_http_req_ok(const tf_http_req *r, GError **error)
 {
     switch (r->outcome) {

@@ -42,6 +42,11 @@ tf_http_req *tf_http_batch_add_json(tf_http_batch *b, const char *label, const c
 void tf_http_req_header(tf_http_req *r, const char *header);
 /* Sets HTTP basic credentials (copied; never printed in errors or logs). */
 void tf_http_req_basic_auth(tf_http_req *r, const char *user, const char *password);
+/* Sends r on a new connection that is closed after it. Kept-alive connections are
+ * cheaper, but on one of them curl resends a request whose connection turned out to be
+ * dead, so a failure to connect no longer proves the request never left: a client that
+ * must know (tf_http_req_unsent) asks for a fresh connection. */
+void tf_http_req_fresh_connection(tf_http_req *r);
 /* Sends every request of the batch concurrently and returns when all finished. */
 void tf_http_batch_run(tf_http_batch *b);
 /* Number of requests in the batch and the i-th one (borrowed). */
@@ -60,6 +65,11 @@ gboolean tf_http_req_ok(const tf_http_req *r, GError **error);
 /* Parses the body as JSON (new ref). NULL + TF_ERROR_PARSE quoting the first 200 bytes
  * of a garbage body, or the transport/status error of tf_http_req_ok. */
 json_t *tf_http_req_json(const tf_http_req *r, GError **error);
+/* TRUE when the finished request certainly never reached the server: it was never sent
+ * (its batch was not run, or was interrupted before it ran), or it went on a fresh
+ * connection (tf_http_req_fresh_connection) that could not be made: refused,
+ * unreachable, or timed out before connecting. FALSE whenever it may have arrived. */
+gboolean tf_http_req_unsent(const tf_http_req *r);
 /* Duration of the request in µs (0 if not run). */
 gint64 tf_http_req_duration(const tf_http_req *r);
 

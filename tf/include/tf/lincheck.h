@@ -51,6 +51,14 @@ typedef struct tf_lin_model {
     void (*state_free)(void *s);
     /* Optional: "register = 3" for reports (new string). */
     char *(*state_describe)(const void *s);
+    /* Optional: sets drop[i] for operations of one part (`ops`, n of them, borrowed; with
+     * known[i] TRUE when op i's outcome is known) that cannot change its verdict, so that
+     * the search leaves them out: e.g. a register's unknown write of a value that no
+     * operation observed. Only operations whose outcome is unknown may be dropped (the
+     * checker ignores the others), and only when the part is linearizable with them if
+     * and only if it is without them: unknown operations open until the end of the
+     * history are what makes a search blow up. */
+    void (*prune)(void *const *ops, const gboolean *known, guint n, gboolean *drop);
 } tf_lin_model;
 
 /* The outcome of a check. */
@@ -73,6 +81,7 @@ typedef struct {
     tf_lin_verdict verdict;
     char *summary;          /* one line: what the verdict rests on (always set) */
     guint ops;              /* operations checked (TF_OP_FAIL ones have no effect: skipped) */
+    guint pruned;           /* of those, unknown ones the model's prune left out */
     guint parts;            /* independent parts checked (or started, when cut short) */
     guint64 steps;          /* search steps (an operation tried after a prefix), all parts */
     gsize peak_bytes;       /* the most memory the search tables of one part held (bytes;
@@ -113,6 +122,23 @@ tf_lin_result *tf_lin_check_ops(GPtrArray *ops, const tf_lin_model *model,
  * linearized prefix's ops numbered in their order; otherwise the whole history. `result`
  * and `model` may be NULL (plain drawing, generic descriptions). */
 char *tf_lin_svg(GPtrArray *ops, const tf_lin_model *model, const tf_lin_result *result);
+/* The same with fault windows (tf_fault *, borrowed; may be NULL) shaded behind the lanes,
+ * each named, placed among the events by their times (class "fault"). */
+char *tf_lin_svg_faults(GPtrArray *ops, GPtrArray *faults, const tf_lin_model *model,
+                        const tf_lin_result *result);
+
+/* A report of a result in several lines of text (new string): the verdict, what it rests
+ * on and what the check cost; for a violation also the failing operation, the operations
+ * concurrent with it and one linearization of the longest prefix, each with its process
+ * and times, and the state it ends in. `ops` are the checked operations (borrowed);
+ * `model` may be NULL. */
+char *tf_lin_result_text(const tf_lin_result *r, GPtrArray *ops, const tf_lin_model *model);
+
+/* Attaches a check of `ops` (borrowed) to the scenario's report: the text of
+ * tf_lin_result_text as "linearizability.txt" and, for a violation, the drawing of
+ * tf_lin_svg_faults (with the scenario history's fault windows) as "linearizability.svg". */
+void tf_world_attach_lin_result(tf_world *world, GPtrArray *ops, const tf_lin_model *model,
+                                const tf_lin_result *r);
 
 G_END_DECLS
 
