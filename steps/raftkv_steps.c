@@ -4,6 +4,7 @@
 #include <string.h>
 #include "raftkv/etcd_kv.h"
 #include "tf/durable.h"
+#include "tf/world_store.h"
 #include "raftkv_steps.h"
 #include "raftkv_world.h"
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "runner_priv.h"
 #include "tf/durable.h"
+#include "tf/world_store.h"
 
 static void emit_now(tf_run *run, tf_event *ev)
 {
