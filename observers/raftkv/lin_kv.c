@@ -3,6 +3,7 @@
  * one key's string; a state still holds a sorted map of keys so that a check that ignores
  * the partition (tf_lin_options.whole) stays correct, only slower. */
 #include <string.h>
+#include <tf/error.h>
 #include "lin_models.h"
 
 typedef enum { KV_GET, KV_PUT, KV_APPEND } kv_kind;
