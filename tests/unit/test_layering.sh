@@ -105,16 +105,16 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/tf/include/tf" "$tmp/tf/durable" "$tmp/tf/net" "$tmp/tf/observe" \
          "$tmp/tf/runner" "$tmp/tf/util" "$tmp/observers/x" "$tmp/tf/newdir"
 for h in "${!HEADER_LAYER[@]}"; do : >"$tmp/tf/include/tf/$h"; done
-: >"$tmp/tf/observe/observe.h"; : >"$tmp/tf/runner/runner_private.h"; : >"$tmp/tf/util/sync.h"
+: >"$tmp/tf/observe/observe_priv.h"; : >"$tmp/tf/runner/runner_priv.h"; : >"$tmp/tf/util/sync.h"
 printf '#include "tf/steps.h"\n#include "util/sync.h"\n#include <glib.h>\n' >"$tmp/tf/durable/a.c"
-printf '#include "../observe/observe.h"\n#include "tf/error.h"\n' >"$tmp/tf/net/b.c"
+printf '#include "../observe/observe_priv.h"\n#include "tf/error.h"\n' >"$tmp/tf/net/b.c"
 printf '#include <tf/tf.h>\n#include <tf/observer.h>\n' >"$tmp/observers/x/c.h"
-printf '#include "runner/runner_private.h"\n' >"$tmp/tf/observe/d.c"
+printf '#include "runner/runner_priv.h"\n' >"$tmp/tf/observe/d.c"
 printf '#include "tf/runtime.h"\n' >"$tmp/tf/include/tf/durable.h"
 : >"$tmp/tf/newdir/e.c"
 out=$(check "$tmp"); n=$(grep -c . <<<"$out")
-want=("tf/durable/a.c: includes tf/steps.h" "tf/net/b.c: includes ../observe/observe.h"
-      "observers/x/c.h: includes tf/tf.h" "tf/observe/d.c: includes runner/runner_private.h"
+want=("tf/durable/a.c: includes tf/steps.h" "tf/net/b.c: includes ../observe/observe_priv.h"
+      "observers/x/c.h: includes tf/tf.h" "tf/observe/d.c: includes runner/runner_priv.h"
       "tf/include/tf/durable.h: includes tf/runtime.h" "tf/newdir/e.c: in no layer")
 for w in "${want[@]}"; do
   grep -qF "$w" <<<"$out" || { echo "FAIL: the check missed '$w'; it said:"; echo "$out"; failures=$((failures + 1)); }
