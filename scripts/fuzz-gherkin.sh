@@ -14,7 +14,7 @@ flags=$(pkg-config --cflags --libs glib-2.0 jansson)
 # shellcheck disable=SC2086
 clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I"$root/tf" -I"$root/tf/include" \
-  "$root"/tests/fuzz/fuzz_gherkin.c "$root"/tf/gherkin/*.c "$root"/tf/observe/error.c \
+  "$root"/tests/fuzz/fuzz_gherkin.c "$root"/tf/gherkin/*.c "$root"/tf/util/error.c \
   $flags -o "$work/fuzz_gherkin"
 cp -n "$shared"/gherkin/testdata/*/*.feature "$work/corpus/" 2>/dev/null || true
 cp -n "$root"/tests/unit/data/gherkin-fuzz/* "$work/corpus/" 2>/dev/null || true

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "tf/durable.h"
 #include "tf/ophistory.h"
+#include "tf/world_store.h"
 #include "net_steps.h"
 
 #define NET_WORLD_KEY "net"

@@ -6,6 +6,7 @@
 #include "tf/durable.h"
 #include "net_steps.h"
 #include "raftkv_clients.h"
+#include "tf/world_store.h"
 #include "raftkv_steps.h"
 #include "raftkv_world.h"
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include "bench_util.h"
 #include "raftkv/raftkv.h"
+#include "tf/tf.h"
 
 #define INTERVAL_US 100000
 #define WAIT_US (30 * G_USEC_PER_SEC)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <tf/tf.h>
 #include "bench_util.h"
 #include "chain/observer.h"
 #include "chain/rpc.h"

@@ -11,6 +11,7 @@
 #include "bench_server.h"
 #include "bench_util.h"
 #include "httpjson/httpjson.h"
+#include "tf/tf.h"
 
 #define M 5
 #define INTERVAL_US 20000

@@ -3,6 +3,7 @@
  * fingerprint, so a restart reconnects to a known tip with a few requests instead of
  * walking the whole chain again. Any doubt (fingerprint, checksum, bootstrap) = full scan. */
 #include <string.h>
+#include <tf/error.h>
 #include "chain/observer_priv.h"
 
 #define CKPT_FORMAT 1

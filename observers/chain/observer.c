@@ -7,6 +7,7 @@
  * first window); over JSON-RPC their hashes, then the headers, max_batch calls a request
  * and every request of a round at once. */
 #include <string.h>
+#include <tf/error.h>
 #include "chain/observer_priv.h"
 #include "chain/rest.h"
 #include "chain/work.h"

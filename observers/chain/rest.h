@@ -7,7 +7,7 @@
 #define CHAIN_REST_H
 
 #include <glib.h>
-#include <tf/tf.h>
+#include <tf/http.h>
 #include "chain/events.h"
 
 G_BEGIN_DECLS

@@ -3,6 +3,7 @@
  * version accepts it), several as an array whose answers are matched back by id. Errors
  * say which node and which method failed; credentials only ever reach curl. */
 #include <string.h>
+#include <tf/error.h>
 #include "chain/rpc.h"
 
 struct chain_rpc {

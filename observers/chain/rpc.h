@@ -7,7 +7,8 @@
 
 #include <glib.h>
 #include <jansson.h>
-#include <tf/tf.h>
+#include <tf/http.h>
+#include <tf/source.h>
 
 G_BEGIN_DECLS
 

@@ -2,6 +2,9 @@
  * a cycle costs the slowest source's latency, not the sum of all of them. */
 #include <stdlib.h>
 #include <string.h>
+#include <tf/error.h>
+#include <tf/http.h>
+#include <tf/source.h>
 #include "httpjson.h"
 
 typedef struct {

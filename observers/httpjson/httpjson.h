@@ -5,7 +5,7 @@
 #ifndef HTTPJSON_H
 #define HTTPJSON_H
 
-#include <tf/tf.h>
+#include <tf/observer.h>
 
 /* Observer config (borrowed by init, copied). */
 typedef struct {

@@ -7,6 +7,7 @@
  * generic endpoints use plain numbers; both are accepted wherever a number or id is. */
 #include <stdlib.h>
 #include <string.h>
+#include <tf/error.h>
 #include "httpjson/httpjson.h"
 #include "raftkv.h"
 

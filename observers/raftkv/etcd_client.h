@@ -10,7 +10,8 @@
 #ifndef RAFTKV_ETCD_CLIENT_H
 #define RAFTKV_ETCD_CLIENT_H
 
-#include <tf/tf.h>
+#include <tf/http.h>
+#include <tf/ophistory.h>
 
 typedef enum { RAFTKV_READ, RAFTKV_WRITE, RAFTKV_CAS } raftkv_op_kind;
 

@@ -1,5 +1,6 @@
 /* etcd_kv.c: see etcd_kv.h. Keys and values travel base64-encoded, as the gateway wants. */
 #include <string.h>
+#include <tf/error.h>
 #include "etcd_kv.h"
 
 static char *b64(const char *s) { return g_base64_encode((const guchar *)s, strlen(s)); }

@@ -3,7 +3,8 @@
 #ifndef RAFTKV_ETCD_KV_H
 #define RAFTKV_ETCD_KV_H
 
-#include <tf/tf.h>
+#include <glib.h>
+#include <tf/http.h>
 
 /* Writes key=value through the member at base_url. FALSE + error ("put k: why") when
  * the write is not acknowledged within timeout_us. */

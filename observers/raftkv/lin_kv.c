@@ -4,6 +4,7 @@
  * the partition (tf_lin_options.whole) stays correct, only slower. */
 #include <string.h>
 #include "lin_keys.h"
+#include <tf/error.h>
 #include "lin_models.h"
 
 typedef enum { KV_GET, KV_PUT, KV_APPEND } kv_kind;

@@ -2,6 +2,7 @@
  * linearizability check. Values are JSON, kept as their compact text so that equal values
  * compare equal whatever their spelling in the history; nil (absent) is NULL. */
 #include <string.h>
+#include <tf/error.h>
 #include "lin_models.h"
 
 typedef struct {

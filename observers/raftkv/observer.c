@@ -1,6 +1,8 @@
 /* observer.c: the raftkv tf_observer: one status request per member per cycle (all in
  * one HTTP batch), fed to the model; snapshots and events to JSON for reports. */
 #include <string.h>
+#include <tf/http.h>
+#include <tf/source.h>
 #include "raftkv.h"
 
 static void *rk_init(const void *config, GError **error) { return raftkv_model_new(); }

@@ -5,7 +5,7 @@
 #ifndef RAFTKV_H
 #define RAFTKV_H
 
-#include <tf/tf.h>
+#include <tf/observer.h>
 
 /* One node's status as an adapter read it. Strings owned by the struct. */
 typedef struct {

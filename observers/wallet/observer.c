@@ -4,6 +4,7 @@
  * projection is fetched once (getblock verbosity 2, batched per node, nodes concurrently)
  * and added lowest first; the canonical tip moves, events go out, and LIB folds. */
 #include <string.h>
+#include <tf/error.h>
 #include "wallet/observer.h"
 #include "wallet/cache.h"
 #include "chain/rpc.h"

@@ -8,7 +8,9 @@
 
 #include <glib.h>
 #include <jansson.h>
-#include <tf/tf.h>
+#include <tf/durable.h>
+#include <tf/observer.h>
+#include <tf/snapshot.h>
 #include "chain/observer.h"
 #include "wallet/projection.h"
 

@@ -129,6 +129,41 @@ static void test_fingerprint_inputs(void **unused)
     json_decref(changed);
 }
 
+/* The store's generic fingerprint is the hash of one documented text, and an observer's
+ * is that fingerprint over its name, version and poll function: the value checkpoints
+ * were saved under before tf_fingerprint_observer moved out of tf/durable. */
+static void test_fingerprint_generic(void **unused)
+{
+    GError *err = NULL;
+    json_t *cfg = json_pack("{s:s, s:i}", "net", "regtest", "lib_k", 6);
+    const char *deps[] = {"d1", "d2", NULL};
+    const void *code;
+    memcpy(&code, &counter_observer.poll, sizeof code);
+    char *build_id = tf_build_id_of(code, &err);
+    assert_no_gerror(err);
+    char *text = g_strdup_printf("tf-fingerprint/1\nname=%s\nversion=%u\n"
+                                 "config={\"lib_k\":6,\"net\":\"regtest\"}\n"
+                                 "build-id=%s\ndepends=d1\ndepends=d2\n",
+                                 counter_observer.name, counter_observer.version, build_id);
+    char *want = g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
+    char *generic = tf_fingerprint(counter_observer.name, counter_observer.version, cfg, code,
+                                   deps, &err);
+    assert_no_gerror(err);
+    assert_string_equal(generic, want);
+    char *observer = fp(&counter_observer, cfg, deps);
+    assert_string_equal(observer, want);
+    int on_stack = 0;
+    assert_null(tf_fingerprint("x", 1, NULL, &on_stack, NULL, &err)); /* no object: no build-id */
+    assert_non_null(strstr(err->message, "no loaded object"));
+    g_clear_error(&err);
+    g_free(observer);
+    g_free(generic);
+    g_free(want);
+    g_free(text);
+    g_free(build_id);
+    json_decref(cfg);
+}
+
 /* Loads and checks the status and the log line. */
 static json_t *load(env *e, const char *fpr, tf_checkpoint_status want, const char *why_has)
 {
@@ -268,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_build_id),
         cmocka_unit_test(test_build_id_matches_readelf),
         cmocka_unit_test(test_fingerprint_inputs),
+        cmocka_unit_test(test_fingerprint_generic),
         cmocka_unit_test_setup_teardown(test_every_branch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_with_provenance, setup, teardown),
     };

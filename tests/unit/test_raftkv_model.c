@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 #include "raftkv/raftkv.h"
+#include "tf/error.h"
 
 typedef struct {
     GPtrArray *events;

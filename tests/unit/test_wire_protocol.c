@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include "../../tf/runner/wire.h"
 #include "tf/durable.h"
+#include "tf/world_store.h"
 
 /* ---- what steps, hooks and cleanups did (they run on worker threads) ---- */
 

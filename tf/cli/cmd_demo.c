@@ -10,6 +10,9 @@
 #include "cli_priv.h"
 #include "httpjson/httpjson.h"
 #include "runner/options.h"
+#include "tf/handle.h"
+#include "tf/runtime.h"
+#include "tf/snapshot.h"
 
 #define DEMO_NODES 3
 

@@ -1,6 +1,7 @@
-/* fingerprint.c: what an observer's stored state depends on, as one hash: its name and
- * logic version, its canonical config, the ELF build-id of the object holding its code
- * and the fingerprints it builds on. Any change means a checkpoint cannot be trusted. */
+/* fingerprint.c: what stored state (an observer's checkpoint, a cached projection)
+ * depends on, as one hash: a name and logic version, the canonical config, the ELF
+ * build-id of the object holding the code and the fingerprints it builds on. Any change
+ * means a checkpoint cannot be trusted. The observer's wrapper is tf/observe's. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <elf.h>
@@ -70,20 +71,16 @@ char *tf_build_id_of(const void *fn, GError **error)
     return NULL;
 }
 
-char *tf_fingerprint_observer(const tf_observer *obs, json_t *config,
-                              const char *const *depends_on, GError **error)
+char *tf_fingerprint(const char *name, guint version, json_t *config, const void *code,
+                     const char *const *depends_on, GError **error)
 {
-    /* The poll function stands for the observer's code: it is what computes the state. */
-    const void *code;
-    G_STATIC_ASSERT(sizeof code == sizeof obs->poll);
-    memcpy(&code, &obs->poll, sizeof code);
     char *build_id = tf_build_id_of(code, error);
     if (!build_id)
         return NULL;
     char *canon = tf_json_canonical(config);
     GString *text = g_string_new("tf-fingerprint/1\n");
-    g_string_append_printf(text, "name=%s\nversion=%u\nconfig=%s\nbuild-id=%s\n", obs->name,
-                           obs->version, canon, build_id);
+    g_string_append_printf(text, "name=%s\nversion=%u\nconfig=%s\nbuild-id=%s\n", name,
+                           version, canon, build_id);
     for (const char *const *d = depends_on; d && *d; d++)
         g_string_append_printf(text, "depends=%s\n", *d);
     char *fp = tf_sha256_hex(text->str, text->len);

@@ -265,15 +265,6 @@ gboolean tf_journal_append(tf_journal *j, guint64 seq, guint64 cycle, gint64 wal
     return ok;
 }
 
-gboolean tf_journal_append_batch(tf_journal *j, const tf_batch *b, GError **error)
-{
-    json_t *v = tf_batch_to_json(b);
-    gboolean ok = tf_journal_append(j, tf_batch_seq(b), tf_batch_cycle(b),
-                                    tf_batch_wall_time(b), v, error);
-    json_decref(v);
-    return ok;
-}
-
 gboolean tf_journal_flush(tf_journal *j, GError **error)
 {
     GError *err = NULL;

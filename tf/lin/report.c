@@ -4,7 +4,6 @@
  * with its process and times, beside the drawing. */
 #include <string.h>
 #include "lin_priv.h"
-#include "tf/steps.h"
 
 /* The op of `ops` with id `id` (ops is tf_ophistory_ops' copy: ids are 1, 2, ... in
  * order, but a caller may pass any selection), or NULL. */
@@ -78,21 +77,4 @@ char *tf_lin_result_text(const tf_lin_result *r, GPtrArray *ops, const tf_lin_mo
         g_string_append_c(s, '\n');
     }
     return g_string_free(s, FALSE);
-}
-
-void tf_world_attach_lin_result(tf_world *world, GPtrArray *ops, const tf_lin_model *model,
-                                const tf_lin_result *r)
-{
-    char *text = tf_lin_result_text(r, ops, model);
-    tf_world_attach(world, text, strlen(text), "text/plain", "linearizability.txt");
-    g_free(text);
-    if (r->verdict == TF_LIN_VIOLATION) {
-        tf_ophistory *h = tf_world_ophistory_peek(world);
-        GPtrArray *faults = h ? tf_ophistory_faults(h) : NULL;
-        char *svg = tf_lin_svg_faults(ops, faults, model, r);
-        if (faults)
-            g_ptr_array_unref(faults);
-        tf_world_attach(world, svg, strlen(svg), "image/svg+xml", "linearizability.svg");
-        g_free(svg);
-    }
 }

@@ -3,6 +3,7 @@
  * batch sequence numbers are gapless so a reader can always tell how much it missed. */
 #include <string.h>
 #include "observe_priv.h"
+#include "tf/durable.h"
 
 static void status_entry_free(gpointer p)
 {
@@ -145,7 +146,11 @@ void tf_hub_reports(tf_hub *hub, GArray *reports, guint64 cycle, gint64 now)
 static void journal_append(tf_hub *hub, tf_batch *batch)
 {
     GError *err = NULL;
-    if (tf_journal_append_batch(hub->journal, batch, &err))
+    json_t *v = tf_batch_to_json(batch);
+    gboolean ok = tf_journal_append(hub->journal, tf_batch_seq(batch), tf_batch_cycle(batch),
+                                    tf_batch_wall_time(batch), v, &err);
+    json_decref(v);
+    if (ok)
         return;
     char *msg = g_strdup_printf("journal %s: batch %" G_GUINT64_FORMAT
                                 " not recorded, journaling stopped: %s",

@@ -11,7 +11,6 @@
 #include "tf/observer.h"
 #include "tf/runtime.h"
 #include "tf/snapshot.h"
-#include "tf/durable.h"
 
 /* A refcounted NULL-terminated list of source names, shared by consecutive snapshots. */
 typedef struct {

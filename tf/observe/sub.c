@@ -3,6 +3,7 @@
  * runtime has one; otherwise (or past the journal's retention) it is told exactly how
  * many batches it lost and resumes at the oldest one kept: lossy, but never silently. */
 #include "observe_priv.h"
+#include "tf/durable.h"
 
 struct tf_sub {
     tf_handle *h;

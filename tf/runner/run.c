@@ -6,6 +6,7 @@
 #include <string.h>
 #include "runner_priv.h"
 #include "tf/durable.h"
+#include "tf/world_store.h"
 
 static void emit_now(tf_run *run, tf_event *ev)
 {
@@ -208,7 +209,7 @@ static void run_test_step(tf_run *run, attempt *a, const tf_test_step *ts)
     gboolean skip_rest_before = a->skip_rest;
     char *message = NULL;
     tf_result res = step_outcome(run, a, ts, &message);
-    /* A journal that stopped recording during this step fails it (durable.h). */
+    /* A journal that stopped recording during this step fails it (world_store.h). */
     GError *jerr = NULL;
     if (res == TF_RESULT_PASSED && !tf_world_journals_check(w, &jerr)) {
         res = TF_RESULT_FAILED;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "wire_priv.h"
 #include "tf/durable.h"
+#include "tf/world_store.h"
 
 typedef struct {
     tf_step_def *def;

@@ -1,16 +1,17 @@
 /* durable.h: the durable store: one SQLite file (WAL) holding runs, the event journal,
  * observer checkpoints with fingerprints, idempotent-effect claims and cached projections.
  * Memory survives the process: a restarted runner resumes instead of starting over, and
- * never repeats an effect it already completed. Thread-safe: one store serves many threads. */
+ * never repeats an effect it already completed. Thread-safe: one store serves many threads.
+ * A leaf of tf: it stores JSON and knows no runtime, observer or world (the runtime
+ * journals through tf_runtime_set_journal; a scenario reaches its store through
+ * world_store.h). */
 #ifndef TF_DURABLE_H
 #define TF_DURABLE_H
 
 #include <stdio.h>
 #include <glib.h>
 #include <jansson.h>
-#include "tf/observer.h"
-#include "tf/snapshot.h"
-#include "tf/runtime.h"
+#include "tf/error.h"
 
 G_BEGIN_DECLS
 
@@ -140,12 +141,10 @@ gboolean tf_journal_last_seq(tf_journal *j, guint64 *seq, GError **error);
 tf_lookup tf_journal_next_stored(tf_journal *j, guint64 seq, guint64 *found, GError **error);
 /* Appends one batch, committed before returning. seq must be last_seq + 1 (else
  * TF_ERROR_INVALID): the journal is gapless by construction. batch_json is borrowed; it
- * is stored as is and should be tf_batch_to_json's shape. A failed append is remembered
- * (tf_journal_failure). */
+ * is stored as is: an object with "events" and "wall_time" (a runtime stores
+ * tf_batch_to_json's shape). A failed append is remembered (tf_journal_failure). */
 gboolean tf_journal_append(tf_journal *j, guint64 seq, guint64 cycle, gint64 wall_time,
                            json_t *batch_json, GError **error);
-/* Appends a runtime batch (its seq, cycle, time and tf_batch_to_json). */
-gboolean tf_journal_append_batch(tf_journal *j, const tf_batch *b, GError **error);
 /* Makes the journal's commits durable (tf_store_flush); a failure is remembered too. */
 gboolean tf_journal_flush(tf_journal *j, GError **error);
 /* Why the journal lost a batch: the first append or flush that failed on j (new string),
@@ -187,69 +186,18 @@ gboolean tf_claim_release(tf_store *s, const char *key, const char *owner, GErro
 /* A process-unique owner name "host:pid:random" (new string). */
 char *tf_claim_owner_new(void);
 
-/* ---- the scenario's store (world_store.c, effect.c) ---------------------------------
- * These read the runner's world (steps.h): they belong with the runner and will move
- * there (issue 16); nothing else in tf/durable depends on the runner. */
-typedef struct tf_world tf_world; /* steps.h */
-/* *store receives the store a scenario's steps use for claims, caches and journals
- * (borrowed from the world): the world's "tf.store" entry if the runner put one there,
- * else the store named by the TF_STORE environment variable (opened on first use and
- * kept in the world). FOUND; ABSENT when there is none (durability is opt-in: TF_STORE
- * unset or empty); FAILED + error when the named store cannot be opened. */
-tf_lookup tf_world_store(tf_world *world, tf_store **store, GError **error);
-/* Makes s (a new reference is kept) and run the store and run of this world, which is
- * attempt `attempt` (0 = first) of its pickle: what a runner with a store (`tf run
- * --store`, `tf wire`) does for every scenario it runs. */
-void tf_world_use_store(tf_world *world, tf_store *s, gint64 run, guint attempt);
-/* The claim owner name of this world's runner (borrowed; stable for the world's life). */
-const char *tf_world_claim_owner(tf_world *world);
-/* *run receives the run this world records into: the run the runner gave
- * (tf_world_use_store) or, on first use, a new run labelled with the scenario's name
- * that is ended with "passed"/"failed"/"interrupted" when the world is cleaned up.
- * FOUND; ABSENT without a store (*run = 0); FAILED + error. */
-tf_lookup tf_world_run(tf_world *world, gint64 *run, GError **error);
-/* *journal receives a journal (new reference) on the world's store for `stream` in this
- * scenario's execution, to hand to tf_runtime_set_journal: FOUND; ABSENT without a store;
- * FAILED + error. A stream name already journaled in this world gets "#2", "#3"...
- * Call it before storing the runtime in the world: the world's journals are checked
- * (and the execution ended) after the runtime was stopped and flushed. */
-tf_lookup tf_world_journal(tf_world *world, const char *stream, tf_journal **journal,
-                           GError **error);
-/* Journals rt (before its start) into the world's store as stream `stream` of this
- * scenario's execution when the world has a store; TRUE without one. FALSE + error when
- * the store is there but the journal cannot be set up. rt is borrowed. As
- * tf_world_journal: call it before storing rt in the world (examples/httpstatus shows
- * the order). */
-gboolean tf_world_journal_runtime(tf_world *world, tf_runtime *rt, const char *stream,
-                                  GError **error);
-/* FALSE + error (naming the store, stream, scenario and why) the first time it is called
- * after a journal of this world stopped recording (a batch was lost); TRUE otherwise,
- * also without a store. A runner calls it after each step and hook, so the step during
- * which the loss happened fails. A loss found only when the world ends (while its
- * runtimes stop) is printed on stderr and fails the run (tf_store_run_end). */
-gboolean tf_world_journals_check(tf_world *world, GError **error);
-/* A side effect a step performs: its result (new JSON) or NULL + error. */
-typedef json_t *(*tf_effect_fn)(void *data, GError **error);
-/* Does an effect at most once across retries and restarted runners. With a store in the
- * world, a claim keyed by kind and a hash of input plus the scenario's uri and line is
- * taken (lease lease_us); a completed one gives back its recorded result with *replayed
- * TRUE and fn is not called; one held by another live runner is an error; a failed fn
- * releases the claim. Without a store fn just runs. input is borrowed; the result is new
- * (json_decref), or NULL + error. */
-json_t *tf_world_effect_once(tf_world *world, const char *kind, json_t *input, gint64 lease_us,
-                             tf_effect_fn fn, void *data, gboolean *replayed, GError **error);
-
 /* ---- fingerprints and checkpoints --------------------------------------------------- */
 
 /* The ELF build-id (hex, new string) of the loaded object holding `fn` (an executable
  * or shared object); NULL + error when it has none. */
 char *tf_build_id_of(const void *fn, GError **error);
-/* The fingerprint of an observer's logic (hex SHA-256, new string): its name and
- * version, its canonical config JSON (borrowed, may be NULL; keys sorted, compact), the
- * build-id of the object holding its poll function and the fingerprints it builds on
- * (NULL-terminated, may be NULL). NULL + error when the build-id cannot be read. */
-char *tf_fingerprint_observer(const tf_observer *obs, json_t *config,
-                              const char *const *depends_on, GError **error);
+/* The fingerprint of some logic whose stored state must not outlive a change to it (hex
+ * SHA-256, new string): its name and version, its canonical config JSON (borrowed, may be
+ * NULL; keys sorted, compact), the build-id of the object holding `code` and the
+ * fingerprints it builds on (NULL-terminated, may be NULL). NULL + error when the
+ * build-id cannot be read. An observer's is tf_fingerprint_observer (observer.h). */
+char *tf_fingerprint(const char *name, guint version, json_t *config, const void *code,
+                     const char *const *depends_on, GError **error);
 
 /* What tf_checkpoint_load found. */
 typedef enum {

@@ -1,4 +1,4 @@
-/* error.h: tf's GError domain and codes.
+/* error.h: tf's GError domain and codes (tf/util/error.c: every layer shares it).
  * Every tf function that can fail takes a `GError **`; messages read "where: what: why". */
 #ifndef TF_ERROR_H
 #define TF_ERROR_H

@@ -85,6 +85,13 @@ tf_waker *tf_waker_ref(tf_waker *w);
 /* Drops a reference. NULL is a no-op. */
 void tf_waker_unref(tf_waker *w);
 
+/* The fingerprint of obs's logic for its checkpoints (hex SHA-256, new string): its name,
+ * version, canonical config (borrowed, may be NULL), the build-id of the object holding
+ * its poll function and the fingerprints it builds on (NULL-terminated, may be NULL), as
+ * tf_fingerprint (durable.h). NULL + error when the build-id cannot be read. */
+char *tf_fingerprint_observer(const tf_observer *obs, json_t *config,
+                              const char *const *depends_on, GError **error);
+
 G_END_DECLS
 
 #endif

@@ -16,6 +16,7 @@
 #include "tf/steps.h"
 #include "tf/runner.h"
 #include "tf/durable.h"
+#include "tf/world_store.h"
 #include "tf/ophistory.h"
 #include "tf/lincheck.h"
 

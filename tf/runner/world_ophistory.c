@@ -1,16 +1,18 @@
-/* world.c: the scenario's client history: one tf_ophistory per scenario world, made on
- * first use (by client steps, or a fault step), journaled event by event into the world's
+/* world_ophistory.c: the scenario's client history: one tf_ophistory per scenario world,
+ * made on first use (by client steps, or a fault step), journaled event by event into the world's
  * durable store when it has one (stream TF_OPHISTORY_STREAM of the scenario's execution),
  * attached to the report. Journaling happens on the recording thread, inside the
  * history's listener, so the journal holds the events in the order they were recorded
- * and a killed runner loses nothing that was recorded. This file reads the runner's world
- * (steps.h), as tf/durable/world_store.c does. */
+ * and a killed runner loses nothing that was recorded. It lives in the runner layer because
+ * it reads the runner's world (steps.h), as world_store.c does. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "lin_priv.h"
 #include "tf/durable.h"
+#include "tf/lincheck.h"
+#include "tf/ophistory.h"
 #include "tf/steps.h"
+#include "tf/world_store.h"
 
 #define WORLD_KEY "tf.ophistory"
 
@@ -117,4 +119,23 @@ gboolean tf_world_ophistory_attach(tf_world *world, GError **error)
         g_set_error(error, TF_ERROR, TF_ERROR_IO, "the scenario's client history: no memory");
     free(buf);
     return ok;
+}
+
+/* The checker's verdict in the report: its text, and on a violation the drawing with the
+ * history's fault windows. */
+void tf_world_attach_lin_result(tf_world *world, GPtrArray *ops, const tf_lin_model *model,
+                                const tf_lin_result *r)
+{
+    char *text = tf_lin_result_text(r, ops, model);
+    tf_world_attach(world, text, strlen(text), "text/plain", "linearizability.txt");
+    g_free(text);
+    if (r->verdict == TF_LIN_VIOLATION) {
+        tf_ophistory *h = tf_world_ophistory_peek(world);
+        GPtrArray *faults = h ? tf_ophistory_faults(h) : NULL;
+        char *svg = tf_lin_svg_faults(ops, faults, model, r);
+        if (faults)
+            g_ptr_array_unref(faults);
+        tf_world_attach(world, svg, strlen(svg), "image/svg+xml", "linearizability.svg");
+        g_free(svg);
+    }
 }

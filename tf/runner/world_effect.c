@@ -1,8 +1,9 @@
-/* effect.c: a step's side effect done at most once. Retried scenarios and restarted
- * runners replay the recorded result of a completed effect instead of repeating it; the
- * claim (claim.c) is keyed by the effect's kind, its input and the scenario's place. */
-#include "durable_priv.h"
-#include "tf/steps.h"
+/* world_effect.c: a step's side effect done at most once. Retried scenarios and
+ * restarted runners replay the recorded result of a completed effect instead of
+ * repeating it; the store's claim (tf_claim_acquire) is keyed by the effect's kind, its
+ * input and the scenario's place. */
+#include "tf/error.h"
+#include "tf/world_store.h"
 
 json_t *tf_world_effect_once(tf_world *world, const char *kind, json_t *input, gint64 lease_us,
                              tf_effect_fn fn, void *data, gboolean *replayed, GError **error)

@@ -3,11 +3,13 @@
  * store opened from TF_STORE on first use). The world's journals belong to one execution
  * (this attempt of this pickle) and are checked when steps end and when the world ends,
  * so a journal that stops recording fails the step, the run and says so on stderr.
- * This file reads the runner's world (steps.h): it belongs with the runner (issue 16). */
+ * It lives with the runner, whose world it reads, and uses only the store's public API:
+ * the store (tf/durable) knows no world. */
 #include <stdio.h>
 #include <stdlib.h>
-#include "durable_priv.h"
-#include "tf/steps.h"
+#include "tf/error.h"
+#include "tf/world_store.h"
+#include "util/sync.h"
 
 #define WORLD_STORE_KEY "tf.store"
 #define WORLD_OWNER_KEY "tf.claim_owner"
