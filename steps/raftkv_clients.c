@@ -258,6 +258,11 @@ static tf_status given_clients(tf_step *step, GError **error)
     if (!member && strstr(tf_step_text(step), " through a follower") &&
         !(member = by_role = member_by_role(rk, FALSE, error)))
         return TF_STATUS_FAILED;
+    /* "that follower": the one earlier clients went through, else the one isolated */
+    if (!member && strstr(tf_step_text(step), " through that follower") &&
+        !(member = c && c->follower ? c->follower : rk->isolated))
+        return TF_FAIL(error, "no follower was chosen in this scenario (\"When a follower is "
+                       "isolated\", or clients \"through a follower\")");
     gint mi = -1;
     if (member && (mi = rk_node(rk, member, error)) < 0) {
         g_free(by_role);
@@ -375,6 +380,7 @@ static tf_status follower_fault(tf_step *step, gboolean pause, GError **error)
 }
 
 static tf_status when_follower_paused(tf_step *s, GError **e) { return follower_fault(s, TRUE, e); }
+
 static tf_status when_follower_resumed(tf_step *s, GError **e) { return follower_fault(s, FALSE, e); }
 
 static tf_status given_check_limit(tf_step *step, GError **error)
@@ -521,6 +527,7 @@ gboolean raftkv_clients_register(tf_registry *reg, GError **error)
         "random members", "member {word}", "the leader", "a follower",
         "random members with serializable reads", "member {word} with serializable reads",
         "the leader with serializable reads", "a follower with serializable reads",
+        "that follower", "that follower with serializable reads",
     };
     for (guint k = 0; k < G_N_ELEMENTS(starts); k++)
         for (guint i = 0; i < G_N_ELEMENTS(targets); i++) {

@@ -1,5 +1,5 @@
 /* test_netns_scenarios.c: the bundled network-fault features (scenarios/raftkv/
- * partitions.feature, prevote.feature) run by `tf run` against real etcd members in
+ * partitions.feature, prevote.feature, partition_reads.feature) run by `tf run` against real etcd members in
  * network namespaces: every scenario passes; each report holds its faults (log lines,
  * faults.json, a timeline whose fault windows name them) and, with a store, a gapless
  * "faults" journal per execution; nothing is left running or linked afterwards. Delay
@@ -135,6 +135,43 @@ static void test_bundled_fault_features_pass(void **unused)
     it_report_clear(&rep);
 }
 
+/* Issue 19's real negative: serializable reads through a follower cut off by a partition
+ * are found stale by the checker, linearizable reads through it are not (it cannot serve
+ * them), and the drawing of the violation shades the isolation's window. */
+static void test_partition_reads(void **unused)
+{
+    const char *args[] = {TF_SOURCE_DIR "/scenarios/raftkv/partition_reads.feature", NULL};
+    it_report rep;
+    int code = it_run_report(args, &rep);
+    for (guint i = 0; i < rep.failures->len; i++)
+        printf("failure: %s\n", (char *)rep.failures->pdata[i]);
+    assert_int_equal(code, 0);
+    assert_int_equal(rep.cases, 2);
+    assert_int_equal(rep.passed, rep.steps);
+    char *refuted = it_report_attachment(&rep, NULL, "NOT linearizable, as expected: ");
+    assert_non_null(refuted);
+    printf("%.300s\n", refuted);
+    g_free(refuted);
+    gboolean shaded = FALSE; /* the isolation's window, behind the operations */
+    for (guint i = 0; i < rep.attachments->len; i++) {
+        json_t *att = rep.attachments->pdata[i];
+        if (g_strcmp0(it_att(att, "fileName"), "linearizability.svg"))
+            continue;
+        gsize len = 0;
+        guchar *raw = g_base64_decode(it_att(att, "body"), &len); /* SVGs are BASE64 */
+        gchar *text = g_strndup((const char *)raw, len);
+        shaded |= strstr(text, "class=\"fault\"") != NULL;
+        g_free(text);
+        g_free(raw);
+    }
+    assert_true(shaded);
+    char *ok = it_report_attachment(&rep, NULL, "linearizable: ");
+    assert_non_null(ok);
+    g_free(ok);
+    assert_int_equal(it_count_marked("etcd"), 0);
+    it_report_clear(&rep);
+}
+
 /* In a Messages report: how many SKIPPED steps or hooks say needle, and how many
  * Gherkin steps (not hooks) PASSED (*passed_steps). */
 static guint skipped_saying(const char *report, const char *needle, guint *passed_steps)
@@ -265,6 +302,7 @@ int main(void)
     tf_test_need_cluster_all("etcd-3.json");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bundled_fault_features_pass),
+        cmocka_unit_test(test_partition_reads),
         cmocka_unit_test(test_unprivileged_user_gets_skips_with_the_reason),
         cmocka_unit_test(test_untagged_namespaced_step_fails_at_once),
         cmocka_unit_test(test_delay_step_says_netem_is_missing),
