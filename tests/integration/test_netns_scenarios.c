@@ -1,11 +1,12 @@
 /* test_netns_scenarios.c: the bundled network-fault features (scenarios/raftkv/
- * partitions.feature, prevote.feature, partition_reads.feature) run by `tf run` against real etcd members in
- * network namespaces: every scenario passes; each report holds its faults (log lines,
- * faults.json, a timeline whose fault windows name them) and, with a store, a gapless
- * "faults" journal per execution; nothing is left running or linked afterwards. Delay
- * fails saying netem is missing where it is. For a user who cannot
- * make namespaces the @netns scenarios are Skipped with the reason, never passed, and a
- * step that asks for namespaces outside them fails at once saying what is missing. */
+ * partitions.feature, prevote.feature, partition_reads.feature) run by `tf run` against
+ * real etcd members in network namespaces: every scenario passes; each report holds its
+ * faults (log lines, faults.json, a timeline whose fault windows name them) and, with a
+ * store, a gapless "faults" journal per execution; nothing is left running or linked
+ * afterwards; serializable reads through a cut-off follower are found stale. Delay fails
+ * saying netem is missing where it is. For a user who cannot make namespaces the @netns
+ * scenarios are Skipped with the reason, never passed, and a step that asks for
+ * namespaces outside them fails at once saying what is missing. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
