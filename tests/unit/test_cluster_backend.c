@@ -94,7 +94,8 @@ static guint tb_size(tf_cluster *c)
 }
 
 static const char *const names[N] = {"a", "b", "c"};
-static const char *const urls[N] = {"http://127.0.0.1:1", "http://127.0.0.1:2", "http://127.0.0.1:3"};
+static const char *const urls[N] = {"http://127.0.0.1:1", "http://127.0.0.1:2",
+                                    "http://127.0.0.1:3"};
 
 static gint tb_node_index(tf_cluster *c, const char *name)
 {
@@ -161,12 +162,17 @@ static gboolean set(tf_cluster *c, const char *hook, guint i, tf_node_state st, 
     return TRUE;
 }
 
-static gboolean tb_start_node(tf_cluster *c, guint i, GError **e) { return set(c, "start", i, TF_NODE_RUNNING, e); }
-static gboolean tb_stop_node(tf_cluster *c, guint i, GError **e) { return set(c, "stop", i, TF_NODE_STOPPED, e); }
-static gboolean tb_kill(tf_cluster *c, guint i, GError **e) { return set(c, "kill", i, TF_NODE_EXITED, e); }
-static gboolean tb_pause(tf_cluster *c, guint i, GError **e) { return set(c, "pause", i, TF_NODE_PAUSED, e); }
-static gboolean tb_resume(tf_cluster *c, guint i, GError **e) { return set(c, "resume", i, TF_NODE_RUNNING, e); }
-static gboolean tb_restart(tf_cluster *c, guint i, GError **e) { return set(c, "restart", i, TF_NODE_RUNNING, e); }
+#define TB_FAULT(fn, hook, st) \
+    static gboolean fn(tf_cluster *c, guint i, GError **error) \
+    { \
+        return set(c, hook, i, st, error); \
+    }
+TB_FAULT(tb_start_node, "start", TF_NODE_RUNNING)
+TB_FAULT(tb_stop_node, "stop", TF_NODE_STOPPED)
+TB_FAULT(tb_kill, "kill", TF_NODE_EXITED)
+TB_FAULT(tb_pause, "pause", TF_NODE_PAUSED)
+TB_FAULT(tb_resume, "resume", TF_NODE_RUNNING)
+TB_FAULT(tb_restart, "restart", TF_NODE_RUNNING)
 
 static gboolean tb_wait_ready(tf_cluster *c, guint i, gint64 timeout_us, GError **error)
 {
@@ -286,11 +292,10 @@ static void test_missing_hooks(void **state)
     assert_null(e);
     assert_int_equal(tf_cluster_faults_active(c), 0);
 
-    static const struct {
-        const char *what;
-    } want[] = {{"adding a member"}, {"template expansion"}, {"isolating a member"},
-                {"rejoining a member"}, {"partitioning the network"}, {"a one-way cut"},
-                {"packet loss"}, {"delaying packets"}, {"cutting the observer off"}};
+    static const char *const want[] = {
+        "adding a member", "template expansion", "isolating a member", "rejoining a member",
+        "partitioning the network", "a one-way cut", "packet loss", "delaying packets",
+        "cutting the observer off"};
     guint groups[N] = {0, 0, 1};
     for (guint k = 0; k < G_N_ELEMENTS(want); k++) {
         gboolean ok;
@@ -308,7 +313,7 @@ static void test_missing_hooks(void **state)
         assert_false(ok);
         assert_non_null(e);
         gchar *msg = g_strdup_printf("table/tbl: %s is not supported by this environment",
-                                     want[k].what);
+                                     want[k]);
         assert_string_equal(e->message, msg);
         assert_true(g_error_matches(e, TF_ERROR, TF_ERROR_INVALID));
         g_free(msg);

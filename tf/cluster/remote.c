@@ -1,9 +1,10 @@
 /* remote.c: the remote backend: a tf_cluster whose nodes someone else runs (compose
- * services, Kubernetes pods). A member table fed by a driver (compose.c, k8s.c: another
- * table, tf_remote_driver, for what differs between them), behind the same API the local
- * backend offers, so steps written against tf_cluster_* do not change with the environment. Members are never
- * removed (informer-style, like the local provider): one that goes away stays listed as
- * stopped, keeps its index, and comes back under its name with a new URL. */
+ * services, Kubernetes pods). A member table fed by a driver (compose.c, k8s.c: a table of
+ * their own, tf_remote_driver, for what differs between them), behind the same API the
+ * local backend offers, so steps written against tf_cluster_* do not change with the
+ * environment. Members are never removed (informer-style, like the local provider): one
+ * that goes away stays listed as stopped, keeps its index, and comes back under its name
+ * with a new URL. */
 #include <string.h>
 #include <pthread.h>
 #include "tf/error.h"
