@@ -300,9 +300,44 @@ static void test_docker_ndjson_faults_and_follow(void **state)
     g_clear_error(&e);
     drop(f, "fail.pause");
     assert_int_equal(tf_cluster_node_state(c, 0, NULL), TF_NODE_RUNNING);
+    /* what a deployment cannot do: nothing on disk, no pid of ours, no partial faults */
     assert_null(tf_cluster_node_dir(c, 0));
+    assert_null(tf_cluster_node_argv(c, 0));
+    assert_null(tf_cluster_node_log_path(c, 0, TF_CLUSTER_LOG_STDERR));
+    assert_null(tf_cluster_node_address(c, 0));
+    assert_null(tf_cluster_keep_logs(c));
+    assert_int_equal(tf_cluster_node_pid(c, 0), 0);
+    int status = -1;
+    assert_int_equal(tf_cluster_node_state(c, 0, &status), TF_NODE_RUNNING);
+    assert_int_equal(status, 0);
     assert_true(tf_cluster_node_add(c, &e) < 0);
+    assert_string_equal(e->message, "compose/tf-etcd: adding a member is not supported by this "
+                                    "environment");
     g_clear_error(&e);
+    assert_null(tf_cluster_expand(c, 0, "{dir}", &e));
+    assert_string_equal(e->message, "compose/tf-etcd: template expansion is not supported by "
+                                    "this environment");
+    g_clear_error(&e);
+    guint groups[] = {0, 0, 1};
+    assert_false(tf_cluster_partition(c, groups, 3, &e));
+    assert_string_equal(e->message, "compose/tf-etcd: partitioning the network is not supported "
+                                    "by this environment");
+    g_clear_error(&e);
+    assert_false(tf_cluster_cut(c, 0, 1, &e));
+    assert_non_null(strstr(e->message, "a one-way cut is not supported"));
+    g_clear_error(&e);
+    assert_false(tf_cluster_node_lose(c, 0, 0.5, &e));
+    assert_non_null(strstr(e->message, "packet loss is not supported"));
+    g_clear_error(&e);
+    assert_false(tf_cluster_node_delay(c, 0, 1000, &e));
+    assert_non_null(strstr(e->message, "delaying packets is not supported"));
+    g_clear_error(&e);
+    assert_false(tf_cluster_node_unobserve(c, 0, &e));
+    assert_non_null(strstr(e->message, "cutting the observer off is not supported"));
+    g_clear_error(&e);
+    assert_true(tf_cluster_heal(c, &e)); /* nothing isolated: nothing to do */
+    assert_int_equal(tf_cluster_faults_active(c), 0);
+    g_free(calls(f));
 
     gchar *tail = tf_cluster_node_log_tail(c, 0, TF_CLUSTER_LOG_STDERR, 30);
     assert_int_equal(strlen(tail), 30);

@@ -1,6 +1,8 @@
 /* cluster_priv.h: what the launcher's files share and nobody else sees.
- * The spec's parsed shape, template expansion, port allocation, process control, the
- * cleanup registry and readiness probes, each implemented in its own file here. */
+ * The cluster object every backend shares (backend_priv.h says what a backend is), and
+ * the local backend's parts: the spec's parsed shape, template expansion, port
+ * allocation, process control, the cleanup registry and readiness probes, each
+ * implemented in its own file here. */
 #ifndef TF_CLUSTER_PRIV_H
 #define TF_CLUSTER_PRIV_H
 
@@ -94,8 +96,8 @@ gboolean tf_cluster_probe_once(const tf_probe *p, gint64 timeout_us, GError **er
 gchar *tf_cluster_probe_describe(const tf_probe *p);
 void tf_cluster_probe_clear(tf_probe *p);
 
-/* ---- cluster.c / node.c ---- */
-/* One node. Immutable after creation except where noted. */
+/* ---- local.c / node.c ---- */
+/* One local node. Immutable after creation except where noted. */
 typedef struct {
     gchar *name;
     guint index;
@@ -120,8 +122,18 @@ typedef struct {
     guint starts;
 } tf_cluster_node;
 
+/* A cluster. The first group is every backend's (cluster.c); the rest is the local
+ * backend's (local.c), zero for others. */
 struct tf_cluster {
     gint ref;
+    const struct tf_cluster_backend *be; /* what runs the members (backend_priv.h) */
+    void *backend_data; /* the backend's own state (remote.c: its tf_remote), or NULL */
+    pthread_mutex_t lock; /* guards nodes->len, node state fields, freed */
+    gboolean freed;   /* tf_cluster_free was called */
+    struct tf_faults *faults; /* faults in effect and their journal (fault.c) */
+    GPtrArray *nodes; /* tf_cluster_node *, never shrinks (no nodes but local ones) */
+    pthread_mutex_t net_lock; /* serialises network changes: faults, members added */
+
     tf_cluster_spec *spec;
     gchar *binary;    /* resolved path */
     struct tf_owned_dir *owned; /* the temp dir while it exists, owned by this process
@@ -129,21 +141,10 @@ struct tf_cluster {
     gchar *dir;       /* its path (kept until the last unref, for messages) */
     gchar *token;
     gchar *secret;    /* never printed */
-    pthread_mutex_t lock; /* guards nodes->len, node state fields, freed */
-    GPtrArray *nodes; /* tf_cluster_node *, never shrinks */
-    gboolean freed;
     gboolean ever_ready;
     gboolean keep_logs; /* tf_cluster_keep_logs: free keeps the logs, not the data */
-    struct tf_remote *remote; /* compose/k8s backend (remote.c), NULL for local processes */
     struct tf_net *net;   /* the members' namespaces (net.c), NULL on loopback */
-    pthread_mutex_t net_lock; /* serialises network changes: faults, members added */
-    struct tf_faults *faults; /* faults in effect and their journal (fault.c) */
 };
-
-/* remote.c: every public tf_cluster_* function hands a cluster with a remote to it. */
-#define TF_REMOTE(c) ((c)->remote)
-/* cluster.c: a tf_cluster around a remote (takes it); no spec, dir or nodes of its own. */
-tf_cluster *tf_cluster_new_remote_shell(struct tf_remote *r);
 
 /* layout.c: a new node's name, dirs, log paths and ports (nothing expanded yet). */
 tf_cluster_node *tf_cluster_node_new(tf_cluster *c, guint index, gboolean joined,
@@ -161,6 +162,9 @@ gboolean tf_cluster_rm_rf(const char *path, GError **error);
 tf_cluster_node *tf_cluster_get_node(tf_cluster *c, guint i);
 /* Reaps node n if its process has exited (lock held). */
 void tf_cluster_node_refresh_locked(tf_cluster_node *n);
+/* Takes the cluster lock and reaps n if it has exited: the opening of every look at a
+ * node's state (release with pthread_mutex_unlock(&c->lock)). */
+void tf_cluster_node_lock_fresh(tf_cluster *c, tf_cluster_node *n);
 /* Ends node n: SIGTERM + grace + SIGKILL, or SIGKILL at once. Reaps it. */
 gboolean tf_cluster_node_end(tf_cluster *c, tf_cluster_node *n, gboolean graceful,
                              GError **error);
@@ -176,11 +180,49 @@ gchar *tf_cluster_scrubbed_tail(tf_cluster *c, tf_cluster_node *n, tf_cluster_lo
 struct tf_faults *tf_faults_new(void);
 void tf_faults_free(struct tf_faults *f);
 
-/* ---- used by provider.c ---- */
+/* ---- cluster.c, used by provider.c and the backends ---- */
 /* Keeps c alive (the provider holds one). */
 tf_cluster *tf_cluster_ref(tf_cluster *c);
 void tf_cluster_unref(tf_cluster *c);
-/* Appends one source per member (new refs) to out; nothing after tf_cluster_free. */
-void tf_cluster_list_sources(tf_cluster *c, GPtrArray *out);
+
+/* ---- the local backend's hooks (backend_priv.h says what each does) ---- */
+/* access.c */
+const char *tf_local_name(const tf_cluster *c);
+const char *tf_local_where(const tf_cluster *c);
+guint tf_local_size(tf_cluster *c);
+gint tf_local_node_index(tf_cluster *c, const char *name);
+const char *tf_local_node_name(tf_cluster *c, guint i);
+guint tf_local_node_port(tf_cluster *c, guint i, const char *port_name);
+const char *tf_local_node_url(tf_cluster *c, guint i);
+const char *tf_local_node_dir(tf_cluster *c, guint i);
+gchar **tf_local_node_argv(tf_cluster *c, guint i);
+gchar *tf_local_expand(tf_cluster *c, guint i, const char *tmpl, GError **error);
+const char *tf_local_node_log_path(tf_cluster *c, guint i, tf_cluster_log which);
+/* provider.c */
+tf_source *tf_local_node_source(tf_cluster *c, guint i);
+gboolean tf_local_list_sources(tf_cluster *c, GPtrArray *out, GError **error);
+/* node.c */
+gboolean tf_local_node_start(tf_cluster *c, guint i, GError **error);
+gboolean tf_local_node_stop(tf_cluster *c, guint i, GError **error);
+gboolean tf_local_node_kill(tf_cluster *c, guint i, GError **error);
+gboolean tf_local_node_pause(tf_cluster *c, guint i, GError **error);
+gboolean tf_local_node_resume(tf_cluster *c, guint i, GError **error);
+gboolean tf_local_node_restart(tf_cluster *c, guint i, GError **error);
+tf_node_state tf_local_node_state(tf_cluster *c, guint i, int *wait_status);
+pid_t tf_local_node_pid(tf_cluster *c, guint i);
+/* ready.c */
+gboolean tf_local_node_wait_ready(tf_cluster *c, guint i, gint64 timeout_us, GError **error);
+gchar *tf_local_node_log_tail(tf_cluster *c, guint i, tf_cluster_log which, gsize max_bytes);
+/* fault.c */
+gboolean tf_local_isolate(tf_cluster *c, guint i, GError **error);
+gboolean tf_local_rejoin(tf_cluster *c, guint i, GError **error);
+gboolean tf_local_isolated(tf_cluster *c, guint i);
+gboolean tf_local_partition(tf_cluster *c, const guint *group_of, guint n, GError **error);
+gboolean tf_local_cut(tf_cluster *c, guint from, guint to, GError **error);
+gboolean tf_local_lose(tf_cluster *c, guint i, double share, GError **error);
+gboolean tf_local_delay(tf_cluster *c, guint i, gint64 delay_us, GError **error);
+gboolean tf_local_unobserve(tf_cluster *c, guint i, GError **error);
+gboolean tf_local_heal(tf_cluster *c, GError **error);
+const char *tf_local_node_address(tf_cluster *c, guint i);
 
 #endif

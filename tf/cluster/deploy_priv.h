@@ -135,17 +135,11 @@ typedef struct {
     void (*free)(void *self);
 } tf_remote_driver;
 
-/* A tf_cluster over a driver (takes self). name: the cluster's name; where: what
- * tf_cluster_dir says ("compose project tf-etcd"); expect: members tf_cluster_start
- * waits for (0 = any); start_timeout_us: how long it waits. */
+/* A tf_cluster on the remote backend over a driver (takes self). name: the cluster's name;
+ * where: what tf_cluster_dir says ("compose project tf-etcd"); expect: members
+ * tf_cluster_start waits for (0 = any); start_timeout_us: how long it waits. */
 tf_cluster *tf_cluster_remote_new(const tf_remote_driver *drv, void *self, const char *name,
                                   const char *where, guint expect, gint64 start_timeout_us);
-/* Sets error "KIND/NAME: WHAT is not supported by this environment". */
-void tf_remote_unsupported(tf_remote *r, const char *what, GError **error);
-/* What tf_cluster_dir returns for a remote cluster (borrowed). */
-const char *tf_remote_where(tf_remote *r);
-/* The remote of a cluster, or NULL for a local one. */
-tf_remote *tf_cluster_remote(tf_cluster *c);
 
 /* Driver side: sets a member's URL (NULL = unreachable), state and attributes (taken),
  * adding it when new. Members are never removed: one that goes away is set STOPPED or
@@ -165,24 +159,16 @@ void *tf_remote_self(tf_remote *r);
 /* Names of every known member in index order (g_strfreev). */
 gchar **tf_remote_member_names(tf_remote *r);
 
-/* Entry points of the tf_cluster API for a remote cluster (see cluster.h). */
-gboolean tf_remote_cluster_start(tf_remote *r, GError **error);
-void tf_remote_cluster_stop(tf_remote *r);
-void tf_remote_cluster_free(tf_remote *r); /* stops the driver (the cluster may live on) */
-void tf_remote_unref(tf_remote *r);
-const char *tf_remote_name(tf_remote *r);
+/* Driver side: the member table as the tf_cluster API sees it (the backend's hooks in
+ * remote.c use the same): member count, index by name (-1), URL (borrowed, NULL when
+ * unreachable), state, isolation, and a fault on member i through the driver (serialised
+ * per member; FALSE + error). */
 guint tf_remote_size(tf_remote *r);
 gint tf_remote_index(tf_remote *r, const char *name);
-const char *tf_remote_node_name(tf_remote *r, guint i);
 const char *tf_remote_node_url(tf_remote *r, guint i);
-guint tf_remote_node_port(tf_remote *r, guint i, const char *port_name);
-tf_source *tf_remote_node_source(tf_remote *r, guint i);
-gboolean tf_remote_list_sources(tf_remote *r, GPtrArray *out, GError **error);
-gboolean tf_remote_node_op(tf_remote *r, guint i, tf_remote_op op, GError **error);
-gboolean tf_remote_node_isolated(tf_remote *r, guint i);
-gboolean tf_remote_node_wait_ready(tf_remote *r, guint i, gint64 timeout_us, GError **error);
 tf_node_state tf_remote_node_state(tf_remote *r, guint i);
-gchar *tf_remote_node_log_tail(tf_remote *r, guint i, gsize max_bytes);
+gboolean tf_remote_node_isolated(tf_remote *r, guint i);
+gboolean tf_remote_node_op(tf_remote *r, guint i, tf_remote_op op, GError **error);
 
 /* ---- run.c ---- */
 /* Runs argv (argv[0] looked up in PATH) to completion, stdin from /dev/null. Returns

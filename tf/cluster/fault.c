@@ -1,12 +1,12 @@
-/* fault.c: network faults on a cluster: which are in effect, the iptables rules they add
- * up to in each member's namespace, and the journal of their starts and ends.
+/* fault.c: network faults on a local cluster (the local backend's hooks): which are in
+ * effect, the iptables rules they add up to in each member's namespace, and the journal
+ * of their starts and ends (the journal's readers serve every backend).
  * The rules of every member are derived from the whole set of faults in effect each time
  * it changes, so faults compose (a partition plus packet loss) and ending one leaves the
  * others exactly as they were. Only members whose rules changed are touched. */
 #include <string.h>
 #include "tf/error.h"
 #include "cluster_priv.h"
-#include "deploy_priv.h"
 #include "net.h"
 
 typedef enum { F_PARTITION, F_ISOLATE, F_CUT, F_LOSS, F_DELAY, F_UNOBSERVED } fault_kind;
@@ -330,9 +330,8 @@ static void name_node(tf_cluster *c, fault *f, guint i)
 
 /* ---- the public faults -------------------------------------------------------------------------- */
 
-gboolean tf_cluster_partition(tf_cluster *c, const guint *group_of, guint n, GError **error)
+gboolean tf_local_partition(tf_cluster *c, const guint *group_of, guint n, GError **error)
 {
-    if (c->remote) return tf_remote_unsupported(c->remote, "partitioning the network", error), FALSE;
     if (n != tf_cluster_size(c)) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
                     "%s: a partition gives every node a group: %u given for %u nodes",
@@ -377,9 +376,8 @@ gboolean tf_cluster_partition(tf_cluster *c, const guint *group_of, guint n, GEr
     return change(c, f, END_NONE, 0, error);
 }
 
-gboolean tf_cluster_node_isolate(tf_cluster *c, guint i, GError **error)
+gboolean tf_local_isolate(tf_cluster *c, guint i, GError **error)
 {
-    if (c->remote) return tf_remote_node_op(c->remote, i, TF_REMOTE_ISOLATE, error);
     if (!check_node(c, i, error))
         return FALSE;
     fault *f = fault_new(F_ISOLATE, g_strdup_printf("%s isolated", tf_cluster_node_name(c, i)));
@@ -388,16 +386,13 @@ gboolean tf_cluster_node_isolate(tf_cluster *c, guint i, GError **error)
     return change(c, f, END_NONE, 0, error);
 }
 
-gboolean tf_cluster_node_rejoin(tf_cluster *c, guint i, GError **error)
+gboolean tf_local_rejoin(tf_cluster *c, guint i, GError **error)
 {
-    if (c->remote) return tf_remote_node_op(c->remote, i, TF_REMOTE_REJOIN, error);
     return check_node(c, i, error) && change(c, NULL, END_CUTTING, i, error);
 }
 
-gboolean tf_cluster_node_isolated(tf_cluster *c, guint i)
+gboolean tf_local_isolated(tf_cluster *c, guint i)
 {
-    if (c->remote)
-        return tf_remote_node_isolated(c->remote, i);
     struct tf_faults *fs = c->faults;
     gboolean cut = FALSE;
     pthread_mutex_lock(&fs->lock);
@@ -416,9 +411,8 @@ gboolean tf_cluster_node_isolated(tf_cluster *c, guint i)
     return cut;
 }
 
-gboolean tf_cluster_cut(tf_cluster *c, guint from, guint to, GError **error)
+gboolean tf_local_cut(tf_cluster *c, guint from, guint to, GError **error)
 {
-    if (c->remote) return tf_remote_unsupported(c->remote, "a one-way cut", error), FALSE;
     if (!check_node(c, from, error) || !check_node(c, to, error))
         return FALSE;
     if (from == to) {
@@ -436,9 +430,8 @@ gboolean tf_cluster_cut(tf_cluster *c, guint from, guint to, GError **error)
     return change(c, f, END_NONE, 0, error);
 }
 
-gboolean tf_cluster_node_lose(tf_cluster *c, guint i, double share, GError **error)
+gboolean tf_local_lose(tf_cluster *c, guint i, double share, GError **error)
 {
-    if (c->remote) return tf_remote_unsupported(c->remote, "packet loss", error), FALSE;
     if (!check_node(c, i, error))
         return FALSE;
     if (!(share > 0 && share <= 1)) {
@@ -454,9 +447,8 @@ gboolean tf_cluster_node_lose(tf_cluster *c, guint i, double share, GError **err
     return change(c, f, END_NONE, 0, error);
 }
 
-gboolean tf_cluster_node_delay(tf_cluster *c, guint i, gint64 delay_us, GError **error)
+gboolean tf_local_delay(tf_cluster *c, guint i, gint64 delay_us, GError **error)
 {
-    if (c->remote) return tf_remote_unsupported(c->remote, "delaying packets", error), FALSE;
     if (!check_node(c, i, error))
         return FALSE;
     if (delay_us <= 0) {
@@ -472,9 +464,8 @@ gboolean tf_cluster_node_delay(tf_cluster *c, guint i, gint64 delay_us, GError *
     return change(c, f, END_NONE, 0, error);
 }
 
-gboolean tf_cluster_node_unobserve(tf_cluster *c, guint i, GError **error)
+gboolean tf_local_unobserve(tf_cluster *c, guint i, GError **error)
 {
-    if (c->remote) return tf_remote_unsupported(c->remote, "cutting the observer off", error), FALSE;
     if (!check_node(c, i, error))
         return FALSE;
     fault *f = fault_new(F_UNOBSERVED, g_strdup_printf("%s cut off from the observer",
@@ -484,14 +475,8 @@ gboolean tf_cluster_node_unobserve(tf_cluster *c, guint i, GError **error)
     return change(c, f, END_NONE, 0, error);
 }
 
-gboolean tf_cluster_heal(tf_cluster *c, GError **error)
+gboolean tf_local_heal(tf_cluster *c, GError **error)
 {
-    if (c->remote) {
-        for (guint i = 0; i < tf_cluster_size(c); i++)
-            if (tf_cluster_node_isolated(c, i) && !tf_cluster_node_rejoin(c, i, error))
-                return FALSE;
-        return TRUE;
-    }
     if (!c->net && !tf_cluster_faults_active(c))
         return TRUE; /* nothing to heal on loopback */
     return change(c, NULL, END_ALL, 0, error);
@@ -521,10 +506,8 @@ void tf_cluster_set_fault_listener(tf_cluster *c, tf_cluster_fault_fn fn, void *
     pthread_mutex_unlock(&c->faults->lock);
 }
 
-const char *tf_cluster_node_address(tf_cluster *c, guint i)
+const char *tf_local_node_address(tf_cluster *c, guint i)
 {
-    if (c->remote)
-        return NULL;
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     return n ? n->address : NULL;
 }

@@ -1,7 +1,9 @@
-/* node.c: fault injection on one node: start, stop, kill, pause, resume, restart, state
- * (network faults, isolation included, are fault.c's).
+/* node.c: fault injection on one local node: start, stop, kill, pause, resume, restart,
+ * state (network faults, isolation included, are fault.c's): the local backend's hooks.
  * Operations on a node are serialised by its op mutex; the cluster lock guards only the
- * state fields, and is never held while waiting, so the provider can list at any time. */
+ * state fields, and is never held while waiting, so the provider can list at any time.
+ * Every operation opens the same way (op_begin): node by index, op mutex, cluster lock,
+ * reap an exit that happened meanwhile, so it acts on the node's real state. */
 #define _GNU_SOURCE /* waitid flags, O_CLOEXEC */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +13,6 @@
 #include <sys/wait.h>
 #include "tf/error.h"
 #include "cluster_priv.h"
-#include "deploy_priv.h"
 #include "net.h"
 
 /* How long a SIGKILLed process may take to go: only an uninterruptible sleep can delay it. */
@@ -22,15 +23,6 @@ static gboolean is_up(const tf_cluster_node *n)
     return n->state == TF_NODE_RUNNING || n->state == TF_NODE_PAUSED;
 }
 
-static gboolean bad_index(tf_cluster *c, guint i, tf_cluster_node **out, GError **error)
-{
-    *out = tf_cluster_get_node(c, i);
-    if (*out)
-        return FALSE;
-    g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s: no node %u (cluster has %u)",
-                c->spec->name, i, tf_cluster_size(c));
-    return TRUE;
-}
 
 void tf_cluster_node_refresh_locked(tf_cluster_node *n)
 {
@@ -49,6 +41,27 @@ void tf_cluster_node_refresh_locked(tf_cluster_node *n)
     n->state = n->stopping ? TF_NODE_STOPPED : TF_NODE_EXITED;
 }
 
+void tf_cluster_node_lock_fresh(tf_cluster *c, tf_cluster_node *n)
+{
+    pthread_mutex_lock(&c->lock);
+    tf_cluster_node_refresh_locked(n);
+}
+
+/* The opening of every operation on node i: its op mutex, then the cluster lock, with an
+ * exit since the last look reaped. NULL + error when there is no node i (nothing held). */
+static tf_cluster_node *op_begin(tf_cluster *c, guint i, GError **error)
+{
+    tf_cluster_node *n = tf_cluster_get_node(c, i);
+    if (!n) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s: no node %u (cluster has %u)",
+                    c->spec->name, i, tf_cluster_size(c));
+        return NULL;
+    }
+    pthread_mutex_lock(&n->op);
+    tf_cluster_node_lock_fresh(c, n);
+    return n;
+}
+
 static int open_log(const char *path, guint start, GError **error)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -64,15 +77,11 @@ static int open_log(const char *path, guint start, GError **error)
     return fd;
 }
 
-gboolean tf_cluster_node_start(tf_cluster *c, guint i, GError **error)
+gboolean tf_local_node_start(tf_cluster *c, guint i, GError **error)
 {
-    if (c->remote) return tf_remote_node_op(c->remote, i, TF_REMOTE_START, error);
-    tf_cluster_node *n;
-    if (bad_index(c, i, &n, error))
+    tf_cluster_node *n = op_begin(c, i, error);
+    if (!n)
         return FALSE;
-    pthread_mutex_lock(&n->op);
-    pthread_mutex_lock(&c->lock);
-    tf_cluster_node_refresh_locked(n);
     gboolean up = is_up(n), freed = c->freed;
     gchar **argv = g_strdupv(n->argv);
     guint start = n->starts + 1;
@@ -116,12 +125,11 @@ gboolean tf_cluster_node_start(tf_cluster *c, guint i, GError **error)
     return ok;
 }
 
-/* Ends n (op lock held by the caller or not needed): see the header. */
-static gboolean end_locked_op(tf_cluster *c, tf_cluster_node *n, gboolean graceful,
-                              GError **error)
+/* Ends n: see the header. Entered as op_begin leaves it (op mutex and cluster lock held,
+ * n refreshed); returns with the cluster lock released, the op mutex still held. */
+static gboolean end_begun(tf_cluster *c, tf_cluster_node *n, gboolean graceful,
+                          GError **error)
 {
-    pthread_mutex_lock(&c->lock);
-    tf_cluster_node_refresh_locked(n);
     if (!is_up(n)) {
         pthread_mutex_unlock(&c->lock);
         return TRUE;
@@ -148,8 +156,7 @@ static gboolean end_locked_op(tf_cluster *c, tf_cluster_node *n, gboolean gracef
     }
     if (fd >= 0)
         close(fd);
-    pthread_mutex_lock(&c->lock);
-    tf_cluster_node_refresh_locked(n);
+    tf_cluster_node_lock_fresh(c, n);
     pthread_mutex_unlock(&c->lock);
     if (!gone)
         g_set_error(error, TF_ERROR, TF_ERROR_TIMEOUT, "%s/%s: pid %d still alive %d s after SIGKILL",
@@ -160,47 +167,44 @@ static gboolean end_locked_op(tf_cluster *c, tf_cluster_node *n, gboolean gracef
 gboolean tf_cluster_node_end(tf_cluster *c, tf_cluster_node *n, gboolean graceful, GError **error)
 {
     pthread_mutex_lock(&n->op);
-    gboolean ok = end_locked_op(c, n, graceful, error);
+    tf_cluster_node_lock_fresh(c, n);
+    gboolean ok = end_begun(c, n, graceful, error);
     pthread_mutex_unlock(&n->op);
     return ok;
 }
 
-gboolean tf_cluster_node_stop(tf_cluster *c, guint i, GError **error)
+/* Stop (graceful) and kill. */
+static gboolean end_node(tf_cluster *c, guint i, gboolean graceful, GError **error)
 {
-    if (c->remote) return tf_remote_node_op(c->remote, i, TF_REMOTE_STOP, error);
-    tf_cluster_node *n;
-    return !bad_index(c, i, &n, error) && tf_cluster_node_end(c, n, TRUE, error);
-}
-
-gboolean tf_cluster_node_kill(tf_cluster *c, guint i, GError **error)
-{
-    if (c->remote) return tf_remote_node_op(c->remote, i, TF_REMOTE_KILL, error);
-    tf_cluster_node *n;
-    return !bad_index(c, i, &n, error) && tf_cluster_node_end(c, n, FALSE, error);
-}
-
-gboolean tf_cluster_node_restart(tf_cluster *c, guint i, GError **error)
-{
-    if (c->remote) return tf_remote_node_op(c->remote, i, TF_REMOTE_RESTART, error);
-    tf_cluster_node *n;
-    if (bad_index(c, i, &n, error))
+    tf_cluster_node *n = op_begin(c, i, error);
+    if (!n)
         return FALSE;
-    pthread_mutex_lock(&n->op);
-    gboolean ok = end_locked_op(c, n, TRUE, error);
+    gboolean ok = end_begun(c, n, graceful, error);
     pthread_mutex_unlock(&n->op);
-    /* Another thread could start it in between; then start fails with "already running". */
-    return ok && tf_cluster_node_start(c, i, error);
+    return ok;
 }
 
-gboolean tf_cluster_node_pause(tf_cluster *c, guint i, GError **error)
+gboolean tf_local_node_stop(tf_cluster *c, guint i, GError **error)
 {
-    if (c->remote) return tf_remote_node_op(c->remote, i, TF_REMOTE_PAUSE, error);
-    tf_cluster_node *n;
-    if (bad_index(c, i, &n, error))
+    return end_node(c, i, TRUE, error);
+}
+
+gboolean tf_local_node_kill(tf_cluster *c, guint i, GError **error)
+{
+    return end_node(c, i, FALSE, error);
+}
+
+gboolean tf_local_node_restart(tf_cluster *c, guint i, GError **error)
+{
+    /* Another thread could start it in between; then start fails with "already running". */
+    return end_node(c, i, TRUE, error) && tf_local_node_start(c, i, error);
+}
+
+gboolean tf_local_node_pause(tf_cluster *c, guint i, GError **error)
+{
+    tf_cluster_node *n = op_begin(c, i, error);
+    if (!n)
         return FALSE;
-    pthread_mutex_lock(&n->op);
-    pthread_mutex_lock(&c->lock);
-    tf_cluster_node_refresh_locked(n);
     tf_node_state st = n->state;
     pid_t pid = n->pid;
     if (st == TF_NODE_RUNNING)
@@ -227,15 +231,11 @@ gboolean tf_cluster_node_pause(tf_cluster *c, guint i, GError **error)
     return ok;
 }
 
-gboolean tf_cluster_node_resume(tf_cluster *c, guint i, GError **error)
+gboolean tf_local_node_resume(tf_cluster *c, guint i, GError **error)
 {
-    if (c->remote) return tf_remote_node_op(c->remote, i, TF_REMOTE_RESUME, error);
-    tf_cluster_node *n;
-    if (bad_index(c, i, &n, error))
+    tf_cluster_node *n = op_begin(c, i, error);
+    if (!n)
         return FALSE;
-    pthread_mutex_lock(&n->op);
-    pthread_mutex_lock(&c->lock);
-    tf_cluster_node_refresh_locked(n);
     tf_node_state st = n->state;
     if (st == TF_NODE_PAUSED) {
         kill(-n->pid, SIGCONT); /* takes effect as it is sent: nothing to wait for */
@@ -251,16 +251,14 @@ gboolean tf_cluster_node_resume(tf_cluster *c, guint i, GError **error)
     return TRUE;
 }
 
-tf_node_state tf_cluster_node_state(tf_cluster *c, guint i, int *wait_status)
+tf_node_state tf_local_node_state(tf_cluster *c, guint i, int *wait_status)
 {
-    if (c->remote) return (wait_status ? *wait_status = 0 : 0), tf_remote_node_state(c->remote, i);
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     if (wait_status)
         *wait_status = 0;
     if (!n)
         return TF_NODE_STOPPED;
-    pthread_mutex_lock(&c->lock);
-    tf_cluster_node_refresh_locked(n);
+    tf_cluster_node_lock_fresh(c, n);
     tf_node_state st = n->state;
     if (wait_status && (st == TF_NODE_EXITED || st == TF_NODE_STOPPED))
         *wait_status = n->status;
@@ -268,14 +266,12 @@ tf_node_state tf_cluster_node_state(tf_cluster *c, guint i, int *wait_status)
     return st;
 }
 
-pid_t tf_cluster_node_pid(tf_cluster *c, guint i)
+pid_t tf_local_node_pid(tf_cluster *c, guint i)
 {
-    if (c->remote) return 0; /* not our process */
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     if (!n)
         return 0;
-    pthread_mutex_lock(&c->lock);
-    tf_cluster_node_refresh_locked(n);
+    tf_cluster_node_lock_fresh(c, n);
     pid_t pid = n->pid;
     pthread_mutex_unlock(&c->lock);
     return pid;

@@ -6,12 +6,11 @@
 #include <string.h>
 #include "tf/error.h"
 #include "cluster_priv.h"
-#include "deploy_priv.h"
+#include "backend_priv.h"
 
-/* The source of n now (lock held). */
+/* The source of n now (lock held, n refreshed). */
 static tf_source *node_source_locked(tf_cluster *c, tf_cluster_node *n)
 {
-    tf_cluster_node_refresh_locked(n);
     json_t *attrs = n->attrs ? json_deep_copy(n->attrs) : json_object();
     json_object_set_new(attrs, "cluster", json_string(c->spec->name));
     json_object_set_new(attrs, "index", json_integer(n->index));
@@ -28,34 +27,35 @@ static tf_source *node_source_locked(tf_cluster *c, tf_cluster_node *n)
     return tf_source_new(n->name, n->url, attrs, NULL, NULL);
 }
 
-tf_source *tf_cluster_node_source(tf_cluster *c, guint i)
+tf_source *tf_local_node_source(tf_cluster *c, guint i)
 {
-    if (c->remote) return tf_remote_node_source(c->remote, i);
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     if (!n)
         return NULL;
-    pthread_mutex_lock(&c->lock);
+    tf_cluster_node_lock_fresh(c, n);
     tf_source *src = node_source_locked(c, n);
     pthread_mutex_unlock(&c->lock);
     return src;
 }
 
-void tf_cluster_list_sources(tf_cluster *c, GPtrArray *out)
+gboolean tf_local_list_sources(tf_cluster *c, GPtrArray *out, GError **error)
 {
+    (void)error; /* the table is in memory: listing cannot fail */
     pthread_mutex_lock(&c->lock);
-    if (!c->freed)
-        for (guint i = 0; i < c->nodes->len; i++)
+    if (!c->freed) {
+        for (guint i = 0; i < c->nodes->len; i++) {
+            tf_cluster_node_refresh_locked(c->nodes->pdata[i]);
             g_ptr_array_add(out, node_source_locked(c, c->nodes->pdata[i]));
+        }
+    }
     pthread_mutex_unlock(&c->lock);
+    return TRUE;
 }
 
 static gboolean provider_list(void *self, GPtrArray *out, GError **error)
 {
     tf_cluster *c = self;
-    if (c->remote)
-        return tf_remote_list_sources(c->remote, out, error); /* nothing once freed */
-    tf_cluster_list_sources(self, out);
-    return TRUE;
+    return c->be->list_sources(c, out, error); /* nothing once freed */
 }
 
 static void provider_free(void *self)

@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include "tf/error.h"
 #include "cluster_priv.h"
-#include "deploy_priv.h"
 
 #define TF_READY_TAIL 2000
 #define TF_PROBE_ATTEMPT_MAX_US (2 * G_USEC_PER_SEC)
@@ -52,9 +51,8 @@ gchar *tf_cluster_scrubbed_tail(tf_cluster *c, tf_cluster_node *n, tf_cluster_lo
     return clean;
 }
 
-gchar *tf_cluster_node_log_tail(tf_cluster *c, guint i, tf_cluster_log which, gsize max_bytes)
+gchar *tf_local_node_log_tail(tf_cluster *c, guint i, tf_cluster_log which, gsize max_bytes)
 {
-    if (c->remote) return tf_remote_node_log_tail(c->remote, i, max_bytes);
     tf_cluster_node *n = tf_cluster_get_node(c, i);
     return n ? tf_cluster_scrubbed_tail(c, n, which, max_bytes) : g_strdup("");
 }
@@ -78,8 +76,7 @@ static void fail_node(tf_cluster *c, tf_cluster_node *n, const tf_probe *probe,
 static gboolean snapshot_node(tf_cluster *c, tf_cluster_node *n, tf_probe *probe, int *fd,
                               tf_node_state *st, int *status)
 {
-    pthread_mutex_lock(&c->lock);
-    tf_cluster_node_refresh_locked(n);
+    tf_cluster_node_lock_fresh(c, n);
     *st = n->state;
     *status = n->status;
     gboolean up = n->state == TF_NODE_RUNNING || n->state == TF_NODE_PAUSED;
@@ -176,8 +173,7 @@ gboolean tf_cluster_wait_ready_set(tf_cluster *c, const guint *idx, guint count,
     return ok;
 }
 
-gboolean tf_cluster_node_wait_ready(tf_cluster *c, guint i, gint64 timeout_us, GError **error)
+gboolean tf_local_node_wait_ready(tf_cluster *c, guint i, gint64 timeout_us, GError **error)
 {
-    if (c->remote) return tf_remote_node_wait_ready(c->remote, i, timeout_us, error);
     return tf_cluster_wait_ready_set(c, &i, 1, timeout_us, error);
 }

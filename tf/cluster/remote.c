@@ -1,11 +1,14 @@
-/* remote.c: a tf_cluster whose nodes someone else runs (compose services, Kubernetes pods).
- * A member table fed by a driver, behind the same API the local launcher offers, so steps
- * written against tf_cluster_* do not change with the environment. Members are never
- * removed (informer-style, like the local provider): one that goes away stays listed as
- * stopped, keeps its index, and comes back under its name with a new URL. */
+/* remote.c: the remote backend: a tf_cluster whose nodes someone else runs (compose
+ * services, Kubernetes pods). A member table fed by a driver (compose.c, k8s.c: a table of
+ * their own, tf_remote_driver, for what differs between them), behind the same API the
+ * local backend offers, so steps written against tf_cluster_* do not change with the
+ * environment. Members are never removed (informer-style, like the local provider): one
+ * that goes away stays listed as stopped, keeps its index, and comes back under its name
+ * with a new URL. */
 #include <string.h>
 #include <pthread.h>
 #include "tf/error.h"
+#include "backend_priv.h"
 #include "cluster_priv.h"
 #include "deploy_priv.h"
 
@@ -71,7 +74,13 @@ tf_cluster *tf_cluster_remote_new(const tf_remote_driver *drv, void *self, const
     pthread_condattr_destroy(&attr);
     r->members = g_ptr_array_new_with_free_func(rmember_free);
     r->old_urls = g_ptr_array_new_with_free_func(g_free);
-    return tf_cluster_new_remote_shell(r);
+    return tf_cluster_alloc(&tf_cluster_remote_backend, r);
+}
+
+/* The remote behind a cluster of this backend. */
+static tf_remote *R(const tf_cluster *c)
+{
+    return c->backend_data;
 }
 
 /* Every entry point that can take long (engine commands, waits) holds a reference, so
@@ -83,7 +92,7 @@ static tf_remote *hold(tf_remote *r)
     return r;
 }
 
-void tf_remote_unref(tf_remote *r)
+static void remote_unref(tf_remote *r)
 {
     if (!r || !g_atomic_int_dec_and_test(&r->ref))
         return;
@@ -252,29 +261,31 @@ static gboolean wait_ready(tf_remote *r, gint only, guint want, gint64 timeout_u
     }
 }
 
-gboolean tf_remote_cluster_start(tf_remote *r, GError **error)
+static gboolean remote_start(tf_cluster *c, GError **error)
 {
-    hold(r);
+    tf_remote *r = hold(R(c));
     gboolean ok = (!r->drv->start || r->drv->start(r->self, r, error)) &&
                   wait_ready(r, -1, r->expect, r->start_timeout_us, error);
-    tf_remote_unref(r);
+    remote_unref(r);
     return ok;
 }
 
-gboolean tf_remote_node_wait_ready(tf_remote *r, guint i, gint64 timeout_us, GError **error)
+static gboolean remote_node_wait_ready(tf_cluster *c, guint i, gint64 timeout_us, GError **error)
 {
+    tf_remote *r = R(c);
     if (!get(r, i)) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s/%s: no node %u", r->drv->kind, r->name, i);
         return FALSE;
     }
     hold(r);
     gboolean ok = wait_ready(r, (gint)i, 1, timeout_us > 0 ? timeout_us : r->start_timeout_us, error);
-    tf_remote_unref(r);
+    remote_unref(r);
     return ok;
 }
 
-void tf_remote_cluster_stop(tf_remote *r)
+static void remote_stop(tf_cluster *c)
 {
+    tf_remote *r = R(c);
     guint n = tf_remote_size(r);
     for (guint i = 0; i < n; i++) {
         tf_node_state st = tf_remote_node_state(r, i);
@@ -283,8 +294,10 @@ void tf_remote_cluster_stop(tf_remote *r)
     }
 }
 
-void tf_remote_cluster_free(tf_remote *r)
+/* tf_cluster_free: the deployment is not ours: stop following it, leave it running. */
+static void remote_release(tf_cluster *c)
 {
+    tf_remote *r = R(c);
     pthread_mutex_lock(&r->lock);
     r->closing = TRUE;
     pthread_cond_broadcast(&r->cond);
@@ -293,15 +306,25 @@ void tf_remote_cluster_free(tf_remote *r)
         r->drv->stop(r->self);
 }
 
-void tf_remote_unsupported(tf_remote *r, const char *what, GError **error)
+static void remote_destroy(tf_cluster *c)
+{
+    remote_unref(R(c));
+}
+
+static void unsupported(tf_remote *r, const char *what, GError **error)
 {
     g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s/%s: %s is not supported by this environment",
                 r->drv->kind, r->name, what);
 }
 
-const char *tf_remote_where(tf_remote *r)
+static const char *remote_kind(const tf_cluster *c)
 {
-    return r->where;
+    return R(c)->drv->kind;
+}
+
+static const char *remote_where(const tf_cluster *c)
+{
+    return R(c)->where;
 }
 
 void *tf_remote_self(tf_remote *r)
@@ -309,9 +332,9 @@ void *tf_remote_self(tf_remote *r)
     return r->self;
 }
 
-const char *tf_remote_name(tf_remote *r)
+static const char *remote_name(const tf_cluster *c)
 {
-    return r->name;
+    return R(c)->name;
 }
 
 guint tf_remote_size(tf_remote *r)
@@ -333,9 +356,19 @@ gint tf_remote_index(tf_remote *r, const char *name)
     return found;
 }
 
-const char *tf_remote_node_name(tf_remote *r, guint i)
+static guint remote_size(tf_cluster *c)
 {
-    rmember *m = get(r, i);
+    return tf_remote_size(R(c));
+}
+
+static gint remote_node_index(tf_cluster *c, const char *name)
+{
+    return tf_remote_index(R(c), name);
+}
+
+static const char *remote_node_name(tf_cluster *c, guint i)
+{
+    rmember *m = get(R(c), i);
     return m ? m->name : NULL;
 }
 
@@ -348,8 +381,14 @@ const char *tf_remote_node_url(tf_remote *r, guint i)
     return url;
 }
 
-guint tf_remote_node_port(tf_remote *r, guint i, const char *port_name)
+static const char *remote_node_url(tf_cluster *c, guint i)
 {
+    return tf_remote_node_url(R(c), i);
+}
+
+static guint remote_node_port(tf_cluster *c, guint i, const char *port_name)
+{
+    tf_remote *r = R(c);
     rmember *m = get(r, i);
     pthread_mutex_lock(&r->lock);
     json_int_t p = m && port_name ? json_integer_value(json_object_get(
@@ -378,24 +417,25 @@ static tf_source *source_locked(tf_remote *r, guint i)
     return tf_source_new(m->name, m->url, attrs, NULL, NULL);
 }
 
-tf_source *tf_remote_node_source(tf_remote *r, guint i)
+static tf_source *remote_node_source(tf_cluster *c, guint i)
 {
+    tf_remote *r = R(c);
     pthread_mutex_lock(&r->lock);
     tf_source *src = i < r->members->len ? source_locked(r, i) : NULL;
     pthread_mutex_unlock(&r->lock);
     return src;
 }
 
-gboolean tf_remote_list_sources(tf_remote *r, GPtrArray *out, GError **error)
+static gboolean remote_list_sources(tf_cluster *c, GPtrArray *out, GError **error)
 {
-    hold(r);
+    tf_remote *r = hold(R(c));
     gboolean ok = !r->drv->refresh || r->drv->refresh(r->self, r, FALSE, error);
     pthread_mutex_lock(&r->lock);
     if (ok && !r->closing)
         for (guint i = 0; i < r->members->len; i++)
             g_ptr_array_add(out, source_locked(r, i));
     pthread_mutex_unlock(&r->lock);
-    tf_remote_unref(r);
+    remote_unref(r);
     return ok;
 }
 
@@ -418,7 +458,7 @@ gboolean tf_remote_node_op(tf_remote *r, guint i, tf_remote_op op, GError **erro
     }
     gboolean net = op == TF_REMOTE_ISOLATE || op == TF_REMOTE_REJOIN;
     if (net && !r->drv->isolate) {
-        tf_remote_unsupported(r, op == TF_REMOTE_ISOLATE ? "isolating a member" : "rejoining a member",
+        unsupported(r, op == TF_REMOTE_ISOLATE ? "isolating a member" : "rejoining a member",
                               error);
         return FALSE;
     }
@@ -446,7 +486,7 @@ gboolean tf_remote_node_op(tf_remote *r, guint i, tf_remote_op op, GError **erro
         g_free(url);
     }
     pthread_mutex_unlock(&m->op);
-    tf_remote_unref(r);
+    remote_unref(r);
     return ok;
 }
 
@@ -459,11 +499,108 @@ gboolean tf_remote_node_isolated(tf_remote *r, guint i)
     return on;
 }
 
-gchar *tf_remote_node_log_tail(tf_remote *r, guint i, gsize max_bytes)
+/* A deployment has one log per member, the engine's: which does not choose. */
+static gchar *remote_node_log_tail(tf_cluster *c, guint i, tf_cluster_log which, gsize max_bytes)
 {
+    (void)which;
+    tf_remote *r = R(c);
     rmember *m = get(r, i);
     hold(r);
     gchar *tail = m && r->drv->log_tail ? r->drv->log_tail(r->self, m->name, max_bytes) : NULL;
-    tf_remote_unref(r);
+    remote_unref(r);
     return tail ? tail : g_strdup("");
 }
+
+static tf_node_state remote_node_state(tf_cluster *c, guint i, int *wait_status)
+{
+    if (wait_status)
+        *wait_status = 0; /* not our process */
+    return tf_remote_node_state(R(c), i);
+}
+
+static gboolean remote_node_start(tf_cluster *c, guint i, GError **error)
+{
+    return tf_remote_node_op(R(c), i, TF_REMOTE_START, error);
+}
+
+static gboolean remote_node_stop(tf_cluster *c, guint i, GError **error)
+{
+    return tf_remote_node_op(R(c), i, TF_REMOTE_STOP, error);
+}
+
+static gboolean remote_node_kill(tf_cluster *c, guint i, GError **error)
+{
+    return tf_remote_node_op(R(c), i, TF_REMOTE_KILL, error);
+}
+
+static gboolean remote_node_pause(tf_cluster *c, guint i, GError **error)
+{
+    return tf_remote_node_op(R(c), i, TF_REMOTE_PAUSE, error);
+}
+
+static gboolean remote_node_resume(tf_cluster *c, guint i, GError **error)
+{
+    return tf_remote_node_op(R(c), i, TF_REMOTE_RESUME, error);
+}
+
+static gboolean remote_node_restart(tf_cluster *c, guint i, GError **error)
+{
+    return tf_remote_node_op(R(c), i, TF_REMOTE_RESTART, error);
+}
+
+static gboolean remote_isolate(tf_cluster *c, guint i, GError **error)
+{
+    return tf_remote_node_op(R(c), i, TF_REMOTE_ISOLATE, error);
+}
+
+static gboolean remote_rejoin(tf_cluster *c, guint i, GError **error)
+{
+    return tf_remote_node_op(R(c), i, TF_REMOTE_REJOIN, error);
+}
+
+static gboolean remote_isolated(tf_cluster *c, guint i)
+{
+    return tf_remote_node_isolated(R(c), i);
+}
+
+/* Isolation is the only network fault a driver offers: healing rejoins every cut member. */
+static gboolean remote_heal(tf_cluster *c, GError **error)
+{
+    tf_remote *r = R(c);
+    for (guint i = 0; i < tf_remote_size(r); i++)
+        if (tf_remote_node_isolated(r, i) && !tf_remote_node_op(r, i, TF_REMOTE_REJOIN, error))
+            return FALSE;
+    return TRUE;
+}
+
+/* What a deployment cannot do (no dir, argv, templates, pid, members added by tf, partial
+ * network faults) is left NULL: cluster.c answers for it. */
+const tf_cluster_backend tf_cluster_remote_backend = {
+    .kind = remote_kind,
+    .start = remote_start,
+    .stop = remote_stop,
+    .release = remote_release,
+    .destroy = remote_destroy,
+    .name = remote_name,
+    .where = remote_where,
+    .size = remote_size,
+    .node_index = remote_node_index,
+    .node_name = remote_node_name,
+    .node_port = remote_node_port,
+    .node_url = remote_node_url,
+    .node_log_tail = remote_node_log_tail,
+    .node_source = remote_node_source,
+    .list_sources = remote_list_sources,
+    .node_start = remote_node_start,
+    .node_stop = remote_node_stop,
+    .node_kill = remote_node_kill,
+    .node_pause = remote_node_pause,
+    .node_resume = remote_node_resume,
+    .node_restart = remote_node_restart,
+    .node_wait_ready = remote_node_wait_ready,
+    .node_state = remote_node_state,
+    .isolate = remote_isolate,
+    .rejoin = remote_rejoin,
+    .isolated = remote_isolated,
+    .heal = remote_heal,
+};
