@@ -84,28 +84,28 @@ static gboolean trail_has(const char *what)
 
 /* ---- steps and hooks ---- */
 
-static tf_status st_put(tf_step *s, GError **e)
+static tf_step_status st_put(tf_step *s, GError **e)
 {
     note("put:%s=%" G_GINT64_FORMAT, tf_step_arg_str(s, 0), tf_step_arg_int(s, 1));
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status st_pass(tf_step *s, GError **e)
+static tf_step_status st_pass(tf_step *s, GError **e)
 {
     note("pass");
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status st_pending(tf_step *s, GError **e) { return TF_STATUS_PENDING; }
-static tf_status st_logs(tf_step *s, GError **e)
+static tf_step_status st_pending(tf_step *s, GError **e) { return TF_STEP_PENDING; }
+static tf_step_status st_logs(tf_step *s, GError **e)
 {
     tf_world_log(tf_step_world(s), "cluster %s up after %d tries", "etcd-3", 2);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status st_fail(tf_step *s, GError **e)
+static tf_step_status st_fail(tf_step *s, GError **e)
 {
     return TF_FAIL(e, "boom: the answer was %d, not 42", 41);
 }
-static tf_status st_amb(tf_step *s, GError **e) { return TF_STATUS_PASSED; }
-static tf_status st_table(tf_step *s, GError **e)
+static tf_step_status st_amb(tf_step *s, GError **e) { return TF_STEP_PASSED; }
+static tf_step_status st_table(tf_step *s, GError **e)
 {
     guint n = 0;
     const tf_gherkin_pickle_row *rows = tf_step_table(s, &n);
@@ -117,17 +117,17 @@ static tf_status st_table(tf_step *s, GError **e)
     }
     note("%s", t->str);
     g_string_free(t, TRUE);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status st_doc(tf_step *s, GError **e)
+static tf_step_status st_doc(tf_step *s, GError **e)
 {
     note("doc:%s", tf_step_doc_string(s, NULL));
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 static void cleanup_note(void *what) { note("cleanup:%s", (const char *)what); }
 
 /* Starts "a cluster" (a cleanup) and blocks until the test releases it. */
-static tf_status st_block(tf_step *s, GError **e)
+static tf_step_status st_block(tf_step *s, GError **e)
 {
     tf_world_defer(tf_step_world(s), cleanup_note, "cluster");
     note("entered");
@@ -138,24 +138,24 @@ static tf_status st_block(tf_step *s, GError **e)
     gboolean ok = released;
     pthread_mutex_unlock(&lock);
     note("left");
-    return ok ? TF_STATUS_PASSED : TF_FAIL(e, "never released");
+    return ok ? TF_STEP_PASSED : TF_FAIL(e, "never released");
 }
 
 /* Never returns: a timed-out or interrupted step stays stuck, as a real one may. */
 static GMutex never_lock;
 static GCond never_cond;
-static tf_status st_hang(tf_step *s, GError **e)
+static tf_step_status st_hang(tf_step *s, GError **e)
 {
     tf_world_defer(tf_step_world(s), cleanup_note, "hung-cluster");
     note("hanging");
     g_mutex_lock(&never_lock);
     for (;;)
         g_cond_wait(&never_cond, &never_lock);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* A rendezvous across two connections: A waits until B released it. */
-static tf_status st_wait_other(tf_step *s, GError **e)
+static tf_step_status st_wait_other(tf_step *s, GError **e)
 {
     gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
     pthread_mutex_lock(&lock);
@@ -166,46 +166,46 @@ static tf_status st_wait_other(tf_step *s, GError **e)
         ;
     gboolean ok = b_released;
     pthread_mutex_unlock(&lock);
-    return ok ? TF_STATUS_PASSED : TF_FAIL(e, "the other connection never came");
+    return ok ? TF_STEP_PASSED : TF_FAIL(e, "the other connection never came");
 }
-static tf_status st_release_other(tf_step *s, GError **e)
+static tf_step_status st_release_other(tf_step *s, GError **e)
 {
     pthread_mutex_lock(&lock);
     gboolean ok = a_waiting;
     b_released = TRUE;
     pthread_cond_broadcast(&changed);
     pthread_mutex_unlock(&lock);
-    return ok ? TF_STATUS_PASSED : TF_FAIL(e, "A was not waiting");
+    return ok ? TF_STEP_PASSED : TF_FAIL(e, "A was not waiting");
 }
 
-static tf_status hook_before_tagged(tf_world *w, GError **e)
+static tf_step_status hook_before_tagged(tf_world *w, GError **e)
 {
     note("before:@wire");
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status hook_after(tf_world *w, GError **e)
+static tf_step_status hook_after(tf_world *w, GError **e)
 {
-    note("after:%s", tf_world_status(w) == TF_STATUS_PASSED ? "passed" : "not-passed");
-    return TF_STATUS_PASSED;
+    note("after:%s", tf_world_status(w) == TF_STEP_PASSED ? "passed" : "not-passed");
+    return TF_STEP_PASSED;
 }
 
-static tf_status hook_before_broken(tf_world *w, GError **e)
+static tf_step_status hook_before_broken(tf_world *w, GError **e)
 {
     return TF_FAIL(e, "fixture: the test database is unreachable");
 }
-static tf_status hook_before_step(tf_world *w, GError **e)
+static tf_step_status hook_before_step(tf_world *w, GError **e)
 {
     note("before-step");
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status hook_after_step(tf_world *w, GError **e)
+static tf_step_status hook_after_step(tf_world *w, GError **e)
 {
     note("after-step");
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* Notes the store and run its world carries ("store:none" without one). */
-static tf_status st_store(tf_step *s, GError **e)
+static tf_step_status st_store(tf_step *s, GError **e)
 {
     tf_world *w = tf_step_world(s);
     tf_store *st;
@@ -217,7 +217,7 @@ static tf_status st_store(tf_step *s, GError **e)
         g_free(base);
     } else
         note("store:none");
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 static gboolean register_steps(tf_registry *reg, GError **error)

@@ -173,44 +173,13 @@ gboolean tf_registry_add_global_hook(tf_registry *reg, tf_hook_kind kind, const 
     return TRUE;
 }
 
-typedef struct {
-    tf_param_transform transform;
-    GDestroyNotify free_value;
-    void *user_data;
-} param_adapter;
-
-/* steps.h hands transformers a void** and a free function; the expression library wants
- * the value stored into its tf_arg, so this adapts one to the other. */
-static gboolean param_adapt(const char *const *groups, guint n_groups, tf_arg *out,
-                            void *data, GError **error)
-{
-    param_adapter *a = data;
-    void *value = NULL;
-    if (!a->transform(groups, n_groups, &value, a->user_data, error))
-        return FALSE;
-    tf_arg_set_custom(out, value, a->free_value);
-    return TRUE;
-}
-
 gboolean tf_registry_add_param_type(tf_registry *reg, const char *name,
-                                    const char *const *regexps, tf_param_transform transform,
-                                    GDestroyNotify free_value, void *user_data,
-                                    gboolean use_for_snippets, gboolean prefer_for_regexp_match,
-                                    GError **error)
+                                    const char *const *regexps, tf_param_transform_fn transform,
+                                    void *user_data, tf_param_flags flags, GError **error)
 {
-    param_adapter *a = NULL;
-    if (transform) {
-        a = g_new0(param_adapter, 1);
-        a->transform = transform;
-        a->free_value = free_value;
-        a->user_data = user_data;
-    }
-    tf_param_flags flags = (use_for_snippets ? TF_PARAM_USE_FOR_SNIPPETS : 0) |
-                           (prefer_for_regexp_match ? TF_PARAM_PREFER_FOR_REGEXP_MATCH : 0);
     GError *err = NULL;
-    if (!tf_param_registry_define(reg->params, name, regexps, a ? param_adapt : NULL, a,
-                                  g_free, flags, &err)) {
-        g_free(a);
+    if (!tf_param_registry_define(reg->params, name, regexps, transform, user_data, NULL, flags,
+                                  &err)) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "parameter type {%s}: %s", name,
                     err->message);
         g_error_free(err);
@@ -220,11 +189,8 @@ gboolean tf_registry_add_param_type(tf_registry *reg, const char *name,
     p->seq = reg->next_seq++;
     p->name = g_strdup(name);
     p->regexps = g_strdupv((char **)regexps);
-    p->use_for_snippets = use_for_snippets;
-    p->prefer = prefer_for_regexp_match;
-    p->transform = transform;
-    p->free_value = free_value;
-    p->user_data = user_data;
+    p->use_for_snippets = (flags & TF_PARAM_USE_FOR_SNIPPETS) != 0;
+    p->prefer = (flags & TF_PARAM_PREFER_FOR_REGEXP_MATCH) != 0;
     g_ptr_array_add(reg->param_defs, p);
     return TRUE;
 }

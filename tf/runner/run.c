@@ -30,23 +30,23 @@ void tf_run_emit_attachment(tf_run *run, tf_world *w, const void *data, gsize le
 
 /* ---- execution ---- */
 
-static tf_result status_result(tf_status st)
+static tf_result status_result(tf_step_status st)
 {
     switch (st) {
-    case TF_STATUS_PASSED: return TF_RESULT_PASSED;
-    case TF_STATUS_PENDING: return TF_RESULT_PENDING;
-    case TF_STATUS_SKIPPED: return TF_RESULT_SKIPPED;
+    case TF_STEP_PASSED: return TF_RESULT_PASSED;
+    case TF_STEP_PENDING: return TF_RESULT_PENDING;
+    case TF_STEP_SKIPPED: return TF_RESULT_SKIPPED;
     default: return TF_RESULT_FAILED;
     }
 }
 
-static tf_status result_status(tf_result r)
+static tf_step_status result_status(tf_result r)
 {
     switch (r) {
-    case TF_RESULT_PASSED: return TF_STATUS_PASSED;
-    case TF_RESULT_SKIPPED: return TF_STATUS_SKIPPED;
-    case TF_RESULT_PENDING: return TF_STATUS_PENDING;
-    default: return TF_STATUS_FAILED;
+    case TF_RESULT_PASSED: return TF_STEP_PASSED;
+    case TF_RESULT_SKIPPED: return TF_STEP_SKIPPED;
+    case TF_RESULT_PENDING: return TF_STEP_PENDING;
+    default: return TF_STEP_FAILED;
     }
 }
 
@@ -56,7 +56,7 @@ tf_result tf_call_run(tf_exec *e, const tf_call *call, gint64 timeout_us,
                       tf_call_outcome *outcome, char **message)
 {
     GError *err = NULL;
-    tf_status st = TF_STATUS_FAILED;
+    tf_step_status st = TF_STEP_FAILED;
     tf_call_outcome out = tf_exec_call(e, call, timeout_us, &st, &err);
     if (outcome)
         *outcome = out;

@@ -52,9 +52,6 @@ typedef struct {
     char *name;
     char **regexps;
     gboolean use_for_snippets, prefer;
-    tf_param_transform transform;
-    GDestroyNotify free_value;
-    void *user_data;
     char id[TF_ID_LEN];
 } tf_param_def;
 
@@ -114,7 +111,7 @@ struct tf_world {
     void *app;
     tf_mutex lock; /* cleanups: a stuck step may still touch them */
     GArray *cleanups;
-    tf_status status;
+    tf_step_status status;
     char tcs_id[TF_ID_LEN];      /* testCaseStarted id, "" for a run-level world */
     char step_id[TF_ID_LEN];     /* current test step, or "" */
     char hook_run_id[TF_ID_LEN]; /* current testRunHookStarted id for global hooks */
@@ -172,7 +169,7 @@ typedef struct {
  * body's answer. On TIMEOUT/INTERRUPTED the worker is abandoned with the call (the world
  * is marked abandoned under the exec lock) and a fresh worker serves later calls. */
 tf_call_outcome tf_exec_call(tf_exec *e, const tf_call *call, gint64 timeout_us,
-                             tf_status *status, GError **error);
+                             tf_step_status *status, GError **error);
 /* Stops the exec's current worker (joined); abandoned ones finish on their own. */
 void tf_exec_shutdown(tf_exec *e);
 /* tf_exec_call as a result: *message (newly allocated) is the body's error, or says the

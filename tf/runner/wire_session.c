@@ -232,10 +232,10 @@ static void scenario_note(wire_scenario *sc, tf_result r)
     if (r > sc->worst)
         sc->worst = r;
     /* After hooks read the scenario's status through tf_world_status. */
-    sc->world->status = sc->worst == TF_RESULT_PASSED    ? TF_STATUS_PASSED
-                        : sc->worst == TF_RESULT_SKIPPED ? TF_STATUS_SKIPPED
-                        : sc->worst == TF_RESULT_PENDING ? TF_STATUS_PENDING
-                                                         : TF_STATUS_FAILED;
+    sc->world->status = sc->worst == TF_RESULT_PASSED    ? TF_STEP_PASSED
+                        : sc->worst == TF_RESULT_SKIPPED ? TF_STEP_SKIPPED
+                        : sc->worst == TF_RESULT_PENDING ? TF_STEP_PENDING
+                                                         : TF_STEP_FAILED;
 }
 
 static void scenario_begin(tf_wire_session *s, json_t *tags, wire_outcome *o)
@@ -358,8 +358,8 @@ static char *on_step_matches(tf_wire_session *s, json_t *params)
         json_t *args = json_array();
         for (guint k = 0; e->args && k < e->args->len; k++) {
             const tf_arg *a = g_ptr_array_index(e->args, k);
-            gssize start = tf_arg_get_start(a);
-            const char *val = tf_arg_get_text(a);
+            gssize start = tf_arg_start(a);
+            const char *val = tf_arg_text(a);
             /* Ruby indexes strings by character: a byte offset would misplace the
              * highlighting after any multi-byte character. */
             if (start >= 0 && val)
@@ -460,8 +460,8 @@ static char *on_invoke(tf_wire_session *s, json_t *params)
     /* Steps get the typed arguments tf matched; values changed on the way (a Ruby
      * Transform) would be ignored silently, so they are refused instead. */
     for (guint i = 0; i < n_want; i++) {
-        const char *ours = tf_arg_get_start(g_ptr_array_index(e->args, i)) >= 0
-            ? tf_arg_get_text(g_ptr_array_index(e->args, i)) : NULL;
+        const char *ours = tf_arg_start(g_ptr_array_index(e->args, i)) >= 0
+            ? tf_arg_text(g_ptr_array_index(e->args, i)) : NULL;
         json_t *sent = json_array_get(args, i);
         if (json_is_null(sent) ? ours != NULL : g_strcmp0(json_string_value(sent), ours) != 0)
             return reply_protocol("wire: invoke: argument %u of '%s' was matched as %s%s%s but "

@@ -3,9 +3,9 @@
  * gives cucumber-js in JavaScript. Only the public API is used. */
 #include <tf/tf.h>
 
-static tf_status trivial(tf_step *step, GError **error)
+static tf_step_status trivial(tf_step *step, GError **error)
 {
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 gboolean tf_plugin_init(tf_registry *reg, GError **error)

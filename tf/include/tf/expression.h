@@ -28,23 +28,23 @@ typedef struct tf_arg tf_arg;
 /* Frees an argument and its value (custom values with their free function). NULL-safe. */
 void tf_arg_free(tf_arg *arg);
 /* The kind of value the argument holds. */
-tf_arg_kind tf_arg_get_kind(const tf_arg *arg);
+tf_arg_kind tf_arg_kind_of(const tf_arg *arg);
 /* The integer value (0 unless the kind is TF_ARG_INT). */
-gint64 tf_arg_get_int(const tf_arg *arg);
+gint64 tf_arg_int(const tf_arg *arg);
 /* The floating-point value (0 unless the kind is TF_ARG_DOUBLE). */
-double tf_arg_get_double(const tf_arg *arg);
+double tf_arg_double(const tf_arg *arg);
 /* The string value, owned by the argument (NULL unless the kind is TF_ARG_STRING). */
-const char *tf_arg_get_string(const tf_arg *arg);
+const char *tf_arg_string(const tf_arg *arg);
 /* The custom value, owned by the argument (NULL unless the kind is TF_ARG_CUSTOM). */
-void *tf_arg_get_custom(const tf_arg *arg);
+void *tf_arg_custom(const tf_arg *arg);
 /* The matched substring before transformation, owned by the argument (NULL when the
  * group did not take part in the match). */
-const char *tf_arg_get_text(const tf_arg *arg);
+const char *tf_arg_text(const tf_arg *arg);
 /* Byte offset of the matched substring in the step text, -1 when it did not take part. */
-gssize tf_arg_get_start(const tf_arg *arg);
+gssize tf_arg_start(const tf_arg *arg);
 /* Name of the parameter type that produced the value ("int", "" for {}), NULL for a
  * regex capture group no parameter type claimed. Owned by the registry. */
-const char *tf_arg_get_param_type(const tf_arg *arg);
+const char *tf_arg_param_type(const tf_arg *arg);
 
 /* Setters for transformers: each replaces the value the argument held before. */
 void tf_arg_set_null(tf_arg *arg);
@@ -227,17 +227,17 @@ tf_expr_node *tf_expression_parse(const char *source, GError **error);
 /* Frees a node and its children. NULL-safe. */
 void tf_expr_node_free(tf_expr_node *node);
 /* The node's type. */
-tf_expr_node_type tf_expr_node_get_type(const tf_expr_node *node);
+tf_expr_node_type tf_expr_node_type_of(const tf_expr_node *node);
 /* First code point covered by the node. */
-guint tf_expr_node_get_start(const tf_expr_node *node);
+guint tf_expr_node_start(const tf_expr_node *node);
 /* One past the last code point covered by the node. */
-guint tf_expr_node_get_end(const tf_expr_node *node);
+guint tf_expr_node_end(const tf_expr_node *node);
 /* A TEXT node's text (NULL for other nodes); owned by the node. */
-const char *tf_expr_node_get_token(const tf_expr_node *node);
+const char *tf_expr_node_token(const tf_expr_node *node);
 /* Number of children (0 for TEXT nodes). */
 guint tf_expr_node_n_children(const tf_expr_node *node);
 /* Child `i`; owned by `node`. */
-const tf_expr_node *tf_expr_node_get_child(const tf_expr_node *node, guint i);
+const tf_expr_node *tf_expr_node_child(const tf_expr_node *node, guint i);
 
 G_END_DECLS
 

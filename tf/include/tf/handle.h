@@ -23,7 +23,7 @@ tf_snapshot *tf_handle_latest(tf_handle *h);
  * g_ptr_array_unref, which unrefs them). At most snapshot_history + 1 entries. */
 GPtrArray *tf_handle_snapshots(tf_handle *h);
 /* Recorded event batches still in memory, oldest first (new array of new refs). */
-GPtrArray *tf_handle_history(tf_handle *h);
+GPtrArray *tf_handle_batches(tf_handle *h);
 /* Sequence number of the last recorded batch (0 when none). */
 guint64 tf_handle_last_seq(tf_handle *h);
 /* TRUE once the runtime has stopped (or been freed). */

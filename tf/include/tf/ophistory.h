@@ -3,7 +3,7 @@
  * it, for a linearizability check (lincheck.h). App-agnostic: an operation is a name, an
  * input and an output in JSON. Thread-safe: many client threads record into one history.
  * Named "ophistory" because in tf "history" already means an observer's event batches
- * (tf_handle_history) and the store's journal (`tf history export`). */
+ * (tf_handle_batches) and the store's journal (`tf history export`). */
 #ifndef TF_OPHISTORY_H
 #define TF_OPHISTORY_H
 

@@ -8,17 +8,18 @@
 #include <glib.h>
 #include <jansson.h>
 #include "tf/error.h"
+#include "tf/expression.h"
 #include "tf/gherkin.h"
 
 G_BEGIN_DECLS
 
 /* What a step or hook reports. Undefined and ambiguous are decided by the runner. */
 typedef enum {
-    TF_STATUS_PASSED = 0,
-    TF_STATUS_FAILED,
-    TF_STATUS_PENDING, /* not implemented yet: "pending" in reports */
-    TF_STATUS_SKIPPED, /* skip the rest of the scenario */
-} tf_status;
+    TF_STEP_PASSED = 0,
+    TF_STEP_FAILED,
+    TF_STEP_PENDING, /* not implemented yet: "pending" in reports */
+    TF_STEP_SKIPPED, /* skip the rest of the scenario */
+} tf_step_status;
 
 /* Which keyword a definition is registered under (cucumber ignores it for matching). */
 typedef enum { TF_KEYWORD_GIVEN, TF_KEYWORD_WHEN, TF_KEYWORD_THEN, TF_KEYWORD_ANY } tf_keyword;
@@ -32,12 +33,12 @@ typedef struct tf_world tf_world;
 typedef struct tf_step tf_step;
 
 /* A step definition body. Return PASSED, or FAILED with *error set ("what: why"). */
-typedef tf_status (*tf_step_fn)(tf_step *step, GError **error);
+typedef tf_step_status (*tf_step_fn)(tf_step *step, GError **error);
 
 /* A hook body. For After hooks the scenario's result is readable from the world. */
-typedef tf_status (*tf_hook_fn)(tf_world *world, GError **error);
+typedef tf_step_status (*tf_hook_fn)(tf_world *world, GError **error);
 /* A BeforeAll/AfterAll hook body (no world). */
-typedef tf_status (*tf_global_hook_fn)(void *user_data, GError **error);
+typedef tf_step_status (*tf_global_hook_fn)(void *user_data, GError **error);
 
 /* ---- step arguments --------------------------------------------------------------- */
 
@@ -50,7 +51,8 @@ double tf_step_arg_double(const tf_step *step, guint i);
 /* Argument i as text: the transformed string for {string}/{word}/{} and the matched text
  * for every other type (borrowed, valid during the call). */
 const char *tf_step_arg_str(const tf_step *step, guint i);
-/* Argument i as transformed by a custom parameter type (borrowed; NULL for built-ins). */
+/* Argument i as a custom parameter type made it: what its transformer stored with
+ * tf_arg_set_custom, else its text (borrowed); NULL for built-in types. */
 const void *tf_step_arg_value(const tf_step *step, guint i);
 /* The step text as written in the pickle (borrowed). */
 const char *tf_step_text(const tf_step *step);
@@ -85,7 +87,7 @@ void tf_world_log(tf_world *world, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* The pickle being run (borrowed). */
 const tf_gherkin_pickle *tf_world_pickle(const tf_world *world);
 /* The scenario's status so far (for After hooks): PASSED until a step failed etc. */
-tf_status tf_world_status(const tf_world *world);
+tf_step_status tf_world_status(const tf_world *world);
 /* TRUE once the run was interrupted (Ctrl-C, SIGTERM): long actions should give up. */
 gboolean tf_world_interrupted(const tf_world *world);
 /* This scenario's seed: the run's seed (`tf run --seed N`, else $TF_SEED, else random;
@@ -138,17 +140,15 @@ gboolean tf_registry_add_global_hook(tf_registry *reg, tf_hook_kind kind, const 
                                      tf_global_hook_fn fn, void *user_data, const char *file,
                                      int line, GError **error);
 
-/* Transforms a custom parameter's capture groups into a value (owned by the caller of
- * the transformer, freed with the type's free_value). FALSE + error to reject. */
-typedef gboolean (*tf_param_transform)(const char *const *groups, guint n_groups,
-                                       void **value, void *user_data, GError **error);
 /* Adds a custom parameter type {name} matching any of the NULL-terminated regexps.
- * transform may be NULL (the value is then the matched text). */
+ * transform (expression.h; may be NULL: the value is then the matched text) stores the
+ * value into its tf_arg (tf_arg_set_int, tf_arg_set_custom, ...) and gets user_data
+ * (borrowed: it must outlive the registry). flags: TF_PARAM_USE_FOR_SNIPPETS,
+ * TF_PARAM_PREFER_FOR_REGEXP_MATCH. FALSE + error naming {name} on a bad name or regexp.
+ * Strings are copied. */
 gboolean tf_registry_add_param_type(tf_registry *reg, const char *name,
-                                    const char *const *regexps, tf_param_transform transform,
-                                    GDestroyNotify free_value, void *user_data,
-                                    gboolean use_for_snippets, gboolean prefer_for_regexp_match,
-                                    GError **error);
+                                    const char *const *regexps, tf_param_transform_fn transform,
+                                    void *user_data, tf_param_flags flags, GError **error);
 
 /* What a step module or plug-in exports: registers everything it defines. */
 typedef gboolean (*tf_plugin_init_fn)(tf_registry *reg, GError **error);
@@ -186,7 +186,7 @@ typedef gboolean (*tf_plugin_init_fn)(tf_registry *reg, GError **error);
 
 /* Helpers for step bodies: fail with a formatted message. */
 #define TF_FAIL(error, ...)                                                                 \
-    (g_set_error(error, TF_ERROR, TF_ERROR_FAILED, __VA_ARGS__), TF_STATUS_FAILED)
+    (g_set_error(error, TF_ERROR, TF_ERROR_FAILED, __VA_ARGS__), TF_STEP_FAILED)
 
 G_END_DECLS
 
