@@ -550,6 +550,7 @@ static tf_step_status then_tx_included(tf_step *step, GError **error)
 
 static tf_step_status after_chain(tf_world *world, GError **error)
 {
+    net_world_report(world); /* the faults of this scenario's cluster, if any */
     ch_world *ch = tf_world_get(world, "chain");
     if (!ch)
         return TF_STEP_PASSED;
@@ -614,6 +615,6 @@ gboolean chain_steps_register(tf_registry *reg, GError **error)
     TF_THEN("local nodes reach the public majority target", then_locals_at_target);
     TF_THEN("local nodes are not at the public majority target", then_locals_not_at_target);
     TF_THEN("the transaction is included with {int} confirmations", then_tx_included);
-    TF_AFTER(NULL, after_chain);
+    TF_AFTER_OWN(NULL, after_chain);
     return TRUE;
 }

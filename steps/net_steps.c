@@ -433,7 +433,7 @@ static tf_step_status before_netns(tf_world *world, GError **error)
     return TF_STEP_PASSED;
 }
 
-static tf_step_status after_net(tf_world *world, GError **error)
+void net_world_report(tf_world *world)
 {
     json_t *faults = net_world_faults(world);
     if (json_array_size(faults)) {
@@ -442,7 +442,6 @@ static tf_step_status after_net(tf_world *world, GError **error)
         free(text);
     }
     json_decref(faults);
-    return TF_STEP_PASSED;
 }
 
 gboolean net_steps_register(tf_registry *reg, GError **error)
@@ -460,9 +459,9 @@ gboolean net_steps_register(tf_registry *reg, GError **error)
     TF_WHEN("the network heals", when_heals);
     TF_WHEN("random partitions come and go for {float} seconds", when_random_partitions);
     TF_THEN("the observer saw the whole fault window with no gap over {int} intervals", then_no_gap);
-    if (!tf_registry_add_hook(reg, TF_HOOK_BEFORE, "network namespaces", "@netns", -10,
-                              before_netns, __FILE__, __LINE__, error))
+    /* By tag, not by module: @netns scenarios start their cluster with the app's steps. */
+    const tf_hook_options netns = {.name = "network namespaces", .tags = "@netns", .order = -10};
+    if (!tf_registry_add_hook(reg, TF_HOOK_BEFORE, &netns, before_netns, __FILE__, __LINE__, error))
         return FALSE;
-    TF_AFTER(NULL, after_net);
     return TRUE;
 }

@@ -549,6 +549,6 @@ gboolean raftkv_clients_register(tf_registry *reg, GError **error)
     TF_THEN("the history of at least {int} operations, {int} of them completed during faults, "
             "is linearizable", then_linearizable_min_faults);
     TF_THEN("the history is not linearizable", then_not_linearizable);
-    TF_AFTER(NULL, after_clients);
+    TF_AFTER_OWN(NULL, after_clients);
     return TRUE;
 }

@@ -1061,6 +1061,7 @@ static tf_step_status then_leadership_stays(tf_step *step, GError **error)
 
 static tf_step_status after_raftkv(tf_world *world, GError **error)
 {
+    net_world_report(world); /* the faults of this scenario's cluster, if any */
     rk_world *rk = tf_world_get(world, "raftkv");
     if (!rk)
         return TF_STEP_PASSED;
@@ -1146,6 +1147,6 @@ gboolean raftkv_steps_register(tf_registry *reg, GError **error)
     TF_THEN("key {string} reads {string} on every running node", then_key_reads);
     TF_THEN("every acknowledged write is readable", then_acked_readable);
     TF_THEN("Election Safety holds", then_safety_holds);
-    TF_AFTER(NULL, after_raftkv);
+    TF_AFTER_OWN(NULL, after_raftkv);
     return raftkv_clients_register(reg, error);
 }

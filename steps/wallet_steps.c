@@ -545,6 +545,6 @@ gboolean wallet_steps_register(tf_registry *reg, GError **error)
     TF_THEN("the payment is reverted by a reorg", then_reverted);
     TF_THEN("wallet {word} has a balance of at least {float} coins", then_balance);
     TF_THEN("every wallet matches its node's listunspent", then_match);
-    TF_AFTER("@wallet", after_wallet);
+    TF_AFTER_OWN(NULL, after_wallet);
     return TRUE;
 }

@@ -87,11 +87,14 @@ static tf_step_status then_value(tf_step *step, GError **error)
     return s ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
 
-/* The plug-in entry point `tf run --plugin` looks up (TF_PLUGIN_INIT_SYMBOL). */
-gboolean tf_plugin_init(tf_registry *reg, GError **error)
+/* The step module: runner.c registers it; as a plug-in, TF_PLUGIN_DEFINE exports it. */
+gboolean hello_steps_register(tf_registry *reg, GError **error)
 {
     TF_GIVEN("a service starting at {int}", given_service);
     TF_WHEN("I add {int}", when_add);
     TF_THEN("the service shows {int} within {float} seconds", then_value);
     return TRUE;
 }
+
+/* The plug-in's entry point and the record of the tf it was built against. */
+TF_PLUGIN_DEFINE(hello_steps_register)

@@ -158,8 +158,9 @@ static tf_step_status then_answer(tf_step *step, GError **error)
     return wait_up(step, w, (guint)want, tf_step_arg_double(step, 1), error);
 }
 
-/* The entry point `tf run --plugin` looks up (TF_PLUGIN_INIT_SYMBOL). */
-gboolean tf_plugin_init(tf_registry *reg, GError **error)
+/* The steps; TF_PLUGIN_DEFINE below exports them as the entry point `tf run --plugin`
+ * looks up, beside the record of the tf this was built against. */
+static gboolean httpstatus_steps_register(tf_registry *reg, GError **error)
 {
     TF_GIVEN("a {int}-node web cluster is running", given_cluster);
     TF_WHEN("web node {word} is killed", when_killed);
@@ -167,3 +168,5 @@ gboolean tf_plugin_init(tf_registry *reg, GError **error)
     TF_THEN("{int} web node(s) answer(s) within {float} seconds", then_answer);
     return TRUE;
 }
+
+TF_PLUGIN_DEFINE(httpstatus_steps_register)

@@ -22,9 +22,10 @@ static tf_step_status cck_pending(tf_step *step, GError **error) { return TF_STE
 static tf_step_status cck_skipped(tf_step *step, GError **error) { return TF_STEP_SKIPPED; }
 static tf_step_status cck_hook_skipped(tf_world *w, GError **error) { return TF_STEP_SKIPPED; }
 
-#define HOOK(kind, name, tags, fn)                                                          \
+#define HOOK(kind, name_, tags_, fn)                                                        \
     do {                                                                                    \
-        if (!tf_registry_add_hook(reg, kind, name, tags, 0, fn, __FILE__, __LINE__, error)) \
+        const tf_hook_options opts_ = {.name = name_, .tags = tags_};                       \
+        if (!tf_registry_add_hook(reg, kind, &opts_, fn, __FILE__, __LINE__, error))        \
             return FALSE;                                                                   \
     } while (0)
 #define GHOOK(kind, fn)                                                                     \

@@ -77,14 +77,14 @@ static gboolean module(tf_registry *reg, GError **error)
                              __LINE__, &undefined))
         return FALSE;
     g_clear_error(&undefined);
-    return tf_registry_add_hook(reg, TF_HOOK_BEFORE, "named", "@tagged", 0, hk_attach, __FILE__,
-                                __LINE__, error) &&
-           tf_registry_add_hook(reg, TF_HOOK_AFTER, NULL, NULL, 0, hk_pass, __FILE__, __LINE__,
+    const tf_hook_options named = {.name = "named", .tags = "@tagged"};
+    return tf_registry_add_hook(reg, TF_HOOK_BEFORE, &named, hk_attach, __FILE__, __LINE__,
                                 error) &&
-           tf_registry_add_hook(reg, TF_HOOK_BEFORE_STEP, NULL, NULL, 0, hk_pass, __FILE__,
-                                __LINE__, error) &&
-           tf_registry_add_hook(reg, TF_HOOK_AFTER_STEP, NULL, NULL, 0, hk_pass, __FILE__,
-                                __LINE__, error) &&
+           tf_registry_add_hook(reg, TF_HOOK_AFTER, NULL, hk_pass, __FILE__, __LINE__, error) &&
+           tf_registry_add_hook(reg, TF_HOOK_BEFORE_STEP, NULL, hk_pass, __FILE__, __LINE__,
+                                error) &&
+           tf_registry_add_hook(reg, TF_HOOK_AFTER_STEP, NULL, hk_pass, __FILE__, __LINE__,
+                                error) &&
            tf_registry_add_global_hook(reg, TF_HOOK_BEFORE_ALL, "setup", gh_before, NULL,
                                        __FILE__, __LINE__, error) &&
            tf_registry_add_global_hook(reg, TF_HOOK_AFTER_ALL, NULL, gh_after, NULL, __FILE__,

@@ -104,14 +104,36 @@ static gboolean module(tf_registry *reg, GError **error)
     TF_GIVEN("a step that hangs", st_hang);
     TF_GIVEN_RE("^an? ambiguous (.*)$", st_pass);
     TF_GIVEN("an ambiguous step", st_pass);
-    if (!tf_registry_add_hook(reg, TF_HOOK_BEFORE, "b", NULL, 10, hk_before_b, __FILE__, __LINE__, error) ||
-        !tf_registry_add_hook(reg, TF_HOOK_BEFORE, "a", NULL, 1, hk_before_a, __FILE__, __LINE__, error) ||
-        !tf_registry_add_hook(reg, TF_HOOK_AFTER, "a", NULL, 1, hk_after_a, __FILE__, __LINE__, error) ||
-        !tf_registry_add_hook(reg, TF_HOOK_AFTER, "b", NULL, 10, hk_after_b, __FILE__, __LINE__, error) ||
-        !tf_registry_add_hook(reg, TF_HOOK_BEFORE, "t", "@tagged and not @other", 5, hk_tagged,
-                              __FILE__, __LINE__, error))
+    const tf_hook_options a = {.name = "a", .order = 1}, b = {.name = "b", .order = 10},
+                          t = {.name = "t", .tags = "@tagged and not @other", .order = 5};
+    if (!tf_registry_add_hook(reg, TF_HOOK_BEFORE, &b, hk_before_b, __FILE__, __LINE__, error) ||
+        !tf_registry_add_hook(reg, TF_HOOK_BEFORE, &a, hk_before_a, __FILE__, __LINE__, error) ||
+        !tf_registry_add_hook(reg, TF_HOOK_AFTER, &a, hk_after_a, __FILE__, __LINE__, error) ||
+        !tf_registry_add_hook(reg, TF_HOOK_AFTER, &b, hk_after_b, __FILE__, __LINE__, error) ||
+        !tf_registry_add_hook(reg, TF_HOOK_BEFORE, &t, hk_tagged, __FILE__, __LINE__, error))
         return FALSE;
     return TRUE;
+}
+
+/* A second module, as a step library would be: its hooks are TF_HOOK_OWN_STEPS, so they
+ * run only in scenarios that use one of its steps. */
+static tf_step_status lib_step(tf_step *s, GError **e) { note("lib-step"); return TF_STEP_PASSED; }
+static tf_step_status lib_before(tf_world *w, GError **e) { note("lib-before"); return TF_STEP_PASSED; }
+static tf_step_status lib_after(tf_world *w, GError **e) { note("lib-after"); return TF_STEP_PASSED; }
+static tf_step_status lib_after_step(tf_world *w, GError **e)
+{
+    note("lib-after-step");
+    return TF_STEP_PASSED;
+}
+
+static gboolean library(tf_registry *reg, GError **error)
+{
+    TF_GIVEN("a library step", lib_step);
+    TF_BEFORE_OWN(NULL, lib_before);
+    TF_AFTER_OWN("not @nolib", lib_after);
+    const tf_hook_options own = {.scope = TF_HOOK_OWN_STEPS};
+    return tf_registry_add_hook(reg, TF_HOOK_AFTER_STEP, &own, lib_after_step, __FILE__,
+                                __LINE__, error);
 }
 
 static char *write_feature(const char *name, const char *text)
@@ -137,8 +159,8 @@ static int run(const char *feature, ...)
     g_ptr_array_add(argv, path);
     g_ptr_array_add(argv, NULL);
     g_string_truncate(trail, 0);
-    tf_plugin_init_fn mods[] = {module};
-    int code = tf_run_main((int)argv->len - 1, (char **)argv->pdata, mods, 1);
+    tf_plugin_init_fn mods[] = {module, library};
+    int code = tf_run_main((int)argv->len - 1, (char **)argv->pdata, mods, 2);
     g_ptr_array_unref(argv);
     g_free(path);
     return code;
@@ -181,6 +203,23 @@ static void test_hooks_order_and_tags(void **state)
     assert_string_equal(trail->str, "before-a;tagged;before-b;a passing step;after-b;after-a;deferred;");
     assert_int_equal(run("Feature: f\n  @tagged @other\n  Scenario: s\n    Given a passing step\n", NULL), 0);
     assert_string_equal(trail->str, "before-a;before-b;a passing step;after-b;after-a;deferred;");
+}
+
+/* A module's TF_HOOK_OWN_STEPS hooks run only in scenarios with a step of that module (and
+ * then for every step, and still under their tags); other modules' scenarios never see
+ * them, whatever their tags. */
+static void test_hooks_scoped_to_own_steps(void **state)
+{
+    assert_int_equal(run("Feature: f\n  Scenario: s\n    Given a passing step\n", NULL), 0);
+    assert_null(strstr(trail->str, "lib-"));
+    assert_int_equal(run("Feature: f\n  Scenario: s\n    Given a passing step\n"
+                         "    And a library step\n", NULL), 0);
+    /* order 0 (the macros') runs before orders 1 and 10, and after them for After hooks */
+    assert_string_equal(trail->str, "lib-before;before-a;before-b;a passing step;lib-after-step;"
+                                    "lib-step;lib-after-step;after-b;after-a;lib-after;deferred;");
+    assert_int_equal(run("Feature: f\n  @nolib\n  Scenario: s\n    Given a library step\n", NULL), 0);
+    assert_non_null(strstr(trail->str, "lib-before;before-a;before-b;lib-step;lib-after-step;"));
+    assert_null(strstr(trail->str, "lib-after;"));
 }
 
 static void test_world_cleanup_order_after_failure(void **state)
@@ -393,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_custom_parameter_type),
         cmocka_unit_test(test_undefined_ambiguous_strict),
         cmocka_unit_test(test_hooks_order_and_tags),
+        cmocka_unit_test(test_hooks_scoped_to_own_steps),
         cmocka_unit_test(test_world_cleanup_order_after_failure),
         cmocka_unit_test(test_retry_fail_fast_dry_run),
         cmocka_unit_test(test_filters_and_random_order),

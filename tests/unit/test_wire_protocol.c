@@ -239,10 +239,11 @@ static gboolean register_steps(tf_registry *reg, GError **error)
     TF_BEFORE("@wire", hook_before_tagged);
     TF_AFTER(NULL, hook_after);
     TF_BEFORE("@broken", hook_before_broken);
-    if (!tf_registry_add_hook(reg, TF_HOOK_BEFORE_STEP, NULL, "@stephooks", 0, hook_before_step,
-                              __FILE__, __LINE__, error) ||
-        !tf_registry_add_hook(reg, TF_HOOK_AFTER_STEP, NULL, "@stephooks", 0, hook_after_step,
-                              __FILE__, __LINE__, error))
+    const tf_hook_options stephooks = {.tags = "@stephooks"};
+    if (!tf_registry_add_hook(reg, TF_HOOK_BEFORE_STEP, &stephooks, hook_before_step, __FILE__,
+                              __LINE__, error) ||
+        !tf_registry_add_hook(reg, TF_HOOK_AFTER_STEP, &stephooks, hook_after_step, __FILE__,
+                              __LINE__, error))
         return FALSE;
     return TRUE;
 }

@@ -69,6 +69,14 @@ void tf_registry_set_world(tf_registry *reg, void *(*world_new)(void *user_data)
     reg->world_data = user_data;
 }
 
+gboolean tf_registry_add_module(tf_registry *reg, tf_plugin_init_fn init, GError **error)
+{
+    reg->module = ++reg->n_modules;
+    gboolean ok = init(reg, error);
+    reg->module = 0;
+    return ok;
+}
+
 /* Cucumber reports an expression naming an unknown {type} as undefinedParameterType
  * and keeps going; the registry remembers it so the run can report it the same way. */
 static void note_undefined_param(tf_registry *reg, const char *pattern, const GError *err)
@@ -110,6 +118,7 @@ gboolean tf_registry_add_step(tf_registry *reg, tf_keyword kw, const char *patte
     d->fn = fn;
     d->file = g_strdup(file ? file : "");
     d->line = line;
+    d->module = reg->module;
     g_ptr_array_add(reg->steps, d);
     return TRUE;
 }
@@ -123,34 +132,44 @@ static tf_hook_def *hook_new(tf_registry *reg, tf_hook_kind kind, const char *na
     h->name = g_strdup(name);
     h->file = g_strdup(file ? file : "");
     h->line = line;
+    h->module = reg->module;
     return h;
 }
 
-gboolean tf_registry_add_hook(tf_registry *reg, tf_hook_kind kind, const char *name,
-                              const char *tags, int order, tf_hook_fn fn, const char *file,
-                              int line, GError **error)
+gboolean tf_registry_add_hook(tf_registry *reg, tf_hook_kind kind, const tf_hook_options *opts,
+                              tf_hook_fn fn, const char *file, int line, GError **error)
 {
-    if (kind == TF_HOOK_BEFORE_ALL || kind == TF_HOOK_AFTER_ALL) {
+    static const tf_hook_options defaults = {0};
+    if (!opts)
+        opts = &defaults;
+    if (kind != TF_HOOK_BEFORE && kind != TF_HOOK_AFTER && kind != TF_HOOK_BEFORE_STEP &&
+        kind != TF_HOOK_AFTER_STEP) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
                     "%s:%d: hook: BeforeAll/AfterAll take tf_registry_add_global_hook",
                     file ? file : "?", line);
         return FALSE;
     }
+    if (opts->scope != TF_HOOK_ANY_STEPS && opts->scope != TF_HOOK_OWN_STEPS) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s:%d: hook: scope %d is not a "
+                    "tf_hook_scope", file ? file : "?", line, (int)opts->scope);
+        return FALSE;
+    }
     tf_tag_matcher *m = NULL;
-    if (tags && *tags) {
+    if (opts->tags && *opts->tags) {
         GError *err = NULL;
-        m = tf_tag_matcher_new(tags, &err);
+        m = tf_tag_matcher_new(opts->tags, &err);
         if (!m) {
             g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s:%d: hook tags '%s': %s",
-                        file ? file : "?", line, tags, err->message);
+                        file ? file : "?", line, opts->tags, err->message);
             g_error_free(err);
             return FALSE;
         }
     }
-    tf_hook_def *h = hook_new(reg, kind, name, file, line);
+    tf_hook_def *h = hook_new(reg, kind, opts->name, file, line);
     h->tags = m;
-    h->tags_src = g_strdup(tags);
-    h->order = order;
+    h->tags_src = g_strdup(opts->tags);
+    h->order = opts->order;
+    h->scope = opts->scope;
     h->fn = fn;
     g_ptr_array_add(reg->hooks, h);
     return TRUE;

@@ -27,6 +27,7 @@ typedef struct {
     tf_step_fn fn;
     char *file;
     int line;
+    guint module; /* the step module that registered it (tf_registry_add_module); 0: none */
     char id[TF_ID_LEN];
 } tf_step_def;
 
@@ -44,6 +45,8 @@ typedef struct {
     void *user_data;
     char *file;
     int line;
+    guint module;        /* as tf_step_def's */
+    tf_hook_scope scope; /* TF_HOOK_OWN_STEPS: only scenarios using a step of its module */
     char id[TF_ID_LEN];
 } tf_hook_def;
 
@@ -69,10 +72,16 @@ struct tf_registry {
     GPtrArray *undefined;    /* tf_undefined_param*: patterns naming unknown {types} */
     GHashTable *param_trees; /* tf_param_type* -> its compiled capture-group tree (match.c) */
     guint next_seq;
+    guint module;   /* the module registering now (tf_registry_add_module), 0 outside one */
+    guint n_modules;
     void *(*world_new)(void *user_data);
     void (*world_free)(void *world);
     void *world_data;
 };
+
+/* Registers a step module into reg as one module: what it defines carries the module's
+ * number, which TF_HOOK_OWN_STEPS hooks are scoped by. FALSE + init's error. */
+gboolean tf_registry_add_module(tf_registry *reg, tf_plugin_init_fn init, GError **error);
 
 /* Tag expressions (tags.c wraps tf/tags.h). NULL source = match all. */
 tf_tag_matcher *tf_tag_matcher_new(const char *source, GError **error);
@@ -177,9 +186,16 @@ void tf_exec_shutdown(tf_exec *e);
  * (may be NULL) receives how the call ended. Shared by tf run and tf wire (run.c). */
 tf_result tf_call_run(tf_exec *e, const tf_call *call, gint64 timeout_us,
                       tf_call_outcome *outcome, char **message);
+/* Whether a scenario uses a step of module (for TF_HOOK_OWN_STEPS hooks). */
+typedef gboolean (*tf_uses_module_fn)(const void *data, guint module);
+/* TRUE when a step of the test case tc (a const tf_test_case *) matched a definition of
+ * module: a tf_uses_module_fn. */
+gboolean tf_test_case_uses_module(const void *tc, guint module);
 /* Hooks of one kind that apply to pickle (every one when NULL), in run order: a new array
- * of borrowed definitions (run.c). */
-GPtrArray *tf_run_hooks_for(tf_registry *reg, tf_hook_kind kind, const tf_gherkin_pickle *p);
+ * of borrowed definitions (run_cases.c). A TF_HOOK_OWN_STEPS hook applies when
+ * uses(data, its module) holds; with uses NULL it never does. */
+GPtrArray *tf_run_hooks_for(tf_registry *reg, tf_hook_kind kind, const tf_gherkin_pickle *p,
+                            tf_uses_module_fn uses, const void *data);
 
 /* The C snippet for an undefined step (newly allocated). */
 char *tf_snippet_for_step(tf_param_registry *params, const tf_gherkin_pickle_step *pstep);

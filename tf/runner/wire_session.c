@@ -23,7 +23,15 @@ typedef struct {
     char **tag_names;
     tf_world *world;
     tf_result worst;
+    GHashTable *modules; /* modules (+ 1) of the steps invoked so far: TF_HOOK_OWN_STEPS */
 } wire_scenario;
+
+/* A tf_uses_module_fn over the steps a wire scenario invoked so far. */
+static gboolean scenario_uses_module(const void *data, guint module)
+{
+    const wire_scenario *sc = data;
+    return g_hash_table_contains(sc->modules, GUINT_TO_POINTER(module + 1));
+}
 
 /* Everything a step body may touch, owned together. When the body is abandoned (it timed
  * out) this is leaked on purpose: the stuck thread still reads it. */
@@ -212,7 +220,7 @@ static void run_hooks(tf_wire_session *s, tf_hook_kind kind, wire_outcome *o)
 {
     memset(o, 0, sizeof *o);
     o->res = TF_RESULT_PASSED;
-    GPtrArray *hooks = tf_run_hooks_for(s->reg, kind, &s->sc->pickle);
+    GPtrArray *hooks = tf_run_hooks_for(s->reg, kind, &s->sc->pickle, scenario_uses_module, s->sc);
     gboolean stop_on_failure = kind == TF_HOOK_BEFORE || kind == TF_HOOK_BEFORE_STEP;
     for (guint i = 0; i < hooks->len; i++) {
         tf_hook_def *h = g_ptr_array_index(hooks, i);
@@ -241,6 +249,7 @@ static void scenario_note(wire_scenario *sc, tf_result r)
 static void scenario_begin(tf_wire_session *s, json_t *tags, wire_outcome *o)
 {
     wire_scenario *sc = g_new0(wire_scenario, 1);
+    sc->modules = g_hash_table_new(NULL, NULL);
     guint n = json_is_array(tags) ? (guint)json_array_size(tags) : 0;
     sc->tags = g_new0(tf_gherkin_pickle_tag, n ? n : 1);
     sc->tag_names = g_new0(char *, n + 1);
@@ -288,6 +297,7 @@ static void scenario_end(tf_wire_session *s, wire_outcome *o)
         return; /* the pickle stays: the stuck step may still read it */
     g_strfreev(sc->tag_names);
     g_free(sc->tags);
+    g_hash_table_unref(sc->modules);
     g_free(sc);
 }
 
@@ -295,7 +305,7 @@ gboolean tf_wire_global_hooks(tf_registry *reg, tf_hook_kind kind, gint64 timeou
                               GError **error)
 {
     tf_exec *exec = tf_exec_new();
-    GPtrArray *hooks = tf_run_hooks_for(reg, kind, NULL);
+    GPtrArray *hooks = tf_run_hooks_for(reg, kind, NULL, NULL, NULL);
     gboolean ok = TRUE;
     for (guint i = 0; i < hooks->len; i++) {
         tf_hook_def *h = g_ptr_array_index(hooks, i);
@@ -499,6 +509,7 @@ static char *on_invoke(tf_wire_session *s, json_t *params)
     c->step.pstep = &c->pstep;
     c->step.args = c->args;
     c->step.timeout_us = s->timeout_us;
+    g_hash_table_add(s->sc->modules, GUINT_TO_POINTER(e->def->module + 1));
     run_hooks(s, TF_HOOK_BEFORE_STEP, &o);
     gboolean abandoned = FALSE;
     if (o.res == TF_RESULT_PASSED) {

@@ -1,7 +1,7 @@
 /* steps.h: writing step definitions and hooks in C, and the registry that holds them.
- * A step module is one function that registers its steps into a registry; the bundled
- * modules and user plug-ins (`tf run --plugin x.so`, exporting tf_plugin_init) are
- * loaded the same way. No constructors, no hidden globals: registration is explicit. */
+ * A step module is one function that registers its steps and hooks into a registry; the
+ * bundled modules and user plug-ins (`tf run --plugin x.so`, plugin.h) are loaded the same
+ * way. No constructors, no hidden globals: registration is explicit. */
 #ifndef TF_STEPS_H
 #define TF_STEPS_H
 
@@ -129,12 +129,29 @@ typedef enum {
     TF_HOOK_AFTER_STEP,
 } tf_hook_kind;
 
-/* Adds a scenario or step hook. name may be NULL; tags is a tag expression or NULL (all
- * scenarios); lower order runs first for Before*, last for After* (cucumber's rule).
- * FALSE + error when the tag expression does not parse. Strings are copied. */
-gboolean tf_registry_add_hook(tf_registry *reg, tf_hook_kind kind, const char *name,
-                              const char *tags, int order, tf_hook_fn fn, const char *file,
-                              int line, GError **error);
+/* Which scenarios a scenario or step hook runs for, besides its tags. */
+typedef enum {
+    TF_HOOK_ANY_STEPS = 0, /* every scenario its tags select (Cucumber's rule) */
+    TF_HOOK_OWN_STEPS,     /* only scenarios with a step that the hook's own module defines:
+                              a step library's hooks stay off others' scenarios. Over the
+                              wire (tf wire) steps are known only as they run: such a
+                              Before hook does not run, an After hook runs when one did */
+} tf_hook_scope;
+
+/* How a scenario or step hook is registered. All zero (or a NULL pointer) is the default:
+ * unnamed, every scenario, order 0, TF_HOOK_ANY_STEPS. */
+typedef struct {
+    const char *name;    /* shown in reports, or NULL */
+    const char *tags;    /* tag expression the scenario must match, or NULL: every one */
+    int order;           /* lower runs first for Before*, last for After* (Cucumber's rule) */
+    tf_hook_scope scope;
+} tf_hook_options;
+
+/* Adds a scenario or step hook (kind BEFORE, AFTER, BEFORE_STEP or AFTER_STEP) with opts
+ * (borrowed; may be NULL). FALSE + error naming file:line for another kind or a tag
+ * expression that does not parse. Strings are copied. */
+gboolean tf_registry_add_hook(tf_registry *reg, tf_hook_kind kind, const tf_hook_options *opts,
+                              tf_hook_fn fn, const char *file, int line, GError **error);
 /* Adds a BeforeAll/AfterAll hook (kind must be TF_HOOK_BEFORE_ALL or TF_HOOK_AFTER_ALL). */
 gboolean tf_registry_add_global_hook(tf_registry *reg, tf_hook_kind kind, const char *name,
                                      tf_global_hook_fn fn, void *user_data, const char *file,
@@ -150,10 +167,9 @@ gboolean tf_registry_add_param_type(tf_registry *reg, const char *name,
                                     const char *const *regexps, tf_param_transform_fn transform,
                                     void *user_data, tf_param_flags flags, GError **error);
 
-/* What a step module or plug-in exports: registers everything it defines. */
+/* A step module: registers everything it defines into reg (borrowed). FALSE + error
+ * when a registration failed. A plug-in exports one with TF_PLUGIN_DEFINE (plugin.h). */
 typedef gboolean (*tf_plugin_init_fn)(tf_registry *reg, GError **error);
-/* The symbol `tf run --plugin FILE.so` looks up. */
-#define TF_PLUGIN_INIT_SYMBOL "tf_plugin_init"
 
 /* ---- registration sugar ----------------------------------------------------------------
  * Inside a function taking `tf_registry *reg`:
@@ -171,18 +187,18 @@ typedef gboolean (*tf_plugin_init_fn)(tf_registry *reg, GError **error);
 #define TF_GIVEN_RE(regex, fn) TF_REGISTER_STEP_(TF_KEYWORD_GIVEN, TRUE, regex, fn)
 #define TF_WHEN_RE(regex, fn) TF_REGISTER_STEP_(TF_KEYWORD_WHEN, TRUE, regex, fn)
 #define TF_THEN_RE(regex, fn) TF_REGISTER_STEP_(TF_KEYWORD_THEN, TRUE, regex, fn)
-#define TF_BEFORE(tags, fn)                                                                 \
+#define TF_REGISTER_HOOK_(kind, tags_, scope_, fn)                                         \
     do {                                                                                    \
-        if (!tf_registry_add_hook(reg, TF_HOOK_BEFORE, NULL, tags, 0, fn, __FILE__,        \
-                                  __LINE__, error))                                         \
+        const tf_hook_options tf_hook_opts_ = {.tags = (tags_), .scope = (scope_)};          \
+        if (!tf_registry_add_hook(reg, kind, &tf_hook_opts_, fn, __FILE__, __LINE__, error)) \
             return FALSE;                                                                   \
     } while (0)
-#define TF_AFTER(tags, fn)                                                                  \
-    do {                                                                                    \
-        if (!tf_registry_add_hook(reg, TF_HOOK_AFTER, NULL, tags, 0, fn, __FILE__,         \
-                                  __LINE__, error))                                         \
-            return FALSE;                                                                   \
-    } while (0)
+/* A Before/After hook for every scenario the tag expression (or NULL) selects. */
+#define TF_BEFORE(tags, fn) TF_REGISTER_HOOK_(TF_HOOK_BEFORE, tags, TF_HOOK_ANY_STEPS, fn)
+#define TF_AFTER(tags, fn) TF_REGISTER_HOOK_(TF_HOOK_AFTER, tags, TF_HOOK_ANY_STEPS, fn)
+/* The same, only for scenarios that use a step of this module (TF_HOOK_OWN_STEPS). */
+#define TF_BEFORE_OWN(tags, fn) TF_REGISTER_HOOK_(TF_HOOK_BEFORE, tags, TF_HOOK_OWN_STEPS, fn)
+#define TF_AFTER_OWN(tags, fn) TF_REGISTER_HOOK_(TF_HOOK_AFTER, tags, TF_HOOK_OWN_STEPS, fn)
 
 /* Helpers for step bodies: fail with a formatted message. */
 #define TF_FAIL(error, ...)                                                                 \
