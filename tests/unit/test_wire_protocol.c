@@ -20,6 +20,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <jansson.h>
+#include "../../tf/runner/plugin.h"
 #include "../../tf/runner/wire.h"
 #include "tf/durable.h"
 #include "tf/world_store.h"
@@ -248,6 +249,19 @@ static gboolean register_steps(tf_registry *reg, GError **error)
     return TRUE;
 }
 
+/* A second module, a step library: its hooks run only where its steps do. */
+static tf_step_status lib_step(tf_step *s, GError **e) { note("lib-step"); return TF_STEP_PASSED; }
+static tf_step_status lib_before(tf_world *w, GError **e) { note("lib-before"); return TF_STEP_PASSED; }
+static tf_step_status lib_after(tf_world *w, GError **e) { note("lib-after"); return TF_STEP_PASSED; }
+
+static gboolean register_library(tf_registry *reg, GError **error)
+{
+    TF_STEP("a library step", lib_step);
+    TF_BEFORE_OWN(NULL, lib_before);
+    TF_AFTER_OWN(NULL, lib_after);
+    return TRUE;
+}
+
 /* ---- a client ---- */
 
 typedef struct {
@@ -380,7 +394,8 @@ static int setup(void **unused)
     trail = g_string_new(NULL);
     reg = tf_registry_new();
     GError *err = NULL;
-    if (!register_steps(reg, &err))
+    if (!tf_registry_add_module(reg, register_steps, &err) ||
+        !tf_registry_add_module(reg, register_library, &err))
         fail_msg("%s", err->message);
     tf_wire_options o = {.step_timeout_us = 10 * G_USEC_PER_SEC};
     srv = tf_wire_server_new(reg, &o, &err);
@@ -611,6 +626,25 @@ static void test_failing_before_hook_and_step_hooks(void **unused)
     expect_invoke(c, "a step that passes", NULL, "success", NULL);
     assert_true(trail_has("before-step;pass;after-step;"));
     expect_success(c, "[\"end_scenario\"]");
+    client_free(c);
+}
+
+/* Over the wire the steps are known as they are invoked: a TF_HOOK_OWN_STEPS After hook
+ * runs once a step of its module ran, never otherwise; such a Before hook never runs. */
+static void test_own_steps_hooks(void **unused)
+{
+    client *c = client_new(port);
+    expect_success(c, "[\"begin_scenario\"]");
+    expect_invoke(c, "a step that passes", NULL, "success", NULL);
+    expect_success(c, "[\"end_scenario\"]");
+    assert_false(trail_has("lib-"));
+    expect_success(c, "[\"begin_scenario\"]");
+    expect_invoke(c, "a step that passes", NULL, "success", NULL);
+    expect_invoke(c, "a library step", NULL, "success", NULL);
+    expect_success(c, "[\"end_scenario\"]");
+    assert_true(trail_has("lib-step;"));
+    assert_true(trail_has("lib-after;"));
+    assert_false(trail_has("lib-before"));
     client_free(c);
 }
 
@@ -917,6 +951,7 @@ int main(void)
         cmocka_unit_test_setup(test_snippet_text, reset),
         cmocka_unit_test_setup(test_scenario_hooks_by_tag_and_cleanup, reset),
         cmocka_unit_test_setup(test_failing_before_hook_and_step_hooks, reset),
+        cmocka_unit_test_setup(test_own_steps_hooks, reset),
         cmocka_unit_test_setup(test_two_connections_at_once, reset),
         cmocka_unit_test_setup(test_disconnect_mid_step_cleans_up, reset),
         cmocka_unit_test_setup(test_disconnect_between_steps_cleans_up, reset),

@@ -9,6 +9,10 @@
 #include "options.h"
 #include "tf/plugin.h"
 
+/* Registers a step module into reg as one module: what it defines carries the module's
+ * number, which TF_HOOK_OWN_STEPS hooks are scoped by (registry.c). FALSE + init's error. */
+gboolean tf_registry_add_module(tf_registry *reg, tf_plugin_init_fn init, GError **error);
+
 /* TRUE when record (NULL: the plug-in has none) is of this tf's ABI; else FALSE +
  * TF_ERROR_INVALID "WHO: built against tf 0.1.0 (ABI 0); this tf is 0.2.0 (ABI 1): rebuild
  * it against this tf" (or naming the struct whose size differs). */

@@ -148,10 +148,11 @@ gboolean tf_test_case_uses_module(const void *data, guint module)
 {
     const tf_test_case *tc = data;
     for (guint i = 0; i < tc->steps->len; i++) {
+        /* An ambiguous step runs no definition: it uses no module. */
         const tf_test_step *ts = g_ptr_array_index(tc->steps, i);
-        for (guint k = 0; ts->matches && k < ts->matches->len; k++)
-            if (((const tf_match *)g_ptr_array_index(ts->matches, k))->def->module == module)
-                return TRUE;
+        if (ts->matches && ts->matches->len == 1 &&
+            ((const tf_match *)g_ptr_array_index(ts->matches, 0))->def->module == module)
+            return TRUE;
     }
     return FALSE;
 }

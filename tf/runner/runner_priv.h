@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <jansson.h>
+#include "plugin.h"
 #include "report_bus.h"
 #include "run_event.h"
 #include "tf/expression.h"
@@ -79,9 +80,6 @@ struct tf_registry {
     void *world_data;
 };
 
-/* Registers a step module into reg as one module: what it defines carries the module's
- * number, which TF_HOOK_OWN_STEPS hooks are scoped by. FALSE + init's error. */
-gboolean tf_registry_add_module(tf_registry *reg, tf_plugin_init_fn init, GError **error);
 
 /* Tag expressions (tags.c wraps tf/tags.h). NULL source = match all. */
 tf_tag_matcher *tf_tag_matcher_new(const char *source, GError **error);
@@ -188,8 +186,8 @@ tf_result tf_call_run(tf_exec *e, const tf_call *call, gint64 timeout_us,
                       tf_call_outcome *outcome, char **message);
 /* Whether a scenario uses a step of module (for TF_HOOK_OWN_STEPS hooks). */
 typedef gboolean (*tf_uses_module_fn)(const void *data, guint module);
-/* TRUE when a step of the test case tc (a const tf_test_case *) matched a definition of
- * module: a tf_uses_module_fn. */
+/* TRUE when a step of the test case tc (a const tf_test_case *) matched one definition,
+ * of module (an ambiguous step runs none): a tf_uses_module_fn. */
 gboolean tf_test_case_uses_module(const void *tc, guint module);
 /* Hooks of one kind that apply to pickle (every one when NULL), in run order: a new array
  * of borrowed definitions (run_cases.c). A TF_HOOK_OWN_STEPS hook applies when
