@@ -6,7 +6,8 @@
  *   USER_PLUGIN_NEXT_ABI   the record of a tf with the next ABI
  *   USER_PLUGIN_NEXT_CALLS the same, also calling a function this tf does not have
  *   USER_PLUGIN_PRE_RECORD no record, calling tf_handle_history (as before tf 0.2.0)
- *   USER_PLUGIN_SIZE_DRIFT this ABI's number, but a tf_observer 8 bytes larger */
+ *   USER_PLUGIN_SIZE_DRIFT this ABI's number, but a tf_observer 8 bytes larger
+ *   USER_PLUGIN_SAME_ABI   another tf version ("0.2.99") of this ABI, the same sizes */
 #include <tf/tf.h>
 
 static tf_step_status killed(tf_step *step, GError **error)
@@ -69,6 +70,14 @@ gboolean tf_plugin_init(tf_registry *reg, GError **error)
 static const tf_abi_size sizes[] = {{"tf_observer", sizeof(tf_observer) + 8}};
 TF_PLUGIN_EXPORT extern const tf_abi_record tf_plugin_abi;
 const tf_abi_record tf_plugin_abi = {TF_ABI_VERSION, sizeof(tf_abi_record), TF_VERSION, sizes, 1};
+TF_PLUGIN_EXPORT gboolean tf_plugin_init(tf_registry *reg, GError **error);
+gboolean tf_plugin_init(tf_registry *reg, GError **error) { return user_steps(reg, error); }
+
+#elif defined(USER_PLUGIN_SAME_ABI)
+static const tf_abi_size sizes[] = {TF_ABI_SIZES};
+TF_PLUGIN_EXPORT extern const tf_abi_record tf_plugin_abi;
+const tf_abi_record tf_plugin_abi = {TF_ABI_VERSION, sizeof(tf_abi_record), "0.2.99", sizes,
+                                     G_N_ELEMENTS(sizes)};
 TF_PLUGIN_EXPORT gboolean tf_plugin_init(tf_registry *reg, GError **error);
 gboolean tf_plugin_init(tf_registry *reg, GError **error) { return user_steps(reg, error); }
 

@@ -4,7 +4,8 @@
  * and never with --no-bundled; a bundled module's hooks never run on a scenario without
  * one of its steps. A plug-in built against another tf (another ABI, no ABI record as
  * before 0.2.0, a struct of another size) is refused before any of its code runs, naming
- * both versions, by tf run, tf wire and a user's runner built on tf_run_main alike. */
+ * both versions, by tf run, tf wire and a user's runner built on tf_run_main alike; one of
+ * another release with this ABI loads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -240,7 +241,7 @@ static void test_bundled_hooks_stay_on_their_scenarios(void **state)
     json_t *envs = dry_run((const char *const[]){"--bundled", "--plugin", PLUGIN("ok"), NULL}, 1);
     assert_true(count_kind(envs, "hook") >= 3); /* the bundled ones are registered */
     char *hooks = hooks_per_case(envs);
-    assert_string_equal(hooks, "user_steps.c|user_steps.c raftkv_steps.c");
+    assert_string_equal(hooks, "user_steps.c|user_steps.c raftkv_clients.c raftkv_steps.c");
     g_free(hooks);
     json_decref(envs);
 }
@@ -294,6 +295,19 @@ static void test_other_abi_refused(void **state)
     g_free(drift);
 }
 
+/* The ABI, not the version, decides: a plug-in of another tf release with this ABI and the
+ * same struct sizes loads and runs (as a program linked with libtf.so.1 runs on any 1.x). */
+static void test_same_abi_other_version_loads(void **state)
+{
+    result r = run((const char *const[]){TF_BINARY_DIR "/bin/tf", "run", "--no-color",
+                                         "--format", "pretty", "--plugin", PLUGIN("same_abi"),
+                                         "user.feature:2", NULL});
+    if (r.code != 0 || !strstr(r.out, "user step: node n1 killed") ||
+        !strstr(r.out, "1 scenario (1 passed)"))
+        fail_msg("exit %d:\n%s%s", r.code, r.out, r.err);
+    clear(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_bundled_by_default_or_asked),
         cmocka_unit_test(test_bundled_hooks_stay_on_their_scenarios),
         cmocka_unit_test(test_other_abi_refused),
+        cmocka_unit_test(test_same_abi_other_version_loads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -120,23 +120,11 @@ static tf_opt_cmd run_command(const char *argv0, const tf_run_ext *ext, cli_opts
                       .epilogue = run_epilogue, .positional = TRUE};
     cmd.groups[0] = (tf_opt_group){run_opts, o};
     cmd.groups[1] = (tf_opt_group){ext && ext->bundled ? tf_plugin_bundled_opts : tf_plugin_opts,
-                                   o ? &o->plugins : NULL};
+                                   &o->plugins};
     cmd.prog = ext && ext->prog ? ext->prog : argv0;
     if (ext)
         cmd.groups[2] = ext->extra;
     return cmd;
-}
-
-const char *tf_run_usage(void)
-{
-    static gsize once = 0;
-    static char *text;
-    if (g_once_init_enter(&once)) {
-        tf_opt_cmd cmd = run_command("tf run", NULL, NULL);
-        text = tf_opt_usage_text(&cmd);
-        g_once_init_leave(&once, 1);
-    }
-    return text;
 }
 
 static void cli_opts_init(cli_opts *o, const tf_plugin_init_fn *modules, guint n_modules)

@@ -10,6 +10,7 @@
 #include "tf/error.h"
 #include "tf/expression.h"
 #include "tf/gherkin.h"
+#include "tf/api.h"
 
 G_BEGIN_DECLS
 
@@ -43,62 +44,62 @@ typedef tf_step_status (*tf_global_hook_fn)(void *user_data, GError **error);
 /* ---- step arguments --------------------------------------------------------------- */
 
 /* Number of arguments the expression captured. */
-guint tf_step_n_args(const tf_step *step);
+TF_API guint tf_step_n_args(const tf_step *step);
 /* Argument i as an integer ({int}, {long}, {short}, {byte}, {biginteger} in range). */
-gint64 tf_step_arg_int(const tf_step *step, guint i);
+TF_API gint64 tf_step_arg_int(const tf_step *step, guint i);
 /* Argument i as a double ({float}, {double}, {bigdecimal}, or an int). */
-double tf_step_arg_double(const tf_step *step, guint i);
+TF_API double tf_step_arg_double(const tf_step *step, guint i);
 /* Argument i as text: the transformed string for {string}/{word}/{} and the matched text
  * for every other type (borrowed, valid during the call). */
-const char *tf_step_arg_str(const tf_step *step, guint i);
+TF_API const char *tf_step_arg_str(const tf_step *step, guint i);
 /* Argument i as a custom parameter type made it: what its transformer stored with
  * tf_arg_set_custom, else its text (borrowed); NULL for built-in types. */
-const void *tf_step_arg_value(const tf_step *step, guint i);
+TF_API const void *tf_step_arg_value(const tf_step *step, guint i);
 /* The step text as written in the pickle (borrowed). */
-const char *tf_step_text(const tf_step *step);
+TF_API const char *tf_step_text(const tf_step *step);
 /* The data table rows or NULL (borrowed; *n_rows receives the count). */
-const tf_gherkin_pickle_row *tf_step_table(const tf_step *step, guint *n_rows);
+TF_API const tf_gherkin_pickle_row *tf_step_table(const tf_step *step, guint *n_rows);
 /* The doc string or NULL; *media_type (may be NULL) receives its media type or NULL. */
-const char *tf_step_doc_string(const tf_step *step, const char **media_type);
+TF_API const char *tf_step_doc_string(const tf_step *step, const char **media_type);
 /* The scenario's world (borrowed). */
-tf_world *tf_step_world(tf_step *step);
+TF_API tf_world *tf_step_world(tf_step *step);
 /* The timeout the runner gives each step (µs); waits inside a step should not exceed it. */
-gint64 tf_step_timeout(const tf_step *step);
+TF_API gint64 tf_step_timeout(const tf_step *step);
 
 /* ---- the world ---------------------------------------------------------------------- */
 
 /* The app's world object made by the registry's world_new (borrowed), or NULL. */
-void *tf_world_app(tf_world *world);
+TF_API void *tf_world_app(tf_world *world);
 /* Stores a named object for later steps; free_fn (may be NULL) runs when the world is
  * freed, in reverse order of storing, after the After hooks. Replacing a key frees the
  * old value first. Key is copied; value is owned by the world. */
-void tf_world_set(tf_world *world, const char *key, void *value, GDestroyNotify free_fn);
+TF_API void tf_world_set(tf_world *world, const char *key, void *value, GDestroyNotify free_fn);
 /* A stored object or NULL (borrowed). */
-void *tf_world_get(tf_world *world, const char *key);
+TF_API void *tf_world_get(tf_world *world, const char *key);
 /* Registers cleanup to run when the scenario ends, however it ends (failure, timeout,
  * Ctrl-C), in reverse order. Use it to stop clusters a scenario started. */
-void tf_world_defer(tf_world *world, GDestroyNotify fn, void *data);
+TF_API void tf_world_defer(tf_world *world, GDestroyNotify fn, void *data);
 /* Attaches bytes to the report (copied): media_type such as "text/plain",
  * "application/json", "image/svg+xml", "image/png"; file_name may be NULL. */
-void tf_world_attach(tf_world *world, const void *data, gsize len, const char *media_type,
+TF_API void tf_world_attach(tf_world *world, const void *data, gsize len, const char *media_type,
                      const char *file_name);
 /* Attaches printf-formatted text as "text/x.cucumber.log+plain" (a cucumber log line). */
-void tf_world_log(tf_world *world, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+TF_API void tf_world_log(tf_world *world, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* The pickle being run (borrowed). */
-const tf_gherkin_pickle *tf_world_pickle(const tf_world *world);
+TF_API const tf_gherkin_pickle *tf_world_pickle(const tf_world *world);
 /* The scenario's status so far (for After hooks): PASSED until a step failed etc. */
-tf_step_status tf_world_status(const tf_world *world);
+TF_API tf_step_status tf_world_status(const tf_world *world);
 /* TRUE once the run was interrupted (Ctrl-C, SIGTERM): long actions should give up. */
-gboolean tf_world_interrupted(const tf_world *world);
+TF_API gboolean tf_world_interrupted(const tf_world *world);
 /* This scenario's seed: the run's seed (`tf run --seed N`, else $TF_SEED, else random;
  * printed when the run starts) mixed with the scenario's file, line and name, so it is the
  * same whatever else runs and in whatever order. Drive a scenario's random choices
  * (workloads, nemeses) from it and a failing run can be replayed with the same seed. */
-guint64 tf_world_seed(const tf_world *world);
+TF_API guint64 tf_world_seed(const tf_world *world);
 
 /* The world of the step or hook running on the calling thread (borrowed), or NULL. In
  * BeforeAll/AfterAll hooks it is a run-level world (no pickle): attachments go to the hook. */
-tf_world *tf_world_current(void);
+TF_API tf_world *tf_world_current(void);
 
 /* ---- the registry ------------------------------------------------------------------- */
 
@@ -106,16 +107,16 @@ tf_world *tf_world_current(void);
 typedef struct tf_registry tf_registry;
 
 /* Creates an empty registry with the built-in parameter types. */
-tf_registry *tf_registry_new(void);
+TF_API tf_registry *tf_registry_new(void);
 /* Frees the registry. NULL is a no-op. */
-void tf_registry_free(tf_registry *reg);
+TF_API void tf_registry_free(tf_registry *reg);
 /* Sets how each scenario's app world is made and freed (both may be NULL). */
-void tf_registry_set_world(tf_registry *reg, void *(*world_new)(void *user_data),
+TF_API void tf_registry_set_world(tf_registry *reg, void *(*world_new)(void *user_data),
                            void (*world_free)(void *world), void *user_data);
 /* Adds a step definition by Cucumber Expression, or by regular expression when
  * is_regex. file/line locate the definition in reports. FALSE + error (naming file:line)
  * when the pattern does not compile. Strings are copied. */
-gboolean tf_registry_add_step(tf_registry *reg, tf_keyword kw, const char *pattern,
+TF_API gboolean tf_registry_add_step(tf_registry *reg, tf_keyword kw, const char *pattern,
                               gboolean is_regex, tf_step_fn fn, const char *file, int line,
                               GError **error);
 
@@ -150,10 +151,10 @@ typedef struct {
 /* Adds a scenario or step hook (kind BEFORE, AFTER, BEFORE_STEP or AFTER_STEP) with opts
  * (borrowed; may be NULL). FALSE + error naming file:line for another kind or a tag
  * expression that does not parse. Strings are copied. */
-gboolean tf_registry_add_hook(tf_registry *reg, tf_hook_kind kind, const tf_hook_options *opts,
+TF_API gboolean tf_registry_add_hook(tf_registry *reg, tf_hook_kind kind, const tf_hook_options *opts,
                               tf_hook_fn fn, const char *file, int line, GError **error);
 /* Adds a BeforeAll/AfterAll hook (kind must be TF_HOOK_BEFORE_ALL or TF_HOOK_AFTER_ALL). */
-gboolean tf_registry_add_global_hook(tf_registry *reg, tf_hook_kind kind, const char *name,
+TF_API gboolean tf_registry_add_global_hook(tf_registry *reg, tf_hook_kind kind, const char *name,
                                      tf_global_hook_fn fn, void *user_data, const char *file,
                                      int line, GError **error);
 
@@ -163,7 +164,7 @@ gboolean tf_registry_add_global_hook(tf_registry *reg, tf_hook_kind kind, const 
  * (borrowed: it must outlive the registry). flags: TF_PARAM_USE_FOR_SNIPPETS,
  * TF_PARAM_PREFER_FOR_REGEXP_MATCH. FALSE + error naming {name} on a bad name or regexp.
  * Strings are copied. */
-gboolean tf_registry_add_param_type(tf_registry *reg, const char *name,
+TF_API gboolean tf_registry_add_param_type(tf_registry *reg, const char *name,
                                     const char *const *regexps, tf_param_transform_fn transform,
                                     void *user_data, tf_param_flags flags, GError **error);
 
