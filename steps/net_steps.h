@@ -35,8 +35,8 @@ void net_world_report(tf_world *world);
 /* Index of node `name` in c, or -1 + error naming the nodes there are. */
 gint net_node_index(tf_cluster *c, const char *name, GError **error);
 
-/* Registers the network steps (the bundled plug-in net.so) and the @netns Before hook (skips the scenario, saying
- * why, where namespaces cannot be made). */
+/* Registers the network steps (the bundled plug-in net.so) and the @netns Before hook
+ * (skips the scenario, saying why, where namespaces cannot be made). */
 gboolean net_steps_register(tf_registry *reg, GError **error);
 
 #endif
