@@ -47,6 +47,7 @@ exports() {
 }
 
 lib=$bin/tf/libtf.so
+[ -f "$lib" ] || { echo "FAIL: $lib is not built"; exit 1; }
 exports "$lib" >"$work/lib"
 comm -23 "$work/lib" "$work/declared" >"$work/undeclared"
 comm -13 "$work/lib" "$work/declared" >"$work/unexported"
