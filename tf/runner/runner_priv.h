@@ -14,9 +14,22 @@
 #include "tf/gherkin.h"
 #include "tf/runner.h"
 #include "tf/steps.h"
+#include "tf/world_store.h"
 #include "util/sync.h"
 
 #define TF_ID_LEN 24
+
+/* ---- the world's store (world_store.c): what the run loop alone calls ---- */
+/* Makes s (a new reference is kept) and run the store and run of this world, which is
+ * attempt `attempt` (0 = first) of its pickle: what a runner with a store (`tf run
+ * --store`, `tf wire`) does for every scenario it runs. */
+void tf_world_use_store(tf_world *world, tf_store *s, gint64 run, guint attempt);
+/* FALSE + error (naming the store, stream, scenario and why) the first time it is called
+ * after a journal of this world stopped recording (a batch was lost); TRUE otherwise,
+ * also without a store. A runner calls it after each step and hook, so the step during
+ * which the loss happened fails. A loss found only when the world ends (while its
+ * runtimes stop) is printed on stderr and fails the run (tf_store_run_end). */
+gboolean tf_world_journals_check(tf_world *world, GError **error);
 
 /* ---- registry ---- */
 typedef struct {

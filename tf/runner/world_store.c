@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include "tf/error.h"
 #include "tf/world_store.h"
+#include "runner_priv.h"
 #include "util/sync.h"
 
 #define WORLD_STORE_KEY "tf.store"

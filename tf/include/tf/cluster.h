@@ -30,12 +30,12 @@ TF_API char *tf_cluster_spec_find(const char *name, const char *feature_uri);
  * tried and why; a missing file also says where specs are looked for (TF_CLUSTERS or the
  * folders above the feature). */
 TF_API tf_cluster_spec *tf_cluster_spec_load_named(const char *name, const char *feature_uri,
-                                            GError **error);
+                                                   GError **error);
 /* FALSE + error "FILE: source.url: missing: <user> reach each node at this URL ..."
  * when the spec gives its nodes no source URL; for callers whose observers need one
  * (user names them in the message, e.g. "the etcd steps"). */
 TF_API gboolean tf_cluster_spec_require_url(const tf_cluster_spec *spec, const char *user,
-                                     GError **error);
+                                            GError **error);
 /* Validates a spec from JSON (root borrowed). `where` names it in errors (a file name). */
 TF_API tf_cluster_spec *tf_cluster_spec_from_json(json_t *root, const char *where, GError **error);
 /* Frees a spec; clusters made from it keep their own reference. NULL is a no-op. */
@@ -91,7 +91,7 @@ typedef enum {
  * {address} then. Everything the network holds is removed by tf_cluster_free; what a
  * killed run left is removed by the next run that builds one, never what a live run holds. */
 TF_API tf_cluster *tf_cluster_new_network(const tf_cluster_spec *spec, guint n_nodes,
-                                   tf_cluster_network network, GError **error);
+                                          tf_cluster_network network, GError **error);
 /* TRUE when this process can build namespaced networks; FALSE + error saying what is
  * missing (privileges, ip, iptables) and how to get it. Cached after the first call. */
 TF_API gboolean tf_cluster_network_usable(GError **error);
@@ -149,7 +149,8 @@ TF_API gboolean tf_cluster_node_start(tf_cluster *c, guint i, GError **error);
 /* Waits until node i passes the readiness probe, exits, or timeout_us (<= 0: the spec's
  * timeout) passes. FALSE + error "cluster/node: not ready after N ms: probe: last error;
  * stderr tail". */
-TF_API gboolean tf_cluster_node_wait_ready(tf_cluster *c, guint i, gint64 timeout_us, GError **error);
+TF_API gboolean tf_cluster_node_wait_ready(tf_cluster *c, guint i, gint64 timeout_us,
+                                           GError **error);
 /* SIGTERM to node i's process group, SIGKILL after the grace period, then reaps. A node
  * already down is left as it is (TRUE). */
 TF_API gboolean tf_cluster_node_stop(tf_cluster *c, guint i, GError **error);
@@ -238,7 +239,7 @@ TF_API const char *tf_cluster_node_log_path(tf_cluster *c, guint i, tf_cluster_l
 /* The last max_bytes of that log with the cluster secret replaced by "***", ready to
  * attach to a report (newly allocated, "" when empty or missing). */
 TF_API gchar *tf_cluster_node_log_tail(tf_cluster *c, guint i, tf_cluster_log which,
-                                gsize max_bytes);
+                                       gsize max_bytes);
 
 /* A source provider over this cluster (owned by the caller, usually handed to
  * tf_runtime_new). It lists EVERY member, like a Kubernetes informer, each named by node

@@ -84,11 +84,12 @@ typedef struct {
     const char *name;   /* the scenario's name */
 } tf_execution;
 /* Records that execution e of run began; returns its id (> 0), 0 + error. */
-TF_API gint64 tf_store_execution_begin(tf_store *s, gint64 run, const tf_execution *e, GError **error);
+TF_API gint64 tf_store_execution_begin(tf_store *s, gint64 run, const tf_execution *e,
+                                       GError **error);
 /* Records how an execution ended (status copied) and, when one of its journals stopped
  * recording, why (journal_error: copied, NULL = none). */
 TF_API gboolean tf_store_execution_end(tf_store *s, gint64 execution, const char *status,
-                                const char *journal_error, GError **error);
+                                       const char *journal_error, GError **error);
 /* New JSON array of a run's executions in the order they began: {"execution","pickle",
  * "attempt","uri","line","scenario","status","journal_error","streams":{name: batches}}.
  * NULL + error on failure. */
@@ -123,7 +124,7 @@ TF_API tf_journal *tf_journal_open(tf_store *s, const char *stream, gint64 run, 
  * numbers start at 1 and no other execution shares them. Takes a store reference.
  * NULL + error on failure (TF_ERROR_INVALID for an unknown execution). */
 TF_API tf_journal *tf_journal_open_execution(tf_store *s, gint64 execution, const char *stream,
-                                      GError **error);
+                                             GError **error);
 /* Adds a reference; returns j. */
 TF_API tf_journal *tf_journal_ref(tf_journal *j);
 /* Drops a reference. NULL is a no-op. */
@@ -145,7 +146,7 @@ TF_API tf_lookup tf_journal_next_stored(tf_journal *j, guint64 seq, guint64 *fou
  * is stored as is: an object with "events" and "wall_time" (a runtime stores
  * tf_batch_to_json's shape). A failed append is remembered (tf_journal_failure). */
 TF_API gboolean tf_journal_append(tf_journal *j, guint64 seq, guint64 cycle, gint64 wall_time,
-                           json_t *batch_json, GError **error);
+                                  json_t *batch_json, GError **error);
 /* Makes the journal's commits durable (tf_store_flush); a failure is remembered too. */
 TF_API gboolean tf_journal_flush(tf_journal *j, GError **error);
 /* Why the journal lost a batch: the first append or flush that failed on j (new string),
@@ -159,7 +160,7 @@ TF_API tf_lookup tf_journal_read(tf_journal *j, guint64 seq, json_t **batch, GEr
  * "attempt". Ordered by execution, stream, seq. run 0 = latest run; stream NULL = every
  * stream, else only streams of that name. Returns the number of lines, -1 + error. */
 TF_API gint64 tf_store_export_journal(tf_store *s, gint64 run, const char *stream, FILE *out,
-                               GError **error);
+                                      GError **error);
 
 /* ---- claims: idempotent effects ----------------------------------------------------- */
 
@@ -176,12 +177,12 @@ typedef enum {
  * (may be NULL) receives a new reference to the recorded result JSON. A takeover is
  * reported through *taken_over (may be NULL). */
 TF_API tf_claim_status tf_claim_acquire(tf_store *s, const char *key, const char *owner,
-                                 gint64 lease_us, json_t **result, gboolean *taken_over,
-                                 GError **error);
+                                        gint64 lease_us, json_t **result, gboolean *taken_over,
+                                        GError **error);
 /* Records the effect's result (borrowed JSON) and marks it done; only the current owner
  * may (TF_ERROR_INVALID otherwise, e.g. after a takeover). */
 TF_API gboolean tf_claim_complete(tf_store *s, const char *key, const char *owner, json_t *result,
-                           GError **error);
+                                  GError **error);
 /* Gives a claim up without a result (the effect did not happen); only its owner may. */
 TF_API gboolean tf_claim_release(tf_store *s, const char *key, const char *owner, GError **error);
 /* A process-unique owner name "host:pid:random" (new string). */
@@ -198,7 +199,7 @@ TF_API char *tf_build_id_of(const void *fn, GError **error);
  * fingerprints it builds on (NULL-terminated, may be NULL). NULL + error when the
  * build-id cannot be read. An observer's is tf_fingerprint_observer (observer.h). */
 TF_API char *tf_fingerprint(const char *name, guint version, json_t *config, const void *code,
-                     const char *const *depends_on, GError **error);
+                            const char *const *depends_on, GError **error);
 
 /* What tf_checkpoint_load found. */
 typedef enum {
@@ -217,14 +218,14 @@ TF_API const char *tf_checkpoint_status_name(tf_checkpoint_status st);
  * bootstrapped says the observer's full catch-up had finished. The write is committed
  * with a full fsync before this returns. */
 TF_API gboolean tf_checkpoint_save(tf_store *s, const char *name, const char *fingerprint,
-                            gboolean bootstrapped, json_t *state, GError **error);
+                                   gboolean bootstrapped, json_t *state, GError **error);
 /* Loads the checkpoint of `name` if it is usable under `fingerprint`: on VALID *state is
  * a new reference. *why (may be NULL) receives a new one-line explanation of the
  * decision for the log ("checkpoint of chain: fingerprint mismatch (stored 1a2b.., now
  * 3c4d..): full scan"). */
 TF_API tf_checkpoint_status tf_checkpoint_load(tf_store *s, const char *name,
-                                        const char *fingerprint, json_t **state, char **why,
-                                        GError **error);
+                                               const char *fingerprint, json_t **state, char **why,
+                                               GError **error);
 
 /* ---- cached projections ------------------------------------------------------------- */
 
@@ -234,12 +235,12 @@ TF_API char *tf_cache_key(const char *fingerprint, json_t *input);
 /* Stores a projection result (borrowed) under key with provenance: run, time now and
  * the input (borrowed JSON). Replaces an existing entry. */
 TF_API gboolean tf_cache_put(tf_store *s, const char *kind, const char *key, json_t *input,
-                      json_t *result, gint64 run, GError **error);
+                             json_t *result, gint64 run, GError **error);
 /* *result receives the cached result of key (new reference): FOUND, ABSENT or FAILED +
  * error (the store failed, or the stored JSON is unreadable: TF_ERROR_CORRUPT). On FOUND
  * *provenance (may be NULL) receives {"run","time","input"} (new reference). */
 TF_API tf_lookup tf_cache_get(tf_store *s, const char *kind, const char *key, json_t **result,
-                       json_t **provenance, GError **error);
+                              json_t **provenance, GError **error);
 
 G_END_DECLS
 

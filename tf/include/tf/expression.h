@@ -95,12 +95,13 @@ TF_API void tf_param_registry_unref(tf_param_registry *reg);
  * bad or duplicate name, a regexp that does not compile, or a second preferential type
  * for one regexp. Returns the type (owned by the registry) or NULL. */
 TF_API const tf_param_type *tf_param_registry_define(tf_param_registry *reg, const char *name,
-                                              const char *const *regexps,
-                                              tf_param_transform_fn transform, void *data,
-                                              GDestroyNotify data_free, tf_param_flags flags,
-                                              GError **error);
+                                                     const char *const *regexps,
+                                                     tf_param_transform_fn transform, void *data,
+                                                     GDestroyNotify data_free, tf_param_flags flags,
+                                                     GError **error);
 /* The type called `name` ("" is the anonymous type), or NULL. Owned by the registry. */
-TF_API const tf_param_type *tf_param_registry_lookup(const tf_param_registry *reg, const char *name);
+TF_API const tf_param_type *tf_param_registry_lookup(const tf_param_registry *reg,
+                                                     const char *name);
 /* Every type in definition order, built-ins first: a new array the caller frees, whose
  * elements are borrowed from the registry. */
 TF_API GPtrArray *tf_param_registry_list(const tf_param_registry *reg);
@@ -125,12 +126,12 @@ typedef struct tf_expression tf_expression;
  * carry the official multi-line message ("This Cucumber Expression has a problem at
  * column N: ..."). Caller owns the result; NULL on error. */
 TF_API tf_expression *tf_expression_new_cucumber(tf_param_registry *reg, const char *source,
-                                          GError **error);
+                                                 GError **error);
 /* Compiles a regular expression step pattern (PCRE; `$` matches only at the very end).
  * Each top-level capture group becomes an argument, transformed by the parameter type
  * whose regexp is exactly the group's source. Caller owns the result; NULL on error. */
 TF_API tf_expression *tf_expression_new_regex(tf_param_registry *reg, const char *pattern,
-                                       GError **error);
+                                              GError **error);
 /* Compiles `source` as a regular expression when it starts with '^' or ends with '$',
  * or is wrapped in '/'...'/', and as a Cucumber Expression otherwise (as cucumber-jvm). */
 TF_API tf_expression *tf_expression_new(tf_param_registry *reg, const char *source, GError **error);
@@ -151,7 +152,7 @@ TF_API const tf_param_type *tf_expression_param(const tf_expression *expr, guint
  * `*args` untouched when the text does not match (error unset) or when a transformer or an
  * ambiguous regexp parameter failed (error set). Pass args=NULL for a fast yes/no. */
 TF_API gboolean tf_expression_match(const tf_expression *expr, const char *text, GPtrArray **args,
-                             GError **error);
+                                    GError **error);
 
 /* ---------------------------------------------------------------------------------
  * Snippets: Cucumber Expressions generated from an undefined step's text.
@@ -170,7 +171,8 @@ TF_API const char *tf_generated_expression_source(const tf_generated_expression 
 /* How many parameters it has. */
 TF_API guint tf_generated_expression_n_params(const tf_generated_expression *gen);
 /* The type of parameter `i`; owned by the registry. */
-TF_API const tf_param_type *tf_generated_expression_param(const tf_generated_expression *gen, guint i);
+TF_API const tf_param_type *tf_generated_expression_param(const tf_generated_expression *gen,
+                                                          guint i);
 /* A variable name for parameter `i`: the type name, numbered on repeats ("int", "int2");
  * "arg" for the anonymous type. Owned by `gen`. */
 TF_API const char *tf_generated_expression_param_name(const tf_generated_expression *gen, guint i);

@@ -194,11 +194,11 @@ TF_API void tf_gherkin_errors_to_gerror(const GPtrArray *errors, GError **error)
  * from ids (borrowed). Every error in the file is reported, as the official parser does
  * (it stops after 11). */
 TF_API tf_gherkin_document *tf_gherkin_parse(const char *uri, const char *data, gssize len,
-                                      tf_gherkin_id_gen *ids, GPtrArray **errors);
+                                             tf_gherkin_id_gen *ids, GPtrArray **errors);
 /* Reads path and parses it with uri = path; I/O failures set *error and return NULL
  * (with *errors NULL); parse errors are as in tf_gherkin_parse. */
 TF_API tf_gherkin_document *tf_gherkin_parse_file(const char *path, tf_gherkin_id_gen *ids,
-                                           GPtrArray **errors, GError **error);
+                                                  GPtrArray **errors, GError **error);
 /* Frees a document and everything in it (NULL is fine). */
 TF_API void tf_gherkin_document_free(tf_gherkin_document *doc);
 
@@ -259,13 +259,14 @@ typedef struct {
 typedef struct tf_gherkin_pickles tf_gherkin_pickles;
 /* Compiles doc into pickles exactly as Cucumber does; ids from ids (borrowed). The
  * result is independent of doc; free it with tf_gherkin_pickles_free. */
-TF_API tf_gherkin_pickles *tf_gherkin_compile(const tf_gherkin_document *doc, tf_gherkin_id_gen *ids);
+TF_API tf_gherkin_pickles *tf_gherkin_compile(const tf_gherkin_document *doc,
+                                              tf_gherkin_id_gen *ids);
 /* Is handed one pickle (borrowed: valid during the call only); returns FALSE to stop. */
 typedef gboolean (*tf_gherkin_pickle_fn)(const tf_gherkin_pickle *pickle, void *ctx);
 /* Compiles doc as tf_gherkin_compile does but hands each pickle to fn as soon as it is
  * made, holding one pickle at a time; returns FALSE if fn stopped it. */
 TF_API gboolean tf_gherkin_compile_each(const tf_gherkin_document *doc, tf_gherkin_id_gen *ids,
-                                 tf_gherkin_pickle_fn fn, void *ctx);
+                                        tf_gherkin_pickle_fn fn, void *ctx);
 /* Number of pickles. */
 TF_API guint tf_gherkin_pickles_count(const tf_gherkin_pickles *pickles);
 /* The i-th pickle (borrowed from pickles). */

@@ -134,10 +134,11 @@ typedef struct {
 TF_API tf_snapshot *tf_handle_wait_for(tf_handle *h, const tf_wait *w, GError **error);
 /* Shorthand for tf_handle_wait_for with any snapshot accepted. */
 TF_API tf_snapshot *tf_handle_wait(tf_handle *h, tf_predicate pred, void *data, const char *what,
-                            gint64 timeout_us, GError **error);
+                                   gint64 timeout_us, GError **error);
 /* Shorthand: waits for a snapshot whose cycle began after `after` (monotonic µs), e.g. a
  * read that must reflect an action a step just took. Wakes the runtime. */
-TF_API tf_snapshot *tf_handle_wait_fresh(tf_handle *h, gint64 after, gint64 timeout_us, GError **error);
+TF_API tf_snapshot *tf_handle_wait_fresh(tf_handle *h, gint64 after, gint64 timeout_us,
+                                         GError **error);
 
 /* Called while a wait blocks, after each snapshot it checked (for live status lines).
  * elapsed/timeout in µs; progress may be NULL. Runs on the waiting thread. */

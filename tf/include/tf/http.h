@@ -35,10 +35,10 @@ TF_API tf_http_batch *tf_http_batch_new(tf_http *http);
 /* Adds a request. method "GET"/"POST"; body may be NULL (copied); timeout_us > 0.
  * `label` names the request in errors (e.g. the source name; copied). */
 TF_API tf_http_req *tf_http_batch_add(tf_http_batch *b, const char *label, const char *method,
-                               const char *url, const char *body, gint64 timeout_us);
+                                      const char *url, const char *body, gint64 timeout_us);
 /* Adds a POST of a JSON value (borrowed) with Content-Type application/json. */
 TF_API tf_http_req *tf_http_batch_add_json(tf_http_batch *b, const char *label, const char *url,
-                                    json_t *body, gint64 timeout_us);
+                                           json_t *body, gint64 timeout_us);
 /* Adds a request header "Name: value" (copied). */
 TF_API void tf_http_req_header(tf_http_req *r, const char *header);
 /* Sets HTTP basic credentials (copied; never printed in errors or logs). */
@@ -77,7 +77,7 @@ TF_API gint64 tf_http_req_duration(const tf_http_req *r);
 /* One request, synchronously (a batch of one). Returns the parsed JSON body (new ref)
  * or NULL + error as tf_http_req_json. body may be NULL (then GET). */
 TF_API json_t *tf_http_json(tf_http *http, const char *label, const char *url, json_t *body,
-                     gint64 timeout_us, GError **error);
+                            gint64 timeout_us, GError **error);
 
 G_END_DECLS
 

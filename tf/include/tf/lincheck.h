@@ -111,10 +111,10 @@ TF_API const char *tf_lin_verdict_name(tf_lin_verdict v);
  * or NULL + TF_ERROR_INVALID "op N (line L): why" when the model rejects an operation.
  * `options` may be NULL. */
 TF_API tf_lin_result *tf_lin_check(tf_ophistory *h, const tf_lin_model *model,
-                            const tf_lin_options *options, GError **error);
+                                   const tf_lin_options *options, GError **error);
 /* The same on an array of tf_op (borrowed), e.g. from tf_ophistory_ops. */
 TF_API tf_lin_result *tf_lin_check_ops(GPtrArray *ops, const tf_lin_model *model,
-                                const tf_lin_options *options, GError **error);
+                                       const tf_lin_options *options, GError **error);
 
 /* Draws the history as SVG (new string, a whole document): one lane per process, a bar per
  * operation from invocation to completion (dashed to the right edge when unknown), in event
@@ -126,7 +126,7 @@ TF_API char *tf_lin_svg(GPtrArray *ops, const tf_lin_model *model, const tf_lin_
 /* The same with fault windows (tf_fault *, borrowed; may be NULL) shaded behind the lanes,
  * each named, placed among the events by their times (class "fault"). */
 TF_API char *tf_lin_svg_faults(GPtrArray *ops, GPtrArray *faults, const tf_lin_model *model,
-                        const tf_lin_result *result);
+                               const tf_lin_result *result);
 
 /* A report of a result in several lines of text (new string): the verdict, what it rests
  * on and what the check cost; for a violation also the failing operation, the operations
@@ -139,7 +139,7 @@ TF_API char *tf_lin_result_text(const tf_lin_result *r, GPtrArray *ops, const tf
  * tf_lin_result_text as "linearizability.txt" and, for a violation, the drawing of
  * tf_lin_svg_faults (with the scenario history's fault windows) as "linearizability.svg". */
 TF_API void tf_world_attach_lin_result(tf_world *world, GPtrArray *ops, const tf_lin_model *model,
-                                const tf_lin_result *r);
+                                       const tf_lin_result *r);
 
 G_END_DECLS
 

@@ -91,7 +91,7 @@ TF_API void tf_waker_unref(tf_waker *w);
  * its poll function and the fingerprints it builds on (NULL-terminated, may be NULL), as
  * tf_fingerprint (durable.h). NULL + error when the build-id cannot be read. */
 TF_API char *tf_fingerprint_observer(const tf_observer *obs, json_t *config,
-                              const char *const *depends_on, GError **error);
+                                     const char *const *depends_on, GError **error);
 
 G_END_DECLS
 

@@ -58,21 +58,21 @@ TF_API void tf_ophistory_free(tf_ophistory *h);
 /* Records an invocation now (g_get_monotonic_time) and returns its operation id (> 0).
  * `input` is borrowed (the history keeps a deep copy; NULL means json null). */
 TF_API guint64 tf_ophistory_invoke(tf_ophistory *h, gint64 process, const char *name,
-                            const json_t *input);
+                                   const json_t *input);
 /* The same at an explicit time (µs on any clock the whole history shares). */
 TF_API guint64 tf_ophistory_invoke_at(tf_ophistory *h, gint64 time, gint64 process,
-                               const char *name, const json_t *input);
+                                      const char *name, const json_t *input);
 /* Records operation `id`'s completion now. TF_OP_OK takes `output` (borrowed, deep-copied;
  * NULL means json null); TF_OP_FAIL and TF_OP_UNKNOWN take an optional `error` text.
  * FALSE + TF_ERROR_INVALID when the id is unknown, already completed, or status is
  * TF_OP_PENDING. */
 TF_API gboolean tf_ophistory_complete(tf_ophistory *h, guint64 id, tf_op_status status,
-                               const json_t *output, const char *error, GError **err);
+                                      const json_t *output, const char *error, GError **err);
 /* The same at an explicit time; FALSE + TF_ERROR_INVALID also when `time` precedes the
  * invocation. */
 TF_API gboolean tf_ophistory_complete_at(tf_ophistory *h, gint64 time, guint64 id,
-                                  tf_op_status status, const json_t *output,
-                                  const char *error, GError **err);
+                                         tf_op_status status, const json_t *output,
+                                         const char *error, GError **err);
 
 /* Number of operations recorded (invoked) so far. */
 TF_API guint tf_ophistory_len(tf_ophistory *h);
@@ -108,7 +108,7 @@ TF_API void tf_fault_free(tf_fault *f);
 TF_API void tf_ophistory_fault_begin(tf_ophistory *h, const char *name, const char *what);
 /* The same at an explicit time. */
 TF_API void tf_ophistory_fault_begin_at(tf_ophistory *h, gint64 time, const char *name,
-                                 const char *what);
+                                        const char *what);
 /* Records that the active fault `name` healed now; NULL heals every active fault.
  * Returns how many ended (0 when none was active: nothing is recorded). */
 TF_API guint tf_ophistory_fault_end(tf_ophistory *h, const char *name);
@@ -158,7 +158,7 @@ TF_API gboolean tf_ophistory_write(tf_ophistory *h, FILE *out, GError **error);
  * EDN invocation (:key) make the input an object of them plus "value". Event times are
  * line numbers. New history, or NULL + TF_ERROR_PARSE "name:line: why". */
 TF_API tf_ophistory *tf_ophistory_parse(const char *name, const char *text, gsize len,
-                                 GError **error);
+                                        GError **error);
 /* Reads every history of text as tf_ophistory_parse does: one for most files, one per
  * TF_OPHISTORY_STREAM stream (a scenario's execution) for a `tf history export` of a
  * run. New array of tf_ophistory_part (it frees them), in the order they first appear, or
@@ -169,7 +169,7 @@ typedef struct {
     tf_ophistory *history;
 } tf_ophistory_part;
 TF_API GPtrArray *tf_ophistory_parse_all(const char *name, const char *text, gsize len,
-                                  GError **error);
+                                         GError **error);
 /* Frees a part and its history. NULL is a no-op. */
 TF_API void tf_ophistory_part_free(tf_ophistory_part *part);
 /* Reads the file at `path` as tf_ophistory_parse does. NULL + TF_ERROR_IO when unreadable. */
@@ -195,13 +195,14 @@ TF_API tf_ophistory *tf_world_ophistory_peek(tf_world *world);
  * kill, pause, stop and partition steps call, so that a check can tell which operations
  * completed during faults. FALSE + error as tf_world_ophistory. */
 TF_API gboolean tf_world_fault_begin(tf_world *world, const char *name, const char *what,
-                              GError **error);
+                                     GError **error);
 /* Records that the active fault `name` healed now (NULL: every active fault). Nothing
  * when the scenario has no history or no such fault is active. */
 TF_API void tf_world_fault_end(tf_world *world, const char *name);
 /* Attaches the scenario's history, when it has one, to the report as "ophistory.ndjson"
  * (application/x-ndjson, the export form). FALSE + error when it cannot be written. (A
- * journal that lost events fails the step during which it did: tf_world_journals_check.) */
+ * journal that lost events fails the step during which it did: the runner checks the
+ * world's journals after each step and hook.) */
 TF_API gboolean tf_world_ophistory_attach(tf_world *world, GError **error);
 
 G_END_DECLS

@@ -38,8 +38,8 @@ typedef struct tf_runtime tf_runtime;
  * static); observer_config is borrowed during init only; provider is taken (owned) even
  * on failure. Validates cfg and obs: NULL + TF_ERROR_INVALID naming the bad field. */
 TF_API tf_runtime *tf_runtime_new(const tf_runtime_config *cfg, const tf_observer *obs,
-                           const void *observer_config, tf_source_provider *provider,
-                           GError **error);
+                                  const void *observer_config, tf_source_provider *provider,
+                                  GError **error);
 /* Starts the loop thread; the first cycle runs at once. FALSE + error if already started. */
 TF_API gboolean tf_runtime_start(tf_runtime *rt, GError **error);
 /* Runs one cycle on the calling thread (only while not started; for tests and tools).

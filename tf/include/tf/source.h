@@ -17,7 +17,7 @@ typedef struct tf_source tf_source;
 /* Creates a source with one reference. Copies name and url; takes ownership of attrs
  * (may be NULL) and of data, freed with free_data (may be NULL) when the last ref goes. */
 TF_API tf_source *tf_source_new(const char *name, const char *url, json_t *attrs,
-                         void *data, GDestroyNotify free_data);
+                                void *data, GDestroyNotify free_data);
 /* Adds a reference; returns src. */
 TF_API tf_source *tf_source_ref(tf_source *src);
 /* Drops a reference; frees the source at zero. NULL is a no-op. */

@@ -82,7 +82,7 @@ TF_API void tf_world_defer(tf_world *world, GDestroyNotify fn, void *data);
 /* Attaches bytes to the report (copied): media_type such as "text/plain",
  * "application/json", "image/svg+xml", "image/png"; file_name may be NULL. */
 TF_API void tf_world_attach(tf_world *world, const void *data, gsize len, const char *media_type,
-                     const char *file_name);
+                            const char *file_name);
 /* Attaches printf-formatted text as "text/x.cucumber.log+plain" (a cucumber log line). */
 TF_API void tf_world_log(tf_world *world, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* The pickle being run (borrowed). */
@@ -112,13 +112,13 @@ TF_API tf_registry *tf_registry_new(void);
 TF_API void tf_registry_free(tf_registry *reg);
 /* Sets how each scenario's app world is made and freed (both may be NULL). */
 TF_API void tf_registry_set_world(tf_registry *reg, void *(*world_new)(void *user_data),
-                           void (*world_free)(void *world), void *user_data);
+                                  void (*world_free)(void *world), void *user_data);
 /* Adds a step definition by Cucumber Expression, or by regular expression when
  * is_regex. file/line locate the definition in reports. FALSE + error (naming file:line)
  * when the pattern does not compile. Strings are copied. */
 TF_API gboolean tf_registry_add_step(tf_registry *reg, tf_keyword kw, const char *pattern,
-                              gboolean is_regex, tf_step_fn fn, const char *file, int line,
-                              GError **error);
+                                     gboolean is_regex, tf_step_fn fn, const char *file, int line,
+                                     GError **error);
 
 /* Hook kinds. */
 typedef enum {
@@ -151,12 +151,13 @@ typedef struct {
 /* Adds a scenario or step hook (kind BEFORE, AFTER, BEFORE_STEP or AFTER_STEP) with opts
  * (borrowed; may be NULL). FALSE + error naming file:line for another kind or a tag
  * expression that does not parse. Strings are copied. */
-TF_API gboolean tf_registry_add_hook(tf_registry *reg, tf_hook_kind kind, const tf_hook_options *opts,
-                              tf_hook_fn fn, const char *file, int line, GError **error);
+TF_API gboolean tf_registry_add_hook(tf_registry *reg, tf_hook_kind kind,
+                                     const tf_hook_options *opts, tf_hook_fn fn, const char *file,
+                                     int line, GError **error);
 /* Adds a BeforeAll/AfterAll hook (kind must be TF_HOOK_BEFORE_ALL or TF_HOOK_AFTER_ALL). */
 TF_API gboolean tf_registry_add_global_hook(tf_registry *reg, tf_hook_kind kind, const char *name,
-                                     tf_global_hook_fn fn, void *user_data, const char *file,
-                                     int line, GError **error);
+                                            tf_global_hook_fn fn, void *user_data, const char *file,
+                                            int line, GError **error);
 
 /* Adds a custom parameter type {name} matching any of the NULL-terminated regexps.
  * transform (expression.h; may be NULL: the value is then the matched text) stores the
@@ -165,8 +166,9 @@ TF_API gboolean tf_registry_add_global_hook(tf_registry *reg, tf_hook_kind kind,
  * TF_PARAM_PREFER_FOR_REGEXP_MATCH. FALSE + error naming {name} on a bad name or regexp.
  * Strings are copied. */
 TF_API gboolean tf_registry_add_param_type(tf_registry *reg, const char *name,
-                                    const char *const *regexps, tf_param_transform_fn transform,
-                                    void *user_data, tf_param_flags flags, GError **error);
+                                           const char *const *regexps,
+                                           tf_param_transform_fn transform, void *user_data,
+                                           tf_param_flags flags, GError **error);
 
 /* A step module: registers everything it defines into reg (borrowed). FALSE + error
  * when a registration failed. A plug-in exports one with TF_PLUGIN_DEFINE (plugin.h). */

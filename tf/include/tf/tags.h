@@ -23,7 +23,7 @@ TF_API void tf_tag_expression_free(tf_tag_expression *expr);
 /* TRUE when the tags (exact names with their '@'; `n_tags` of them, or NULL-terminated
  * when `n_tags` is -1) satisfy the expression. Reads only; the caller keeps the tags. */
 TF_API gboolean tf_tag_expression_evaluate(const tf_tag_expression *expr, const char *const *tags,
-                                    gssize n_tags);
+                                           gssize n_tags);
 /* The canonical, fully parenthesised text ("( @a and not ( @b ) )"; "true" when empty),
  * which parses back to the same expression. Caller frees it with g_free. */
 TF_API char *tf_tag_expression_to_string(const tf_tag_expression *expr);
