@@ -150,94 +150,94 @@ static void on_net_event(void *data, const json_t *ev)
     tf_handle_wake(ch->h);
 }
 
-static tf_status start_cluster(tf_step *step, const char *spec_name, tf_cluster_network net,
+static tf_step_status start_cluster(tf_step *step, const char *spec_name, tf_cluster_network net,
                                GError **error)
 {
     guint n = (guint)tf_step_arg_int(step, 0);
     ch_world *ch = ch_world_ensure(tf_step_world(step), error);
     if (!ch)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const tf_gherkin_pickle *p = tf_world_pickle(tf_step_world(step));
     tf_cluster_spec *spec = tf_cluster_spec_load_named(spec_name, p ? p->uri : NULL, error);
     if (!spec || !tf_cluster_spec_require_url(spec, "the chain steps", error)) {
         tf_cluster_spec_free(spec);
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     }
     tf_cluster *c = tf_cluster_new_network(spec, n, net, error);
     tf_cluster_spec_free(spec);
     if (!c)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     ch_world_add_cluster(ch, c, TRUE); /* owned by the world from now on, even if start fails */
     /* The network steps act on the namespaced cluster of the scenario (one per world). */
     if (tf_cluster_network_of(c) == TF_CLUSTER_NET_NAMESPACES &&
         !net_world_attach(tf_step_world(step), c, ch->h, 100 * 1000, on_net_event, ch, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     if (!tf_cluster_start(c, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     /* The spec's -addnode lines connect the nodes eventually; connect them now. */
     for (guint i = 0; i < tf_cluster_size(c); i++)
         if (!connect_within(ch, c, i, error))
-            return TF_STATUS_FAILED;
+            return TF_STEP_FAILED;
     acted(ch);
     char *what = g_strdup_printf("all %u nodes answer the chain observer", total_nodes(ch));
     tf_snapshot *snap = wait_for(ch, all_reachable, GUINT_TO_POINTER(total_nodes(ch)), what,
                                  DEFAULT_WAIT, ch->acted_at, error);
     g_free(what);
     if (!snap)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     tf_world_log(tf_step_world(step), "cluster %s up in %s", tf_cluster_name(c), tf_cluster_dir(c));
     tf_snapshot_unref(snap);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
-static tf_status given_cluster(tf_step *s, GError **e)
+static tf_step_status given_cluster(tf_step *s, GError **e)
 {
     return start_cluster(s, "litecoin-3", TF_CLUSTER_NET_SPEC, e);
 }
-static tf_status given_netns_cluster(tf_step *s, GError **e)
+static tf_step_status given_netns_cluster(tf_step *s, GError **e)
 {
     return start_cluster(s, "litecoin-3", TF_CLUSTER_NET_NAMESPACES, e);
 }
-static tf_status given_public(tf_step *s, GError **e)
+static tf_step_status given_public(tf_step *s, GError **e)
 {
     return start_cluster(s, "litecoin-public-3", TF_CLUSTER_NET_SPEC, e);
 }
 
 /* ---- When ---------------------------------------------------------------------------- */
 
-static tf_status when_mines(tf_step *step, GError **error)
+static tf_step_status when_mines(tf_step *step, GError **error)
 {
     ch_world *ch = ch_world_get(step, error);
     if (!ch)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const char *node = tf_step_arg_str(step, 0);
     gint64 n = tf_step_arg_int(step, 1);
     const char *addr = ch_address(ch, node, error);
     if (!addr)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     json_t *r = ch_call(ch, node, NULL, "generatetoaddress", json_pack("[I, s]", (json_int_t)n, addr), error);
     if (!r)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     gboolean ok = json_is_array(r) && json_array_size(r) == (size_t)n;
     json_decref(r);
     if (!ok)
         return TF_FAIL(error, "%s: generatetoaddress %" G_GINT64_FORMAT ": unexpected answer", node, n);
     json_t *count = ch_call(ch, node, NULL, "getblockcount", NULL, error);
     if (!count)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     ch->mined_height = MAX(ch->mined_height, json_integer_value(count));
     tf_world_log(tf_step_world(step), "%s mined %" G_GINT64_FORMAT " block(s), now at height %"
                  G_GINT64_FORMAT, node, n, (gint64)json_integer_value(count));
     json_decref(count);
     acted(ch);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
-static tf_status when_connects_public(tf_step *step, GError **error)
+static tf_step_status when_connects_public(tf_step *step, GError **error)
 {
     ch_world *ch = ch_world_get(step, error);
     if (!ch)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const char *node = tf_step_arg_str(step, 0);
     guint linked = 0;
     for (guint k = 0; k < ch->n_clusters; k++) {
@@ -250,7 +250,7 @@ static tf_status when_connects_public(tf_step *step, GError **error)
                                    : NULL;
             tf_source_unref(src);
             if (pub && !r)
-                return TF_STATUS_FAILED;
+                return TF_STEP_FAILED;
             linked += pub;
             json_decref(r);
         }
@@ -260,7 +260,7 @@ static tf_status when_connects_public(tf_step *step, GError **error)
                        "\"Given a 3-node public litecoin regtest network is running\"");
     tf_world_log(tf_step_world(step), "%s connected to %u public peer(s)", node, linked);
     acted(ch);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 typedef struct {
@@ -284,17 +284,17 @@ static json_t *send_effect(void *data, GError **error)
  * addresses, amount; tf_world_effect_once adds the scenario's place): with a store, a
  * retried scenario or a restarted runner that already sent it reuses the recorded txid
  * instead of paying twice. */
-static tf_status when_sends(tf_step *step, GError **error)
+static tf_step_status when_sends(tf_step *step, GError **error)
 {
     ch_world *ch = ch_world_get(step, error);
     if (!ch)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const char *from = tf_step_arg_str(step, 0), *to = tf_step_arg_str(step, 2);
     double amount = tf_step_arg_double(step, 1);
     const char *addr = ch_address(ch, to, error);
     const char *from_addr = addr ? ch_address(ch, from, error) : NULL;
     if (!addr || !from_addr)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     json_t *input = json_pack("{s:s, s:s, s:f}", "from", from_addr, "to", addr, "amount", amount);
     transfer t = {ch, from, to, addr, amount};
     gboolean replayed;
@@ -307,7 +307,7 @@ static tf_status when_sends(tf_step *step, GError **error)
         g_set_error(error, TF_ERROR, TF_ERROR_CORRUPT, "%s -> %s: recorded payment without a txid", from, to);
     if (!txid) {
         json_decref(done);
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     }
     g_free(ch->txid);
     ch->txid = g_strdup(txid);
@@ -320,40 +320,40 @@ static tf_status when_sends(tf_step *step, GError **error)
     else
         tf_world_log(tf_step_world(step), "%s sent %.8g to %s: tx %s", from, amount, to, ch->txid);
     acted(ch);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* ---- Then ---------------------------------------------------------------------------- */
 
-static tf_status then_converge(tf_step *step, GError **error)
+static tf_step_status then_converge(tf_step *step, GError **error)
 {
     ch_world *ch = ch_world_get(step, error);
     if (!ch)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     gint64 min = ch->mined_height;
     char *what = g_strdup_printf("every node on one tip at height >= %" G_GINT64_FORMAT, min);
     tf_snapshot *snap = wait_for(ch, converged, &min, what,
                                  (gint64)(tf_step_arg_double(step, 0) * G_USEC_PER_SEC), ch->acted_at, error);
     g_free(what);
     if (!snap)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const chain_snapshot *s = tf_snapshot_data(snap);
     tf_world_log(tf_step_world(step), "%u nodes on %s at height %" G_GINT64_FORMAT ", %.2f s after the last action",
                  s->n_nodes, s->tip, s->tip_height,
                  (tf_snapshot_time(snap) - ch->acted_at) / (double)G_USEC_PER_SEC);
     tf_snapshot_unref(snap);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
-static tf_status then_fork(tf_step *step, GError **error)
+static tf_step_status then_fork(tf_step *step, GError **error)
 {
     ch_world *ch = ch_world_get(step, error);
     if (!ch)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     tf_snapshot *snap = wait_for(ch, fork_live, NULL, "a live fork (a reachable node off the canonical chain)",
                                  DEFAULT_WAIT, ch->acted_at, error);
     if (!snap)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const chain_snapshot *s = tf_snapshot_data(snap);
     for (guint i = 0; i < s->forks->len; i++) {
         const chain_fork *f = s->forks->pdata[i];
@@ -363,7 +363,7 @@ static tf_status then_fork(tf_step *step, GError **error)
                          f->fork_height, f->length, f->nodes[0], s->tip_height);
     }
     tf_snapshot_unref(snap);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* confirmations of block hash on node, or G_MININT64 + error. */
@@ -439,11 +439,11 @@ static gboolean check_reorg_on_node(ch_world *ch, const char *node, const chain_
     return TRUE;
 }
 
-static tf_status then_reorg(tf_step *step, GError **error)
+static tf_step_status then_reorg(tf_step *step, GError **error)
 {
     ch_world *ch = ch_world_get(step, error);
     if (!ch)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     gint64 depth = tf_step_arg_int(step, 0);
     const char *node = tf_step_arg_str(step, 1);
     reorg_want w = {node, GPOINTER_TO_UINT(g_hash_table_lookup(ch->reorg_base, node))};
@@ -451,7 +451,7 @@ static tf_status then_reorg(tf_step *step, GError **error)
     tf_snapshot *snap = wait_for(ch, reorg_seen, &w, what, DEFAULT_WAIT, 0, error);
     g_free(what);
     if (!snap)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const chain_node_view *v = chain_snapshot_node(tf_snapshot_data(snap), node);
     chain_event_head r = v->last_reorg;
     tf_snapshot_unref(snap);
@@ -465,58 +465,58 @@ static tf_status then_reorg(tf_step *step, GError **error)
                  " block(s) added, ancestor at height %" G_GINT64_FORMAT ". %s",
                  node, r.depth, r.added, r.ancestor_height, log->str);
     g_string_free(log, TRUE);
-    return ok ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+    return ok ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
 
-static tf_status then_target_height(tf_step *step, GError **error)
+static tf_step_status then_target_height(tf_step *step, GError **error)
 {
     ch_world *ch = ch_world_get(step, error);
     if (!ch)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     gint64 h = tf_step_arg_int(step, 0);
     char *what = g_strdup_printf("the public majority target at height >= %" G_GINT64_FORMAT, h);
     tf_snapshot *snap = wait_for(ch, target_at, &h, what, DEFAULT_WAIT, ch->acted_at, error);
     g_free(what);
     tf_snapshot_unref(snap);
-    return snap ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+    return snap ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
 
-static tf_status then_locals_at_target(tf_step *step, GError **error)
+static tf_step_status then_locals_at_target(tf_step *step, GError **error)
 {
     ch_world *ch = ch_world_get(step, error);
     if (!ch)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     tf_snapshot *snap = wait_for(ch, locals_at_target, NULL, "every local node at the public majority target",
                                  DEFAULT_WAIT, ch->acted_at, error);
     if (!snap)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const chain_snapshot *s = tf_snapshot_data(snap);
     tf_world_log(tf_step_world(step), "%u local node(s) reached the target %s at height %" G_GINT64_FORMAT
                  " agreed by %u public peer(s)", s->n_local, s->target, s->target_height, s->n_public_reachable);
     tf_snapshot_unref(snap);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
-static tf_status then_locals_not_at_target(tf_step *step, GError **error)
+static tf_step_status then_locals_not_at_target(tf_step *step, GError **error)
 {
     ch_world *ch = ch_world_get(step, error);
     if (!ch)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     tf_snapshot *snap = tf_handle_wait_fresh(ch->h, g_get_monotonic_time(), DEFAULT_WAIT, error);
     if (!snap)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     gboolean at = locals_at_target(snap, NULL);
     gint64 target = ((const chain_snapshot *)tf_snapshot_data(snap))->target_height;
     tf_snapshot_unref(snap);
     return at ? TF_FAIL(error, "the local nodes are already at the public target (height %" G_GINT64_FORMAT ")", target)
-              : TF_STATUS_PASSED;
+              : TF_STEP_PASSED;
 }
 
-static tf_status then_tx_included(tf_step *step, GError **error)
+static tf_step_status then_tx_included(tf_step *step, GError **error)
 {
     ch_world *ch = ch_world_get(step, error);
     if (!ch)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     if (!ch->txid)
         return TF_FAIL(error, "no transaction was sent in this scenario");
     tx_want w = {ch->txid, tf_step_arg_int(step, 0)};
@@ -525,21 +525,21 @@ static tf_status then_tx_included(tf_step *step, GError **error)
     tf_snapshot *snap = wait_for(ch, tx_confirmed, &w, what, DEFAULT_WAIT, ch->acted_at, error);
     g_free(what);
     if (!snap)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     char block[CHAIN_HASH_BUF];
     gint64 got = chain_snapshot_tx_confirmations(tf_snapshot_data(snap), ch->txid, block);
     tf_snapshot_unref(snap);
     /* The sender's wallet must agree on the block. */
     json_t *tx = ch_call(ch, ch->tx_sender, WALLET, "gettransaction", json_pack("[s]", ch->txid), error);
     if (!tx)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const char *wallet_block = json_string_value(json_object_get(tx, "blockhash"));
     gint64 wallet_conf = json_integer_value(json_object_get(tx, "confirmations"));
-    tf_status st = g_strcmp0(wallet_block, block)
+    tf_step_status st = g_strcmp0(wallet_block, block)
                        ? TF_FAIL(error, "the observer has tx %s in block %s, the wallet of %s in %s", ch->txid,
                                  block, ch->tx_sender, wallet_block ? wallet_block : "no block")
-                       : TF_STATUS_PASSED;
-    if (st == TF_STATUS_PASSED)
+                       : TF_STEP_PASSED;
+    if (st == TF_STEP_PASSED)
         tf_world_log(tf_step_world(step), "tx %s in block %s: %" G_GINT64_FORMAT " confirmations (wallet: %"
                      G_GINT64_FORMAT ")", ch->txid, block, got, wallet_conf);
     json_decref(tx);
@@ -548,13 +548,14 @@ static tf_status then_tx_included(tf_step *step, GError **error)
 
 /* ---- After: events and logs -------------------------------------------------------------- */
 
-static tf_status after_chain(tf_world *world, GError **error)
+static tf_step_status after_chain(tf_world *world, GError **error)
 {
+    net_world_report(world); /* the faults of this scenario's cluster, if any */
     ch_world *ch = tf_world_get(world, "chain");
     if (!ch)
-        return TF_STATUS_PASSED;
+        return TF_STEP_PASSED;
     json_t *events = json_array();
-    GPtrArray *hist = tf_handle_history(ch->h);
+    GPtrArray *hist = tf_handle_batches(ch->h);
     for (guint i = 0; i < hist->len; i++) {
         tf_batch *b = hist->pdata[i];
         json_t *bj = tf_batch_to_json(b);
@@ -575,7 +576,7 @@ static tf_status after_chain(tf_world *world, GError **error)
     tf_world_attach(world, text, strlen(text), "application/json", "chain-events.json");
     free(text);
     json_decref(events);
-    if (tf_world_status(world) == TF_STATUS_FAILED) {
+    if (tf_world_status(world) == TF_STEP_FAILED) {
         /* The logs a failure names: in the report, and kept on disk past the scenario. */
         for (guint k = 0; k < ch->n_clusters; k++) {
             for (guint i = 0; i < tf_cluster_size(ch->clusters[k]); i++) {
@@ -595,7 +596,7 @@ static tf_status after_chain(tf_world *world, GError **error)
                 tf_world_log(world, "node logs kept in %s", kept);
         }
     }
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 gboolean chain_steps_register(tf_registry *reg, GError **error)
@@ -614,6 +615,6 @@ gboolean chain_steps_register(tf_registry *reg, GError **error)
     TF_THEN("local nodes reach the public majority target", then_locals_at_target);
     TF_THEN("local nodes are not at the public majority target", then_locals_not_at_target);
     TF_THEN("the transaction is included with {int} confirmations", then_tx_included);
-    TF_AFTER(NULL, after_chain);
+    TF_AFTER_OWN(NULL, after_chain);
     return TRUE;
 }

@@ -146,7 +146,7 @@ static gint node_index(net_world *nw, const char *name, GError **error)
 
 /* ---- {nodes}: "{n1}" or "{n2, n3}" -------------------------------------------------------- */
 
-static gboolean parse_nodes(const char *const *groups, guint n_groups, void **value, void *user,
+static gboolean parse_nodes(const char *const *groups, guint n_groups, tf_arg *value, void *user,
                             GError **error)
 {
     const char *text = groups[0];
@@ -166,17 +166,17 @@ static gboolean parse_nodes(const char *const *groups, guint n_groups, void **va
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s: a group names at least one node", text);
         return FALSE;
     }
-    *value = out;
+    tf_arg_set_custom(value, out, (GDestroyNotify)g_ptr_array_unref);
     return TRUE;
 }
 
 /* ---- the faults -------------------------------------------------------------------------------- */
 
-static tf_status when_partitioned(tf_step *step, GError **error)
+static tf_step_status when_partitioned(tf_step *step, GError **error)
 {
     net_world *nw = net_get(step, error);
     if (!nw)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     guint n = tf_cluster_size(nw->cluster);
     guint *group = g_new(guint, n);
     for (guint i = 0; i < n; i++)
@@ -190,14 +190,14 @@ static tf_status when_partitioned(tf_step *step, GError **error)
                     g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s is in two groups",
                                 (char *)names->pdata[k]);
                 g_free(group);
-                return TF_STATUS_FAILED;
+                return TF_STEP_FAILED;
             }
             group[i] = g;
         }
     }
     for (guint i = 0; i < n; i++) {
         if (group[i] == G_MAXUINT) {
-            tf_status st = TF_FAIL(error, "%s is in no group: a partition names every node",
+            tf_step_status st = TF_FAIL(error, "%s is in no group: a partition names every node",
                                    tf_cluster_node_name(nw->cluster, i));
             g_free(group);
             return st;
@@ -205,56 +205,56 @@ static tf_status when_partitioned(tf_step *step, GError **error)
     }
     gboolean ok = tf_cluster_partition(nw->cluster, group, n, error);
     g_free(group);
-    return ok ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+    return ok ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
 
-static tf_status when_isolated(tf_step *step, GError **error)
+static tf_step_status when_isolated(tf_step *step, GError **error)
 {
     net_world *nw = net_get(step, error);
     gint i = nw ? node_index(nw, tf_step_arg_str(step, 0), error) : -1;
-    return i >= 0 && tf_cluster_node_isolate(nw->cluster, (guint)i, error) ? TF_STATUS_PASSED
-                                                                           : TF_STATUS_FAILED;
+    return i >= 0 && tf_cluster_node_isolate(nw->cluster, (guint)i, error) ? TF_STEP_PASSED
+                                                                           : TF_STEP_FAILED;
 }
 
-static tf_status when_cut(tf_step *step, GError **error)
+static tf_step_status when_cut(tf_step *step, GError **error)
 {
     net_world *nw = net_get(step, error);
     gint from = nw ? node_index(nw, tf_step_arg_str(step, 0), error) : -1;
     gint to = from >= 0 ? node_index(nw, tf_step_arg_str(step, 1), error) : -1;
-    return to >= 0 && tf_cluster_cut(nw->cluster, (guint)from, (guint)to, error) ? TF_STATUS_PASSED
-                                                                                 : TF_STATUS_FAILED;
+    return to >= 0 && tf_cluster_cut(nw->cluster, (guint)from, (guint)to, error) ? TF_STEP_PASSED
+                                                                                 : TF_STEP_FAILED;
 }
 
-static tf_status when_loses(tf_step *step, GError **error)
+static tf_step_status when_loses(tf_step *step, GError **error)
 {
     net_world *nw = net_get(step, error);
     gint i = nw ? node_index(nw, tf_step_arg_str(step, 0), error) : -1;
     double share = tf_step_arg_int(step, 1) / 100.0;
-    return i >= 0 && tf_cluster_node_lose(nw->cluster, (guint)i, share, error) ? TF_STATUS_PASSED
-                                                                               : TF_STATUS_FAILED;
+    return i >= 0 && tf_cluster_node_lose(nw->cluster, (guint)i, share, error) ? TF_STEP_PASSED
+                                                                               : TF_STEP_FAILED;
 }
 
-static tf_status when_delayed(tf_step *step, GError **error)
+static tf_step_status when_delayed(tf_step *step, GError **error)
 {
     net_world *nw = net_get(step, error);
     gint i = nw ? node_index(nw, tf_step_arg_str(step, 0), error) : -1;
     gint64 delay = tf_step_arg_int(step, 1) * 1000;
-    return i >= 0 && tf_cluster_node_delay(nw->cluster, (guint)i, delay, error) ? TF_STATUS_PASSED
-                                                                                : TF_STATUS_FAILED;
+    return i >= 0 && tf_cluster_node_delay(nw->cluster, (guint)i, delay, error) ? TF_STEP_PASSED
+                                                                                : TF_STEP_FAILED;
 }
 
-static tf_status when_unobserved(tf_step *step, GError **error)
+static tf_step_status when_unobserved(tf_step *step, GError **error)
 {
     net_world *nw = net_get(step, error);
     gint i = nw ? node_index(nw, tf_step_arg_str(step, 0), error) : -1;
-    return i >= 0 && tf_cluster_node_unobserve(nw->cluster, (guint)i, error) ? TF_STATUS_PASSED
-                                                                             : TF_STATUS_FAILED;
+    return i >= 0 && tf_cluster_node_unobserve(nw->cluster, (guint)i, error) ? TF_STEP_PASSED
+                                                                             : TF_STEP_FAILED;
 }
 
-static tf_status when_heals(tf_step *step, GError **error)
+static tf_step_status when_heals(tf_step *step, GError **error)
 {
     net_world *nw = net_get(step, error);
-    return nw && tf_cluster_heal(nw->cluster, error) ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+    return nw && tf_cluster_heal(nw->cluster, error) ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
 
 /* ---- the nemesis ------------------------------------------------------------------------------- */
@@ -313,11 +313,11 @@ static gboolean random_fault(net_world *nw, GError **error)
 /* Random faults for the given time: each held 0.4-1.5 s, then healed for 0.2-0.8 s (a
  * few election timeouts of the bundled etcd specs each way), all drawn from the
  * scenario's seed. The network is healed when the step ends, however it ends. */
-static tf_status when_random_partitions(tf_step *step, GError **error)
+static tf_step_status when_random_partitions(tf_step *step, GError **error)
 {
     net_world *nw = net_get(step, error);
     if (!nw)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     if (tf_cluster_size(nw->cluster) < 2)
         return TF_FAIL(error, "random partitions need at least two nodes");
     gint64 duration = (gint64)(tf_step_arg_double(step, 0) * G_USEC_PER_SEC);
@@ -342,18 +342,18 @@ static tf_status when_random_partitions(tf_step *step, GError **error)
     g_clear_error(&e);
     tf_world_log(w, "random partitions: %u faults in %.1f s (scenario seed %" G_GUINT64_FORMAT ")",
                  faults, duration / 1e6, tf_world_seed(w));
-    return ok ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+    return ok ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
 
 /* ---- observation while the network was faulty --------------------------------------------- */
 
 /* The observer's cycles covered every moment from the first fault to the last heal: no
  * two consecutive snapshots (cycle starts) further apart than max_gap intervals. */
-static tf_status then_no_gap(tf_step *step, GError **error)
+static tf_step_status then_no_gap(tf_step *step, GError **error)
 {
     net_world *nw = net_get(step, error);
     if (!nw)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     if (!nw->h)
         return TF_FAIL(error, "this scenario's observer was not attached to its network");
     gint64 max_gap = tf_step_arg_int(step, 0) * nw->interval_us;
@@ -406,34 +406,34 @@ static tf_status then_no_gap(tf_step *step, GError **error)
                        "first fault; the cycle before took %.0f ms), more than %" G_GINT64_FORMAT
                        " intervals (%.0f ms)", worst / 1e3, (worst_at - worst - from) / 1e6,
                        worst_took / 1e3, tf_step_arg_int(step, 0), max_gap / 1e3);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* ---- the @netns hook: skipped, with the reason, where namespaces cannot be made --------- */
 
-static tf_status before_netns(tf_world *world, GError **error)
+static tf_step_status before_netns(tf_world *world, GError **error)
 {
     GError *e = NULL;
     const char *env = tf_cluster_env_name(NULL, &e);
     if (!env) {
         g_propagate_error(error, e);
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     }
     if (strcmp(env, "local")) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
                     "skipped: this scenario needs local network namespaces (TF_ENV=%s: partitions, "
                     "one-way cuts and packet loss have no %s mapping)", env, env);
-        return TF_STATUS_SKIPPED;
+        return TF_STEP_SKIPPED;
     }
     if (!tf_cluster_network_usable(&e)) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "skipped: %s", e->message);
         g_error_free(e);
-        return TF_STATUS_SKIPPED;
+        return TF_STEP_SKIPPED;
     }
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
-static tf_status after_net(tf_world *world, GError **error)
+void net_world_report(tf_world *world)
 {
     json_t *faults = net_world_faults(world);
     if (json_array_size(faults)) {
@@ -442,14 +442,12 @@ static tf_status after_net(tf_world *world, GError **error)
         free(text);
     }
     json_decref(faults);
-    return TF_STATUS_PASSED;
 }
 
 gboolean net_steps_register(tf_registry *reg, GError **error)
 {
     static const char *const nodes_re[] = {"\\{[^{}]*\\}", NULL};
-    if (!tf_registry_add_param_type(reg, "nodes", nodes_re, parse_nodes,
-                                    (GDestroyNotify)g_ptr_array_unref, NULL, FALSE, FALSE, error))
+    if (!tf_registry_add_param_type(reg, "nodes", nodes_re, parse_nodes, NULL, 0, error))
         return FALSE;
     TF_WHEN("the network is partitioned into {nodes} and {nodes}", when_partitioned);
     TF_WHEN("the network is partitioned into {nodes}, {nodes} and {nodes}", when_partitioned);
@@ -461,9 +459,9 @@ gboolean net_steps_register(tf_registry *reg, GError **error)
     TF_WHEN("the network heals", when_heals);
     TF_WHEN("random partitions come and go for {float} seconds", when_random_partitions);
     TF_THEN("the observer saw the whole fault window with no gap over {int} intervals", then_no_gap);
-    if (!tf_registry_add_hook(reg, TF_HOOK_BEFORE, "network namespaces", "@netns", -10,
-                              before_netns, __FILE__, __LINE__, error))
+    /* By tag, not by module: @netns scenarios start their cluster with the app's steps. */
+    const tf_hook_options netns = {.name = "network namespaces", .tags = "@netns", .order = -10};
+    if (!tf_registry_add_hook(reg, TF_HOOK_BEFORE, &netns, before_netns, __FILE__, __LINE__, error))
         return FALSE;
-    TF_AFTER(NULL, after_net);
     return TRUE;
 }

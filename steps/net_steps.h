@@ -28,11 +28,15 @@ json_t *net_world_faults(tf_world *world);
  * namespaces; FALSE + error (privileges, tools) when they cannot be had here. */
 gboolean net_world_can_isolate(GError **error);
 
+/* Attaches the scenario's fault events (faults.json) to its report when there were any:
+ * the After hook of the app whose Given step attached the cluster calls it. */
+void net_world_report(tf_world *world);
+
 /* Index of node `name` in c, or -1 + error naming the nodes there are. */
 gint net_node_index(tf_cluster *c, const char *name, GError **error);
 
-/* Registers the network steps and the @network Before hook (skips the scenario, saying
- * why, where namespaces cannot be made). */
+/* Registers the network steps (the bundled plug-in net.so) and the @netns Before hook
+ * (skips the scenario, saying why, where namespaces cannot be made). */
 gboolean net_steps_register(tf_registry *reg, GError **error);
 
 #endif

@@ -235,11 +235,11 @@ static char *member_by_role(rk_world *rk, gboolean leader, GError **error)
 
 /* Starts a group of clients; a scenario may start several (writers through one member,
  * readers through another), all in one history. */
-static tf_status given_clients(tf_step *step, GError **error)
+static tf_step_status given_clients(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     tf_world *w = tf_step_world(step);
     guint n = (guint)MAX(tf_step_arg_int(step, 0), 0), keys = (guint)MAX(tf_step_arg_int(step, 1), 0);
     rk_clients *c = tf_world_get(w, CLIENTS_KEY);
@@ -254,10 +254,10 @@ static tf_status given_clients(tf_step *step, GError **error)
     char *by_role = NULL;
     if (!member && strstr(tf_step_text(step), " through the leader") &&
         !(member = by_role = member_by_role(rk, TRUE, error)))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     if (!member && strstr(tf_step_text(step), " through a follower") &&
         !(member = by_role = member_by_role(rk, FALSE, error)))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     /* "that follower": the one earlier clients went through, else the one isolated */
     if (!member && strstr(tf_step_text(step), " through that follower") &&
         !(member = c && c->follower ? c->follower : rk->isolated))
@@ -266,11 +266,11 @@ static tf_status given_clients(tf_step *step, GError **error)
     gint mi = -1;
     if (member && (mi = rk_node(rk, member, error)) < 0) {
         g_free(by_role);
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     }
     if (!(c = clients_make(w, rk, error))) {
         g_free(by_role);
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     }
     if (by_role && strstr(tf_step_text(step), " through a follower")) {
         g_free(c->follower);
@@ -289,7 +289,7 @@ static tf_status given_clients(tf_step *step, GError **error)
                  before + n - 1, keys, member ? member : "random members",
                  serializable ? "serializable" : "linearizable", (int)(G_USEC_PER_SEC / PACE_US));
     g_free(by_role);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 static rk_clients *clients_get(tf_step *step, GError **error)
@@ -304,11 +304,11 @@ static rk_clients *clients_get(tf_step *step, GError **error)
 
 /* Waits (on the clients' condition, no polling) until `more` further operations completed
  * ok, or `total` in all when more is FALSE. */
-static tf_status wait_ops(tf_step *step, gboolean more, GError **error)
+static tf_step_status wait_ops(tf_step *step, gboolean more, GError **error)
 {
     rk_clients *c = clients_get(step, error);
     if (!c)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     guint64 n = (guint64)MAX(tf_step_arg_int(step, 0), 0);
     /* within the runner's step time-out, so that this step's own message (what the
      * clients did) is the one reported */
@@ -325,7 +325,7 @@ static tf_status wait_ops(tf_step *step, gboolean more, GError **error)
     gboolean running = c->running;
     char *counts = counts_text(c);
     pthread_mutex_unlock(&c->lock);
-    tf_status st = TF_STATUS_PASSED;
+    tf_step_status st = TF_STEP_PASSED;
     if (got < want)
         st = TF_FAIL(error, "%s waiting for the clients to complete %" G_GUINT64_FORMAT "%s "
                      "operations: %s", running ? "timed out" : "the clients stopped",
@@ -337,53 +337,53 @@ static tf_status wait_ops(tf_step *step, gboolean more, GError **error)
     return st;
 }
 
-static tf_status when_complete(tf_step *s, GError **e) { return wait_ops(s, FALSE, e); }
-static tf_status when_complete_more(tf_step *s, GError **e) { return wait_ops(s, TRUE, e); }
+static tf_step_status when_complete(tf_step *s, GError **e) { return wait_ops(s, FALSE, e); }
+static tf_step_status when_complete_more(tf_step *s, GError **e) { return wait_ops(s, TRUE, e); }
 
-static tf_status when_clients_stop(tf_step *step, GError **error)
+static tf_step_status when_clients_stop(tf_step *step, GError **error)
 {
     rk_clients *c = clients_get(step, error);
     if (!c)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     clients_stop(c);
     pthread_mutex_lock(&c->lock);
     char *counts = counts_text(c);
     pthread_mutex_unlock(&c->lock);
     tf_world_log(tf_step_world(step), "clients stopped: %s", counts);
     g_free(counts);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* Pauses or resumes the follower a group of clients goes through ("through a follower"),
  * recording the fault window. */
-static tf_status follower_fault(tf_step *step, gboolean pause, GError **error)
+static tf_step_status follower_fault(tf_step *step, gboolean pause, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     rk_clients *c = rk ? clients_get(step, error) : NULL;
     if (!c)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     if (!c->follower)
         return TF_FAIL(error, "no clients go through a follower in this scenario (\"Given 6 "
                        "clients read 1 key through a follower\")");
     tf_world *w = tf_step_world(step);
     gint i = rk_node(rk, c->follower, error);
     if (i < 0 || !(pause ? tf_cluster_node_pause : tf_cluster_node_resume)(rk->cluster, (guint)i, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     if (pause && !tf_world_fault_begin(w, c->follower, "paused", error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     if (!pause)
         tf_world_fault_end(w, c->follower);
     tf_world_log(w, "%s %s", pause ? "paused" : "resumed", c->follower);
     rk->acted_at = g_get_monotonic_time();
     tf_handle_wake(rk->h);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
-static tf_status when_follower_paused(tf_step *s, GError **e) { return follower_fault(s, TRUE, e); }
+static tf_step_status when_follower_paused(tf_step *s, GError **e) { return follower_fault(s, TRUE, e); }
 
-static tf_status when_follower_resumed(tf_step *s, GError **e) { return follower_fault(s, FALSE, e); }
+static tf_step_status when_follower_resumed(tf_step *s, GError **e) { return follower_fault(s, FALSE, e); }
 
-static tf_status given_check_limit(tf_step *step, GError **error)
+static tf_step_status given_check_limit(tf_step *step, GError **error)
 {
     double s = tf_step_arg_double(step, 0);
     if (!(s > 0) || s > 86400)
@@ -391,7 +391,7 @@ static tf_status given_check_limit(tf_step *step, GError **error)
     gint64 *limit = g_new(gint64, 1);
     *limit = (gint64)(s * G_USEC_PER_SEC);
     tf_world_set(tf_step_world(step), CHECK_LIMIT_KEY, limit, g_free);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* What a history holds, for the step's floor and its messages. */
@@ -419,7 +419,7 @@ static history_counts count_history(GPtrArray *ops, GPtrArray *faults)
 
 /* Checks the scenario's history; min_ok / min_faulted: the floor the step names. With
  * refute, the step expects a violation (a weaker read mode shown to be weaker). */
-static tf_status check_history(tf_step *step, guint min_ok, guint min_faulted, gboolean refute,
+static tf_step_status check_history(tf_step *step, guint min_ok, guint min_faulted, gboolean refute,
                                GError **error)
 {
     tf_world *w = tf_step_world(step);
@@ -438,10 +438,10 @@ static tf_status check_history(tf_step *step, guint min_ok, guint min_faulted, g
     GPtrArray *ops = tf_ophistory_ops(h), *faults = tf_ophistory_faults(h);
     history_counts n = count_history(ops, faults);
     tf_lin_result *r = tf_lin_check_ops(ops, m, &o, error);
-    tf_status st = TF_STATUS_PASSED;
+    tf_step_status st = TF_STEP_PASSED;
     if (!r) {
         g_prefix_error(error, "the client history cannot be checked: ");
-        st = TF_STATUS_FAILED;
+        st = TF_STEP_FAILED;
         goto out;
     }
     tf_world_attach_lin_result(w, ops, m, r);
@@ -484,35 +484,35 @@ out:
     return st;
 }
 
-static tf_status then_linearizable(tf_step *step, GError **error)
+static tf_step_status then_linearizable(tf_step *step, GError **error)
 {
     return check_history(step, 0, 0, FALSE, error);
 }
 
-static tf_status then_linearizable_min(tf_step *step, GError **error)
+static tf_step_status then_linearizable_min(tf_step *step, GError **error)
 {
     return check_history(step, (guint)MAX(tf_step_arg_int(step, 0), 0), 0, FALSE, error);
 }
 
-static tf_status then_linearizable_min_faults(tf_step *step, GError **error)
+static tf_step_status then_linearizable_min_faults(tf_step *step, GError **error)
 {
     return check_history(step, (guint)MAX(tf_step_arg_int(step, 0), 0),
                          (guint)MAX(tf_step_arg_int(step, 1), 0), FALSE, error);
 }
 
-static tf_status then_not_linearizable(tf_step *step, GError **error)
+static tf_step_status then_not_linearizable(tf_step *step, GError **error)
 {
     return check_history(step, 0, 0, TRUE, error);
 }
 
 /* The history goes into the report of every scenario that has one, complete: the clients
  * are stopped first. */
-static tf_status after_clients(tf_world *world, GError **error)
+static tf_step_status after_clients(tf_world *world, GError **error)
 {
     rk_clients *c = tf_world_get(world, CLIENTS_KEY);
     if (c)
         clients_stop(c);
-    return tf_world_ophistory_attach(world, error) ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+    return tf_world_ophistory_attach(world, error) ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
 
 gboolean raftkv_clients_register(tf_registry *reg, GError **error)
@@ -549,6 +549,6 @@ gboolean raftkv_clients_register(tf_registry *reg, GError **error)
     TF_THEN("the history of at least {int} operations, {int} of them completed during faults, "
             "is linearizable", then_linearizable_min_faults);
     TF_THEN("the history is not linearizable", then_not_linearizable);
-    TF_AFTER(NULL, after_clients);
+    TF_AFTER_OWN(NULL, after_clients);
     return TRUE;
 }

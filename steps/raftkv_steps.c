@@ -168,13 +168,13 @@ static tf_cluster *remote_cluster(tf_step *step, const char *env, guint n, GErro
 
 /* Starts an n-node etcd cluster from spec `spec_name` with the given networking (local
  * runs; compose and k8s run what they run) and waits for a leader. */
-static tf_status start_cluster(tf_step *step, const char *spec_name, tf_cluster_network net,
+static tf_step_status start_cluster(tf_step *step, const char *spec_name, tf_cluster_network net,
                                GError **error)
 {
     guint n = (guint)tf_step_arg_int(step, 0);
     const char *env = tf_cluster_env_name(NULL, error);
     if (!env)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     tf_cluster *c = NULL;
     if (strcmp(env, "local")) {
         c = remote_cluster(step, env, n, error);
@@ -183,13 +183,13 @@ static tf_status start_cluster(tf_step *step, const char *spec_name, tf_cluster_
         tf_cluster_spec *spec = tf_cluster_spec_load_named(spec_name, p ? p->uri : NULL, error);
         if (!spec || !tf_cluster_spec_require_url(spec, "the etcd steps", error)) {
             tf_cluster_spec_free(spec);
-            return TF_STATUS_FAILED;
+            return TF_STEP_FAILED;
         }
         c = tf_cluster_new_network(spec, n, net, error);
         tf_cluster_spec_free(spec);
     }
     if (!c)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     /* 20 Hz: failovers take ~0.5 s here. In network namespaces every 150 ms: those
      * scenarios check that no two cycles start more than 2 intervals (300 ms) apart while
      * the network is faulty. A cycle lasts at most the request timeout (250 ms, see
@@ -202,23 +202,23 @@ static tf_status start_cluster(tf_step *step, const char *spec_name, tf_cluster_
     if (!rk || !net_world_attach(tf_step_world(step), c, rk->h, rk->interval_us, rk_world_fault,
                                  rk, error) ||
         !tf_cluster_start(c, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     tf_snapshot *snap = wait_for(rk, all_up_with_leader, GUINT_TO_POINTER(n),
                                  "every node up and a leader elected", DEFAULT_WAIT, 0, error);
     if (!snap)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     tf_world_log(tf_step_world(step), "cluster %s up in %s%s", tf_cluster_name(c), tf_cluster_dir(c),
                  tf_cluster_network_of(c) == TF_CLUSTER_NET_NAMESPACES ? " (network namespaces)" : "");
     tf_snapshot_unref(snap);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
-static tf_status given_cluster(tf_step *s, GError **e) { return start_cluster(s, "etcd-3", TF_CLUSTER_NET_SPEC, e); }
-static tf_status given_netns_cluster(tf_step *s, GError **e)
+static tf_step_status given_cluster(tf_step *s, GError **e) { return start_cluster(s, "etcd-3", TF_CLUSTER_NET_SPEC, e); }
+static tf_step_status given_netns_cluster(tf_step *s, GError **e)
 {
     return start_cluster(s, "etcd-3", TF_CLUSTER_NET_NAMESPACES, e);
 }
-static tf_status given_prevote_cluster(tf_step *s, GError **e)
+static tf_step_status given_prevote_cluster(tf_step *s, GError **e)
 {
     return start_cluster(s, "etcd-3-prevote", TF_CLUSTER_NET_NAMESPACES, e);
 }
@@ -279,82 +279,82 @@ static gboolean apply_op(tf_step *step, node_op op, tf_cluster *c, guint i, GErr
     return ok;
 }
 
-static tf_status fault_leader(tf_step *step, node_op op, GError **error)
+static tf_step_status fault_leader(tf_step *step, node_op op, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     guint64 term = 0;
     char *leader = current_leader(rk, &term, error);
     if (!leader)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     gint i = rk_node(rk, leader, error);
     if (i < 0 || !apply_op(step, op, rk->cluster, (guint)i, error)) {
         g_free(leader);
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     }
     rk->acted_at = g_get_monotonic_time();
     g_free(rk->old_leader);
     rk->old_leader = leader;
     rk->old_term = term;
     tf_handle_wake(rk->h);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
-static tf_status when_leader_killed(tf_step *s, GError **e) { return fault_leader(s, tf_cluster_node_kill, e); }
-static tf_status when_leader_paused(tf_step *s, GError **e) { return fault_leader(s, tf_cluster_node_pause, e); }
-static tf_status when_leader_stopped(tf_step *s, GError **e) { return fault_leader(s, tf_cluster_node_stop, e); }
-static tf_status when_leader_isolated(tf_step *s, GError **e) { return fault_leader(s, tf_cluster_node_isolate, e); }
+static tf_step_status when_leader_killed(tf_step *s, GError **e) { return fault_leader(s, tf_cluster_node_kill, e); }
+static tf_step_status when_leader_paused(tf_step *s, GError **e) { return fault_leader(s, tf_cluster_node_pause, e); }
+static tf_step_status when_leader_stopped(tf_step *s, GError **e) { return fault_leader(s, tf_cluster_node_stop, e); }
+static tf_step_status when_leader_isolated(tf_step *s, GError **e) { return fault_leader(s, tf_cluster_node_isolate, e); }
 
-static tf_status when_old_leader_resumed(tf_step *step, GError **error)
+static tf_step_status when_old_leader_resumed(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     if (!rk->old_leader)
         return TF_FAIL(error, "no leader was paused in this scenario");
     gint i = rk_node(rk, rk->old_leader, error);
     if (i < 0 || !apply_op(step, tf_cluster_node_resume, rk->cluster, (guint)i, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     rk->acted_at = g_get_monotonic_time();
     tf_handle_wake(rk->h);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
-static tf_status node_action(tf_step *step, node_op op, GError **error)
+static tf_step_status node_action(tf_step *step, node_op op, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     gint i = rk_node(rk, tf_step_arg_str(step, 0), error);
     if (i < 0 || !apply_op(step, op, rk->cluster, (guint)i, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     rk->acted_at = g_get_monotonic_time();
     tf_handle_wake(rk->h);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
-static tf_status when_node_killed(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_kill, e); }
-static tf_status when_node_stopped(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_stop, e); }
-static tf_status when_node_paused(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_pause, e); }
-static tf_status when_node_resumed(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_resume, e); }
+static tf_step_status when_node_killed(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_kill, e); }
+static tf_step_status when_node_stopped(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_stop, e); }
+static tf_step_status when_node_paused(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_pause, e); }
+static tf_step_status when_node_resumed(tf_step *s, GError **e) { return node_action(s, tf_cluster_node_resume, e); }
 /* A restart is a fault window from before the restart until the node is running again. */
-static tf_status when_node_restarted(tf_step *s, GError **e)
+static tf_step_status when_node_restarted(tf_step *s, GError **e)
 {
     const char *node = tf_step_arg_str(s, 0);
     if (!tf_world_fault_begin(tf_step_world(s), node, "restarted", e))
-        return TF_STATUS_FAILED;
-    tf_status st = node_action(s, tf_cluster_node_restart, e);
+        return TF_STEP_FAILED;
+    tf_step_status st = node_action(s, tf_cluster_node_restart, e);
     tf_world_fault_end(tf_step_world(s), node);
     return st;
 }
 
 /* Stops `count` nodes, followers first (the leader last), so "a minority" keeps the leader. */
-static tf_status stop_nodes(tf_step *step, guint count, GError **error)
+static tf_step_status stop_nodes(tf_step *step, guint count, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     char *leader = current_leader(rk, NULL, NULL);
     guint n = tf_cluster_size(rk->cluster), stopped = 0;
     for (int pass = 0; pass < 2 && stopped < count; pass++) {
@@ -364,7 +364,7 @@ static tf_status stop_nodes(tf_step *step, guint count, GError **error)
                 continue;
             if (!apply_op(step, tf_cluster_node_stop, rk->cluster, i, error)) {
                 g_free(leader);
-                return TF_STATUS_FAILED;
+                return TF_STEP_FAILED;
             }
             tf_world_log(tf_step_world(step), "stopped %s", tf_cluster_node_name(rk->cluster, i));
             stopped++;
@@ -373,51 +373,51 @@ static tf_status stop_nodes(tf_step *step, guint count, GError **error)
     g_free(leader);
     rk->acted_at = g_get_monotonic_time();
     tf_handle_wake(rk->h);
-    return stopped == count ? TF_STATUS_PASSED
+    return stopped == count ? TF_STEP_PASSED
                             : TF_FAIL(error, "only %u of %u nodes could be stopped", stopped, count);
 }
 
-static tf_status when_majority_stopped(tf_step *step, GError **error)
+static tf_step_status when_majority_stopped(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
-    return rk ? stop_nodes(step, tf_cluster_size(rk->cluster) / 2 + 1, error) : TF_STATUS_FAILED;
+    return rk ? stop_nodes(step, tf_cluster_size(rk->cluster) / 2 + 1, error) : TF_STEP_FAILED;
 }
 
-static tf_status when_minority_stopped(tf_step *step, GError **error)
+static tf_step_status when_minority_stopped(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
-    return rk ? stop_nodes(step, (tf_cluster_size(rk->cluster) - 1) / 2, error) : TF_STATUS_FAILED;
+    return rk ? stop_nodes(step, (tf_cluster_size(rk->cluster) - 1) / 2, error) : TF_STEP_FAILED;
 }
 
-static tf_status when_stopped_restarted(tf_step *step, GError **error)
+static tf_step_status when_stopped_restarted(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     for (guint i = 0; i < tf_cluster_size(rk->cluster); i++) {
         tf_node_state st = tf_cluster_node_state(rk->cluster, i, NULL);
         if ((st == TF_NODE_STOPPED || st == TF_NODE_EXITED) && !tf_cluster_node_start(rk->cluster, i, error))
-            return TF_STATUS_FAILED;
+            return TF_STEP_FAILED;
         if (st == TF_NODE_STOPPED || st == TF_NODE_EXITED)
             tf_world_fault_end(tf_step_world(step), tf_cluster_node_name(rk->cluster, i));
     }
     rk->acted_at = g_get_monotonic_time();
     tf_handle_wake(rk->h);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* Restarts each node in turn; before the next one, the restarted node must be back and
  * the cluster must have a leader with quorum again (observed, not slept on). */
-static tf_status when_rolling_restart(tf_step *step, GError **error)
+static tf_step_status when_rolling_restart(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     for (guint i = 0; i < tf_cluster_size(rk->cluster); i++) {
         const char *name = tf_cluster_node_name(rk->cluster, i);
         if (!tf_world_fault_begin(tf_step_world(step), name, "restarted", error) ||
             !tf_cluster_node_restart(rk->cluster, i, error))
-            return TF_STATUS_FAILED;
+            return TF_STEP_FAILED;
         rk->acted_at = g_get_monotonic_time();
         char *what = g_strdup_printf("%s back after its restart", name);
         tf_snapshot *snap = wait_for(rk, node_reachable, (void *)name, what, DEFAULT_WAIT, rk->acted_at, error);
@@ -428,21 +428,21 @@ static tf_status when_rolling_restart(tf_step *step, GError **error)
                             DEFAULT_WAIT, 0, error);
         }
         if (!snap)
-            return TF_STATUS_FAILED;
+            return TF_STEP_FAILED;
         tf_world_fault_end(tf_step_world(step), name); /* back, and following a leader */
         tf_world_log(tf_step_world(step), "restarted %s", name);
         tf_snapshot_unref(snap);
     }
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* ---- When/Then: writes -------------------------------------------------------------------- */
 
-static tf_status when_put(tf_step *step, GError **error)
+static tf_step_status when_put(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const char *key = tf_step_arg_str(step, 0), *value = tf_step_arg_str(step, 1);
     char *url = rk_write_target(rk, NULL, NULL);
     if (!url)
@@ -471,23 +471,23 @@ static tf_status when_put(tf_step *step, GError **error)
         g_free(again);
         g_error_free(first);
         if (!ok)
-            return TF_STATUS_FAILED;
+            return TF_STEP_FAILED;
     }
     rk_world_acked(rk, key, value);
     rk->acted_at = g_get_monotonic_time();
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* The write key = value must be tried through `node` (NULL: the node a client would pick
  * from the first snapshot taken after the last action; an older one may still show nodes
  * that are gone) and not be acknowledged. Failures say what was observed, never what was
  * assumed; a write that was acknowledged is recorded, so later checks expect it. */
-static tf_status expect_refused(tf_step *step, rk_world *rk, const char *key, const char *value,
+static tf_step_status expect_refused(tf_step *step, rk_world *rk, const char *key, const char *value,
                                 const char *node, GError **error)
 {
     tf_snapshot *view = tf_handle_wait_fresh(rk->h, rk->acted_at, DEFAULT_WAIT, error);
     if (!view)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     char *seen = rk_progress(view, NULL);
     char *url = NULL;
     if (node) {
@@ -497,10 +497,10 @@ static tf_status expect_refused(tf_step *step, rk_world *rk, const char *key, co
         url = rk_write_target(rk, view, &node);
     }
     tf_snapshot_unref(view);
-    tf_status st = TF_STATUS_PASSED;
+    tf_step_status st = TF_STEP_PASSED;
     GError *err = NULL;
     if (!url && node) {
-        st = TF_STATUS_FAILED; /* no such node: error set by rk_node */
+        st = TF_STEP_FAILED; /* no such node: error set by rk_node */
     } else if (!url) {
         st = TF_FAIL(error, "put %s = %s: no node could be reached to try the write (observed: %s); "
                      "a write that was never tried does not show that writes fail", key, value, seen);
@@ -519,27 +519,27 @@ static tf_status expect_refused(tf_step *step, rk_world *rk, const char *key, co
     return st;
 }
 
-static tf_status then_put_fails(tf_step *step, GError **error)
+static tf_step_status then_put_fails(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     return rk ? expect_refused(step, rk, tf_step_arg_str(step, 0), tf_step_arg_str(step, 1), NULL, error)
-              : TF_STATUS_FAILED;
+              : TF_STEP_FAILED;
 }
 
-static tf_status when_writer_starts(tf_step *step, GError **error)
+static tf_step_status when_writer_starts(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     rk_writer_start(rk);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
-static tf_status when_writer_stops(tf_step *step, GError **error)
+static tf_step_status when_writer_stops(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     rk_writer_stop(rk);
     pthread_mutex_lock(&rk->lock);
     guint64 acked = rk->writes_acked, failed = rk->write_failures;
@@ -549,7 +549,7 @@ static tf_status when_writer_stops(tf_step *step, GError **error)
     if (!acked)
         return TF_FAIL(error, "the background writer got no write acknowledged (%" G_GUINT64_FORMAT
                        " failed)", failed);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* Every reachable node has applied everything committed before now: read once after. */
@@ -619,24 +619,24 @@ static void check_key(rk_world *rk, const char *key, const char *want, GString *
     }
 }
 
-static tf_status then_key_reads(tf_step *step, GError **error)
+static tf_step_status then_key_reads(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk || !wait_applied(rk, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     GString *bad = g_string_new(NULL);
     guint reads = 0;
     check_key(rk, tf_step_arg_str(step, 0), tf_step_arg_str(step, 1), bad, &reads);
-    tf_status st = bad->len ? TF_FAIL(error, "per-node reads disagree:%s", bad->str) : TF_STATUS_PASSED;
+    tf_step_status st = bad->len ? TF_FAIL(error, "per-node reads disagree:%s", bad->str) : TF_STEP_PASSED;
     g_string_free(bad, TRUE);
     return st;
 }
 
-static tf_status then_acked_readable(tf_step *step, GError **error)
+static tf_step_status then_acked_readable(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk || !wait_applied(rk, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     pthread_mutex_lock(&rk->lock);
     GHashTable *copy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     GHashTableIter it;
@@ -652,8 +652,8 @@ static tf_status then_acked_readable(tf_step *step, GError **error)
         check_key(rk, k, v, bad, &reads);
     g_hash_table_unref(copy);
     tf_world_log(tf_step_world(step), "%u acknowledged keys checked with %u per-node reads", keys, reads);
-    tf_status st = bad->len ? TF_FAIL(error, "acknowledged writes lost or stale:%s", bad->str)
-                            : keys ? TF_STATUS_PASSED
+    tf_step_status st = bad->len ? TF_FAIL(error, "acknowledged writes lost or stale:%s", bad->str)
+                            : keys ? TF_STEP_PASSED
                                    : TF_FAIL(error, "no write was acknowledged in this scenario");
     g_string_free(bad, TRUE);
     return st;
@@ -661,57 +661,57 @@ static tf_status then_acked_readable(tf_step *step, GError **error)
 
 /* ---- Then: leadership ---------------------------------------------------------------------- */
 
-static tf_status then_leader_within(tf_step *step, GError **error)
+static tf_step_status then_leader_within(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     leader_want want = {rk->old_leader, rk->old_term};
     const char *what = rk->old_leader ? "a new leader with a higher term" : "a leader is elected";
     tf_snapshot *snap = wait_for(rk, new_leader, &want, what, seconds(step, 0), rk->acted_at, error);
     if (!snap)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const raftkv_snapshot *s = tf_snapshot_data(snap);
     tf_world_log(tf_step_world(step), "leader %s at term %" G_GUINT64_FORMAT ", %.2f s after the last action",
                  s->leader, s->leader_term,
                  (tf_snapshot_time(snap) - rk->acted_at) / (double)G_USEC_PER_SEC);
     tf_snapshot_unref(snap);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
-static tf_status then_all_agree(tf_step *step, GError **error)
+static tf_step_status then_all_agree(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     tf_snapshot *snap = wait_for(rk, all_agree, NULL, "every running node follows one leader",
                                  DEFAULT_WAIT, rk->acted_at, error);
     tf_snapshot_unref(snap);
-    return snap ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+    return snap ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
 
-static tf_status then_no_leader(tf_step *step, GError **error)
+static tf_step_status then_no_leader(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     tf_snapshot *snap = wait_for(rk, leaderless_without_quorum, NULL,
                                  "no quorum and no node knowing a leader", DEFAULT_WAIT, rk->acted_at, error);
     tf_snapshot_unref(snap);
-    return snap ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+    return snap ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
 
-static tf_status then_old_leader_catches_up(tf_step *step, GError **error)
+static tf_step_status then_old_leader_catches_up(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     if (!rk->old_leader)
         return TF_FAIL(error, "no leader was faulted in this scenario");
     /* Caught up = it applied at least what the new leader had committed when we looked. */
     tf_snapshot *now = tf_handle_wait_fresh(rk->h, g_get_monotonic_time(), DEFAULT_WAIT, error);
     if (!now)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const raftkv_snapshot *s = tf_snapshot_data(now);
     const raftkv_node *leader = s->leader ? raftkv_snapshot_node(s, s->leader) : NULL;
     catch_up c = {rk->old_leader, leader ? leader->commit : 0};
@@ -721,19 +721,19 @@ static tf_status then_old_leader_catches_up(tf_step *step, GError **error)
     tf_snapshot *snap = wait_for(rk, follower_caught_up, &c, what, DEFAULT_WAIT, 0, error);
     g_free(what);
     tf_snapshot_unref(snap);
-    return snap ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+    return snap ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
 
-static tf_status then_safety_holds(tf_step *step, GError **error)
+static tf_step_status then_safety_holds(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     tf_snapshot *snap = tf_handle_wait_fresh(rk->h, g_get_monotonic_time(), DEFAULT_WAIT, error);
     if (!snap)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const raftkv_snapshot *s = tf_snapshot_data(snap);
-    tf_status st = s->violations ? TF_FAIL(error, "%s", s->violation) : TF_STATUS_PASSED;
+    tf_step_status st = s->violations ? TF_FAIL(error, "%s", s->violation) : TF_STEP_PASSED;
     if (!s->violations)
         tf_world_log(tf_step_world(step), "Election Safety held over %" G_GUINT64_FORMAT
                      " elections (max term %" G_GUINT64_FORMAT ")", s->elections, s->max_term);
@@ -758,11 +758,11 @@ static gboolean stopped_claiming(const tf_snapshot *snap, void *data)
  * takes is etcd's CheckQuorum: a leader that hears from no quorum for an election timeout
  * (250 ms in the bundled specs) steps down; measured here at 0.3-0.6 s, and the log
  * line gives each run's figure. */
-static tf_status then_isolated_leader_steps_down(tf_step *step, GError **error)
+static tf_step_status then_isolated_leader_steps_down(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     if (!rk->old_leader)
         return TF_FAIL(error, "no leader was isolated in this scenario");
     char *what = g_strdup_printf("%s (isolated) no longer claims to lead", rk->old_leader);
@@ -770,50 +770,50 @@ static tf_status then_isolated_leader_steps_down(tf_step *step, GError **error)
                                  rk->acted_at, error);
     g_free(what);
     if (!snap)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const raftkv_node *n = raftkv_snapshot_node(tf_snapshot_data(snap), rk->old_leader);
     tf_world_log(tf_step_world(step), "%s stopped claiming leadership %.2f s after it was isolated "
                  "(now term %" G_GUINT64_FORMAT ", %s)", rk->old_leader,
                  (tf_snapshot_time(snap) - rk->acted_at) / 1e6, n->term,
                  n->leader ? "following someone it cannot reach" : "knowing no leader");
     tf_snapshot_unref(snap);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* A put through one named node (not the leader the client would pick). */
-static tf_status when_put_through(tf_step *step, GError **error)
+static tf_step_status when_put_through(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const char *key = tf_step_arg_str(step, 0), *value = tf_step_arg_str(step, 1);
     gint i = rk_node(rk, tf_step_arg_str(step, 2), error);
     if (i < 0 || !raftkv_etcd_put(rk->http, tf_cluster_node_url(rk->cluster, (guint)i), key, value,
                                   KV_TIMEOUT, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     rk_world_acked(rk, key, value);
     rk->acted_at = g_get_monotonic_time();
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* A put through a node that cannot reach a majority must not be acknowledged. etcd
  * holds such a request until its own timeout; the step gives it KV_TIMEOUT (2 s). */
-static tf_status then_put_through_fails(tf_step *step, GError **error)
+static tf_step_status then_put_through_fails(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     return rk ? expect_refused(step, rk, tf_step_arg_str(step, 0), tf_step_arg_str(step, 1),
                                tf_step_arg_str(step, 2), error)
-              : TF_STATUS_FAILED;
+              : TF_STEP_FAILED;
 }
 
 /* Every running member reads the same for key (a value, or nothing): for a write whose
  * outcome the client could not learn (it timed out), either outcome is right, as long
  * as the members agree. */
-static tf_status then_key_same(tf_step *step, GError **error)
+static tf_step_status then_key_same(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk || !wait_applied(rk, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const char *key = tf_step_arg_str(step, 0);
     GString *seen = g_string_new(NULL);
     char *first = NULL;
@@ -830,7 +830,7 @@ static tf_status then_key_same(tf_step *step, GError **error)
             g_error_free(err);
             g_free(got);
             g_free(first);
-            tf_status st = TF_FAIL(error, "key %s could not be read everywhere:%s", key, seen->str);
+            tf_step_status st = TF_FAIL(error, "key %s could not be read everywhere:%s", key, seen->str);
             g_string_free(seen, TRUE);
             return st;
         }
@@ -844,7 +844,7 @@ static tf_status then_key_same(tf_step *step, GError **error)
         g_free(shown);
         g_free(got);
     }
-    tf_status st = TF_STATUS_PASSED;
+    tf_step_status st = TF_STEP_PASSED;
     if (!any)
         st = TF_FAIL(error, "no running node to read %s from", key);
     else if (!same)
@@ -857,15 +857,15 @@ static tf_status then_key_same(tf_step *step, GError **error)
 }
 
 /* Isolates one follower, chosen with the scenario's seed. */
-static tf_status when_follower_isolated(tf_step *step, GError **error)
+static tf_step_status when_follower_isolated(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     guint64 term = 0;
     char *leader = current_leader(rk, &term, error);
     if (!leader)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     GPtrArray *followers = g_ptr_array_new();
     for (guint i = 0; i < tf_cluster_size(rk->cluster); i++)
         if (strcmp(tf_cluster_node_name(rk->cluster, i), leader) &&
@@ -879,12 +879,12 @@ static tf_status when_follower_isolated(tf_step *step, GError **error)
     guint i = GPOINTER_TO_UINT(followers->pdata[rk->seed % followers->len]);
     g_ptr_array_unref(followers);
     if (!tf_cluster_node_isolate(rk->cluster, i, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     g_free(rk->isolated);
     rk->isolated = g_strdup(tf_cluster_node_name(rk->cluster, i));
     tf_world_log(tf_step_world(step), "isolated %s (a follower at term %" G_GUINT64_FORMAT ")",
                  rk->isolated, term);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 static gboolean term_above(const tf_snapshot *snap, void *data)
@@ -897,11 +897,11 @@ static gboolean term_above(const tf_snapshot *snap, void *data)
 /* Without pre-vote an isolated member campaigns on every election timeout (250-500 ms
  * here), raising its term each time: the bound is the wait for that many timeouts with
  * a wide margin for a loaded machine. */
-static tf_status then_isolated_term_climbs(tf_step *step, GError **error)
+static tf_step_status then_isolated_term_climbs(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     if (!rk->isolated)
         return TF_FAIL(error, "no follower was isolated in this scenario");
     guint64 by = (guint64)tf_step_arg_int(step, 0);
@@ -912,19 +912,19 @@ static tf_status then_isolated_term_climbs(tf_step *step, GError **error)
     tf_snapshot *snap = wait_for(rk, term_above, &want, what, seconds(step, 1), rk->acted_at, error);
     g_free(what);
     if (!snap)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const raftkv_snapshot *s = tf_snapshot_data(snap);
     tf_world_log(tf_step_world(step), "%s's term climbed from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
                  " in %.2f s while isolated; the majority stayed at term %" G_GUINT64_FORMAT,
                  rk->isolated, rk->term_at_fault, raftkv_snapshot_node(s, rk->isolated)->term,
                  (tf_snapshot_time(snap) - rk->acted_at) / 1e6, s->leader_term);
     tf_snapshot_unref(snap);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* A property that must hold over a period: observed, not slept on. The wait is for the
  * property's violation; its timeout is the success. */
-static tf_status holds_for(tf_step *step, rk_world *rk, tf_predicate broken, void *data,
+static tf_step_status holds_for(tf_step *step, rk_world *rk, tf_predicate broken, void *data,
                            const char *what, gint64 period, GError **error)
 {
     GError *e = NULL;
@@ -932,33 +932,33 @@ static tf_status holds_for(tf_step *step, rk_world *rk, tf_predicate broken, voi
     tf_snapshot *snap = wait_for(rk, broken, data, what, period, from, &e);
     if (!snap && g_error_matches(e, TF_ERROR, TF_ERROR_TIMEOUT)) {
         g_error_free(e);
-        return TF_STATUS_PASSED;
+        return TF_STEP_PASSED;
     }
     if (!snap) {
         g_propagate_error(error, e);
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     }
     char *seen = rk_progress(snap, NULL);
-    tf_status st = TF_FAIL(error, "%s, %.2f s into the %.1f s it should not (observed: %s)", what,
+    tf_step_status st = TF_FAIL(error, "%s, %.2f s into the %.1f s it should not (observed: %s)", what,
                            (tf_snapshot_time(snap) - from) / 1e6, period / 1e6, seen);
     g_free(seen);
     tf_snapshot_unref(snap);
     return st;
 }
 
-static tf_status then_isolated_term_stays(tf_step *step, GError **error)
+static tf_step_status then_isolated_term_stays(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     if (!rk->isolated)
         return TF_FAIL(error, "no follower was isolated in this scenario");
     node_term over = {rk->isolated, rk->term_at_fault + 1};
     char *what = g_strdup_printf("%s's term rose above %" G_GUINT64_FORMAT, rk->isolated,
                                  rk->term_at_fault);
-    tf_status st = holds_for(step, rk, term_above, &over, what, seconds(step, 0), error);
+    tf_step_status st = holds_for(step, rk, term_above, &over, what, seconds(step, 0), error);
     g_free(what);
-    if (st == TF_STATUS_PASSED)
+    if (st == TF_STEP_PASSED)
         tf_world_log(tf_step_world(step), "%s stayed at term %" G_GUINT64_FORMAT " for %.1f s while isolated",
                      rk->isolated, rk->term_at_fault, seconds(step, 0) / 1e6);
     return st;
@@ -972,24 +972,24 @@ static gboolean term_beyond(const tf_snapshot *snap, void *data)
 
 /* After the heal: the rejoining member's higher term makes the leader step down and the
  * cluster elect again in a term above the rejoining member's. */
-static tf_status then_election_forced(tf_step *step, GError **error)
+static tf_step_status then_election_forced(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     guint64 before = rk->term_at_fault;
     char *what = g_strdup_printf("a new election: a leader in a term above %" G_GUINT64_FORMAT, before);
     tf_snapshot *snap = wait_for(rk, term_beyond, &before, what, seconds(step, 0), rk->acted_at, error);
     g_free(what);
     if (!snap)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const raftkv_snapshot *s = tf_snapshot_data(snap);
     tf_world_log(tf_step_world(step), "after the heal the cluster elected %s at term %" G_GUINT64_FORMAT
                  " (%s led term %" G_GUINT64_FORMAT " when the network healed), %.2f s after the heal",
                  s->leader, s->leader_term, rk->leader_at_fault ? rk->leader_at_fault : "nobody", before,
                  (tf_snapshot_time(snap) - rk->acted_at) / 1e6);
     tf_snapshot_unref(snap);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 typedef struct {
@@ -1011,19 +1011,19 @@ static gboolean unavailable(const tf_snapshot *snap, void *data)
 }
 
 /* Available: every snapshot over the period shows a leader agreed by a quorum. */
-static tf_status then_stays_available(tf_step *step, GError **error)
+static tf_step_status then_stays_available(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     tf_snapshot *now = wait_for(rk, all_agree, NULL, "every running node follows one leader",
                                 DEFAULT_WAIT, rk->acted_at, error);
     if (!now)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     tf_snapshot_unref(now);
-    tf_status st = holds_for(step, rk, unavailable, NULL, "the cluster had no leader with a quorum",
+    tf_step_status st = holds_for(step, rk, unavailable, NULL, "the cluster had no leader with a quorum",
                              seconds(step, 0), error);
-    if (st == TF_STATUS_PASSED) {
+    if (st == TF_STEP_PASSED) {
         tf_snapshot *last = tf_handle_latest(rk->h);
         const raftkv_snapshot *s = tf_snapshot_data(last);
         tf_world_log(tf_step_world(step), "a leader with a quorum throughout %.1f s (now %s at term %"
@@ -1034,23 +1034,23 @@ static tf_status then_stays_available(tf_step *step, GError **error)
     return st;
 }
 
-static tf_status then_leadership_stays(tf_step *step, GError **error)
+static tf_step_status then_leadership_stays(tf_step *step, GError **error)
 {
     rk_world *rk = rk_world_get(step, error);
     if (!rk)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     tf_snapshot *now = wait_for(rk, all_agree, NULL, "every running node follows one leader",
                                 DEFAULT_WAIT, rk->acted_at, error);
     if (!now)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const raftkv_snapshot *s = tf_snapshot_data(now);
     leadership l = {g_strdup(s->leader), s->leader_term};
     tf_snapshot_unref(now);
     char *what = g_strdup_printf("the leadership changed from %s at term %" G_GUINT64_FORMAT
                                  " (or some node went beyond that term)", l.leader, l.term);
-    tf_status st = holds_for(step, rk, leadership_changed, &l, what, seconds(step, 0), error);
+    tf_step_status st = holds_for(step, rk, leadership_changed, &l, what, seconds(step, 0), error);
     g_free(what);
-    if (st == TF_STATUS_PASSED)
+    if (st == TF_STEP_PASSED)
         tf_world_log(tf_step_world(step), "%s kept leading at term %" G_GUINT64_FORMAT " for %.1f s",
                      l.leader, l.term, seconds(step, 0) / 1e6);
     g_free(l.leader);
@@ -1059,11 +1059,12 @@ static tf_status then_leadership_stays(tf_step *step, GError **error)
 
 /* ---- After: safety check, timeline, logs ------------------------------------------------- */
 
-static tf_status after_raftkv(tf_world *world, GError **error)
+static tf_step_status after_raftkv(tf_world *world, GError **error)
 {
+    net_world_report(world); /* the faults of this scenario's cluster, if any */
     rk_world *rk = tf_world_get(world, "raftkv");
     if (!rk)
-        return TF_STATUS_PASSED;
+        return TF_STEP_PASSED;
     rk_writer_stop(rk);
     GPtrArray *snaps = tf_handle_snapshots(rk->h);
     json_t *faults = net_world_faults(world);
@@ -1072,7 +1073,7 @@ static tf_status after_raftkv(tf_world *world, GError **error)
     tf_world_attach(world, svg, strlen(svg), "image/svg+xml", "raftkv-timeline.svg");
     g_free(svg);
     json_t *events = json_array();
-    GPtrArray *hist = tf_handle_history(rk->h);
+    GPtrArray *hist = tf_handle_batches(rk->h);
     for (guint i = 0; i < hist->len; i++)
         json_array_append_new(events, tf_batch_to_json(hist->pdata[i]));
     g_ptr_array_unref(hist);
@@ -1080,7 +1081,7 @@ static tf_status after_raftkv(tf_world *world, GError **error)
     tf_world_attach(world, text, strlen(text), "application/json", "raftkv-events.json");
     free(text);
     json_decref(events);
-    if (tf_world_status(world) == TF_STATUS_FAILED) {
+    if (tf_world_status(world) == TF_STEP_FAILED) {
         /* The logs a failure names: in the report, and kept on disk past the scenario. */
         for (guint i = 0; i < tf_cluster_size(rk->cluster); i++) {
             char *tail = tf_cluster_node_log_tail(rk->cluster, i, TF_CLUSTER_LOG_STDERR, RK_LOG_ATTACH);
@@ -1093,7 +1094,7 @@ static tf_status after_raftkv(tf_world *world, GError **error)
         if (kept)
             tf_world_log(world, "node logs kept in %s", kept);
     }
-    tf_status st = TF_STATUS_PASSED;
+    tf_step_status st = TF_STEP_PASSED;
     if (snaps->len) {
         const raftkv_snapshot *s = tf_snapshot_data(snaps->pdata[snaps->len - 1]);
         if (s->violations)
@@ -1146,6 +1147,6 @@ gboolean raftkv_steps_register(tf_registry *reg, GError **error)
     TF_THEN("key {string} reads {string} on every running node", then_key_reads);
     TF_THEN("every acknowledged write is readable", then_acked_readable);
     TF_THEN("Election Safety holds", then_safety_holds);
-    TF_AFTER(NULL, after_raftkv);
+    TF_AFTER_OWN(NULL, after_raftkv);
     return raftkv_clients_register(reg, error);
 }

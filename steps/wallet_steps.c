@@ -158,11 +158,11 @@ static char *sat_str(gint64 sat)
 
 /* ---- Given ----------------------------------------------------------------------------- */
 
-static tf_status given_wallet(tf_step *step, GError **error)
+static tf_step_status given_wallet(tf_step *step, GError **error)
 {
     wl_world *w = wl_get(step, error);
     if (!w)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const char *name = tf_step_arg_str(step, 0), *node = tf_step_arg_str(step, 1);
     if (w->rt)
         return TF_FAIL(error, "wallet %s: wallets are declared before the first wallet action", name);
@@ -170,7 +170,7 @@ static tf_status given_wallet(tf_step *step, GError **error)
         return TF_FAIL(error, "wallet %s is already declared", name);
     json_t *r = ch_call(w->ch, node, NULL, "createwallet", json_pack("[s]", name), error);
     if (!r)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     json_decref(r);
     char *path = wallet_path(name);
     char **addrs = g_new0(char *, N_ADDR + 1);
@@ -180,7 +180,7 @@ static tf_status given_wallet(tf_step *step, GError **error)
             json_decref(a);
             g_strfreev(addrs);
             g_free(path);
-            return TF_STATUS_FAILED;
+            return TF_STEP_FAILED;
         }
         addrs[i] = g_strdup(json_string_value(a));
         json_decref(a);
@@ -191,7 +191,7 @@ static tf_status given_wallet(tf_step *step, GError **error)
     g_hash_table_insert(w->node_of, g_strdup(name), g_strdup(node));
     tf_world_log(tf_step_world(step), "wallet %s on %s tracks %s, %s, %s", name, node, addrs[0], addrs[1], addrs[2]);
     g_hash_table_insert(w->addrs, g_strdup(name), addrs);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* ---- When ------------------------------------------------------------------------------ */
@@ -202,33 +202,33 @@ static const char *next_addr(wl_world *w, const char *name)
     return a[w->rr++ % N_ADDR];
 }
 
-static tf_status when_wallet_mines(tf_step *step, GError **error)
+static tf_step_status when_wallet_mines(tf_step *step, GError **error)
 {
     wl_world *w = wl_get(step, error);
     const char *name = tf_step_arg_str(step, 0);
     const char *node = w ? wallet_node(w, name, error) : NULL;
     if (!node || !wl_runtime(w, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     gint64 n = tf_step_arg_int(step, 1);
     json_t *r = ch_call(w->ch, node, NULL, "generatetoaddress",
                         json_pack("[I, s]", (json_int_t)n, next_addr(w, name)), error);
     if (!r)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     gboolean ok = json_is_array(r) && json_array_size(r) == (size_t)n;
     tf_world_log(tf_step_world(step), "%s mined %" G_GINT64_FORMAT " block(s) for wallet %s, last %s", node, n,
                  name, ok ? json_string_value(json_array_get(r, n - 1)) : "?");
     json_decref(r);
     acted(w);
-    return ok ? TF_STATUS_PASSED : TF_FAIL(error, "%s: generatetoaddress %" G_GINT64_FORMAT ": unexpected answer", node, n);
+    return ok ? TF_STEP_PASSED : TF_FAIL(error, "%s: generatetoaddress %" G_GINT64_FORMAT ": unexpected answer", node, n);
 }
 
-static tf_status when_pays(tf_step *step, GError **error)
+static tf_step_status when_pays(tf_step *step, GError **error)
 {
     wl_world *w = wl_get(step, error);
     const char *from = tf_step_arg_str(step, 0), *to = tf_step_arg_str(step, 2);
     const char *node = w ? wallet_node(w, from, error) : NULL;
     if (!node || !wallet_node(w, to, error) || !wl_runtime(w, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     gint64 sat = coins_to_sat(tf_step_arg_double(step, 1));
     char *value = sat_str(sat), *path = wallet_path(from);
     json_t *outputs = json_array();
@@ -241,7 +241,7 @@ static tf_status when_pays(tf_step *step, GError **error)
     if (!txid) {
         json_decref(r);
         g_free(value);
-        return r ? TF_FAIL(error, "wallet %s: send: no txid in the answer", from) : TF_STATUS_FAILED;
+        return r ? TF_FAIL(error, "wallet %s: send: no txid in the answer", from) : TF_STEP_FAILED;
     }
     g_free(w->txid);
     g_free(w->payer);
@@ -251,7 +251,7 @@ static tf_status when_pays(tf_step *step, GError **error)
     json_decref(r);
     g_free(value);
     acted(w);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* ---- Then ------------------------------------------------------------------------------ */
@@ -268,11 +268,11 @@ static gboolean tx_included(const tf_snapshot *snap, void *data)
     return wallet_snapshot_tx_included(tf_snapshot_data(snap), t->txid, (guint)t->k);
 }
 
-static tf_status then_included(tf_step *step, GError **error)
+static tf_step_status then_included(tf_step *step, GError **error)
 {
     wl_world *w = wl_get(step, error);
     if (!w || !wl_runtime(w, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     if (!w->txid)
         return TF_FAIL(error, "no payment was made in this scenario");
     tx_want t = {w->txid, tf_step_arg_int(step, 0), NULL};
@@ -281,19 +281,19 @@ static tf_status then_included(tf_step *step, GError **error)
     tf_snapshot *snap = wl_wait(w, tx_included, &t, what, w->acted_at, error);
     g_free(what);
     if (!snap)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const wallet_snapshot *s = tf_snapshot_data(snap);
     gint64 conf = wallet_snapshot_tx_confirmations(s, w->txid);
     /* The payer's node agrees when it is on the projection's canonical tip. */
     const chain_node_view *v = chain_snapshot_node(s->chain, g_hash_table_lookup(w->node_of, w->payer));
-    tf_status st = TF_STATUS_PASSED;
+    tf_step_status st = TF_STEP_PASSED;
     if (v && !strcmp(v->head, s->tip)) {
         char *path = wallet_path(w->payer);
         json_t *tx = ch_call(w->ch, v->name, path, "gettransaction", json_pack("[s]", w->txid), error);
         g_free(path);
         gint64 node_conf = tx ? json_integer_value(json_object_get(tx, "confirmations")) : -1;
         if (!tx)
-            st = TF_STATUS_FAILED;
+            st = TF_STEP_FAILED;
         else if (node_conf < conf)
             st = TF_FAIL(error, "the projection gives payment %s %" G_GINT64_FORMAT " confirmation(s), wallet %s on "
                          "%s only %" G_GINT64_FORMAT, w->txid, conf, w->payer, v->name, node_conf);
@@ -312,7 +312,7 @@ static tf_status then_included(tf_step *step, GError **error)
 /* A tx_dropped_by_reorg event for t->txid is in the handle's history. */
 static gboolean dropped_event(tf_handle *h, const char *txid, gint64 *height)
 {
-    GPtrArray *hist = tf_handle_history(h);
+    GPtrArray *hist = tf_handle_batches(h);
     gboolean found = FALSE;
     for (guint b = 0; b < hist->len && !found; b++)
         for (guint i = 0; i < tf_batch_len(hist->pdata[b]) && !found; i++) {
@@ -334,11 +334,11 @@ static gboolean tx_reverted(const tf_snapshot *snap, void *data)
            dropped_event(t->h, t->txid, NULL);
 }
 
-static tf_status then_reverted(tf_step *step, GError **error)
+static tf_step_status then_reverted(tf_step *step, GError **error)
 {
     wl_world *w = wl_get(step, error);
     if (!w || !wl_runtime(w, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     if (!w->txid)
         return TF_FAIL(error, "no payment was made in this scenario");
     tx_want t = {w->txid, 0, w->h};
@@ -346,13 +346,13 @@ static tf_status then_reverted(tf_step *step, GError **error)
     tf_snapshot *snap = wl_wait(w, tx_reverted, &t, what, w->acted_at, error);
     g_free(what);
     if (!snap)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     gint64 h = -1;
     dropped_event(w->h, w->txid, &h);
     tf_world_log(tf_step_world(step), "payment %s dropped by a reorg from its block at height %" G_GINT64_FORMAT
                  "; canonical tip now %s", w->txid, h, ((const wallet_snapshot *)tf_snapshot_data(snap))->tip);
     tf_snapshot_unref(snap);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 typedef struct {
@@ -366,12 +366,12 @@ static gboolean balance_at_least(const tf_snapshot *snap, void *data)
     return wallet_snapshot_balance_at_least(tf_snapshot_data(snap), b->name, b->sat);
 }
 
-static tf_status then_balance(tf_step *step, GError **error)
+static tf_step_status then_balance(tf_step *step, GError **error)
 {
     wl_world *w = wl_get(step, error);
     const char *name = tf_step_arg_str(step, 0);
     if (!w || !wallet_node(w, name, error) || !wl_runtime(w, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     bal_want b = {name, coins_to_sat(tf_step_arg_double(step, 1))};
     char *amount = sat_str(b.sat);
     char *what = g_strdup_printf("wallet %s with a balance of at least %s coins", name, amount);
@@ -379,12 +379,12 @@ static tf_status then_balance(tf_step *step, GError **error)
     g_free(what);
     g_free(amount);
     if (!snap)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const wallet_view *v = wallet_snapshot_wallet(tf_snapshot_data(snap), name);
     tf_world_log(tf_step_world(step), "wallet %s: balance %.8f coins in %u output(s), %.8f immature, %.8f pending",
                  name, v->balance / 1e8, v->listed->len, v->immature / 1e8, v->pending / 1e8);
     tf_snapshot_unref(snap);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* ---- the oracle: every wallet equals its node's listunspent ------------------------------ */
@@ -433,22 +433,22 @@ static gint cmp_line(gconstpointer a, gconstpointer b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static tf_status then_match(tf_step *step, GError **error)
+static tf_step_status then_match(tf_step *step, GError **error)
 {
     wl_world *w = wl_get(step, error);
     if (!w || !wl_runtime(w, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     settle_want sw = {w, NULL};
     tf_snapshot *snap = wl_wait(w, settled, &sw, "the nodes settled (one head per partition) and their states held",
                                 g_get_monotonic_time(), error);
     if (!snap)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     tf_snapshot_unref(snap);
     gint64 asked = g_get_monotonic_time();
     sw.best = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     GHashTable *want = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
-    tf_status st = TF_STATUS_PASSED;
-    for (guint i = 0; i < w->names->len && st == TF_STATUS_PASSED; i++) {
+    tf_step_status st = TF_STEP_PASSED;
+    for (guint i = 0; i < w->names->len && st == TF_STEP_PASSED; i++) {
         const char *name = w->names->pdata[i], *node = g_hash_table_lookup(w->node_of, name);
         json_t *best = ch_call(w->ch, node, NULL, "getbestblockhash", NULL, error);
         /* The wallet learns of blocks through the validation queue: let it catch up first. */
@@ -457,7 +457,7 @@ static tf_status then_match(tf_step *step, GError **error)
         json_t *lu = sync ? ch_call(w->ch, node, path, "listunspent", NULL, error) : NULL;
         g_free(path);
         if (!lu) {
-            st = TF_STATUS_FAILED;
+            st = TF_STEP_FAILED;
         } else {
             g_hash_table_replace(sw.best, g_strdup(node), g_strdup(json_string_value(best)));
             GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
@@ -480,13 +480,13 @@ static tf_status then_match(tf_step *step, GError **error)
         json_decref(sync);
         json_decref(lu);
     }
-    snap = st == TF_STATUS_PASSED ? wl_wait(w, settled, &sw, "every wallet node's reported best block in the projection",
+    snap = st == TF_STEP_PASSED ? wl_wait(w, settled, &sw, "every wallet node's reported best block in the projection",
                                             asked, error)
                                   : NULL;
     if (!snap)
-        st = TF_STATUS_FAILED;
+        st = TF_STEP_FAILED;
     GString *log = g_string_new(NULL);
-    for (guint i = 0; snap && i < w->names->len && st == TF_STATUS_PASSED; i++) {
+    for (guint i = 0; snap && i < w->names->len && st == TF_STEP_PASSED; i++) {
         const char *name = w->names->pdata[i], *node = g_hash_table_lookup(w->node_of, name);
         const char *head = g_hash_table_lookup(sw.best, node);
         gint64 bal = 0;
@@ -503,7 +503,7 @@ static tf_status then_match(tf_step *step, GError **error)
         if (got)
             g_ptr_array_unref(got);
     }
-    if (st == TF_STATUS_PASSED)
+    if (st == TF_STEP_PASSED)
         tf_world_log(tf_step_world(step), "listunspent matches exactly: %s", log->str);
     g_string_free(log, TRUE);
     tf_snapshot_unref(snap);
@@ -514,12 +514,12 @@ static tf_status then_match(tf_step *step, GError **error)
 
 /* ---- After: the wallet events as an attachment -------------------------------------------- */
 
-static tf_status after_wallet(tf_world *world, GError **error)
+static tf_step_status after_wallet(tf_world *world, GError **error)
 {
     wl_world *w = tf_world_get(world, "wallet");
     if (!w || !w->h)
-        return TF_STATUS_PASSED;
-    GPtrArray *hist = tf_handle_history(w->h);
+        return TF_STEP_PASSED;
+    GPtrArray *hist = tf_handle_batches(w->h);
     json_t *arr = json_array();
     for (guint b = 0; b < hist->len; b++)
         for (guint i = 0; i < tf_batch_len(hist->pdata[b]); i++) {
@@ -533,7 +533,7 @@ static tf_status after_wallet(tf_world *world, GError **error)
         tf_world_attach(world, text, strlen(text), "application/json", "wallet-events.json");
     free(text);
     json_decref(arr);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 gboolean wallet_steps_register(tf_registry *reg, GError **error)
@@ -545,6 +545,6 @@ gboolean wallet_steps_register(tf_registry *reg, GError **error)
     TF_THEN("the payment is reverted by a reorg", then_reverted);
     TF_THEN("wallet {word} has a balance of at least {float} coins", then_balance);
     TF_THEN("every wallet matches its node's listunspent", then_match);
-    TF_AFTER("@wallet", after_wallet);
+    TF_AFTER_OWN(NULL, after_wallet);
     return TRUE;
 }

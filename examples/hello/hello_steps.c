@@ -40,7 +40,7 @@ static void hello_free(void *p)
 
 static gboolean any_snapshot(const tf_snapshot *snap, void *unused) { return TRUE; }
 
-static tf_status given_service(tf_step *step, GError **error)
+static tf_step_status given_service(tf_step *step, GError **error)
 {
     hello *h = g_new0(hello, 1);
     atomic_store(&h->value, (int)tf_step_arg_int(step, 0));
@@ -50,24 +50,24 @@ static tf_status given_service(tf_step *step, GError **error)
     h->rt = tf_runtime_new(&cfg, &hello_observer, h, tf_source_provider_new_static(NULL, 0), error);
     if (!h->rt) {
         g_free(h);
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     }
     h->h = tf_runtime_handle(h->rt);
     tf_world_set(tf_step_world(step), "hello", h, hello_free);
     if (!tf_runtime_start(h->rt, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     /* "Given" ends once the service is observed, not merely started. */
     tf_snapshot *s = tf_handle_wait(h->h, any_snapshot, NULL, "the service is observed",
                                     5 * G_USEC_PER_SEC, error);
     tf_snapshot_unref(s);
-    return s ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+    return s ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
 
-static tf_status when_add(tf_step *step, GError **error)
+static tf_step_status when_add(tf_step *step, GError **error)
 {
     hello *h = tf_world_get(tf_step_world(step), "hello");
     atomic_fetch_add(&h->value, (int)tf_step_arg_int(step, 0));
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 static gboolean value_is(const tf_snapshot *snap, void *want)
@@ -75,7 +75,7 @@ static gboolean value_is(const tf_snapshot *snap, void *want)
     return GPOINTER_TO_INT(tf_snapshot_data(snap)) - 1 == GPOINTER_TO_INT(want);
 }
 
-static tf_status then_value(tf_step *step, GError **error)
+static tf_step_status then_value(tf_step *step, GError **error)
 {
     hello *h = tf_world_get(tf_step_world(step), "hello");
     gint want = (gint)tf_step_arg_int(step, 0);
@@ -84,14 +84,17 @@ static tf_status then_value(tf_step *step, GError **error)
                                     (gint64)(tf_step_arg_double(step, 1) * G_USEC_PER_SEC), error);
     g_free(what);
     tf_snapshot_unref(s);
-    return s ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+    return s ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
 
-/* The plug-in entry point `tf run --plugin` looks up (TF_PLUGIN_INIT_SYMBOL). */
-gboolean tf_plugin_init(tf_registry *reg, GError **error)
+/* The step module: runner.c registers it; as a plug-in, TF_PLUGIN_DEFINE exports it. */
+gboolean hello_steps_register(tf_registry *reg, GError **error)
 {
     TF_GIVEN("a service starting at {int}", given_service);
     TF_WHEN("I add {int}", when_add);
     TF_THEN("the service shows {int} within {float} seconds", then_value);
     return TRUE;
 }
+
+/* The plug-in's entry point and the record of the tf it was built against. */
+TF_PLUGIN_DEFINE(hello_steps_register)

@@ -2,10 +2,10 @@
  * tf_run_main, which behaves exactly like `tf run`. */
 #include <tf/tf.h>
 
-gboolean tf_plugin_init(tf_registry *reg, GError **error); /* hello_steps.c */
+gboolean hello_steps_register(tf_registry *reg, GError **error); /* hello_steps.c */
 
 int main(int argc, char **argv)
 {
-    const tf_plugin_init_fn modules[] = {tf_plugin_init};
+    const tf_plugin_init_fn modules[] = {hello_steps_register};
     return tf_run_main(argc, argv, modules, G_N_ELEMENTS(modules));
 }

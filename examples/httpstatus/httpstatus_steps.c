@@ -41,7 +41,7 @@ static char *progress(const tf_snapshot *snap, void *unused)
 }
 
 /* Waits until exactly `want` nodes answer, on snapshots taken after the last action. */
-static tf_status wait_up(tf_step *step, web *w, guint want, double seconds, GError **error)
+static tf_step_status wait_up(tf_step *step, web *w, guint want, double seconds, GError **error)
 {
     char *what = g_strdup_printf("%u web node%s answer%s", want, want == 1 ? "" : "s",
                                  want == 1 ? "s" : "");
@@ -54,10 +54,10 @@ static tf_status wait_up(tf_step *step, web *w, guint want, double seconds, GErr
     tf_snapshot *snap = tf_handle_wait_for(w->h, &wait, error);
     g_free(what);
     tf_snapshot_unref(snap);
-    return snap ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+    return snap ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
 
-static tf_status given_cluster(tf_step *step, GError **error)
+static tf_step_status given_cluster(tf_step *step, GError **error)
 {
     tf_world *world = tf_step_world(step);
     gint64 n = tf_step_arg_int(step, 0);
@@ -68,16 +68,16 @@ static tf_status given_cluster(tf_step *step, GError **error)
     tf_cluster_spec *spec = tf_cluster_spec_load_named("web", p ? p->uri : NULL, error);
     if (!spec || !tf_cluster_spec_require_url(spec, "the httpstatus observer", error)) {
         tf_cluster_spec_free(spec);
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     }
     tf_cluster *c = tf_cluster_new(spec, (guint)n, error);
     tf_cluster_spec_free(spec); /* the cluster keeps its own reference */
     if (!c)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     /* From here the world frees the cluster (killing its nodes), however the scenario ends. */
     tf_world_set(world, "web.cluster", c, (GDestroyNotify)tf_cluster_free);
     if (!tf_cluster_start(c, error)) /* every node passed the spec's readiness probe */
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
 
     tf_runtime_config cfg;
     tf_runtime_config_init(&cfg);
@@ -86,19 +86,19 @@ static tf_status given_cluster(tf_step *step, GError **error)
     httpstatus_config hc = {.path = "/"};
     tf_runtime *rt = tf_runtime_new(&cfg, &httpstatus_observer, &hc, tf_cluster_provider(c), error);
     if (!rt)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     /* With --store, every event batch is journaled (tf history export): set up before the
      * runtime is stored, so the world ends the run after the runtime is flushed. */
     if (!tf_world_journal_runtime(world, rt, "httpstatus", error)) {
         tf_runtime_free(rt);
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     }
     web *w = g_new0(web, 1);
     w->rt = rt;
     w->h = tf_runtime_handle(rt);
     tf_world_set(world, "web", w, web_free);
     if (!tf_runtime_start(rt, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     /* "Given" holds once tf sees every node answer, not merely once they were started. */
     return wait_up(step, w, (guint)n, 10, error);
 }
@@ -119,38 +119,38 @@ static gboolean get_web(tf_step *step, tf_cluster **c, web **w, GError **error)
 typedef gboolean (*node_action)(tf_cluster *c, guint i, GError **error);
 
 /* Applies fn to the node named by the step's first argument and notes when it ended. */
-static tf_status act_on_node(tf_step *step, node_action fn, GError **error)
+static tf_step_status act_on_node(tf_step *step, node_action fn, GError **error)
 {
     tf_cluster *c;
     web *w;
     if (!get_web(step, &c, &w, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     const char *name = tf_step_arg_str(step, 0);
     gint i = tf_cluster_node_index(c, name);
     if (i < 0)
         return TF_FAIL(error, "web node %s: no such node (n1 to n%u)", name, tf_cluster_size(c));
     if (!fn(c, (guint)i, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     w->acted_at = g_get_monotonic_time();
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
-static tf_status when_killed(tf_step *step, GError **error)
+static tf_step_status when_killed(tf_step *step, GError **error)
 {
     return act_on_node(step, tf_cluster_node_kill, error);
 }
 
-static tf_status when_started(tf_step *step, GError **error)
+static tf_step_status when_started(tf_step *step, GError **error)
 {
     return act_on_node(step, tf_cluster_node_start, error); /* Then waits for it to answer */
 }
 
-static tf_status then_answer(tf_step *step, GError **error)
+static tf_step_status then_answer(tf_step *step, GError **error)
 {
     tf_cluster *c;
     web *w;
     if (!get_web(step, &c, &w, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     gint64 want = tf_step_arg_int(step, 0);
     if (want < 0 || want > tf_cluster_size(c))
         return TF_FAIL(error, "the web cluster has %u nodes, so %" G_GINT64_FORMAT " cannot answer",
@@ -158,8 +158,9 @@ static tf_status then_answer(tf_step *step, GError **error)
     return wait_up(step, w, (guint)want, tf_step_arg_double(step, 1), error);
 }
 
-/* The entry point `tf run --plugin` looks up (TF_PLUGIN_INIT_SYMBOL). */
-gboolean tf_plugin_init(tf_registry *reg, GError **error)
+/* The steps; TF_PLUGIN_DEFINE below exports them as the entry point `tf run --plugin`
+ * looks up, beside the record of the tf this was built against. */
+static gboolean httpstatus_steps_register(tf_registry *reg, GError **error)
 {
     TF_GIVEN("a {int}-node web cluster is running", given_cluster);
     TF_WHEN("web node {word} is killed", when_killed);
@@ -167,3 +168,5 @@ gboolean tf_plugin_init(tf_registry *reg, GError **error)
     TF_THEN("{int} web node(s) answer(s) within {float} seconds", then_answer);
     return TRUE;
 }
+
+TF_PLUGIN_DEFINE(httpstatus_steps_register)

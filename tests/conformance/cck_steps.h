@@ -9,22 +9,23 @@
 
 static const char *cck_dir; /* the sample's directory, for attached files */
 
-static tf_status cck_noop(tf_step *step, GError **error) { return TF_STATUS_PASSED; }
-static tf_status cck_hook_noop(tf_world *w, GError **error) { return TF_STATUS_PASSED; }
-static tf_status cck_global_noop(void *d, GError **error) { return TF_STATUS_PASSED; }
-static tf_status cck_whoops(tf_step *step, GError **error) { return TF_FAIL(error, "whoops"); }
-static tf_status cck_hook_whoops(tf_world *w, GError **error) { return TF_FAIL(error, "whoops"); }
-static tf_status cck_exception(tf_step *step, GError **error)
+static tf_step_status cck_noop(tf_step *step, GError **error) { return TF_STEP_PASSED; }
+static tf_step_status cck_hook_noop(tf_world *w, GError **error) { return TF_STEP_PASSED; }
+static tf_step_status cck_global_noop(void *d, GError **error) { return TF_STEP_PASSED; }
+static tf_step_status cck_whoops(tf_step *step, GError **error) { return TF_FAIL(error, "whoops"); }
+static tf_step_status cck_hook_whoops(tf_world *w, GError **error) { return TF_FAIL(error, "whoops"); }
+static tf_step_status cck_exception(tf_step *step, GError **error)
 {
     return TF_FAIL(error, "Exception in step");
 }
-static tf_status cck_pending(tf_step *step, GError **error) { return TF_STATUS_PENDING; }
-static tf_status cck_skipped(tf_step *step, GError **error) { return TF_STATUS_SKIPPED; }
-static tf_status cck_hook_skipped(tf_world *w, GError **error) { return TF_STATUS_SKIPPED; }
+static tf_step_status cck_pending(tf_step *step, GError **error) { return TF_STEP_PENDING; }
+static tf_step_status cck_skipped(tf_step *step, GError **error) { return TF_STEP_SKIPPED; }
+static tf_step_status cck_hook_skipped(tf_world *w, GError **error) { return TF_STEP_SKIPPED; }
 
-#define HOOK(kind, name, tags, fn)                                                          \
+#define HOOK(kind, name_, tags_, fn)                                                        \
     do {                                                                                    \
-        if (!tf_registry_add_hook(reg, kind, name, tags, 0, fn, __FILE__, __LINE__, error)) \
+        const tf_hook_options opts_ = {.name = name_, .tags = tags_};                       \
+        if (!tf_registry_add_hook(reg, kind, &opts_, fn, __FILE__, __LINE__, error))        \
             return FALSE;                                                                   \
     } while (0)
 #define GHOOK(kind, fn)                                                                     \
@@ -65,31 +66,31 @@ static gboolean cck_ambiguous(tf_registry *reg, GError **error)
 }
 
 /* ---- attachments ---- */
-static tf_status att_string_as(tf_step *s, GError **error)
+static tf_step_status att_string_as(tf_step *s, GError **error)
 {
     const char *text = tf_step_arg_str(s, 0);
     tf_world_attach(tf_step_world(s), text, strlen(text), tf_step_arg_str(s, 1), NULL);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status att_logged(tf_step *s, GError **error)
+static tf_step_status att_logged(tf_step *s, GError **error)
 {
     tf_world_log(tf_step_world(s), "%s", tf_step_arg_str(s, 0));
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status att_ansi(tf_step *s, GError **error)
+static tf_step_status att_ansi(tf_step *s, GError **error)
 {
     tf_world_log(tf_step_world(s), "This displays a \x1b[31mr\x1b[0m\x1b[91ma\x1b[0m\x1b[33mi"
                                    "\x1b[0m\x1b[32mn\x1b[0m\x1b[34mb\x1b[0m\x1b[95mo\x1b[0m"
                                    "\x1b[35mw\x1b[0m");
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status att_following(tf_step *s, GError **error)
+static tf_step_status att_following(tf_step *s, GError **error)
 {
     const char *doc = tf_step_doc_string(s, NULL);
     tf_world_attach(tf_step_world(s), doc, strlen(doc), tf_step_arg_str(s, 0), NULL);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status att_bytes(tf_step *s, GError **error)
+static tf_step_status att_bytes(tf_step *s, GError **error)
 {
     gint64 n = tf_step_arg_int(s, 0);
     guint8 *buf = g_malloc(n);
@@ -97,7 +98,7 @@ static tf_status att_bytes(tf_step *s, GError **error)
         buf[i] = (guint8)i;
     tf_world_attach(tf_step_world(s), buf, n, tf_step_arg_str(s, 1), NULL);
     g_free(buf);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 static gboolean attach_file(tf_world *w, const char *name, const char *media, const char *as,
                             GError **error)
@@ -113,18 +114,18 @@ static gboolean attach_file(tf_world *w, const char *name, const char *media, co
     }
     return ok;
 }
-static tf_status att_pdf(tf_step *s, GError **error)
+static tf_step_status att_pdf(tf_step *s, GError **error)
 {
     return attach_file(tf_step_world(s), "document.pdf", "application/pdf", "renamed.pdf", error)
-               ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+               ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
-static tf_status att_link(tf_step *s, GError **error)
+static tf_step_status att_link(tf_step *s, GError **error)
 {
     const char *uri = tf_step_arg_str(s, 0);
     tf_world_attach(tf_step_world(s), uri, strlen(uri), "text/uri-list", NULL);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status att_before_failure(tf_step *s, GError **error)
+static tf_step_status att_before_failure(tf_step *s, GError **error)
 {
     att_string_as(s, error);
     return TF_FAIL(error, "whoops");
@@ -170,7 +171,7 @@ static gboolean cck_minimal(tf_registry *reg, GError **error)
 
 /* ---- data-tables ---- */
 static void rows_free(gpointer p) { g_ptr_array_unref(p); }
-static tf_status dt_transpose(tf_step *s, GError **error)
+static tf_step_status dt_transpose(tf_step *s, GError **error)
 {
     guint n;
     const tf_gherkin_pickle_row *rows = tf_step_table(s, &n);
@@ -182,9 +183,9 @@ static tf_status dt_transpose(tf_step *s, GError **error)
         g_ptr_array_add(t, col);
     }
     tf_world_set(tf_step_world(s), "transposed", t, rows_free);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status dt_should_be(tf_step *s, GError **error)
+static tf_step_status dt_should_be(tf_step *s, GError **error)
 {
     guint n;
     const tf_gherkin_pickle_row *rows = tf_step_table(s, &n);
@@ -199,7 +200,7 @@ static tf_status dt_should_be(tf_step *s, GError **error)
             if (strcmp(row[c], rows[r].cells[c]))
                 return TF_FAIL(error, "tables differ at %u,%u", r, c);
     }
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 static gboolean cck_data_tables(tf_registry *reg, GError **error)
 {
@@ -225,33 +226,33 @@ static gint64 *world_int(tf_world *w, const char *key)
     }
     return v;
 }
-static tf_status ex_there_are(tf_step *s, GError **e)
+static tf_step_status ex_there_are(tf_step *s, GError **e)
 {
     *world_int(tf_step_world(s), "count") = tf_step_arg_int(s, 0);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status ex_friends(tf_step *s, GError **e)
+static tf_step_status ex_friends(tf_step *s, GError **e)
 {
     *world_int(tf_step_world(s), "friends") = tf_step_arg_int(s, 0);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status ex_eat(tf_step *s, GError **e)
+static tf_step_status ex_eat(tf_step *s, GError **e)
 {
     *world_int(tf_step_world(s), "count") -= tf_step_arg_int(s, 0);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status strictly_equal(gint64 actual, gint64 expected, GError **error)
+static tf_step_status strictly_equal(gint64 actual, gint64 expected, GError **error)
 {
     if (actual == expected)
-        return TF_STATUS_PASSED;
+        return TF_STEP_PASSED;
     return TF_FAIL(error, "Expected values to be strictly equal:\n\n%" G_GINT64_FORMAT
                           " !== %" G_GINT64_FORMAT "\n", actual, expected);
 }
-static tf_status ex_should_have(tf_step *s, GError **e)
+static tf_step_status ex_should_have(tf_step *s, GError **e)
 {
     return strictly_equal(*world_int(tf_step_world(s), "count"), tf_step_arg_int(s, 0), e);
 }
-static tf_status ex_share(tf_step *s, GError **e)
+static tf_step_status ex_share(tf_step *s, GError **e)
 {
     gint64 count = *world_int(tf_step_world(s), "count");
     gint64 friends = *world_int(tf_step_world(s), "friends");
@@ -274,15 +275,15 @@ static gboolean cck_examples_tables_undefined(tf_registry *reg, GError **error)
     TF_THEN("I should have {int} cucumbers", ex_should_have);
     return TRUE;
 }
-static tf_status ex_jpeg(tf_step *s, GError **e)
+static tf_step_status ex_jpeg(tf_step *s, GError **e)
 {
     return attach_file(tf_step_world(s), "cucumber.jpeg", "image/jpeg", NULL, e)
-               ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+               ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
-static tf_status ex_png(tf_step *s, GError **e)
+static tf_step_status ex_png(tf_step *s, GError **e)
 {
     return attach_file(tf_step_world(s), "cucumber.png", "image/png", NULL, e)
-               ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+               ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
 static gboolean cck_examples_tables_attachment(tf_registry *reg, GError **error)
 {
@@ -292,19 +293,19 @@ static gboolean cck_examples_tables_attachment(tf_registry *reg, GError **error)
 }
 
 /* ---- global hooks ---- */
-static tf_status gh_before_wrong(void *d, GError **e) { return TF_FAIL(e, "BeforeAll hook went wrong"); }
-static tf_status gh_after_wrong(void *d, GError **e) { return TF_FAIL(e, "AfterAll hook went wrong"); }
-static tf_status gh_attach_before(void *d, GError **e)
+static tf_step_status gh_before_wrong(void *d, GError **e) { return TF_FAIL(e, "BeforeAll hook went wrong"); }
+static tf_step_status gh_after_wrong(void *d, GError **e) { return TF_FAIL(e, "AfterAll hook went wrong"); }
+static tf_step_status gh_attach_before(void *d, GError **e)
 {
     const char *t = "Attachment from BeforeAll hook";
     tf_world_attach(tf_world_current(), t, strlen(t), "text/plain", NULL);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status gh_attach_after(void *d, GError **e)
+static tf_step_status gh_attach_after(void *d, GError **e)
 {
     const char *t = "Attachment from AfterAll hook";
     tf_world_attach(tf_world_current(), t, strlen(t), "text/plain", NULL);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 static gboolean cck_global_hooks(tf_registry *reg, GError **error)
 {
@@ -345,10 +346,10 @@ static gboolean cck_global_hooks_attachments(tf_registry *reg, GError **error)
 }
 
 /* ---- hooks ---- */
-static tf_status hk_svg(tf_world *w, GError **e)
+static tf_step_status hk_svg(tf_world *w, GError **e)
 {
-    return attach_file(w, "cucumber.svg", "image/svg+xml", NULL, e) ? TF_STATUS_PASSED
-                                                                    : TF_STATUS_FAILED;
+    return attach_file(w, "cucumber.svg", "image/svg+xml", NULL, e) ? TF_STEP_PASSED
+                                                                    : TF_STEP_FAILED;
 }
 static gboolean cck_hooks(tf_registry *reg, GError **error)
 {
@@ -402,37 +403,37 @@ static void flight_free(void *p)
     g_free(f->to);
     g_free(f);
 }
-static gboolean flight_transform(const char *const *groups, guint n, void **value, void *ud,
+static gboolean flight_transform(const char *const *groups, guint n, tf_arg *out, void *ud,
                                  GError **error)
 {
     cck_flight *f = g_new0(cck_flight, 1);
     f->from = g_strdup(n > 0 ? groups[0] : NULL);
     f->to = g_strdup(n > 1 ? groups[1] : NULL);
-    *value = f;
+    tf_arg_set_custom(out, f, flight_free);
     return TRUE;
 }
-static tf_status pt_delayed(tf_step *s, GError **error)
+static tf_step_status pt_delayed(tf_step *s, GError **error)
 {
     const cck_flight *f = tf_step_arg_value(s, 0);
     if (!f || g_strcmp0(f->from, "LHR") || g_strcmp0(f->to, "CDG"))
         return TF_FAIL(error, "expected LHR-CDG");
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 static gboolean cck_parameter_types(tf_registry *reg, GError **error)
 {
     static const char *const re[] = {"([A-Z]{3})-([A-Z]{3})", NULL};
-    if (!tf_registry_add_param_type(reg, "flight", re, flight_transform, flight_free, NULL,
-                                    TRUE, FALSE, error))
+    if (!tf_registry_add_param_type(reg, "flight", re, flight_transform, NULL,
+                                    TF_PARAM_USE_FOR_SNIPPETS, error))
         return FALSE;
     TF_GIVEN("{flight} has been delayed", pt_delayed);
     return TRUE;
 }
 
 /* ---- pending, skipped ---- */
-static tf_status pe_todo(tf_step *s, GError **error)
+static tf_step_status pe_todo(tf_step *s, GError **error)
 {
     g_set_error(error, TF_ERROR, TF_ERROR_FAILED, "TODO");
-    return TF_STATUS_PENDING;
+    return TF_STEP_PENDING;
 }
 static gboolean cck_pending_exception(tf_registry *reg, GError **error)
 {
@@ -446,10 +447,10 @@ static gboolean cck_pending_sample(tf_registry *reg, GError **error)
     TF_GIVEN("an unimplemented pending step", cck_pending);
     return TRUE;
 }
-static tf_status sk_skipping(tf_step *s, GError **error)
+static tf_step_status sk_skipping(tf_step *s, GError **error)
 {
     g_set_error(error, TF_ERROR, TF_ERROR_FAILED, "skipping");
-    return TF_STATUS_SKIPPED;
+    return TF_STEP_SKIPPED;
 }
 static gboolean cck_skipped_exception(tf_registry *reg, GError **error)
 {
@@ -479,13 +480,13 @@ static gboolean cck_regular_expression(tf_registry *reg, GError **error)
 
 /* ---- retry ---- */
 static int retry_second, retry_third;
-static tf_status rt_second(tf_step *s, GError **e)
+static tf_step_status rt_second(tf_step *s, GError **e)
 {
-    return ++retry_second < 2 ? TF_FAIL(e, "Exception in step") : TF_STATUS_PASSED;
+    return ++retry_second < 2 ? TF_FAIL(e, "Exception in step") : TF_STEP_PASSED;
 }
-static tf_status rt_third(tf_step *s, GError **e)
+static tf_step_status rt_third(tf_step *s, GError **e)
 {
-    return ++retry_third < 3 ? TF_FAIL(e, "Exception in step") : TF_STATUS_PASSED;
+    return ++retry_third < 3 ? TF_FAIL(e, "Exception in step") : TF_STEP_PASSED;
 }
 static gboolean cck_retry(tf_registry *reg, GError **error)
 {
@@ -519,36 +520,36 @@ static void shop_free(void *p)
     g_free(s);
 }
 static cck_shop *shop(tf_step *s) { return tf_world_app(tf_step_world(s)); }
-static tf_status ru_money(tf_step *s, GError **e)
+static tf_step_status ru_money(tf_step *s, GError **e)
 {
     shop(s)->money = tf_step_arg_int(s, 0);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status ru_stock(tf_step *s, GError **e)
+static tf_step_status ru_stock(tf_step *s, GError **e)
 {
     shop(s)->stock = g_ptr_array_new_with_free_func(g_free);
     g_ptr_array_add(shop(s)->stock, g_strdup("Mars"));
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status ru_no_stock(tf_step *s, GError **e)
+static tf_step_status ru_no_stock(tf_step *s, GError **e)
 {
     shop(s)->stock = g_ptr_array_new_with_free_func(g_free);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status ru_buy(tf_step *s, GError **e)
+static tf_step_status ru_buy(tf_step *s, GError **e)
 {
     cck_shop *sh = shop(s);
     if (sh->money >= tf_step_arg_int(s, 0) && sh->stock && sh->stock->len)
         sh->chocolate = g_ptr_array_steal_index(sh->stock, sh->stock->len - 1);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status ru_not_happen(tf_step *s, GError **e)
+static tf_step_status ru_not_happen(tf_step *s, GError **e)
 {
-    return shop(s)->chocolate ? TF_FAIL(e, "Expected values to be strictly equal") : TF_STATUS_PASSED;
+    return shop(s)->chocolate ? TF_FAIL(e, "Expected values to be strictly equal") : TF_STEP_PASSED;
 }
-static tf_status ru_happen(tf_step *s, GError **e)
+static tf_step_status ru_happen(tf_step *s, GError **e)
 {
-    return shop(s)->chocolate ? TF_STATUS_PASSED : TF_FAIL(e, "The expression evaluated to a falsy value");
+    return shop(s)->chocolate ? TF_STEP_PASSED : TF_FAIL(e, "The expression evaluated to a falsy value");
 }
 static gboolean cck_rules(tf_registry *reg, GError **error)
 {
@@ -563,7 +564,7 @@ static gboolean cck_rules(tf_registry *reg, GError **error)
 }
 
 /* ---- stack-traces, undefined, unknown-parameter-type, unused-steps ---- */
-static tf_status st_boom(tf_step *s, GError **e) { return TF_FAIL(e, "BOOM"); }
+static tf_step_status st_boom(tf_step *s, GError **e) { return TF_FAIL(e, "BOOM"); }
 static gboolean cck_stack_traces(tf_registry *reg, GError **error)
 {
     TF_WHEN("a step throws an exception", st_boom);

@@ -113,15 +113,15 @@ static char *run_tokenizer_case(json_t *c)
 static json_t *node_to_json(const tf_expr_node *n)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "type", json_string(tf_expr_node_type_name(tf_expr_node_get_type(n))));
-    json_object_set_new(o, "start", json_integer(tf_expr_node_get_start(n)));
-    json_object_set_new(o, "end", json_integer(tf_expr_node_get_end(n)));
-    if (tf_expr_node_get_type(n) == TF_EXPR_NODE_TEXT) {
-        json_object_set_new(o, "token", json_string(tf_expr_node_get_token(n)));
+    json_object_set_new(o, "type", json_string(tf_expr_node_type_name(tf_expr_node_type_of(n))));
+    json_object_set_new(o, "start", json_integer(tf_expr_node_start(n)));
+    json_object_set_new(o, "end", json_integer(tf_expr_node_end(n)));
+    if (tf_expr_node_type_of(n) == TF_EXPR_NODE_TEXT) {
+        json_object_set_new(o, "token", json_string(tf_expr_node_token(n)));
     } else {
         json_t *kids = json_array();
         for (guint i = 0; i < tf_expr_node_n_children(n); i++)
-            json_array_append_new(kids, node_to_json(tf_expr_node_get_child(n, i)));
+            json_array_append_new(kids, node_to_json(tf_expr_node_child(n, i)));
         json_object_set_new(o, "nodes", kids);
     }
     return o;
@@ -181,11 +181,11 @@ static char *run_transformation_case(json_t *c)
 
 static char *describe_arg(const tf_arg *a)
 {
-    switch (tf_arg_get_kind(a)) {
+    switch (tf_arg_kind_of(a)) {
     case TF_ARG_NULL: return g_strdup("null");
-    case TF_ARG_INT: return g_strdup_printf("int %" G_GINT64_FORMAT, tf_arg_get_int(a));
-    case TF_ARG_DOUBLE: return g_strdup_printf("double %.17g", tf_arg_get_double(a));
-    case TF_ARG_STRING: return g_strdup_printf("string \"%s\"", tf_arg_get_string(a));
+    case TF_ARG_INT: return g_strdup_printf("int %" G_GINT64_FORMAT, tf_arg_int(a));
+    case TF_ARG_DOUBLE: return g_strdup_printf("double %.17g", tf_arg_double(a));
+    case TF_ARG_STRING: return g_strdup_printf("string \"%s\"", tf_arg_string(a));
     case TF_ARG_CUSTOM: return g_strdup("custom");
     }
     return g_strdup("?");
@@ -195,14 +195,14 @@ static char *describe_arg(const tf_arg *a)
 static gboolean arg_equals(const tf_arg *a, json_t *want)
 {
     switch (json_typeof(want)) {
-    case JSON_NULL: return tf_arg_get_kind(a) == TF_ARG_NULL;
+    case JSON_NULL: return tf_arg_kind_of(a) == TF_ARG_NULL;
     case JSON_INTEGER:
-        return tf_arg_get_kind(a) == TF_ARG_INT && tf_arg_get_int(a) == json_integer_value(want);
+        return tf_arg_kind_of(a) == TF_ARG_INT && tf_arg_int(a) == json_integer_value(want);
     case JSON_REAL:
-        return tf_arg_get_kind(a) == TF_ARG_DOUBLE && tf_arg_get_double(a) == json_real_value(want);
+        return tf_arg_kind_of(a) == TF_ARG_DOUBLE && tf_arg_double(a) == json_real_value(want);
     case JSON_STRING:
-        return tf_arg_get_kind(a) == TF_ARG_STRING &&
-               strcmp(tf_arg_get_string(a), json_string_value(want)) == 0;
+        return tf_arg_kind_of(a) == TF_ARG_STRING &&
+               strcmp(tf_arg_string(a), json_string_value(want)) == 0;
     default: return FALSE;
     }
 }

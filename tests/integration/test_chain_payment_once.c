@@ -27,18 +27,18 @@ static tf_http *http;
 static chain_rpc *rpc[2];
 static int checks;          /* how often the flaky check ran: it fails the first time */
 
-static tf_status given_network(tf_step *step, GError **error)
+static tf_step_status given_network(tf_step *step, GError **error)
 {
     ch_world *ch = ch_world_ensure(tf_step_world(step), error);
     if (!ch)
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     ch_world_add_cluster(ch, network, FALSE); /* borrowed: the world must not free it */
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
-static tf_status then_flaky(tf_step *step, GError **error)
+static tf_step_status then_flaky(tf_step *step, GError **error)
 {
-    return checks++ == 0 ? TF_FAIL(error, "failing once after the payment, as asked") : TF_STATUS_PASSED;
+    return checks++ == 0 ? TF_FAIL(error, "failing once after the payment, as asked") : TF_STEP_PASSED;
 }
 
 static gboolean test_steps(tf_registry *reg, GError **error)

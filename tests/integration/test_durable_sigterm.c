@@ -63,7 +63,7 @@ static void jrun_cleanup(gpointer p)
     jrun_unref(j);
 }
 
-static tf_status given_journaled(tf_step *step, GError **error)
+static tf_step_status given_journaled(tf_step *step, GError **error)
 {
     tf_world *world = tf_step_world(step);
     tf_journal *jn;
@@ -73,7 +73,7 @@ static tf_status given_journaled(tf_step *step, GError **error)
     case TF_LOOKUP_ABSENT:
         return TF_FAIL(error, "TF_STORE is not set");
     case TF_LOOKUP_FAILED:
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     }
     jrun *j = g_new0(jrun, 1);
     j->refs = 1;
@@ -93,14 +93,14 @@ static tf_status given_journaled(tf_step *step, GError **error)
     if (!ok) {
         tf_runtime_free(j->rt);
         g_free(j);
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     }
     j->h = tf_runtime_handle(j->rt);
     tf_world_set(world, "test.jrun", j, jrun_cleanup);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
-static tf_status when_changes(tf_step *step, GError **error)
+static tf_step_status when_changes(tf_step *step, GError **error)
 {
     jrun *j = tf_world_get(tf_step_world(step), "test.jrun");
     g_atomic_int_inc(&j->refs); /* this body may outlive the scenario once interrupted */
@@ -128,12 +128,12 @@ static tf_status when_changes(tf_step *step, GError **error)
     return TF_FAIL(error, "the counter stopped changing: the run was interrupted");
 }
 
-static tf_status after_hook(tf_world *world, GError **error)
+static tf_step_status after_hook(tf_world *world, GError **error)
 {
     jrun *j = tf_world_get(world, "test.jrun");
     if (j)
         say(j->fd, "after-hook\n");
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 static gboolean module(tf_registry *reg, GError **error)

@@ -6,7 +6,9 @@
 # (lib/x86_64-linux-gnu) and under a prefix given only at install time, then moves one
 # installed tree; each time examples/hello is built with its own Makefile (pkg-config,
 # public headers only) and both the user's runner and `tf run --plugin` run hello.feature,
-# and the runner loads the plug-in with --plugin too.
+# and the runner loads the plug-in with --plugin too. libtf.so's SONAME is libtf.so.<the
+# ABI version of tf/version.h>; the installed tf finds its bundled plug-ins in
+# <libdir>/tf/plugins (a dry run of the bundled scenarios has every step defined).
 # In the plain prefix examples/httpstatus is built the same way and run against the real
 # HTTP servers its cluster spec starts (python3 -m http.server on free loopback ports):
 # its feature passes, its up/down events are journaled, and an expectation that cannot
@@ -21,6 +23,8 @@ mkdir -p "$work/prefixes" "$work/hello" "$work/httpstatus"
 unset PKG_CONFIG_PATH PKG_CONFIG_LIBDIR LD_LIBRARY_PATH CFLAGS LDFLAGS LDLIBS
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+abi=$(sed -n 's/^#define TF_ABI_VERSION \([0-9]*\)$/\1/p' "$src/tf/include/tf/version.h")
+[ -n "$abi" ] || { echo "no TF_ABI_VERSION in $src/tf/include/tf/version.h"; exit 1; }
 
 # As tests/support/skip.h: a missing tool that install-deps.sh installs is a skip (77),
 # a failure under CI=true.
@@ -53,8 +57,10 @@ hello() { # PCDIR LIBDIR TF NAME
   fi
   local loaded
   loaded=$(LD_LIBRARY_PATH=$libdir ldd "$dir/hello-runner" | awk '/libtf\.so/ {print $3}')
-  [ "$(readlink -f "$loaded")" = "$(readlink -f "$libdir/libtf.so.0")" ] \
-    || fail "$4: hello-runner loads libtf from '$loaded', not $libdir"
+  [ "$(readlink -f "$loaded")" = "$(readlink -f "$libdir/libtf.so.$abi")" ] \
+    || fail "$4: hello-runner loads libtf from '$loaded', not $libdir/libtf.so.$abi"
+  readelf -d "$libdir/libtf.so" | grep -q "SONAME.*\[libtf\.so\.$abi\]" \
+    || fail "$4: $libdir/libtf.so's SONAME is not libtf.so.$abi"
   # the example's second scenario fails on purpose: exit 1, one passed and one failed
   for run in "$dir/hello-runner" "$tf run --plugin $dir/libhello_steps.so"; do
     out=$(cd "$src/examples/hello" && LD_LIBRARY_PATH=$libdir $run hello.feature 2>&1) && rc=0 || rc=$?
@@ -118,13 +124,21 @@ check_prefix() { # PREFIX LIBDIR NAME
   got=$(PKG_CONFIG_PATH=$pcdir pkg-config --variable=includedir tf)
   [ -f "$got/tf/tf.h" ] || fail "$3: tf.pc says includedir=$got, which has no tf/tf.h"
   hello "$pcdir" "$1/$2" "$1/bin/tf" "$3"
+  local p out rc
+  for p in raftkv chain wallet; do
+    [ -f "$1/$2/tf/plugins/$p.so" ] || fail "$3: no bundled plug-in $1/$2/tf/plugins/$p.so"
+  done
+  out=$("$1/bin/tf" run --dry-run --no-color --format summary "$src/scenarios" 2>&1) && rc=0 || rc=$?
+  if [ "$rc" != 0 ] || grep -q undefined <<<"$out"; then
+    echo "$out" | tail -20; fail "$3: the installed tf does not find its bundled plug-ins (exit $rc)"
+  fi
 }
 
 multiarch=lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 [ "$multiarch" != lib/ ] || multiarch=lib/x86_64-linux-gnu
 
 configure lib "$work/prefixes/plain"
-cmake --build "$build" -j 2 --target tf tf_shared tf_cli >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; exit 1; }
+cmake --build "$build" -j 2 --target tf tf_shared tf_cli tf_plugins >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; exit 1; }
 cmake --install "$build" >"$work/install.log" || exit 1
 check_prefix "$work/prefixes/plain" lib plain
 httpstatus "$work/prefixes/plain/lib/pkgconfig" "$work/prefixes/plain/bin/tf"
@@ -136,6 +150,9 @@ mv "$work/prefixes/plain" "$work/prefixes/moved" # the installed tree is relocat
 check_prefix "$work/prefixes/moved" lib moved
 
 configure "$multiarch" "$work/prefixes/multiarch"
+# the plug-ins' dir (and where tf looks for it) follows the libdir: rebuilt
+cmake --build "$build" -j 2 --target tf tf_shared tf_cli tf_plugins >>"$work/build.log" 2>&1 \
+  || { tail -40 "$work/build.log"; exit 1; }
 cmake --install "$build" >>"$work/install.log" || exit 1
 check_prefix "$work/prefixes/multiarch" "$multiarch" multiarch
 

@@ -347,7 +347,7 @@ static int teardown(void **state)
 /* Events seen so far of a kind (optionally for one txid). */
 static guint count_events(fx *f, wallet_event_kind kind, GHashTable *txids)
 {
-    GPtrArray *hist = tf_handle_history(f->h);
+    GPtrArray *hist = tf_handle_batches(f->h);
     guint n = 0;
     for (guint b = 0; b < hist->len; b++)
         for (guint i = 0; i < tf_batch_len(hist->pdata[b]); i++) {

@@ -36,7 +36,7 @@ static gboolean change_to(counted *c, gint v, GError **error)
     return s != NULL;
 }
 
-static tf_status given_changes(tf_step *step, GError **error)
+static tf_step_status given_changes(tf_step *step, GError **error)
 {
     tf_world *w = tf_step_world(step);
     counted *c = g_new0(counted, 1);
@@ -50,22 +50,22 @@ static tf_status given_changes(tf_step *step, GError **error)
     /* Journaled before the runtime is stored in the world, as durable.h asks. */
     if (!c->rt || !tf_world_journal_runtime(w, c->rt, "counter", error)) {
         counted_free(c);
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     }
     c->h = tf_runtime_handle(c->rt);
     tf_world_set(w, COUNTER_KEY, c, counted_free);
     if (!tf_runtime_start(c->rt, error) || !change_to(c, 0, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     for (gint i = 1; i <= tf_step_arg_int(step, 0); i++)
         if (!change_to(c, i, error))
-            return TF_STATUS_FAILED;
-    return TF_STATUS_PASSED;
+            return TF_STEP_FAILED;
+    return TF_STEP_PASSED;
 }
 
 static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
 static GHashTable *seen; /* pickle ids that already failed once in this process */
 
-static tf_status then_fails_first(tf_step *step, GError **error)
+static tf_step_status then_fails_first(tf_step *step, GError **error)
 {
     const char *id = tf_world_pickle(tf_step_world(step))->id;
     pthread_mutex_lock(&seen_lock);
@@ -73,7 +73,7 @@ static tf_status then_fails_first(tf_step *step, GError **error)
         seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     gboolean first = g_hash_table_add(seen, g_strdup(id));
     pthread_mutex_unlock(&seen_lock);
-    return first ? TF_FAIL(error, "first attempt fails as asked") : TF_STATUS_PASSED;
+    return first ? TF_FAIL(error, "first attempt fails as asked") : TF_STEP_PASSED;
 }
 
 /* Runs first among the world's cleanups (stored last), while the runtime still runs. */
@@ -87,14 +87,14 @@ static void late_change(void *p)
     }
 }
 
-static tf_status then_late(tf_step *step, GError **error)
+static tf_step_status then_late(tf_step *step, GError **error)
 {
     tf_world *w = tf_step_world(step);
     counted *c = tf_world_get(w, COUNTER_KEY);
     if (!c)
         return TF_FAIL(error, "no observed counter in this scenario");
     tf_world_set(w, "store_steps.late", c, late_change);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 gboolean store_steps_register(tf_registry *reg, GError **error)

@@ -220,7 +220,7 @@ static const chain_snapshot *data(tf_snapshot *s)
 static GPtrArray *last_events(env *e, chain_event_kind k, guint64 cycle_no)
 {
     GPtrArray *out = g_ptr_array_new();
-    GPtrArray *hist = tf_handle_history(e->h);
+    GPtrArray *hist = tf_handle_batches(e->h);
     for (guint i = 0; i < hist->len; i++) {
         tf_batch *b = hist->pdata[i];
         if (tf_batch_cycle(b) != cycle_no)

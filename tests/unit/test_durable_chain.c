@@ -142,7 +142,7 @@ static run_result observe_once(env *e, tf_store *store, guint lib_k)
                               (json_int_t)cs->lib_height, "blocks", (json_int_t)cs->blocks,
                               "floor", (json_int_t)cs->floor),
                     cs->requests, json_array()};
-    GPtrArray *hist = tf_handle_history(h);
+    GPtrArray *hist = tf_handle_batches(h);
     for (guint i = 0; i < hist->len; i++) {
         json_t *b = tf_batch_to_json(hist->pdata[i]);
         json_array_extend(r.events, json_object_get(b, "events"));

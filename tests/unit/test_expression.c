@@ -54,30 +54,30 @@ static void test_builtin_typed_args(void **state)
     GPtrArray *args = must_match(e, text);
     assert_int_equal(args->len, 5);
 
-    assert_int_equal(tf_arg_get_kind(arg(args, 0)), TF_ARG_INT);
-    assert_int_equal(tf_arg_get_int(arg(args, 0)), -42);
-    assert_string_equal(tf_arg_get_text(arg(args, 0)), "-42");
-    assert_int_equal(tf_arg_get_start(arg(args, 0)), 7);
-    assert_string_equal(tf_arg_get_param_type(arg(args, 0)), "int");
+    assert_int_equal(tf_arg_kind_of(arg(args, 0)), TF_ARG_INT);
+    assert_int_equal(tf_arg_int(arg(args, 0)), -42);
+    assert_string_equal(tf_arg_text(arg(args, 0)), "-42");
+    assert_int_equal(tf_arg_start(arg(args, 0)), 7);
+    assert_string_equal(tf_arg_param_type(arg(args, 0)), "int");
 
-    assert_int_equal(tf_arg_get_kind(arg(args, 1)), TF_ARG_STRING);
-    assert_string_equal(tf_arg_get_string(arg(args, 1)), "green");
-    assert_int_equal(tf_arg_get_start(arg(args, 1)), 11);
+    assert_int_equal(tf_arg_kind_of(arg(args, 1)), TF_ARG_STRING);
+    assert_string_equal(tf_arg_string(arg(args, 1)), "green");
+    assert_int_equal(tf_arg_start(arg(args, 1)), 11);
 
-    assert_int_equal(tf_arg_get_kind(arg(args, 2)), TF_ARG_DOUBLE);
-    assert_true(tf_arg_get_double(arg(args, 2)) == 1500.0);
+    assert_int_equal(tf_arg_kind_of(arg(args, 2)), TF_ARG_DOUBLE);
+    assert_true(tf_arg_double(arg(args, 2)) == 1500.0);
 
     /* {string}: the value is unquoted and unescaped, the text keeps both. */
-    assert_string_equal(tf_arg_get_string(arg(args, 3)), "it's");
-    assert_string_equal(tf_arg_get_text(arg(args, 3)), "'it\\'s'");
-    assert_int_equal(tf_arg_get_start(arg(args, 3)), (gssize)(strstr(text, "'it") - text));
+    assert_string_equal(tf_arg_string(arg(args, 3)), "it's");
+    assert_string_equal(tf_arg_text(arg(args, 3)), "'it\\'s'");
+    assert_int_equal(tf_arg_start(arg(args, 3)), (gssize)(strstr(text, "'it") - text));
 
-    assert_string_equal(tf_arg_get_param_type(arg(args, 4)), "");
-    assert_string_equal(tf_arg_get_string(arg(args, 4)), "the rest");
+    assert_string_equal(tf_arg_param_type(arg(args, 4)), "");
+    assert_string_equal(tf_arg_string(arg(args, 4)), "the rest");
 
     /* Wrong-kind getters return neutral values rather than reinterpreting bits. */
-    assert_null(tf_arg_get_string(arg(args, 0)));
-    assert_int_equal(tf_arg_get_int(arg(args, 1)), 0);
+    assert_null(tf_arg_string(arg(args, 0)));
+    assert_int_equal(tf_arg_int(arg(args, 1)), 0);
     g_ptr_array_unref(args);
     tf_expression_free(e);
     tf_param_registry_unref(reg);
@@ -88,7 +88,7 @@ static void test_offsets_are_bytes(void **state)
     tf_param_registry *reg = tf_param_registry_new();
     tf_expression *e = compile(reg, "😀 has {int}");
     GPtrArray *args = must_match(e, "😀 has 5");
-    assert_int_equal(tf_arg_get_start(arg(args, 0)), 9); /* 4-byte emoji + " has " */
+    assert_int_equal(tf_arg_start(arg(args, 0)), 9); /* 4-byte emoji + " has " */
     g_ptr_array_unref(args);
     tf_expression_free(e);
     tf_param_registry_unref(reg);
@@ -117,7 +117,7 @@ static void test_integer_ranges(void **state)
             fail_msg("%s on %s: expected %s", cases[i].expr, cases[i].text,
                      cases[i].ok ? "a value" : "an error");
         if (ok) {
-            assert_int_equal(tf_arg_get_int(arg(args, 0)), cases[i].value);
+            assert_int_equal(tf_arg_int(arg(args, 0)), cases[i].value);
             g_ptr_array_unref(args);
         } else {
             assert_non_null(err);
@@ -135,7 +135,7 @@ static void test_optional_alternation_escapes(void **state)
     tf_param_registry *reg = tf_param_registry_new();
     tf_expression *e = compile(reg, "I have {int} cuke(s) in my belly/stomach \\(really\\)");
     GPtrArray *args = must_match(e, "I have 1 cuke in my belly (really)");
-    assert_int_equal(tf_arg_get_int(arg(args, 0)), 1);
+    assert_int_equal(tf_arg_int(arg(args, 0)), 1);
     g_ptr_array_unref(args);
     assert_true(tf_expression_match(e, "I have 2 cukes in my stomach (really)", NULL, NULL));
     assert_false(tf_expression_match(e, "I have 2 cukes in my belly/stomach (really)", NULL, NULL));
@@ -239,12 +239,12 @@ static void test_custom_types(void **state)
                         "^a ((?:red|green|blue)|(?:cyan)) robot at (\\((\\d+), ?(\\d+)\\))$");
     points_freed = 0;
     GPtrArray *args = must_match(e, "a cyan robot at (3, 4)");
-    assert_string_equal(tf_arg_get_string(arg(args, 0)), "CYAN");
-    assert_int_equal(tf_arg_get_kind(arg(args, 1)), TF_ARG_CUSTOM);
-    const point *p = tf_arg_get_custom(arg(args, 1));
+    assert_string_equal(tf_arg_string(arg(args, 0)), "CYAN");
+    assert_int_equal(tf_arg_kind_of(arg(args, 1)), TF_ARG_CUSTOM);
+    const point *p = tf_arg_custom(arg(args, 1));
     assert_int_equal(p->x, 3);
     assert_int_equal(p->y, 4);
-    assert_string_equal(tf_arg_get_text(arg(args, 1)), "(3, 4)");
+    assert_string_equal(tf_arg_text(arg(args, 1)), "(3, 4)");
     g_ptr_array_unref(args);
     assert_int_equal(points_freed, 1);
 
@@ -262,7 +262,7 @@ static void test_custom_types(void **state)
     assert_non_null(tf_param_registry_define(reg, "hex", hex_res, NULL, NULL, NULL, 0, &err));
     e = compile(reg, "key {hex}");
     args = must_match(e, "key 0xbeef");
-    assert_string_equal(tf_arg_get_string(arg(args, 0)), "0xbeef");
+    assert_string_equal(tf_arg_string(arg(args, 0)), "0xbeef");
     g_ptr_array_unref(args);
     tf_expression_free(e);
 
@@ -337,12 +337,12 @@ static void test_regex_patterns(void **state)
     assert_string_equal(tf_param_type_name(tf_expression_param(e, 1)), "");
     assert_null(tf_expression_param(e, 2));
     GPtrArray *args = must_match(e, "I have 12 big cukes in the jar named Bob");
-    assert_int_equal(tf_arg_get_kind(arg(args, 0)), TF_ARG_INT);
-    assert_int_equal(tf_arg_get_int(arg(args, 0)), 12);
-    assert_string_equal(tf_arg_get_string(arg(args, 1)), "the jar");
-    assert_int_equal(tf_arg_get_start(arg(args, 1)), 23);
-    assert_string_equal(tf_arg_get_string(arg(args, 2)), "Bob");
-    assert_null(tf_arg_get_param_type(arg(args, 2)));
+    assert_int_equal(tf_arg_kind_of(arg(args, 0)), TF_ARG_INT);
+    assert_int_equal(tf_arg_int(arg(args, 0)), 12);
+    assert_string_equal(tf_arg_string(arg(args, 1)), "the jar");
+    assert_int_equal(tf_arg_start(arg(args, 1)), 23);
+    assert_string_equal(tf_arg_string(arg(args, 2)), "Bob");
+    assert_null(tf_arg_param_type(arg(args, 2)));
     g_ptr_array_unref(args);
     tf_expression_free(e);
 
@@ -379,14 +379,14 @@ static void test_regex_patterns(void **state)
     e = compile(reg, "^(?<first>[a-z]+)(?=[ ])[ ](?:x|[()])?(?P<n>\\d+)(\\((\\w)\\))?$");
     assert_int_equal(tf_expression_n_params(e), 3);
     args = must_match(e, "abc (42(z)");
-    assert_string_equal(tf_arg_get_string(arg(args, 0)), "abc");
+    assert_string_equal(tf_arg_string(arg(args, 0)), "abc");
     /* As in Cucumber, a named group's source includes its name, so no type claims it. */
-    assert_string_equal(tf_arg_get_string(arg(args, 1)), "42");
-    assert_string_equal(tf_arg_get_string(arg(args, 2)), "(z)");
+    assert_string_equal(tf_arg_string(arg(args, 1)), "42");
+    assert_string_equal(tf_arg_string(arg(args, 2)), "(z)");
     g_ptr_array_unref(args);
     args = must_match(e, "abc 42");
-    assert_int_equal(tf_arg_get_kind(arg(args, 2)), TF_ARG_NULL);
-    assert_int_equal(tf_arg_get_start(arg(args, 2)), -1);
+    assert_int_equal(tf_arg_kind_of(arg(args, 2)), TF_ARG_NULL);
+    assert_int_equal(tf_arg_start(arg(args, 2)), -1);
     g_ptr_array_unref(args);
     tf_expression_free(e);
     tf_param_registry_unref(reg);
@@ -422,7 +422,7 @@ static void test_regex_ambiguous_and_preferred(void **state)
     e = compile(reg, "^I hear ([A-Z]+)$");
     assert_string_equal(tf_param_type_name(tf_expression_param(e, 0)), "loud");
     args = must_match(e, "I hear HEY");
-    assert_string_equal(tf_arg_get_param_type(arg(args, 0)), "loud");
+    assert_string_equal(tf_arg_param_type(arg(args, 0)), "loud");
     g_ptr_array_unref(args);
     tf_expression_free(e);
     tf_param_registry_unref(reg);
@@ -504,7 +504,7 @@ static gpointer match_many(gpointer data)
         char *text = g_strdup_printf("I have %d cukes", i);
         GPtrArray *args = NULL;
         if (tf_expression_match(e, text, &args, NULL) &&
-            tf_arg_get_int(g_ptr_array_index(args, 0)) == i)
+            tf_arg_int(g_ptr_array_index(args, 0)) == i)
             good++;
         if (args)
             g_ptr_array_unref(args);

@@ -11,7 +11,7 @@
 
 static GString *seen; /* what each step saw: "table=<cells>|doc=<text>;" */
 
-static tf_status st_args(tf_step *s, GError **e)
+static tf_step_status st_args(tf_step *s, GError **e)
 {
     guint n = 0;
     const tf_gherkin_pickle_row *rows = tf_step_table(s, &n);
@@ -22,7 +22,7 @@ static tf_status st_args(tf_step *s, GError **e)
         for (guint c = 0; c < rows[r].n_cells; c++)
             g_string_append_printf(seen, "%s,", rows[r].cells[c]);
     g_string_append_printf(seen, "|doc=%s|media=%s;", doc ? doc : "(none)", media ? media : "(none)");
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 static gboolean module(tf_registry *reg, GError **error)

@@ -28,7 +28,7 @@ static void test_keeps_exactly_last_n(void **unused)
     fix *f = fix_with_history(5, 0);
     for (int i = 0; i < 12; i++)
         changing_cycle(f);
-    GPtrArray *hist = tf_handle_history(f->h);
+    GPtrArray *hist = tf_handle_batches(f->h);
     assert_int_equal(hist->len, 5);
     for (guint i = 0; i < hist->len; i++) {
         assert_int_equal(tf_batch_seq(hist->pdata[i]), 8 + i); /* 8..12, gapless */
@@ -45,7 +45,7 @@ static void test_zero_history_keeps_none(void **unused)
     fix *f = fix_with_history(0, 0);
     for (int i = 0; i < 4; i++)
         changing_cycle(f);
-    GPtrArray *hist = tf_handle_history(f->h);
+    GPtrArray *hist = tf_handle_batches(f->h);
     assert_int_equal(hist->len, 0);
     g_ptr_array_unref(hist);
     assert_int_equal(tf_handle_last_seq(f->h), 4); /* the sequence still counts */

@@ -70,7 +70,7 @@ static void test_bad_sources_fail_alone(void **unused)
     g_ptr_array_unref(st);
 
     /* Each went down once: one event batch with one "up" and three "down" events. */
-    GPtrArray *hist = tf_handle_history(h);
+    GPtrArray *hist = tf_handle_batches(h);
     assert_int_equal(hist->len, 1);
     assert_int_equal(tf_batch_len(hist->pdata[0]), 4);
     g_ptr_array_unref(hist);

@@ -2,7 +2,8 @@
 # test_layering.sh: tf's layers, and a check that every #include keeps to them. A layer
 # may include its own files, system headers and the layers listed after it below:
 #
-#   util      tf/util, error.h            (none: the shared error domain and locks)
+#   util      tf/util, error.h version.h api.h
+#                                         (none: the error domain, locks, versions, TF_API)
 #   net       tf/net, http.h              util
 #   durable   tf/durable, durable.h       util
 #   gherkin   tf/gherkin, gherkin.h       util
@@ -10,7 +11,7 @@
 #   observe   tf/observe, source.h observer.h snapshot.h runtime.h handle.h
 #                                         util net durable
 #   cluster   tf/cluster, cluster.h       util net observe
-#   runner    tf/runner, steps.h runner.h expression.h tags.h world_store.h
+#   runner    tf/runner, steps.h runner.h expression.h tags.h world_store.h plugin.h
 #                                         util net durable gherkin lin observe cluster
 #   cli       tf/cli, tf.h (the umbrella) every layer and the bundled observers
 #   observers observers/*/                util net durable lin observe (plug-ins below the
@@ -37,7 +38,7 @@ declare -A ALLOWED=(
   [observers]="util net durable lin observe"
 )
 declare -A HEADER_LAYER=(
-  [error.h]=util
+  [error.h]=util [version.h]=util [api.h]=util
   [http.h]=net
   [durable.h]=durable
   [gherkin.h]=gherkin
@@ -46,7 +47,7 @@ declare -A HEADER_LAYER=(
   [handle.h]=observe
   [cluster.h]=cluster
   [steps.h]=runner [runner.h]=runner [expression.h]=runner [tags.h]=runner
-  [world_store.h]=runner
+  [world_store.h]=runner [plugin.h]=runner
   [tf.h]=cli
 )
 

@@ -20,18 +20,18 @@
 
 static int flaky_calls;
 
-static tf_status st_pass(tf_step *s, GError **e) { return TF_STATUS_PASSED; }
-static tf_status st_fail(tf_step *s, GError **e)
+static tf_step_status st_pass(tf_step *s, GError **e) { return TF_STEP_PASSED; }
+static tf_step_status st_fail(tf_step *s, GError **e)
 {
     return TF_FAIL(e, "expected 3 nodes, saw 2\nnode n3: connection refused \xe2\x9c\x98");
 }
-static tf_status st_pending(tf_step *s, GError **e) { return TF_STATUS_PENDING; }
-static tf_status st_skip(tf_step *s, GError **e) { return TF_STATUS_SKIPPED; }
-static tf_status st_flaky(tf_step *s, GError **e)
+static tf_step_status st_pending(tf_step *s, GError **e) { return TF_STEP_PENDING; }
+static tf_step_status st_skip(tf_step *s, GError **e) { return TF_STEP_SKIPPED; }
+static tf_step_status st_flaky(tf_step *s, GError **e)
 {
-    return ++flaky_calls % 2 ? TF_FAIL(e, "flaky") : TF_STATUS_PASSED;
+    return ++flaky_calls % 2 ? TF_FAIL(e, "flaky") : TF_STEP_PASSED;
 }
-static tf_status st_attach(tf_step *s, GError **e)
+static tf_step_status st_attach(tf_step *s, GError **e)
 {
     static const char binary[] = {'P', 'N', 'G', 0, (char)0xff, 1, 2};
     tf_world *w = tf_step_world(s);
@@ -39,25 +39,25 @@ static tf_status st_attach(tf_step *s, GError **e)
     tf_world_attach(w, binary, sizeof binary, "image/png", "shot.png");
     tf_world_attach(w, "{\"a\":1}", 7, "application/json", "data.json");
     tf_world_log(w, "logged %d", 42);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status hk_pass(tf_world *w, GError **e) { return TF_STATUS_PASSED; }
-static tf_status hk_attach(tf_world *w, GError **e)
+static tf_step_status hk_pass(tf_world *w, GError **e) { return TF_STEP_PASSED; }
+static tf_step_status hk_attach(tf_world *w, GError **e)
 {
     tf_world_log(w, "in a hook");
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status gh_before(void *data, GError **e)
+static tf_step_status gh_before(void *data, GError **e)
 {
     tf_world_log(tf_world_current(), "before all");
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status gh_after(void *data, GError **e) { return TF_FAIL(e, "teardown failed"); }
+static tf_step_status gh_after(void *data, GError **e) { return TF_FAIL(e, "teardown failed"); }
 
 static gboolean module(tf_registry *reg, GError **error)
 {
     static const char *const code_re[] = {"([A-Z]{2})-(\\d+)", NULL};
-    if (!tf_registry_add_param_type(reg, "code", code_re, NULL, NULL, NULL, TRUE, FALSE, error))
+    if (!tf_registry_add_param_type(reg, "code", code_re, NULL, NULL, TF_PARAM_USE_FOR_SNIPPETS, error))
         return FALSE;
     TF_GIVEN("a passing step", st_pass);
     TF_GIVEN("I have {int} cukes and {string}", st_pass);
@@ -77,14 +77,14 @@ static gboolean module(tf_registry *reg, GError **error)
                              __LINE__, &undefined))
         return FALSE;
     g_clear_error(&undefined);
-    return tf_registry_add_hook(reg, TF_HOOK_BEFORE, "named", "@tagged", 0, hk_attach, __FILE__,
-                                __LINE__, error) &&
-           tf_registry_add_hook(reg, TF_HOOK_AFTER, NULL, NULL, 0, hk_pass, __FILE__, __LINE__,
+    const tf_hook_options named = {.name = "named", .tags = "@tagged"};
+    return tf_registry_add_hook(reg, TF_HOOK_BEFORE, &named, hk_attach, __FILE__, __LINE__,
                                 error) &&
-           tf_registry_add_hook(reg, TF_HOOK_BEFORE_STEP, NULL, NULL, 0, hk_pass, __FILE__,
-                                __LINE__, error) &&
-           tf_registry_add_hook(reg, TF_HOOK_AFTER_STEP, NULL, NULL, 0, hk_pass, __FILE__,
-                                __LINE__, error) &&
+           tf_registry_add_hook(reg, TF_HOOK_AFTER, NULL, hk_pass, __FILE__, __LINE__, error) &&
+           tf_registry_add_hook(reg, TF_HOOK_BEFORE_STEP, NULL, hk_pass, __FILE__, __LINE__,
+                                error) &&
+           tf_registry_add_hook(reg, TF_HOOK_AFTER_STEP, NULL, hk_pass, __FILE__, __LINE__,
+                                error) &&
            tf_registry_add_global_hook(reg, TF_HOOK_BEFORE_ALL, "setup", gh_before, NULL,
                                        __FILE__, __LINE__, error) &&
            tf_registry_add_global_hook(reg, TF_HOOK_AFTER_ALL, NULL, gh_after, NULL, __FILE__,

@@ -18,23 +18,23 @@
 
 static int notify_fd = -1; /* written by the blocking step once it runs (forked runs) */
 
-static tf_status st_pass(tf_step *s, GError **e) { return TF_STATUS_PASSED; }
-static tf_status st_number(tf_step *s, GError **e)
+static tf_step_status st_pass(tf_step *s, GError **e) { return TF_STEP_PASSED; }
+static tf_step_status st_number(tf_step *s, GError **e)
 {
-    return tf_step_arg_int(s, 0) == 42 ? TF_STATUS_PASSED : TF_FAIL(e, "not 42");
+    return tf_step_arg_int(s, 0) == 42 ? TF_STEP_PASSED : TF_FAIL(e, "not 42");
 }
-static tf_status st_fail(tf_step *s, GError **e)
+static tf_step_status st_fail(tf_step *s, GError **e)
 {
     return TF_FAIL(e, "expected 1 leader, saw 2\nleaders: n1, n3");
 }
-static tf_status st_pending(tf_step *s, GError **e) { return TF_STATUS_PENDING; }
-static tf_status st_block(tf_step *s, GError **e)
+static tf_step_status st_pending(tf_step *s, GError **e) { return TF_STEP_PENDING; }
+static tf_step_status st_block(tf_step *s, GError **e)
 {
     if (notify_fd >= 0 && write(notify_fd, "x", 1) != 1)
         return TF_FAIL(e, "notify");
     for (;;) /* until the test kills or interrupts the run */
         pause();
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* Definitions at fixed places, so reports print the same file:line everywhere. */
@@ -140,11 +140,11 @@ static void test_undefined_step_snippet(void **state)
     const char *want =
         "Undefined step \"an undefined step with \"text\" and 3\" (<tmp>/golden.feature:15). "
         "Paste this C:\n"
-        "    static tf_status step_an_undefined_step_with_text_and_3(tf_step *step, GError **error)\n"
+        "    static tf_step_status step_an_undefined_step_with_text_and_3(tf_step *step, GError **error)\n"
         "    {\n"
         "        const char *string_arg = tf_step_arg_str(step, 0);\n"
         "        gint64 int_arg = tf_step_arg_int(step, 1);\n"
-        "        return TF_STATUS_PENDING; /* TODO: implement */\n"
+        "        return TF_STEP_PENDING; /* TODO: implement */\n"
         "    }\n"
         "    /* in your module's init: */\n"
         "    TF_GIVEN(\"an undefined step with {string} and {int}\", "

@@ -23,38 +23,38 @@ static int flaky_calls;
 static void note(const char *what) { g_string_append_printf(trail, "%s;", what); }
 static void cleanup_note(void *p) { note(p); }
 
-static tf_status st_pass(tf_step *s, GError **e)
+static tf_step_status st_pass(tf_step *s, GError **e)
 {
     note(tf_step_text(s));
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status st_fail(tf_step *s, GError **e)
+static tf_step_status st_fail(tf_step *s, GError **e)
 {
     note(tf_step_text(s));
     return TF_FAIL(e, "boom <&> \"quoted\" \x01");
 }
-static tf_status st_pending(tf_step *s, GError **e) { return TF_STATUS_PENDING; }
-static tf_status st_number(tf_step *s, GError **e)
+static tf_step_status st_pending(tf_step *s, GError **e) { return TF_STEP_PENDING; }
+static tf_step_status st_number(tf_step *s, GError **e)
 {
     char buf[64];
     g_snprintf(buf, sizeof buf, "n=%" G_GINT64_FORMAT, tf_step_arg_int(s, 0));
     note(buf);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status st_defer(tf_step *s, GError **e)
+static tf_step_status st_defer(tf_step *s, GError **e)
 {
     tf_world_set(tf_step_world(s), "a", (void *)"free-a", cleanup_note);
     tf_world_defer(tf_step_world(s), cleanup_note, (void *)"defer-b");
     tf_world_set(tf_step_world(s), "c", (void *)"free-c", cleanup_note);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status st_flaky(tf_step *s, GError **e)
+static tf_step_status st_flaky(tf_step *s, GError **e)
 {
-    return ++flaky_calls < 3 ? TF_FAIL(e, "flaky") : TF_STATUS_PASSED;
+    return ++flaky_calls < 3 ? TF_FAIL(e, "flaky") : TF_STEP_PASSED;
 }
 static GMutex never_mutex;
 static GCond never_cond;
-static tf_status st_hang(tf_step *s, GError **e)
+static tf_step_status st_hang(tf_step *s, GError **e)
 {
     int fd = GPOINTER_TO_INT(tf_world_get(tf_step_world(s), "notify-fd"));
     if (fd > 0 && write(fd, "x", 1) != 1)
@@ -62,24 +62,38 @@ static tf_status st_hang(tf_step *s, GError **e)
     g_mutex_lock(&never_mutex);
     for (;;) /* never signalled: the runner must give up on this thread */
         g_cond_wait(&never_cond, &never_mutex);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 static int notify_fd = -1;
-static tf_status hk_before_a(tf_world *w, GError **e)
+static tf_step_status hk_before_a(tf_world *w, GError **e)
 {
     note("before-a");
     if (notify_fd > 0)
         tf_world_set(w, "notify-fd", GINT_TO_POINTER(notify_fd), NULL);
     tf_world_defer(w, cleanup_note, (void *)"deferred");
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status hk_before_b(tf_world *w, GError **e) { note("before-b"); return TF_STATUS_PASSED; }
-static tf_status hk_after_a(tf_world *w, GError **e) { note("after-a"); return TF_STATUS_PASSED; }
-static tf_status hk_after_b(tf_world *w, GError **e) { note("after-b"); return TF_STATUS_PASSED; }
-static tf_status hk_tagged(tf_world *w, GError **e) { note("tagged"); return TF_STATUS_PASSED; }
+static tf_step_status hk_before_b(tf_world *w, GError **e) { note("before-b"); return TF_STEP_PASSED; }
+static tf_step_status hk_after_a(tf_world *w, GError **e) { note("after-a"); return TF_STEP_PASSED; }
+static tf_step_status hk_after_b(tf_world *w, GError **e) { note("after-b"); return TF_STEP_PASSED; }
+static tf_step_status hk_tagged(tf_world *w, GError **e) { note("tagged"); return TF_STEP_PASSED; }
+
+/* {celsius}: "-5C" as the integer -5, through the one transformer shape (expression.h). */
+static gboolean celsius(const char *const *groups, guint n, tf_arg *out, void *data, GError **e)
+{
+    if (!g_strcmp0(groups[0], "999"))
+        return g_set_error(e, TF_ERROR, TF_ERROR_INVALID, "too hot"), FALSE;
+    tf_arg_set_int(out, g_ascii_strtoll(groups[0], NULL, 10) + GPOINTER_TO_INT(data));
+    return TRUE;
+}
 
 static gboolean module(tf_registry *reg, GError **error)
 {
+    static const char *const celsius_re[] = {"(-?\\d+)C", NULL};
+    if (!tf_registry_add_param_type(reg, "celsius", celsius_re, celsius, GINT_TO_POINTER(1000),
+                                    TF_PARAM_USE_FOR_SNIPPETS, error))
+        return FALSE;
+    TF_GIVEN("it is {celsius} outside", st_number);
     TF_GIVEN("a passing step", st_pass);
     TF_GIVEN("another passing step", st_pass);
     TF_GIVEN("a failing step", st_fail);
@@ -90,14 +104,36 @@ static gboolean module(tf_registry *reg, GError **error)
     TF_GIVEN("a step that hangs", st_hang);
     TF_GIVEN_RE("^an? ambiguous (.*)$", st_pass);
     TF_GIVEN("an ambiguous step", st_pass);
-    if (!tf_registry_add_hook(reg, TF_HOOK_BEFORE, "b", NULL, 10, hk_before_b, __FILE__, __LINE__, error) ||
-        !tf_registry_add_hook(reg, TF_HOOK_BEFORE, "a", NULL, 1, hk_before_a, __FILE__, __LINE__, error) ||
-        !tf_registry_add_hook(reg, TF_HOOK_AFTER, "a", NULL, 1, hk_after_a, __FILE__, __LINE__, error) ||
-        !tf_registry_add_hook(reg, TF_HOOK_AFTER, "b", NULL, 10, hk_after_b, __FILE__, __LINE__, error) ||
-        !tf_registry_add_hook(reg, TF_HOOK_BEFORE, "t", "@tagged and not @other", 5, hk_tagged,
-                              __FILE__, __LINE__, error))
+    const tf_hook_options a = {.name = "a", .order = 1}, b = {.name = "b", .order = 10},
+                          t = {.name = "t", .tags = "@tagged and not @other", .order = 5};
+    if (!tf_registry_add_hook(reg, TF_HOOK_BEFORE, &b, hk_before_b, __FILE__, __LINE__, error) ||
+        !tf_registry_add_hook(reg, TF_HOOK_BEFORE, &a, hk_before_a, __FILE__, __LINE__, error) ||
+        !tf_registry_add_hook(reg, TF_HOOK_AFTER, &a, hk_after_a, __FILE__, __LINE__, error) ||
+        !tf_registry_add_hook(reg, TF_HOOK_AFTER, &b, hk_after_b, __FILE__, __LINE__, error) ||
+        !tf_registry_add_hook(reg, TF_HOOK_BEFORE, &t, hk_tagged, __FILE__, __LINE__, error))
         return FALSE;
     return TRUE;
+}
+
+/* A second module, as a step library would be: its hooks are TF_HOOK_OWN_STEPS, so they
+ * run only in scenarios that use one of its steps. */
+static tf_step_status lib_step(tf_step *s, GError **e) { note("lib-step"); return TF_STEP_PASSED; }
+static tf_step_status lib_before(tf_world *w, GError **e) { note("lib-before"); return TF_STEP_PASSED; }
+static tf_step_status lib_after(tf_world *w, GError **e) { note("lib-after"); return TF_STEP_PASSED; }
+static tf_step_status lib_after_step(tf_world *w, GError **e)
+{
+    note("lib-after-step");
+    return TF_STEP_PASSED;
+}
+
+static gboolean library(tf_registry *reg, GError **error)
+{
+    TF_GIVEN("a library step", lib_step);
+    TF_BEFORE_OWN(NULL, lib_before);
+    TF_AFTER_OWN("not @nolib", lib_after);
+    const tf_hook_options own = {.scope = TF_HOOK_OWN_STEPS};
+    return tf_registry_add_hook(reg, TF_HOOK_AFTER_STEP, &own, lib_after_step, __FILE__,
+                                __LINE__, error);
 }
 
 static char *write_feature(const char *name, const char *text)
@@ -123,8 +159,8 @@ static int run(const char *feature, ...)
     g_ptr_array_add(argv, path);
     g_ptr_array_add(argv, NULL);
     g_string_truncate(trail, 0);
-    tf_plugin_init_fn mods[] = {module};
-    int code = tf_run_main((int)argv->len - 1, (char **)argv->pdata, mods, 1);
+    tf_plugin_init_fn mods[] = {module, library};
+    int code = tf_run_main((int)argv->len - 1, (char **)argv->pdata, mods, 2);
     g_ptr_array_unref(argv);
     g_free(path);
     return code;
@@ -137,6 +173,16 @@ static void test_exit_codes(void **state)
     assert_int_equal(run("Feature: f\n  Scenario: s\n    Given x\n  Examples:\n   | a |\n oops |\n", NULL), 2);
     assert_int_equal(run("Feature: f\n  Scenario: s\n    Given a passing step\n", "--bogus", NULL), 2);
     assert_int_equal(run("Feature: f\n  Scenario: s\n    Given a passing step\n", "--tags", "(@a", NULL), 2);
+}
+
+/* A custom parameter type's transformer stores a typed value the step reads back; one
+ * that refuses fails the step with its message. */
+static void test_custom_parameter_type(void **state)
+{
+    assert_int_equal(run("Feature: f\n  Scenario: s\n    Given it is -5C outside\n", NULL), 0);
+    assert_non_null(strstr(trail->str, ";n=995;"));
+    assert_int_equal(run("Feature: f\n  Scenario: s\n    Given it is 999C outside\n", NULL), 1);
+    assert_null(strstr(trail->str, "n="));
 }
 
 static void test_undefined_ambiguous_strict(void **state)
@@ -157,6 +203,23 @@ static void test_hooks_order_and_tags(void **state)
     assert_string_equal(trail->str, "before-a;tagged;before-b;a passing step;after-b;after-a;deferred;");
     assert_int_equal(run("Feature: f\n  @tagged @other\n  Scenario: s\n    Given a passing step\n", NULL), 0);
     assert_string_equal(trail->str, "before-a;before-b;a passing step;after-b;after-a;deferred;");
+}
+
+/* A module's TF_HOOK_OWN_STEPS hooks run only in scenarios with a step of that module (and
+ * then for every step, and still under their tags); other modules' scenarios never see
+ * them, whatever their tags. */
+static void test_hooks_scoped_to_own_steps(void **state)
+{
+    assert_int_equal(run("Feature: f\n  Scenario: s\n    Given a passing step\n", NULL), 0);
+    assert_null(strstr(trail->str, "lib-"));
+    assert_int_equal(run("Feature: f\n  Scenario: s\n    Given a passing step\n"
+                         "    And a library step\n", NULL), 0);
+    /* order 0 (the macros') runs before orders 1 and 10, and after them for After hooks */
+    assert_string_equal(trail->str, "lib-before;before-a;before-b;a passing step;lib-after-step;"
+                                    "lib-step;lib-after-step;after-b;after-a;lib-after;deferred;");
+    assert_int_equal(run("Feature: f\n  @nolib\n  Scenario: s\n    Given a library step\n", NULL), 0);
+    assert_non_null(strstr(trail->str, "lib-before;before-a;before-b;lib-step;lib-after-step;"));
+    assert_null(strstr(trail->str, "lib-after;"));
 }
 
 static void test_world_cleanup_order_after_failure(void **state)
@@ -366,8 +429,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ctrl_c_runs_cleanup_and_reports),
         cmocka_unit_test(test_exit_codes),
+        cmocka_unit_test(test_custom_parameter_type),
         cmocka_unit_test(test_undefined_ambiguous_strict),
         cmocka_unit_test(test_hooks_order_and_tags),
+        cmocka_unit_test(test_hooks_scoped_to_own_steps),
         cmocka_unit_test(test_world_cleanup_order_after_failure),
         cmocka_unit_test(test_retry_fail_fast_dry_run),
         cmocka_unit_test(test_filters_and_random_order),

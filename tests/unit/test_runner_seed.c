@@ -15,14 +15,14 @@
 static GHashTable *seeds; /* scenario name -> its tf_world_seed, as text */
 static GString *order;
 
-static tf_status st_note(tf_step *s, GError **e)
+static tf_step_status st_note(tf_step *s, GError **e)
 {
     tf_world *w = tf_step_world(s);
     const char *name = tf_world_pickle(w)->name;
     g_hash_table_replace(seeds, g_strdup(name),
                          g_strdup_printf("%" G_GUINT64_FORMAT, tf_world_seed(w)));
     g_string_append_printf(order, "%s;", name);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 static gboolean module(tf_registry *reg, GError **error)
@@ -137,7 +137,7 @@ static void test_scenario_seed_independent_of_order_and_selection(void **unused)
 
 /* A run that neither gives a seed nor uses one prints none (stderr stays quiet); one whose
  * scenarios use it prints it once, before the first use. */
-static tf_status st_plain(tf_step *s, GError **e) { return TF_STATUS_PASSED; }
+static tf_step_status st_plain(tf_step *s, GError **e) { return TF_STEP_PASSED; }
 
 static gboolean plain_module(tf_registry *reg, GError **error)
 {

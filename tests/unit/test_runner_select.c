@@ -15,10 +15,10 @@
 
 static GString *trail; /* the text argument of every step that ran, ';'-separated */
 
-static tf_status st_note(tf_step *s, GError **e)
+static tf_step_status st_note(tf_step *s, GError **e)
 {
     g_string_append_printf(trail, "%s;", tf_step_arg_str(s, 0));
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 static gboolean module(tf_registry *reg, GError **error)

@@ -34,7 +34,7 @@ static gboolean at_least_two(const tf_snapshot *snap, void *data)
 }
 
 /* Starts a journaled runtime whose value changes, so batches are published. */
-static tf_status given_observed(tf_step *step, GError **error)
+static tf_step_status given_observed(tf_step *step, GError **error)
 {
     tf_world *w = tf_step_world(step);
     counted *c = g_new0(counted, 1);
@@ -47,20 +47,20 @@ static tf_status given_observed(tf_step *step, GError **error)
     tf_source_unref(src);
     if (!c->rt || !tf_world_journal_runtime(w, c->rt, "counter", error)) {
         counted_free(c);
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     }
     tf_world_set(w, "counted", c, counted_free);
     g_atomic_int_set(&c->cell.value, 7);
     if (!tf_runtime_start(c->rt, error))
-        return TF_STATUS_FAILED;
+        return TF_STEP_FAILED;
     tf_handle *h = tf_runtime_handle(c->rt);
     tf_snapshot *s = tf_handle_wait(h, at_least_two, NULL, "two cycles", 10 * G_USEC_PER_SEC, error);
     tf_handle_unref(h);
     tf_snapshot_unref(s);
-    return s ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+    return s ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
 
-static tf_status then_fails(tf_step *step, GError **error) { return TF_FAIL(error, "as asked"); }
+static tf_step_status then_fails(tf_step *step, GError **error) { return TF_FAIL(error, "as asked"); }
 
 static int effect_fails; /* the next effects that fail before acting */
 
@@ -76,7 +76,7 @@ static json_t *effect(void *data, GError **error)
 }
 
 /* An effect keyed by its argument: done once across retries and invocations. */
-static tf_status when_effect(tf_step *step, GError **error)
+static tf_step_status when_effect(tf_step *step, GError **error)
 {
     json_t *input = json_pack("{s:s}", "what", tf_step_arg_str(step, 0));
     gboolean replayed;
@@ -87,12 +87,12 @@ static tf_status when_effect(tf_step *step, GError **error)
         tf_world_log(tf_step_world(step), "%s effect %d", replayed ? "replayed" : "did",
                      (int)json_integer_value(json_object_get(done, "effects")));
     json_decref(done);
-    return done ? TF_STATUS_PASSED : TF_STATUS_FAILED;
+    return done ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
 
-static tf_status then_checked(tf_step *step, GError **error)
+static tf_step_status then_checked(tf_step *step, GError **error)
 {
-    return flaky_left-- > 0 ? TF_FAIL(error, "not yet") : TF_STATUS_PASSED;
+    return flaky_left-- > 0 ? TF_FAIL(error, "not yet") : TF_STEP_PASSED;
 }
 
 static gboolean steps_register(tf_registry *reg, GError **error)

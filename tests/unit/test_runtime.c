@@ -68,7 +68,7 @@ static void test_no_events_no_batch(void **unused)
     f->cells[1].value = 9;
     cycle_ok(f);
     assert_int_equal(tf_handle_last_seq(f->h), 2);
-    GPtrArray *hist = tf_handle_history(f->h);
+    GPtrArray *hist = tf_handle_batches(f->h);
     assert_int_equal(hist->len, 2);
     tf_batch *b = hist->pdata[1];
     assert_int_equal(tf_batch_cycle(b), 4);

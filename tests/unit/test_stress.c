@@ -64,7 +64,7 @@ static gpointer read_loop(gpointer data)
             }
             GPtrArray *st2 = tf_handle_source_status(r->h);
             g_ptr_array_unref(st2);
-            GPtrArray *hist = tf_handle_history(r->h);
+            GPtrArray *hist = tf_handle_batches(r->h);
             g_ptr_array_unref(hist);
         }
     }

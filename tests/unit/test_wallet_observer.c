@@ -68,7 +68,7 @@ static char *coinbase_of(env *e, const char *hash) { return wallet_nodes_coinbas
 /* Events of `kind` for `txid` (NULL: any) recorded in cycles >= since. */
 static guint events(env *e, wallet_event_kind kind, const char *wallet, const char *txid, guint64 since)
 {
-    GPtrArray *hist = tf_handle_history(e->h);
+    GPtrArray *hist = tf_handle_batches(e->h);
     guint n = 0;
     for (guint b = 0; b < hist->len; b++) {
         if (tf_batch_cycle(hist->pdata[b]) < since)

@@ -20,6 +20,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <jansson.h>
+#include "../../tf/runner/plugin.h"
 #include "../../tf/runner/wire.h"
 #include "tf/durable.h"
 #include "tf/world_store.h"
@@ -84,28 +85,28 @@ static gboolean trail_has(const char *what)
 
 /* ---- steps and hooks ---- */
 
-static tf_status st_put(tf_step *s, GError **e)
+static tf_step_status st_put(tf_step *s, GError **e)
 {
     note("put:%s=%" G_GINT64_FORMAT, tf_step_arg_str(s, 0), tf_step_arg_int(s, 1));
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status st_pass(tf_step *s, GError **e)
+static tf_step_status st_pass(tf_step *s, GError **e)
 {
     note("pass");
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status st_pending(tf_step *s, GError **e) { return TF_STATUS_PENDING; }
-static tf_status st_logs(tf_step *s, GError **e)
+static tf_step_status st_pending(tf_step *s, GError **e) { return TF_STEP_PENDING; }
+static tf_step_status st_logs(tf_step *s, GError **e)
 {
     tf_world_log(tf_step_world(s), "cluster %s up after %d tries", "etcd-3", 2);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status st_fail(tf_step *s, GError **e)
+static tf_step_status st_fail(tf_step *s, GError **e)
 {
     return TF_FAIL(e, "boom: the answer was %d, not 42", 41);
 }
-static tf_status st_amb(tf_step *s, GError **e) { return TF_STATUS_PASSED; }
-static tf_status st_table(tf_step *s, GError **e)
+static tf_step_status st_amb(tf_step *s, GError **e) { return TF_STEP_PASSED; }
+static tf_step_status st_table(tf_step *s, GError **e)
 {
     guint n = 0;
     const tf_gherkin_pickle_row *rows = tf_step_table(s, &n);
@@ -117,17 +118,17 @@ static tf_status st_table(tf_step *s, GError **e)
     }
     note("%s", t->str);
     g_string_free(t, TRUE);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status st_doc(tf_step *s, GError **e)
+static tf_step_status st_doc(tf_step *s, GError **e)
 {
     note("doc:%s", tf_step_doc_string(s, NULL));
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 static void cleanup_note(void *what) { note("cleanup:%s", (const char *)what); }
 
 /* Starts "a cluster" (a cleanup) and blocks until the test releases it. */
-static tf_status st_block(tf_step *s, GError **e)
+static tf_step_status st_block(tf_step *s, GError **e)
 {
     tf_world_defer(tf_step_world(s), cleanup_note, "cluster");
     note("entered");
@@ -138,24 +139,24 @@ static tf_status st_block(tf_step *s, GError **e)
     gboolean ok = released;
     pthread_mutex_unlock(&lock);
     note("left");
-    return ok ? TF_STATUS_PASSED : TF_FAIL(e, "never released");
+    return ok ? TF_STEP_PASSED : TF_FAIL(e, "never released");
 }
 
 /* Never returns: a timed-out or interrupted step stays stuck, as a real one may. */
 static GMutex never_lock;
 static GCond never_cond;
-static tf_status st_hang(tf_step *s, GError **e)
+static tf_step_status st_hang(tf_step *s, GError **e)
 {
     tf_world_defer(tf_step_world(s), cleanup_note, "hung-cluster");
     note("hanging");
     g_mutex_lock(&never_lock);
     for (;;)
         g_cond_wait(&never_cond, &never_lock);
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* A rendezvous across two connections: A waits until B released it. */
-static tf_status st_wait_other(tf_step *s, GError **e)
+static tf_step_status st_wait_other(tf_step *s, GError **e)
 {
     gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
     pthread_mutex_lock(&lock);
@@ -166,46 +167,46 @@ static tf_status st_wait_other(tf_step *s, GError **e)
         ;
     gboolean ok = b_released;
     pthread_mutex_unlock(&lock);
-    return ok ? TF_STATUS_PASSED : TF_FAIL(e, "the other connection never came");
+    return ok ? TF_STEP_PASSED : TF_FAIL(e, "the other connection never came");
 }
-static tf_status st_release_other(tf_step *s, GError **e)
+static tf_step_status st_release_other(tf_step *s, GError **e)
 {
     pthread_mutex_lock(&lock);
     gboolean ok = a_waiting;
     b_released = TRUE;
     pthread_cond_broadcast(&changed);
     pthread_mutex_unlock(&lock);
-    return ok ? TF_STATUS_PASSED : TF_FAIL(e, "A was not waiting");
+    return ok ? TF_STEP_PASSED : TF_FAIL(e, "A was not waiting");
 }
 
-static tf_status hook_before_tagged(tf_world *w, GError **e)
+static tf_step_status hook_before_tagged(tf_world *w, GError **e)
 {
     note("before:@wire");
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status hook_after(tf_world *w, GError **e)
+static tf_step_status hook_after(tf_world *w, GError **e)
 {
-    note("after:%s", tf_world_status(w) == TF_STATUS_PASSED ? "passed" : "not-passed");
-    return TF_STATUS_PASSED;
+    note("after:%s", tf_world_status(w) == TF_STEP_PASSED ? "passed" : "not-passed");
+    return TF_STEP_PASSED;
 }
 
-static tf_status hook_before_broken(tf_world *w, GError **e)
+static tf_step_status hook_before_broken(tf_world *w, GError **e)
 {
     return TF_FAIL(e, "fixture: the test database is unreachable");
 }
-static tf_status hook_before_step(tf_world *w, GError **e)
+static tf_step_status hook_before_step(tf_world *w, GError **e)
 {
     note("before-step");
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
-static tf_status hook_after_step(tf_world *w, GError **e)
+static tf_step_status hook_after_step(tf_world *w, GError **e)
 {
     note("after-step");
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 /* Notes the store and run its world carries ("store:none" without one). */
-static tf_status st_store(tf_step *s, GError **e)
+static tf_step_status st_store(tf_step *s, GError **e)
 {
     tf_world *w = tf_step_world(s);
     tf_store *st;
@@ -217,7 +218,7 @@ static tf_status st_store(tf_step *s, GError **e)
         g_free(base);
     } else
         note("store:none");
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
 static gboolean register_steps(tf_registry *reg, GError **error)
@@ -239,11 +240,25 @@ static gboolean register_steps(tf_registry *reg, GError **error)
     TF_BEFORE("@wire", hook_before_tagged);
     TF_AFTER(NULL, hook_after);
     TF_BEFORE("@broken", hook_before_broken);
-    if (!tf_registry_add_hook(reg, TF_HOOK_BEFORE_STEP, NULL, "@stephooks", 0, hook_before_step,
-                              __FILE__, __LINE__, error) ||
-        !tf_registry_add_hook(reg, TF_HOOK_AFTER_STEP, NULL, "@stephooks", 0, hook_after_step,
-                              __FILE__, __LINE__, error))
+    const tf_hook_options stephooks = {.tags = "@stephooks"};
+    if (!tf_registry_add_hook(reg, TF_HOOK_BEFORE_STEP, &stephooks, hook_before_step, __FILE__,
+                              __LINE__, error) ||
+        !tf_registry_add_hook(reg, TF_HOOK_AFTER_STEP, &stephooks, hook_after_step, __FILE__,
+                              __LINE__, error))
         return FALSE;
+    return TRUE;
+}
+
+/* A second module, a step library: its hooks run only where its steps do. */
+static tf_step_status lib_step(tf_step *s, GError **e) { note("lib-step"); return TF_STEP_PASSED; }
+static tf_step_status lib_before(tf_world *w, GError **e) { note("lib-before"); return TF_STEP_PASSED; }
+static tf_step_status lib_after(tf_world *w, GError **e) { note("lib-after"); return TF_STEP_PASSED; }
+
+static gboolean register_library(tf_registry *reg, GError **error)
+{
+    TF_STEP("a library step", lib_step);
+    TF_BEFORE_OWN(NULL, lib_before);
+    TF_AFTER_OWN(NULL, lib_after);
     return TRUE;
 }
 
@@ -379,7 +394,8 @@ static int setup(void **unused)
     trail = g_string_new(NULL);
     reg = tf_registry_new();
     GError *err = NULL;
-    if (!register_steps(reg, &err))
+    if (!tf_registry_add_module(reg, register_steps, &err) ||
+        !tf_registry_add_module(reg, register_library, &err))
         fail_msg("%s", err->message);
     tf_wire_options o = {.step_timeout_us = 10 * G_USEC_PER_SEC};
     srv = tf_wire_server_new(reg, &o, &err);
@@ -610,6 +626,25 @@ static void test_failing_before_hook_and_step_hooks(void **unused)
     expect_invoke(c, "a step that passes", NULL, "success", NULL);
     assert_true(trail_has("before-step;pass;after-step;"));
     expect_success(c, "[\"end_scenario\"]");
+    client_free(c);
+}
+
+/* Over the wire the steps are known as they are invoked: a TF_HOOK_OWN_STEPS After hook
+ * runs once a step of its module ran, never otherwise; such a Before hook never runs. */
+static void test_own_steps_hooks(void **unused)
+{
+    client *c = client_new(port);
+    expect_success(c, "[\"begin_scenario\"]");
+    expect_invoke(c, "a step that passes", NULL, "success", NULL);
+    expect_success(c, "[\"end_scenario\"]");
+    assert_false(trail_has("lib-"));
+    expect_success(c, "[\"begin_scenario\"]");
+    expect_invoke(c, "a step that passes", NULL, "success", NULL);
+    expect_invoke(c, "a library step", NULL, "success", NULL);
+    expect_success(c, "[\"end_scenario\"]");
+    assert_true(trail_has("lib-step;"));
+    assert_true(trail_has("lib-after;"));
+    assert_false(trail_has("lib-before"));
     client_free(c);
 }
 
@@ -916,6 +951,7 @@ int main(void)
         cmocka_unit_test_setup(test_snippet_text, reset),
         cmocka_unit_test_setup(test_scenario_hooks_by_tag_and_cleanup, reset),
         cmocka_unit_test_setup(test_failing_before_hook_and_step_hooks, reset),
+        cmocka_unit_test_setup(test_own_steps_hooks, reset),
         cmocka_unit_test_setup(test_two_connections_at_once, reset),
         cmocka_unit_test_setup(test_disconnect_mid_step_cleans_up, reset),
         cmocka_unit_test_setup(test_disconnect_between_steps_cleans_up, reset),

@@ -4,6 +4,7 @@
 #define TF_CLI_PRIV_H
 
 #include <glib.h>
+#include "runner/plugin.h"
 #include "tf/steps.h"
 
 int tf_cmd_demo(int argc, char **argv);
@@ -13,5 +14,8 @@ int tf_cmd_history(int argc, char **argv);
 /* `tf history check` (argv[0] = "check"). */
 int tf_cmd_history_check(int argc, char **argv);
 int tf_cmd_wire(int argc, char **argv);
+
+/* The bundled plug-ins and their directory beside the running tf (static, never freed). */
+const tf_bundled_plugins *tf_cli_bundled(void);
 
 #endif

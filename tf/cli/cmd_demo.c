@@ -172,7 +172,7 @@ int tf_cmd_demo(int argc, char **argv)
         g_clear_error(&err);
         rc = 1;
     }
-    GPtrArray *hist = tf_handle_history(h);
+    GPtrArray *hist = tf_handle_batches(h);
     printf("demo: %u event batches recorded; the first three:\n", hist->len);
     for (guint i = 0; i < hist->len && i < 3; i++)
         print_json("batch", tf_batch_to_json(hist->pdata[i]));

@@ -1,10 +1,9 @@
-/* cmd_run.c: `tf run`: runs feature files with the bundled step modules plus any
- * `--plugin FILE.so`, through the same entry point a user's own runner binary calls
- * (tf_run_main), which parses every option but one: `--env local|compose|k8s` is tf
- * run's, as only the bundled steps start clusters; it sets TF_ENV, which those steps
- * read (tf_cluster_env_name). */
+/* cmd_run.c: `tf run`: runs feature files with the bundled plug-ins (when no --plugin is
+ * given, or with --bundled) and each `--plugin FILE.so`, through the same entry point a
+ * user's own runner binary calls (tf_run_main), which parses every option but one: `--env
+ * local|compose|k8s` is tf run's, as only the bundled steps start clusters; it sets
+ * TF_ENV, which those steps read (tf_cluster_env_name). */
 #include "cli_priv.h"
-#include "bundled.h"
 #include "runner/runner_main.h"
 #include "tf/cluster.h"
 
@@ -27,7 +26,6 @@ static const tf_opt env_opts[] = {
 
 int tf_cmd_run(int argc, char **argv)
 {
-    const tf_plugin_init_fn modules[] = {tf_steps_bundled_register};
-    tf_run_ext ext = {.prog = "tf run", .extra = {env_opts, NULL}};
-    return tf_run_main_ext(argc, argv, modules, G_N_ELEMENTS(modules), &ext);
+    tf_run_ext ext = {.prog = "tf run", .extra = {env_opts, NULL}, .bundled = tf_cli_bundled()};
+    return tf_run_main_ext(argc, argv, NULL, 0, &ext);
 }

@@ -1,5 +1,5 @@
-/* cmd_wire.c: `tf wire`: serves the bundled step modules plus any `--plugin FILE.so` over
- * Cucumber's wire protocol, so a team's existing Cucumber runs tf's C steps. Runs until
+/* cmd_wire.c: `tf wire`: serves the bundled plug-ins (when no --plugin is given, or with
+ * --bundled) and each `--plugin FILE.so` over Cucumber's wire protocol, so a team's existing Cucumber runs tf's C steps. Runs until
  * SIGINT/SIGTERM; then open scenarios get their After hooks and cleanups before exit. */
 #include <signal.h>
 #include <stddef.h>
@@ -8,7 +8,6 @@
 #include <string.h>
 #include "cli_priv.h"
 #include "tf/durable.h"
-#include "bundled.h"
 #include "runner/options.h"
 #include "runner/plugin.h"
 #include "runner/wire.h"
@@ -39,21 +38,11 @@ typedef struct {
     int quiet;
 } wire_args;
 
-/* Registers a plug-in's steps into reg. The handle stays open for the process lifetime:
- * the plug-in's code may still run on an abandoned (timed-out) step thread. */
-static gboolean opt_plugin(const char *option, const char *value, void *field, GError **error)
-{
-    tf_plugin_init_fn init = tf_plugin_load(value, error);
-    return init && init(*(tf_registry **)field, error);
-}
-
 #define OPT(field) offsetof(wire_args, field)
 static const tf_opt wire_opts[] = {
     {"host", 0, TF_OPT_TEXT, "ADDR", "numeric address to listen on (default 127.0.0.1)", OPT(host)},
     {"port", 0, TF_OPT_UINT, "N", "TCP port (default 0: any free port, printed on start)",
      OPT(port), .max = 65535},
-    {"plugin", 0, TF_OPT_CALL, "FILE.so", "also serve the step definitions of a plug-in",
-     OPT(reg), .call = opt_plugin, .repeatable = TRUE},
     {"step-timeout", 0, TF_OPT_SECONDS, "S", "seconds a step or hook may take: 30, 2.5, 500ms, up\n"
      "to a year (default 60; 0: none)", OPT(step_timeout_us)},
     {"store", 0, TF_OPT_TEXT, "PATH", "scenarios journal and take effect claims in this store,\n"
@@ -130,19 +119,20 @@ int tf_cmd_wire(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, &old);
     wire_args a = {.reg = tf_registry_new(), .host = "127.0.0.1",
                    .step_timeout_us = 60 * G_USEC_PER_SEC};
+    tf_plugin_args plugins;
+    tf_plugin_args_init(&plugins);
     tf_opt_cmd cmd = {.prog = "tf wire", .synopsis = "[OPTIONS]", .epilogue = epilogue,
-                      .groups = {{wire_opts, &a}}};
+                      .groups = {{wire_opts, &a}, {tf_plugin_bundled_opts, &plugins}}};
     GError *error = NULL;
     tf_store *store = NULL;
     gint64 store_run = 0;
-    int code = 2;
-    if (tf_steps_bundled_register(a.reg, &error)) {
-        code = tf_opt_parse_or_exit(&cmd, argc, argv, NULL);
-        if (code < 0)
-            code = open_store(&a, &store, &store_run, &error)
-                       ? serve(&a, store, store_run, &set, &old, &error)
-                       : 2;
-    }
+    int code = tf_opt_parse_or_exit(&cmd, argc, argv, NULL);
+    if (code < 0)
+        code = tf_plugins_register(a.reg, tf_cli_bundled(), &plugins, &error) &&
+                       open_store(&a, &store, &store_run, &error)
+                   ? serve(&a, store, store_run, &set, &old, &error)
+                   : 2;
+    tf_plugin_args_clear(&plugins);
     if (store_run)
         code = close_store(store, store_run, code);
     pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -1,10 +1,11 @@
 /* main.c: the `tf` command: dispatches to one subcommand per file in tf/cli/, and prints
- * the version (`tf --version`, `tf version`: CMake's project version, the same one the
+ * the version (`tf --version`, `tf version`: tf/version.h's, with the ABI; the same one the
  * reports' meta envelope carries). Exit codes follow cucumber: 0 all passed, 1 failures,
  * 2 usage or parse errors. */
 #include <stdio.h>
 #include <string.h>
 #include "cli_priv.h"
+#include "tf/version.h"
 
 static int version(int argc, char **argv)
 {
@@ -12,7 +13,7 @@ static int version(int argc, char **argv)
         fprintf(stderr, "tf version: takes no arguments ('%s')\n", argv[1]);
         return 2;
     }
-    printf("tf %s\n", TF_PROJECT_VERSION);
+    printf("tf %s (ABI %d)\n", tf_version(), tf_abi_version());
     return 0;
 }
 

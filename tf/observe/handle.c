@@ -84,7 +84,7 @@ GPtrArray *tf_handle_snapshots(tf_handle *h)
     return out;
 }
 
-GPtrArray *tf_handle_history(tf_handle *h)
+GPtrArray *tf_handle_batches(tf_handle *h)
 {
     tf_hub *hub = h->hub;
     GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)tf_batch_unref);

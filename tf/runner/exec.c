@@ -26,7 +26,7 @@ struct worker {
     tf_cond job_cond;
     tf_call call;
     gboolean has_job, done, abandoned, quit;
-    tf_status status;
+    tf_step_status status;
     GError *error;
 };
 
@@ -94,7 +94,7 @@ static void worker_listener(const char *what, const char *progress, gint64 elaps
     tf_mutex_unlock(&e->m);
 }
 
-static tf_status run_body(const tf_call *c, GError **error)
+static tf_step_status run_body(const tf_call *c, GError **error)
 {
     switch (c->kind) {
     case TF_CALL_STEP:
@@ -104,7 +104,7 @@ static tf_status run_body(const tf_call *c, GError **error)
     case TF_CALL_GLOBAL_HOOK:
         return c->global_fn(c->user_data, error);
     }
-    return TF_STATUS_FAILED;
+    return TF_STEP_FAILED;
 }
 
 /* A step body is often a few microseconds: spinning that long before sleeping on the
@@ -144,9 +144,9 @@ static void *worker_main(void *data)
         tf_mutex_unlock(&e->m);
         GError *err = NULL;
         tf_world_set_current(call.world);
-        tf_status st = run_body(&call, &err);
+        tf_step_status st = run_body(&call, &err);
         tf_world_set_current(NULL);
-        if (st == TF_STATUS_FAILED && !err)
+        if (st == TF_STEP_FAILED && !err)
             g_set_error(&err, TF_ERROR, TF_ERROR_FAILED, "step failed without a message");
         tf_mutex_lock(&e->m);
         __atomic_store_n(&w->has_job, FALSE, __ATOMIC_RELEASE);
@@ -206,7 +206,7 @@ void tf_exec_shutdown(tf_exec *e)
 }
 
 tf_call_outcome tf_exec_call(tf_exec *e, const tf_call *call, gint64 timeout_us,
-                             tf_status *status, GError **error)
+                             tf_step_status *status, GError **error)
 {
     tf_mutex_lock(&e->m);
     if (!e->worker)
@@ -248,7 +248,7 @@ tf_call_outcome tf_exec_call(tf_exec *e, const tf_call *call, gint64 timeout_us,
         pthread_detach(w->thread);
         e->worker = NULL;
         out = timed_out ? TF_CALL_TIMEOUT : TF_CALL_INTERRUPTED;
-        *status = TF_STATUS_FAILED;
+        *status = TF_STEP_FAILED;
     }
     tf_mutex_unlock(&e->m);
     return out;

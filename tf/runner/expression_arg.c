@@ -85,14 +85,14 @@ void tf_arg_set_custom(tf_arg *arg, void *value, GDestroyNotify free_fn)
     arg->custom_free = free_fn;
 }
 
-tf_arg_kind tf_arg_get_kind(const tf_arg *arg) { return arg->kind; }
-gint64 tf_arg_get_int(const tf_arg *arg) { return arg->kind == TF_ARG_INT ? arg->v.i : 0; }
-double tf_arg_get_double(const tf_arg *arg) { return arg->kind == TF_ARG_DOUBLE ? arg->v.d : 0; }
-const char *tf_arg_get_string(const tf_arg *arg)
+tf_arg_kind tf_arg_kind_of(const tf_arg *arg) { return arg->kind; }
+gint64 tf_arg_int(const tf_arg *arg) { return arg->kind == TF_ARG_INT ? arg->v.i : 0; }
+double tf_arg_double(const tf_arg *arg) { return arg->kind == TF_ARG_DOUBLE ? arg->v.d : 0; }
+const char *tf_arg_string(const tf_arg *arg)
 {
     return arg->kind == TF_ARG_STRING ? arg->v.s : NULL;
 }
-void *tf_arg_get_custom(const tf_arg *arg) { return arg->kind == TF_ARG_CUSTOM ? arg->v.p : NULL; }
-const char *tf_arg_get_text(const tf_arg *arg) { return arg->text; }
-gssize tf_arg_get_start(const tf_arg *arg) { return arg->start; }
-const char *tf_arg_get_param_type(const tf_arg *arg) { return arg->type ? arg->type->name : NULL; }
+void *tf_arg_custom(const tf_arg *arg) { return arg->kind == TF_ARG_CUSTOM ? arg->v.p : NULL; }
+const char *tf_arg_text(const tf_arg *arg) { return arg->text; }
+gssize tf_arg_start(const tf_arg *arg) { return arg->start; }
+const char *tf_arg_param_type(const tf_arg *arg) { return arg->type ? arg->type->name : NULL; }

@@ -67,7 +67,7 @@ static void node_error(const rewrite_ctx *c, const tf_expr_node *node, const cha
 static const tf_expr_node *first_child_of_type(const tf_expr_node *node, tf_expr_node_type type)
 {
     for (guint i = 0; i < tf_expr_node_n_children(node); i++) {
-        const tf_expr_node *child = tf_expr_node_get_child(node, i);
+        const tf_expr_node *child = tf_expr_node_child(node, i);
         if (child->type == type)
             return child;
     }
@@ -91,7 +91,7 @@ static gboolean rewrite_children(rewrite_ctx *c, const tf_expr_node *node, const
     for (guint i = 0; i < tf_expr_node_n_children(node); i++) {
         if (i > 0 && sep)
             g_string_append(c->out, sep);
-        if (!rewrite(c, tf_expr_node_get_child(node, i), error))
+        if (!rewrite(c, tf_expr_node_child(node, i), error))
             return FALSE;
     }
     return TRUE;
@@ -131,7 +131,7 @@ static gboolean rewrite_optional(rewrite_ctx *c, const tf_expr_node *node, GErro
 static gboolean rewrite_alternation(rewrite_ctx *c, const tf_expr_node *node, GError **error)
 {
     for (guint i = 0; i < tf_expr_node_n_children(node); i++) {
-        const tf_expr_node *alt = tf_expr_node_get_child(node, i);
+        const tf_expr_node *alt = tf_expr_node_child(node, i);
         if (tf_expr_node_n_children(alt) == 0) {
             node_error(c, alt, "Alternative may not be empty",
                        "If you did not mean to use an alternative you can use '\\/' to escape "
@@ -243,7 +243,7 @@ tf_expression *tf_expression_new_cucumber(tf_param_registry *reg, const char *so
     gboolean ok = rewrite(&c, ast, error);
     GString *prefix = g_string_new(NULL);
     for (guint i = 0; i < tf_expr_node_n_children(ast); i++) {
-        const tf_expr_node *n = tf_expr_node_get_child(ast, i);
+        const tf_expr_node *n = tf_expr_node_child(ast, i);
         if (n->type != TF_EXPR_NODE_TEXT)
             break;
         g_string_append(prefix, n->token);
@@ -396,14 +396,14 @@ static tf_arg *build_arg(const tf_expression *expr, guint i, GMatchInfo *mi, con
     char *matched = fetch_group(mi, text, g->index, &start);
     tf_arg *arg = tf_arg_new(type, matched, start);
     if (!type || !type->transform) {
-        tf_arg_set_string(arg, tf_arg_get_text(arg));
+        tf_arg_set_string(arg, tf_arg_text(arg));
         return arg;
     }
     /* The transformer sees the group's own capture groups, or the whole group. */
     guint n = g->children->len ? g->children->len : 1;
     char **values = g_new0(char *, n + 1);
     if (g->children->len == 0) {
-        values[0] = g_strdup(tf_arg_get_text(arg));
+        values[0] = g_strdup(tf_arg_text(arg));
     } else {
         for (guint k = 0; k < n; k++) {
             const tf_regex_group *sub = g_ptr_array_index(g->children, k);
@@ -417,7 +417,7 @@ static tf_arg *build_arg(const tf_expression *expr, guint i, GMatchInfo *mi, con
     if (!ok) {
         if (error && !*error)
             g_set_error(error, TF_ERROR, TF_ERROR_FAILED, "{%s}: transformer failed on '%s'",
-                        type->name, tf_arg_get_text(arg) ? tf_arg_get_text(arg) : "");
+                        type->name, tf_arg_text(arg) ? tf_arg_text(arg) : "");
         tf_arg_free(arg);
         return NULL;
     }

@@ -66,7 +66,7 @@ static gboolean transform_int(const char *const *groups, guint n, tf_arg *out, v
     GError *e = NULL;
     if (!g_ascii_string_to_signed(groups[0], 10, r->min, r->max, &v, &e)) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "{%s}: '%s': %s",
-                    tf_arg_get_param_type(out), groups[0], e->message);
+                    tf_arg_param_type(out), groups[0], e->message);
         g_error_free(e);
         return FALSE;
     }

@@ -43,17 +43,17 @@ void tf_expr_node_free(tf_expr_node *node)
     g_free(node);
 }
 
-tf_expr_node_type tf_expr_node_get_type(const tf_expr_node *node) { return node->type; }
-guint tf_expr_node_get_start(const tf_expr_node *node) { return node->start; }
-guint tf_expr_node_get_end(const tf_expr_node *node) { return node->end; }
-const char *tf_expr_node_get_token(const tf_expr_node *node) { return node->token; }
+tf_expr_node_type tf_expr_node_type_of(const tf_expr_node *node) { return node->type; }
+guint tf_expr_node_start(const tf_expr_node *node) { return node->start; }
+guint tf_expr_node_end(const tf_expr_node *node) { return node->end; }
+const char *tf_expr_node_token(const tf_expr_node *node) { return node->token; }
 
 guint tf_expr_node_n_children(const tf_expr_node *node)
 {
     return node->children ? node->children->len : 0;
 }
 
-const tf_expr_node *tf_expr_node_get_child(const tf_expr_node *node, guint i)
+const tf_expr_node *tf_expr_node_child(const tf_expr_node *node, guint i)
 {
     g_return_val_if_fail(node->children && i < node->children->len, NULL);
     return g_ptr_array_index(node->children, i);

@@ -178,10 +178,10 @@ void tf_match_to_event(tf_registry *reg, const tf_match *m, const char *text, tf
     out->args = args;
     for (guint i = 0; i < out->n_args; i++) {
         const tf_arg *a = g_ptr_array_index(m->args, i);
-        gssize start = tf_arg_get_start(a);
-        const char *value = tf_arg_get_text(a);
+        gssize start = tf_arg_start(a);
+        const char *value = tf_arg_text(a);
         args[i].group.start = -1;
-        args[i].parameter_type_name = tf_arg_get_param_type(a);
+        args[i].parameter_type_name = tf_arg_param_type(a);
         if (start < 0 || !value)
             continue;
         glong cp = g_utf8_pointer_to_offset(text, text + start);
@@ -251,7 +251,7 @@ char *tf_snippet_for_step(tf_param_registry *params, const tf_gherkin_pickle_ste
                                                                  : "TF_GIVEN";
     char *fname = function_name(pstep->text);
     GString *s = g_string_new(NULL);
-    g_string_append_printf(s, "static tf_status %s(tf_step *step, GError **error)\n{\n", fname);
+    g_string_append_printf(s, "static tf_step_status %s(tf_step *step, GError **error)\n{\n", fname);
     for (guint i = 0; i < tf_generated_expression_n_params(g); i++) {
         const char *ctype = NULL;
         const char *getter = arg_getter(tf_generated_expression_param(g, i), &ctype);
@@ -264,7 +264,7 @@ char *tf_snippet_for_step(tf_param_registry *params, const tf_gherkin_pickle_ste
                            "    const tf_gherkin_pickle_row *rows = tf_step_table(step, &n_rows);\n");
     if (pstep->doc_string)
         g_string_append(s, "    const char *doc = tf_step_doc_string(step, NULL);\n");
-    g_string_append(s, "    return TF_STATUS_PENDING; /* TODO: implement */\n}\n");
+    g_string_append(s, "    return TF_STEP_PENDING; /* TODO: implement */\n}\n");
     g_string_append_printf(s, "/* in your module's init: */\n%s(", macro);
     append_c_string(s, tf_generated_expression_source(g));
     g_string_append_printf(s, ", %s);\n", fname);

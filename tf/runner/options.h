@@ -39,14 +39,15 @@ typedef struct {
     void *dest;
 } tf_opt_group;
 
-/* A command: its options (a second group lets a command add to a shared table, as `tf run`
- * adds --env to tf_run_main's) and the text around them in the usage. */
+/* A command: its options (more groups let a command add to shared tables, as `tf run`
+ * adds the plug-in options and --env to tf_run_main's) and the text around them in the
+ * usage. */
 typedef struct {
     const char *prog;      /* "tf wire": starts the usage line and every error */
     const char *synopsis;  /* after "usage: PROG ": "[OPTIONS] [PATH[:LINE]...]" */
     const char *preamble;  /* lines between the usage line and the options, or NULL */
     const char *epilogue;  /* lines after the options, or NULL */
-    tf_opt_group groups[2];
+    tf_opt_group groups[3];
     gboolean positional;   /* takes arguments besides options */
 } tf_opt_cmd;
 

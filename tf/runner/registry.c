@@ -69,6 +69,14 @@ void tf_registry_set_world(tf_registry *reg, void *(*world_new)(void *user_data)
     reg->world_data = user_data;
 }
 
+gboolean tf_registry_add_module(tf_registry *reg, tf_plugin_init_fn init, GError **error)
+{
+    reg->module = ++reg->n_modules;
+    gboolean ok = init(reg, error);
+    reg->module = 0;
+    return ok;
+}
+
 /* Cucumber reports an expression naming an unknown {type} as undefinedParameterType
  * and keeps going; the registry remembers it so the run can report it the same way. */
 static void note_undefined_param(tf_registry *reg, const char *pattern, const GError *err)
@@ -110,6 +118,7 @@ gboolean tf_registry_add_step(tf_registry *reg, tf_keyword kw, const char *patte
     d->fn = fn;
     d->file = g_strdup(file ? file : "");
     d->line = line;
+    d->module = reg->module;
     g_ptr_array_add(reg->steps, d);
     return TRUE;
 }
@@ -123,34 +132,44 @@ static tf_hook_def *hook_new(tf_registry *reg, tf_hook_kind kind, const char *na
     h->name = g_strdup(name);
     h->file = g_strdup(file ? file : "");
     h->line = line;
+    h->module = reg->module;
     return h;
 }
 
-gboolean tf_registry_add_hook(tf_registry *reg, tf_hook_kind kind, const char *name,
-                              const char *tags, int order, tf_hook_fn fn, const char *file,
-                              int line, GError **error)
+gboolean tf_registry_add_hook(tf_registry *reg, tf_hook_kind kind, const tf_hook_options *opts,
+                              tf_hook_fn fn, const char *file, int line, GError **error)
 {
-    if (kind == TF_HOOK_BEFORE_ALL || kind == TF_HOOK_AFTER_ALL) {
+    static const tf_hook_options defaults = {0};
+    if (!opts)
+        opts = &defaults;
+    if (kind != TF_HOOK_BEFORE && kind != TF_HOOK_AFTER && kind != TF_HOOK_BEFORE_STEP &&
+        kind != TF_HOOK_AFTER_STEP) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
                     "%s:%d: hook: BeforeAll/AfterAll take tf_registry_add_global_hook",
                     file ? file : "?", line);
         return FALSE;
     }
+    if (opts->scope != TF_HOOK_ANY_STEPS && opts->scope != TF_HOOK_OWN_STEPS) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s:%d: hook: scope %d is not a "
+                    "tf_hook_scope", file ? file : "?", line, (int)opts->scope);
+        return FALSE;
+    }
     tf_tag_matcher *m = NULL;
-    if (tags && *tags) {
+    if (opts->tags && *opts->tags) {
         GError *err = NULL;
-        m = tf_tag_matcher_new(tags, &err);
+        m = tf_tag_matcher_new(opts->tags, &err);
         if (!m) {
             g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "%s:%d: hook tags '%s': %s",
-                        file ? file : "?", line, tags, err->message);
+                        file ? file : "?", line, opts->tags, err->message);
             g_error_free(err);
             return FALSE;
         }
     }
-    tf_hook_def *h = hook_new(reg, kind, name, file, line);
+    tf_hook_def *h = hook_new(reg, kind, opts->name, file, line);
     h->tags = m;
-    h->tags_src = g_strdup(tags);
-    h->order = order;
+    h->tags_src = g_strdup(opts->tags);
+    h->order = opts->order;
+    h->scope = opts->scope;
     h->fn = fn;
     g_ptr_array_add(reg->hooks, h);
     return TRUE;
@@ -173,44 +192,13 @@ gboolean tf_registry_add_global_hook(tf_registry *reg, tf_hook_kind kind, const 
     return TRUE;
 }
 
-typedef struct {
-    tf_param_transform transform;
-    GDestroyNotify free_value;
-    void *user_data;
-} param_adapter;
-
-/* steps.h hands transformers a void** and a free function; the expression library wants
- * the value stored into its tf_arg, so this adapts one to the other. */
-static gboolean param_adapt(const char *const *groups, guint n_groups, tf_arg *out,
-                            void *data, GError **error)
-{
-    param_adapter *a = data;
-    void *value = NULL;
-    if (!a->transform(groups, n_groups, &value, a->user_data, error))
-        return FALSE;
-    tf_arg_set_custom(out, value, a->free_value);
-    return TRUE;
-}
-
 gboolean tf_registry_add_param_type(tf_registry *reg, const char *name,
-                                    const char *const *regexps, tf_param_transform transform,
-                                    GDestroyNotify free_value, void *user_data,
-                                    gboolean use_for_snippets, gboolean prefer_for_regexp_match,
-                                    GError **error)
+                                    const char *const *regexps, tf_param_transform_fn transform,
+                                    void *user_data, tf_param_flags flags, GError **error)
 {
-    param_adapter *a = NULL;
-    if (transform) {
-        a = g_new0(param_adapter, 1);
-        a->transform = transform;
-        a->free_value = free_value;
-        a->user_data = user_data;
-    }
-    tf_param_flags flags = (use_for_snippets ? TF_PARAM_USE_FOR_SNIPPETS : 0) |
-                           (prefer_for_regexp_match ? TF_PARAM_PREFER_FOR_REGEXP_MATCH : 0);
     GError *err = NULL;
-    if (!tf_param_registry_define(reg->params, name, regexps, a ? param_adapt : NULL, a,
-                                  g_free, flags, &err)) {
-        g_free(a);
+    if (!tf_param_registry_define(reg->params, name, regexps, transform, user_data, NULL, flags,
+                                  &err)) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "parameter type {%s}: %s", name,
                     err->message);
         g_error_free(err);
@@ -220,11 +208,8 @@ gboolean tf_registry_add_param_type(tf_registry *reg, const char *name,
     p->seq = reg->next_seq++;
     p->name = g_strdup(name);
     p->regexps = g_strdupv((char **)regexps);
-    p->use_for_snippets = use_for_snippets;
-    p->prefer = prefer_for_regexp_match;
-    p->transform = transform;
-    p->free_value = free_value;
-    p->user_data = user_data;
+    p->use_for_snippets = (flags & TF_PARAM_USE_FOR_SNIPPETS) != 0;
+    p->prefer = (flags & TF_PARAM_PREFER_FOR_REGEXP_MATCH) != 0;
     g_ptr_array_add(reg->param_defs, p);
     return TRUE;
 }

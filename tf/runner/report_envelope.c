@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include "report_envelope.h"
+#include "tf/version.h"
 
 static json_t *time_json(gint64 us)
 {
@@ -26,7 +27,7 @@ json_t *tf_envelope_meta(void)
         memset(&u, 0, sizeof u);
     json_t *m = json_pack("{s:s,s:{s:s,s:s},s:{s:s},s:{s:s,s:s},s:{s:s,s:s}}",
                           "protocolVersion", "27.0.0", "implementation", "name", "tf",
-                          "version", TF_PROJECT_VERSION, "cpu", "name", u.machine, "os", "name",
+                          "version", TF_VERSION, "cpu", "name", u.machine, "os", "name",
                           u.sysname, "version", u.release, "runtime", "name", "C",
                           "version", "C11");
     return wrap("meta", m);

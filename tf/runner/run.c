@@ -30,23 +30,23 @@ void tf_run_emit_attachment(tf_run *run, tf_world *w, const void *data, gsize le
 
 /* ---- execution ---- */
 
-static tf_result status_result(tf_status st)
+static tf_result status_result(tf_step_status st)
 {
     switch (st) {
-    case TF_STATUS_PASSED: return TF_RESULT_PASSED;
-    case TF_STATUS_PENDING: return TF_RESULT_PENDING;
-    case TF_STATUS_SKIPPED: return TF_RESULT_SKIPPED;
+    case TF_STEP_PASSED: return TF_RESULT_PASSED;
+    case TF_STEP_PENDING: return TF_RESULT_PENDING;
+    case TF_STEP_SKIPPED: return TF_RESULT_SKIPPED;
     default: return TF_RESULT_FAILED;
     }
 }
 
-static tf_status result_status(tf_result r)
+static tf_step_status result_status(tf_result r)
 {
     switch (r) {
-    case TF_RESULT_PASSED: return TF_STATUS_PASSED;
-    case TF_RESULT_SKIPPED: return TF_STATUS_SKIPPED;
-    case TF_RESULT_PENDING: return TF_STATUS_PENDING;
-    default: return TF_STATUS_FAILED;
+    case TF_RESULT_PASSED: return TF_STEP_PASSED;
+    case TF_RESULT_SKIPPED: return TF_STEP_SKIPPED;
+    case TF_RESULT_PENDING: return TF_STEP_PENDING;
+    default: return TF_STEP_FAILED;
     }
 }
 
@@ -56,7 +56,7 @@ tf_result tf_call_run(tf_exec *e, const tf_call *call, gint64 timeout_us,
                       tf_call_outcome *outcome, char **message)
 {
     GError *err = NULL;
-    tf_status st = TF_STATUS_FAILED;
+    tf_step_status st = TF_STEP_FAILED;
     tf_call_outcome out = tf_exec_call(e, call, timeout_us, &st, &err);
     if (outcome)
         *outcome = out;
@@ -86,10 +86,11 @@ static tf_result call_body(tf_run *run, const tf_call *call, char **message)
     return r;
 }
 
-static tf_result run_step_hooks(tf_run *run, tf_world *w, tf_hook_kind kind, char **message)
+static tf_result run_step_hooks(tf_run *run, const tf_test_case *tc, tf_world *w,
+                                tf_hook_kind kind, char **message)
 {
     tf_result worst = TF_RESULT_PASSED;
-    GPtrArray *hooks = tf_run_hooks_for(run->reg, kind, w->pickle);
+    GPtrArray *hooks = tf_run_hooks_for(run->reg, kind, w->pickle, tf_test_case_uses_module, tc);
     for (guint i = 0; i < hooks->len && !run->interrupted; i++) {
         tf_hook_def *h = g_ptr_array_index(hooks, i);
         tf_call c = {.kind = TF_CALL_HOOK, .hook_fn = h->fn, .world = w};
@@ -112,6 +113,7 @@ static tf_result run_step_hooks(tf_run *run, tf_world *w, tf_hook_kind kind, cha
 /* ---- one attempt of a test case ---- */
 
 typedef struct {
+    const tf_test_case *tc;
     tf_world *w;
     tf_result worst;           /* of every step and hook so far */
     gboolean skip_rest;        /* a step did not pass: the steps after it skip */
@@ -144,10 +146,10 @@ static void suggest(tf_run *run, const tf_test_step *ts)
 }
 
 /* The one matching definition's body between the BeforeStep and AfterStep hooks. */
-static tf_result run_matched_step(tf_run *run, tf_world *w, const tf_test_step *ts,
-                                  char **message)
+static tf_result run_matched_step(tf_run *run, const tf_test_case *tc, tf_world *w,
+                                  const tf_test_step *ts, char **message)
 {
-    tf_result res = run_step_hooks(run, w, TF_HOOK_BEFORE_STEP, message);
+    tf_result res = run_step_hooks(run, tc, w, TF_HOOK_BEFORE_STEP, message);
     if (res != TF_RESULT_PASSED || run->interrupted)
         return res;
     tf_match *m = g_ptr_array_index(ts->matches, 0);
@@ -160,7 +162,7 @@ static tf_result run_matched_step(tf_run *run, tf_world *w, const tf_test_step *
         g_free(step); /* else the stuck thread still holds it */
     char *amsg = NULL;
     tf_result ar = run->interrupted ? TF_RESULT_PASSED
-                                    : run_step_hooks(run, w, TF_HOOK_AFTER_STEP, &amsg);
+                                    : run_step_hooks(run, tc, w, TF_HOOK_AFTER_STEP, &amsg);
     if (ar > res) {
         res = ar;
         g_free(*message);
@@ -195,7 +197,7 @@ static tf_result step_outcome(tf_run *run, attempt *a, const tf_test_step *ts, c
         *message = g_strdup(ts->match_error);
         return TF_RESULT_FAILED;
     }
-    return run_matched_step(run, a->w, ts, message);
+    return run_matched_step(run, a->tc, a->w, ts, message);
 }
 
 static void run_test_step(tf_run *run, attempt *a, const tf_test_step *ts)
@@ -238,7 +240,7 @@ static void run_test_step(tf_run *run, attempt *a, const tf_test_step *ts)
 /* One attempt of a test case; returns its worst result. */
 static tf_result run_attempt(tf_run *run, const tf_test_case *tc, guint n, gboolean *will_retry)
 {
-    attempt a = {.w = attempt_begin(run, tc, n), .worst = TF_RESULT_PASSED};
+    attempt a = {.tc = tc, .w = attempt_begin(run, tc, n), .worst = TF_RESULT_PASSED};
     for (guint i = 0; i < tc->steps->len; i++)
         run_test_step(run, &a, g_ptr_array_index(tc->steps, i));
     /* Cleanups run however the scenario ended: they stop what the scenario started. */
@@ -293,7 +295,7 @@ static gboolean run_global_hook(tf_run *run, const tf_hook_def *h, GString *fail
 static gboolean run_global_hooks(tf_run *run, tf_hook_kind kind, GString *failures)
 {
     gboolean ok = TRUE;
-    GPtrArray *hooks = tf_run_hooks_for(run->reg, kind, NULL);
+    GPtrArray *hooks = tf_run_hooks_for(run->reg, kind, NULL, NULL, NULL);
     for (guint i = 0; i < hooks->len; i++)
         ok &= run_global_hook(run, g_ptr_array_index(hooks, i), failures);
     g_ptr_array_unref(hooks);

@@ -126,13 +126,17 @@ static gint hook_before_cmp(gconstpointer a, gconstpointer b)
 
 static gint hook_after_cmp(gconstpointer a, gconstpointer b) { return -hook_before_cmp(a, b); }
 
-GPtrArray *tf_run_hooks_for(tf_registry *reg, tf_hook_kind kind, const tf_gherkin_pickle *p)
+GPtrArray *tf_run_hooks_for(tf_registry *reg, tf_hook_kind kind, const tf_gherkin_pickle *p,
+                            tf_uses_module_fn uses, const void *data)
 {
     GPtrArray *out = g_ptr_array_new();
     for (guint i = 0; i < reg->hooks->len; i++) {
         tf_hook_def *h = g_ptr_array_index(reg->hooks, i);
-        if (h->kind == kind && (!p || !h->tags || tf_tag_matcher_match(h->tags, p)))
-            g_ptr_array_add(out, h);
+        if (h->kind != kind || (p && h->tags && !tf_tag_matcher_match(h->tags, p)))
+            continue;
+        if (h->scope == TF_HOOK_OWN_STEPS && !(uses && uses(data, h->module)))
+            continue;
+        g_ptr_array_add(out, h);
     }
     gboolean after = kind == TF_HOOK_AFTER || kind == TF_HOOK_AFTER_STEP ||
                      kind == TF_HOOK_AFTER_ALL;
@@ -140,10 +144,26 @@ GPtrArray *tf_run_hooks_for(tf_registry *reg, tf_hook_kind kind, const tf_gherki
     return out;
 }
 
-/* Appends a test step for each hook of kind that applies to p. */
-static void add_hook_steps(tf_run *run, tf_test_case *tc, tf_hook_kind kind)
+gboolean tf_test_case_uses_module(const void *data, guint module)
 {
-    GPtrArray *hooks = tf_run_hooks_for(run->reg, kind, tc->pickle);
+    const tf_test_case *tc = data;
+    for (guint i = 0; i < tc->steps->len; i++) {
+        /* An ambiguous step runs no definition: it uses no module. */
+        const tf_test_step *ts = g_ptr_array_index(tc->steps, i);
+        if (ts->matches && ts->matches->len == 1 &&
+            ((const tf_match *)g_ptr_array_index(ts->matches, 0))->def->module == module)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Appends a test step for each hook of kind that applies to the test case; scoped hooks
+ * (TF_HOOK_OWN_STEPS) look at the pickle steps of `matched`. */
+static void add_hook_steps(tf_run *run, tf_test_case *tc, const tf_test_case *matched,
+                           tf_hook_kind kind)
+{
+    GPtrArray *hooks = tf_run_hooks_for(run->reg, kind, tc->pickle, tf_test_case_uses_module,
+                                        matched);
     for (guint i = 0; i < hooks->len; i++) {
         tf_test_step *ts = g_new0(tf_test_step, 1);
         tf_run_next_id(run, ts->id);
@@ -153,21 +173,31 @@ static void add_hook_steps(tf_run *run, tf_test_case *tc, tf_hook_kind kind)
     g_ptr_array_unref(hooks);
 }
 
+/* A test case: Before hooks, the pickle's steps with their matches, After hooks. The
+ * steps are matched first (which hooks apply may depend on them) and numbered in the
+ * order they run. */
 static tf_test_case *build_case(tf_run *run, const tf_gherkin_pickle *p)
 {
+    tf_test_case steps = {.pickle = p};
+    steps.steps = g_ptr_array_new();
+    for (guint i = 0; i < p->n_steps; i++) {
+        tf_test_step *ts = g_new0(tf_test_step, 1);
+        ts->pstep = &p->steps[i];
+        ts->matches = tf_match_step(run->reg, ts->pstep, &ts->match_error);
+        g_ptr_array_add(steps.steps, ts);
+    }
     tf_test_case *tc = g_new0(tf_test_case, 1);
     tf_run_next_id(run, tc->id);
     tc->pickle = p;
     tc->steps = g_ptr_array_new_with_free_func((GDestroyNotify)test_step_free);
-    add_hook_steps(run, tc, TF_HOOK_BEFORE);
-    for (guint i = 0; i < p->n_steps; i++) {
-        tf_test_step *ts = g_new0(tf_test_step, 1);
+    add_hook_steps(run, tc, &steps, TF_HOOK_BEFORE);
+    for (guint i = 0; i < steps.steps->len; i++) {
+        tf_test_step *ts = g_ptr_array_index(steps.steps, i);
         tf_run_next_id(run, ts->id);
-        ts->pstep = &p->steps[i];
-        ts->matches = tf_match_step(run->reg, ts->pstep, &ts->match_error);
         g_ptr_array_add(tc->steps, ts);
     }
-    add_hook_steps(run, tc, TF_HOOK_AFTER);
+    g_ptr_array_unref(steps.steps);
+    add_hook_steps(run, tc, tc, TF_HOOK_AFTER);
     return tc;
 }
 

@@ -21,7 +21,8 @@ typedef struct {
     GPtrArray *paths;   /* tf_feature_arg*: PATH[:LINE] */
     GPtrArray *formats; /* const char *, borrowed */
     GPtrArray *names;   /* GRegex* */
-    GPtrArray *modules; /* tf_plugin_init_fn: the caller's, then each --plugin's */
+    GPtrArray *modules; /* tf_plugin_init_fn: the caller's */
+    tf_plugin_args plugins;
     char *tags;         /* every --tags, and-ed */
     int color;          /* -1 auto */
     const char *store;  /* --store PATH, or NULL */
@@ -68,14 +69,6 @@ static gboolean opt_seed(const char *option, const char *value, void *field, GEr
     return (o->seed_set = tf_opt_parse_uint(option, value, 0, G_MAXUINT32, &o->seed, error));
 }
 
-static gboolean opt_plugin(const char *option, const char *value, void *field, GError **error)
-{
-    tf_plugin_init_fn init = tf_plugin_load(value, error);
-    if (init)
-        g_ptr_array_add(*(GPtrArray **)field, (gpointer)init);
-    return init != NULL;
-}
-
 #define OPT(field) offsetof(cli_opts, field)
 static const tf_opt run_opts[] = {
     {"tags", 't', TF_OPT_CALL, "EXPR", "only scenarios whose tags match ('@smoke and not @slow');\n"
@@ -105,8 +98,6 @@ static const tf_opt run_opts[] = {
      "FILE (default: pretty)", OPT(formats)},
     {"color", 0, TF_OPT_FLAG, NULL, "colours even off a terminal", OPT(color), 1},
     {"no-color", 0, TF_OPT_FLAG, NULL, "no colours (also: NO_COLOR in the environment)", OPT(color), 0},
-    {"plugin", 0, TF_OPT_CALL, "FILE.so", "load step definitions from a plug-in", OPT(modules),
-     .call = opt_plugin, .repeatable = TRUE},
     {NULL},
 };
 #undef OPT
@@ -126,23 +117,14 @@ static const char run_epilogue[] =
 static tf_opt_cmd run_command(const char *argv0, const tf_run_ext *ext, cli_opts *o)
 {
     tf_opt_cmd cmd = {.synopsis = "[OPTIONS] [PATH[:LINE]...]", .preamble = run_preamble,
-                      .epilogue = run_epilogue, .groups = {{run_opts, o}}, .positional = TRUE};
+                      .epilogue = run_epilogue, .positional = TRUE};
+    cmd.groups[0] = (tf_opt_group){run_opts, o};
+    cmd.groups[1] = (tf_opt_group){ext && ext->bundled ? tf_plugin_bundled_opts : tf_plugin_opts,
+                                   &o->plugins};
     cmd.prog = ext && ext->prog ? ext->prog : argv0;
     if (ext)
-        cmd.groups[1] = ext->extra;
+        cmd.groups[2] = ext->extra;
     return cmd;
-}
-
-const char *tf_run_usage(void)
-{
-    static gsize once = 0;
-    static char *text;
-    if (g_once_init_enter(&once)) {
-        tf_opt_cmd cmd = run_command("tf run", NULL, NULL);
-        text = tf_opt_usage_text(&cmd);
-        g_once_init_leave(&once, 1);
-    }
-    return text;
 }
 
 static void cli_opts_init(cli_opts *o, const tf_plugin_init_fn *modules, guint n_modules)
@@ -153,6 +135,7 @@ static void cli_opts_init(cli_opts *o, const tf_plugin_init_fn *modules, guint n
     o->modules = g_ptr_array_new();
     for (guint i = 0; i < n_modules; i++)
         g_ptr_array_add(o->modules, (gpointer)modules[i]);
+    tf_plugin_args_init(&o->plugins);
     o->opts.strict = TRUE;
     o->opts.step_timeout_us = 60 * G_USEC_PER_SEC;
     o->color = -1;
@@ -164,6 +147,7 @@ static void cli_opts_clear(cli_opts *o)
     g_ptr_array_unref(o->formats);
     g_ptr_array_unref(o->names);
     g_ptr_array_unref(o->modules);
+    tf_plugin_args_clear(&o->plugins);
     g_free(o->tags);
 }
 
@@ -287,8 +271,10 @@ static gboolean run_main_open(run_main *m, GError **error)
         return FALSE;
     m->reg = tf_registry_new();
     for (guint i = 0; i < o->modules->len; i++)
-        if (!((tf_plugin_init_fn)g_ptr_array_index(o->modules, i))(m->reg, error))
+        if (!tf_registry_add_module(m->reg, g_ptr_array_index(o->modules, i), error))
             return FALSE;
+    if (!tf_plugins_register(m->reg, m->ext ? m->ext->bundled : NULL, &o->plugins, error))
+        return FALSE;
     m->ids = tf_gherkin_id_gen_new();
     tf_feature_filter filter = {.tags = m->tags, .names = o->names};
     if (!(m->features = tf_features_load(o->paths, m->ids, &filter, error)))

@@ -6,12 +6,16 @@
 #define TF_RUNNER_RUNNER_MAIN_H
 
 #include "options.h"
+#include "plugin.h"
 #include "run_event.h"
 #include "tf/runner.h"
 
 typedef struct {
     const char *prog;   /* in usage and errors ("tf run"); NULL: argv[0]'s base name */
     tf_opt_group extra; /* options added after tf_run_main's own, or {NULL, NULL} */
+    /* Plug-ins loaded unless --plugin or --no-bundled says otherwise (and the options
+     * --bundled, --no-bundled), or NULL: none */
+    const tf_bundled_plugins *bundled;
     tf_event_sink tap;  /* also gets every event, after the reporters, or NULL */
     void *tap_data;
 } tf_run_ext;

@@ -7,15 +7,29 @@
 
 #include <stdio.h>
 #include <jansson.h>
+#include "plugin.h"
 #include "report_bus.h"
 #include "run_event.h"
 #include "tf/expression.h"
 #include "tf/gherkin.h"
 #include "tf/runner.h"
 #include "tf/steps.h"
+#include "tf/world_store.h"
 #include "util/sync.h"
 
 #define TF_ID_LEN 24
+
+/* ---- the world's store (world_store.c): what the run loop alone calls ---- */
+/* Makes s (a new reference is kept) and run the store and run of this world, which is
+ * attempt `attempt` (0 = first) of its pickle: what a runner with a store (`tf run
+ * --store`, `tf wire`) does for every scenario it runs. */
+void tf_world_use_store(tf_world *world, tf_store *s, gint64 run, guint attempt);
+/* FALSE + error (naming the store, stream, scenario and why) the first time it is called
+ * after a journal of this world stopped recording (a batch was lost); TRUE otherwise,
+ * also without a store. A runner calls it after each step and hook, so the step during
+ * which the loss happened fails. A loss found only when the world ends (while its
+ * runtimes stop) is printed on stderr and fails the run (tf_store_run_end). */
+gboolean tf_world_journals_check(tf_world *world, GError **error);
 
 /* ---- registry ---- */
 typedef struct {
@@ -27,6 +41,7 @@ typedef struct {
     tf_step_fn fn;
     char *file;
     int line;
+    guint module; /* the step module that registered it (tf_registry_add_module); 0: none */
     char id[TF_ID_LEN];
 } tf_step_def;
 
@@ -44,6 +59,8 @@ typedef struct {
     void *user_data;
     char *file;
     int line;
+    guint module;        /* as tf_step_def's */
+    tf_hook_scope scope; /* TF_HOOK_OWN_STEPS: only scenarios using a step of its module */
     char id[TF_ID_LEN];
 } tf_hook_def;
 
@@ -52,9 +69,6 @@ typedef struct {
     char *name;
     char **regexps;
     gboolean use_for_snippets, prefer;
-    tf_param_transform transform;
-    GDestroyNotify free_value;
-    void *user_data;
     char id[TF_ID_LEN];
 } tf_param_def;
 
@@ -72,10 +86,13 @@ struct tf_registry {
     GPtrArray *undefined;    /* tf_undefined_param*: patterns naming unknown {types} */
     GHashTable *param_trees; /* tf_param_type* -> its compiled capture-group tree (match.c) */
     guint next_seq;
+    guint module;   /* the module registering now (tf_registry_add_module), 0 outside one */
+    guint n_modules;
     void *(*world_new)(void *user_data);
     void (*world_free)(void *world);
     void *world_data;
 };
+
 
 /* Tag expressions (tags.c wraps tf/tags.h). NULL source = match all. */
 tf_tag_matcher *tf_tag_matcher_new(const char *source, GError **error);
@@ -114,7 +131,7 @@ struct tf_world {
     void *app;
     tf_mutex lock; /* cleanups: a stuck step may still touch them */
     GArray *cleanups;
-    tf_status status;
+    tf_step_status status;
     char tcs_id[TF_ID_LEN];      /* testCaseStarted id, "" for a run-level world */
     char step_id[TF_ID_LEN];     /* current test step, or "" */
     char hook_run_id[TF_ID_LEN]; /* current testRunHookStarted id for global hooks */
@@ -172,7 +189,7 @@ typedef struct {
  * body's answer. On TIMEOUT/INTERRUPTED the worker is abandoned with the call (the world
  * is marked abandoned under the exec lock) and a fresh worker serves later calls. */
 tf_call_outcome tf_exec_call(tf_exec *e, const tf_call *call, gint64 timeout_us,
-                             tf_status *status, GError **error);
+                             tf_step_status *status, GError **error);
 /* Stops the exec's current worker (joined); abandoned ones finish on their own. */
 void tf_exec_shutdown(tf_exec *e);
 /* tf_exec_call as a result: *message (newly allocated) is the body's error, or says the
@@ -180,9 +197,16 @@ void tf_exec_shutdown(tf_exec *e);
  * (may be NULL) receives how the call ended. Shared by tf run and tf wire (run.c). */
 tf_result tf_call_run(tf_exec *e, const tf_call *call, gint64 timeout_us,
                       tf_call_outcome *outcome, char **message);
+/* Whether a scenario uses a step of module (for TF_HOOK_OWN_STEPS hooks). */
+typedef gboolean (*tf_uses_module_fn)(const void *data, guint module);
+/* TRUE when a step of the test case tc (a const tf_test_case *) matched one definition,
+ * of module (an ambiguous step runs none): a tf_uses_module_fn. */
+gboolean tf_test_case_uses_module(const void *tc, guint module);
 /* Hooks of one kind that apply to pickle (every one when NULL), in run order: a new array
- * of borrowed definitions (run.c). */
-GPtrArray *tf_run_hooks_for(tf_registry *reg, tf_hook_kind kind, const tf_gherkin_pickle *p);
+ * of borrowed definitions (run_cases.c). A TF_HOOK_OWN_STEPS hook applies when
+ * uses(data, its module) holds; with uses NULL it never does. */
+GPtrArray *tf_run_hooks_for(tf_registry *reg, tf_hook_kind kind, const tf_gherkin_pickle *p,
+                            tf_uses_module_fn uses, const void *data);
 
 /* The C snippet for an undefined step (newly allocated). */
 char *tf_snippet_for_step(tf_param_registry *params, const tf_gherkin_pickle_step *pstep);

@@ -23,7 +23,15 @@ typedef struct {
     char **tag_names;
     tf_world *world;
     tf_result worst;
+    GHashTable *modules; /* modules (+ 1) of the steps invoked so far: TF_HOOK_OWN_STEPS */
 } wire_scenario;
+
+/* A tf_uses_module_fn over the steps a wire scenario invoked so far. */
+static gboolean scenario_uses_module(const void *data, guint module)
+{
+    const wire_scenario *sc = data;
+    return g_hash_table_contains(sc->modules, GUINT_TO_POINTER(module + 1));
+}
 
 /* Everything a step body may touch, owned together. When the body is abandoned (it timed
  * out) this is leaked on purpose: the stuck thread still reads it. */
@@ -212,7 +220,7 @@ static void run_hooks(tf_wire_session *s, tf_hook_kind kind, wire_outcome *o)
 {
     memset(o, 0, sizeof *o);
     o->res = TF_RESULT_PASSED;
-    GPtrArray *hooks = tf_run_hooks_for(s->reg, kind, &s->sc->pickle);
+    GPtrArray *hooks = tf_run_hooks_for(s->reg, kind, &s->sc->pickle, scenario_uses_module, s->sc);
     gboolean stop_on_failure = kind == TF_HOOK_BEFORE || kind == TF_HOOK_BEFORE_STEP;
     for (guint i = 0; i < hooks->len; i++) {
         tf_hook_def *h = g_ptr_array_index(hooks, i);
@@ -232,15 +240,16 @@ static void scenario_note(wire_scenario *sc, tf_result r)
     if (r > sc->worst)
         sc->worst = r;
     /* After hooks read the scenario's status through tf_world_status. */
-    sc->world->status = sc->worst == TF_RESULT_PASSED    ? TF_STATUS_PASSED
-                        : sc->worst == TF_RESULT_SKIPPED ? TF_STATUS_SKIPPED
-                        : sc->worst == TF_RESULT_PENDING ? TF_STATUS_PENDING
-                                                         : TF_STATUS_FAILED;
+    sc->world->status = sc->worst == TF_RESULT_PASSED    ? TF_STEP_PASSED
+                        : sc->worst == TF_RESULT_SKIPPED ? TF_STEP_SKIPPED
+                        : sc->worst == TF_RESULT_PENDING ? TF_STEP_PENDING
+                                                         : TF_STEP_FAILED;
 }
 
 static void scenario_begin(tf_wire_session *s, json_t *tags, wire_outcome *o)
 {
     wire_scenario *sc = g_new0(wire_scenario, 1);
+    sc->modules = g_hash_table_new(NULL, NULL);
     guint n = json_is_array(tags) ? (guint)json_array_size(tags) : 0;
     sc->tags = g_new0(tf_gherkin_pickle_tag, n ? n : 1);
     sc->tag_names = g_new0(char *, n + 1);
@@ -288,6 +297,7 @@ static void scenario_end(tf_wire_session *s, wire_outcome *o)
         return; /* the pickle stays: the stuck step may still read it */
     g_strfreev(sc->tag_names);
     g_free(sc->tags);
+    g_hash_table_unref(sc->modules);
     g_free(sc);
 }
 
@@ -295,7 +305,7 @@ gboolean tf_wire_global_hooks(tf_registry *reg, tf_hook_kind kind, gint64 timeou
                               GError **error)
 {
     tf_exec *exec = tf_exec_new();
-    GPtrArray *hooks = tf_run_hooks_for(reg, kind, NULL);
+    GPtrArray *hooks = tf_run_hooks_for(reg, kind, NULL, NULL, NULL);
     gboolean ok = TRUE;
     for (guint i = 0; i < hooks->len; i++) {
         tf_hook_def *h = g_ptr_array_index(hooks, i);
@@ -358,8 +368,8 @@ static char *on_step_matches(tf_wire_session *s, json_t *params)
         json_t *args = json_array();
         for (guint k = 0; e->args && k < e->args->len; k++) {
             const tf_arg *a = g_ptr_array_index(e->args, k);
-            gssize start = tf_arg_get_start(a);
-            const char *val = tf_arg_get_text(a);
+            gssize start = tf_arg_start(a);
+            const char *val = tf_arg_text(a);
             /* Ruby indexes strings by character: a byte offset would misplace the
              * highlighting after any multi-byte character. */
             if (start >= 0 && val)
@@ -460,8 +470,8 @@ static char *on_invoke(tf_wire_session *s, json_t *params)
     /* Steps get the typed arguments tf matched; values changed on the way (a Ruby
      * Transform) would be ignored silently, so they are refused instead. */
     for (guint i = 0; i < n_want; i++) {
-        const char *ours = tf_arg_get_start(g_ptr_array_index(e->args, i)) >= 0
-            ? tf_arg_get_text(g_ptr_array_index(e->args, i)) : NULL;
+        const char *ours = tf_arg_start(g_ptr_array_index(e->args, i)) >= 0
+            ? tf_arg_text(g_ptr_array_index(e->args, i)) : NULL;
         json_t *sent = json_array_get(args, i);
         if (json_is_null(sent) ? ours != NULL : g_strcmp0(json_string_value(sent), ours) != 0)
             return reply_protocol("wire: invoke: argument %u of '%s' was matched as %s%s%s but "
@@ -499,6 +509,7 @@ static char *on_invoke(tf_wire_session *s, json_t *params)
     c->step.pstep = &c->pstep;
     c->step.args = c->args;
     c->step.timeout_us = s->timeout_us;
+    g_hash_table_add(s->sc->modules, GUINT_TO_POINTER(e->def->module + 1));
     run_hooks(s, TF_HOOK_BEFORE_STEP, &o);
     gboolean abandoned = FALSE;
     if (o.res == TF_RESULT_PASSED) {

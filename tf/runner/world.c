@@ -100,7 +100,7 @@ tf_world *tf_world_new_internal(tf_run *run, tf_exec *exec, const tf_gherkin_pic
     w->pickle = pickle;
     tf_mutex_init(&w->lock);
     w->cleanups = g_array_new(FALSE, TRUE, sizeof(cleanup));
-    w->status = TF_STATUS_PASSED;
+    w->status = TF_STEP_PASSED;
     return w;
 }
 
@@ -204,7 +204,7 @@ void tf_world_log(tf_world *w, const char *fmt, ...)
 }
 
 const tf_gherkin_pickle *tf_world_pickle(const tf_world *w) { return w->pickle; }
-tf_status tf_world_status(const tf_world *w) { return w->status; }
+tf_step_status tf_world_status(const tf_world *w) { return w->status; }
 gboolean tf_world_interrupted(const tf_world *w) { return tf_exec_interrupted(w->exec); }
 
 /* ---- step accessors ---- */
@@ -221,15 +221,15 @@ gint64 tf_step_arg_int(const tf_step *s, guint i)
     const tf_arg *a = arg_at(s, i);
     if (!a)
         return 0;
-    switch (tf_arg_get_kind(a)) {
+    switch (tf_arg_kind_of(a)) {
     case TF_ARG_INT:
-        return tf_arg_get_int(a);
+        return tf_arg_int(a);
     case TF_ARG_DOUBLE:
-        return (gint64)tf_arg_get_double(a);
+        return (gint64)tf_arg_double(a);
     case TF_ARG_STRING:
-        return g_ascii_strtoll(tf_arg_get_string(a), NULL, 10);
+        return g_ascii_strtoll(tf_arg_string(a), NULL, 10);
     default:
-        return tf_arg_get_text(a) ? g_ascii_strtoll(tf_arg_get_text(a), NULL, 10) : 0;
+        return tf_arg_text(a) ? g_ascii_strtoll(tf_arg_text(a), NULL, 10) : 0;
     }
 }
 
@@ -238,15 +238,15 @@ double tf_step_arg_double(const tf_step *s, guint i)
     const tf_arg *a = arg_at(s, i);
     if (!a)
         return 0;
-    switch (tf_arg_get_kind(a)) {
+    switch (tf_arg_kind_of(a)) {
     case TF_ARG_INT:
-        return (double)tf_arg_get_int(a);
+        return (double)tf_arg_int(a);
     case TF_ARG_DOUBLE:
-        return tf_arg_get_double(a);
+        return tf_arg_double(a);
     case TF_ARG_STRING:
-        return g_ascii_strtod(tf_arg_get_string(a), NULL);
+        return g_ascii_strtod(tf_arg_string(a), NULL);
     default:
-        return tf_arg_get_text(a) ? g_ascii_strtod(tf_arg_get_text(a), NULL) : 0;
+        return tf_arg_text(a) ? g_ascii_strtod(tf_arg_text(a), NULL) : 0;
     }
 }
 
@@ -255,9 +255,9 @@ const char *tf_step_arg_str(const tf_step *s, guint i)
     const tf_arg *a = arg_at(s, i);
     if (!a)
         return NULL;
-    if (tf_arg_get_kind(a) == TF_ARG_STRING)
-        return tf_arg_get_string(a);
-    return tf_arg_get_text(a);
+    if (tf_arg_kind_of(a) == TF_ARG_STRING)
+        return tf_arg_string(a);
+    return tf_arg_text(a);
 }
 
 const void *tf_step_arg_value(const tf_step *s, guint i)
@@ -265,9 +265,9 @@ const void *tf_step_arg_value(const tf_step *s, guint i)
     const tf_arg *a = arg_at(s, i);
     if (!a)
         return NULL;
-    if (tf_arg_get_kind(a) == TF_ARG_CUSTOM)
-        return tf_arg_get_custom(a);
-    const char *type = tf_arg_get_param_type(a);
+    if (tf_arg_kind_of(a) == TF_ARG_CUSTOM)
+        return tf_arg_custom(a);
+    const char *type = tf_arg_param_type(a);
     if (!type)
         return NULL;
     static const char *const builtins[] = {"int", "float", "word", "string", "",
@@ -276,7 +276,7 @@ const void *tf_step_arg_value(const tf_step *s, guint i)
     for (guint k = 0; k < G_N_ELEMENTS(builtins); k++)
         if (!strcmp(type, builtins[k]))
             return NULL;
-    return tf_arg_get_kind(a) == TF_ARG_STRING ? tf_arg_get_string(a) : tf_arg_get_text(a);
+    return tf_arg_kind_of(a) == TF_ARG_STRING ? tf_arg_string(a) : tf_arg_text(a);
 }
 
 const char *tf_step_text(const tf_step *s) { return s->pstep->text; }

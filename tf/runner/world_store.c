@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include "tf/error.h"
 #include "tf/world_store.h"
+#include "runner_priv.h"
 #include "util/sync.h"
 
 #define WORLD_STORE_KEY "tf.store"
@@ -55,7 +56,7 @@ const char *tf_world_claim_owner(tf_world *world)
 static const char *world_outcome(tf_world *world)
 {
     return tf_world_interrupted(world)                  ? "interrupted"
-           : tf_world_status(world) == TF_STATUS_PASSED ? "passed"
+           : tf_world_status(world) == TF_STEP_PASSED ? "passed"
                                                         : "failed";
 }
 

@@ -3,12 +3,12 @@
  * gives cucumber-js in JavaScript. Only the public API is used. */
 #include <tf/tf.h>
 
-static tf_status trivial(tf_step *step, GError **error)
+static tf_step_status trivial(tf_step *step, GError **error)
 {
-    return TF_STATUS_PASSED;
+    return TF_STEP_PASSED;
 }
 
-gboolean tf_plugin_init(tf_registry *reg, GError **error)
+static gboolean shop_steps_register(tf_registry *reg, GError **error)
 {
     TF_GIVEN("a user named {string}", trivial);
     TF_GIVEN("the user has {int} items in the cart", trivial);
@@ -17,3 +17,5 @@ gboolean tf_plugin_init(tf_registry *reg, GError **error)
     TF_THEN("the order has {int} items", trivial);
     return TRUE;
 }
+
+TF_PLUGIN_DEFINE(shop_steps_register)

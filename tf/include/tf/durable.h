@@ -12,6 +12,7 @@
 #include <glib.h>
 #include <jansson.h>
 #include "tf/error.h"
+#include "tf/api.h"
 
 G_BEGIN_DECLS
 
@@ -37,39 +38,39 @@ typedef enum {
  * place in one transaction. A file that is not SQLite, a SQLite file of another
  * application, a newer schema or a corrupt file gives NULL + TF_ERROR_CORRUPT naming the
  * path and why; such a file is never written to. Returns a new store (tf_store_unref). */
-tf_store *tf_store_open(const char *path, GError **error);
+TF_API tf_store *tf_store_open(const char *path, GError **error);
 /* Opens an existing store only to read it (NULL = TF_STORE_DEFAULT_PATH): nothing is
  * created, migrated or written, so an archived store in a read-only file or directory
  * can be read (an older schema is read as it is). Refused like tf_store_open; a missing
  * file is TF_ERROR_IO. Writes through it fail. Returns a new store (tf_store_unref). */
-tf_store *tf_store_open_readonly(const char *path, GError **error);
+TF_API tf_store *tf_store_open_readonly(const char *path, GError **error);
 /* Adds a reference; returns s. */
-tf_store *tf_store_ref(tf_store *s);
+TF_API tf_store *tf_store_ref(tf_store *s);
 /* Drops a reference; the last one closes the database. NULL is a no-op. */
-void tf_store_unref(tf_store *s);
+TF_API void tf_store_unref(tf_store *s);
 /* The file's path (borrowed, valid while s is). */
-const char *tf_store_path(const tf_store *s);
+TF_API const char *tf_store_path(const tf_store *s);
 /* Makes everything committed so far durable on disk (WAL checkpoint + fsync); TRUE and
  * nothing done on a read-only store. */
-gboolean tf_store_flush(tf_store *s, GError **error);
+TF_API gboolean tf_store_flush(tf_store *s, GError **error);
 
 /* ---- runs --------------------------------------------------------------------------- */
 
 /* Records the start of a run labelled `label` (copied); returns its id (> 0, distinct
  * across processes), 0 + error. Also applies the retention (tf_store_set_retention). */
-gint64 tf_store_run_begin(tf_store *s, const char *label, GError **error);
+TF_API gint64 tf_store_run_begin(tf_store *s, const char *label, GError **error);
 /* Records how a run ended ("passed", "failed", "interrupted"...; copied). When a journal
  * of one of its executions stopped recording (a batch was lost), the run is recorded
  * "failed" whatever status says, and FALSE + TF_ERROR_CORRUPT names the first such
  * journal: the run must not pass. */
-gboolean tf_store_run_end(tf_store *s, gint64 run, const char *status, GError **error);
+TF_API gboolean tf_store_run_end(tf_store *s, gint64 run, const char *status, GError **error);
 /* *run receives the id of the most recent run: FOUND, ABSENT (no run yet: *run = 0) or
  * FAILED + error. */
-tf_lookup tf_store_run_latest(tf_store *s, gint64 *run, GError **error);
+TF_API tf_lookup tf_store_run_latest(tf_store *s, gint64 *run, GError **error);
 /* New JSON array of runs, newest first: {"run","label","started","ended","status",
  * "batches","executions","journal_errors"} ("journal_errors": how many executions lost
  * journal batches). NULL + error on failure. */
-json_t *tf_store_runs(tf_store *s, GError **error);
+TF_API json_t *tf_store_runs(tf_store *s, GError **error);
 
 /* One execution of a scenario: one attempt of one pickle. What identifies it in a run is
  * the pickle and the attempt; the store gives each execution its own id, so neither two
@@ -83,15 +84,16 @@ typedef struct {
     const char *name;   /* the scenario's name */
 } tf_execution;
 /* Records that execution e of run began; returns its id (> 0), 0 + error. */
-gint64 tf_store_execution_begin(tf_store *s, gint64 run, const tf_execution *e, GError **error);
+TF_API gint64 tf_store_execution_begin(tf_store *s, gint64 run, const tf_execution *e,
+                                       GError **error);
 /* Records how an execution ended (status copied) and, when one of its journals stopped
  * recording, why (journal_error: copied, NULL = none). */
-gboolean tf_store_execution_end(tf_store *s, gint64 execution, const char *status,
-                                const char *journal_error, GError **error);
+TF_API gboolean tf_store_execution_end(tf_store *s, gint64 execution, const char *status,
+                                       const char *journal_error, GError **error);
 /* New JSON array of a run's executions in the order they began: {"execution","pickle",
  * "attempt","uri","line","scenario","status","journal_error","streams":{name: batches}}.
  * NULL + error on failure. */
-json_t *tf_store_executions(tf_store *s, gint64 run, GError **error);
+TF_API json_t *tf_store_executions(tf_store *s, gint64 run, GError **error);
 
 /* Journal retention, applied when a run begins and on every 1,000th append through one
  * open store. 0 = unlimited. Dropping a run's journal also forgets the sequence numbers of
@@ -102,9 +104,9 @@ typedef struct {
     gint64 max_age_us;      /* batches older than this (wall clock) are dropped (default 0) */
 } tf_retention;
 /* Sets the retention of s (copied). */
-void tf_store_set_retention(tf_store *s, const tf_retention *r);
+TF_API void tf_store_set_retention(tf_store *s, const tf_retention *r);
 /* Applies the retention now; returns how many batches were removed, -1 + error. */
-gint64 tf_store_prune(tf_store *s, GError **error);
+TF_API gint64 tf_store_prune(tf_store *s, GError **error);
 
 /* ---- journal ------------------------------------------------------------------------ */
 
@@ -117,48 +119,48 @@ typedef struct tf_journal tf_journal;
  * 0 = none): a stream of its own name, which a restarted process continues. Names
  * beginning with '@' are reserved for executions (TF_ERROR_INVALID). Takes a store
  * reference. NULL + error on failure. */
-tf_journal *tf_journal_open(tf_store *s, const char *stream, gint64 run, GError **error);
+TF_API tf_journal *tf_journal_open(tf_store *s, const char *stream, gint64 run, GError **error);
 /* Opens stream `stream` (copied) of one execution (tf_store_execution_begin): its
  * numbers start at 1 and no other execution shares them. Takes a store reference.
  * NULL + error on failure (TF_ERROR_INVALID for an unknown execution). */
-tf_journal *tf_journal_open_execution(tf_store *s, gint64 execution, const char *stream,
-                                      GError **error);
+TF_API tf_journal *tf_journal_open_execution(tf_store *s, gint64 execution, const char *stream,
+                                             GError **error);
 /* Adds a reference; returns j. */
-tf_journal *tf_journal_ref(tf_journal *j);
+TF_API tf_journal *tf_journal_ref(tf_journal *j);
 /* Drops a reference. NULL is a no-op. */
-void tf_journal_unref(tf_journal *j);
+TF_API void tf_journal_unref(tf_journal *j);
 /* The store the journal writes to (borrowed, valid while j is). */
-tf_store *tf_journal_store(const tf_journal *j);
+TF_API tf_store *tf_journal_store(const tf_journal *j);
 /* The stream's name as opened (borrowed). */
-const char *tf_journal_stream(const tf_journal *j);
+TF_API const char *tf_journal_stream(const tf_journal *j);
 /* The execution the stream belongs to (0 for a stream opened by name). */
-gint64 tf_journal_execution(const tf_journal *j);
+TF_API gint64 tf_journal_execution(const tf_journal *j);
 /* *seq receives the last sequence number ever appended to the stream (0 when none);
  * FALSE + error when the store failed. */
-gboolean tf_journal_last_seq(tf_journal *j, guint64 *seq, GError **error);
+TF_API gboolean tf_journal_last_seq(tf_journal *j, guint64 *seq, GError **error);
 /* *found receives the oldest sequence number still stored that is >= seq: FOUND, ABSENT
  * (none is: *found = 0) or FAILED + error. */
-tf_lookup tf_journal_next_stored(tf_journal *j, guint64 seq, guint64 *found, GError **error);
+TF_API tf_lookup tf_journal_next_stored(tf_journal *j, guint64 seq, guint64 *found, GError **error);
 /* Appends one batch, committed before returning. seq must be last_seq + 1 (else
  * TF_ERROR_INVALID): the journal is gapless by construction. batch_json is borrowed; it
  * is stored as is: an object with "events" and "wall_time" (a runtime stores
  * tf_batch_to_json's shape). A failed append is remembered (tf_journal_failure). */
-gboolean tf_journal_append(tf_journal *j, guint64 seq, guint64 cycle, gint64 wall_time,
-                           json_t *batch_json, GError **error);
+TF_API gboolean tf_journal_append(tf_journal *j, guint64 seq, guint64 cycle, gint64 wall_time,
+                                  json_t *batch_json, GError **error);
 /* Makes the journal's commits durable (tf_store_flush); a failure is remembered too. */
-gboolean tf_journal_flush(tf_journal *j, GError **error);
+TF_API gboolean tf_journal_flush(tf_journal *j, GError **error);
 /* Why the journal lost a batch: the first append or flush that failed on j (new string),
  * or NULL while everything appended through j was recorded. */
-char *tf_journal_failure(tf_journal *j);
+TF_API char *tf_journal_failure(tf_journal *j);
 /* *batch receives the stored batch JSON of seq (new reference): FOUND, ABSENT (never
  * written, or pruned) or FAILED + error (the store failed or the stored JSON is bad). */
-tf_lookup tf_journal_read(tf_journal *j, guint64 seq, json_t **batch, GError **error);
+TF_API tf_lookup tf_journal_read(tf_journal *j, guint64 seq, json_t **batch, GError **error);
 /* Writes a run's journal as NDJSON, one batch a line: {"run","stream","seq","cycle",
  * "events","wall_time"} plus, for a scenario's stream, "execution","scenario","pickle",
  * "attempt". Ordered by execution, stream, seq. run 0 = latest run; stream NULL = every
  * stream, else only streams of that name. Returns the number of lines, -1 + error. */
-gint64 tf_store_export_journal(tf_store *s, gint64 run, const char *stream, FILE *out,
-                               GError **error);
+TF_API gint64 tf_store_export_journal(tf_store *s, gint64 run, const char *stream, FILE *out,
+                                      GError **error);
 
 /* ---- claims: idempotent effects ----------------------------------------------------- */
 
@@ -174,30 +176,30 @@ typedef enum {
  * claim whose lease expired (its owner died) is taken over. On TF_CLAIM_DONE *result
  * (may be NULL) receives a new reference to the recorded result JSON. A takeover is
  * reported through *taken_over (may be NULL). */
-tf_claim_status tf_claim_acquire(tf_store *s, const char *key, const char *owner,
-                                 gint64 lease_us, json_t **result, gboolean *taken_over,
-                                 GError **error);
+TF_API tf_claim_status tf_claim_acquire(tf_store *s, const char *key, const char *owner,
+                                        gint64 lease_us, json_t **result, gboolean *taken_over,
+                                        GError **error);
 /* Records the effect's result (borrowed JSON) and marks it done; only the current owner
  * may (TF_ERROR_INVALID otherwise, e.g. after a takeover). */
-gboolean tf_claim_complete(tf_store *s, const char *key, const char *owner, json_t *result,
-                           GError **error);
+TF_API gboolean tf_claim_complete(tf_store *s, const char *key, const char *owner, json_t *result,
+                                  GError **error);
 /* Gives a claim up without a result (the effect did not happen); only its owner may. */
-gboolean tf_claim_release(tf_store *s, const char *key, const char *owner, GError **error);
+TF_API gboolean tf_claim_release(tf_store *s, const char *key, const char *owner, GError **error);
 /* A process-unique owner name "host:pid:random" (new string). */
-char *tf_claim_owner_new(void);
+TF_API char *tf_claim_owner_new(void);
 
 /* ---- fingerprints and checkpoints --------------------------------------------------- */
 
 /* The ELF build-id (hex, new string) of the loaded object holding `fn` (an executable
  * or shared object); NULL + error when it has none. */
-char *tf_build_id_of(const void *fn, GError **error);
+TF_API char *tf_build_id_of(const void *fn, GError **error);
 /* The fingerprint of some logic whose stored state must not outlive a change to it (hex
  * SHA-256, new string): its name and version, its canonical config JSON (borrowed, may be
  * NULL; keys sorted, compact), the build-id of the object holding `code` and the
  * fingerprints it builds on (NULL-terminated, may be NULL). NULL + error when the
  * build-id cannot be read. An observer's is tf_fingerprint_observer (observer.h). */
-char *tf_fingerprint(const char *name, guint version, json_t *config, const void *code,
-                     const char *const *depends_on, GError **error);
+TF_API char *tf_fingerprint(const char *name, guint version, json_t *config, const void *code,
+                            const char *const *depends_on, GError **error);
 
 /* What tf_checkpoint_load found. */
 typedef enum {
@@ -210,35 +212,35 @@ typedef enum {
 } tf_checkpoint_status;
 
 /* "valid", "missing", ... (static). */
-const char *tf_checkpoint_status_name(tf_checkpoint_status st);
+TF_API const char *tf_checkpoint_status_name(tf_checkpoint_status st);
 
 /* Saves `state` (borrowed JSON) as the checkpoint of `name` under `fingerprint`;
  * bootstrapped says the observer's full catch-up had finished. The write is committed
  * with a full fsync before this returns. */
-gboolean tf_checkpoint_save(tf_store *s, const char *name, const char *fingerprint,
-                            gboolean bootstrapped, json_t *state, GError **error);
+TF_API gboolean tf_checkpoint_save(tf_store *s, const char *name, const char *fingerprint,
+                                   gboolean bootstrapped, json_t *state, GError **error);
 /* Loads the checkpoint of `name` if it is usable under `fingerprint`: on VALID *state is
  * a new reference. *why (may be NULL) receives a new one-line explanation of the
  * decision for the log ("checkpoint of chain: fingerprint mismatch (stored 1a2b.., now
  * 3c4d..): full scan"). */
-tf_checkpoint_status tf_checkpoint_load(tf_store *s, const char *name,
-                                        const char *fingerprint, json_t **state, char **why,
-                                        GError **error);
+TF_API tf_checkpoint_status tf_checkpoint_load(tf_store *s, const char *name,
+                                               const char *fingerprint, json_t **state, char **why,
+                                               GError **error);
 
 /* ---- cached projections ------------------------------------------------------------- */
 
 /* A hash (hex SHA-256, new string) of a projection's input: its fingerprint and the
  * canonical JSON of the input (borrowed: e.g. {"header":..,"wallets":[..]}). */
-char *tf_cache_key(const char *fingerprint, json_t *input);
+TF_API char *tf_cache_key(const char *fingerprint, json_t *input);
 /* Stores a projection result (borrowed) under key with provenance: run, time now and
  * the input (borrowed JSON). Replaces an existing entry. */
-gboolean tf_cache_put(tf_store *s, const char *kind, const char *key, json_t *input,
-                      json_t *result, gint64 run, GError **error);
+TF_API gboolean tf_cache_put(tf_store *s, const char *kind, const char *key, json_t *input,
+                             json_t *result, gint64 run, GError **error);
 /* *result receives the cached result of key (new reference): FOUND, ABSENT or FAILED +
  * error (the store failed, or the stored JSON is unreadable: TF_ERROR_CORRUPT). On FOUND
  * *provenance (may be NULL) receives {"run","time","input"} (new reference). */
-tf_lookup tf_cache_get(tf_store *s, const char *kind, const char *key, json_t **result,
-                       json_t **provenance, GError **error);
+TF_API tf_lookup tf_cache_get(tf_store *s, const char *kind, const char *key, json_t **result,
+                              json_t **provenance, GError **error);
 
 G_END_DECLS
 

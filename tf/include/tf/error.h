@@ -4,13 +4,14 @@
 #define TF_ERROR_H
 
 #include <glib.h>
+#include "tf/api.h"
 
 G_BEGIN_DECLS
 
 /* The GError domain of every error tf itself raises. */
 #define TF_ERROR (tf_error_quark())
 /* Returns the quark of TF_ERROR (static, never freed). */
-GQuark tf_error_quark(void);
+TF_API GQuark tf_error_quark(void);
 
 /* Error codes within TF_ERROR. */
 typedef enum {

@@ -6,6 +6,7 @@
 #define TF_EXPRESSION_H
 
 #include <glib.h>
+#include "tf/api.h"
 
 G_BEGIN_DECLS
 
@@ -26,38 +27,38 @@ typedef enum {
 typedef struct tf_arg tf_arg;
 
 /* Frees an argument and its value (custom values with their free function). NULL-safe. */
-void tf_arg_free(tf_arg *arg);
+TF_API void tf_arg_free(tf_arg *arg);
 /* The kind of value the argument holds. */
-tf_arg_kind tf_arg_get_kind(const tf_arg *arg);
+TF_API tf_arg_kind tf_arg_kind_of(const tf_arg *arg);
 /* The integer value (0 unless the kind is TF_ARG_INT). */
-gint64 tf_arg_get_int(const tf_arg *arg);
+TF_API gint64 tf_arg_int(const tf_arg *arg);
 /* The floating-point value (0 unless the kind is TF_ARG_DOUBLE). */
-double tf_arg_get_double(const tf_arg *arg);
+TF_API double tf_arg_double(const tf_arg *arg);
 /* The string value, owned by the argument (NULL unless the kind is TF_ARG_STRING). */
-const char *tf_arg_get_string(const tf_arg *arg);
+TF_API const char *tf_arg_string(const tf_arg *arg);
 /* The custom value, owned by the argument (NULL unless the kind is TF_ARG_CUSTOM). */
-void *tf_arg_get_custom(const tf_arg *arg);
+TF_API void *tf_arg_custom(const tf_arg *arg);
 /* The matched substring before transformation, owned by the argument (NULL when the
  * group did not take part in the match). */
-const char *tf_arg_get_text(const tf_arg *arg);
+TF_API const char *tf_arg_text(const tf_arg *arg);
 /* Byte offset of the matched substring in the step text, -1 when it did not take part. */
-gssize tf_arg_get_start(const tf_arg *arg);
+TF_API gssize tf_arg_start(const tf_arg *arg);
 /* Name of the parameter type that produced the value ("int", "" for {}), NULL for a
  * regex capture group no parameter type claimed. Owned by the registry. */
-const char *tf_arg_get_param_type(const tf_arg *arg);
+TF_API const char *tf_arg_param_type(const tf_arg *arg);
 
 /* Setters for transformers: each replaces the value the argument held before. */
-void tf_arg_set_null(tf_arg *arg);
+TF_API void tf_arg_set_null(tf_arg *arg);
 /* Stores an integer value. */
-void tf_arg_set_int(tf_arg *arg, gint64 value);
+TF_API void tf_arg_set_int(tf_arg *arg, gint64 value);
 /* Stores a floating-point value. */
-void tf_arg_set_double(tf_arg *arg, double value);
+TF_API void tf_arg_set_double(tf_arg *arg, double value);
 /* Stores a copy of `value` (NULL stores TF_ARG_NULL). */
-void tf_arg_set_string(tf_arg *arg, const char *value);
+TF_API void tf_arg_set_string(tf_arg *arg, const char *value);
 /* Stores `value`, taking ownership of it (g_free'd with the argument). */
-void tf_arg_take_string(tf_arg *arg, char *value);
+TF_API void tf_arg_take_string(tf_arg *arg, char *value);
 /* Stores a custom pointer; the argument owns it and calls `free_fn` (may be NULL). */
-void tf_arg_set_custom(tf_arg *arg, void *value, GDestroyNotify free_fn);
+TF_API void tf_arg_set_custom(tf_arg *arg, void *value, GDestroyNotify free_fn);
 
 /* ---------------------------------------------------------------------------------
  * Parameter types and their registry.
@@ -83,35 +84,36 @@ typedef enum {
 
 /* A new registry holding the built-in types int, float, word, string, {} (anonymous),
  * bigdecimal, biginteger, byte, short, long and double. Caller owns the reference. */
-tf_param_registry *tf_param_registry_new(void);
+TF_API tf_param_registry *tf_param_registry_new(void);
 /* Takes a reference; returns `reg`. */
-tf_param_registry *tf_param_registry_ref(tf_param_registry *reg);
+TF_API tf_param_registry *tf_param_registry_ref(tf_param_registry *reg);
 /* Drops a reference; the last one frees the registry and its types. NULL-safe. */
-void tf_param_registry_unref(tf_param_registry *reg);
+TF_API void tf_param_registry_unref(tf_param_registry *reg);
 /* Defines a custom parameter type `name` matching any of the NULL-terminated `regexps`
  * (PCRE syntax). `transform` may be NULL (the value is then the whole match, a string);
  * `data` is passed to it and freed with `data_free` when the registry goes. Fails on a
  * bad or duplicate name, a regexp that does not compile, or a second preferential type
  * for one regexp. Returns the type (owned by the registry) or NULL. */
-const tf_param_type *tf_param_registry_define(tf_param_registry *reg, const char *name,
-                                              const char *const *regexps,
-                                              tf_param_transform_fn transform, void *data,
-                                              GDestroyNotify data_free, tf_param_flags flags,
-                                              GError **error);
+TF_API const tf_param_type *tf_param_registry_define(tf_param_registry *reg, const char *name,
+                                                     const char *const *regexps,
+                                                     tf_param_transform_fn transform, void *data,
+                                                     GDestroyNotify data_free, tf_param_flags flags,
+                                                     GError **error);
 /* The type called `name` ("" is the anonymous type), or NULL. Owned by the registry. */
-const tf_param_type *tf_param_registry_lookup(const tf_param_registry *reg, const char *name);
+TF_API const tf_param_type *tf_param_registry_lookup(const tf_param_registry *reg,
+                                                     const char *name);
 /* Every type in definition order, built-ins first: a new array the caller frees, whose
  * elements are borrowed from the registry. */
-GPtrArray *tf_param_registry_list(const tf_param_registry *reg);
+TF_API GPtrArray *tf_param_registry_list(const tf_param_registry *reg);
 
 /* The type's name ("" for the anonymous type); owned by the type. */
-const char *tf_param_type_name(const tf_param_type *type);
+TF_API const char *tf_param_type_name(const tf_param_type *type);
 /* The type's regexps, NULL-terminated; owned by the type. */
-const char *const *tf_param_type_regexps(const tf_param_type *type);
+TF_API const char *const *tf_param_type_regexps(const tf_param_type *type);
 /* The type's flags. */
-tf_param_flags tf_param_type_flags(const tf_param_type *type);
+TF_API tf_param_flags tf_param_type_flags(const tf_param_type *type);
 /* TRUE for the types every registry starts with. */
-gboolean tf_param_type_is_builtin(const tf_param_type *type);
+TF_API gboolean tf_param_type_is_builtin(const tf_param_type *type);
 
 /* ---------------------------------------------------------------------------------
  * Expressions: compile once, match many times.
@@ -123,34 +125,34 @@ typedef struct tf_expression tf_expression;
 /* Compiles a Cucumber Expression against `reg` (which it keeps a reference to). Errors
  * carry the official multi-line message ("This Cucumber Expression has a problem at
  * column N: ..."). Caller owns the result; NULL on error. */
-tf_expression *tf_expression_new_cucumber(tf_param_registry *reg, const char *source,
-                                          GError **error);
+TF_API tf_expression *tf_expression_new_cucumber(tf_param_registry *reg, const char *source,
+                                                 GError **error);
 /* Compiles a regular expression step pattern (PCRE; `$` matches only at the very end).
  * Each top-level capture group becomes an argument, transformed by the parameter type
  * whose regexp is exactly the group's source. Caller owns the result; NULL on error. */
-tf_expression *tf_expression_new_regex(tf_param_registry *reg, const char *pattern,
-                                       GError **error);
+TF_API tf_expression *tf_expression_new_regex(tf_param_registry *reg, const char *pattern,
+                                              GError **error);
 /* Compiles `source` as a regular expression when it starts with '^' or ends with '$',
  * or is wrapped in '/'...'/', and as a Cucumber Expression otherwise (as cucumber-jvm). */
-tf_expression *tf_expression_new(tf_param_registry *reg, const char *source, GError **error);
+TF_API tf_expression *tf_expression_new(tf_param_registry *reg, const char *source, GError **error);
 /* Frees an expression. NULL-safe. */
-void tf_expression_free(tf_expression *expr);
+TF_API void tf_expression_free(tf_expression *expr);
 /* The source the expression was compiled from; owned by the expression. */
-const char *tf_expression_source(const tf_expression *expr);
+TF_API const char *tf_expression_source(const tf_expression *expr);
 /* The regular expression it compiled to ("^...$" for a Cucumber Expression). */
-const char *tf_expression_regex(const tf_expression *expr);
+TF_API const char *tf_expression_regex(const tf_expression *expr);
 /* TRUE for a regular expression, FALSE for a Cucumber Expression. */
-gboolean tf_expression_is_regex(const tf_expression *expr);
+TF_API gboolean tf_expression_is_regex(const tf_expression *expr);
 /* How many arguments a match yields. */
-guint tf_expression_n_params(const tf_expression *expr);
+TF_API guint tf_expression_n_params(const tf_expression *expr);
 /* The parameter type of argument `i` (NULL for an unclaimed regex group). */
-const tf_param_type *tf_expression_param(const tf_expression *expr, guint i);
+TF_API const tf_param_type *tf_expression_param(const tf_expression *expr, guint i);
 /* Matches the whole of `text`. Returns TRUE on a match and, if `args` is not NULL, stores a
  * new GPtrArray of tf_arg (caller frees it with g_ptr_array_unref). Returns FALSE with
  * `*args` untouched when the text does not match (error unset) or when a transformer or an
  * ambiguous regexp parameter failed (error set). Pass args=NULL for a fast yes/no. */
-gboolean tf_expression_match(const tf_expression *expr, const char *text, GPtrArray **args,
-                             GError **error);
+TF_API gboolean tf_expression_match(const tf_expression *expr, const char *text, GPtrArray **args,
+                                    GError **error);
 
 /* ---------------------------------------------------------------------------------
  * Snippets: Cucumber Expressions generated from an undefined step's text.
@@ -163,16 +165,17 @@ typedef struct tf_generated_expression tf_generated_expression;
  * "I have {int} cukes" then "I have {float} cukes"), using the types flagged
  * TF_PARAM_USE_FOR_SNIPPETS; at most 256, at least one. Caller owns the array, which
  * frees its elements. */
-GPtrArray *tf_expression_generate(const tf_param_registry *reg, const char *text);
+TF_API GPtrArray *tf_expression_generate(const tf_param_registry *reg, const char *text);
 /* The generated Cucumber Expression; owned by `gen`. */
-const char *tf_generated_expression_source(const tf_generated_expression *gen);
+TF_API const char *tf_generated_expression_source(const tf_generated_expression *gen);
 /* How many parameters it has. */
-guint tf_generated_expression_n_params(const tf_generated_expression *gen);
+TF_API guint tf_generated_expression_n_params(const tf_generated_expression *gen);
 /* The type of parameter `i`; owned by the registry. */
-const tf_param_type *tf_generated_expression_param(const tf_generated_expression *gen, guint i);
+TF_API const tf_param_type *tf_generated_expression_param(const tf_generated_expression *gen,
+                                                          guint i);
 /* A variable name for parameter `i`: the type name, numbered on repeats ("int", "int2");
  * "arg" for the anonymous type. Owned by `gen`. */
-const char *tf_generated_expression_param_name(const tf_generated_expression *gen, guint i);
+TF_API const char *tf_generated_expression_param_name(const tf_generated_expression *gen, guint i);
 
 /* ---------------------------------------------------------------------------------
  * Syntax trees, for tools and conformance tests: tokens and AST of a Cucumber Expression.
@@ -201,10 +204,10 @@ typedef struct {
 } tf_expr_token;
 
 /* The official name of a token type ("START_OF_LINE", ...); static. */
-const char *tf_expr_token_type_name(tf_expr_token_type type);
+TF_API const char *tf_expr_token_type_name(tf_expr_token_type type);
 /* Tokenizes a Cucumber Expression: a new GArray of tf_expr_token (it frees the texts),
  * or NULL with `error` set. */
-GArray *tf_expression_tokenize(const char *source, GError **error);
+TF_API GArray *tf_expression_tokenize(const char *source, GError **error);
 
 /* AST node types, named as the official implementation names them. */
 typedef enum {
@@ -220,24 +223,24 @@ typedef enum {
 typedef struct tf_expr_node tf_expr_node;
 
 /* The official name of a node type ("TEXT_NODE", ...); static. */
-const char *tf_expr_node_type_name(tf_expr_node_type type);
+TF_API const char *tf_expr_node_type_name(tf_expr_node_type type);
 /* Parses a Cucumber Expression into its AST (an EXPRESSION node). Caller frees it with
  * tf_expr_node_free; NULL with `error` set on a syntax error. */
-tf_expr_node *tf_expression_parse(const char *source, GError **error);
+TF_API tf_expr_node *tf_expression_parse(const char *source, GError **error);
 /* Frees a node and its children. NULL-safe. */
-void tf_expr_node_free(tf_expr_node *node);
+TF_API void tf_expr_node_free(tf_expr_node *node);
 /* The node's type. */
-tf_expr_node_type tf_expr_node_get_type(const tf_expr_node *node);
+TF_API tf_expr_node_type tf_expr_node_type_of(const tf_expr_node *node);
 /* First code point covered by the node. */
-guint tf_expr_node_get_start(const tf_expr_node *node);
+TF_API guint tf_expr_node_start(const tf_expr_node *node);
 /* One past the last code point covered by the node. */
-guint tf_expr_node_get_end(const tf_expr_node *node);
+TF_API guint tf_expr_node_end(const tf_expr_node *node);
 /* A TEXT node's text (NULL for other nodes); owned by the node. */
-const char *tf_expr_node_get_token(const tf_expr_node *node);
+TF_API const char *tf_expr_node_token(const tf_expr_node *node);
 /* Number of children (0 for TEXT nodes). */
-guint tf_expr_node_n_children(const tf_expr_node *node);
+TF_API guint tf_expr_node_n_children(const tf_expr_node *node);
 /* Child `i`; owned by `node`. */
-const tf_expr_node *tf_expr_node_get_child(const tf_expr_node *node, guint i);
+TF_API const tf_expr_node *tf_expr_node_child(const tf_expr_node *node, guint i);
 
 G_END_DECLS
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <glib.h>
 #include <jansson.h>
+#include "tf/api.h"
 
 G_BEGIN_DECLS
 
@@ -16,11 +17,11 @@ G_BEGIN_DECLS
  * unique. Thread-safe. */
 typedef struct tf_gherkin_id_gen tf_gherkin_id_gen;
 /* Returns a new generator starting at "0"; free with tf_gherkin_id_gen_free. */
-tf_gherkin_id_gen *tf_gherkin_id_gen_new(void);
+TF_API tf_gherkin_id_gen *tf_gherkin_id_gen_new(void);
 /* Frees the generator (NULL is fine). Ids already handed out stay valid. */
-void tf_gherkin_id_gen_free(tf_gherkin_id_gen *ids);
+TF_API void tf_gherkin_id_gen_free(tf_gherkin_id_gen *ids);
 /* Returns the next id as a number (the string form is its decimal). */
-guint64 tf_gherkin_id_gen_next(tf_gherkin_id_gen *ids);
+TF_API guint64 tf_gherkin_id_gen_next(tf_gherkin_id_gen *ids);
 
 /* ---- AST (read-only; every string and array is owned by the document) ---------- */
 
@@ -175,14 +176,14 @@ typedef struct {
 } tf_gherkin_error;
 
 /* Frees an error list from tf_gherkin_parse (NULL is fine). */
-void tf_gherkin_errors_free(GPtrArray *errors);
+TF_API void tf_gherkin_errors_free(GPtrArray *errors);
 /* Returns "uri:line:col: message" (newly allocated, g_free it); col is omitted at EOF;
  * control characters of the uri are escaped as in messages. */
-char *tf_gherkin_error_format(const tf_gherkin_error *error);
+TF_API char *tf_gherkin_error_format(const tf_gherkin_error *error);
 /* Returns the messages form "(line:col): message" (newly allocated, g_free it). */
-char *tf_gherkin_error_message(const tf_gherkin_error *error);
+TF_API char *tf_gherkin_error_message(const tf_gherkin_error *error);
 /* Sets *error (TF_ERROR_PARSE) to every error's human form, one per line. */
-void tf_gherkin_errors_to_gerror(const GPtrArray *errors, GError **error);
+TF_API void tf_gherkin_errors_to_gerror(const GPtrArray *errors, GError **error);
 
 /* ---- parsing ------------------------------------------------------------------- */
 
@@ -192,14 +193,14 @@ void tf_gherkin_errors_to_gerror(const GPtrArray *errors, GError **error);
  * (a GPtrArray of tf_gherkin_error*, caller frees with tf_gherkin_errors_free). Ids come
  * from ids (borrowed). Every error in the file is reported, as the official parser does
  * (it stops after 11). */
-tf_gherkin_document *tf_gherkin_parse(const char *uri, const char *data, gssize len,
-                                      tf_gherkin_id_gen *ids, GPtrArray **errors);
+TF_API tf_gherkin_document *tf_gherkin_parse(const char *uri, const char *data, gssize len,
+                                             tf_gherkin_id_gen *ids, GPtrArray **errors);
 /* Reads path and parses it with uri = path; I/O failures set *error and return NULL
  * (with *errors NULL); parse errors are as in tf_gherkin_parse. */
-tf_gherkin_document *tf_gherkin_parse_file(const char *path, tf_gherkin_id_gen *ids,
-                                           GPtrArray **errors, GError **error);
+TF_API tf_gherkin_document *tf_gherkin_parse_file(const char *path, tf_gherkin_id_gen *ids,
+                                                  GPtrArray **errors, GError **error);
 /* Frees a document and everything in it (NULL is fine). */
-void tf_gherkin_document_free(tf_gherkin_document *doc);
+TF_API void tf_gherkin_document_free(tf_gherkin_document *doc);
 
 /* ---- pickles ------------------------------------------------------------------- */
 
@@ -258,38 +259,39 @@ typedef struct {
 typedef struct tf_gherkin_pickles tf_gherkin_pickles;
 /* Compiles doc into pickles exactly as Cucumber does; ids from ids (borrowed). The
  * result is independent of doc; free it with tf_gherkin_pickles_free. */
-tf_gherkin_pickles *tf_gherkin_compile(const tf_gherkin_document *doc, tf_gherkin_id_gen *ids);
+TF_API tf_gherkin_pickles *tf_gherkin_compile(const tf_gherkin_document *doc,
+                                              tf_gherkin_id_gen *ids);
 /* Is handed one pickle (borrowed: valid during the call only); returns FALSE to stop. */
 typedef gboolean (*tf_gherkin_pickle_fn)(const tf_gherkin_pickle *pickle, void *ctx);
 /* Compiles doc as tf_gherkin_compile does but hands each pickle to fn as soon as it is
  * made, holding one pickle at a time; returns FALSE if fn stopped it. */
-gboolean tf_gherkin_compile_each(const tf_gherkin_document *doc, tf_gherkin_id_gen *ids,
-                                 tf_gherkin_pickle_fn fn, void *ctx);
+TF_API gboolean tf_gherkin_compile_each(const tf_gherkin_document *doc, tf_gherkin_id_gen *ids,
+                                        tf_gherkin_pickle_fn fn, void *ctx);
 /* Number of pickles. */
-guint tf_gherkin_pickles_count(const tf_gherkin_pickles *pickles);
+TF_API guint tf_gherkin_pickles_count(const tf_gherkin_pickles *pickles);
 /* The i-th pickle (borrowed from pickles). */
-const tf_gherkin_pickle *tf_gherkin_pickles_get(const tf_gherkin_pickles *pickles, guint i);
+TF_API const tf_gherkin_pickle *tf_gherkin_pickles_get(const tf_gherkin_pickles *pickles, guint i);
 /* Frees the pickles (NULL is fine). */
-void tf_gherkin_pickles_free(tf_gherkin_pickles *pickles);
+TF_API void tf_gherkin_pickles_free(tf_gherkin_pickles *pickles);
 
 /* ---- Cucumber Messages (each returns a new reference the caller json_decref()s) --- */
 
 /* {"source":{"data":..,"mediaType":"text/x.cucumber.gherkin+plain","uri":..}} */
-json_t *tf_gherkin_source_envelope(const char *uri, const char *data, gssize len);
+TF_API json_t *tf_gherkin_source_envelope(const char *uri, const char *data, gssize len);
 /* {"gherkinDocument":{...}} */
-json_t *tf_gherkin_document_envelope(const tf_gherkin_document *doc);
+TF_API json_t *tf_gherkin_document_envelope(const tf_gherkin_document *doc);
 /* {"pickle":{...}} */
-json_t *tf_gherkin_pickle_envelope(const tf_gherkin_pickle *pickle);
+TF_API json_t *tf_gherkin_pickle_envelope(const tf_gherkin_pickle *pickle);
 /* {"parseError":{"message":"(l:c): ..","source":{"location":..,"uri":..}}} */
-json_t *tf_gherkin_error_envelope(const tf_gherkin_error *error);
+TF_API json_t *tf_gherkin_error_envelope(const tf_gherkin_error *error);
 
 /* The same envelopes written to out as one line of NDJSON (compact, keys sorted), as they
  * are made: a document's is never held whole in memory. Each returns FALSE when a write
  * fails (errno says why). */
-gboolean tf_gherkin_source_write(const char *uri, const char *data, gssize len, FILE *out);
-gboolean tf_gherkin_document_write(const tf_gherkin_document *doc, FILE *out);
-gboolean tf_gherkin_pickle_write(const tf_gherkin_pickle *pickle, FILE *out);
-gboolean tf_gherkin_error_write(const tf_gherkin_error *error, FILE *out);
+TF_API gboolean tf_gherkin_source_write(const char *uri, const char *data, gssize len, FILE *out);
+TF_API gboolean tf_gherkin_document_write(const tf_gherkin_document *doc, FILE *out);
+TF_API gboolean tf_gherkin_pickle_write(const tf_gherkin_pickle *pickle, FILE *out);
+TF_API gboolean tf_gherkin_error_write(const tf_gherkin_error *error, FILE *out);
 
 G_END_DECLS
 

@@ -7,29 +7,30 @@
 #include <glib.h>
 #include "tf/runtime.h"
 #include "tf/snapshot.h"
+#include "tf/api.h"
 
 G_BEGIN_DECLS
 
 /* Adds a reference; returns h. */
-tf_handle *tf_handle_ref(tf_handle *h);
+TF_API tf_handle *tf_handle_ref(tf_handle *h);
 /* Drops a reference. NULL is a no-op. */
-void tf_handle_unref(tf_handle *h);
+TF_API void tf_handle_unref(tf_handle *h);
 /* Name of the observer behind the handle (borrowed, static). */
-const char *tf_handle_name(const tf_handle *h);
+TF_API const char *tf_handle_name(const tf_handle *h);
 
 /* The latest snapshot (new ref) or NULL before the first cycle. */
-tf_snapshot *tf_handle_latest(tf_handle *h);
+TF_API tf_snapshot *tf_handle_latest(tf_handle *h);
 /* Past snapshots, oldest first, the latest included (new array of new refs; free with
  * g_ptr_array_unref, which unrefs them). At most snapshot_history + 1 entries. */
-GPtrArray *tf_handle_snapshots(tf_handle *h);
+TF_API GPtrArray *tf_handle_snapshots(tf_handle *h);
 /* Recorded event batches still in memory, oldest first (new array of new refs). */
-GPtrArray *tf_handle_history(tf_handle *h);
+TF_API GPtrArray *tf_handle_batches(tf_handle *h);
 /* Sequence number of the last recorded batch (0 when none). */
-guint64 tf_handle_last_seq(tf_handle *h);
+TF_API guint64 tf_handle_last_seq(tf_handle *h);
 /* TRUE once the runtime has stopped (or been freed). */
-gboolean tf_handle_closed(tf_handle *h);
+TF_API gboolean tf_handle_closed(tf_handle *h);
 /* Asks the runtime for a cycle now; no-op once it is gone. */
-void tf_handle_wake(tf_handle *h);
+TF_API void tf_handle_wake(tf_handle *h);
 
 /* Where a failure happened. */
 typedef enum {
@@ -50,14 +51,14 @@ typedef struct {
 } tf_failure;
 
 /* Frees a failure copy. NULL is a no-op. */
-void tf_failure_free(tf_failure *f);
+TF_API void tf_failure_free(tf_failure *f);
 /* "refresh" / "poll" / "source" (static). */
-const char *tf_stage_name(tf_stage stage);
+TF_API const char *tf_stage_name(tf_stage stage);
 /* The most recent failure (new copy) or NULL when none was ever recorded. */
-tf_failure *tf_handle_last_error(tf_handle *h);
+TF_API tf_failure *tf_handle_last_error(tf_handle *h);
 /* A failure as "cycle 7, poll: message" or "cycle 7, source n2: message" (new string);
  * a message that starts with "n2: " itself is not prefixed twice. */
-char *tf_failure_describe(const tf_failure *f);
+TF_API char *tf_failure_describe(const tf_failure *f);
 
 /* Freshness and health of one source (a copy owned by the caller). */
 typedef struct {
@@ -73,7 +74,7 @@ typedef struct {
 
 /* Statuses of every source seen (present or gone), by name (new array; the array frees
  * its elements). */
-GPtrArray *tf_handle_source_status(tf_handle *h);
+TF_API GPtrArray *tf_handle_source_status(tf_handle *h);
 
 /* A cursor over event batches. Owned by the caller: tf_sub_free. One thread at a time. */
 typedef struct tf_sub tf_sub;
@@ -91,18 +92,18 @@ typedef enum {
  * tf_handle_last_seq(h) = only new batches). With a journal (tf_runtime_set_journal),
  * batches the ring no longer holds (or that an earlier process recorded) are read back
  * from it; only batches the journal lost too (retention) are reported as LAGGED. */
-tf_sub *tf_handle_subscribe(tf_handle *h, guint64 after_seq);
+TF_API tf_sub *tf_handle_subscribe(tf_handle *h, guint64 after_seq);
 /* Waits up to timeout_us (0 = do not wait, <0 = forever) for the next batch.
  * On TF_SUB_BATCH *out is a new ref. On TF_SUB_LAGGED *lost is the exact count. */
-tf_sub_status tf_sub_next(tf_sub *sub, gint64 timeout_us, tf_batch **out, guint64 *lost);
+TF_API tf_sub_status tf_sub_next(tf_sub *sub, gint64 timeout_us, tf_batch **out, guint64 *lost);
 /* TRUE for a batch read back from the journal: it carries its events as JSON only
  * (tf_batch_to_json is what was recorded; tf_batch_len counts them; tf_batch_event
  * returns NULL). Batches from the in-memory ring always return FALSE. */
-gboolean tf_batch_replayed(const tf_batch *b);
+TF_API gboolean tf_batch_replayed(const tf_batch *b);
 /* Sequence number of the last batch delivered (or the start point). */
-guint64 tf_sub_cursor(const tf_sub *sub);
+TF_API guint64 tf_sub_cursor(const tf_sub *sub);
 /* Frees the cursor. NULL is a no-op. */
-void tf_sub_free(tf_sub *sub);
+TF_API void tf_sub_free(tf_sub *sub);
 
 /* A condition on a published snapshot. Called on the waiting thread, without locks, once
  * per snapshot (see tf_handle_wait_for); it may keep state in data across calls. */
@@ -130,13 +131,14 @@ typedef struct {
  * On timeout: NULL + TF_ERROR_TIMEOUT whose message names what was awaited, for how
  * long, the last snapshot as JSON (with its age and wall-clock time) and the last error
  * (with its age, and whether its source has answered since). On stop: TF_ERROR_STOPPED. */
-tf_snapshot *tf_handle_wait_for(tf_handle *h, const tf_wait *w, GError **error);
+TF_API tf_snapshot *tf_handle_wait_for(tf_handle *h, const tf_wait *w, GError **error);
 /* Shorthand for tf_handle_wait_for with any snapshot accepted. */
-tf_snapshot *tf_handle_wait(tf_handle *h, tf_predicate pred, void *data, const char *what,
-                            gint64 timeout_us, GError **error);
+TF_API tf_snapshot *tf_handle_wait(tf_handle *h, tf_predicate pred, void *data, const char *what,
+                                   gint64 timeout_us, GError **error);
 /* Shorthand: waits for a snapshot whose cycle began after `after` (monotonic µs), e.g. a
  * read that must reflect an action a step just took. Wakes the runtime. */
-tf_snapshot *tf_handle_wait_fresh(tf_handle *h, gint64 after, gint64 timeout_us, GError **error);
+TF_API tf_snapshot *tf_handle_wait_fresh(tf_handle *h, gint64 after, gint64 timeout_us,
+                                         GError **error);
 
 /* Called while a wait blocks, after each snapshot it checked (for live status lines).
  * elapsed/timeout in µs; progress may be NULL. Runs on the waiting thread. */
@@ -144,7 +146,7 @@ typedef void (*tf_wait_listener)(const char *what, const char *progress, gint64 
                                  gint64 timeout_us, void *data);
 /* Sets the listener for waits made on the calling thread (NULL clears it). Thread-local:
  * the runner sets it on the thread that runs steps. */
-void tf_wait_set_listener(tf_wait_listener fn, void *data);
+TF_API void tf_wait_set_listener(tf_wait_listener fn, void *data);
 
 G_END_DECLS
 

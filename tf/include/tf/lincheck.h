@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include "tf/error.h"
 #include "tf/ophistory.h"
+#include "tf/api.h"
 
 G_BEGIN_DECLS
 
@@ -102,18 +103,18 @@ typedef struct {
 } tf_lin_result;
 
 /* Frees a result. NULL is a no-op. */
-void tf_lin_result_free(tf_lin_result *r);
+TF_API void tf_lin_result_free(tf_lin_result *r);
 /* "linearizable" / "NOT linearizable" / "unknown" (static). */
-const char *tf_lin_verdict_name(tf_lin_verdict v);
+TF_API const char *tf_lin_verdict_name(tf_lin_verdict v);
 
 /* Checks the operations of `h` (a consistent copy taken now) against `model`. New result,
  * or NULL + TF_ERROR_INVALID "op N (line L): why" when the model rejects an operation.
  * `options` may be NULL. */
-tf_lin_result *tf_lin_check(tf_ophistory *h, const tf_lin_model *model,
-                            const tf_lin_options *options, GError **error);
+TF_API tf_lin_result *tf_lin_check(tf_ophistory *h, const tf_lin_model *model,
+                                   const tf_lin_options *options, GError **error);
 /* The same on an array of tf_op (borrowed), e.g. from tf_ophistory_ops. */
-tf_lin_result *tf_lin_check_ops(GPtrArray *ops, const tf_lin_model *model,
-                                const tf_lin_options *options, GError **error);
+TF_API tf_lin_result *tf_lin_check_ops(GPtrArray *ops, const tf_lin_model *model,
+                                       const tf_lin_options *options, GError **error);
 
 /* Draws the history as SVG (new string, a whole document): one lane per process, a bar per
  * operation from invocation to completion (dashed to the right edge when unknown), in event
@@ -121,24 +122,24 @@ tf_lin_result *tf_lin_check_ops(GPtrArray *ops, const tf_lin_model *model,
  * red (class "op failing"), the ops concurrent with it in orange ("op involved"), the
  * linearized prefix's ops numbered in their order; otherwise the whole history. `result`
  * and `model` may be NULL (plain drawing, generic descriptions). */
-char *tf_lin_svg(GPtrArray *ops, const tf_lin_model *model, const tf_lin_result *result);
+TF_API char *tf_lin_svg(GPtrArray *ops, const tf_lin_model *model, const tf_lin_result *result);
 /* The same with fault windows (tf_fault *, borrowed; may be NULL) shaded behind the lanes,
  * each named, placed among the events by their times (class "fault"). */
-char *tf_lin_svg_faults(GPtrArray *ops, GPtrArray *faults, const tf_lin_model *model,
-                        const tf_lin_result *result);
+TF_API char *tf_lin_svg_faults(GPtrArray *ops, GPtrArray *faults, const tf_lin_model *model,
+                               const tf_lin_result *result);
 
 /* A report of a result in several lines of text (new string): the verdict, what it rests
  * on and what the check cost; for a violation also the failing operation, the operations
  * concurrent with it and one linearization of the longest prefix, each with its process
  * and times, and the state it ends in. `ops` are the checked operations (borrowed);
  * `model` may be NULL. */
-char *tf_lin_result_text(const tf_lin_result *r, GPtrArray *ops, const tf_lin_model *model);
+TF_API char *tf_lin_result_text(const tf_lin_result *r, GPtrArray *ops, const tf_lin_model *model);
 
 /* Attaches a check of `ops` (borrowed) to the scenario's report: the text of
  * tf_lin_result_text as "linearizability.txt" and, for a violation, the drawing of
  * tf_lin_svg_faults (with the scenario history's fault windows) as "linearizability.svg". */
-void tf_world_attach_lin_result(tf_world *world, GPtrArray *ops, const tf_lin_model *model,
-                                const tf_lin_result *r);
+TF_API void tf_world_attach_lin_result(tf_world *world, GPtrArray *ops, const tf_lin_model *model,
+                                       const tf_lin_result *r);
 
 G_END_DECLS
 

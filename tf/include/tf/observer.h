@@ -9,6 +9,7 @@
 #include <glib.h>
 #include <jansson.h>
 #include "tf/source.h"
+#include "tf/api.h"
 
 G_BEGIN_DECLS
 
@@ -48,49 +49,49 @@ typedef struct {
 } tf_observer;
 
 /* The cycle number being polled (1 for the first cycle). */
-guint64 tf_poll_cycle(const tf_poll_ctx *ctx);
+TF_API guint64 tf_poll_cycle(const tf_poll_ctx *ctx);
 /* Monotonic time (µs) at which this cycle began, from the runtime's clock. */
-gint64 tf_poll_now(const tf_poll_ctx *ctx);
+TF_API gint64 tf_poll_now(const tf_poll_ctx *ctx);
 /* The current sources (borrowed array of borrowed tf_source*, sorted by name). */
-GPtrArray *tf_poll_sources(const tf_poll_ctx *ctx);
+TF_API GPtrArray *tf_poll_sources(const tf_poll_ctx *ctx);
 /* Sources that appeared / disappeared since the previous cycle (borrowed arrays, sorted
  * by name). A source whose url or attributes changed (tf_source_equal) is in both: the
  * old one removed, the new one added, e.g. a cluster node whose "state" went "stopped". */
-GPtrArray *tf_poll_sources_added(const tf_poll_ctx *ctx);
-GPtrArray *tf_poll_sources_removed(const tf_poll_ctx *ctx);
+TF_API GPtrArray *tf_poll_sources_added(const tf_poll_ctx *ctx);
+TF_API GPtrArray *tf_poll_sources_removed(const tf_poll_ctx *ctx);
 /* The runtime's HTTP client (borrowed; connections are kept between cycles). When the
  * runtime stops mid-cycle, unfinished requests fail with TF_ERROR_STOPPED (http.h): do
  * not report that as the source's failure. */
-tf_http *tf_poll_http(const tf_poll_ctx *ctx);
+TF_API tf_http *tf_poll_http(const tf_poll_ctx *ctx);
 /* The per-request timeout from the runtime config, in µs. */
-gint64 tf_poll_request_timeout(const tf_poll_ctx *ctx);
+TF_API gint64 tf_poll_request_timeout(const tf_poll_ctx *ctx);
 /* Emits an event of this cycle; the runtime takes ownership (freed with free_event). The
  * cycle's events form one batch (tf_batch, handle.h). Needs free_event and event_to_json. */
-void tf_poll_emit(tf_poll_ctx *ctx, void *event);
+TF_API void tf_poll_emit(tf_poll_ctx *ctx, void *event);
 /* Reports that `source` answered this cycle (freshness). */
-void tf_poll_source_ok(tf_poll_ctx *ctx, const tf_source *source);
+TF_API void tf_poll_source_ok(tf_poll_ctx *ctx, const tf_source *source);
 /* Reports that `source` failed this cycle, e.g. node down; the cycle itself still
  * succeeds. The message is copied; it should say what failed and why ("n2: GET url:
  * connection refused", as tf_http_req_ok words it: tf names the source once either way).
  * Report each source once per cycle, ok or failed: one not reported keeps its previous
  * status (tf_handle_source_status) and turns stale after stale_after_us. */
-void tf_poll_source_failed(tf_poll_ctx *ctx, const tf_source *source, const char *message);
+TF_API void tf_poll_source_failed(tf_poll_ctx *ctx, const tf_source *source, const char *message);
 /* A new reference to the runtime's waker (free with tf_waker_unref). */
-tf_waker *tf_poll_waker(tf_poll_ctx *ctx);
+TF_API tf_waker *tf_poll_waker(tf_poll_ctx *ctx);
 
 /* Asks for a cycle as soon as possible; thread-safe; a no-op once the runtime is gone. */
-void tf_waker_wake(tf_waker *w);
+TF_API void tf_waker_wake(tf_waker *w);
 /* Adds a reference; returns w. */
-tf_waker *tf_waker_ref(tf_waker *w);
+TF_API tf_waker *tf_waker_ref(tf_waker *w);
 /* Drops a reference. NULL is a no-op. */
-void tf_waker_unref(tf_waker *w);
+TF_API void tf_waker_unref(tf_waker *w);
 
 /* The fingerprint of obs's logic for its checkpoints (hex SHA-256, new string): its name,
  * version, canonical config (borrowed, may be NULL), the build-id of the object holding
  * its poll function and the fingerprints it builds on (NULL-terminated, may be NULL), as
  * tf_fingerprint (durable.h). NULL + error when the build-id cannot be read. */
-char *tf_fingerprint_observer(const tf_observer *obs, json_t *config,
-                              const char *const *depends_on, GError **error);
+TF_API char *tf_fingerprint_observer(const tf_observer *obs, json_t *config,
+                                     const char *const *depends_on, GError **error);
 
 G_END_DECLS
 

@@ -6,6 +6,7 @@
 
 #include <glib.h>
 #include "tf/steps.h"
+#include "tf/api.h"
 
 G_BEGIN_DECLS
 
@@ -19,14 +20,12 @@ enum {
 
 /* Runs `tf run`-style argv (argv[0] is the program name, used in messages): registers each
  * of the n_modules step modules (borrowed function pointers), then each `--plugin FILE.so`
- * (which needs tf's API exported by the program: libtf.so, or -rdynamic with libtf.a),
- * into a fresh registry, runs the features named by the arguments and returns an exit
+ * (refused unless built against this tf's ABI, plugin.h; it needs tf's API exported by the
+ * program: libtf.so, or the whole libtf.a with -rdynamic), each as one module (steps.h:
+ * TF_HOOK_OWN_STEPS), into a fresh registry, runs the features named by the arguments and returns an exit
  * code above. Prints usage with --help. Installs SIGINT/SIGTERM handling for the duration
  * of the run only. */
-int tf_run_main(int argc, char **argv, const tf_plugin_init_fn *modules, guint n_modules);
-
-/* The usage text of tf_run_main, naming the program "tf run" (static, owned by tf). */
-const char *tf_run_usage(void);
+TF_API int tf_run_main(int argc, char **argv, const tf_plugin_init_fn *modules, guint n_modules);
 
 G_END_DECLS
 

@@ -5,6 +5,7 @@
 #define TF_TAGS_H
 
 #include <glib.h>
+#include "tf/api.h"
 
 G_BEGIN_DECLS
 
@@ -16,16 +17,16 @@ typedef struct tf_tag_expression tf_tag_expression;
  * expression matches everything. Errors (TF_ERROR_PARSE) carry the official message, e.g.
  * 'Tag expression "a or" could not be parsed because of syntax error: Expected operand.'
  * Caller owns the result; NULL on error. */
-tf_tag_expression *tf_tag_expression_parse(const char *infix, GError **error);
+TF_API tf_tag_expression *tf_tag_expression_parse(const char *infix, GError **error);
 /* Frees an expression. NULL-safe. */
-void tf_tag_expression_free(tf_tag_expression *expr);
+TF_API void tf_tag_expression_free(tf_tag_expression *expr);
 /* TRUE when the tags (exact names with their '@'; `n_tags` of them, or NULL-terminated
  * when `n_tags` is -1) satisfy the expression. Reads only; the caller keeps the tags. */
-gboolean tf_tag_expression_evaluate(const tf_tag_expression *expr, const char *const *tags,
-                                    gssize n_tags);
+TF_API gboolean tf_tag_expression_evaluate(const tf_tag_expression *expr, const char *const *tags,
+                                           gssize n_tags);
 /* The canonical, fully parenthesised text ("( @a and not ( @b ) )"; "true" when empty),
  * which parses back to the same expression. Caller frees it with g_free. */
-char *tf_tag_expression_to_string(const tf_tag_expression *expr);
+TF_API char *tf_tag_expression_to_string(const tf_tag_expression *expr);
 
 G_END_DECLS
 

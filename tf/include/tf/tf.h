@@ -2,6 +2,7 @@
 #ifndef TF_H
 #define TF_H
 
+#include "tf/version.h"
 #include "tf/error.h"
 #include "tf/source.h"
 #include "tf/observer.h"
@@ -15,6 +16,7 @@
 #include "tf/tags.h"
 #include "tf/steps.h"
 #include "tf/runner.h"
+#include "tf/plugin.h"
 #include "tf/durable.h"
 #include "tf/world_store.h"
 #include "tf/ophistory.h"

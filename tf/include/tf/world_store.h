@@ -10,6 +10,7 @@
 #include "tf/durable.h"
 #include "tf/runtime.h"
 #include "tf/steps.h"
+#include "tf/api.h"
 
 G_BEGIN_DECLS
 
@@ -18,38 +19,28 @@ G_BEGIN_DECLS
  * else the store named by the TF_STORE environment variable (opened on first use and
  * kept in the world). FOUND; ABSENT when there is none (durability is opt-in: TF_STORE
  * unset or empty); FAILED + error when the named store cannot be opened. */
-tf_lookup tf_world_store(tf_world *world, tf_store **store, GError **error);
-/* Makes s (a new reference is kept) and run the store and run of this world, which is
- * attempt `attempt` (0 = first) of its pickle: what a runner with a store (`tf run
- * --store`, `tf wire`) does for every scenario it runs. */
-void tf_world_use_store(tf_world *world, tf_store *s, gint64 run, guint attempt);
+TF_API tf_lookup tf_world_store(tf_world *world, tf_store **store, GError **error);
 /* The claim owner name of this world's runner (borrowed; stable for the world's life). */
-const char *tf_world_claim_owner(tf_world *world);
+TF_API const char *tf_world_claim_owner(tf_world *world);
 /* *run receives the run this world records into: the run the runner gave
- * (tf_world_use_store) or, on first use, a new run labelled with the scenario's name
+ * (`tf run --store`, `tf wire`) or, on first use, a new run labelled with the scenario's name
  * that is ended with "passed"/"failed"/"interrupted" when the world is cleaned up.
  * FOUND; ABSENT without a store (*run = 0); FAILED + error. */
-tf_lookup tf_world_run(tf_world *world, gint64 *run, GError **error);
+TF_API tf_lookup tf_world_run(tf_world *world, gint64 *run, GError **error);
 /* *journal receives a journal (new reference) on the world's store for `stream` in this
  * scenario's execution, to hand to tf_runtime_set_journal: FOUND; ABSENT without a store;
  * FAILED + error. A stream name already journaled in this world gets "#2", "#3"...
  * Call it before storing the runtime in the world: the world's journals are checked
  * (and the execution ended) after the runtime was stopped and flushed. */
-tf_lookup tf_world_journal(tf_world *world, const char *stream, tf_journal **journal,
-                           GError **error);
+TF_API tf_lookup tf_world_journal(tf_world *world, const char *stream, tf_journal **journal,
+                                  GError **error);
 /* Journals rt (before its start) into the world's store as stream `stream` of this
  * scenario's execution when the world has a store; TRUE without one. FALSE + error when
  * the store is there but the journal cannot be set up. rt is borrowed. As
  * tf_world_journal: call it before storing rt in the world (examples/httpstatus shows
  * the order). */
-gboolean tf_world_journal_runtime(tf_world *world, tf_runtime *rt, const char *stream,
-                                  GError **error);
-/* FALSE + error (naming the store, stream, scenario and why) the first time it is called
- * after a journal of this world stopped recording (a batch was lost); TRUE otherwise,
- * also without a store. A runner calls it after each step and hook, so the step during
- * which the loss happened fails. A loss found only when the world ends (while its
- * runtimes stop) is printed on stderr and fails the run (tf_store_run_end). */
-gboolean tf_world_journals_check(tf_world *world, GError **error);
+TF_API gboolean tf_world_journal_runtime(tf_world *world, tf_runtime *rt, const char *stream,
+                                         GError **error);
 /* A side effect a step performs: its result (new JSON) or NULL + error. */
 typedef json_t *(*tf_effect_fn)(void *data, GError **error);
 /* Does an effect at most once across retries and restarted runners. With a store in the
@@ -58,8 +49,9 @@ typedef json_t *(*tf_effect_fn)(void *data, GError **error);
  * TRUE and fn is not called; one held by another live runner is an error; a failed fn
  * releases the claim. Without a store fn just runs. input is borrowed; the result is new
  * (json_decref), or NULL + error. */
-json_t *tf_world_effect_once(tf_world *world, const char *kind, json_t *input, gint64 lease_us,
-                             tf_effect_fn fn, void *data, gboolean *replayed, GError **error);
+TF_API json_t *tf_world_effect_once(tf_world *world, const char *kind, json_t *input,
+                                    gint64 lease_us, tf_effect_fn fn, void *data,
+                                    gboolean *replayed, GError **error);
 
 G_END_DECLS
 
