@@ -5,7 +5,9 @@
  * The answer check: every wallet's full set of unspent outputs (txid, vout, amount) from
  * the projection equals the scan's, at several new blocks, at the final tip and at the
  * tip of a held fork; the bench exits 1 when one differs. A further baseline is one more
- * function returning an out_set (see backward_scan). Usage: bench_wallet [--small]. */
+ * function returning an out_set (see backward_scan). Usage: bench_wallet [--small]
+ * [--depth N] (one depth only: for callgrind, with --toggle-collect=projection_timed or
+ * forward_timed, which stay out of line for it). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -262,7 +264,7 @@ static __attribute__((noinline)) void forward_apply_block(forward_map *f, const 
 }
 
 /* The forward map's cost of one new block, in us. */
-static double forward_timed(forward_map *f, const wallet_block *b)
+static __attribute__((noinline)) double forward_timed(forward_map *f, const wallet_block *b)
 {
     double a = now_us();
     forward_apply_block(f, b);
@@ -271,8 +273,8 @@ static double forward_timed(forward_map *f, const wallet_block *b)
 
 /* The projection's cost of one new block (its states, the tip moved with events, the fold
  * below LIB), in us. */
-static double projection_timed(wallet_projection *p, const wallet_block *b, const wallet_block *lib,
-                               GPtrArray *events)
+static __attribute__((noinline)) double projection_timed(wallet_projection *p, const wallet_block *b,
+                                                         const wallet_block *lib, GPtrArray *events)
 {
     double a = now_us();
     wallet_projection_add_block(p, b, NULL);
@@ -465,6 +467,16 @@ int main(int argc, char **argv)
     static const guint full[] = {100, 1000, 5000}, small[] = {100, 500};
     const guint *depths = bench_small() ? small : full;
     guint n_depths = bench_small() ? G_N_ELEMENTS(small) : G_N_ELEMENTS(full);
+    guint one = 0;
+    if (argc == 3 && !strcmp(argv[1], "--depth")) {
+        one = (guint)g_ascii_strtoull(argv[2], NULL, 10);
+        if (one < 10 || one > 100000)
+            bench_die("--depth %s: a chain depth from 10 to 100000", argv[2]);
+        depths = &one;
+        n_depths = 1;
+    } else if (argc > 1) {
+        bench_die("usage: bench_wallet [--small] [--depth N]");
+    }
     for (guint i = 0; i < n_depths; i++)
         run_depth(depths[i]);
     printf("RSS %ld KiB\n", bench_rss_kib());
