@@ -1,13 +1,43 @@
-/* projection.c: per-header wallet states. A block's state is its parent's persistent map
- * with the block's delta applied transaction by transaction (one edit per block: the
- * paths it copies are changed in place by its later transactions), so outputs created and
- * spent inside one block are handled. The delta is also kept as "touches" so moving the
- * canonical tip can report events without recomputing anything. Headers form a tree
- * (children linked) so folding below LIB drops exactly the headers it drops. */
+/* projection.c: per-header wallet states. A header's outputs are a persistent map plus a
+ * short chain of the changes of the blocks since that map was made (wp_delta): a new block
+ * costs its own changes (outputs created and spent, transaction by transaction, so outputs
+ * created and spent inside one block are handled), and only every WP_CHAIN_MAX-th header
+ * of a branch applies the chain to a new map version, in one edit (the persistent map's
+ * path copies are the costly part: one edit shares them between all its blocks). The
+ * changes are also kept per wallet as "touches" so moving the canonical tip reports
+ * events without recomputing anything. Headers form a tree (children linked) so folding
+ * below LIB drops exactly the headers it drops. */
 #include <string.h>
 #include "wallet/projection.h"
 #include "wallet/utxo_map.h"
 #include <tf/error.h>
+
+/* One change of a block to its header's outputs: an output created, or one spent (u is
+ * the output the spend removed; an output replacing one of the same key (pre-BIP30) is
+ * a spend of the old one, then a creation). */
+typedef struct {
+    guint32 h;          /* utxo_map_key_hash of u's key */
+    gboolean spent;
+    wallet_utxo *u;     /* ref */
+} wp_change;
+
+/* The changes of one block, linked to those of the blocks before it back to the header
+ * whose map they apply to. Immutable, atomically refcounted (the states holding it may be
+ * released on any thread). */
+typedef struct wp_delta {
+    gint ref;
+    guint len;                /* deltas in the chain, this one included */
+    guint n_chain;            /* changes in the chain, this delta's included */
+    struct wp_delta *parent;  /* ref; NULL: the map comes next */
+    guint64 filter[4];        /* bit (h & 255) of each change: most lookups skip the delta */
+    guint n;
+    wp_change c[];            /* block order */
+} wp_delta;
+
+/* A branch applies its chain of deltas to a new map version at this many deltas or
+ * WP_CHAIN_CHANGES changes: a lookup scans at most that many filters and changes. */
+#define WP_CHAIN_MAX 16
+#define WP_CHAIN_CHANGES 512
 
 struct wallet_state {
     char block[CHAIN_HASH_BUF];
@@ -15,8 +45,9 @@ struct wallet_state {
     gint64 total;
     guint n;
     guint64 bit;        /* this wallet's bit in each output's wallet mask */
-    utxo_map *map;      /* every tracked wallet's outputs at the header (one map per header,
-                           persistent: it shares every unchanged node with the parent's) */
+    utxo_map *map;      /* every tracked wallet's outputs at the header, but for the changes
+                           of `delta` (persistent: it shares unchanged nodes with others) */
+    wp_delta *delta;    /* ref; NULL when map is the header's own */
 };
 
 typedef enum { TOUCH_CREATED, TOUCH_SPENT } touch_kind;
@@ -54,7 +85,9 @@ struct wallet_projection {
     wp_node *root, *tip;
     GArray *folded;           /* wp_folded: wallet txs folded into the checkpoint, in fold order */
     GHashTable *pending;      /* "txid:vout" set */
-    guint64 edits;            /* the utxo_map edit of the last block applied */
+    guint64 edits;            /* the utxo_map edit of the last chain applied to a map */
+    wp_change *changes;       /* scratch: the block being applied (moved to its delta) */
+    guint n_changes, cap_changes;
     wp_touch *touches;        /* scratch: the block being applied (copied to its node) */
     guint n_touches, cap_touches;
     wp_wtx *wtxs;
@@ -75,21 +108,75 @@ static inline void copy_id(char *dst, const char *src)
     dst[len] = '\0';
 }
 
-/* ---- outputs and states --------------------------------------------------------------- */
+/* ---- outputs, changes and states ------------------------------------------------------ */
 
 static void utxo_unref(gpointer u)
 {
     wallet_utxo_unref(u);
 }
 
+static wp_delta *delta_ref(wp_delta *d)
+{
+    if (d)
+        g_atomic_int_inc(&d->ref);
+    return d;
+}
+
+static void delta_unref(wp_delta *d)
+{
+    while (d && g_atomic_int_dec_and_test(&d->ref)) {
+        wp_delta *parent = d->parent;
+        for (guint i = 0; i < d->n; i++)
+            wallet_utxo_unref(d->c[i].u);
+        g_free(d);
+        d = parent;
+    }
+}
+
+static inline gboolean filter_has(const guint64 *filter, guint32 h)
+{
+    return (filter[(h >> 6) & 3] >> (h & 63)) & 1;
+}
+
+static inline void filter_add(guint64 *filter, guint32 h)
+{
+    filter[(h >> 6) & 3] |= G_GUINT64_CONSTANT(1) << (h & 63);
+}
+
+/* The latest of n changes to (txid, vout) (hash h): TRUE and *u, NULL when it was spent;
+ * FALSE when none changes it. */
+static gboolean changes_find(const wp_change *c, guint n, const char *txid, guint32 vout, guint32 h,
+                             wallet_utxo **u)
+{
+    for (guint i = n; i-- > 0;)
+        if (c[i].h == h && c[i].u->vout == vout && !strcmp(c[i].u->txid, txid)) {
+            *u = c[i].spent ? NULL : c[i].u;
+            return TRUE;
+        }
+    return FALSE;
+}
+
+/* The output (txid, vout) (hash h) of map changed by the chain d, or NULL. */
+static wallet_utxo *view_lookup(const utxo_map *map, const wp_delta *d, const char *txid, guint32 vout,
+                                guint32 h)
+{
+    wallet_utxo *u;
+    for (; d; d = d->parent)
+        if (filter_has(d->filter, h) && changes_find(d->c, d->n, txid, vout, h, &u))
+            return u;
+    return (wallet_utxo *)utxo_map_lookup_hashed(map, txid, vout, h);
+}
+
 static void state_clear(gpointer p)
 {
     wallet_state *s = p;
     utxo_map_unref(s->map);
+    delta_unref(s->delta);
 }
 
-/* Wallet w's state at a header whose map (a reference is taken) is `map`. */
-static wallet_state *state_new(const char *block, gint64 height, guint w, gint64 total, guint n, utxo_map *map)
+/* Wallet w's state at a header whose outputs are map changed by delta (references taken). */
+static wallet_state *state_new(const char *block, gint64 height, guint w, gint64 total, guint n, utxo_map *map,
+                               wp_delta *delta)
 {
     wallet_state *s = g_atomic_rc_box_new(wallet_state);
     memcpy(s->block, block, CHAIN_HASH_BUF);
@@ -98,6 +185,7 @@ static wallet_state *state_new(const char *block, gint64 height, guint w, gint64
     s->n = n;
     s->bit = G_GUINT64_CONSTANT(1) << w;
     s->map = utxo_map_ref(map);
+    s->delta = delta_ref(delta);
     return s;
 }
 
@@ -119,7 +207,7 @@ gint64 wallet_state_total(const wallet_state *s) { return s->total; }
 
 const wallet_utxo *wallet_state_lookup(const wallet_state *s, const char *txid, guint32 vout)
 {
-    const wallet_utxo *u = utxo_map_lookup(s->map, txid, vout);
+    const wallet_utxo *u = view_lookup(s->map, s->delta, txid, vout, utxo_map_key_hash(txid, vout));
     return u && (u->wallets & s->bit) ? u : NULL;
 }
 
@@ -135,13 +223,14 @@ typedef struct {
     guint64 bit;
     guint maturity;
     GHashTable *spends;
+    GHashTable *gone;   /* outputs of the map the state's chain spent (NULL: none) */
     GPtrArray *out;
 } list_ctx;
 
 static void list_one(const wallet_utxo *u, void *data)
 {
     list_ctx *c = data;
-    if (!(u->wallets & c->bit))
+    if (!(u->wallets & c->bit) || (c->gone && g_hash_table_contains(c->gone, u)))
         return;
     if (u->coinbase && c->tip_height - u->height + 1 < (gint64)c->maturity + 1) {
         c->imm += u->amount;
@@ -166,7 +255,28 @@ GPtrArray *wallet_state_list(const wallet_state *s, gint64 tip_height, const wal
                   .spends = rule ? rule->pending_spends : NULL, .out = g_ptr_array_sized_new(s->n)};
     if (c.spends && !g_hash_table_size(c.spends))
         c.spends = NULL;
+    /* An output object is created once and spent at most once along a chain, so the chain's
+     * outputs are those it created that it did not spend, and the map's those it did not. */
+    GPtrArray *created = NULL;
+    for (const wp_delta *d = s->delta; d; d = d->parent)
+        for (guint i = 0; i < d->n; i++) {
+            if (!d->c[i].spent) {
+                if (!created)
+                    created = g_ptr_array_new();
+                g_ptr_array_add(created, d->c[i].u);
+            } else {
+                if (!c.gone)
+                    c.gone = g_hash_table_new(NULL, NULL);
+                g_hash_table_add(c.gone, d->c[i].u);
+            }
+        }
+    for (guint i = 0; created && i < created->len; i++)
+        list_one(created->pdata[i], &c);
     utxo_map_foreach(s->map, list_one, &c);
+    if (created)
+        g_ptr_array_unref(created);
+    if (c.gone)
+        g_hash_table_unref(c.gone);
     g_ptr_array_sort(c.out, cmp_utxo);
     if (balance)
         *balance = c.bal;
@@ -239,6 +349,7 @@ void wallet_projection_free(wallet_projection *p)
     g_hash_table_unref(p->nodes);
     g_ptr_array_unref(p->names);
     g_hash_table_unref(p->addr_mask);
+    g_free(p->changes);
     g_free(p->touches);
     g_free(p->wtxs);
     g_array_unref(p->folded);
@@ -287,14 +398,46 @@ gint wallet_projection_wallet_index(const wallet_projection *p, const char *name
     return -1;
 }
 
-/* A block being applied: the header's map (under the block's edit) and each wallet's
- * count and total. */
+/* A block being applied: the parent's outputs (map and chain, borrowed), the filter of
+ * the block's changes so far, and each wallet's count and total. */
 typedef struct {
     utxo_map *map;
+    wp_delta *delta;
+    guint64 filter[4];
     gint64 height;
     gint64 total[WALLET_MAX_WALLETS];
     guint n[WALLET_MAX_WALLETS];
 } wp_apply;
+
+/* The output (txid, vout) (hash h) as the block being applied has left it, or NULL. */
+static wallet_utxo *apply_lookup(const wallet_projection *p, const wp_apply *a, const char *txid,
+                                 guint32 vout, guint32 h)
+{
+    wallet_utxo *u;
+    if (filter_has(a->filter, h) && changes_find(p->changes, p->n_changes, txid, vout, h, &u))
+        return u;
+    return view_lookup(a->map, a->delta, txid, vout, h);
+}
+
+/* Records a change of the block being applied (a reference to u is taken). */
+static void change(wallet_projection *p, wp_apply *a, guint32 h, gboolean spent, wallet_utxo *u)
+{
+    if (p->n_changes == p->cap_changes) {
+        p->cap_changes = MAX(32u, 2 * p->cap_changes);
+        p->changes = g_renew(wp_change, p->changes, p->cap_changes);
+    }
+    p->changes[p->n_changes++] = (wp_change){h, spent, wallet_utxo_ref(u)};
+    filter_add(a->filter, h);
+}
+
+/* map (a reference is taken) with n changes applied under edit; returns the new version. */
+static utxo_map *map_apply(utxo_map *map, const wp_change *c, guint n, guint64 edit)
+{
+    for (guint i = 0; i < n; i++)
+        map = c[i].spent ? utxo_map_remove_edit(map, c[i].u->txid, c[i].u->vout, c[i].h, NULL, edit)
+                         : utxo_map_insert_edit(map, wallet_utxo_ref(c[i].u), c[i].h, NULL, edit);
+    return map;
+}
 
 static void touch(wallet_projection *p, guint w, touch_kind kind, wallet_utxo *u)
 {
@@ -311,11 +454,11 @@ static void apply_tx(wallet_projection *p, wp_apply *a, const wallet_tx *tx)
     guint64 touched = 0;
     gint64 net[WALLET_MAX_WALLETS];
     for (guint i = 0; i < tx->n_in; i++) {
-        wallet_utxo *u = NULL;
         guint32 h = utxo_map_key_hash(tx->in[i].txid, tx->in[i].vout);
-        a->map = utxo_map_remove_edit(a->map, tx->in[i].txid, tx->in[i].vout, h, &u, p->edits);
+        wallet_utxo *u = apply_lookup(p, a, tx->in[i].txid, tx->in[i].vout, h);
         if (!u)
             continue;
+        change(p, a, h, TRUE, u);
         for (guint64 bits = u->wallets; bits; bits &= bits - 1) {
             guint w = (guint)__builtin_ctzll(bits);
             if (!(touched & (G_GUINT64_CONSTANT(1) << w)))
@@ -326,7 +469,6 @@ static void apply_tx(wallet_projection *p, wp_apply *a, const wallet_tx *tx)
             a->n[w]--;
         }
         touched |= u->wallets;
-        wallet_utxo_unref(u);
     }
     for (guint o = 0; o < tx->n_out; o++) {
         const wallet_txout *out = &tx->out[o];
@@ -334,18 +476,18 @@ static void apply_tx(wallet_projection *p, wp_apply *a, const wallet_tx *tx)
         if (!mask)
             continue;
         wallet_utxo *u = wallet_utxo_new(tx->txid, o, out->amount, out->address, a->height, tx->coinbase, *mask);
-        wallet_utxo *old = NULL;
+        guint32 h = utxo_map_key_hash(tx->txid, o);
         /* A duplicate txid:vout (pre-BIP30 history) replaces the older output. */
-        a->map = utxo_map_insert_edit(a->map, wallet_utxo_ref(u), utxo_map_key_hash(tx->txid, o), &old,
-                                      p->edits);
+        wallet_utxo *old = apply_lookup(p, a, tx->txid, o, h);
         if (old) {
+            change(p, a, h, TRUE, old);
             for (guint64 bits = old->wallets; bits; bits &= bits - 1) {
                 guint w = (guint)__builtin_ctzll(bits);
                 a->total[w] -= old->amount;
                 a->n[w]--;
             }
-            wallet_utxo_unref(old);
         }
+        change(p, a, h, FALSE, u);
         for (guint64 bits = *mask; bits; bits &= bits - 1) {
             guint w = (guint)__builtin_ctzll(bits);
             if (!(touched & (G_GUINT64_CONSTANT(1) << w)))
@@ -401,19 +543,56 @@ gboolean wallet_projection_add_block(wallet_projection *p, const wallet_block *b
         parent->child = n;
     }
     guint nw = p->names->len;
-    wp_apply a = {.map = parent && nw ? utxo_map_ref(parent->states[0]->map) : NULL, .height = b->height};
+    wp_apply a = {.height = b->height};
+    if (parent && nw) {
+        a.map = parent->states[0]->map;
+        a.delta = parent->states[0]->delta;
+    }
     for (guint w = 0; parent && w < nw; w++) {
         a.total[w] = parent->states[w]->total;
         a.n[w] = parent->states[w]->n;
     }
-    p->edits++; /* the block's edit: nodes it copies may change in place until it ends */
     for (guint i = 0; i < b->n_tx; i++)
         apply_tx(p, &a, &b->tx[i]);
+    utxo_map *map;
+    wp_delta *delta;
+    guint len = a.delta ? a.delta->len : 0, n_chain = a.delta ? a.delta->n_chain : 0;
+    if (!p->n_changes) { /* nothing changed: the parent's outputs */
+        map = utxo_map_ref(a.map);
+        delta = delta_ref(a.delta);
+    } else if (len + 1 >= WP_CHAIN_MAX || n_chain + p->n_changes >= WP_CHAIN_CHANGES) {
+        /* The chain, oldest first, and this block go into a new map version in one edit:
+         * the nodes it copies change in place for the rest of it. */
+        const wp_delta *chain[WP_CHAIN_MAX];
+        guint k = 0;
+        for (const wp_delta *d = a.delta; d; d = d->parent)
+            chain[k++] = d;
+        p->edits++;
+        map = utxo_map_ref(a.map);
+        while (k-- > 0)
+            map = map_apply(map, chain[k]->c, chain[k]->n, p->edits);
+        map = map_apply(map, p->changes, p->n_changes, p->edits);
+        delta = NULL;
+        for (guint i = 0; i < p->n_changes; i++)
+            wallet_utxo_unref(p->changes[i].u);
+    } else { /* the block's changes join the chain (their references move to it) */
+        map = utxo_map_ref(a.map);
+        delta = g_malloc(sizeof *delta + p->n_changes * sizeof(wp_change));
+        delta->ref = 1;
+        delta->len = len + 1;
+        delta->n_chain = n_chain + p->n_changes;
+        delta->parent = delta_ref(a.delta);
+        memcpy(delta->filter, a.filter, sizeof delta->filter);
+        delta->n = p->n_changes;
+        memcpy(delta->c, p->changes, p->n_changes * sizeof(wp_change));
+    }
+    p->n_changes = 0;
     n->states = g_new(wallet_state *, nw + 1);
     for (guint w = 0; w < nw; w++)
-        n->states[w] = state_new(n->hash, n->height, w, a.total[w], a.n[w], a.map);
+        n->states[w] = state_new(n->hash, n->height, w, a.total[w], a.n[w], map, delta);
     n->states[nw] = NULL;
-    utxo_map_unref(a.map);
+    utxo_map_unref(map);
+    delta_unref(delta);
     n->n_touches = p->n_touches;
     n->touches = g_memdup2(p->touches, p->n_touches * sizeof(wp_touch));
     n->n_wtxs = p->n_wtxs;

@@ -224,7 +224,11 @@ static void node_close(utxo_map *m, guint at)
 
 const wallet_utxo *utxo_map_lookup(const utxo_map *m, const char *txid, guint32 vout)
 {
-    guint32 h = key_hash(txid, vout);
+    return utxo_map_lookup_hashed(m, txid, vout, key_hash(txid, vout));
+}
+
+const wallet_utxo *utxo_map_lookup_hashed(const utxo_map *m, const char *txid, guint32 vout, guint32 h)
+{
     for (guint shift = 0; m; shift += 5) {
         if (!m->bitmap) {
             for (guint i = 0; i < m->n; i++)

@@ -22,6 +22,8 @@ utxo_map *utxo_map_ref(utxo_map *m);
 void utxo_map_unref(utxo_map *m);
 /* The output (txid, vout) in m, or NULL (borrowed: lives as long as m). */
 const wallet_utxo *utxo_map_lookup(const utxo_map *m, const char *txid, guint32 vout);
+/* utxo_map_lookup with h = utxo_map_key_hash(txid, vout) already known. */
+const wallet_utxo *utxo_map_lookup_hashed(const utxo_map *m, const char *txid, guint32 vout, guint32 h);
 /* A new version of m with u added (u's reference is taken); an output with the same key
  * is replaced and returned in *old (a new reference, may be NULL). m is unchanged. */
 utxo_map *utxo_map_insert(const utxo_map *m, wallet_utxo *u, wallet_utxo **old);
