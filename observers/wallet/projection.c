@@ -29,25 +29,37 @@ typedef struct wp_delta {
     guint len;                /* deltas in the chain, this one included */
     guint n_chain;            /* changes in the chain, this delta's included */
     struct wp_delta *parent;  /* ref; NULL: the map comes next */
-    guint64 filter[4];        /* bit (h & 255) of each change: most lookups skip the delta */
+    guint64 filter[4];        /* bit h & 255 of each change: most lookups skip the delta */
+    guint64 chain[16];        /* bit (h >> 8) & 1023 of each change of the chain: most lookups
+                                 of an output the chain did not touch skip it whole */
     guint n;
     wp_change c[];            /* block order */
 } wp_delta;
 
 /* A branch applies its chain of deltas to a new map version at this many deltas or
  * WP_CHAIN_CHANGES changes: a lookup scans at most that many filters and changes. */
-#define WP_CHAIN_MAX 16
+#define WP_CHAIN_MAX 32
 #define WP_CHAIN_CHANGES 512
 
+typedef struct wp_states wp_states;
+
 struct wallet_state {
-    char block[CHAIN_HASH_BUF];
-    gint64 height;
+    wp_states *hdr;     /* its header's states: their reference count is the state's */
     gint64 total;
     guint n;
     guint64 bit;        /* this wallet's bit in each output's wallet mask */
+};
+
+/* Every wallet's state at one header: one allocation and one (atomic) reference count, so
+ * a new block allocates and a fold frees one, and the outputs are held once. */
+struct wp_states {
+    gint ref;
+    char block[CHAIN_HASH_BUF];
+    gint64 height;
     utxo_map *map;      /* every tracked wallet's outputs at the header, but for the changes
                            of `delta` (persistent: it shares unchanged nodes with others) */
     wp_delta *delta;    /* ref; NULL when map is the header's own */
+    wallet_state s[];   /* one per wallet */
 };
 
 typedef enum { TOUCH_CREATED, TOUCH_SPENT } touch_kind;
@@ -70,7 +82,7 @@ typedef struct wp_node {
     struct wp_node *parent;   /* NULL for the root */
     struct wp_node *child;    /* first child; the others follow by sibling */
     struct wp_node *sibling;
-    wallet_state **states;    /* one per wallet (refs) */
+    wp_states *states;        /* ref */
     wp_touch *touches;        /* block order */
     guint n_touches;
     guint n_wtxs;
@@ -143,6 +155,11 @@ static inline void filter_add(guint64 *filter, guint32 h)
     filter[(h >> 6) & 3] |= G_GUINT64_CONSTANT(1) << (h & 63);
 }
 
+static inline gboolean chain_has(const guint64 *chain, guint32 h)
+{
+    return (chain[(h >> 14) & 15] >> ((h >> 8) & 63)) & 1;
+}
+
 /* The latest of n changes to (txid, vout) (hash h): TRUE and *u, NULL when it was spent;
  * FALSE when none changes it. */
 static gboolean changes_find(const wp_change *c, guint n, const char *txid, guint32 vout, guint32 h,
@@ -161,53 +178,58 @@ static wallet_utxo *view_lookup(const utxo_map *map, const wp_delta *d, const ch
                                 guint32 h)
 {
     wallet_utxo *u;
+    if (d && !chain_has(d->chain, h))
+        d = NULL;
     for (; d; d = d->parent)
         if (filter_has(d->filter, h) && changes_find(d->c, d->n, txid, vout, h, &u))
             return u;
     return (wallet_utxo *)utxo_map_lookup_hashed(map, txid, vout, h);
 }
 
-static void state_clear(gpointer p)
+/* The nw wallets' states at a header whose outputs are map changed by delta (references
+ * taken); totals and counts are the caller's to fill. */
+static wp_states *states_new(const char *block, gint64 height, guint nw, utxo_map *map, wp_delta *delta)
 {
-    wallet_state *s = p;
-    utxo_map_unref(s->map);
-    delta_unref(s->delta);
+    wp_states *h = g_malloc(sizeof *h + nw * sizeof(wallet_state));
+    h->ref = 1;
+    memcpy(h->block, block, CHAIN_HASH_BUF);
+    h->height = height;
+    h->map = utxo_map_ref(map);
+    h->delta = delta_ref(delta);
+    for (guint w = 0; w < nw; w++)
+        h->s[w] = (wallet_state){.hdr = h, .bit = G_GUINT64_CONSTANT(1) << w};
+    return h;
 }
 
-/* Wallet w's state at a header whose outputs are map changed by delta (references taken). */
-static wallet_state *state_new(const char *block, gint64 height, guint w, gint64 total, guint n, utxo_map *map,
-                               wp_delta *delta)
+static void states_unref(wp_states *h)
 {
-    wallet_state *s = g_atomic_rc_box_new(wallet_state);
-    memcpy(s->block, block, CHAIN_HASH_BUF);
-    s->height = height;
-    s->total = total;
-    s->n = n;
-    s->bit = G_GUINT64_CONSTANT(1) << w;
-    s->map = utxo_map_ref(map);
-    s->delta = delta_ref(delta);
-    return s;
+    if (h && g_atomic_int_dec_and_test(&h->ref)) {
+        utxo_map_unref(h->map);
+        delta_unref(h->delta);
+        g_free(h);
+    }
 }
 
 wallet_state *wallet_state_ref(wallet_state *s)
 {
-    return g_atomic_rc_box_acquire(s);
+    g_atomic_int_inc(&s->hdr->ref);
+    return s;
 }
 
 void wallet_state_unref(wallet_state *s)
 {
     if (s)
-        g_atomic_rc_box_release_full(s, state_clear);
+        states_unref(s->hdr);
 }
 
-const char *wallet_state_block(const wallet_state *s) { return s->block; }
-gint64 wallet_state_height(const wallet_state *s) { return s->height; }
+const char *wallet_state_block(const wallet_state *s) { return s->hdr->block; }
+gint64 wallet_state_height(const wallet_state *s) { return s->hdr->height; }
 guint wallet_state_n_utxos(const wallet_state *s) { return s->n; }
 gint64 wallet_state_total(const wallet_state *s) { return s->total; }
 
 const wallet_utxo *wallet_state_lookup(const wallet_state *s, const char *txid, guint32 vout)
 {
-    const wallet_utxo *u = view_lookup(s->map, s->delta, txid, vout, utxo_map_key_hash(txid, vout));
+    const wallet_utxo *u = view_lookup(s->hdr->map, s->hdr->delta, txid, vout, utxo_map_key_hash(txid, vout));
     return u && (u->wallets & s->bit) ? u : NULL;
 }
 
@@ -258,7 +280,7 @@ GPtrArray *wallet_state_list(const wallet_state *s, gint64 tip_height, const wal
     /* An output object is created once and spent at most once along a chain, so the chain's
      * outputs are those it created that it did not spend, and the map's those it did not. */
     GPtrArray *created = NULL;
-    for (const wp_delta *d = s->delta; d; d = d->parent)
+    for (const wp_delta *d = s->hdr->delta; d; d = d->parent)
         for (guint i = 0; i < d->n; i++) {
             if (!d->c[i].spent) {
                 if (!created)
@@ -272,7 +294,7 @@ GPtrArray *wallet_state_list(const wallet_state *s, gint64 tip_height, const wal
         }
     for (guint i = 0; created && i < created->len; i++)
         list_one(created->pdata[i], &c);
-    utxo_map_foreach(s->map, list_one, &c);
+    utxo_map_foreach(s->hdr->map, list_one, &c);
     if (created)
         g_ptr_array_unref(created);
     if (c.gone)
@@ -305,12 +327,12 @@ void wallet_projection_config_init(wallet_projection_config *cfg)
 
 static void node_free(gpointer p)
 {
-    wp_node *n = p; /* its states were released by node_destroy */
+    wp_node *n = p;
     for (guint i = 0; i < n->n_touches; i++)
         utxo_unref(n->touches[i].utxo);
     g_free(n->touches);
     g_free(n->wtxs);
-    g_free(n->states);
+    states_unref(n->states);
     g_free(n);
 }
 
@@ -322,19 +344,11 @@ wallet_projection *wallet_projection_new(const wallet_projection_config *cfg)
     else
         wallet_projection_config_init(&p->cfg);
     p->names = g_ptr_array_new_with_free_func(g_free);
-    p->addr_mask = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    p->addr_mask = g_hash_table_new_full(wallet_str_hash, g_str_equal, g_free, g_free);
     p->nodes = g_hash_table_new(wallet_str_hash, g_str_equal);
     p->folded = g_array_new(FALSE, FALSE, sizeof(wp_folded));
     p->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return p;
-}
-
-/* Frees a node and its states (the projection knows how many wallets there are). */
-static void node_destroy(wallet_projection *p, wp_node *n)
-{
-    for (guint w = 0; w < p->names->len; w++)
-        wallet_state_unref(n->states[w]);
-    node_free(n);
 }
 
 void wallet_projection_free(wallet_projection *p)
@@ -345,7 +359,7 @@ void wallet_projection_free(wallet_projection *p)
     gpointer v;
     g_hash_table_iter_init(&it, p->nodes);
     while (g_hash_table_iter_next(&it, NULL, &v))
-        node_destroy(p, v);
+        node_free(v);
     g_hash_table_unref(p->nodes);
     g_ptr_array_unref(p->names);
     g_hash_table_unref(p->addr_mask);
@@ -477,8 +491,10 @@ static void apply_tx(wallet_projection *p, wp_apply *a, const wallet_tx *tx)
             continue;
         wallet_utxo *u = wallet_utxo_new(tx->txid, o, out->amount, out->address, a->height, tx->coinbase, *mask);
         guint32 h = utxo_map_key_hash(tx->txid, o);
-        /* A duplicate txid:vout (pre-BIP30 history) replaces the older output. */
-        wallet_utxo *old = apply_lookup(p, a, tx->txid, o, h);
+        /* A duplicate txid:vout replaces the older output. Only coinbases are looked up: the
+         * duplicates in bitcoin's history (before BIP30) are coinbases, and BIP30 forbids a
+         * transaction whose txid has an unspent output. */
+        wallet_utxo *old = tx->coinbase ? apply_lookup(p, a, tx->txid, o, h) : NULL;
         if (old) {
             change(p, a, h, TRUE, old);
             for (guint64 bits = old->wallets; bits; bits &= bits - 1) {
@@ -545,12 +561,12 @@ gboolean wallet_projection_add_block(wallet_projection *p, const wallet_block *b
     guint nw = p->names->len;
     wp_apply a = {.height = b->height};
     if (parent && nw) {
-        a.map = parent->states[0]->map;
-        a.delta = parent->states[0]->delta;
+        a.map = parent->states->map;
+        a.delta = parent->states->delta;
     }
     for (guint w = 0; parent && w < nw; w++) {
-        a.total[w] = parent->states[w]->total;
-        a.n[w] = parent->states[w]->n;
+        a.total[w] = parent->states->s[w].total;
+        a.n[w] = parent->states->s[w].n;
     }
     for (guint i = 0; i < b->n_tx; i++)
         apply_tx(p, &a, &b->tx[i]);
@@ -583,14 +599,21 @@ gboolean wallet_projection_add_block(wallet_projection *p, const wallet_block *b
         delta->n_chain = n_chain + p->n_changes;
         delta->parent = delta_ref(a.delta);
         memcpy(delta->filter, a.filter, sizeof delta->filter);
+        for (guint i = 0; i < G_N_ELEMENTS(delta->chain); i++)
+            delta->chain[i] = a.delta ? a.delta->chain[i] : 0;
         delta->n = p->n_changes;
         memcpy(delta->c, p->changes, p->n_changes * sizeof(wp_change));
+        for (guint i = 0; i < delta->n; i++) {
+            guint32 h = delta->c[i].h;
+            delta->chain[(h >> 14) & 15] |= G_GUINT64_CONSTANT(1) << ((h >> 8) & 63);
+        }
     }
     p->n_changes = 0;
-    n->states = g_new(wallet_state *, nw + 1);
-    for (guint w = 0; w < nw; w++)
-        n->states[w] = state_new(n->hash, n->height, w, a.total[w], a.n[w], map, delta);
-    n->states[nw] = NULL;
+    n->states = states_new(n->hash, n->height, nw, map, delta);
+    for (guint w = 0; w < nw; w++) {
+        n->states->s[w].total = a.total[w];
+        n->states->s[w].n = a.n[w];
+    }
     utxo_map_unref(map);
     delta_unref(delta);
     n->n_touches = p->n_touches;
@@ -618,7 +641,7 @@ gint64 wallet_projection_tip_height(const wallet_projection *p) { return p->tip 
 wallet_state *wallet_projection_state(const wallet_projection *p, const char *hash, guint wallet)
 {
     wp_node *n = hash ? g_hash_table_lookup(p->nodes, hash) : NULL;
-    return n && wallet < p->names->len ? n->states[wallet] : NULL;
+    return n && wallet < p->names->len ? &n->states->s[wallet] : NULL;
 }
 
 /* ---- moving the tip --------------------------------------------------------------------- */
@@ -779,7 +802,7 @@ GHashTable *wallet_projection_states_copy(const wallet_projection *p)
         const wp_node *n = v;
         wallet_state **arr = g_new0(wallet_state *, p->names->len + 1);
         for (guint w = 0; w < p->names->len; w++)
-            arr[w] = wallet_state_ref(n->states[w]);
+            arr[w] = wallet_state_ref(&n->states->s[w]);
         g_hash_table_insert(t, g_strdup(n->hash), arr);
     }
     return t;
@@ -830,7 +853,7 @@ static guint drop_subtree(wallet_projection *p, wp_node *n)
         for (wp_node *c = x->child; c; c = c->sibling)
             g_ptr_array_add(stack, c);
         node_unlink(p, x);
-        node_destroy(p, x);
+        node_free(x);
         dropped++;
     }
     g_ptr_array_unref(stack);
@@ -866,7 +889,7 @@ guint wallet_projection_fold(wallet_projection *p, const char *lib)
         g_ptr_array_add(path, n);
     }
     for (guint i = 0; i < path->len; i++)
-        node_destroy(p, path->pdata[i]);
+        node_free(path->pdata[i]);
     dropped += path->len;
     g_ptr_array_unref(path);
     root->parent = NULL;
