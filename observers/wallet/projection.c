@@ -83,10 +83,10 @@ typedef struct wp_node {
     struct wp_node *child;    /* first child; the others follow by sibling */
     struct wp_node *sibling;
     wp_states *states;        /* ref */
-    wp_touch *touches;        /* block order */
+    wp_touch *touches;        /* block order; in the node's allocation, after it */
     guint n_touches;
     guint n_wtxs;
-    wp_wtx *wtxs;             /* block order */
+    wp_wtx *wtxs;             /* block order; in the node's allocation, after the touches */
 } wp_node;
 
 struct wallet_projection {
@@ -330,8 +330,6 @@ static void node_free(gpointer p)
     wp_node *n = p;
     for (guint i = 0; i < n->n_touches; i++)
         utxo_unref(n->touches[i].utxo);
-    g_free(n->touches);
-    g_free(n->wtxs);
     states_unref(n->states);
     g_free(n);
 }
@@ -550,14 +548,6 @@ gboolean wallet_projection_add_block(wallet_projection *p, const wallet_block *b
             return FALSE;
         }
     }
-    wp_node *n = g_new0(wp_node, 1);
-    copy_id(n->hash, b->hash);
-    n->height = b->height;
-    n->parent = parent;
-    if (parent) {
-        n->sibling = parent->child;
-        parent->child = n;
-    }
     guint nw = p->names->len;
     wp_apply a = {.height = b->height};
     if (parent && nw) {
@@ -609,6 +599,16 @@ gboolean wallet_projection_add_block(wallet_projection *p, const wallet_block *b
         }
     }
     p->n_changes = 0;
+    /* The node with its touches and wallet transactions after it: one allocation. */
+    G_STATIC_ASSERT(sizeof(wp_node) % 8 == 0 && sizeof(wp_touch) % 8 == 0);
+    wp_node *n = g_malloc0(sizeof *n + p->n_touches * sizeof(wp_touch) + p->n_wtxs * sizeof(wp_wtx));
+    copy_id(n->hash, b->hash);
+    n->height = b->height;
+    n->parent = parent;
+    if (parent) {
+        n->sibling = parent->child;
+        parent->child = n;
+    }
     n->states = states_new(n->hash, n->height, nw, map, delta);
     for (guint w = 0; w < nw; w++) {
         n->states->s[w].total = a.total[w];
@@ -617,9 +617,13 @@ gboolean wallet_projection_add_block(wallet_projection *p, const wallet_block *b
     utxo_map_unref(map);
     delta_unref(delta);
     n->n_touches = p->n_touches;
-    n->touches = g_memdup2(p->touches, p->n_touches * sizeof(wp_touch));
+    n->touches = (wp_touch *)(n + 1);
     n->n_wtxs = p->n_wtxs;
-    n->wtxs = g_memdup2(p->wtxs, p->n_wtxs * sizeof(wp_wtx));
+    n->wtxs = (wp_wtx *)(n->touches + p->n_touches);
+    if (p->n_touches) /* (the scratch arrays are NULL until first used) */
+        memcpy(n->touches, p->touches, p->n_touches * sizeof(wp_touch));
+    if (p->n_wtxs)
+        memcpy(n->wtxs, p->wtxs, p->n_wtxs * sizeof(wp_wtx));
     p->n_touches = p->n_wtxs = 0;
     g_hash_table_insert(p->nodes, n->hash, n);
     if (!p->root)
@@ -654,8 +658,20 @@ static wallet_event *event_for(wallet_projection *p, wallet_event_kind kind, gui
     return ev;
 }
 
+/* Room for k more events at the end of events: the slots to fill. */
+static gpointer *events_grow(GPtrArray *events, guint k)
+{
+    guint at = events->len;
+    g_ptr_array_set_size(events, at + k);
+    return &events->pdata[at];
+}
+
 static void emit_disconnect(wallet_projection *p, const wp_node *n, GPtrArray *events)
 {
+    guint k = n->n_wtxs;
+    for (guint i = 0; i < n->n_touches; i++)
+        k += n->touches[i].kind == TOUCH_CREATED;
+    gpointer *slot = events_grow(events, k);
     for (guint i = n->n_touches; i-- > 0;) {
         const wp_touch *t = &n->touches[i];
         if (t->kind != TOUCH_CREATED)
@@ -664,25 +680,26 @@ static void emit_disconnect(wallet_projection *p, const wp_node *n, GPtrArray *e
         memcpy(ev->txid, t->utxo->txid, CHAIN_HASH_BUF);
         ev->vout = t->utxo->vout;
         ev->amount = t->utxo->amount;
-        g_ptr_array_add(events, ev);
+        *slot++ = ev;
     }
     for (guint i = n->n_wtxs; i-- > 0;) {
         const wp_wtx *x = &n->wtxs[i];
         wallet_event *ev = event_for(p, WALLET_EVENT_TX_DROPPED_BY_REORG, x->wallet, n);
         memcpy(ev->txid, x->txid, CHAIN_HASH_BUF);
         ev->amount = x->net;
-        g_ptr_array_add(events, ev);
+        *slot++ = ev;
     }
 }
 
 static void emit_connect(wallet_projection *p, const wp_node *n, GPtrArray *events)
 {
+    gpointer *slot = events_grow(events, n->n_wtxs + n->n_touches);
     for (guint i = 0; i < n->n_wtxs; i++) {
         const wp_wtx *x = &n->wtxs[i];
         wallet_event *ev = event_for(p, WALLET_EVENT_TX_INCLUDED, x->wallet, n);
         memcpy(ev->txid, x->txid, CHAIN_HASH_BUF);
         ev->amount = x->net;
-        g_ptr_array_add(events, ev);
+        *slot++ = ev;
     }
     for (guint i = 0; i < n->n_touches; i++) {
         const wp_touch *t = &n->touches[i];
@@ -691,7 +708,7 @@ static void emit_connect(wallet_projection *p, const wp_node *n, GPtrArray *even
         memcpy(ev->txid, t->utxo->txid, CHAIN_HASH_BUF);
         ev->vout = t->utxo->vout;
         ev->amount = t->utxo->amount;
-        g_ptr_array_add(events, ev);
+        *slot++ = ev;
     }
 }
 
@@ -875,10 +892,12 @@ guint wallet_projection_fold(wallet_projection *p, const char *lib)
     guint dropped = 0;
     GPtrArray *path = g_ptr_array_new(); /* freed last: each is the kept child one step down */
     for (wp_node *keep = root, *n = root->parent; n; keep = n, n = n->parent) {
+        guint at = p->folded->len;
+        g_array_set_size(p->folded, at + n->n_wtxs);
         for (guint i = 0; i < n->n_wtxs; i++) {
-            wp_folded f = {.height = n->height};
-            memcpy(f.txid, n->wtxs[i].txid, CHAIN_HASH_BUF);
-            g_array_append_val(p->folded, f);
+            wp_folded *f = &g_array_index(p->folded, wp_folded, at + i);
+            f->height = n->height;
+            memcpy(f->txid, n->wtxs[i].txid, CHAIN_HASH_BUF);
         }
         for (wp_node *c = n->child, *next; c; c = next) {
             next = c->sibling;
