@@ -29,7 +29,8 @@ typedef struct {
 
 /* One wallet's UTXO set at one header. Immutable once built; atomically refcounted, so a
  * snapshot may hold it and any thread may read it. The wallets of one header share one map
- * of every tracked output: listing a wallet visits the others' outputs too. */
+ * of every tracked output (listing a wallet visits the others' outputs too) and one
+ * reference count (a held state keeps its header's other states). */
 typedef struct wallet_state wallet_state;
 
 wallet_state *wallet_state_ref(wallet_state *s);

@@ -2,8 +2,9 @@
  * outputs keyed by (txid, vout): a hash array mapped trie. Adding or removing an output
  * makes a new version that copies only the path to it (at most 7 small nodes), so a
  * block's state costs its delta, not the size of the set, and every older version stays
- * valid. Within one edit (the projection's: one block), the nodes that edit created are
- * changed in place, so a block touching one subtree four times copies its path once.
+ * valid. Within one edit (the projection's: the changes of up to 32 blocks), the nodes
+ * that edit created are changed in place, so an edit touching one subtree four times
+ * copies its path once.
  * Nodes are atomically refcounted: finished versions may be read from any thread. */
 #ifndef WALLET_UTXO_MAP_H
 #define WALLET_UTXO_MAP_H
