@@ -601,10 +601,11 @@ gboolean wallet_projection_add_block(wallet_projection *p, const wallet_block *b
     p->n_changes = 0;
     /* The node with its touches and wallet transactions after it: one allocation. */
     G_STATIC_ASSERT(sizeof(wp_node) % 8 == 0 && sizeof(wp_touch) % 8 == 0);
-    wp_node *n = g_malloc0(sizeof *n + p->n_touches * sizeof(wp_touch) + p->n_wtxs * sizeof(wp_wtx));
+    wp_node *n = g_malloc(sizeof *n + p->n_touches * sizeof(wp_touch) + p->n_wtxs * sizeof(wp_wtx));
     copy_id(n->hash, b->hash);
     n->height = b->height;
     n->parent = parent;
+    n->child = n->sibling = NULL;
     if (parent) {
         n->sibling = parent->child;
         parent->child = n;
