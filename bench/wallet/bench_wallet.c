@@ -1,10 +1,14 @@
 /* bench_wallet.c: cost of the wallet state after each new block at chain depths 100, 1,000
- * and 5,000: the incremental projection (parent state + block delta, fold below LIB)
- * against a backward scan from the tip over every block. A deterministic synthetic chain
- * (regtest-like: a coinbase and 4 payments per block, 3 wallets of 3 addresses among 13).
- * The answer check: every wallet's full set of unspent outputs (txid, vout, amount) from
- * the projection equals the scan's, at several new blocks, at the final tip and at the
- * tip of a held fork; the bench exits 1 when one differs. A further baseline is one more
+ * and 5,000: the incremental projection (parent state + block delta, the tip moved with its
+ * events, fold below LIB) against the two things a user would write instead: a forward
+ * UTXO map (one mutable table, tip only: what a new block costs it) and a backward scan
+ * from the tip over every block (what a reorg costs when only the tip is kept). Then a
+ * depth-3 reorg between two held branches: set_tip and a state lookup at either tip. A
+ * deterministic synthetic chain (regtest-like: a coinbase and 4 payments per block, 3
+ * wallets of 3 addresses among 13). The answer check: every wallet's full set of unspent
+ * outputs (txid, vout, amount) from the projection equals the forward map's and the scan's,
+ * at several new blocks, at the final tip and (the scan's) at the tip of a held fork; the
+ * bench exits 1 when one differs. A further baseline is one more
  * function returning an out_set (see backward_scan). Usage: bench_wallet [--small]
  * [--depth N] (one depth only: for callgrind, with --toggle-collect=projection_timed or
  * forward_timed, which stay out of line for it). */
