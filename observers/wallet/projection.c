@@ -240,19 +240,47 @@ static gint cmp_utxo(gconstpointer a, gconstpointer b)
     return c ? c : (x->vout > y->vout) - (x->vout < y->vout);
 }
 
+/* A set of outputs by address (open addressing, at most half full): the outputs a state's
+ * chain spent, which its listing skips. */
+typedef struct {
+    const wallet_utxo **slot;   /* NULL: no set */
+    guint mask;
+} utxo_set;
+
+static inline guint utxo_set_at(const utxo_set *set, const wallet_utxo *u)
+{
+    return (guint)((((guint64)(guintptr)u >> 4) * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15)) >> 40) & set->mask;
+}
+
+static void utxo_set_add(utxo_set *set, const wallet_utxo *u)
+{
+    guint i = utxo_set_at(set, u);
+    while (set->slot[i] && set->slot[i] != u)
+        i = (i + 1) & set->mask;
+    set->slot[i] = u;
+}
+
+static gboolean utxo_set_has(const utxo_set *set, const wallet_utxo *u)
+{
+    for (guint i = utxo_set_at(set, u); set->slot[i]; i = (i + 1) & set->mask)
+        if (set->slot[i] == u)
+            return TRUE;
+    return FALSE;
+}
+
 typedef struct {
     gint64 tip_height, bal, imm, pend;
     guint64 bit;
     guint maturity;
     GHashTable *spends;
-    GHashTable *gone;   /* outputs of the map the state's chain spent (NULL: none) */
+    utxo_set gone;      /* outputs the state's chain spent */
     GPtrArray *out;
 } list_ctx;
 
 static void list_one(const wallet_utxo *u, void *data)
 {
     list_ctx *c = data;
-    if (!(u->wallets & c->bit) || (c->gone && g_hash_table_contains(c->gone, u)))
+    if (!(u->wallets & c->bit) || (c->gone.slot && utxo_set_has(&c->gone, u)))
         return;
     if (u->coinbase && c->tip_height - u->height + 1 < (gint64)c->maturity + 1) {
         c->imm += u->amount;
@@ -279,26 +307,27 @@ GPtrArray *wallet_state_list(const wallet_state *s, gint64 tip_height, const wal
         c.spends = NULL;
     /* An output object is created once and spent at most once along a chain, so the chain's
      * outputs are those it created that it did not spend, and the map's those it did not. */
-    GPtrArray *created = NULL;
-    for (const wp_delta *d = s->hdr->delta; d; d = d->parent)
-        for (guint i = 0; i < d->n; i++) {
-            if (!d->c[i].spent) {
-                if (!created)
-                    created = g_ptr_array_new();
-                g_ptr_array_add(created, d->c[i].u);
-            } else {
-                if (!c.gone)
-                    c.gone = g_hash_table_new(NULL, NULL);
-                g_hash_table_add(c.gone, d->c[i].u);
-            }
-        }
-    for (guint i = 0; created && i < created->len; i++)
-        list_one(created->pdata[i], &c);
+    const wp_delta *chain = s->hdr->delta;
+    guint n_spent = 0;
+    for (const wp_delta *d = chain; d; d = d->parent)
+        for (guint i = 0; i < d->n; i++)
+            n_spent += d->c[i].spent;
+    if (n_spent) {
+        c.gone.mask = 15;
+        while (c.gone.mask + 1 < 2 * n_spent)
+            c.gone.mask = 2 * c.gone.mask + 1;
+        c.gone.slot = g_new0(const wallet_utxo *, c.gone.mask + 1);
+        for (const wp_delta *d = chain; d; d = d->parent)
+            for (guint i = 0; i < d->n; i++)
+                if (d->c[i].spent)
+                    utxo_set_add(&c.gone, d->c[i].u);
+    }
+    for (const wp_delta *d = chain; d; d = d->parent)
+        for (guint i = 0; i < d->n; i++)
+            if (!d->c[i].spent)
+                list_one(d->c[i].u, &c);
     utxo_map_foreach(s->hdr->map, list_one, &c);
-    if (created)
-        g_ptr_array_unref(created);
-    if (c.gone)
-        g_hash_table_unref(c.gone);
+    g_free(c.gone.slot);
     g_ptr_array_sort(c.out, cmp_utxo);
     if (balance)
         *balance = c.bal;
