@@ -229,6 +229,41 @@ static void test_lagging_term_is_not_a_violation(void **unused)
     raftkv_model_free(m);
 }
 
+/* A killed member's port is free; another cluster's member (another test, another tf
+ * process) can take it, and then the source's address answers for that member. It leads
+ * its own cluster's term 2: attributed to the source, that is a second leader of this
+ * cluster's term 2 ("term 2 had two leaders, n1 and n3"). An answer from another member
+ * id than the one the source answered as before is not the node's: it stays down, saying
+ * so, and nothing it says counts. */
+static void test_another_member_on_a_nodes_address_is_not_that_node(void **unused)
+{
+    raftkv_model *m = raftkv_model_new();
+    sink *s = sink_new();
+    gint64 now = 0;
+    CHECK_CYCLE("node_up:n1 node_up:n2 node_up:n3 leader_elected:n1@2",
+                {"n1", "1", "1", 2}, {"n2", "2", "1", 2}, {"n3", "3", "1", 2});
+    CHECK_CYCLE("", {"n1", "1", "1", 2}, {"n2", "2", "1", 2}, {"n3", "3", "1", 2});
+    CHECK_CYCLE("node_down:n3", {"n1", "1", "1", 2}, {"n2", "2", "1", 2}, {"n3", .down = TRUE});
+    /* member 9 leads term 2 of its own cluster, on n3's old address */
+    CHECK_CYCLE("", {"n1", "1", "1", 2}, {"n2", "2", "1", 2}, {"n3", "9", "9", 2});
+    CHECK_CYCLE("", {"n1", "1", "1", 2}, {"n2", "2", "1", 2}, {"n3", "9", "9", 2});
+    CHECK_CYCLE("", {"n1", "1", "1", 2}, {"n2", "2", "1", 2}, {"n3", "9", "9", 2});
+    raftkv_snapshot *snap = raftkv_model_snapshot(m);
+    assert_int_equal(snap->violations, 0);
+    assert_null(snap->violation);
+    const raftkv_node *n3 = raftkv_snapshot_node(snap, "n3");
+    assert_false(n3->reachable);
+    assert_string_equal(n3->error, "n3: answered as member 9, but n3 is member 3: another "
+                                   "process holds its address");
+    assert_string_equal(raftkv_model_node_error(m, "n3"), n3->error);
+    assert_string_equal(snap->leader, "n1");
+    raftkv_snapshot_free(snap);
+    /* n3 itself back on its address (a restart): its own answers count again */
+    CHECK_CYCLE("node_up:n3", {"n1", "1", "1", 2}, {"n2", "2", "1", 2}, {"n3", "3", "1", 2});
+    sink_free(s);
+    raftkv_model_free(m);
+}
+
 static void test_members_come_and_go(void **unused)
 {
     raftkv_model *m = raftkv_model_new();
@@ -321,6 +356,51 @@ static void test_etcd_vars_adapter(void **unused)
     json_decref(body);
 }
 
+/* etcd's applied index is the store's (the v3 status's raftAppliedIndex): raft.status's
+ * runs ahead of it (etcd advances raft before its apply loop has put the entries into the
+ * store), and a serializable read on a follower the observer showed as having applied
+ * the index of a write then missed that write ("n2: minority reads nothing"). */
+static void test_etcd_member_adapter(void **unused)
+{
+    json_t *vars = json_loads(
+        "{\"raft.status\":{\"id\":\"bdae9bbc11dd390d\",\"term\":3,\"vote\":\"0\",\"commit\":9,"
+        "\"lead\":\"2\",\"raftState\":\"StateFollower\",\"applied\":9,\"progress\":{},"
+        "\"leadtransferee\":\"0\"}}", 0, NULL);
+    json_t *status = json_loads(
+        "{\"header\":{\"cluster_id\":\"1\",\"member_id\":\"13668033151171901709\",\"raft_term\":\"2\"},"
+        "\"leader\":\"2\",\"raftIndex\":\"9\",\"raftTerm\":\"2\",\"raftAppliedIndex\":\"8\"}", 0, NULL);
+    assert_non_null(vars);
+    assert_non_null(status);
+    raftkv_status st;
+    GError *err = NULL;
+    assert_true(raftkv_parse_etcd_member(vars, status, &st, &err));
+    assert_string_equal(st.id, "13668033151171901709");
+    assert_string_equal(st.leader, "2");
+    assert_int_equal(st.term, 3);    /* raft's current term, not the applied entry's */
+    assert_int_equal(st.commit, 9);
+    assert_int_equal(st.applied, 8); /* the store's, not raft's 9 */
+    raftkv_status_clear(&st);
+    /* read later than raft.status, the store may be past raft's applied of then: the
+     * lower of the two is what the store surely holds */
+    json_object_set_new(json_object_get(vars, "raft.status"), "applied", json_integer(7));
+    assert_true(raftkv_parse_etcd_member(vars, status, &st, &err));
+    assert_int_equal(st.applied, 7);
+    raftkv_status_clear(&st);
+    json_object_set_new(status, "raftAppliedIndex", json_string("x"));
+    assert_false(raftkv_parse_etcd_member(vars, status, &st, &err));
+    assert_string_equal(err->message, "status: field raftAppliedIndex (applied index) is not a "
+                                      "non-negative number");
+    g_clear_error(&err);
+    json_object_set_new(json_object_get(status, "header"), "member_id", json_string("5"));
+    assert_false(raftkv_parse_etcd_member(vars, status, &st, &err));
+    assert_string_equal(err->message, "etcd status: member 5 answered, but /debug/vars was "
+                                      "member 13668033151171901709's");
+    assert_null(st.id);
+    g_clear_error(&err);
+    json_decref(vars);
+    json_decref(status);
+}
+
 static void test_generic_adapter(void **unused)
 {
     json_t *spec = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", "id", "leader", "current_leader",
@@ -361,9 +441,11 @@ int main(void)
         cmocka_unit_test(test_election_safety_violation),
         cmocka_unit_test(test_one_torn_read_is_not_a_violation),
         cmocka_unit_test(test_lagging_term_is_not_a_violation),
+        cmocka_unit_test(test_another_member_on_a_nodes_address_is_not_that_node),
         cmocka_unit_test(test_members_come_and_go),
         cmocka_unit_test(test_etcd_adapter),
         cmocka_unit_test(test_etcd_vars_adapter),
+        cmocka_unit_test(test_etcd_member_adapter),
         cmocka_unit_test(test_generic_adapter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
