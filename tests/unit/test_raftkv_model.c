@@ -6,8 +6,13 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <string.h>
+#include "fixture_http.h"
 #include "raftkv/raftkv.h"
 #include "tf/error.h"
+#include "tf/handle.h"
+#include "tf/runtime.h"
+#include "tf/snapshot.h"
+#include "tf/source.h"
 
 typedef struct {
     GPtrArray *events;
@@ -401,6 +406,59 @@ static void test_etcd_member_adapter(void **unused)
     json_decref(status);
 }
 
+/* The observer asks an etcd member both: raft.status for term, leader and commit, the v3
+ * status for the store's applied index; a v3 status from another member than the one
+ * /debug/vars came from puts the node down, saying so. */
+static void test_observer_reads_the_stores_applied_index(void **unused)
+{
+    const char *vars = "{\"raft.status\":{\"id\":\"a\",\"term\":3,\"vote\":\"a\",\"commit\":9,"
+                       "\"lead\":\"a\",\"raftState\":\"StateLeader\",\"applied\":9,"
+                       "\"progress\":{},\"leadtransferee\":\"0\"}}";
+    fixture_http *one = fixture_http_start(), *other = fixture_http_start();
+    fixture_http_route_json(one, "/debug/vars", vars);
+    fixture_http_route_json(one, "/v3/maintenance/status",
+                            "{\"header\":{\"member_id\":\"10\"},\"leader\":\"10\",\"raftIndex\":\"9\","
+                            "\"raftTerm\":\"2\",\"raftAppliedIndex\":\"8\"}");
+    fixture_http_route_json(other, "/debug/vars", vars);
+    fixture_http_route_json(other, "/v3/maintenance/status",
+                            "{\"header\":{\"member_id\":\"11\"},\"leader\":\"10\",\"raftIndex\":\"9\","
+                            "\"raftTerm\":\"2\",\"raftAppliedIndex\":\"8\"}");
+    char *u1 = fixture_http_url(one, ""), *u2 = fixture_http_url(other, "");
+    tf_source *src[2] = {tf_source_new("n1", u1, NULL, NULL, NULL),
+                         tf_source_new("n2", u2, NULL, NULL, NULL)};
+    tf_runtime_config cfg;
+    tf_runtime_config_init(&cfg);
+    GError *err = NULL;
+    tf_runtime *rt = tf_runtime_new(&cfg, &raftkv_observer, NULL,
+                                    tf_source_provider_new_static(src, 2), &err);
+    assert_non_null(rt);
+    assert_true(tf_runtime_cycle(rt, &err));
+    tf_handle *h = tf_runtime_handle(rt);
+    tf_snapshot *snap = tf_handle_latest(h);
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    const raftkv_node *n1 = raftkv_snapshot_node(s, "n1"), *n2 = raftkv_snapshot_node(s, "n2");
+    assert_true(n1->reachable);
+    assert_int_equal(n1->term, 3);
+    assert_int_equal(n1->commit, 9);
+    assert_int_equal(n1->applied, 8); /* the store's: raft.status says 9 */
+    assert_false(n2->reachable);
+    assert_string_equal(n2->error, "n2: etcd status: member 11 answered, but /debug/vars was "
+                                   "member 10's");
+    assert_int_equal(fixture_http_requests_to(one, "/v3/maintenance/status"), 1);
+    char *method = fixture_http_last_method(one, "/v3/maintenance/status");
+    assert_string_equal(method, "POST");
+    g_free(method);
+    tf_snapshot_unref(snap);
+    tf_handle_unref(h);
+    tf_runtime_free(rt);
+    tf_source_unref(src[0]);
+    tf_source_unref(src[1]);
+    g_free(u1);
+    g_free(u2);
+    fixture_http_free(one);
+    fixture_http_free(other);
+}
+
 static void test_generic_adapter(void **unused)
 {
     json_t *spec = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", "id", "leader", "current_leader",
@@ -446,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_etcd_adapter),
         cmocka_unit_test(test_etcd_vars_adapter),
         cmocka_unit_test(test_etcd_member_adapter),
+        cmocka_unit_test(test_observer_reads_the_stores_applied_index),
         cmocka_unit_test(test_generic_adapter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
