@@ -11,7 +11,8 @@
 typedef struct {
     char *id;       /* the node's own member id */
     char *leader;   /* the leader it knows, or NULL when it knows none */
-    guint64 term, commit, applied;
+    guint64 term, commit;
+    guint64 applied; /* what its state machine holds: a local read sees every entry up to it */
 } raftkv_status;
 
 /* A node as the snapshot shows it. */
