@@ -51,6 +51,8 @@ struct rk_clients {
     pthread_cond_t progress;   /* signalled on stop and after each operation */
     gboolean stop, running;
     guint64 done[4];           /* by tf_op_status */
+    gint64 mark;               /* "N more operations": counted from this time on */
+    guint64 ok_since_mark;     /* ok operations whose completion time is >= mark */
     char *last_error;          /* of the last fail/unknown */
 };
 
@@ -60,6 +62,11 @@ static void clients_signal_done(rk_clients *c, const raftkv_op_result *res)
 {
     pthread_mutex_lock(&c->lock);
     c->done[res->status]++;
+    /* by the completion's time in the history, not by when it is counted: a client can
+     * be descheduled between the two, and an operation that completed before a fault
+     * began must not count as one completed during it (the history would not) */
+    if (res->status == TF_OP_OK && c->mark && res->complete_time >= c->mark)
+        c->ok_since_mark++;
     if (res->error) {
         g_free(c->last_error);
         c->last_error = g_strdup(res->error);
@@ -303,7 +310,8 @@ static rk_clients *clients_get(tf_step *step, GError **error)
 }
 
 /* Waits (on the clients' condition, no polling) until `more` further operations completed
- * ok, or `total` in all when more is FALSE. */
+ * ok, or `total` in all when more is FALSE. "More" are those whose completion time in the
+ * history is at or after the step's start, so N more during a fault window are N in it. */
 static tf_step_status wait_ops(tf_step *step, gboolean more, GError **error)
 {
     rk_clients *c = clients_get(step, error);
@@ -317,11 +325,15 @@ static tf_step_status wait_ops(tf_step *step, gboolean more, GError **error)
     gint64 t0 = g_get_monotonic_time();
     struct timespec deadline = abs_time(t0 + timeout);
     pthread_mutex_lock(&c->lock);
-    guint64 want = (more ? c->done[TF_OP_OK] : 0) + n;
-    while (c->running && c->done[TF_OP_OK] < want &&
+    if (more) {
+        c->mark = g_get_monotonic_time();
+        c->ok_since_mark = 0;
+    }
+    guint64 *count = more ? &c->ok_since_mark : &c->done[TF_OP_OK];
+    while (c->running && *count < n &&
            pthread_cond_timedwait(&c->progress, &c->lock, &deadline) == 0)
         ;
-    guint64 got = c->done[TF_OP_OK];
+    guint64 got = *count, want = n;
     gboolean running = c->running;
     char *counts = counts_text(c);
     pthread_mutex_unlock(&c->lock);

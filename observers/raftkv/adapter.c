@@ -1,10 +1,13 @@
 /* adapter.c: node status endpoints -> raftkv_status.
- * etcd is read from GET /debug/vars, whose "raft.status" is one consistent view of the
- * member's raft state (current term, leader, commit, applied). Not from its v3 status:
- * there "raftTerm" is the term of the last *applied* entry, so a just-elected leader
- * reports the previous leader's term until its first entry is applied, which looks like
- * two leaders in one term. etcd's v3 gateway encodes 64-bit numbers as JSON strings;
- * generic endpoints use plain numbers; both are accepted wherever a number or id is. */
+ * etcd's term, leader and commit index come from GET /debug/vars, whose "raft.status" is
+ * one consistent view of the member's raft state. Not from its v3 status: there "raftTerm"
+ * is the term of the last *applied* entry, so a just-elected leader reports the previous
+ * leader's term until its first entry is applied, which looks like two leaders in one term.
+ * The applied index comes from the v3 status ("raftAppliedIndex", the key-value store's):
+ * raft.status's "applied" is raft's, which etcd advances when it hands entries to its
+ * apply loop, before the store holds them, so a read right after it can miss a write.
+ * etcd's v3 gateway encodes 64-bit numbers as JSON strings; generic endpoints use plain
+ * numbers; both are accepted wherever a number or id is. */
 #include <stdlib.h>
 #include <string.h>
 #include <tf/error.h>
@@ -108,6 +111,31 @@ gboolean raftkv_parse_etcd_vars(json_t *body, raftkv_status *st, GError **error)
         raftkv_status_clear(st);
         return FALSE;
     }
+    return TRUE;
+}
+
+gboolean raftkv_parse_etcd_member(json_t *vars, json_t *status, raftkv_status *st,
+                                  GError **error)
+{
+    if (!raftkv_parse_etcd_vars(vars, st, error))
+        return FALSE;
+    char *id = to_id(httpjson_path_get(status, "header.member_id"));
+    guint64 kv_applied = 0;
+    gboolean ok = FALSE;
+    if (!id)
+        g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "etcd status: header.member_id is missing");
+    else if (strcmp(id, st->id))
+        g_set_error(error, TF_ERROR, TF_ERROR_PARSE, "etcd status: member %s answered, but "
+                    "/debug/vars was member %s's", id, st->id);
+    else
+        ok = need_u64(status, "raftAppliedIndex", "applied index", &kv_applied, error);
+    g_free(id);
+    if (!ok) {
+        raftkv_status_clear(st);
+        return FALSE;
+    }
+    /* Each a lower bound of what the store holds by the time both answered. */
+    st->applied = MIN(st->applied, kv_applied);
     return TRUE;
 }
 

@@ -190,7 +190,8 @@ raftkv_op_result raftkv_client_run(tf_http *http, const char *base_url, tf_ophis
         res.status = TF_OP_UNKNOWN;
         res.error = g_strdup(err->message);
     }
-    tf_ophistory_complete(h, id, res.status, output, res.error, NULL);
+    res.complete_time = g_get_monotonic_time();
+    tf_ophistory_complete_at(h, res.complete_time, id, res.status, output, res.error, NULL);
     g_clear_error(&err);
     json_decref(output);
     json_decref(resp);

@@ -31,6 +31,7 @@ typedef struct {
     char *seen;  /* the key's value the client learnt, or NULL: a read's value, a write's
                     or a successful cas's new value, the current value a refused cas read */
     char *error; /* fail/unknown: why, as recorded */
+    gint64 complete_time; /* monotonic µs: the completion's time in the history */
 } raftkv_op_result;
 
 /* Frees what r holds (not r). */

@@ -148,14 +148,25 @@ static void claim(raftkv_model *m, guint64 term, const char *leader_id, raftkv_e
     emit(e, data);
 }
 
-void raftkv_model_observe(raftkv_model *m, const char *name, const raftkv_status *st,
-                          const char *error, gint64 now, raftkv_emit emit, void *data)
+gboolean raftkv_model_observe(raftkv_model *m, const char *name, const raftkv_status *st,
+                              const char *error, gint64 now, raftkv_emit emit, void *data)
 {
     node *nd = g_hash_table_lookup(m->nodes, name);
     if (!nd)
-        return;
+        return FALSE;
     gboolean was_known = nd->known, was_up = nd->reachable;
     nd->known = TRUE;
+    /* A source is one member: an answer from another member id is not this node's (its
+     * address reached another process: the port was freed by a stop or a kill and taken
+     * by another cluster's member). Attributed, that member's "I lead term 2" would be a
+     * second leader of this cluster's term 2. The node counts as unreachable instead. */
+    char *foreign = NULL;
+    if (st && st->id && nd->id && strcmp(st->id, nd->id)) {
+        foreign = g_strdup_printf("%s: answered as member %s, but %s is member %s: another "
+                                  "process holds its address", name, st->id, name, nd->id);
+        st = NULL;
+        error = foreign;
+    }
     if (!st) {
         nd->reachable = FALSE;
         g_free(nd->error);
@@ -167,7 +178,8 @@ void raftkv_model_observe(raftkv_model *m, const char *name, const raftkv_status
             e->error = g_strdup(nd->error);
             emit(e, data);
         }
-        return;
+        g_free(foreign);
+        return FALSE;
     }
     nd->reachable = TRUE;
     g_clear_pointer(&nd->error, g_free);
@@ -192,6 +204,13 @@ void raftkv_model_observe(raftkv_model *m, const char *name, const raftkv_status
     if (self && nd->self_claim_term == st->term)
         claim(m, st->term, st->id, emit, data);
     nd->self_claim_term = self ? st->term : 0;
+    return TRUE;
+}
+
+const char *raftkv_model_node_error(const raftkv_model *m, const char *name)
+{
+    const node *nd = g_hash_table_lookup(m->nodes, name);
+    return nd ? nd->error : NULL;
 }
 
 void raftkv_model_end(raftkv_model *m, gint64 now, raftkv_emit emit, void *data)

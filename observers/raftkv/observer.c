@@ -1,5 +1,6 @@
-/* observer.c: the raftkv tf_observer: one status request per member per cycle (all in
- * one HTTP batch), fed to the model; snapshots and events to JSON for reports. */
+/* observer.c: the raftkv tf_observer: a member's status requests per cycle (two for etcd,
+ * one otherwise; all in one HTTP batch), fed to the model; snapshots and events to JSON
+ * for reports. */
 #include <string.h>
 #include <tf/http.h>
 #include <tf/source.h>
@@ -29,48 +30,64 @@ static gboolean rk_poll(void *state, tf_poll_ctx *ctx, GError **error)
     raftkv_model_begin(m, names, sources->len);
     g_free(names);
 
+    /* Per source: its status request; for etcd also its v3 status (the store's applied
+     * index, see adapter.c), in the same batch so both answer in one cycle. */
     tf_http_batch *b = tf_http_batch_new(tf_poll_http(ctx));
+    tf_http_req **main_req = g_new0(tf_http_req *, sources->len + 1);
+    tf_http_req **kv_req = g_new0(tf_http_req *, sources->len + 1);
+    gint64 timeout = tf_poll_request_timeout(ctx);
+    json_t *empty = json_object();
     for (guint i = 0; i < sources->len; i++) {
         const tf_source *src = sources->pdata[i];
         const char *base = tf_source_url(src) ? tf_source_url(src) : "";
+        const char *name = tf_source_name(src);
         if (is_json_kind(src)) {
             json_t *spec = json_object_get(tf_source_attrs(src), "status");
             const char *path = json_string_value(json_object_get(spec, "path"));
             const char *method = json_string_value(json_object_get(spec, "method"));
             char *url = g_strconcat(base, path ? path : "", NULL);
-            tf_http_batch_add(b, tf_source_name(src), method ? method : "GET", url, NULL,
-                              tf_poll_request_timeout(ctx));
+            main_req[i] = tf_http_batch_add(b, name, method ? method : "GET", url, NULL, timeout);
             g_free(url);
         } else {
-            char *url = g_strconcat(base, "/debug/vars", NULL); /* see adapter.c */
-            tf_http_batch_add(b, tf_source_name(src), "GET", url, NULL,
-                              tf_poll_request_timeout(ctx));
+            char *url = g_strconcat(base, "/debug/vars", NULL);
+            main_req[i] = tf_http_batch_add(b, name, "GET", url, NULL, timeout);
+            g_free(url);
+            url = g_strconcat(base, "/v3/maintenance/status", NULL);
+            kv_req[i] = tf_http_batch_add_json(b, name, url, empty, timeout);
             g_free(url);
         }
     }
+    json_decref(empty);
     tf_http_batch_run(b);
     for (guint i = 0; i < sources->len; i++) {
         const tf_source *src = sources->pdata[i];
+        const char *name = tf_source_name(src);
         GError *err = NULL;
         raftkv_status st = {0};
-        json_t *body = tf_http_req_json(tf_http_batch_req(b, i), &err);
-        gboolean ok = body && (is_json_kind(src)
-                                   ? raftkv_parse_json(body, json_object_get(tf_source_attrs(src), "status"), &st, &err)
-                                   : raftkv_parse_etcd_vars(body, &st, &err));
-        if (ok) {
-            raftkv_model_observe(m, tf_source_name(src), &st, NULL, tf_poll_now(ctx), emit_to_ctx, ctx);
+        json_t *body = tf_http_req_json(main_req[i], &err);
+        json_t *kv = body && kv_req[i] ? tf_http_req_json(kv_req[i], &err) : NULL;
+        gboolean answered = body && (!kv_req[i] || kv);
+        gboolean ok = answered && (is_json_kind(src)
+                                       ? raftkv_parse_json(body, json_object_get(tf_source_attrs(src), "status"), &st, &err)
+                                       : raftkv_parse_etcd_member(body, kv, &st, &err));
+        char *msg = NULL;
+        if (ok && raftkv_model_observe(m, name, &st, NULL, tf_poll_now(ctx), emit_to_ctx, ctx)) {
             tf_poll_source_ok(ctx, src);
+        } else if (ok) { /* answered, but as another member: the model says why */
+            tf_poll_source_failed(ctx, src, raftkv_model_node_error(m, name));
         } else {
-            char *msg = body ? g_strdup_printf("%s: %s", tf_source_name(src), err->message)
-                             : g_strdup(err->message);
-            raftkv_model_observe(m, tf_source_name(src), NULL, msg, tf_poll_now(ctx), emit_to_ctx, ctx);
+            msg = answered ? g_strdup_printf("%s: %s", name, err->message) : g_strdup(err->message);
+            raftkv_model_observe(m, name, NULL, msg, tf_poll_now(ctx), emit_to_ctx, ctx);
             tf_poll_source_failed(ctx, src, msg);
-            g_free(msg);
         }
+        g_free(msg);
         raftkv_status_clear(&st);
         json_decref(body);
+        json_decref(kv);
         g_clear_error(&err);
     }
+    g_free(main_req);
+    g_free(kv_req);
     tf_http_batch_free(b);
     raftkv_model_end(m, tf_poll_now(ctx), emit_to_ctx, ctx);
     return TRUE;
@@ -85,7 +102,7 @@ static json_t *rk_event_json(const void *e) { return raftkv_event_to_json(e); }
 
 const tf_observer raftkv_observer = {
     .name = "raftkv",
-    .version = 2, /* 2: etcd through /debug/vars (exact terms) */
+    .version = 3, /* 2: etcd through /debug/vars (exact terms); 3: applied from the store */
     .init = rk_init,
     .poll = rk_poll,
     .snapshot = rk_snapshot,

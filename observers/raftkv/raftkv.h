@@ -11,7 +11,8 @@
 typedef struct {
     char *id;       /* the node's own member id */
     char *leader;   /* the leader it knows, or NULL when it knows none */
-    guint64 term, commit, applied;
+    guint64 term, commit;
+    guint64 applied; /* what its state machine holds: a local read sees every entry up to it */
 } raftkv_status;
 
 /* A node as the snapshot shows it. */
@@ -63,7 +64,8 @@ typedef struct {
 } raftkv_event;
 
 /* The observer (static vtable). Config may be NULL. Per source, attribute "kind" picks
- * the adapter: "etcd" (default: GET /debug/vars) or "json" with attribute "status":
+ * the adapter: "etcd" (default: GET /debug/vars and POST /v3/maintenance/status, see
+ * raftkv_parse_etcd_member) or "json" with attribute "status":
  * {"path":"/metrics","method":"GET","id":"id","leader":"current_leader",
  *  "term":"current_term","commit":"last_log_index","applied":"last_applied.index"}. */
 extern const tf_observer raftkv_observer;
@@ -83,9 +85,13 @@ raftkv_model *raftkv_model_new(void);
 void raftkv_model_free(raftkv_model *m);
 /* Starts a cycle over the given member names (borrowed; members not listed are dropped). */
 void raftkv_model_begin(raftkv_model *m, const char *const *members, guint n);
-/* Records one member's answer: st (borrowed) or NULL with error (copied). */
-void raftkv_model_observe(raftkv_model *m, const char *name, const raftkv_status *st,
-                          const char *error, gint64 now, raftkv_emit emit, void *data);
+/* Records one member's answer: st (borrowed) or NULL with error (copied). FALSE when the
+ * node is down after it: no answer, or an answer from another member id than the one this
+ * name answered as before (not attributed; raftkv_model_node_error says so). */
+gboolean raftkv_model_observe(raftkv_model *m, const char *name, const raftkv_status *st,
+                              const char *error, gint64 now, raftkv_emit emit, void *data);
+/* Why the node named name is down (borrowed, valid until the next observe), or NULL. */
+const char *raftkv_model_node_error(const raftkv_model *m, const char *name);
 /* Ends the cycle: agreed leader, quorum, term changes, Election Safety. */
 void raftkv_model_end(raftkv_model *m, gint64 now, raftkv_emit emit, void *data);
 /* A new snapshot of the model (caller owns: raftkv_snapshot_free). */
@@ -102,9 +108,16 @@ json_t *raftkv_event_to_json(const raftkv_event *e);
  * which lags a new leader's term: not for Election Safety (see raftkv_parse_etcd_vars). */
 gboolean raftkv_parse_etcd(json_t *body, raftkv_status *st, GError **error);
 /* Parses etcd's GET /debug/vars answer (borrowed): its "raft.status" (current term, lead,
- * commit, applied, one consistent view; its hex ids become decimal, as the v3 API writes
- * them). What the observer polls for "etcd". */
+ * commit, raft's applied index, one consistent view; its hex ids become decimal, as the v3
+ * API writes them). */
 gboolean raftkv_parse_etcd_vars(json_t *body, raftkv_status *st, GError **error);
+/* Parses one etcd member's two answers (borrowed), read in one cycle: term, leader and
+ * commit from GET /debug/vars (raftkv_parse_etcd_vars), the applied index from POST
+ * /v3/maintenance/status (the key-value store's: a serializable read there sees every
+ * entry up to it; raft.status's own runs ahead of the store). FALSE + error when either is
+ * malformed or the two come from different members. What the observer polls for "etcd". */
+gboolean raftkv_parse_etcd_member(json_t *vars, json_t *status, raftkv_status *st,
+                                  GError **error);
 /* Parses a generic JSON status with field paths from spec (an object like the "status"
  * attribute above; borrowed). */
 gboolean raftkv_parse_json(json_t *body, json_t *spec, raftkv_status *st, GError **error);

@@ -6,8 +6,13 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <string.h>
+#include "fixture_http.h"
 #include "raftkv/raftkv.h"
 #include "tf/error.h"
+#include "tf/handle.h"
+#include "tf/runtime.h"
+#include "tf/snapshot.h"
+#include "tf/source.h"
 
 typedef struct {
     GPtrArray *events;
@@ -229,6 +234,41 @@ static void test_lagging_term_is_not_a_violation(void **unused)
     raftkv_model_free(m);
 }
 
+/* A killed member's port is free; another cluster's member (another test, another tf
+ * process) can take it, and then the source's address answers for that member. It leads
+ * its own cluster's term 2: attributed to the source, that is a second leader of this
+ * cluster's term 2 ("term 2 had two leaders, n1 and n3"). An answer from another member
+ * id than the one the source answered as before is not the node's: it stays down, saying
+ * so, and nothing it says counts. */
+static void test_another_member_on_a_nodes_address_is_not_that_node(void **unused)
+{
+    raftkv_model *m = raftkv_model_new();
+    sink *s = sink_new();
+    gint64 now = 0;
+    CHECK_CYCLE("node_up:n1 node_up:n2 node_up:n3 leader_elected:n1@2",
+                {"n1", "1", "1", 2}, {"n2", "2", "1", 2}, {"n3", "3", "1", 2});
+    CHECK_CYCLE("", {"n1", "1", "1", 2}, {"n2", "2", "1", 2}, {"n3", "3", "1", 2});
+    CHECK_CYCLE("node_down:n3", {"n1", "1", "1", 2}, {"n2", "2", "1", 2}, {"n3", .down = TRUE});
+    /* member 9 leads term 2 of its own cluster, on n3's old address */
+    CHECK_CYCLE("", {"n1", "1", "1", 2}, {"n2", "2", "1", 2}, {"n3", "9", "9", 2});
+    CHECK_CYCLE("", {"n1", "1", "1", 2}, {"n2", "2", "1", 2}, {"n3", "9", "9", 2});
+    CHECK_CYCLE("", {"n1", "1", "1", 2}, {"n2", "2", "1", 2}, {"n3", "9", "9", 2});
+    raftkv_snapshot *snap = raftkv_model_snapshot(m);
+    assert_int_equal(snap->violations, 0);
+    assert_null(snap->violation);
+    const raftkv_node *n3 = raftkv_snapshot_node(snap, "n3");
+    assert_false(n3->reachable);
+    assert_string_equal(n3->error, "n3: answered as member 9, but n3 is member 3: another "
+                                   "process holds its address");
+    assert_string_equal(raftkv_model_node_error(m, "n3"), n3->error);
+    assert_string_equal(snap->leader, "n1");
+    raftkv_snapshot_free(snap);
+    /* n3 itself back on its address (a restart): its own answers count again */
+    CHECK_CYCLE("node_up:n3", {"n1", "1", "1", 2}, {"n2", "2", "1", 2}, {"n3", "3", "1", 2});
+    sink_free(s);
+    raftkv_model_free(m);
+}
+
 static void test_members_come_and_go(void **unused)
 {
     raftkv_model *m = raftkv_model_new();
@@ -321,6 +361,104 @@ static void test_etcd_vars_adapter(void **unused)
     json_decref(body);
 }
 
+/* etcd's applied index is the store's (the v3 status's raftAppliedIndex): raft.status's
+ * runs ahead of it (etcd advances raft before its apply loop has put the entries into the
+ * store), and a serializable read on a follower the observer showed as having applied
+ * the index of a write then missed that write ("n2: minority reads nothing"). */
+static void test_etcd_member_adapter(void **unused)
+{
+    json_t *vars = json_loads(
+        "{\"raft.status\":{\"id\":\"bdae9bbc11dd390d\",\"term\":3,\"vote\":\"0\",\"commit\":9,"
+        "\"lead\":\"2\",\"raftState\":\"StateFollower\",\"applied\":9,\"progress\":{},"
+        "\"leadtransferee\":\"0\"}}", 0, NULL);
+    json_t *status = json_loads(
+        "{\"header\":{\"cluster_id\":\"1\",\"member_id\":\"13668033151171901709\",\"raft_term\":\"2\"},"
+        "\"leader\":\"2\",\"raftIndex\":\"9\",\"raftTerm\":\"2\",\"raftAppliedIndex\":\"8\"}", 0, NULL);
+    assert_non_null(vars);
+    assert_non_null(status);
+    raftkv_status st;
+    GError *err = NULL;
+    assert_true(raftkv_parse_etcd_member(vars, status, &st, &err));
+    assert_string_equal(st.id, "13668033151171901709");
+    assert_string_equal(st.leader, "2");
+    assert_int_equal(st.term, 3);    /* raft's current term, not the applied entry's */
+    assert_int_equal(st.commit, 9);
+    assert_int_equal(st.applied, 8); /* the store's, not raft's 9 */
+    raftkv_status_clear(&st);
+    /* read later than raft.status, the store may be past raft's applied of then: the
+     * lower of the two is what the store surely holds */
+    json_object_set_new(json_object_get(vars, "raft.status"), "applied", json_integer(7));
+    assert_true(raftkv_parse_etcd_member(vars, status, &st, &err));
+    assert_int_equal(st.applied, 7);
+    raftkv_status_clear(&st);
+    json_object_set_new(status, "raftAppliedIndex", json_string("x"));
+    assert_false(raftkv_parse_etcd_member(vars, status, &st, &err));
+    assert_string_equal(err->message, "status: field raftAppliedIndex (applied index) is not a "
+                                      "non-negative number");
+    g_clear_error(&err);
+    json_object_set_new(json_object_get(status, "header"), "member_id", json_string("5"));
+    assert_false(raftkv_parse_etcd_member(vars, status, &st, &err));
+    assert_string_equal(err->message, "etcd status: member 5 answered, but /debug/vars was "
+                                      "member 13668033151171901709's");
+    assert_null(st.id);
+    g_clear_error(&err);
+    json_decref(vars);
+    json_decref(status);
+}
+
+/* The observer asks an etcd member both: raft.status for term, leader and commit, the v3
+ * status for the store's applied index; a v3 status from another member than the one
+ * /debug/vars came from puts the node down, saying so. */
+static void test_observer_reads_the_stores_applied_index(void **unused)
+{
+    const char *vars = "{\"raft.status\":{\"id\":\"a\",\"term\":3,\"vote\":\"a\",\"commit\":9,"
+                       "\"lead\":\"a\",\"raftState\":\"StateLeader\",\"applied\":9,"
+                       "\"progress\":{},\"leadtransferee\":\"0\"}}";
+    fixture_http *one = fixture_http_start(), *other = fixture_http_start();
+    fixture_http_route_json(one, "/debug/vars", vars);
+    fixture_http_route_json(one, "/v3/maintenance/status",
+                            "{\"header\":{\"member_id\":\"10\"},\"leader\":\"10\",\"raftIndex\":\"9\","
+                            "\"raftTerm\":\"2\",\"raftAppliedIndex\":\"8\"}");
+    fixture_http_route_json(other, "/debug/vars", vars);
+    fixture_http_route_json(other, "/v3/maintenance/status",
+                            "{\"header\":{\"member_id\":\"11\"},\"leader\":\"10\",\"raftIndex\":\"9\","
+                            "\"raftTerm\":\"2\",\"raftAppliedIndex\":\"8\"}");
+    char *u1 = fixture_http_url(one, ""), *u2 = fixture_http_url(other, "");
+    tf_source *src[2] = {tf_source_new("n1", u1, NULL, NULL, NULL),
+                         tf_source_new("n2", u2, NULL, NULL, NULL)};
+    tf_runtime_config cfg;
+    tf_runtime_config_init(&cfg);
+    GError *err = NULL;
+    tf_runtime *rt = tf_runtime_new(&cfg, &raftkv_observer, NULL,
+                                    tf_source_provider_new_static(src, 2), &err);
+    assert_non_null(rt);
+    assert_true(tf_runtime_cycle(rt, &err));
+    tf_handle *h = tf_runtime_handle(rt);
+    tf_snapshot *snap = tf_handle_latest(h);
+    const raftkv_snapshot *s = tf_snapshot_data(snap);
+    const raftkv_node *n1 = raftkv_snapshot_node(s, "n1"), *n2 = raftkv_snapshot_node(s, "n2");
+    assert_true(n1->reachable);
+    assert_int_equal(n1->term, 3);
+    assert_int_equal(n1->commit, 9);
+    assert_int_equal(n1->applied, 8); /* the store's: raft.status says 9 */
+    assert_false(n2->reachable);
+    assert_string_equal(n2->error, "n2: etcd status: member 11 answered, but /debug/vars was "
+                                   "member 10's");
+    assert_int_equal(fixture_http_requests_to(one, "/v3/maintenance/status"), 1);
+    char *method = fixture_http_last_method(one, "/v3/maintenance/status");
+    assert_string_equal(method, "POST");
+    g_free(method);
+    tf_snapshot_unref(snap);
+    tf_handle_unref(h);
+    tf_runtime_free(rt);
+    tf_source_unref(src[0]);
+    tf_source_unref(src[1]);
+    g_free(u1);
+    g_free(u2);
+    fixture_http_free(one);
+    fixture_http_free(other);
+}
+
 static void test_generic_adapter(void **unused)
 {
     json_t *spec = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", "id", "leader", "current_leader",
@@ -361,9 +499,12 @@ int main(void)
         cmocka_unit_test(test_election_safety_violation),
         cmocka_unit_test(test_one_torn_read_is_not_a_violation),
         cmocka_unit_test(test_lagging_term_is_not_a_violation),
+        cmocka_unit_test(test_another_member_on_a_nodes_address_is_not_that_node),
         cmocka_unit_test(test_members_come_and_go),
         cmocka_unit_test(test_etcd_adapter),
         cmocka_unit_test(test_etcd_vars_adapter),
+        cmocka_unit_test(test_etcd_member_adapter),
+        cmocka_unit_test(test_observer_reads_the_stores_applied_index),
         cmocka_unit_test(test_generic_adapter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
