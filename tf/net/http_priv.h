@@ -14,10 +14,16 @@
 
 struct tf_http {
     CURLM *multi;          /* owns the connection cache kept between batches */
-    GPtrArray *idle;       /* CURL* easy handles ready for reuse */
+    GHashTable *idle;      /* request key -> idle_set: configured easy handles (http.c) */
+    guint n_idle;          /* handles in idle */
+    guint64 runs;          /* batch runs so far */
     gint interrupted;      /* atomic: set by tf_http_interrupt, consumed by a run */
     guint64 sent;          /* atomic: requests handed to curl */
     long max_idle;         /* CURLMOPT_MAXCONNECTS: idle connections kept */
+    int epoll;             /* the sockets curl wants watched (CURLMOPT_SOCKETFUNCTION) */
+    GByteArray *watch;     /* per fd: WATCH_* bits, what epoll has and whether curl wants it */
+    int wake;              /* eventfd in epoll: tf_http_interrupt wakes a running batch */
+    gint64 timer_at;       /* curl's next timeout (monotonic µs), 0 = none */
 };
 
 /* How a request ended, beyond curl's own result code. */
@@ -39,6 +45,7 @@ struct tf_http_req {
     char *user, *password; /* basic credentials, NULL when none */
 
     CURL *easy;            /* borrowed from the client's pool while running */
+    char *key;             /* what its easy handle is configured for (holds credentials) */
     GString *resp;         /* response body (may hold NULs; always NUL-terminated) */
     long os_errno;         /* errno of a failed connect, for "connection refused" */
     tf_http_outcome outcome;
@@ -53,6 +60,8 @@ struct tf_http_batch {
     GPtrArray *reqs;       /* tf_http_req*, owned */
 };
 
+/* Idle easy handles the client keeps (for tests). */
+guint tf_http_idle_handles(const tf_http *h);
 /* Replaces the user-info of a URL ("user:pw@") with "***@"; newly allocated. */
 char *tf_http_redact_url(const char *url);
 /* Printable excerpt of at most `max` bytes of data: bytes outside printable ASCII and
