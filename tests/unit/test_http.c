@@ -392,9 +392,26 @@ static void test_reused_handles_send_each_request_as_asked(void **state)
         one_on_echo(e, "GET", NULL, "X-Trace: 8", NULL, 4 * SEC);
         one_on_echo(e, "GET", NULL, NULL, NULL, 5 * SEC);
     }
+    /* A batch run again after its request gained credentials sends them. */
+    char *url = fixture_http_url(e->f, "/echo");
+    tf_http_batch *b = tf_http_batch_new(e->h);
+    tf_http_req *r = tf_http_batch_add(b, "echo", "GET", url, NULL, 5 * SEC);
+    tf_http_batch_run(b);
+    tf_http_req_basic_auth(r, "carol", "pw");
+    tf_http_batch_run(b);
+    assert_true(tf_http_req_ok(r, NULL));
+    char *auth = fixture_http_last_header(e->f, "/echo", "Authorization");
+    char *b64 = g_base64_encode((const guchar *)"carol:pw", 8);
+    char *want = g_strdup_printf("Basic %s", b64);
+    assert_string_equal(auth, want);
+    g_free(want);
+    g_free(b64);
+    g_free(auth);
+    tf_http_batch_free(b);
+    g_free(url);
     /* one connection served them all: handles differ, the connection cache is shared */
     assert_int_equal(fixture_http_connections(e->f), 1);
-    assert_int_equal(tf_http_requests_sent(e->h), 20);
+    assert_int_equal(tf_http_requests_sent(e->h), 22);
 }
 
 static void test_idle_handles_stay_bounded(void **state)

@@ -1,25 +1,17 @@
 /* http.c: tf_http, the observers' HTTP client, and its batches.
  * One libcurl multi handle per client sends a whole batch at once from the calling
- * thread and keeps connections (and easy handles) between batches, so a cycle that polls
- * N nodes costs one round trip, not N sequential ones or N new TCP handshakes. The batch
- * is driven by curl's socket API on an epoll set: each wake-up costs what the sockets that
- * woke need, where curl_multi_perform + curl_multi_poll would walk all N transfers and
- * poll all N sockets each time (most of the CPU of a 1,000-source cycle). */
-#include <errno.h>
+ * thread and keeps connections (and configured easy handles) between batches, so a cycle
+ * that polls N nodes costs one round trip, not N sequential ones, N new TCP handshakes or
+ * N full handle setups. */
 #include <pthread.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 #include "net/http_priv.h"
 #include "tf/error.h"
 
-/* Upper bound on one wait; curl's timer shortens it. */
+/* Upper bound on one curl_multi_poll wait; curl shortens it to its own next timeout. */
 #define POLL_CAP_MS 1000
 /* Idle connections kept at least; raised to the largest batch seen. */
 #define MIN_IDLE_CONNECTIONS 32
-/* Socket events taken from the kernel per epoll_wait. */
-#define MAX_EVENTS 256
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
@@ -28,75 +20,6 @@ static void curl_init_once(void)
     /* Never cleaned up: curl_global_cleanup is not thread-safe and the process ends anyway. */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         g_error("tf_http: curl_global_init failed");
-}
-
-/* What the epoll set holds for an fd (the kernel's copy) and whether curl wants it now.
- * A kept connection is registered once: between transfers curl stops wanting it (and
- * says so), but it stays in the set, so a cycle that reuses it costs no epoll_ctl. An
- * event on a socket curl does not want takes it out then; a closed socket leaves the set
- * by itself (on_close). */
-enum { WATCH_IN = 1, WATCH_OUT = 2, WATCH_WANTED = 4 };
-
-static guint8 *watch_at(tf_http *h, curl_socket_t fd)
-{
-    guint len = h->watch->len;
-    if ((guint)fd >= len) {
-        g_byte_array_set_size(h->watch, MAX((guint)fd + 1, len * 2));
-        memset(h->watch->data + len, 0, h->watch->len - len); /* set_size leaves them as is */
-    }
-    return &h->watch->data[fd];
-}
-
-/* Makes the epoll set watch fd for events (WATCH_IN | WATCH_OUT; 0: not at all). */
-static gboolean watch_set(tf_http *h, curl_socket_t fd, guint8 events)
-{
-    guint8 *w = watch_at(h, fd);
-    guint8 had = *w & (WATCH_IN | WATCH_OUT);
-    if (had == events)
-        return TRUE;
-    if (!events) {
-        epoll_ctl(h->epoll, EPOLL_CTL_DEL, fd, NULL);
-    } else {
-        struct epoll_event ev = {.data.fd = fd};
-        ev.events = (events & WATCH_IN ? EPOLLIN : 0u) | (events & WATCH_OUT ? EPOLLOUT : 0u);
-        /* The kernel's copy may differ from ours when an fd number was reused: retry. */
-        if (epoll_ctl(h->epoll, had ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0 &&
-            epoll_ctl(h->epoll, had ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) != 0)
-            return FALSE;
-    }
-    *w = (guint8)((*w & WATCH_WANTED) | events);
-    return TRUE;
-}
-
-/* curl says which sockets to watch for what; CURL_POLL_REMOVE when it stops caring. */
-static int on_socket(CURL *easy, curl_socket_t fd, int what, void *data, void *socketp)
-{
-    tf_http *h = data;
-    guint8 *w = watch_at(h, fd);
-    if (what == CURL_POLL_REMOVE) {
-        *w &= (guint8)~WATCH_WANTED; /* stays in the set until it wakes us or closes */
-        return 0;
-    }
-    *w |= WATCH_WANTED;
-    guint8 events = (what & CURL_POLL_IN ? WATCH_IN : 0) | (what & CURL_POLL_OUT ? WATCH_OUT : 0);
-    return watch_set(h, fd, events) ? 0 : -1; /* -1: curl fails this socket's transfers */
-}
-
-/* CURLOPT_CLOSESOCKETFUNCTION: closing takes the fd out of the epoll set. */
-static int on_close(void *data, curl_socket_t fd)
-{
-    tf_http *h = data;
-    *watch_at(h, fd) = 0;
-    return close(fd);
-}
-
-/* curl's single timer: when (ms from now, -1 = none) it must be called with
- * CURL_SOCKET_TIMEOUT (new transfers start that way too, with 0). */
-static int on_timer(CURLM *multi, long timeout_ms, void *data)
-{
-    tf_http *h = data;
-    h->timer_at = timeout_ms < 0 ? 0 : g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-    return 0;
 }
 
 /* --- configured easy handles -------------------------------------------------------- */
@@ -132,19 +55,9 @@ tf_http *tf_http_new(void)
     h->multi = curl_multi_init();
     if (!h->multi)
         g_error("tf_http: curl_multi_init failed");
-    h->epoll = epoll_create1(EPOLL_CLOEXEC);
-    h->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    struct epoll_event ev = {.events = EPOLLIN, .data.fd = h->wake};
-    if (h->epoll < 0 || h->wake < 0 || epoll_ctl(h->epoll, EPOLL_CTL_ADD, h->wake, &ev) != 0)
-        g_error("tf_http: epoll or eventfd: %s", g_strerror(errno));
-    h->watch = g_byte_array_new();
     h->idle = g_hash_table_new_full(g_str_hash, g_str_equal, wipe_free, idle_set_free);
     h->max_idle = MIN_IDLE_CONNECTIONS;
     curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, h->max_idle);
-    curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
-    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
     return h;
 }
 
@@ -154,9 +67,6 @@ void tf_http_free(tf_http *h)
         return;
     g_hash_table_unref(h->idle);
     curl_multi_cleanup(h->multi); /* closes the cached connections */
-    close(h->wake);
-    close(h->epoll);
-    g_byte_array_unref(h->watch);
     g_free(h);
 }
 
@@ -165,9 +75,7 @@ void tf_http_interrupt(tf_http *h)
     /* The flag stays set until a run sees it: an interrupt that lands just before a run
      * starts still cuts that run short (a stopping runtime must never wait a timeout). */
     g_atomic_int_set(&h->interrupted, 1);
-    guint64 one = 1;
-    if (write(h->wake, &one, sizeof one) < 0 && errno != EAGAIN)
-        g_warning("tf_http: cannot wake the batch: %s", g_strerror(errno));
+    curl_multi_wakeup(h->multi);
 }
 
 guint tf_http_idle_handles(const tf_http *h) { return h->n_idle; }
@@ -200,8 +108,7 @@ static void req_free(tf_http_req *r)
         memset(r->password, 0, strlen(r->password));
     g_free(r->user);
     g_free(r->password);
-    if (r->key)
-        wipe_free(r->key);
+    g_clear_pointer(&r->key, wipe_free);
     if (r->resp)
         g_string_free(r->resp, TRUE);
     g_free(r);
@@ -263,8 +170,7 @@ void tf_http_req_basic_auth(tf_http_req *r, const char *user, const char *passwo
     g_return_if_fail(r && user);
     g_free(r->user);
     g_free(r->password);
-    if (r->key)
-        wipe_free(r->key);
+    g_clear_pointer(&r->key, wipe_free); /* the credentials are part of it */
     r->user = g_strdup(user);
     r->password = g_strdup(password ? password : "");
 }
@@ -292,15 +198,13 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
 }
 
 /* The options every use of a handle configured for r's key shares. */
-static void req_configure(tf_http *h, tf_http_req *r, CURL *e)
+static void req_configure(tf_http_req *r, CURL *e)
 {
     long ms = (long)MAX(1, (r->timeout_us + 999) / 1000);
     curl_easy_setopt(e, CURLOPT_URL, r->url);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
-    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, h);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ms);
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)TF_HTTP_MAX_BODY);
@@ -375,7 +279,7 @@ static CURL *easy_take(tf_http *h, tf_http_req *r)
         e = curl_easy_init();
         if (!e)
             g_error("tf_http: curl_easy_init failed");
-        req_configure(h, r, e);
+        req_configure(r, e);
     }
     req_bind(r, e, req_has_body(r));
     return e;
@@ -500,49 +404,23 @@ void tf_http_batch_run(tf_http_batch *b)
         __atomic_add_fetch(&h->sent, 1, __ATOMIC_RELAXED);
         pending++;
     }
-    struct epoll_event ev[MAX_EVENTS];
     while (pending > 0) {
         if (g_atomic_int_compare_and_exchange(&h->interrupted, 1, 0))
             break;
-        int wait_ms = POLL_CAP_MS;
-        if (h->timer_at) {
-            gint64 left = h->timer_at - g_get_monotonic_time();
-            wait_ms = left <= 0 ? 0 : (int)MIN((left + 999) / 1000, POLL_CAP_MS);
-        }
-        int n = epoll_wait(h->epoll, ev, MAX_EVENTS, wait_ms);
-        CURLMcode mc = CURLM_OK;
         int running = 0;
-        for (int i = 0; i < n && mc == CURLM_OK; i++) {
-            int fd = ev[i].data.fd;
-            if (fd == h->wake) {
-                guint64 count;
-                while (read(h->wake, &count, sizeof count) > 0)
-                    ;
-                continue;
-            }
-            if (!(*watch_at(h, fd) & WATCH_WANTED)) {
-                watch_set(h, fd, 0);
-                continue;
-            }
-            int what = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
-                       (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-                       (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-            mc = curl_multi_socket_action(h->multi, fd, what, &running);
-        }
-        /* Due even while sockets keep it busy: new transfers start this way too. */
-        if (mc == CURLM_OK && h->timer_at && g_get_monotonic_time() >= h->timer_at) {
-            h->timer_at = 0;
-            mc = curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        }
+        CURLMcode mc = curl_multi_perform(h->multi, &running);
         pending -= collect_done(h);
-        if (mc != CURLM_OK || (n < 0 && errno != EINTR)) {
+        if (pending == 0)
+            break;
+        if (mc == CURLM_OK)
+            mc = curl_multi_poll(h->multi, NULL, 0, POLL_CAP_MS, NULL);
+        if (mc != CURLM_OK) {
             /* The multi itself failed (out of memory, say): fail what is left. */
-            const char *why = mc != CURLM_OK ? curl_multi_strerror(mc) : g_strerror(errno);
             for (guint i = 0; i < b->reqs->len; i++) {
                 tf_http_req *r = b->reqs->pdata[i];
                 if (!r->easy)
                     continue;
-                g_strlcpy(r->errbuf, why, sizeof r->errbuf);
+                g_strlcpy(r->errbuf, curl_multi_strerror(mc), sizeof r->errbuf);
                 req_finished(h, r, CURLE_SEND_ERROR);
             }
             pending = 0;

@@ -20,10 +20,6 @@ struct tf_http {
     gint interrupted;      /* atomic: set by tf_http_interrupt, consumed by a run */
     guint64 sent;          /* atomic: requests handed to curl */
     long max_idle;         /* CURLMOPT_MAXCONNECTS: idle connections kept */
-    int epoll;             /* the sockets curl wants watched (CURLMOPT_SOCKETFUNCTION) */
-    GByteArray *watch;     /* per fd: WATCH_* bits, what epoll has and whether curl wants it */
-    int wake;              /* eventfd in epoll: tf_http_interrupt wakes a running batch */
-    gint64 timer_at;       /* curl's next timeout (monotonic µs), 0 = none */
 };
 
 /* How a request ended, beyond curl's own result code. */
