@@ -328,7 +328,7 @@ static gboolean run_cases(tf_run *run)
     return ok;
 }
 
-void tf_run_execute(tf_run *run, GPtrArray *features)
+static void execute(tf_run *run, GPtrArray *features)
 {
     tf_run_emit_static(run, features);
     tf_run_next_id(run, run->run_started_id);
@@ -354,4 +354,22 @@ void tf_run_execute(tf_run *run, GPtrArray *features)
                                     .message = failures->len ? failures->str : NULL}};
     emit_now(run, &rf);
     g_string_free(failures, TRUE);
+}
+
+typedef struct {
+    tf_run *run;
+    GPtrArray *features;
+} execute_args;
+
+static void execute_driven(void *data)
+{
+    execute_args *a = data;
+    execute(a->run, a->features);
+}
+
+/* Bodies run inline on the run's own thread (exec.c): no thread hop per step. */
+void tf_run_execute(tf_run *run, GPtrArray *features)
+{
+    execute_args a = {run, features};
+    tf_exec_drive(run->exec, execute_driven, &a);
 }

@@ -175,6 +175,12 @@ tf_call_outcome tf_exec_call(tf_exec *e, const tf_call *call, gint64 timeout_us,
                              tf_status *status, GError **error);
 /* Stops the exec's current worker (joined); abandoned ones finish on their own. */
 void tf_exec_shutdown(tf_exec *e);
+/* Runs fn(data) as the exec's driver and returns when it returns: the tf_exec_calls fn
+ * makes run their bodies inline, on fn's thread, with no hand-off to another thread; a
+ * body that overruns or is interrupted is left behind on that thread, and fn goes on on a
+ * fresh one. The calling thread only supervises. While it runs, only fn calls
+ * tf_exec_call on e. */
+void tf_exec_drive(tf_exec *e, void (*fn)(void *), void *data);
 /* tf_exec_call as a result: *message (newly allocated) is the body's error, or says the
  * call timed out ("timed out after S s (--step-timeout)") or was interrupted; *outcome
  * (may be NULL) receives how the call ended. Shared by tf run and tf wire (run.c). */
