@@ -6,7 +6,8 @@
 
 void tf_run_next_id(tf_run *run, char *out)
 {
-    g_snprintf(out, TF_ID_LEN, "%" G_GUINT64_FORMAT, tf_gherkin_id_gen_next(run->ids));
+    g_snprintf(out, TF_ID_LEN, "%s%" G_GUINT64_FORMAT, run->id_prefix,
+               tf_gherkin_id_gen_next(run->ids));
 }
 
 void tf_run_emit(tf_run *run, tf_event *ev)

@@ -197,6 +197,7 @@ typedef struct {
     gboolean random;
     guint64 seed;
     gint64 step_timeout_us; /* <= 0: none */
+    guint parallel;         /* --parallel N: worker processes (0, 1: none) */
 } tf_run_options;
 
 /* A feature file given to the run: its text, document and (filtered) pickles. */
@@ -221,11 +222,25 @@ struct tf_run {
     gboolean interrupted; /* SIGINT/SIGTERM stopped it */
     struct tf_store *store; /* --store: borrowed; each world gets a reference, or NULL */
     gint64 store_run;       /* this run's id in store */
+    char id_prefix[8];      /* before every id this process makes from now on ("w3."):
+                               a parallel run's processes never make the same id */
+    const volatile gint *signals; /* SIGINT/SIGTERM received so far, or NULL (parallel.c
+                                     forwards each to the workers) */
+    tf_exec_wait_fn on_waiting;   /* a parallel run's live status line, or NULL */
+    void *on_waiting_data;
 };
 
 /* Runs every selected pickle of features (each a tf_run_feature*), emitting the whole
  * event stream to run->sink; sets run->success and run->interrupted (run.c). */
 void tf_run_execute(tf_run *run, GPtrArray *features);
+/* Every attempt of tc from first_attempt until one passes or the retries are used up;
+ * the last attempt's result. */
+tf_result tf_run_case(tf_run *run, const tf_test_case *tc, guint first_attempt);
+/* Every BeforeAll or AfterAll hook; FALSE (and a line in failures) when one failed. */
+gboolean tf_run_global_hooks(tf_run *run, tf_hook_kind kind, GString *failures);
+/* Whether a test case that ended with r fails the run (--strict counts undefined and
+ * pending). */
+gboolean tf_run_counts_as_failure(const tf_run *run, tf_result r);
 /* The next id of the run's id generator into out (TF_ID_LEN) (run_cases.c). */
 void tf_run_next_id(tf_run *run, char *out);
 /* Hands ev to the run's sink, then frees what ev owns. */
@@ -263,5 +278,40 @@ void tf_run_feature_free(tf_run_feature *f);
 gboolean tf_select_lines(const tf_gherkin_document *doc, const char *data,
                          const tf_gherkin_pickles *pickles, const guint *lines, guint n_lines,
                          gboolean *selected, GError **error);
+
+/* ---- shards (shard.c) ---- */
+/* --shard I/N: shard index of count (0 <= index < count). */
+typedef struct {
+    guint index, count;
+} tf_shard;
+/* The shard (0..count-1) p belongs to: a hash of its uri, line and name, the same on
+ * every run and machine. */
+guint tf_shard_of(const tf_gherkin_pickle *p, guint count);
+/* Parses "I/N"; FALSE + error naming --shard and the range. */
+gboolean tf_shard_parse(const char *text, tf_shard *out, GError **error);
+/* Keeps in each feature's selected pickles those of shard, in their order. */
+void tf_shard_select(GPtrArray *features, const tf_shard *shard);
+
+/* ---- parallel runs (parallel.c: the parent; worker.c: a worker process) ---- */
+/* The environment variable that makes tf_run_main a worker: "FD SERIAL STORE_RUN SEED"
+ * (the socket to the parent, the worker's number, the store's run or 0, the order's
+ * seed). Read and removed at start, so no program a step starts inherits it. */
+#define TF_WORKER_ENV "TF_RUN_WORKER"
+typedef struct {
+    int fd;
+    guint serial;
+    gint64 store_run;
+    guint64 seed;
+} tf_worker_config;
+/* The @tag of scenarios that never run beside another. */
+#define TF_SERIAL_TAG "@serial"
+/* Runs run's test cases in run->opts.parallel worker processes (this program again, with
+ * the same arguments and TF_WORKER_ENV) and feeds their events, each test case's at its
+ * end, to run->sink; sets run->success and run->interrupted like tf_run_execute. */
+void tf_parallel_execute(tf_run *run, GPtrArray *features);
+/* A worker's life: the same static events and test cases as the parent (muted, so ids
+ * agree), BeforeAll, then every case the parent sends, AfterAll; the events go to the
+ * parent as JSON lines. Returns the process's exit code. */
+int tf_worker_serve(tf_run *run, GPtrArray *features, const tf_worker_config *cfg);
 
 #endif
