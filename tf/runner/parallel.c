@@ -5,8 +5,9 @@
  * ends and then feeds them to the reporters in one piece, so pretty and progress output
  * never interleave two scenarios and every report reads as a serial run's would.
  *
- * Workers are this program again (fork, then exec of /proc/self/exe with the same
- * arguments), not bare forks: by the time a worker is started or restarted the parent
+ * Workers are this program again (fork, then exec of /proc/self/exe with its own command
+ * line; the worker's tf_run_main then parses the arguments this one got, sent first over
+ * the socket), not bare forks: by the time a worker is started or restarted the parent
  * has threads (the signal watcher, perhaps a plug-in's), and a forked copy of a threaded
  * process may inherit locks held by threads that do not exist in it; exec also gives each
  * worker its own sanitizer runtime, its own plug-ins loaded by --plugin, and default
@@ -49,6 +50,7 @@ typedef struct {
     gboolean case_serial, signalled;
     /* The attempt in flight: its events, held until it ends. */
     GPtrArray *held; /* tf_event* */
+    GPtrArray *held_global; /* its BeforeAll or AfterAll events, fed in one piece */
     char tcs_id[TF_ID_LEN];
     gboolean step_open; /* a step started and did not finish */
     guint steps_done;
@@ -69,6 +71,7 @@ typedef struct {
     guint busy;
     gboolean serial_running;
     gboolean stop;        /* no more cases: fail-fast, interrupt, BeforeAll failed */
+    gboolean announced;   /* the test cases were emitted */
     gboolean failed;      /* a case failed the run */
     gint signals_seen;
     GString *failures;    /* what failed the run outside test cases */
@@ -101,6 +104,8 @@ static int high_fd(int fd)
     close(fd);
     return h;
 }
+
+static void send_line(wproc *w, const char *text);
 
 static wproc *spawn(parallel *P, GError **error)
 {
@@ -151,6 +156,12 @@ static wproc *spawn(parallel *P, GError **error)
     }
     wproc *w = g_new0(wproc, 1);
     w->serial = serial;
+    json_t *args = json_array();
+    for (char *const *a = P->run->main_argv; a && *a; a++)
+        json_array_append_new(args, json_string(*a));
+    json_t *first = json_pack("{s:o}", "argv", args);
+    char *line = json_dumps(first, JSON_COMPACT);
+    json_decref(first);
     w->pid = pid;
     w->fd = sv[0];
     w->err_fd = ep[0];
@@ -160,7 +171,11 @@ static wproc *spawn(parallel *P, GError **error)
     w->state = W_STARTING;
     w->job_case = -1;
     w->held = g_ptr_array_new_with_free_func((GDestroyNotify)tf_event_free);
+    w->held_global = g_ptr_array_new_with_free_func((GDestroyNotify)tf_event_free);
     g_ptr_array_add(P->procs, w);
+    send_line(w, line);
+    send_line(w, "\n");
+    free(line);
     return w;
 }
 
@@ -174,6 +189,7 @@ static void wproc_free(wproc *w)
     g_string_free(w->err, TRUE);
     g_queue_clear_full(&w->err_tail, g_free);
     g_ptr_array_unref(w->held);
+    g_ptr_array_unref(w->held_global);
     g_free(w);
 }
 
@@ -196,6 +212,13 @@ static void feed(parallel *P, tf_event *ev)
 {
     P->run->sink(P->run->sink_data, ev);
     tf_event_free(ev);
+}
+
+static void flush_global(parallel *P, wproc *w)
+{
+    for (guint i = 0; i < w->held_global->len; i++)
+        P->run->sink(P->run->sink_data, w->held_global->pdata[i]);
+    g_ptr_array_set_size(w->held_global, 0);
 }
 
 static void flush_held(parallel *P, wproc *w)
@@ -245,7 +268,7 @@ static void on_event(parallel *P, wproc *w, tf_event *ev)
         const tf_hook_def *h = hook_by_id(P->run->reg, ev->global_hook_started.hook_id);
         if (h)
             g_hash_table_replace(P->hook_runs, g_strdup(ev->global_hook_started.id), (gpointer)h);
-        feed(P, ev);
+        g_ptr_array_add(w->held_global, ev);
         return;
     }
     case TF_EV_GLOBAL_HOOK_FINISHED: {
@@ -257,7 +280,7 @@ static void on_event(parallel *P, wproc *w, tf_event *ev)
                                    h && h->kind == TF_HOOK_AFTER_ALL ? "AfterAll" : "BeforeAll",
                                    h ? h->file : "?", h ? h->line : 0, w->serial,
                                    f->result.message ? f->result.message : "");
-        feed(P, ev);
+        g_ptr_array_add(w->held_global, ev);
         return;
     }
     case TF_EV_ATTACHMENT:
@@ -269,6 +292,8 @@ static void on_event(parallel *P, wproc *w, tf_event *ev)
     }
     if (in_case)
         g_ptr_array_add(w->held, ev);
+    else if (w->state == W_STARTING || w->state == W_QUITTING) /* a global hook's */
+        g_ptr_array_add(w->held_global, ev);
     else
         feed(P, ev);
 }
@@ -307,9 +332,16 @@ static void on_control(parallel *P, wproc *w, json_t *j)
     if (!what)
         return;
     if (!strcmp(what, "ready")) {
+        flush_global(P, w); /* one worker's BeforeAll hooks together */
         w->state = W_IDLE;
-        if (!json_is_true(json_object_get(j, "ok")))
+        if (!json_is_true(json_object_get(j, "ok"))) {
             P->stop = TRUE; /* BeforeAll failed: no scenario runs, as in a serial run */
+        } else if (!P->announced) {
+            /* As in a serial run: the test cases follow the (first) BeforeAll hooks, and a
+             * run whose BeforeAll failed announces none. */
+            tf_run_announce_cases(P->run);
+            P->announced = TRUE;
+        }
     } else if (!strcmp(what, "done") && w->state == W_BUSY) {
         const char *res = json_string_value(json_object_get(j, "result"));
         tf_result r = TF_RESULT_FAILED;
@@ -472,6 +504,7 @@ static void fail_crashed_case(parallel *P, wproc *w, const char *why)
 
 static void reap(parallel *P, wproc *w, int status)
 {
+    flush_global(P, w); /* its AfterAll hooks together (or a BeforeAll it died in) */
     if (w->state == W_BUSY) {
         char *why = death_text(w, status);
         fail_crashed_case(P, w, why);
@@ -508,7 +541,7 @@ static void dispatch(parallel *P)
 {
     for (guint i = 0; i < P->procs->len && !P->stop && !g_queue_is_empty(&P->jobs); i++) {
         wproc *w = P->procs->pdata[i];
-        if (w->state != W_IDLE || P->serial_running)
+        if (w->state != W_IDLE || P->serial_running || !P->announced)
             continue;
         job *j = g_queue_peek_head(&P->jobs);
         const tf_test_case *tc = g_ptr_array_index(P->run->cases, j->index);
@@ -615,7 +648,7 @@ void tf_parallel_execute(tf_run *run, GPtrArray *features)
     tf_event rs = {.kind = TF_EV_RUN_STARTED, .run_started = {.id = run->run_started_id},
                    .timestamp_us = g_get_real_time()};
     tf_run_emit(run, &rs);
-    tf_run_build_cases(run, features);
+    tf_run_build_cases(run, features, FALSE); /* announced after the first BeforeAll */
     g_strlcpy(run->id_prefix, "p.", sizeof run->id_prefix);
 
     parallel P = {.run = run, .procs = g_ptr_array_new(), .failures = g_string_new(NULL),

@@ -340,7 +340,7 @@ void tf_run_execute(tf_run *run, GPtrArray *features)
     GString *failures = g_string_new(NULL);
     gboolean success = tf_run_global_hooks(run, TF_HOOK_BEFORE_ALL, failures);
     if (success) {
-        tf_run_build_cases(run, features);
+        tf_run_build_cases(run, features, TRUE);
         success = run_cases(run);
     }
     if (!tf_run_global_hooks(run, TF_HOOK_AFTER_ALL, failures))

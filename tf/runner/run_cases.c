@@ -219,7 +219,13 @@ static void shuffle(GPtrArray *cases, guint64 seed)
     g_rand_free(rand);
 }
 
-void tf_run_build_cases(tf_run *run, GPtrArray *features)
+void tf_run_announce_cases(tf_run *run)
+{
+    for (guint i = 0; i < run->cases->len; i++)
+        emit_test_case(run, g_ptr_array_index(run->cases, i));
+}
+
+void tf_run_build_cases(tf_run *run, GPtrArray *features, gboolean announce)
 {
     run->cases = g_ptr_array_new_with_free_func((GDestroyNotify)test_case_free);
     for (guint f = 0; f < features->len; f++) {
@@ -229,6 +235,6 @@ void tf_run_build_cases(tf_run *run, GPtrArray *features)
     }
     if (run->opts.random)
         shuffle(run->cases, run->opts.seed);
-    for (guint i = 0; i < run->cases->len; i++)
-        emit_test_case(run, g_ptr_array_index(run->cases, i));
+    if (announce)
+        tf_run_announce_cases(run);
 }

@@ -282,6 +282,8 @@ typedef struct {
     tf_report_bus *reports;
     tf_store *store;
     gint64 store_run;
+    char **argv;             /* the arguments parsed: worker_argv */
+    char **worker_argv;      /* a copy of them, or a worker's: the parent's (owned) */
     gboolean worker;         /* a worker process of a parallel run (TF_WORKER_ENV) */
     tf_worker_config worker_cfg;
 } run_main;
@@ -369,7 +371,8 @@ static int run_main_execute(run_main *m)
 {
     tf_run run = {.reg = m->reg, .opts = m->o.opts, .ids = m->ids, .sink = run_main_sink,
                   .sink_data = m, .store = m->store, .store_run = m->store_run,
-                  .on_waiting = tf_report_bus_waiting, .on_waiting_data = m->reports};
+                  .on_waiting = tf_report_bus_waiting, .on_waiting_data = m->reports,
+                  .main_argv = m->argv};
     run.exec = tf_exec_new();
     sig_watch sw = {0};
     run.signals = &sw.signals;
@@ -421,6 +424,7 @@ static int run_main_close(run_main *m, int code)
         tf_store_unref(m->store);
     cli_opts_clear(&m->o);
     g_free(m->argv0);
+    g_strfreev(m->worker_argv);
     return code;
 }
 
@@ -434,13 +438,26 @@ int tf_run_main_ext(int argc, char **argv, const tf_plugin_init_fn *modules, gui
         tf_worker_config *c = &m.worker_cfg;
         m.worker = sscanf(worker, "%d %u %" G_GINT64_FORMAT " %" G_GUINT64_FORMAT, &c->fd,
                           &c->serial, &c->store_run, &c->seed) == 4;
-        g_unsetenv(TF_WORKER_ENV); /* nothing a step starts is a worker */
+        GError *e = NULL;
         if (!m.worker) {
-            fprintf(stderr, "%s: %s='%s' is not 'FD SERIAL STORE_RUN SEED'\n", argv[0],
-                    TF_WORKER_ENV, worker);
+            fprintf(stderr, "tf: %s='%s' is not 'FD SERIAL STORE_RUN SEED'\n", TF_WORKER_ENV,
+                    worker);
             return TF_RUN_EXIT_USAGE;
         }
+        g_unsetenv(TF_WORKER_ENV); /* nothing a step starts is a worker */
+        if (!(m.worker_argv = tf_worker_read_argv(c->fd, &e))) {
+            fprintf(stderr, "tf: %s\n", e->message);
+            g_error_free(e);
+            return TF_RUN_EXIT_USAGE;
+        }
+        argv = m.worker_argv; /* the parent's arguments, whatever this call was given */
+        argc = (int)g_strv_length(argv);
+    } else { /* kept NULL-terminated for the workers of a parallel run */
+        m.worker_argv = g_new0(char *, argc + 1);
+        for (int i = 0; i < argc; i++)
+            m.worker_argv[i] = g_strdup(argv[i]);
     }
+    m.argv = m.worker_argv;
     int code = run_main_parse(&m, argc, argv, ext);
     if (code < 0) {
         GError *error = NULL;

@@ -226,6 +226,8 @@ struct tf_run {
                                a parallel run's processes never make the same id */
     const volatile gint *signals; /* SIGINT/SIGTERM received so far, or NULL (parallel.c
                                      forwards each to the workers) */
+    char *const *main_argv;       /* tf_run_main's arguments (NULL-terminated): a parallel
+                                     run's workers parse the same */
     tf_exec_wait_fn on_waiting;   /* a parallel run's live status line, or NULL */
     void *on_waiting_data;
 };
@@ -249,8 +251,10 @@ void tf_run_emit(tf_run *run, tf_event *ev);
  * gets its id here, in registration order, as cucumber numbers them). */
 void tf_run_emit_static(tf_run *run, GPtrArray *features);
 /* Builds run->cases from the selected pickles (hooks and matched steps), shuffles them for
- * --order random and emits each test case. */
-void tf_run_build_cases(tf_run *run, GPtrArray *features);
+ * --order random and, if announce, emits each test case. */
+void tf_run_build_cases(tf_run *run, GPtrArray *features, gboolean announce);
+/* Emits each test case of run->cases (once they are built). */
+void tf_run_announce_cases(tf_run *run);
 
 /* ---- feature files (feature_files.c, line_select.c) ---- */
 /* A PATH[:LINE...] argument of tf run. */
@@ -295,7 +299,10 @@ void tf_shard_select(GPtrArray *features, const tf_shard *shard);
 /* ---- parallel runs (parallel.c: the parent; worker.c: a worker process) ---- */
 /* The environment variable that makes tf_run_main a worker: "FD SERIAL STORE_RUN SEED"
  * (the socket to the parent, the worker's number, the store's run or 0, the order's
- * seed). Read and removed at start, so no program a step starts inherits it. */
+ * seed). Read and removed at start, so no program a step starts inherits it. A worker is
+ * the parent's program started again with the program's own command line; whatever
+ * arguments its tf_run_main call gets, it parses the ones the parent's tf_run_main got,
+ * which the parent sends first, as {"argv": [...]}. */
 #define TF_WORKER_ENV "TF_RUN_WORKER"
 typedef struct {
     int fd;
@@ -313,5 +320,8 @@ void tf_parallel_execute(tf_run *run, GPtrArray *features);
  * agree), BeforeAll, then every case the parent sends, AfterAll; the events go to the
  * parent as JSON lines. Returns the process's exit code. */
 int tf_worker_serve(tf_run *run, GPtrArray *features, const tf_worker_config *cfg);
+/* Reads the parent's {"argv": [...]} line from fd: a NULL-terminated vector (g_strfreev),
+ * or NULL + error. */
+char **tf_worker_read_argv(int fd, GError **error);
 
 #endif

@@ -7,8 +7,9 @@
  * no two processes of a run make the same id. Then it runs BeforeAll, each test case the
  * parent sends (every attempt, as a serial run would), and AfterAll when told to quit.
  *
- * The protocol is JSON lines both ways. Parent to worker: {"run": CASE, "attempt": N} and
- * {"quit": true}. Worker to parent: every event (tf_event_to_json), {"worker": "ready",
+ * The protocol is JSON lines both ways. Parent to worker: first {"argv": [...]} (what
+ * its tf_run_main got, parsed here in place of this process's), then {"run": CASE,
+ * "attempt": N} and {"quit": true}. Worker to parent: every event (tf_event_to_json), {"worker": "ready",
  * "ok": BOOL} after BeforeAll, {"worker": "done", "case": CASE, "result": R} after a test
  * case, {"worker": "waiting", ...} while a step waits (at most 4 a second). */
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "runner_priv.h"
+#include "tf/error.h"
 
 typedef struct {
     int fd;
@@ -99,6 +101,30 @@ static gboolean read_line(int fd, GString *buf, GString *line)
     }
 }
 
+char **tf_worker_read_argv(int fd, GError **error)
+{
+    GString *line = g_string_new(NULL);
+    char c;
+    ssize_t n;
+    /* A byte at a time: nothing after this line may be taken from the socket here. */
+    while ((n = read(fd, &c, 1)) == 1 && c != '\n')
+        g_string_append_c(line, c);
+    json_t *j = json_loads(line->str, 0, NULL);
+    json_t *a = json_object_get(j, "argv");
+    char **argv = NULL;
+    if (json_is_array(a)) {
+        argv = g_new0(char *, json_array_size(a) + 1);
+        for (size_t i = 0; i < json_array_size(a); i++)
+            argv[i] = g_strdup(json_string_value(json_array_get(a, i)) ?: "");
+    } else {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
+                    "worker: the parent's first line is not {\"argv\": [...]}: %.200s", line->str);
+    }
+    json_decref(j);
+    g_string_free(line, TRUE);
+    return argv;
+}
+
 int tf_worker_serve(tf_run *run, GPtrArray *features, const tf_worker_config *cfg)
 {
     signal(SIGPIPE, SIG_IGN); /* a parent that died: write fails, the run is interrupted */
@@ -109,7 +135,7 @@ int tf_worker_serve(tf_run *run, GPtrArray *features, const tf_worker_config *cf
     /* What the parent did before any scenario ran, in the same order: equal ids. */
     tf_run_emit_static(run, features);
     tf_run_next_id(run, run->run_started_id);
-    tf_run_build_cases(run, features);
+    tf_run_build_cases(run, features, FALSE);
     l.muted = FALSE;
     g_snprintf(run->id_prefix, sizeof run->id_prefix, "w%u.", cfg->serial);
     tf_exec_set_wait_listener(run->exec, worker_waiting, &l);
