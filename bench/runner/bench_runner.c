@@ -4,7 +4,10 @@
  * started with exec. Each side runs 5 times, interleaved so a change of load hits both;
  * prints the median wall time and peak RSS and their ratio. The answer check: every run
  * of both exits 0 and reports N scenarios, all passed, and 5N steps, all passed.
- * Usage: bench_runner [--small] [N_SCENARIOS]  (small: 200 scenarios, 3 runs a side). */
+ * With --parallel W both sides run with --parallel W (tf's worker processes, cucumber-js's
+ * workers): the same work split the same way.
+ * Usage: bench_runner [--small] [--parallel W] [N_SCENARIOS]  (small: 200 scenarios, 3 runs
+ * a side). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +191,12 @@ static void report_side(side *s, double *wall, double *rss)
 int main(int argc, char **argv)
 {
     bench_init("bench_runner", &argc, argv);
+    const char *workers = NULL; /* --parallel W: both sides */
+    if (argc > 2 && !strcmp(argv[1], "--parallel")) {
+        workers = argv[2];
+        argv += 2;
+        argc -= 2;
+    }
     guint n = argc > 1 ? (guint)atoi(argv[1]) : bench_small() ? 200 : 10000;
     guint runs = bench_small() ? 3 : 5;
     if (n == 0)
@@ -211,14 +220,20 @@ int main(int argc, char **argv)
     env = g_environ_setenv(env, "CUCUMBER_PUBLISH_QUIET", "true", TRUE);
     env = g_environ_unsetenv(env, "TF_STORE"); /* the same work: no store on either side */
     char *tf_argv[] = {TF_BIN, "run", "--format", "summary", "--no-color", "--plugin",
-                       BENCH_PLUGIN, feat_dir, NULL};
-    char *js_argv[] = {node, js_bin, "--require", js_steps, "--format", "summary", feat_dir, NULL};
+                       BENCH_PLUGIN, feat_dir, NULL, NULL, NULL};
+    char *js_argv[] = {node, js_bin, "--require", js_steps, "--format", "summary", feat_dir, NULL,
+                       NULL, NULL};
+    if (workers) {
+        tf_argv[8] = js_argv[7] = "--parallel";
+        tf_argv[9] = js_argv[8] = (char *)workers;
+    }
     side sides[] = {
         {.name = "tf run", .argv = tf_argv, .envp = env, .cwd = dir},
         {.name = "cucumber-js", .argv = js_argv, .envp = env, .cwd = dir},
     };
-    printf("runner bench: %u scenarios x %d steps in %s, %u runs of each side, interleaved\n", n,
-           STEPS_PER_SCENARIO, feat_dir, runs);
+    printf("runner bench: %u scenarios x %d steps in %s, %u runs of each side, interleaved%s%s\n",
+           n, STEPS_PER_SCENARIO, feat_dir, runs, workers ? ", --parallel " : "",
+           workers ? workers : "");
     for (guint r = 0; r < runs; r++)
         for (guint i = 0; i < G_N_ELEMENTS(sides); i++)
             measure(&sides[i], n);

@@ -203,6 +203,7 @@ typedef struct {
     tf_exec *exec;
     volatile gint stopping;
     volatile gint signals; /* how many arrived (a parallel run forwards each) */
+    gboolean quiet;        /* a worker: its parent has said it */
 } sig_watch;
 
 static void *sig_main(void *data)
@@ -214,9 +215,10 @@ static void *sig_main(void *data)
             continue;
         if (g_atomic_int_get(&s->stopping))
             break;
-        fprintf(stderr, "\ntf: %s: interrupting the run (After hooks and cleanups still run; "
-                        "send it again to cut those short)\n",
-                sig == SIGINT ? "SIGINT" : "SIGTERM");
+        if (!s->quiet)
+            fprintf(stderr, "\ntf: %s: interrupting the run (After hooks and cleanups still "
+                            "run; send it again to cut those short)\n",
+                    sig == SIGINT ? "SIGINT" : "SIGTERM");
         g_atomic_int_inc(&s->signals);
         tf_exec_interrupt(s->exec);
     }
@@ -374,7 +376,7 @@ static int run_main_execute(run_main *m)
                   .on_waiting = tf_report_bus_waiting, .on_waiting_data = m->reports,
                   .main_argv = m->argv};
     run.exec = tf_exec_new();
-    sig_watch sw = {0};
+    sig_watch sw = {.quiet = m->worker};
     run.signals = &sw.signals;
     sig_start(&sw, run.exec);
     int worker_code = 0;
