@@ -20,6 +20,11 @@
 
 #define MAX_ROUNDS 8
 
+static gint cmp_line(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* "uri: name" -> the final attempt's worst step status, as one sorted text. */
 static char *outcomes(const char *path)
 {
@@ -64,12 +69,10 @@ static char *outcomes(const char *path)
         }
         json_decref(env);
     }
-    g_ptr_array_sort(lines_out, (GCompareFunc)g_strcmp0);
+    g_ptr_array_sort(lines_out, cmp_line);
     GString *out = g_string_new(NULL);
-    for (guint i = 0; i < lines_out->len; i++) {
-        char *const *pp = (char *const *)&lines_out->pdata[i];
-        g_string_append_printf(out, "%s\n", *pp);
-    }
+    for (guint i = 0; i < lines_out->len; i++)
+        g_string_append_printf(out, "%s\n", (char *)lines_out->pdata[i]);
     g_strfreev(lines);
     g_free(text);
     g_ptr_array_unref(lines_out);

@@ -1,6 +1,6 @@
 /* test_parallel_store.c: `tf run --parallel 4 --store` keeps one run holding every
- * worker's scenarios: the run's outcome (one run, passed) and every batch each execution
- * journaled (SQLite in WAL mode with the four workers writing at once, and the parent
+ * worker's scenarios: the run's outcome (one run, passed), each execution with its status,
+ * and every batch each execution journaled (SQLite in WAL mode with the four workers writing at once, and the parent
  * ending the run), 10 times over. A retried scenario's attempts are executions of their
  * own. Runs use the in-process counter observer (tests/support/store_steps), so a run
  * takes well under a second; the workers are this test program started again (main). */
@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
 #include "store_fixture.h"
 #include "store_steps.h"
@@ -65,6 +66,28 @@ static void test_workers_of_one_run_keep_every_batch(void **unused)
         json_int_t got = json_integer_value(json_object_get(one, "batches"));
         if (got != want)
             fail_msg("run %d kept %d of its %d batches", (int)r + 1, (int)got, (int)want);
+        assert_int_equal(json_integer_value(json_object_get(one, "journal_errors")), 0);
+        /* every execution, whichever worker ran it: its status and all its batches */
+        json_t *ex = tf_store_executions(s, json_integer_value(json_object_get(one, "run")), &err);
+        assert_non_null(ex);
+        assert_int_equal(json_array_size(ex), SCENARIOS + 2); /* + the retried one's 2nd try */
+        size_t i;
+        json_t *e;
+        json_array_foreach(ex, i, e) {
+            const char *name = json_string_value(json_object_get(e, "scenario"));
+            json_int_t attempt = json_integer_value(json_object_get(e, "attempt"));
+            json_int_t n = 0;
+            const char *k;
+            json_t *b;
+            json_object_foreach(json_object_get(e, "streams"), k, b) n += json_integer_value(b);
+            int changes = !strcmp(name, "retried") ? 2 : atoi(name + 1);
+            const char *status = !strcmp(name, "retried") && attempt == 0 ? "failed" : "passed";
+            if (n != changes + 1 || strcmp(json_string_value(json_object_get(e, "status")), status))
+                fail_msg("run %d, %s attempt %d: %s with %d batches, want %s with %d", (int)r + 1,
+                         name, (int)attempt, json_string_value(json_object_get(e, "status")),
+                         (int)n, status, changes + 1);
+        }
+        json_decref(ex);
     }
     printf("%d runs of %d scenarios in 4 workers: %d batches each, all kept\n", RUNS,
            SCENARIOS + 1, (int)want);

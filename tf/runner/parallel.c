@@ -54,6 +54,8 @@ typedef struct {
     char tcs_id[TF_ID_LEN];
     gboolean step_open; /* a step started and did not finish */
     guint steps_done;
+    tf_result worst;      /* of the attempt's steps so far */
+    gboolean case_over;   /* its last attempt ended: only the "done" note is missing */
 } wproc;
 
 typedef struct {
@@ -251,6 +253,7 @@ static void on_event(parallel *P, wproc *w, tf_event *ev)
         g_strlcpy(w->tcs_id, ev->case_started.id, TF_ID_LEN);
         w->job_attempt = ev->case_started.attempt;
         w->steps_done = 0;
+        w->worst = TF_RESULT_PASSED;
         g_ptr_array_add(w->held, ev);
         return;
     case TF_EV_STEP_STARTED:
@@ -259,8 +262,14 @@ static void on_event(parallel *P, wproc *w, tf_event *ev)
     case TF_EV_STEP_FINISHED:
         w->step_open = FALSE;
         w->steps_done++;
+        w->worst = MAX(w->worst, ev->step_finished.result.status);
         break;
     case TF_EV_CASE_FINISHED:
+        /* If it dies before its next attempt or its "done", that is where it was. */
+        if (ev->case_finished.will_be_retried)
+            w->job_attempt++;
+        else
+            w->case_over = TRUE;
         g_ptr_array_add(w->held, ev);
         flush_held(P, w);
         return;
@@ -322,6 +331,7 @@ static void case_ended(parallel *P, wproc *w, tf_result r)
         P->serial_running = FALSE;
     w->case_serial = FALSE;
     w->job_case = -1;
+    w->case_over = FALSE;
     w->state = W_IDLE;
     P->busy--;
 }
@@ -505,7 +515,9 @@ static void fail_crashed_case(parallel *P, wproc *w, const char *why)
 static void reap(parallel *P, wproc *w, int status)
 {
     flush_global(P, w); /* its AfterAll hooks together (or a BeforeAll it died in) */
-    if (w->state == W_BUSY) {
+    if (w->state == W_BUSY && w->case_over) { /* between its case's end and its note */
+        case_ended(P, w, w->worst);
+    } else if (w->state == W_BUSY) {
         char *why = death_text(w, status);
         fail_crashed_case(P, w, why);
         g_free(why);
@@ -552,6 +564,7 @@ static void dispatch(parallel *P)
         w->state = W_BUSY;
         w->job_case = j->index;
         w->job_attempt = j->attempt;
+        w->case_over = FALSE;
         w->case_serial = serial;
         w->signalled = FALSE;
         P->serial_running = serial;
