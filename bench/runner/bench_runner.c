@@ -10,7 +10,9 @@
  *          cucumber-js, as parallel workers or parallel CI jobs do. Both report.
  * The answer check: every run of both sides, in every load (the twin's too), exits 0 and
  * reports N scenarios, all passed, and 5N steps, all passed.
- * Usage: bench_runner [--small] [--load quiet|busy|pair|all] [N_SCENARIOS]
+ * With --parallel W both sides run with --parallel W (tf's worker processes, cucumber-js's
+ * workers): the same work split the same way.
+ * Usage: bench_runner [--small] [--load quiet|busy|pair|all] [--parallel W] [N_SCENARIOS]
  * (default all; small: 200 scenarios, 3 runs a side, and "all" leaves out busy: its loops
  * would slow the tests ctest runs beside it). */
 #include <errno.h>
@@ -400,6 +402,11 @@ int main(int argc, char **argv)
     for (guint k = 0; k < 3; k++)
         want[k] = load ? !strcmp(load, "all") || !strcmp(load, load_names[k])
                        : !bench_small() || k != LOAD_BUSY;
+    const char *workers = NULL; /* --parallel W: both sides */
+    if (a + 1 < argc && !strcmp(argv[a], "--parallel")) {
+        workers = argv[a + 1];
+        a += 2;
+    }
     guint n = a < argc ? (guint)atoi(argv[a]) : bench_small() ? 200 : 10000;
     guint runs = bench_small() ? 3 : 5;
     if (n == 0 || !(want[0] || want[1] || want[2]))
@@ -423,14 +430,20 @@ int main(int argc, char **argv)
     env = g_environ_setenv(env, "CUCUMBER_PUBLISH_QUIET", "true", TRUE);
     env = g_environ_unsetenv(env, "TF_STORE"); /* the same work: no store on either side */
     char *tf_argv[] = {TF_BIN, "run", "--format", "summary", "--no-color", "--plugin",
-                       BENCH_PLUGIN, feat_dir, NULL};
-    char *js_argv[] = {node, js_bin, "--require", js_steps, "--format", "summary", feat_dir, NULL};
+                       BENCH_PLUGIN, feat_dir, NULL, NULL, NULL};
+    char *js_argv[] = {node, js_bin, "--require", js_steps, "--format", "summary", feat_dir, NULL,
+                       NULL, NULL};
+    if (workers) {
+        tf_argv[8] = js_argv[7] = "--parallel";
+        tf_argv[9] = js_argv[8] = (char *)workers;
+    }
     side sides[] = {
         {.name = "tf run", .argv = tf_argv, .envp = env, .cwd = dir},
         {.name = "cucumber-js", .argv = js_argv, .envp = env, .cwd = dir},
     };
     printf("runner bench: %u scenarios x %d steps in %s, %u runs of each side, interleaved, "
-           "%u cores\n", n, STEPS_PER_SCENARIO, feat_dir, runs, g_get_num_processors());
+           "%u cores%s%s\n", n, STEPS_PER_SCENARIO, feat_dir, runs, g_get_num_processors(),
+           workers ? ", --parallel " : "", workers ? workers : "");
     for (guint k = 0; k < 3; k++)
         if (want[k])
             run_load((load_kind)k, sides, runs, n);

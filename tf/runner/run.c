@@ -289,8 +289,7 @@ static gboolean run_global_hook(tf_run *run, const tf_hook_def *h, GString *fail
     return res != TF_RESULT_FAILED;
 }
 
-/* Every BeforeAll or AfterAll hook; FALSE when one failed. */
-static gboolean run_global_hooks(tf_run *run, tf_hook_kind kind, GString *failures)
+gboolean tf_run_global_hooks(tf_run *run, tf_hook_kind kind, GString *failures)
 {
     gboolean ok = TRUE;
     GPtrArray *hooks = tf_run_hooks_for(run->reg, kind, NULL);
@@ -300,11 +299,22 @@ static gboolean run_global_hooks(tf_run *run, tf_hook_kind kind, GString *failur
     return ok;
 }
 
-static gboolean counts_as_failure(tf_run *run, tf_result r)
+gboolean tf_run_counts_as_failure(const tf_run *run, tf_result r)
 {
     if (r == TF_RESULT_FAILED || r == TF_RESULT_AMBIGUOUS)
         return TRUE;
     return run->opts.strict && (r == TF_RESULT_UNDEFINED || r == TF_RESULT_PENDING);
+}
+
+tf_result tf_run_case(tf_run *run, const tf_test_case *tc, guint first_attempt)
+{
+    tf_result res;
+    gboolean retry = FALSE;
+    guint attempt = first_attempt;
+    do {
+        res = run_attempt(run, tc, attempt++, &retry);
+    } while (retry);
+    return res;
 }
 
 /* Runs every test case (each until it passes or runs out of retries); FALSE when one
@@ -313,14 +323,8 @@ static gboolean run_cases(tf_run *run)
 {
     gboolean ok = TRUE, stop = FALSE;
     for (guint i = 0; i < run->cases->len && !stop && !run->interrupted; i++) {
-        const tf_test_case *tc = g_ptr_array_index(run->cases, i);
-        tf_result res;
-        gboolean retry = FALSE;
-        guint attempt = 0;
-        do {
-            res = run_attempt(run, tc, attempt++, &retry);
-        } while (retry);
-        if (counts_as_failure(run, res)) {
+        tf_result res = tf_run_case(run, g_ptr_array_index(run->cases, i), 0);
+        if (tf_run_counts_as_failure(run, res)) {
             ok = FALSE;
             stop = run->opts.fail_fast;
         }
@@ -335,12 +339,12 @@ static void execute(tf_run *run, GPtrArray *features)
     tf_event rs = {.kind = TF_EV_RUN_STARTED, .run_started = {.id = run->run_started_id}};
     emit_now(run, &rs);
     GString *failures = g_string_new(NULL);
-    gboolean success = run_global_hooks(run, TF_HOOK_BEFORE_ALL, failures);
+    gboolean success = tf_run_global_hooks(run, TF_HOOK_BEFORE_ALL, failures);
     if (success) {
-        tf_run_build_cases(run, features);
+        tf_run_build_cases(run, features, TRUE);
         success = run_cases(run);
     }
-    if (!run_global_hooks(run, TF_HOOK_AFTER_ALL, failures))
+    if (!tf_run_global_hooks(run, TF_HOOK_AFTER_ALL, failures))
         success = FALSE;
     if (run->interrupted) {
         success = FALSE;
