@@ -455,6 +455,7 @@ static int probe_main(void)
     GError *e = NULL;
     gboolean ok = tf_cluster_network_usable(&e);
     printf("%s\n", ok ? "usable" : e->message);
+    g_clear_error(&e);
     return ok ? 0 : 3;
 }
 
