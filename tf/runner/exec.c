@@ -51,6 +51,7 @@ struct host {
     tf_cond job_cond;     /* hop: a job or quit arrived */
     gboolean job, quit;   /* hop */
     gboolean abandoned;   /* its body overran: it must not touch the run again */
+    tf_call call;         /* abandoned: the call it owns (a world reference, the step) */
     tf_fiber native;      /* driven */
 };
 
@@ -149,14 +150,26 @@ static void host_free(host *h)
     tf_exec_unref(e);
 }
 
-/* Called with the lock held, by whoever gives up on h's body: h is detached and frees
- * itself when the body returns; the world stays for it. */
+/* Called with the lock held, by whoever gives up on h's body: h is detached, takes a
+ * reference to the world and the step, and frees them and itself when the body returns. */
 static void host_abandon(tf_exec *e, host *h)
 {
     h->abandoned = TRUE;
-    if (e->call.world)
+    h->call = e->call;
+    if (e->call.world) {
         e->call.world->abandoned = TRUE;
+        g_atomic_int_inc(&e->call.world->refs);
+    }
     pthread_detach(h->thread);
+}
+
+/* An abandoned host whose body returned (lock not held): what the call left it, then h. */
+static void host_free_abandoned(host *h)
+{
+    if (h->call.step && h->call.step_free)
+        h->call.step_free(h->call.step);
+    tf_world_release(h->call.world);
+    host_free(h);
 }
 
 /* Runs the call of e (copied under the lock) on the calling thread, then, under the lock,
@@ -231,7 +244,7 @@ static void *host_drive_main(void *data)
     tf_mutex_unlock(&e->m);
     tf_wait_set_listener(NULL, NULL);
     if (abandoned) /* nobody joins it: it cleans up after itself */
-        host_free(h);
+        host_free_abandoned(h);
     return NULL;
 }
 
@@ -342,7 +355,7 @@ static void *host_hop_main(void *data)
     tf_mutex_unlock(&e->m);
     tf_wait_set_listener(NULL, NULL);
     if (abandoned)
-        host_free(h);
+        host_free_abandoned(h);
     return NULL;
 }
 

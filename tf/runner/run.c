@@ -154,10 +154,11 @@ static tf_result run_matched_step(tf_run *run, tf_world *w, const tf_test_step *
     tf_step *step = g_new0(tf_step, 1);
     *step = (tf_step){.world = w, .pstep = ts->pstep, .args = m->args,
                       .timeout_us = run->opts.step_timeout_us};
-    tf_call c = {.kind = TF_CALL_STEP, .step_fn = m->def->fn, .step = step, .world = w};
+    tf_call c = {.kind = TF_CALL_STEP, .step_fn = m->def->fn, .step = step, .step_free = g_free,
+                 .world = w};
     res = call_body(run, &c, message);
     if (!w->abandoned)
-        g_free(step); /* else the stuck thread still holds it */
+        g_free(step); /* else the stuck thread frees it when the body returns */
     char *amsg = NULL;
     tf_result ar = run->interrupted ? TF_RESULT_PASSED
                                     : run_step_hooks(run, w, TF_HOOK_AFTER_STEP, &amsg);
@@ -245,6 +246,8 @@ static tf_result run_attempt(tf_run *run, const tf_test_case *tc, guint n, gbool
     tf_world_cleanup(a.w);
     if (a.w->app && run->reg->world_free && !a.w->abandoned)
         run->reg->world_free(a.w->app);
+    else if (a.w->app) /* the stuck body may still use it: the world's last reference frees it */
+        a.w->app_free = run->reg->world_free;
     *will_retry = a.worst == TF_RESULT_FAILED && n < run->opts.retry && !run->interrupted;
     tf_event cf = {.kind = TF_EV_CASE_FINISHED,
                    .case_finished = {.test_case_started_id = a.w->tcs_id,

@@ -108,17 +108,19 @@ typedef struct tf_exec tf_exec;
 /* ---- world ---- */
 typedef struct tf_run tf_run;
 struct tf_world {
+    gint refs;     /* the run's, and one per abandoned body still running on it */
     tf_exec *exec; /* referenced */
     tf_run *run;   /* NULL once abandoned */
     const tf_gherkin_pickle *pickle;
     void *app;
+    void (*app_free)(void *app); /* set when the last reference must free app */
     tf_mutex lock; /* cleanups: a stuck step may still touch them */
     GArray *cleanups;
     tf_status status;
     char tcs_id[TF_ID_LEN];      /* testCaseStarted id, "" for a run-level world */
     char step_id[TF_ID_LEN];     /* current test step, or "" */
     char hook_run_id[TF_ID_LEN]; /* current testRunHookStarted id for global hooks */
-    gboolean abandoned;          /* a stuck thread may use it: never freed */
+    gboolean abandoned;          /* a stuck thread may use it: it holds a reference */
     guint64 seed;                /* tf_world_seed: the run's seed mixed with the scenario */
 };
 
@@ -137,7 +139,8 @@ gboolean tf_run_seed_from_env(guint64 *seed, gboolean *from_env, GError **error)
 void tf_run_tell_seed(tf_run *run);
 /* Runs the world's stored-value frees and deferred cleanups, newest first. */
 void tf_world_cleanup(tf_world *world);
-/* Frees the world unless abandoned (then it stays for the stuck thread). */
+/* Drops a reference: the last one (the run's, or an abandoned body's when it returns after
+ * the run let go) frees the world, and its app with app_free when that is set. */
 void tf_world_release(tf_world *world);
 /* The attachment entry point used by tf_world_attach (run.c emits it). */
 void tf_run_emit_attachment(tf_run *run, tf_world *world, const void *data, gsize len,
@@ -163,6 +166,7 @@ typedef struct {
     tf_call_kind kind;
     tf_step_fn step_fn;
     tf_step *step;
+    GDestroyNotify step_free; /* frees step when a body abandoned with it returns, or NULL */
     tf_hook_fn hook_fn;
     tf_global_hook_fn global_fn;
     void *user_data;
@@ -170,7 +174,9 @@ typedef struct {
 } tf_call;
 /* Runs call on the worker (timeout_us <= 0: no timeout). On DONE status and error hold the
  * body's answer. On TIMEOUT/INTERRUPTED the worker is abandoned with the call (the world
- * is marked abandoned under the exec lock) and a fresh worker serves later calls. */
+ * is marked abandoned under the exec lock) and a fresh worker serves later calls; the
+ * abandoned worker holds a reference to the world and owns the step (step_free) until the
+ * body returns. */
 tf_call_outcome tf_exec_call(tf_exec *e, const tf_call *call, gint64 timeout_us,
                              tf_status *status, GError **error);
 /* Stops the exec's current worker (joined); abandoned ones finish on their own. */
