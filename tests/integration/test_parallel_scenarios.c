@@ -15,6 +15,7 @@
  * The whole test is capped by ctest's timeout; each run by `timeout`-like kills here. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -196,7 +197,9 @@ static void test_parallel_ends_as_serial(void **state)
 
 /* ---- a run started in the background ---- */
 
-static pid_t start_tf(const char *const *args)
+/* Starts `tf run ARGS...` with stdout dropped and stderr into err_path (the workers'
+ * lines, prefixed, among them). */
+static pid_t start_tf(const char *const *args, const char *err_path)
 {
     const char *bin = g_getenv("TF_BIN") ? g_getenv("TF_BIN") : TF_BINARY_DIR "/bin/tf";
     GPtrArray *argv = g_ptr_array_new();
@@ -207,9 +210,13 @@ static pid_t start_tf(const char *const *args)
     g_ptr_array_add(argv, NULL);
     GPid pid = 0;
     GError *e = NULL;
-    if (!g_spawn_async(NULL, (char **)argv->pdata, NULL,
-                       G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pid, &e))
+    int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(err_fd >= 0);
+    if (!g_spawn_async_with_fds(NULL, (char **)argv->pdata, NULL,
+                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                                NULL, &pid, -1, -1, err_fd, &e))
         fail_msg("%s", e->message);
+    close(err_fd);
     g_ptr_array_unref(argv);
     return pid;
 }
@@ -303,7 +310,8 @@ static void test_killed_worker_fails_its_scenario_only(void **state)
     const char *paths[] = {FEATURES_PLAIN, NULL};
     guint cases = planned(paths, NULL);
     const char *args[] = {"--parallel", "2", "--format", fmt, FEATURES_PLAIN, NULL};
-    pid_t tf = start_tf(args);
+    char *err = it_path("killed.stderr");
+    pid_t tf = start_tf(args, err);
     pid_t victim = worker_with_members(tf);
     assert_int_equal(kill(victim, SIGKILL), 0);
     int code = wait_exit(tf);
@@ -319,6 +327,7 @@ static void test_killed_worker_fails_its_scenario_only(void **state)
     it_report_clear(&rep);
     assert_int_equal(it_count_marked("etcd"), 0); /* its members died with it */
     assert_int_equal(it_count_marked("tf"), 0);   /* and no worker is left */
+    g_free(err);
     g_free(fmt);
     g_free(m);
 }
@@ -371,7 +380,8 @@ static void test_sigint_stops_every_worker_after_hooks_run(void **state)
     char *m = it_path("interrupted.ndjson");
     char *fmt = g_strdup_printf("message:%s", m);
     const char *args[] = {"--parallel", "2", "--format", fmt, FEATURES_PLAIN, NULL};
-    pid_t tf = start_tf(args);
+    char *err = it_path("interrupted.stderr");
+    pid_t tf = start_tf(args, err);
     worker_with_members(tf);
     assert_int_equal(kill(tf, SIGINT), 0);
     assert_int_equal(wait_exit(tf), 130);
@@ -387,6 +397,14 @@ static void test_sigint_stops_every_worker_after_hooks_run(void **state)
     assert_true(hooks_ran >= interrupted); /* at least the raftkv After hook in each */
     assert_int_equal(it_count_marked("etcd"), 0);
     assert_int_equal(it_count_marked("tf"), 0);
+    /* Under sanitizers a worker reports what its interrupted scenario left at its exit
+     * (prefixed "[worker N]" on the parent's stderr): nothing may be left. */
+    char *text = NULL;
+    assert_true(g_file_get_contents(err, &text, NULL, NULL));
+    if (strstr(text, "Sanitizer"))
+        fail_msg("a process of the interrupted run reported:\n%s", text);
+    g_free(text);
+    g_free(err);
     g_free(fmt);
     g_free(m);
 }
