@@ -3,12 +3,14 @@
  * and a step timeout), retry, fail-fast, dry-run, strict, random order with a seed, JUnit
  * escaping, Ctrl-C (a forked run is SIGINTed; its cleanup runs and it says so), and
  * numeric options refused out of range (never wrapped, clamped or read as "no timeout"). */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -288,26 +290,27 @@ static void test_step_timeout_runs_cleanup(void **state)
 
 /* ---- a body that the runner gives up on, and that returns later ---- */
 
-static GMutex outlive_mutex;
-static GCond outlive_cond;
+/* pthread, not GMutex: glib's futex locks are invisible to ThreadSanitizer */
+static pthread_mutex_t outlive_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t outlive_cond = PTHREAD_COND_INITIALIZER;
 static gboolean outlive_release; /* the test lets the body return */
 static guint apps_alive, apps_freed;
 
 static void *app_new(void *data)
 {
-    g_mutex_lock(&outlive_mutex);
+    pthread_mutex_lock(&outlive_mutex);
     apps_alive++;
-    g_mutex_unlock(&outlive_mutex);
+    pthread_mutex_unlock(&outlive_mutex);
     return g_new0(int, 1);
 }
 static void app_free(void *app)
 {
     g_free(app);
-    g_mutex_lock(&outlive_mutex);
+    pthread_mutex_lock(&outlive_mutex);
     apps_alive--;
     apps_freed++;
-    g_cond_broadcast(&outlive_cond);
-    g_mutex_unlock(&outlive_mutex);
+    pthread_cond_broadcast(&outlive_cond);
+    pthread_mutex_unlock(&outlive_mutex);
 }
 /* Blocks until the test releases it; with "interrupts" it first sends the process SIGINT
  * (only tf_run_main's sigwait thread takes it: every other thread blocks it). */
@@ -315,10 +318,10 @@ static tf_status st_outlive(tf_step *s, GError **e)
 {
     if (tf_step_arg_int(s, 0))
         kill(getpid(), SIGINT);
-    g_mutex_lock(&outlive_mutex);
+    pthread_mutex_lock(&outlive_mutex);
     while (!outlive_release)
-        g_cond_wait(&outlive_cond, &outlive_mutex);
-    g_mutex_unlock(&outlive_mutex);
+        pthread_cond_wait(&outlive_cond, &outlive_mutex);
+    pthread_mutex_unlock(&outlive_mutex);
     return TF_STATUS_PASSED;
 }
 static gboolean module_outlive(tf_registry *reg, GError **error)
@@ -345,15 +348,18 @@ static void test_abandoned_body_frees_its_world_when_it_returns(void **state)
         if (r.code != codes[i])
             fail_msg("%s: exit %d, wanted %d: %s", ends[i][1], r.code, codes[i], r.err);
         rf_result_clear(&r);
-        g_mutex_lock(&outlive_mutex);
+        pthread_mutex_lock(&outlive_mutex);
         assert_int_equal(apps_freed, 0); /* the stuck body may still use its world */
         outlive_release = TRUE;
-        g_cond_broadcast(&outlive_cond);
-        gint64 deadline = g_get_monotonic_time() + 10 * G_TIME_SPAN_SECOND;
-        while (apps_freed == 0 && g_cond_wait_until(&outlive_cond, &outlive_mutex, deadline))
+        pthread_cond_broadcast(&outlive_cond);
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += 10;
+        while (apps_freed == 0 &&
+               pthread_cond_timedwait(&outlive_cond, &outlive_mutex, &deadline) == 0)
             ;
         guint freed = apps_freed, alive = apps_alive;
-        g_mutex_unlock(&outlive_mutex);
+        pthread_mutex_unlock(&outlive_mutex);
         if (freed != 1 || alive != 0)
             fail_msg("%s: the abandoned body returned, and its world was freed %u times "
                      "(%u app worlds alive): wanted once, none alive", ends[i][1], freed, alive);

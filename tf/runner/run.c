@@ -143,6 +143,16 @@ static void suggest(tf_run *run, const tf_test_step *ts)
     g_free(snippet);
 }
 
+/* A step of run_matched_step: it holds a reference to its arguments, since a body
+ * abandoned with it may read them after the run freed the test case. */
+static void step_free(gpointer p)
+{
+    tf_step *step = p;
+    if (step->args)
+        g_ptr_array_unref(step->args);
+    g_free(step);
+}
+
 /* The one matching definition's body between the BeforeStep and AfterStep hooks. */
 static tf_result run_matched_step(tf_run *run, tf_world *w, const tf_test_step *ts,
                                   char **message)
@@ -152,13 +162,14 @@ static tf_result run_matched_step(tf_run *run, tf_world *w, const tf_test_step *
         return res;
     tf_match *m = g_ptr_array_index(ts->matches, 0);
     tf_step *step = g_new0(tf_step, 1);
-    *step = (tf_step){.world = w, .pstep = ts->pstep, .args = m->args,
+    *step = (tf_step){.world = w, .pstep = ts->pstep,
+                      .args = m->args ? g_ptr_array_ref(m->args) : NULL,
                       .timeout_us = run->opts.step_timeout_us};
-    tf_call c = {.kind = TF_CALL_STEP, .step_fn = m->def->fn, .step = step, .step_free = g_free,
-                 .world = w};
+    tf_call c = {.kind = TF_CALL_STEP, .step_fn = m->def->fn, .step = step,
+                 .step_free = step_free, .world = w};
     res = call_body(run, &c, message);
     if (!w->abandoned)
-        g_free(step); /* else the stuck thread frees it when the body returns */
+        step_free(step); /* else the stuck thread frees it when the body returns */
     char *amsg = NULL;
     tf_result ar = run->interrupted ? TF_RESULT_PASSED
                                     : run_step_hooks(run, w, TF_HOOK_AFTER_STEP, &amsg);

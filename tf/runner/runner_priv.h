@@ -127,7 +127,7 @@ struct tf_world {
 struct tf_step {
     tf_world *world;
     const tf_gherkin_pickle_step *pstep;
-    GPtrArray *args; /* borrowed from the match */
+    GPtrArray *args; /* tf run: a reference to the match's; tf wire: its call's */
     gint64 timeout_us;
 };
 
