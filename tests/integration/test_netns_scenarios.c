@@ -29,6 +29,9 @@
 static int setup(void **unused) { return it_setup("tf-netns-it"); }
 static int teardown(void **unused) { return it_teardown(); }
 
+/* Network records whose owner is not dead and is a process of this test (its token
+ * "BOOT-PIDNS-PID-START" names a pid carrying the marker), or has no readable token: other
+ * tf runs on the machine (other CI jobs, other users' suites) hold records of their own. */
 static guint count_records(void)
 {
     gchar *dir = tf_net_state_dir();
@@ -37,7 +40,15 @@ static guint count_records(void)
     const char *name;
     while (d && (name = g_dir_read_name(d))) {
         gchar *path = g_build_filename(dir, name, NULL);
-        n += g_str_has_prefix(name, "net-") && tf_owner_dir_state(path) != TF_OWNER_DEAD;
+        if (g_str_has_prefix(name, "net-") && tf_owner_dir_state(path) != TF_OWNER_DEAD) {
+            gchar *owner = g_build_filename(path, TF_OWNER_FILE, NULL), *token = NULL;
+            int pid = 0;
+            gboolean known = g_file_get_contents(owner, &token, NULL, NULL) &&
+                             sscanf(token, "%*[0-9a-f]-%*[0-9]-%d-", &pid) == 1 && pid > 0;
+            n += !known || it_pid_marked((pid_t)pid);
+            g_free(token);
+            g_free(owner);
+        }
         g_free(path);
     }
     if (d)
