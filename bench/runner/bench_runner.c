@@ -2,13 +2,25 @@
  * `tf run --plugin` (the steps in bench/runner/plugin) and cucumber-js with the same
  * steps in JavaScript (pinned in bench/runner/package-lock.json), each a separate process
  * started with exec. Each side runs 5 times, interleaved so a change of load hits both;
- * prints the median wall time and peak RSS and their ratio. The answer check: every run
- * of both exits 0 and reports N scenarios, all passed, and 5N steps, all passed.
- * Usage: bench_runner [--small] [N_SCENARIOS]  (small: 200 scenarios, 3 runs a side). */
+ * prints the median wall time and peak RSS and their ratio. Under three loads:
+ *   quiet  the machine as it is (its load average is printed with every figure);
+ *   busy   two CPU-bound loops (child processes) on the cores for the whole measurement;
+ *   pair   two bench processes at once (this one forks a twin): before each run both
+ *          meet, then run the same side, so tf competes with tf and cucumber-js with
+ *          cucumber-js, as parallel workers or parallel CI jobs do. Both report.
+ * The answer check: every run of both sides, in every load (the twin's too), exits 0 and
+ * reports N scenarios, all passed, and 5N steps, all passed.
+ * With --parallel W both sides run with --parallel W (tf's worker processes, cucumber-js's
+ * workers): the same work split the same way.
+ * Usage: bench_runner [--small] [--load quiet|busy|pair|all] [--parallel W] [N_SCENARIOS]
+ * (default all; small: 200 scenarios, 3 runs a side, and "all" leaves out busy: its loops
+ * would slow the tests ctest runs beside it). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -107,8 +119,9 @@ static gboolean parse_counts(const char *report, const char *noun, guint *total,
     return found;
 }
 
-/* One run of s; records its figures and whether it reported every scenario passed. */
-static void measure(side *s, guint n_scenarios)
+/* One run of s; records its figures and whether it reported every scenario passed. who
+ * prefixes the printed line ("" or "twin "). */
+static void measure(side *s, guint n_scenarios, const char *who)
 {
     double wall;
     long rss;
@@ -132,7 +145,8 @@ static void measure(side *s, guint n_scenarios)
                                         len > 2000 ? " (its last 2000 bytes)" : "",
                                         report + (len > 2000 ? len - 2000 : 0));
     }
-    printf("  %-12s run %u: %7.3f s  %8ld KiB peak RSS  exit %d\n", s->name, i + 1, wall, rss, status);
+    printf("  %s%-12s run %u: %7.3f s  %8ld KiB peak RSS  exit %d\n", who, s->name, i + 1, wall,
+           rss, status);
     g_free(report);
 }
 
@@ -174,24 +188,229 @@ static char *write_js_steps(const char *dir, const char *cucumber_module)
     return path;
 }
 
-static void report_side(side *s, double *wall, double *rss)
+/* ---- loads ---- */
+
+typedef enum { LOAD_QUIET, LOAD_BUSY, LOAD_PAIR } load_kind;
+static const char *const load_names[] = {"quiet", "busy", "pair"};
+static const char *const load_what[] = {
+    "the machine as it is",
+    "two CPU-bound loops on the cores",
+    "two bench processes at once, each side against its own kind",
+};
+
+/* What one process measured in one load: medians and answer counts per side. Also what
+ * the twin sends back through its pipe (plain bytes: same program, same machine). */
+typedef struct {
+    double wall[2], rss[2];
+    guint runs[2], right[2];
+} figures;
+
+static double loadavg1(void)
 {
-    double w[MAX_RUNS], r[MAX_RUNS];
-    memcpy(w, s->wall_s, sizeof w);
-    memcpy(r, s->rss_kib, sizeof r);
-    *wall = bench_median(w, s->runs);
-    *rss = bench_median(r, s->runs);
-    printf("%-12s median of %u: %7.3f s  %8.0f KiB peak RSS  (runs %.3f..%.3f s)\n", s->name,
-           s->runs, *wall, *rss, w[0], w[s->runs - 1]);
+    double l[1] = {-1};
+    return getloadavg(l, 1) == 1 ? l[0] : -1;
+}
+
+/* A child that burns one core until killed (and dies with the bench). */
+static pid_t spinner_start(void)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        bench_die("fork: %s", g_strerror(errno));
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        volatile unsigned long spin = 0;
+        for (;;)
+            spin++;
+    }
+    return pid;
+}
+
+static void child_stop(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
+static void write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            bench_die("pipe to the twin: %s", g_strerror(errno));
+        c += w;
+        n -= (size_t)w;
+    }
+}
+
+static gboolean read_all(int fd, void *p, size_t n)
+{
+    char *c = p;
+    while (n > 0) {
+        ssize_t r = read(fd, c, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return FALSE;
+        c += r;
+        n -= (size_t)r;
+    }
+    return TRUE;
+}
+
+/* Pair mode: both processes wait here until the other arrives, so each run starts with
+ * the twin's run of the same side. */
+static void meet(int out_fd, int in_fd)
+{
+    char c = 'x';
+    write_all(out_fd, &c, 1);
+    if (!read_all(in_fd, &c, 1))
+        bench_die("the twin went away");
+}
+
+static void sides_reset(side *sides, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        sides[i].runs = sides[i].right = 0;
+        g_clear_pointer(&sides[i].last_wrong, g_free);
+    }
+}
+
+/* Runs every side `runs` times, interleaved, and fills f (medians, counts). */
+static void measure_all(side *sides, guint runs, guint n, const char *who, int out_fd, int in_fd,
+                        figures *f)
+{
+    for (guint r = 0; r < runs; r++)
+        for (guint i = 0; i < 2; i++) {
+            if (out_fd >= 0)
+                meet(out_fd, in_fd);
+            measure(&sides[i], n, who);
+        }
+    for (guint i = 0; i < 2; i++) {
+        double w[MAX_RUNS], m[MAX_RUNS];
+        memcpy(w, sides[i].wall_s, sizeof w);
+        memcpy(m, sides[i].rss_kib, sizeof m);
+        f->wall[i] = bench_median(w, sides[i].runs);
+        f->rss[i] = bench_median(m, sides[i].runs);
+        f->runs[i] = sides[i].runs;
+        f->right[i] = sides[i].right;
+        printf("%s%-12s median of %u: %7.3f s  %8.0f KiB peak RSS  (runs %.3f..%.3f s)\n", who,
+               sides[i].name, sides[i].runs, f->wall[i], f->rss[i], w[0], w[sides[i].runs - 1]);
+    }
+}
+
+static void print_ratio(const char *who, const figures *f)
+{
+    printf("%sratio (cucumber-js / tf): wall %.1fx, RSS %.1fx\n", who,
+           f->wall[1] / MAX(f->wall[0], 1e-9), f->rss[1] / MAX(f->rss[0], 1));
+}
+
+static void check_answers(side *sides, const figures *f, guint n, const char *load, const char *who,
+                          const char *last_wrong_tf, const char *last_wrong_js)
+{
+    const char *last[2] = {last_wrong_tf, last_wrong_js};
+    for (guint i = 0; i < 2; i++) {
+        char *what = g_strdup_printf("%s: %s%s reports %u scenarios and %u steps, all passed", load,
+                                     who, sides[i].name, n, n * STEPS_PER_SCENARIO);
+        bench_check(f->runs[i] > 0 && f->right[i] == f->runs[i], what,
+                    "%u of %u runs did not; the last: %s", f->runs[i] - f->right[i], f->runs[i],
+                    last[i] ? last[i] : "(the twin's: see its lines above)");
+        g_free(what);
+    }
+}
+
+/* One load: prints tf against cucumber-js in it and checks every run's answer. */
+static void run_load(load_kind k, side *sides, guint runs, guint n)
+{
+    printf("\n== load %s: %s (load average %.2f at the start)\n", load_names[k], load_what[k],
+           loadavg1());
+    sides_reset(sides, 2);
+    pid_t spinners[2] = {0, 0}, twin = 0;
+    int to_twin[2] = {-1, -1}, from_twin[2] = {-1, -1};
+    if (k == LOAD_BUSY)
+        for (guint i = 0; i < 2; i++)
+            spinners[i] = spinner_start();
+    if (k == LOAD_PAIR) {
+        if (pipe(to_twin) || pipe(from_twin))
+            bench_die("pipe: %s", g_strerror(errno));
+        fflush(NULL);
+        twin = fork();
+        if (twin < 0)
+            bench_die("fork: %s", g_strerror(errno));
+        if (twin == 0) { /* the twin: the same measurement, its figures sent back */
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            close(to_twin[1]);
+            close(from_twin[0]);
+            figures f = {{0}};
+            measure_all(sides, runs, n, "twin ", from_twin[1], to_twin[0], &f);
+            write_all(from_twin[1], &f, sizeof f);
+            for (guint i = 0; i < 2; i++)
+                if (sides[i].last_wrong)
+                    printf("twin %s, the last wrong run: %s\n", sides[i].name,
+                           sides[i].last_wrong);
+            fflush(NULL);
+            _exit(0);
+        }
+        close(to_twin[0]);
+        close(from_twin[1]);
+    }
+    figures f = {{0}};
+    measure_all(sides, runs, n, "", to_twin[1], from_twin[0], &f);
+    double load_end = loadavg1();
+    print_ratio("", &f);
+    check_answers(sides, &f, n, load_names[k], "", sides[0].last_wrong, sides[1].last_wrong);
+    if (k == LOAD_BUSY)
+        for (guint i = 0; i < 2; i++)
+            child_stop(spinners[i]);
+    if (k == LOAD_PAIR) {
+        figures tf = {{0}};
+        gboolean got = read_all(from_twin[0], &tf, sizeof tf);
+        int st = 0;
+        while (waitpid(twin, &st, 0) < 0 && errno == EINTR)
+            ;
+        close(to_twin[1]);
+        close(from_twin[0]);
+        bench_check(got && WIFEXITED(st) && WEXITSTATUS(st) == 0, "pair: the twin finished",
+                    "%s", got ? "it exited abnormally" : "it sent no figures");
+        if (got) {
+            print_ratio("twin ", &tf);
+            check_answers(sides, &tf, n, load_names[k], "twin ", NULL, NULL);
+        }
+    }
+    printf("== load %s: tf %.3f s, cucumber-js %.3f s: %.1fx (load average %.2f at the end)\n",
+           load_names[k], f.wall[0], f.wall[1], f.wall[1] / MAX(f.wall[0], 1e-9), load_end);
 }
 
 int main(int argc, char **argv)
 {
     bench_init("bench_runner", &argc, argv);
-    guint n = argc > 1 ? (guint)atoi(argv[1]) : bench_small() ? 200 : 10000;
+    const char *load = NULL;
+    int a = 1;
+    if (a + 1 < argc && !strcmp(argv[a], "--load")) {
+        load = argv[a + 1];
+        a += 2;
+    } else if (a < argc && g_str_has_prefix(argv[a], "--load=")) {
+        load = argv[a] + strlen("--load=");
+        a++;
+    }
+    gboolean want[3] = {FALSE, FALSE, FALSE};
+    for (guint k = 0; k < 3; k++)
+        want[k] = load ? !strcmp(load, "all") || !strcmp(load, load_names[k])
+                       : !bench_small() || k != LOAD_BUSY;
+    const char *workers = NULL; /* --parallel W: both sides */
+    if (a + 1 < argc && !strcmp(argv[a], "--parallel")) {
+        workers = argv[a + 1];
+        a += 2;
+    }
+    guint n = a < argc ? (guint)atoi(argv[a]) : bench_small() ? 200 : 10000;
     guint runs = bench_small() ? 3 : 5;
-    if (n == 0)
-        bench_die("usage: bench_runner [--small] [N_SCENARIOS > 0]");
+    if (n == 0 || !(want[0] || want[1] || want[2]))
+        bench_die("usage: bench_runner [--small] [--load quiet|busy|pair|all] [N_SCENARIOS > 0]");
     char *js_dir = g_build_filename(TF_SOURCE_DIR, "bench", "runner", NULL);
     char *node = bench_npm_ready(js_dir);
     bench_need(g_file_test(TF_BIN, G_FILE_TEST_IS_EXECUTABLE), "tf", TF_BIN " is not built");
@@ -211,31 +430,24 @@ int main(int argc, char **argv)
     env = g_environ_setenv(env, "CUCUMBER_PUBLISH_QUIET", "true", TRUE);
     env = g_environ_unsetenv(env, "TF_STORE"); /* the same work: no store on either side */
     char *tf_argv[] = {TF_BIN, "run", "--format", "summary", "--no-color", "--plugin",
-                       BENCH_PLUGIN, feat_dir, NULL};
-    char *js_argv[] = {node, js_bin, "--require", js_steps, "--format", "summary", feat_dir, NULL};
+                       BENCH_PLUGIN, feat_dir, NULL, NULL, NULL};
+    char *js_argv[] = {node, js_bin, "--require", js_steps, "--format", "summary", feat_dir, NULL,
+                       NULL, NULL};
+    if (workers) {
+        tf_argv[8] = js_argv[7] = "--parallel";
+        tf_argv[9] = js_argv[8] = (char *)workers;
+    }
     side sides[] = {
         {.name = "tf run", .argv = tf_argv, .envp = env, .cwd = dir},
         {.name = "cucumber-js", .argv = js_argv, .envp = env, .cwd = dir},
     };
-    printf("runner bench: %u scenarios x %d steps in %s, %u runs of each side, interleaved\n", n,
-           STEPS_PER_SCENARIO, feat_dir, runs);
-    for (guint r = 0; r < runs; r++)
-        for (guint i = 0; i < G_N_ELEMENTS(sides); i++)
-            measure(&sides[i], n);
-
-    double tf_wall, tf_rss, js_wall, js_rss;
-    report_side(&sides[0], &tf_wall, &tf_rss);
-    report_side(&sides[1], &js_wall, &js_rss);
-    printf("ratio (cucumber-js / tf): wall %.1fx, RSS %.1fx\n", js_wall / MAX(tf_wall, 1e-9),
-           js_rss / MAX(tf_rss, 1));
-    for (guint i = 0; i < G_N_ELEMENTS(sides); i++) {
-        char *what = g_strdup_printf("%s reports %u scenarios and %u steps, all passed", sides[i].name,
-                                     n, n * STEPS_PER_SCENARIO);
-        bench_check(sides[i].right == sides[i].runs, what, "%u of %u runs did not; the last: %s",
-                    sides[i].runs - sides[i].right, sides[i].runs, sides[i].last_wrong);
-        g_free(what);
-        g_free(sides[i].last_wrong);
-    }
+    printf("runner bench: %u scenarios x %d steps in %s, %u runs of each side, interleaved, "
+           "%u cores%s%s\n", n, STEPS_PER_SCENARIO, feat_dir, runs, g_get_num_processors(),
+           workers ? ", --parallel " : "", workers ? workers : "");
+    for (guint k = 0; k < 3; k++)
+        if (want[k])
+            run_load((load_kind)k, sides, runs, n);
+    sides_reset(sides, 2);
 
     g_strfreev(env);
     g_free(js_bin);

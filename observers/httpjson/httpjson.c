@@ -1,5 +1,6 @@
 /* httpjson.c: see httpjson.h. All sources are fetched in one tf_http batch per cycle, so
- * a cycle costs the slowest source's latency, not the sum of all of them. */
+ * a cycle costs the slowest source's latency, not the sum of all of them. The batch is
+ * built once and run again every cycle while the source set stays the same. */
 #include <stdlib.h>
 #include <string.h>
 #include <tf/error.h>
@@ -12,6 +13,12 @@ typedef struct {
     char *body;
     char **fields;
     GHashTable *nodes; /* name -> httpjson_node* (the live state) */
+    /* The requests of the last cycle and what they were made for: the sources (referenced,
+     * in order), the client and the timeout. */
+    tf_http_batch *batch;
+    GPtrArray *batch_sources;
+    tf_http *batch_http;
+    gint64 batch_timeout;
 } httpjson_state;
 
 json_t *httpjson_path_get(json_t *root, const char *path)
@@ -58,6 +65,7 @@ static void *hj_init(const void *config, GError **error)
     s->body = g_strdup(cfg->body);
     s->fields = g_strdupv((char **)cfg->fields);
     s->nodes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, node_free);
+    s->batch_sources = g_ptr_array_new_with_free_func((GDestroyNotify)tf_source_unref);
     return s;
 }
 
@@ -127,6 +135,33 @@ static void record(httpjson_state *s, tf_poll_ctx *ctx, const tf_source *src, js
     tf_poll_source_ok(ctx, src);
 }
 
+/* This cycle's batch: last cycle's while the sources, client and timeout are the same. */
+static tf_http_batch *cycle_batch(httpjson_state *s, tf_poll_ctx *ctx, GPtrArray *sources)
+{
+    tf_http *http = tf_poll_http(ctx);
+    gint64 timeout = tf_poll_request_timeout(ctx);
+    gboolean same = s->batch && s->batch_http == http && s->batch_timeout == timeout &&
+                    s->batch_sources->len == sources->len;
+    for (guint i = 0; same && i < sources->len; i++)
+        same = s->batch_sources->pdata[i] == sources->pdata[i];
+    if (same)
+        return s->batch;
+    tf_http_batch_free(s->batch);
+    g_ptr_array_set_size(s->batch_sources, 0);
+    s->batch = tf_http_batch_new(http);
+    s->batch_http = http;
+    s->batch_timeout = timeout;
+    for (guint i = 0; i < sources->len; i++) {
+        const tf_source *src = sources->pdata[i];
+        char *url = g_strconcat(tf_source_url(src) ? tf_source_url(src) : "", s->path, NULL);
+        tf_http_batch_add(s->batch, tf_source_name(src), s->body ? "POST" : "GET", url, s->body,
+                          timeout);
+        g_free(url);
+        g_ptr_array_add(s->batch_sources, tf_source_ref((tf_source *)src));
+    }
+    return s->batch;
+}
+
 static gboolean hj_poll(void *state, tf_poll_ctx *ctx, GError **error)
 {
     httpjson_state *s = state;
@@ -134,14 +169,7 @@ static gboolean hj_poll(void *state, tf_poll_ctx *ctx, GError **error)
     for (guint i = 0; i < removed->len; i++)
         g_hash_table_remove(s->nodes, tf_source_name(removed->pdata[i]));
     GPtrArray *sources = tf_poll_sources(ctx);
-    tf_http_batch *b = tf_http_batch_new(tf_poll_http(ctx));
-    for (guint i = 0; i < sources->len; i++) {
-        const tf_source *src = sources->pdata[i];
-        char *url = g_strconcat(tf_source_url(src) ? tf_source_url(src) : "", s->path, NULL);
-        tf_http_batch_add(b, tf_source_name(src), s->body ? "POST" : "GET", url, s->body,
-                          tf_poll_request_timeout(ctx));
-        g_free(url);
-    }
+    tf_http_batch *b = cycle_batch(s, ctx, sources);
     tf_http_batch_run(b);
     for (guint i = 0; i < sources->len; i++) {
         GError *err = NULL;
@@ -150,7 +178,6 @@ static gboolean hj_poll(void *state, tf_poll_ctx *ctx, GError **error)
         g_clear_error(&err);
         json_decref(body);
     }
-    tf_http_batch_free(b);
     return TRUE;
 }
 
@@ -188,6 +215,8 @@ static void *hj_snapshot(void *state)
 static void hj_free_state(void *state)
 {
     httpjson_state *s = state;
+    tf_http_batch_free(s->batch);
+    g_ptr_array_unref(s->batch_sources);
     g_hash_table_unref(s->nodes);
     g_free(s->path);
     g_free(s->body);

@@ -7,7 +7,14 @@
  * else, `message` texts included, must be equal. An NDJSON line that is not JSON fails
  * the sample. Every sample folder present must be in cck_samples[], and exactly the 40
  * official ones must be present (38 run, 2 listed as unsupported). Without the folder:
- * skip.h. */
+ * skip.h.
+ *
+ * Every sample runs twice: serially and with --parallel 4 (worker processes: this test
+ * program started again, which then runs the sample its parent named in TF_CCK_SAMPLE).
+ * A parallel run may legitimately differ in two ways, undone before comparing: its
+ * attempts end in another order (each attempt's envelopes stay together: they are put
+ * back in the order of the test cases), and BeforeAll/AfterAll run once per worker (a
+ * hook's later runs are dropped, and must have ended as its first did). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -90,9 +97,124 @@ static json_t *normalise(json_t *v, GHashTable *ids)
     return out;
 }
 
-/* The file's envelopes, normalised; NULL with *why set when it cannot be read or a line
- * is not a JSON object (a line is never dropped). */
-static GPtrArray *load_normalised(const char *path, char **why)
+static const char *str_at(json_t *env, const char *kind, const char *key)
+{
+    return json_string_value(json_object_get(json_object_get(env, kind), key));
+}
+
+/* A parallel run's envelopes (owned by raw) in a serial run's order: each attempt's block
+ * moved to where the serial run has it (test case order, then attempt), and every
+ * BeforeAll/AfterAll hook's runs after the first dropped. FALSE + *why when a dropped run
+ * ended otherwise than the kept one or an attempt block is not whole. */
+static gboolean serial_order(GPtrArray *raw, char **why)
+{
+    GHashTable *case_pos = g_hash_table_new(g_str_hash, g_str_equal); /* testCase id -> n */
+    GHashTable *hook_status = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    GHashTable *dropped_runs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GHashTable *run_hook = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    GPtrArray *head = g_ptr_array_new(), *tail = g_ptr_array_new(), *blocks = g_ptr_array_new();
+    GPtrArray *block = NULL;
+    gboolean ok = TRUE, cases_done = FALSE;
+    for (guint i = 0; i < raw->len && ok; i++) {
+        json_t *env = raw->pdata[i];
+        const char *hrs = str_at(env, "testRunHookStarted", "id");
+        const char *hrf = str_at(env, "testRunHookFinished", "testRunHookStartedId");
+        const char *att = str_at(env, "attachment", "testRunHookStartedId");
+        if (json_object_get(env, "testCase"))
+            g_hash_table_insert(case_pos, (gpointer)str_at(env, "testCase", "id"),
+                                GUINT_TO_POINTER(g_hash_table_size(case_pos)));
+        if (hrs) {
+            const char *hook = str_at(env, "testRunHookStarted", "hookId");
+            g_hash_table_insert(run_hook, g_strdup(hrs), g_strdup(hook));
+            if (g_hash_table_contains(hook_status, hook)) {
+                g_hash_table_add(dropped_runs, g_strdup(hrs));
+                continue;
+            }
+            g_hash_table_insert(hook_status, g_strdup(hook), NULL);
+        }
+        if (hrf) {
+            const char *hook = g_hash_table_lookup(run_hook, hrf);
+            json_t *r = json_object_get(json_object_get(env, "testRunHookFinished"), "result");
+            const char *st = json_string_value(json_object_get(r, "status"));
+            const char *first = hook ? g_hash_table_lookup(hook_status, hook) : NULL;
+            if (g_hash_table_contains(dropped_runs, hrf)) {
+                if (!first || !st || strcmp(first, st)) {
+                    *why = g_strdup_printf("hook %s ended %s in one worker, %s in another",
+                                           hook ? hook : "?", first ? first : "?", st ? st : "?");
+                    ok = FALSE;
+                }
+                continue;
+            }
+            if (hook)
+                g_hash_table_insert(hook_status, g_strdup(hook), g_strdup(st ? st : "?"));
+        }
+        if (att && g_hash_table_contains(dropped_runs, att))
+            continue;
+        if (json_object_get(env, "testCaseStarted")) {
+            block = g_ptr_array_new();
+            g_ptr_array_add(blocks, block);
+        }
+        if (block)
+            g_ptr_array_add(block, env);
+        else
+            g_ptr_array_add(blocks->len ? tail : head, env);
+        if (json_object_get(env, "testCaseFinished"))
+            block = NULL;
+        cases_done = blocks->len > 0;
+    }
+    (void)cases_done;
+    if (ok && block) {
+        *why = g_strdup("an attempt's envelopes end without testCaseFinished");
+        ok = FALSE;
+    }
+    /* Sort the blocks: test case position, then attempt. */
+    for (guint i = 1; ok && i < blocks->len; i++) {
+        for (guint k = i; k > 0; k--) {
+            GPtrArray *a = blocks->pdata[k - 1], *b = blocks->pdata[k];
+            json_t *sa = json_object_get(a->pdata[0], "testCaseStarted");
+            json_t *sb = json_object_get(b->pdata[0], "testCaseStarted");
+            guint pa = GPOINTER_TO_UINT(g_hash_table_lookup(
+                case_pos, json_string_value(json_object_get(sa, "testCaseId"))));
+            guint pb = GPOINTER_TO_UINT(g_hash_table_lookup(
+                case_pos, json_string_value(json_object_get(sb, "testCaseId"))));
+            json_int_t aa = json_integer_value(json_object_get(sa, "attempt"));
+            json_int_t ab = json_integer_value(json_object_get(sb, "attempt"));
+            if (pa < pb || (pa == pb && aa <= ab))
+                break;
+            blocks->pdata[k - 1] = b;
+            blocks->pdata[k] = a;
+        }
+    }
+    GPtrArray *order = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
+    for (guint i = 0; i < head->len; i++)
+        g_ptr_array_add(order, json_incref(head->pdata[i]));
+    for (guint i = 0; i < blocks->len; i++) {
+        GPtrArray *b = blocks->pdata[i];
+        for (guint k = 0; k < b->len; k++)
+            g_ptr_array_add(order, json_incref(b->pdata[k]));
+        g_ptr_array_unref(b);
+    }
+    for (guint i = 0; i < tail->len; i++)
+        g_ptr_array_add(order, json_incref(tail->pdata[i]));
+    /* raw now holds the serial order */
+    g_ptr_array_set_size(raw, 0);
+    for (guint i = 0; i < order->len; i++)
+        g_ptr_array_add(raw, json_incref(order->pdata[i]));
+    g_ptr_array_unref(order);
+    g_ptr_array_unref(head);
+    g_ptr_array_unref(tail);
+    g_ptr_array_unref(blocks);
+    g_hash_table_unref(case_pos);
+    g_hash_table_unref(hook_status);
+    g_hash_table_unref(dropped_runs);
+    g_hash_table_unref(run_hook);
+    return ok;
+}
+
+/* The file's envelopes, normalised (a parallel run's first put in serial order); NULL
+ * with *why set when it cannot be read or a line is not a JSON object (a line is never
+ * dropped, but a global hook's repeated runs in a parallel run). */
+static GPtrArray *load_normalised(const char *path, gboolean parallel, char **why)
 {
     char *data = NULL;
     GError *e = NULL;
@@ -101,7 +223,7 @@ static GPtrArray *load_normalised(const char *path, char **why)
         g_error_free(e);
         return NULL;
     }
-    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
+    GPtrArray *raw = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
     GHashTable *ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     char **lines = g_strsplit(data, "\n", -1);
     for (guint n = 0; lines[n]; n++) {
@@ -113,27 +235,39 @@ static GPtrArray *load_normalised(const char *path, char **why)
             *why = g_strdup_printf("%s:%u: not a JSON object (%s): %.200s", path, n + 1,
                                    env ? "another JSON value" : je.text, lines[n]);
             json_decref(env);
-            g_ptr_array_unref(out);
-            out = NULL;
+            g_ptr_array_unref(raw);
+            raw = NULL;
             break;
         }
         if (!json_object_get(env, "meta"))
-            g_ptr_array_add(out, normalise(env, ids));
-        json_decref(env);
+            g_ptr_array_add(raw, env);
+        else
+            json_decref(env);
     }
     g_strfreev(lines);
+    GPtrArray *out = NULL;
+    if (raw && (!parallel || serial_order(raw, why))) {
+        out = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
+        for (guint i = 0; i < raw->len; i++)
+            g_ptr_array_add(out, normalise(raw->pdata[i], ids));
+    }
+    if (raw)
+        g_ptr_array_unref(raw);
     g_hash_table_unref(ids);
     g_free(data);
     return out;
 }
 
-/* Runs one sample; returns NULL when it conforms, else a description of the first diff. */
-static char *run_sample(const cck_sample *s, const char *dir, const char *tmp)
+/* Runs one sample (with --parallel 4 if parallel); returns NULL when it conforms, else a
+ * description of the first diff. */
+static char *run_sample(const cck_sample *s, const char *dir, const char *tmp, gboolean parallel)
 {
     GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
     g_ptr_array_add(argv, g_strdup("tf-run"));
-    char *out = g_strdup_printf("%s/%s.ndjson", tmp, s->name);
+    char *out = g_strdup_printf("%s/%s%s.ndjson", tmp, s->name, parallel ? "-parallel" : "");
     g_ptr_array_add(argv, g_strdup_printf("--format=message:%s", out));
+    if (parallel)
+        g_ptr_array_add(argv, g_strdup("--parallel=4"));
     char *argfile = g_strdup_printf("%s/%s.arguments.txt", dir, s->name);
     char *args = NULL;
     if (g_file_get_contents(argfile, &args, NULL, NULL)) {
@@ -157,12 +291,14 @@ static char *run_sample(const cck_sample *s, const char *dir, const char *tmp)
     g_ptr_array_add(argv, NULL);
 
     cck_dir = dir;
+    g_setenv("TF_CCK_SAMPLE", s->name, TRUE); /* for the workers (main) */
+    g_setenv("TF_CCK_DIR", dir, TRUE);
     tf_plugin_init_fn mods[] = {s->init};
     int code = tf_run_main((int)argv->len - 1, (char **)argv->pdata, mods, 1);
     char *why = NULL, *want_why = NULL, *got_why = NULL;
     char *expected_path = g_strdup_printf("%s/%s.ndjson", dir, s->name);
-    GPtrArray *want = load_normalised(expected_path, &want_why);
-    GPtrArray *got = code == TF_RUN_EXIT_USAGE ? NULL : load_normalised(out, &got_why);
+    GPtrArray *want = load_normalised(expected_path, FALSE, &want_why);
+    GPtrArray *got = code == TF_RUN_EXIT_USAGE ? NULL : load_normalised(out, parallel, &got_why);
     if (!want) {
         why = g_strdup_printf("expected messages: %s", want_why);
     } else if (!got) {
@@ -256,15 +392,17 @@ static void test_cck_samples(void **state)
             continue;
         }
         char *dir = g_build_filename(cck_root, s->name, NULL);
-        char *why = run_sample(s, dir, tmp);
-        if (why) {
-            printf("FAIL %s: %s\n", s->name, why);
+        char *why = run_sample(s, dir, tmp, FALSE);
+        char *pwhy = why ? NULL : run_sample(s, dir, tmp, TRUE);
+        if (why || pwhy) {
+            printf("FAIL %s%s: %s\n", s->name, why ? "" : " (--parallel 4)", why ? why : pwhy);
             failed++;
         } else {
-            printf("ok   %s\n", s->name);
+            printf("ok   %s (serial and --parallel 4)\n", s->name);
             passed++;
         }
         g_free(why);
+        g_free(pwhy);
         g_free(dir);
     }
     printf("%u passed, %u failed\n", passed, failed);
@@ -286,8 +424,25 @@ static void test_cck_samples(void **state)
     assert_int_equal(passed + unsupported, CCK_SAMPLES);
 }
 
+/* A worker of a --parallel 4 run: the sample its parent runs, whose arguments the
+ * parent sends (tf_run_main reads them). */
+static int worker_main(void)
+{
+    const cck_sample *s = sample_named(g_getenv("TF_CCK_SAMPLE") ? g_getenv("TF_CCK_SAMPLE") : "");
+    if (!s) {
+        fprintf(stderr, "test_cck worker: TF_CCK_SAMPLE names no sample\n");
+        return 2;
+    }
+    cck_dir = g_getenv("TF_CCK_DIR");
+    char *argv[] = {"test_cck-worker", NULL};
+    tf_plugin_init_fn mods[] = {s->init};
+    return tf_run_main(1, argv, mods, 1);
+}
+
 int main(void)
 {
+    if (g_getenv("TF_RUN_WORKER"))
+        return worker_main();
     cck_root = tf_test_shared_data("cck", "the Cucumber Compatibility Kit samples: one folder per "
                                           "sample with its .feature files and expected .ndjson");
     const struct CMUnitTest tests[] = {

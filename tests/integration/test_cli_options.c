@@ -31,6 +31,7 @@ static const command commands[] = {
     {"tf gherkin", {"@TF", "gherkin"}},
     {"tf history", {"@TF", "history"}},
     {"tf history check", {"@TF", "history", "check"}},
+    {"tf report merge", {"@TF", "report", "merge"}},
     {"hello_runner", {HELLO_DIR "/hello_runner"}},
 };
 
@@ -111,7 +112,8 @@ static const char *good_value(const entry *e)
         {"FILE.so", HELLO_DIR "/libhello_steps.so"}, {"EXPR", "@a and not @b"}, {"REGEX", "x.*"},
         {"FMT[:FILE]", "summary"}, {"defined|random[:SEED]", "random:7"}, {"ENV", "local"},
         {"ADDR", "127.0.0.1"}, {"NAME", "raftkv"}, {"register|registers|kv", "registers"},
-        {"DIR", "/nonexistent/tf-options-test"}, {"SECONDS", "3600"},
+        {"DIR", "/nonexistent/tf-options-test"}, {"SECONDS", "3600"}, {"F", "2.5"},
+        {"I/N", "1/3"}, {"FILE", "/nonexistent/tf-options-test.ndjson"},
     };
     for (guint i = 0; i < G_N_ELEMENTS(known); i++)
         if (!strcmp(e->value, known[i][0]))

@@ -1,4 +1,5 @@
-/* test_html_formatter.c: the message report of `tf run` renders with the official
+/* test_html_formatter.c: the message report of `tf run` (serial, --parallel 4, and two
+ * --shard runs joined by `tf report merge`) renders with the official
  * @cucumber/html-formatter, at the version pinned here (installed from npm into the build
  * dir on first use). node and npm come from scripts/install-deps.sh: without them, or when
  * npm cannot install the package, the test is skipped with the reason (exit 77), and under
@@ -84,30 +85,51 @@ static void test_message_report_renders(void **unused)
     print_message("@cucumber/html-formatter %s\n", have);
     g_free(have);
     char *dir = g_dir_make_tmp("tf-html-XXXXXX", NULL);
-    char *ndjson = g_build_filename(dir, "report.ndjson", NULL);
-    char *fmt = g_strdup_printf("message:%s", ndjson);
-    const char *tf[] = {TF_BINARY_DIR "/bin/tf", "run", "--format", fmt, "--plugin",
-                        TF_BINARY_DIR "/examples/libhello_steps.so", "hello.feature", NULL};
-    char *out = NULL;
-    assert_int_equal(run(tf, NULL, &out, NULL), 1); /* the example has one failing scenario */
-    g_free(out);
-
-    char *env_dir = g_strdup_printf("HTML_FORMATTER_DIR=%s", pkg);
     char **envp = g_environ_setenv(g_get_environ(), "HTML_FORMATTER_DIR", pkg, TRUE);
-    const char *render[] = {node, TF_SOURCE_DIR "/scripts/html-report.mjs", ndjson, NULL};
-    char *html = NULL;
-    assert_int_equal(run(render, (const char *const *)envp, &html, NULL), 0);
-    assert_non_null(strstr(html, "<html"));
-    assert_non_null(strstr(html, "The service adds up"));
-    assert_non_null(strstr(html, "waiting for: the service shows 2"));
-    print_message("rendered %zu bytes of HTML\n", strlen(html));
-    g_free(html);
+    /* A serial run, a --parallel 4 run and the merge of two shards all render alike. */
+    const char *variants[][3] = {{"serial", NULL, NULL},
+                                 {"parallel", "--parallel=4", NULL},
+                                 {"shard0", "--shard=0/2", NULL},
+                                 {"shard1", "--shard=1/2", NULL}};
+    char *files[G_N_ELEMENTS(variants)];
+    for (guint v = 0; v < G_N_ELEMENTS(variants); v++) {
+        char *name = g_strdup_printf("%s.ndjson", variants[v][0]);
+        files[v] = g_build_filename(dir, name, NULL);
+        g_free(name);
+        char *fmt = g_strdup_printf("message:%s", files[v]);
+        const char *tf[] = {TF_BINARY_DIR "/bin/tf", "run", "--format", fmt, "--plugin",
+                            TF_BINARY_DIR "/examples/libhello_steps.so",
+                            variants[v][1] ? variants[v][1] : "--retry=0", "hello.feature", NULL};
+        char *out = NULL;
+        int code = run(tf, NULL, &out, NULL);
+        if (v < 2)
+            assert_int_equal(code, 1); /* the example has one failing scenario */
+        g_free(out);
+        g_free(fmt);
+    }
+    char *merged = g_build_filename(dir, "merged.ndjson", NULL);
+    const char *merge[] = {TF_BINARY_DIR "/bin/tf", "report", "merge", "-o", merged, files[2],
+                           files[3], NULL};
+    assert_int_equal(run(merge, NULL, NULL, NULL), 0);
+    const char *reports[] = {files[0], files[1], merged};
+    for (guint r = 0; r < G_N_ELEMENTS(reports); r++) {
+        const char *render[] = {node, TF_SOURCE_DIR "/scripts/html-report.mjs", reports[r], NULL};
+        char *html = NULL;
+        assert_int_equal(run(render, (const char *const *)envp, &html, NULL), 0);
+        assert_non_null(strstr(html, "<html"));
+        assert_non_null(strstr(html, "The service adds up"));
+        assert_non_null(strstr(html, "waiting for: the service shows 2"));
+        print_message("%s: rendered %zu bytes of HTML\n", reports[r], strlen(html));
+        g_free(html);
+    }
     g_strfreev(envp);
-    g_free(env_dir);
-    g_unlink(ndjson);
+    for (guint v = 0; v < G_N_ELEMENTS(variants); v++) {
+        g_unlink(files[v]);
+        g_free(files[v]);
+    }
+    g_unlink(merged);
+    g_free(merged);
     g_rmdir(dir);
-    g_free(ndjson);
-    g_free(fmt);
     g_free(dir);
     g_free(index);
     g_free(node);

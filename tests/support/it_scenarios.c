@@ -54,6 +54,17 @@ const char *it_tmp(void) { return tmp; }
 
 char *it_path(const char *name) { return g_build_filename(tmp, name, NULL); }
 
+gboolean it_pid_marked(pid_t pid)
+{
+    char *env_path = g_strdup_printf("/proc/%d/environ", (int)pid), *env = NULL;
+    gsize env_len = 0;
+    gboolean marked = g_file_get_contents(env_path, &env, &env_len, NULL) &&
+                      memmem(env, env_len, mark, strlen(mark) + 1) != NULL;
+    g_free(env);
+    g_free(env_path);
+    return marked;
+}
+
 guint it_count_marked(const char *exe_name)
 {
     char *suffix = g_strconcat("/", exe_name, NULL);

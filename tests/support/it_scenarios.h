@@ -4,6 +4,7 @@
 #ifndef TF_TEST_IT_SCENARIOS_H
 #define TF_TEST_IT_SCENARIOS_H
 
+#include <sys/types.h>
 #include <glib.h>
 #include <jansson.h>
 
@@ -17,6 +18,8 @@ int it_teardown(void);
 const char *it_tmp(void);
 /* A new path name inside the temp dir (g_free). */
 char *it_path(const char *name);
+/* Whether process pid runs and carries this test's marker. */
+gboolean it_pid_marked(pid_t pid);
 /* Live processes whose executable ends in "/exe_name" and that carry this test's marker. */
 guint it_count_marked(const char *exe_name);
 /* Runs `tf run ARGS...` (NULL-terminated), stdout into *out (g_free) and printed whole,

@@ -1,11 +1,19 @@
 /* test_http.c: tf_http against the in-process fixture server: JSON GET/POST, concurrent
- * batches, connection reuse across batches, interrupts from another thread, unsent
- * batches and the tf_http_json shortcut. Failures are in test_http_errors.c. */
+ * batches, connection reuse across batches, easy handles reused by configuration (each
+ * request still sends exactly its own method, body, headers and credentials; idle handles
+ * stay bounded), kept connections whose server went away (no hang, no busy loop),
+ * interrupts from another thread, unsent batches and the tf_http_json shortcut. Failures
+ * are in test_http_errors.c. */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
+#include <sys/resource.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 #include "fixture_http_env.h"
+
+/* Internal (net/http_priv.h): idle easy handles the client keeps. */
+guint tf_http_idle_handles(const tf_http *h);
 
 static void test_get_json(void **state)
 {
@@ -323,6 +331,165 @@ static void test_http_json_convenience(void **state)
     g_free(url);
 }
 
+/* One request on its own batch (so every step reuses what the last one left), checked
+ * against what the server saw. header: an extra header or NULL; user: basic auth or NULL. */
+static void one_on_echo(env *e, const char *method, const char *body, const char *header,
+                        const char *user, gint64 timeout_us)
+{
+    char *url = fixture_http_url(e->f, "/echo");
+    tf_http_batch *b = tf_http_batch_new(e->h);
+    tf_http_req *r = tf_http_batch_add(b, "echo", method, url, body, timeout_us);
+    if (header)
+        tf_http_req_header(r, header);
+    if (user)
+        tf_http_req_basic_auth(r, user, "pw");
+    tf_http_batch_run(b);
+    GError *err = NULL;
+    if (!tf_http_req_ok(r, &err))
+        fail_msg("%s %s: %s", method, body ? body : "", err->message);
+    char *m = fixture_http_last_method(e->f, "/echo");
+    char *got = fixture_http_last_body(e->f, "/echo");
+    char *trace = fixture_http_last_header(e->f, "/echo", "X-Trace");
+    char *auth = fixture_http_last_header(e->f, "/echo", "Authorization");
+    assert_string_equal(m, method);
+    assert_string_equal(got, body ? body : "");
+    if (header)
+        assert_string_equal(trace, strchr(header, ' ') + 1);
+    else
+        assert_null(trace);
+    if (user) {
+        char *plain = g_strdup_printf("%s:pw", user);
+        char *b64 = g_base64_encode((const guchar *)plain, strlen(plain));
+        char *want = g_strdup_printf("Basic %s", b64);
+        assert_string_equal(auth, want);
+        g_free(want);
+        g_free(b64);
+        g_free(plain);
+    } else {
+        assert_null(auth); /* never credentials left over from an earlier request */
+    }
+    g_free(m);
+    g_free(got);
+    g_free(trace);
+    g_free(auth);
+    tf_http_batch_free(b);
+    g_free(url);
+}
+
+static void test_reused_handles_send_each_request_as_asked(void **state)
+{
+    env *e = *state;
+    fixture_http_route_handler(e->f, "/echo", echo, NULL);
+    for (int round = 0; round < 2; round++) { /* the second round reuses every handle */
+        one_on_echo(e, "GET", NULL, NULL, NULL, 5 * SEC);
+        one_on_echo(e, "GET", NULL, NULL, "alice", 5 * SEC);
+        one_on_echo(e, "GET", NULL, NULL, "bob", 5 * SEC);
+        one_on_echo(e, "GET", NULL, NULL, NULL, 5 * SEC);
+        one_on_echo(e, "POST", "[1]", NULL, NULL, 5 * SEC);
+        one_on_echo(e, "POST", "[2, 3]", "X-Trace: 7", NULL, 5 * SEC);
+        one_on_echo(e, "POST", "[4]", NULL, NULL, 5 * SEC);
+        one_on_echo(e, "PUT", "[5]", NULL, NULL, 5 * SEC);
+        one_on_echo(e, "GET", NULL, "X-Trace: 8", NULL, 4 * SEC);
+        one_on_echo(e, "GET", NULL, NULL, NULL, 5 * SEC);
+    }
+    /* A batch run again after its request gained credentials sends them. */
+    char *url = fixture_http_url(e->f, "/echo");
+    tf_http_batch *b = tf_http_batch_new(e->h);
+    tf_http_req *r = tf_http_batch_add(b, "echo", "GET", url, NULL, 5 * SEC);
+    tf_http_batch_run(b);
+    tf_http_req_basic_auth(r, "carol", "pw");
+    tf_http_batch_run(b);
+    assert_true(tf_http_req_ok(r, NULL));
+    char *auth = fixture_http_last_header(e->f, "/echo", "Authorization");
+    char *b64 = g_base64_encode((const guchar *)"carol:pw", 8);
+    char *want = g_strdup_printf("Basic %s", b64);
+    assert_string_equal(auth, want);
+    g_free(want);
+    g_free(b64);
+    g_free(auth);
+    tf_http_batch_free(b);
+    g_free(url);
+    /* one connection served them all: handles differ, the connection cache is shared */
+    assert_int_equal(fixture_http_connections(e->f), 1);
+    assert_int_equal(tf_http_requests_sent(e->h), 22);
+}
+
+static void test_idle_handles_stay_bounded(void **state)
+{
+    env *e = *state;
+    /* 300 different URLs, one a batch: the client may not keep a handle for each. */
+    for (guint i = 0; i < 300; i++) {
+        char *path = g_strdup_printf("/u%u", i);
+        fixture_http_route_json(e->f, path, "1");
+        char *url = fixture_http_url(e->f, path);
+        tf_http_batch_free(run_one(e, path, "GET", url, NULL, 5 * SEC));
+        g_free(url);
+        g_free(path);
+    }
+    guint idle = tf_http_idle_handles(e->h);
+    print_message("idle handles after 300 one-URL batches: %u\n", idle);
+    assert_true(idle > 0 && idle <= 64);
+    /* a batch as large as all of them keeps them all (and the next reuses them) */
+    tf_http_batch *b = tf_http_batch_new(e->h);
+    for (guint i = 0; i < 300; i++) {
+        char *path = g_strdup_printf("/u%u", i);
+        char *url = fixture_http_url(e->f, path);
+        tf_http_batch_add(b, path, "GET", url, NULL, 5 * SEC);
+        g_free(url);
+        g_free(path);
+    }
+    tf_http_batch_run(b);
+    tf_http_batch_run(b);
+    for (guint i = 0; i < 300; i++)
+        assert_true(tf_http_req_ok(tf_http_batch_req(b, i), NULL));
+    assert_int_equal(tf_http_idle_handles(e->h), 300);
+    tf_http_batch_free(b);
+}
+
+static double thread_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_THREAD, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static void test_kept_connection_to_a_gone_server(void **state)
+{
+    env *e = *state;
+    fixture_http *gone = fixture_http_start();
+    guint16 port = fixture_http_port(gone);
+    fixture_http_route_json(gone, "/v", "1");
+    fixture_http_route(e->f, "/slow", 200, NULL, "2", -1, 300);
+    char *url = fixture_http_url(gone, "/v"), *slow = fixture_http_url(e->f, "/slow");
+    tf_http_batch_free(run_one(e, "v", "GET", url, NULL, 5 * SEC));
+    tf_http_batch_free(run_one(e, "slow", "GET", slow, NULL, 5 * SEC));
+    /* The server of the kept connection closes it: while the next batch waits on another
+     * server, that idle socket reads end-of-file. It must not wake the client over and
+     * over (a busy loop burns about the 300 ms the batch takes). */
+    fixture_http_free(gone);
+    double cpu0 = thread_cpu_s();
+    tf_http_batch *b = run_one(e, "slow", "GET", slow, NULL, 5 * SEC);
+    double cpu = thread_cpu_s() - cpu0;
+    assert_true(tf_http_req_ok(tf_http_batch_req(b, 0), NULL));
+    print_message("CPU of a 300 ms batch beside a closed idle socket: %.1f ms\n", cpu * 1000);
+    assert_true(cpu < 0.15);
+    tf_http_batch_free(b);
+    /* A new server on the same port: the dead connection is replaced, not waited on. */
+    fixture_http *back = fixture_http_start_on(port);
+    fixture_http_route_json(back, "/v", "3");
+    for (int i = 0; i < 2; i++) {
+        b = run_one(e, "v", "GET", url, NULL, 5 * SEC);
+        GError *err = NULL;
+        if (!tf_http_req_ok(tf_http_batch_req(b, 0), &err))
+            fail_msg("%s", err->message);
+        tf_http_batch_free(b);
+    }
+    assert_int_equal(fixture_http_connections(back), 1);
+    fixture_http_free(back);
+    g_free(url);
+    g_free(slow);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -335,6 +502,9 @@ int main(void)
         T(test_interrupt_before_run_is_kept),
         T(test_free_unrun_batch),
         T(test_http_json_convenience),
+        T(test_reused_handles_send_each_request_as_asked),
+        T(test_idle_handles_stay_bounded),
+        T(test_kept_connection_to_a_gone_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* test_httpjson.c: bad input reaching the runtime through HTTP: a garbage body, a refused
  * connection and a timeout each become that source's error (quoting what it got), while
- * the good source is observed in the same cycle and the cycle itself succeeds. */
+ * the good source is observed in the same cycle and the cycle itself succeeds; the batch
+ * the observer runs again each cycle follows the source set when it changes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -114,11 +115,96 @@ static void test_stop_interrupts_slow_cycle(void **unused)
     fixture_http_free(fx);
 }
 
+/* A provider whose set the test changes between cycles (sources referenced). */
+typedef struct {
+    GPtrArray *now;
+} changing;
+
+static gboolean changing_list(void *self, GPtrArray *out, GError **error)
+{
+    changing *c = self;
+    for (guint i = 0; i < c->now->len; i++)
+        g_ptr_array_add(out, tf_source_ref(c->now->pdata[i]));
+    return TRUE;
+}
+
+static void changing_free(void *self) {}
+
+static const tf_source_provider_vtable changing_vt = {"changing", changing_list, changing_free};
+
+static void expect_values(tf_handle *h, const char *const *names, const int *values, guint n)
+{
+    tf_snapshot *snap = tf_handle_latest(h);
+    const httpjson_snapshot *s = tf_snapshot_data(snap);
+    assert_int_equal(s->n, n);
+    assert_int_equal(s->up, n);
+    for (guint i = 0; i < n; i++) {
+        const httpjson_node *node = httpjson_snapshot_node(s, names[i]);
+        assert_non_null(node);
+        assert_int_equal(json_integer_value(httpjson_node_field(node, "value")), values[i]);
+    }
+    tf_snapshot_unref(snap);
+}
+
+/* The observer runs one batch again while the sources stay; when they change, the next
+ * cycle polls exactly the new set (a new source, one gone, one at a new URL). */
+static void test_batch_follows_the_source_set(void **unused)
+{
+    fixture_http *fx = fixture_http_start();
+    for (int i = 1; i <= 4; i++) {
+        char *path = g_strdup_printf("/n%d", i), *body = g_strdup_printf("{\"value\":%d}", i);
+        fixture_http_route_json(fx, path, body);
+        g_free(path);
+        g_free(body);
+    }
+    char *u[5];
+    for (int i = 1; i <= 4; i++) {
+        char *path = g_strdup_printf("/n%d", i);
+        u[i] = fixture_http_url(fx, path);
+        g_free(path);
+    }
+    changing c = {g_ptr_array_new_with_free_func((GDestroyNotify)tf_source_unref)};
+    g_ptr_array_add(c.now, tf_source_new("a", u[1], NULL, NULL, NULL));
+    g_ptr_array_add(c.now, tf_source_new("b", u[2], NULL, NULL, NULL));
+    static const char *const fields[] = {"value", NULL};
+    httpjson_config hc = {.path = "", .fields = fields};
+    tf_runtime_config cfg;
+    tf_runtime_config_init(&cfg);
+    tf_runtime *rt = tf_runtime_new(&cfg, &httpjson_observer, &hc,
+                                    tf_source_provider_new(&changing_vt, &c), NULL);
+    tf_handle *h = tf_runtime_handle(rt);
+    for (int i = 0; i < 3; i++)
+        assert_true(tf_runtime_cycle(rt, NULL));
+    expect_values(h, (const char *[]){"a", "b"}, (const int[]){1, 2}, 2);
+    assert_int_equal(fixture_http_requests_to(fx, "/n1"), 3);
+    assert_int_equal(fixture_http_requests_to(fx, "/n2"), 3);
+
+    /* b moves to /n3, c comes (/n4), a goes */
+    g_ptr_array_set_size(c.now, 0);
+    g_ptr_array_add(c.now, tf_source_new("b", u[3], NULL, NULL, NULL));
+    g_ptr_array_add(c.now, tf_source_new("c", u[4], NULL, NULL, NULL));
+    for (int i = 0; i < 2; i++)
+        assert_true(tf_runtime_cycle(rt, NULL));
+    expect_values(h, (const char *[]){"b", "c"}, (const int[]){3, 4}, 2);
+    assert_int_equal(fixture_http_requests_to(fx, "/n1"), 3);
+    assert_int_equal(fixture_http_requests_to(fx, "/n2"), 3);
+    assert_int_equal(fixture_http_requests_to(fx, "/n3"), 2);
+    assert_int_equal(fixture_http_requests_to(fx, "/n4"), 2);
+
+    tf_handle_unref(h);
+    tf_runtime_free(rt);
+    g_ptr_array_unref(c.now);
+    for (int i = 1; i <= 4; i++)
+        g_free(u[i]);
+    fixture_http_free(fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_sources_fail_alone),
         cmocka_unit_test(test_stop_interrupts_slow_cycle),
+        cmocka_unit_test(test_batch_follows_the_source_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,12 +3,14 @@
  * and a step timeout), retry, fail-fast, dry-run, strict, random order with a seed, JUnit
  * escaping, Ctrl-C (a forked run is SIGINTed; its cleanup runs and it says so), and
  * numeric options refused out of range (never wrapped, clamped or read as "no timeout"). */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -349,6 +351,86 @@ static void test_step_timeout_runs_cleanup(void **state)
     assert_string_equal(trail->str, "before-a;before-b;after-b;after-a;deferred;");
 }
 
+/* ---- a body that the runner gives up on, and that returns later ---- */
+
+/* pthread, not GMutex: glib's futex locks are invisible to ThreadSanitizer */
+static pthread_mutex_t outlive_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t outlive_cond = PTHREAD_COND_INITIALIZER;
+static gboolean outlive_release; /* the test lets the body return */
+static guint apps_alive, apps_freed;
+
+static void *app_new(void *data)
+{
+    pthread_mutex_lock(&outlive_mutex);
+    apps_alive++;
+    pthread_mutex_unlock(&outlive_mutex);
+    return g_new0(int, 1);
+}
+static void app_free(void *app)
+{
+    g_free(app);
+    pthread_mutex_lock(&outlive_mutex);
+    apps_alive--;
+    apps_freed++;
+    pthread_cond_broadcast(&outlive_cond);
+    pthread_mutex_unlock(&outlive_mutex);
+}
+/* Blocks until the test releases it; with "interrupts" it first sends the process SIGINT
+ * (only tf_run_main's sigwait thread takes it: every other thread blocks it). */
+static tf_step_status st_outlive(tf_step *s, GError **e)
+{
+    if (tf_step_arg_int(s, 0))
+        kill(getpid(), SIGINT);
+    pthread_mutex_lock(&outlive_mutex);
+    while (!outlive_release)
+        pthread_cond_wait(&outlive_cond, &outlive_mutex);
+    pthread_mutex_unlock(&outlive_mutex);
+    return TF_STEP_PASSED;
+}
+static gboolean module_outlive(tf_registry *reg, GError **error)
+{
+    tf_registry_set_world(reg, app_new, app_free, NULL);
+    TF_GIVEN("a step that outlives its run \\({int})", st_outlive);
+    return TRUE;
+}
+
+/* A body abandoned on a timeout or Ctrl-C keeps its thread; when it returns, what the run
+ * handed it (its step, its world and the app's world) is freed: nothing is left for the
+ * process's exit (LeakSanitizer found a worker's interrupted step and world there). */
+static void test_abandoned_body_frees_its_world_when_it_returns(void **state)
+{
+    const char *const ends[][2] = {{"0", "--step-timeout=0.2"}, {"1", "--step-timeout=0"}};
+    const int codes[] = {TF_RUN_EXIT_FAILED, TF_RUN_EXIT_INTERRUPTED};
+    for (guint i = 0; i < G_N_ELEMENTS(ends); i++) {
+        char *text = g_strdup_printf("Feature: f\n  Scenario: s\n"
+                                     "    Given a step that outlives its run (%s)\n", ends[i][0]);
+        char *f = rf_write("outlive.feature", text);
+        outlive_release = FALSE;
+        apps_freed = 0;
+        rf_result r = rf_run(module_outlive, (const char *const[]){ends[i][1], f, NULL});
+        if (r.code != codes[i])
+            fail_msg("%s: exit %d, wanted %d: %s", ends[i][1], r.code, codes[i], r.err);
+        rf_result_clear(&r);
+        pthread_mutex_lock(&outlive_mutex);
+        assert_int_equal(apps_freed, 0); /* the stuck body may still use its world */
+        outlive_release = TRUE;
+        pthread_cond_broadcast(&outlive_cond);
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += 10;
+        while (apps_freed == 0 &&
+               pthread_cond_timedwait(&outlive_cond, &outlive_mutex, &deadline) == 0)
+            ;
+        guint freed = apps_freed, alive = apps_alive;
+        pthread_mutex_unlock(&outlive_mutex);
+        if (freed != 1 || alive != 0)
+            fail_msg("%s: the abandoned body returned, and its world was freed %u times "
+                     "(%u app worlds alive): wanted once, none alive", ends[i][1], freed, alive);
+        g_free(f);
+        g_free(text);
+    }
+}
+
 static void test_junit_escaping(void **state)
 {
     char *out = g_build_filename(tmpdir, "junit.xml", NULL);
@@ -438,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_filters_and_random_order),
         cmocka_unit_test(test_junit_escaping),
         cmocka_unit_test(test_step_timeout_runs_cleanup),
+        cmocka_unit_test(test_abandoned_body_frees_its_world_when_it_returns),
         cmocka_unit_test(test_numeric_options_out_of_range),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

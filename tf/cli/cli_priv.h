@@ -9,6 +9,7 @@
 
 int tf_cmd_demo(int argc, char **argv);
 int tf_cmd_gherkin(int argc, char **argv);
+int tf_cmd_report(int argc, char **argv);
 int tf_cmd_run(int argc, char **argv);
 int tf_cmd_history(int argc, char **argv);
 /* `tf history check` (argv[0] = "check"). */

@@ -25,6 +25,7 @@ static const struct {
     {"demo", tf_cmd_demo, "observe a local HTTP source and print what the runtime sees"},
     {"gherkin", tf_cmd_gherkin, "print Cucumber Messages for feature files"},
     {"run", tf_cmd_run, "run feature files against step definitions (tf run --help)"},
+    {"report", tf_cmd_report, "merge the reports of several runs (tf report merge --help)"},
     {"wire", tf_cmd_wire, "serve the step definitions to Cucumber over the wire protocol"},
     {"history", tf_cmd_history, "print a run's event journal from the durable store (NDJSON)"},
     {"version", version, "print tf's version (also: tf --version)"},

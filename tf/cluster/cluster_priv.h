@@ -59,8 +59,11 @@ tf_cluster_spec *tf_cluster_spec_ref(const tf_cluster_spec *spec);
 gchar *tf_cluster_tmpl_expand(const char *tmpl, GHashTable *vars, GError **error);
 
 /* ---- ports.c ---- */
-/* A free TCP port on 127.0.0.1 never handed out before by this process, or 0 + error. */
+/* A free TCP port on 127.0.0.1 never handed out before by this process and reserved
+ * against every other tf process of this user until this one exits, or 0 + error. */
 guint tf_cluster_port_take(GError **error);
+/* The file whose byte N a process locks to reserve port N (newly allocated). */
+char *tf_cluster_ports_lock_path(void);
 
 /* ---- registry.c ---- */
 /* Records a live process group so fatal signals and exit kill it; installs the handlers

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "tf/error.h"
+#include "tf/handle.h"
 #include "cluster_priv.h"
 
 #define TF_READY_TAIL 2000
@@ -98,6 +99,7 @@ gboolean tf_cluster_wait_ready_set(tf_cluster *c, const guint *idx, guint count,
 {
     if (timeout_us <= 0)
         timeout_us = c->spec->ready.timeout_us;
+    timeout_us = tf_timeout_scaled(timeout_us); /* TF_TIMEOUT_SCALE: a loaded machine */
     gint64 deadline = g_get_monotonic_time() + timeout_us;
     gboolean *ready = g_new0(gboolean, count);
     GError **last = g_new0(GError *, count);

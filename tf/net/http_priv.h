@@ -14,7 +14,9 @@
 
 struct tf_http {
     CURLM *multi;          /* owns the connection cache kept between batches */
-    GPtrArray *idle;       /* CURL* easy handles ready for reuse */
+    GHashTable *idle;      /* request key -> idle_set: configured easy handles (http.c) */
+    guint n_idle;          /* handles in idle */
+    guint64 runs;          /* batch runs so far */
     gint interrupted;      /* atomic: set by tf_http_interrupt, consumed by a run */
     guint64 sent;          /* atomic: requests handed to curl */
     long max_idle;         /* CURLMOPT_MAXCONNECTS: idle connections kept */
@@ -39,6 +41,7 @@ struct tf_http_req {
     char *user, *password; /* basic credentials, NULL when none */
 
     CURL *easy;            /* borrowed from the client's pool while running */
+    char *key;             /* what its easy handle is configured for (holds credentials) */
     GString *resp;         /* response body (may hold NULs; always NUL-terminated) */
     long os_errno;         /* errno of a failed connect, for "connection refused" */
     gboolean fresh;        /* tf_http_req_fresh_connection: no connection reuse */
@@ -56,6 +59,8 @@ struct tf_http_batch {
     GPtrArray *reqs;       /* tf_http_req*, owned */
 };
 
+/* Idle easy handles the client keeps (for tests). */
+guint tf_http_idle_handles(const tf_http *h);
 /* Replaces the user-info of a URL ("user:pw@") with "***@"; newly allocated. */
 char *tf_http_redact_url(const char *url);
 /* Printable excerpt of at most `max` bytes of data: bytes outside printable ASCII and

@@ -13,6 +13,32 @@ typedef struct {
 
 static _Thread_local listener current_listener;
 
+/* Read once: set before any thread waits (tf run's --timeout-scale sets the variable
+ * while parsing options; the workers of a parallel run inherit it). A value the runner
+ * would refuse reads as 1. */
+double tf_timeout_scale(void)
+{
+    static gsize once = 0;
+    static double scale = 1.0;
+    if (g_once_init_enter(&once)) {
+        const char *v = g_getenv("TF_TIMEOUT_SCALE");
+        char *end = NULL;
+        double f = v && *v ? g_ascii_strtod(v, &end) : 1.0;
+        if (v && *v && *end == '\0' && f >= TF_TIMEOUT_SCALE_MIN && f <= TF_TIMEOUT_SCALE_MAX)
+            scale = f;
+        g_once_init_leave(&once, 1);
+    }
+    return scale;
+}
+
+gint64 tf_timeout_scaled(gint64 timeout_us)
+{
+    if (timeout_us <= 0)
+        return timeout_us;
+    double t = (double)timeout_us * tf_timeout_scale();
+    return t < 1 ? 1 : t > (double)G_MAXINT64 / 2 ? G_MAXINT64 / 2 : (gint64)t;
+}
+
 void tf_wait_set_listener(tf_wait_listener fn, void *data)
 {
     current_listener.fn = fn;
@@ -119,15 +145,19 @@ static void notify(const tf_wait *w, const tf_snapshot *snap, gint64 elapsed)
     g_free(p);
 }
 
-tf_snapshot *tf_handle_wait_for(tf_handle *h, const tf_wait *w, GError **error)
+tf_snapshot *tf_handle_wait_for(tf_handle *h, const tf_wait *req, GError **error)
 {
     tf_hub *hub = tf_handle_hub(h);
-    if (!w || !w->pred || w->timeout_us <= 0) {
+    if (!req || !req->pred || req->timeout_us <= 0) {
         g_set_error(error, TF_ERROR, TF_ERROR_INVALID, "wait for %s: %s",
-                    w && w->what ? w->what : "condition",
-                    !w || !w->pred ? "no predicate given" : "timeout must be > 0");
+                    req && req->what ? req->what : "condition",
+                    !req || !req->pred ? "no predicate given" : "timeout must be > 0");
         return NULL;
     }
+    /* The scaled timeout is the one waited, shown in status lines and explained. */
+    tf_wait scaled = *req;
+    scaled.timeout_us = tf_timeout_scaled(req->timeout_us);
+    const tf_wait *w = &scaled;
     gint64 start = g_get_monotonic_time(), deadline = start + w->timeout_us;
     if (w->fresh_after)
         tf_handle_wake(h);

@@ -145,6 +145,16 @@ static void suggest(tf_run *run, const tf_test_step *ts)
     g_free(snippet);
 }
 
+/* A step of run_matched_step: it holds a reference to its arguments, since a body
+ * abandoned with it may read them after the run freed the test case. */
+static void step_free(gpointer p)
+{
+    tf_step *step = p;
+    if (step->args)
+        g_ptr_array_unref(step->args);
+    g_free(step);
+}
+
 /* The one matching definition's body between the BeforeStep and AfterStep hooks. */
 static tf_result run_matched_step(tf_run *run, const tf_test_case *tc, tf_world *w,
                                   const tf_test_step *ts, char **message)
@@ -154,12 +164,14 @@ static tf_result run_matched_step(tf_run *run, const tf_test_case *tc, tf_world 
         return res;
     tf_match *m = g_ptr_array_index(ts->matches, 0);
     tf_step *step = g_new0(tf_step, 1);
-    *step = (tf_step){.world = w, .pstep = ts->pstep, .args = m->args,
+    *step = (tf_step){.world = w, .pstep = ts->pstep,
+                      .args = m->args ? g_ptr_array_ref(m->args) : NULL,
                       .timeout_us = run->opts.step_timeout_us};
-    tf_call c = {.kind = TF_CALL_STEP, .step_fn = m->def->fn, .step = step, .world = w};
+    tf_call c = {.kind = TF_CALL_STEP, .step_fn = m->def->fn, .step = step,
+                 .step_free = step_free, .world = w};
     res = call_body(run, &c, message);
     if (!w->abandoned)
-        g_free(step); /* else the stuck thread still holds it */
+        step_free(step); /* else the stuck thread frees it when the body returns */
     char *amsg = NULL;
     tf_result ar = run->interrupted ? TF_RESULT_PASSED
                                     : run_step_hooks(run, tc, w, TF_HOOK_AFTER_STEP, &amsg);
@@ -247,6 +259,8 @@ static tf_result run_attempt(tf_run *run, const tf_test_case *tc, guint n, gbool
     tf_world_cleanup(a.w);
     if (a.w->app && run->reg->world_free && !a.w->abandoned)
         run->reg->world_free(a.w->app);
+    else if (a.w->app) /* the stuck body may still use it: the world's last reference frees it */
+        a.w->app_free = run->reg->world_free;
     *will_retry = a.worst == TF_RESULT_FAILED && n < run->opts.retry && !run->interrupted;
     tf_event cf = {.kind = TF_EV_CASE_FINISHED,
                    .case_finished = {.test_case_started_id = a.w->tcs_id,
@@ -291,8 +305,7 @@ static gboolean run_global_hook(tf_run *run, const tf_hook_def *h, GString *fail
     return res != TF_RESULT_FAILED;
 }
 
-/* Every BeforeAll or AfterAll hook; FALSE when one failed. */
-static gboolean run_global_hooks(tf_run *run, tf_hook_kind kind, GString *failures)
+gboolean tf_run_global_hooks(tf_run *run, tf_hook_kind kind, GString *failures)
 {
     gboolean ok = TRUE;
     GPtrArray *hooks = tf_run_hooks_for(run->reg, kind, NULL, NULL, NULL);
@@ -302,11 +315,22 @@ static gboolean run_global_hooks(tf_run *run, tf_hook_kind kind, GString *failur
     return ok;
 }
 
-static gboolean counts_as_failure(tf_run *run, tf_result r)
+gboolean tf_run_counts_as_failure(const tf_run *run, tf_result r)
 {
     if (r == TF_RESULT_FAILED || r == TF_RESULT_AMBIGUOUS)
         return TRUE;
     return run->opts.strict && (r == TF_RESULT_UNDEFINED || r == TF_RESULT_PENDING);
+}
+
+tf_result tf_run_case(tf_run *run, const tf_test_case *tc, guint first_attempt)
+{
+    tf_result res;
+    gboolean retry = FALSE;
+    guint attempt = first_attempt;
+    do {
+        res = run_attempt(run, tc, attempt++, &retry);
+    } while (retry);
+    return res;
 }
 
 /* Runs every test case (each until it passes or runs out of retries); FALSE when one
@@ -315,14 +339,8 @@ static gboolean run_cases(tf_run *run)
 {
     gboolean ok = TRUE, stop = FALSE;
     for (guint i = 0; i < run->cases->len && !stop && !run->interrupted; i++) {
-        const tf_test_case *tc = g_ptr_array_index(run->cases, i);
-        tf_result res;
-        gboolean retry = FALSE;
-        guint attempt = 0;
-        do {
-            res = run_attempt(run, tc, attempt++, &retry);
-        } while (retry);
-        if (counts_as_failure(run, res)) {
+        tf_result res = tf_run_case(run, g_ptr_array_index(run->cases, i), 0);
+        if (tf_run_counts_as_failure(run, res)) {
             ok = FALSE;
             stop = run->opts.fail_fast;
         }
@@ -330,19 +348,19 @@ static gboolean run_cases(tf_run *run)
     return ok;
 }
 
-void tf_run_execute(tf_run *run, GPtrArray *features)
+static void execute(tf_run *run, GPtrArray *features)
 {
     tf_run_emit_static(run, features);
     tf_run_next_id(run, run->run_started_id);
     tf_event rs = {.kind = TF_EV_RUN_STARTED, .run_started = {.id = run->run_started_id}};
     emit_now(run, &rs);
     GString *failures = g_string_new(NULL);
-    gboolean success = run_global_hooks(run, TF_HOOK_BEFORE_ALL, failures);
+    gboolean success = tf_run_global_hooks(run, TF_HOOK_BEFORE_ALL, failures);
     if (success) {
-        tf_run_build_cases(run, features);
+        tf_run_build_cases(run, features, TRUE);
         success = run_cases(run);
     }
-    if (!run_global_hooks(run, TF_HOOK_AFTER_ALL, failures))
+    if (!tf_run_global_hooks(run, TF_HOOK_AFTER_ALL, failures))
         success = FALSE;
     if (run->interrupted) {
         success = FALSE;
@@ -356,4 +374,22 @@ void tf_run_execute(tf_run *run, GPtrArray *features)
                                     .message = failures->len ? failures->str : NULL}};
     emit_now(run, &rf);
     g_string_free(failures, TRUE);
+}
+
+typedef struct {
+    tf_run *run;
+    GPtrArray *features;
+} execute_args;
+
+static void execute_driven(void *data)
+{
+    execute_args *a = data;
+    execute(a->run, a->features);
+}
+
+/* Bodies run inline on the run's own thread (exec.c): no thread hop per step. */
+void tf_run_execute(tf_run *run, GPtrArray *features)
+{
+    execute_args a = {run, features};
+    tf_exec_drive(run->exec, execute_driven, &a);
 }

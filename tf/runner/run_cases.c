@@ -6,7 +6,8 @@
 
 void tf_run_next_id(tf_run *run, char *out)
 {
-    g_snprintf(out, TF_ID_LEN, "%" G_GUINT64_FORMAT, tf_gherkin_id_gen_next(run->ids));
+    g_snprintf(out, TF_ID_LEN, "%s%" G_GUINT64_FORMAT, run->id_prefix,
+               tf_gherkin_id_gen_next(run->ids));
 }
 
 void tf_run_emit(tf_run *run, tf_event *ev)
@@ -248,7 +249,13 @@ static void shuffle(GPtrArray *cases, guint64 seed)
     g_rand_free(rand);
 }
 
-void tf_run_build_cases(tf_run *run, GPtrArray *features)
+void tf_run_announce_cases(tf_run *run)
+{
+    for (guint i = 0; i < run->cases->len; i++)
+        emit_test_case(run, g_ptr_array_index(run->cases, i));
+}
+
+void tf_run_build_cases(tf_run *run, GPtrArray *features, gboolean announce)
 {
     run->cases = g_ptr_array_new_with_free_func((GDestroyNotify)test_case_free);
     for (guint f = 0; f < features->len; f++) {
@@ -258,6 +265,6 @@ void tf_run_build_cases(tf_run *run, GPtrArray *features)
     }
     if (run->opts.random)
         shuffle(run->cases, run->opts.seed);
-    for (guint i = 0; i < run->cases->len; i++)
-        emit_test_case(run, g_ptr_array_index(run->cases, i));
+    if (announce)
+        tf_run_announce_cases(run);
 }

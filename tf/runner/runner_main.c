@@ -14,6 +14,7 @@
 #include "runner_main.h"
 #include "runner_priv.h"
 #include "tf/durable.h"
+#include "tf/handle.h"
 
 void tf_exec_shutdown(tf_exec *e);
 
@@ -27,6 +28,8 @@ typedef struct {
     int color;          /* -1 auto */
     const char *store;  /* --store PATH, or NULL */
     guint64 retry;
+    guint64 parallel;   /* --parallel N */
+    tf_shard shard;     /* --shard I/N; count 0: the whole suite */
     tf_run_options opts;
 } cli_opts;
 
@@ -69,6 +72,33 @@ static gboolean opt_seed(const char *option, const char *value, void *field, GEr
     return (o->seed_set = tf_opt_parse_uint(option, value, 0, G_MAXUINT32, &o->seed, error));
 }
 
+static gboolean opt_shard(const char *option, const char *value, void *field, GError **error)
+{
+    return tf_shard_parse(value, field, error);
+}
+
+/* Sets TF_TIMEOUT_SCALE, which tf_timeout_scale() reads (waits, cluster readiness) and
+ * workers inherit; the step timeout is scaled once the options are read. */
+static gboolean scale_valid(const char *value)
+{
+    char *end = NULL;
+    double f = g_ascii_strtod(value, &end);
+    return *value && *end == '\0' && f >= TF_TIMEOUT_SCALE_MIN && f <= TF_TIMEOUT_SCALE_MAX;
+}
+
+static gboolean opt_timeout_scale(const char *option, const char *value, void *field,
+                                  GError **error)
+{
+    if (!scale_valid(value)) {
+        g_set_error(error, TF_ERROR, TF_ERROR_INVALID,
+                    "%s: '%s' is not a number from %g to %g", option, value,
+                    TF_TIMEOUT_SCALE_MIN, TF_TIMEOUT_SCALE_MAX);
+        return FALSE;
+    }
+    g_setenv("TF_TIMEOUT_SCALE", value, TRUE); /* before any thread reads it */
+    return TRUE;
+}
+
 #define OPT(field) offsetof(cli_opts, field)
 static const tf_opt run_opts[] = {
     {"tags", 't', TF_OPT_CALL, "EXPR", "only scenarios whose tags match ('@smoke and not @slow');\n"
@@ -91,6 +121,13 @@ static const tf_opt run_opts[] = {
      OPT(opts.strict), 0},
     {"step-timeout", 0, TF_OPT_SECONDS, "S", "seconds a step or hook may take: 30, 2.5, 500ms, up\n"
      "to a year (default 60; 0: none)", OPT(opts.step_timeout_us)},
+    {"timeout-scale", 0, TF_OPT_CALL, "F", "multiply every step timeout and wait timeout by F\n"
+     "(0.01 to 1000; default $TF_TIMEOUT_SCALE, else 1): for\nloaded machines and many workers",
+     .call = opt_timeout_scale},
+    {"parallel", 'j', TF_OPT_UINT, "N", "run scenarios in N worker processes side by side (1 to\n"
+     "64; default 1); @serial scenarios run alone", OPT(parallel), .min = 1, .max = 64},
+    {"shard", 0, TF_OPT_CALL, "I/N", "only shard I of N (0 <= I < N): a stable split of the\n"
+     "scenarios by file, line and name, for N CI jobs", OPT(shard), .call = opt_shard},
     {"store", 0, TF_OPT_TEXT, "PATH", "keep this run, its observers' event journals and effect\n"
      "claims in a SQLite store (default: $TF_STORE; none without\neither; created with its "
      "missing directories)", OPT(store)},
@@ -139,6 +176,7 @@ static void cli_opts_init(cli_opts *o, const tf_plugin_init_fn *modules, guint n
     o->opts.strict = TRUE;
     o->opts.step_timeout_us = 60 * G_USEC_PER_SEC;
     o->color = -1;
+    o->parallel = 1;
 }
 
 static void cli_opts_clear(cli_opts *o)
@@ -158,6 +196,8 @@ typedef struct {
     sigset_t set, old;
     tf_exec *exec;
     volatile gint stopping;
+    volatile gint signals; /* how many arrived (a parallel run forwards each) */
+    gboolean quiet;        /* a worker: its parent has said it */
 } sig_watch;
 
 static void *sig_main(void *data)
@@ -169,9 +209,11 @@ static void *sig_main(void *data)
             continue;
         if (g_atomic_int_get(&s->stopping))
             break;
-        fprintf(stderr, "\ntf: %s: interrupting the run (After hooks and cleanups still run; "
-                        "send it again to cut those short)\n",
-                sig == SIGINT ? "SIGINT" : "SIGTERM");
+        if (!s->quiet)
+            fprintf(stderr, "\ntf: %s: interrupting the run (After hooks and cleanups still "
+                            "run; send it again to cut those short)\n",
+                    sig == SIGINT ? "SIGINT" : "SIGTERM");
+        g_atomic_int_inc(&s->signals);
         tf_exec_interrupt(s->exec);
     }
     return NULL;
@@ -237,6 +279,10 @@ typedef struct {
     tf_store *store;
     gint64 store_run;
     gboolean tell_seed; /* print the seed at the start (given, or the order is random) */
+    char **argv;             /* the arguments parsed: worker_argv */
+    char **worker_argv;      /* a copy of them, or a worker's: the parent's (owned) */
+    gboolean worker;         /* a worker process of a parallel run (TF_WORKER_ENV) */
+    tf_worker_config worker_cfg;
 } run_main;
 
 /* Parses argv; returns -1 to go on, else the exit code (usage printed). */
@@ -246,7 +292,14 @@ static int run_main_parse(run_main *m, int argc, char **argv, const tf_run_ext *
     m->cmd = run_command(m->argv0, ext, &m->o);
     GPtrArray *paths = g_ptr_array_new();
     int code = tf_opt_parse_or_exit(&m->cmd, argc, argv, paths);
+    const char *scale = g_getenv("TF_TIMEOUT_SCALE");
+    if (code < 0 && scale && !scale_valid(scale))
+        code = tf_opt_fail(&m->cmd, "TF_TIMEOUT_SCALE: '%s' is not a number from %g to %g",
+                           scale, TF_TIMEOUT_SCALE_MIN, TF_TIMEOUT_SCALE_MAX);
     m->o.opts.retry = (guint)m->o.retry;
+    m->o.opts.parallel = (guint)m->o.parallel;
+    if (m->o.opts.step_timeout_us > 0) /* TF_TIMEOUT_SCALE, set by now if ever */
+        m->o.opts.step_timeout_us = tf_timeout_scaled(m->o.opts.step_timeout_us);
     if (code < 0 && paths->len == 0)
         g_ptr_array_add(paths, "features");
     for (guint i = 0; code < 0 && i < paths->len; i++) {
@@ -279,6 +332,14 @@ static gboolean run_main_open(run_main *m, GError **error)
     tf_feature_filter filter = {.tags = m->tags, .names = o->names};
     if (!(m->features = tf_features_load(o->paths, m->ids, &filter, error)))
         return FALSE;
+    if (o->shard.count)
+        tf_shard_select(m->features, &o->shard);
+    if (m->worker) { /* the parent reports, and has begun the store's run */
+        o->opts.seed = m->worker_cfg.seed;
+        const char *store_path = o->store ? o->store : g_getenv("TF_STORE");
+        m->store_run = m->worker_cfg.store_run;
+        return !m->store_run || (m->store = tf_store_open(store_path, error)) != NULL;
+    }
     if (o->formats->len == 0)
         g_ptr_array_add(o->formats, "pretty");
     for (guint i = 0; i < o->formats->len; i++) {
@@ -312,20 +373,39 @@ static void run_main_sink(void *data, const tf_event *ev)
 static int run_main_execute(run_main *m)
 {
     tf_run run = {.reg = m->reg, .opts = m->o.opts, .ids = m->ids, .sink = run_main_sink,
-                  .sink_data = m, .store = m->store, .store_run = m->store_run};
+                  .sink_data = m, .store = m->store, .store_run = m->store_run,
+                  .on_waiting = tf_report_bus_waiting, .on_waiting_data = m->reports,
+                  .main_argv = m->argv};
     if (m->tell_seed)
         tf_run_tell_seed(&run);
     run.exec = tf_exec_new();
-    tf_exec_set_wait_listener(run.exec, tf_report_bus_waiting, m->reports);
-    sig_watch sw = {0};
+    sig_watch sw = {.quiet = m->worker};
+    run.signals = &sw.signals;
     sig_start(&sw, run.exec);
-    tf_run_execute(&run, m->features);
+    int worker_code = 0;
+    if (m->worker) {
+        worker_code = tf_worker_serve(&run, m->features, &m->worker_cfg);
+    } else if (run.opts.parallel > 1 && !run.opts.dry_run) {
+        tf_parallel_execute(&run, m->features);
+    } else {
+        tf_exec_set_wait_listener(run.exec, tf_report_bus_waiting, m->reports);
+        tf_run_execute(&run, m->features);
+    }
     sig_stop(&sw);
     tf_exec_set_wait_listener(run.exec, NULL, NULL);
     tf_exec_shutdown(run.exec);
     tf_exec_unref(run.exec);
     if (run.cases)
         g_ptr_array_unref(run.cases);
+    if (m->worker) { /* its journals must be on disk before the parent ends the run */
+        GError *err = NULL;
+        if (m->store && !tf_store_flush(m->store, &err)) {
+            fprintf(stderr, "%s: %s\n", m->cmd.prog, err->message);
+            g_error_free(err);
+            worker_code = TF_RUN_EXIT_FAILED;
+        }
+        return worker_code;
+    }
     int code = run.interrupted ? TF_RUN_EXIT_INTERRUPTED
                : run.success   ? TF_RUN_EXIT_PASSED
                                : TF_RUN_EXIT_FAILED;
@@ -349,6 +429,7 @@ static int run_main_close(run_main *m, int code)
         tf_store_unref(m->store);
     cli_opts_clear(&m->o);
     g_free(m->argv0);
+    g_strfreev(m->worker_argv);
     return code;
 }
 
@@ -357,6 +438,31 @@ int tf_run_main_ext(int argc, char **argv, const tf_plugin_init_fn *modules, gui
 {
     run_main m = {.reports = tf_report_bus_new(), .ext = ext};
     cli_opts_init(&m.o, modules, n_modules);
+    const char *worker = g_getenv(TF_WORKER_ENV);
+    if (worker) {
+        tf_worker_config *c = &m.worker_cfg;
+        m.worker = sscanf(worker, "%d %u %" G_GINT64_FORMAT " %" G_GUINT64_FORMAT, &c->fd,
+                          &c->serial, &c->store_run, &c->seed) == 4;
+        GError *e = NULL;
+        if (!m.worker) {
+            fprintf(stderr, "tf: %s='%s' is not 'FD SERIAL STORE_RUN SEED'\n", TF_WORKER_ENV,
+                    worker);
+            return TF_RUN_EXIT_USAGE;
+        }
+        g_unsetenv(TF_WORKER_ENV); /* nothing a step starts is a worker */
+        if (!(m.worker_argv = tf_worker_read_argv(c->fd, &e))) {
+            fprintf(stderr, "tf: %s\n", e->message);
+            g_error_free(e);
+            return TF_RUN_EXIT_USAGE;
+        }
+        argv = m.worker_argv; /* the parent's arguments, whatever this call was given */
+        argc = (int)g_strv_length(argv);
+    } else { /* kept NULL-terminated for the workers of a parallel run */
+        m.worker_argv = g_new0(char *, argc + 1);
+        for (int i = 0; i < argc; i++)
+            m.worker_argv[i] = g_strdup(argv[i]);
+    }
+    m.argv = m.worker_argv;
     int code = run_main_parse(&m, argc, argv, ext);
     if (code < 0) {
         GError *error = NULL;

@@ -125,24 +125,26 @@ typedef struct tf_exec tf_exec;
 /* ---- world ---- */
 typedef struct tf_run tf_run;
 struct tf_world {
+    gint refs;     /* the run's, and one per abandoned body still running on it */
     tf_exec *exec; /* referenced */
     tf_run *run;   /* NULL once abandoned */
     const tf_gherkin_pickle *pickle;
     void *app;
+    void (*app_free)(void *app); /* set when the last reference must free app */
     tf_mutex lock; /* cleanups: a stuck step may still touch them */
     GArray *cleanups;
     tf_step_status status;
     char tcs_id[TF_ID_LEN];      /* testCaseStarted id, "" for a run-level world */
     char step_id[TF_ID_LEN];     /* current test step, or "" */
     char hook_run_id[TF_ID_LEN]; /* current testRunHookStarted id for global hooks */
-    gboolean abandoned;          /* a stuck thread may use it: never freed */
+    gboolean abandoned;          /* a stuck thread may use it: it holds a reference */
     guint64 seed;                /* tf_world_seed: the run's seed mixed with the scenario */
 };
 
 struct tf_step {
     tf_world *world;
     const tf_gherkin_pickle_step *pstep;
-    GPtrArray *args; /* borrowed from the match */
+    GPtrArray *args; /* tf run: a reference to the match's; tf wire: its call's */
     gint64 timeout_us;
 };
 
@@ -154,7 +156,8 @@ gboolean tf_run_seed_from_env(guint64 *seed, gboolean *from_env, GError **error)
 void tf_run_tell_seed(tf_run *run);
 /* Runs the world's stored-value frees and deferred cleanups, newest first. */
 void tf_world_cleanup(tf_world *world);
-/* Frees the world unless abandoned (then it stays for the stuck thread). */
+/* Drops a reference: the last one (the run's, or an abandoned body's when it returns after
+ * the run let go) frees the world, and its app with app_free when that is set. */
 void tf_world_release(tf_world *world);
 /* The attachment entry point used by tf_world_attach (run.c emits it). */
 void tf_run_emit_attachment(tf_run *run, tf_world *world, const void *data, gsize len,
@@ -180,6 +183,7 @@ typedef struct {
     tf_call_kind kind;
     tf_step_fn step_fn;
     tf_step *step;
+    GDestroyNotify step_free; /* frees step when a body abandoned with it returns, or NULL */
     tf_hook_fn hook_fn;
     tf_global_hook_fn global_fn;
     void *user_data;
@@ -187,11 +191,19 @@ typedef struct {
 } tf_call;
 /* Runs call on the worker (timeout_us <= 0: no timeout). On DONE status and error hold the
  * body's answer. On TIMEOUT/INTERRUPTED the worker is abandoned with the call (the world
- * is marked abandoned under the exec lock) and a fresh worker serves later calls. */
+ * is marked abandoned under the exec lock) and a fresh worker serves later calls; the
+ * abandoned worker holds a reference to the world and owns the step (step_free) until the
+ * body returns. */
 tf_call_outcome tf_exec_call(tf_exec *e, const tf_call *call, gint64 timeout_us,
                              tf_step_status *status, GError **error);
 /* Stops the exec's current worker (joined); abandoned ones finish on their own. */
 void tf_exec_shutdown(tf_exec *e);
+/* Runs fn(data) as the exec's driver and returns when it returns: the tf_exec_calls fn
+ * makes run their bodies inline, on fn's thread, with no hand-off to another thread; a
+ * body that overruns or is interrupted is left behind on that thread, and fn goes on on a
+ * fresh one. The calling thread only supervises. While it runs, only fn calls
+ * tf_exec_call on e. */
+void tf_exec_drive(tf_exec *e, void (*fn)(void *), void *data);
 /* tf_exec_call as a result: *message (newly allocated) is the body's error, or says the
  * call timed out ("timed out after S s (--step-timeout)") or was interrupted; *outcome
  * (may be NULL) receives how the call ended. Shared by tf run and tf wire (run.c). */
@@ -229,6 +241,7 @@ typedef struct {
     gboolean seed_set;      /* a seed was given (--seed, --order random:SEED); once the run
                              * starts: seed is the run's (else worlds use $TF_SEED/random) */
     gint64 step_timeout_us; /* <= 0: none */
+    guint parallel;         /* --parallel N: worker processes (0, 1: none) */
 } tf_run_options;
 
 /* A feature file given to the run: its text, document and (filtered) pickles. */
@@ -254,11 +267,27 @@ struct tf_run {
     struct tf_store *store; /* --store: borrowed; each world gets a reference, or NULL */
     gint64 store_run;       /* this run's id in store */
     gint seed_told;         /* the seed was printed (at start, or when first asked for) */
+    char id_prefix[8];      /* before every id this process makes from now on ("w3."):
+                               a parallel run's processes never make the same id */
+    const volatile gint *signals; /* SIGINT/SIGTERM received so far, or NULL (parallel.c
+                                     forwards each to the workers) */
+    char *const *main_argv;       /* tf_run_main's arguments (NULL-terminated): a parallel
+                                     run's workers parse the same */
+    tf_exec_wait_fn on_waiting;   /* a parallel run's live status line, or NULL */
+    void *on_waiting_data;
 };
 
 /* Runs every selected pickle of features (each a tf_run_feature*), emitting the whole
  * event stream to run->sink; sets run->success and run->interrupted (run.c). */
 void tf_run_execute(tf_run *run, GPtrArray *features);
+/* Every attempt of tc from first_attempt until one passes or the retries are used up;
+ * the last attempt's result. */
+tf_result tf_run_case(tf_run *run, const tf_test_case *tc, guint first_attempt);
+/* Every BeforeAll or AfterAll hook; FALSE (and a line in failures) when one failed. */
+gboolean tf_run_global_hooks(tf_run *run, tf_hook_kind kind, GString *failures);
+/* Whether a test case that ended with r fails the run (--strict counts undefined and
+ * pending). */
+gboolean tf_run_counts_as_failure(const tf_run *run, tf_result r);
 /* The next id of the run's id generator into out (TF_ID_LEN) (run_cases.c). */
 void tf_run_next_id(tf_run *run, char *out);
 /* Hands ev to the run's sink, then frees what ev owns. */
@@ -267,8 +296,10 @@ void tf_run_emit(tf_run *run, tf_event *ev);
  * gets its id here, in registration order, as cucumber numbers them). */
 void tf_run_emit_static(tf_run *run, GPtrArray *features);
 /* Builds run->cases from the selected pickles (hooks and matched steps), shuffles them for
- * --order random and emits each test case. */
-void tf_run_build_cases(tf_run *run, GPtrArray *features);
+ * --order random and, if announce, emits each test case. */
+void tf_run_build_cases(tf_run *run, GPtrArray *features, gboolean announce);
+/* Emits each test case of run->cases (once they are built). */
+void tf_run_announce_cases(tf_run *run);
 
 /* ---- feature files (feature_files.c, line_select.c) ---- */
 /* A PATH[:LINE...] argument of tf run. */
@@ -296,5 +327,46 @@ void tf_run_feature_free(tf_run_feature *f);
 gboolean tf_select_lines(const tf_gherkin_document *doc, const char *data,
                          const tf_gherkin_pickles *pickles, const guint *lines, guint n_lines,
                          gboolean *selected, GError **error);
+
+/* ---- shards (shard.c) ---- */
+/* --shard I/N: shard index of count (0 <= index < count). */
+typedef struct {
+    guint index, count;
+} tf_shard;
+/* The shard (0..count-1) p belongs to: a hash of its uri, line and name, the same on
+ * every run and machine. */
+guint tf_shard_of(const tf_gherkin_pickle *p, guint count);
+/* Parses "I/N"; FALSE + error naming --shard and the range. */
+gboolean tf_shard_parse(const char *text, tf_shard *out, GError **error);
+/* Keeps in each feature's selected pickles those of shard, in their order. */
+void tf_shard_select(GPtrArray *features, const tf_shard *shard);
+
+/* ---- parallel runs (parallel.c: the parent; worker.c: a worker process) ---- */
+/* The environment variable that makes tf_run_main a worker: "FD SERIAL STORE_RUN SEED"
+ * (the socket to the parent, the worker's number, the store's run or 0, the order's
+ * seed). Read and removed at start, so no program a step starts inherits it. A worker is
+ * the parent's program started again with the program's own command line; whatever
+ * arguments its tf_run_main call gets, it parses the ones the parent's tf_run_main got,
+ * which the parent sends first, as {"argv": [...]}. */
+#define TF_WORKER_ENV "TF_RUN_WORKER"
+typedef struct {
+    int fd;
+    guint serial;
+    gint64 store_run;
+    guint64 seed;
+} tf_worker_config;
+/* The @tag of scenarios that never run beside another. */
+#define TF_SERIAL_TAG "@serial"
+/* Runs run's test cases in run->opts.parallel worker processes (this program again, with
+ * the same arguments and TF_WORKER_ENV) and feeds their events, each test case's at its
+ * end, to run->sink; sets run->success and run->interrupted like tf_run_execute. */
+void tf_parallel_execute(tf_run *run, GPtrArray *features);
+/* A worker's life: the same static events and test cases as the parent (muted, so ids
+ * agree), BeforeAll, then every case the parent sends, AfterAll; the events go to the
+ * parent as JSON lines. Returns the process's exit code. */
+int tf_worker_serve(tf_run *run, GPtrArray *features, const tf_worker_config *cfg);
+/* Reads the parent's {"argv": [...]} line from fd: a NULL-terminated vector (g_strfreev),
+ * or NULL + error. */
+char **tf_worker_read_argv(int fd, GError **error);
 
 #endif

@@ -281,7 +281,7 @@ static void scenario_begin(tf_wire_session *s, json_t *tags, wire_outcome *o)
 }
 
 /* After hooks, then the world's cleanups (they stop what the scenario started), then the
- * world itself, unless a stuck step still holds it. */
+ * run's reference to the world (a stuck step holds its own). */
 static void scenario_end(tf_wire_session *s, wire_outcome *o)
 {
     wire_scenario *sc = s->sc;
@@ -291,6 +291,8 @@ static void scenario_end(tf_wire_session *s, wire_outcome *o)
     gboolean abandoned = w->abandoned; /* only this thread's tf_exec_call sets it */
     if (w->app && s->reg->world_free && !abandoned)
         s->reg->world_free(w->app);
+    else if (w->app) /* the stuck body may still use it: the world's last reference frees it */
+        w->app_free = s->reg->world_free;
     tf_world_release(w);
     s->sc = NULL;
     if (abandoned)

@@ -94,6 +94,7 @@ guint64 tf_world_seed(const tf_world *w)
 tf_world *tf_world_new_internal(tf_run *run, tf_exec *exec, const tf_gherkin_pickle *pickle)
 {
     tf_world *w = g_new0(tf_world, 1);
+    w->refs = 1;
     w->seed = scenario_seed(run && run->opts.seed_set ? run->opts.seed : process_seed(), pickle);
     w->run = run;
     w->exec = tf_exec_ref(exec);
@@ -123,13 +124,10 @@ void tf_world_cleanup(tf_world *w)
 
 void tf_world_release(tf_world *w)
 {
-    if (!w)
-        return;
-    tf_exec_lock(w->exec);
-    gboolean abandoned = w->abandoned;
-    tf_exec_unlock(w->exec);
-    if (abandoned)
-        return; /* the stuck thread may still dereference it */
+    if (!w || !g_atomic_int_dec_and_test(&w->refs))
+        return; /* an abandoned body still runs on it: it lets go when it returns */
+    if (w->app && w->app_free)
+        w->app_free(w->app);
     g_array_unref(w->cleanups);
     tf_mutex_clear(&w->lock);
     tf_exec_unref(w->exec);

@@ -122,7 +122,18 @@ typedef struct {
     tf_progress progress;  /* may be NULL */
 } tf_wait;
 
+/* The range TF_TIMEOUT_SCALE may take. */
+#define TF_TIMEOUT_SCALE_MIN 0.01
+#define TF_TIMEOUT_SCALE_MAX 1000.0
+/* The factor every wait timeout is multiplied by: $TF_TIMEOUT_SCALE (read once per
+ * process; `tf run --timeout-scale F` sets it), 1 when unset. For loaded machines and
+ * parallel runs: tf_handle_wait*, tf run's step timeout and cluster readiness apply it. */
+double tf_timeout_scale(void);
+/* timeout_us times tf_timeout_scale() (at least 1 us); <= 0 is returned as it is. */
+gint64 tf_timeout_scaled(gint64 timeout_us);
+
 /* Blocks until pred holds on a published snapshot and returns that snapshot (new ref).
+ * The timeout waited is w->timeout_us scaled by tf_timeout_scale().
  * pred sees the latest snapshot at the call, then every later one once, in order, and
  * the first on which it holds is returned: a condition that held for one cycle counts
  * even if the runtime published more while pred ran (the result may then be older than
