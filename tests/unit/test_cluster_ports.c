@@ -109,6 +109,25 @@ static gboolean reserved_elsewhere(int fd, guint port)
     return fl.l_type != F_UNLCK;
 }
 
+/* The lock file is the machine's, not the process's TMPDIR's: a process whose TMPDIR
+ * differs (a soak run, a test's own temp dir) must see the same reservations. glib caches
+ * TMPDIR, so a child started with another one is asked for its path. */
+static void test_lock_path_ignores_tmpdir(void **state)
+{
+    char *mine = tf_cluster_ports_lock_path();
+    gchar *argv[] = {"/proc/self/exe", "--lock-path", NULL};
+    gchar **envp = g_environ_setenv(g_get_environ(), "TMPDIR", "/nonexistent-tf-ports", TRUE);
+    gchar *theirs = NULL;
+    gint status = 0;
+    assert_true(g_spawn_sync(NULL, argv, envp, 0, NULL, NULL, &theirs, NULL, &status, NULL));
+    assert_true(g_spawn_check_wait_status(status, NULL));
+    assert_string_equal(g_strchomp(theirs), mine);
+    assert_true(g_str_has_prefix(mine, "/tmp/"));
+    g_strfreev(envp);
+    g_free(theirs);
+    g_free(mine);
+}
+
 static void test_reservations_live_and_die_with_their_process(void **state)
 {
     int go[2], hold[2], out[2];
@@ -138,11 +157,18 @@ static void test_reservations_live_and_die_with_their_process(void **state)
     close(hold[1]);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "--lock-path")) { /* test_lock_path_ignores_tmpdir */
+        char *path = tf_cluster_ports_lock_path();
+        printf("%s\n", path);
+        g_free(path);
+        return 0;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_processes_never_share_a_port),
         cmocka_unit_test(test_reservations_live_and_die_with_their_process),
+        cmocka_unit_test(test_lock_path_ignores_tmpdir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

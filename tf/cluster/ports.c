@@ -4,7 +4,8 @@
  * before that bind: this process (the kernel offers it again once the probe socket is
  * closed), which a process-wide set prevents, and another tf process (the workers of
  * `tf run --parallel`, parallel CI jobs), which a reservation prevents: a write lock on
- * byte PORT of one lock file per user ($TMPDIR/tf-ports-UID.lock), taken with an open file
+ * byte PORT of one lock file per user (/tmp/tf-ports-UID.lock: ports are the machine's, so
+ * the file is too, whatever TMPDIR each process has), taken with an open file
  * description lock (F_OFD_SETLK). The kernel drops the locks when the process dies however
  * it dies, so a killed run's reservations free themselves with no sweep, and a lock held
  * by a live process is never taken over. Reservations are kept for the process's life, as
@@ -52,7 +53,10 @@ static guint probe_free_port(GError **error)
 char *tf_cluster_ports_lock_path(void)
 {
     char *leaf = g_strdup_printf("tf-ports-%u.lock", (unsigned)getuid());
-    char *path = g_build_filename(g_get_tmp_dir(), leaf, NULL);
+    /* $TMPDIR differs between runs (tests and soak runs set their own): only a
+     * machine-wide place makes every tf process see the same reservations */
+    const char *dir = access("/tmp", W_OK | X_OK) == 0 ? "/tmp" : g_get_tmp_dir();
+    char *path = g_build_filename(dir, leaf, NULL);
     g_free(leaf);
     return path;
 }
