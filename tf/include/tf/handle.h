@@ -128,9 +128,9 @@ typedef struct {
 /* The factor every wait timeout is multiplied by: $TF_TIMEOUT_SCALE (read once per
  * process; `tf run --timeout-scale F` sets it), 1 when unset. For loaded machines and
  * parallel runs: tf_handle_wait*, tf run's step timeout and cluster readiness apply it. */
-double tf_timeout_scale(void);
+TF_API double tf_timeout_scale(void);
 /* timeout_us times tf_timeout_scale() (at least 1 us); <= 0 is returned as it is. */
-gint64 tf_timeout_scaled(gint64 timeout_us);
+TF_API gint64 tf_timeout_scaled(gint64 timeout_us);
 
 /* Blocks until pred holds on a published snapshot and returns that snapshot (new ref).
  * The timeout waited is w->timeout_us scaled by tf_timeout_scale().
