@@ -2,16 +2,16 @@
  *
  * Such a test never passes: it prints "SKIPPED: <why>" and its program exits 77, which
  * ctest shows as Skipped. What scripts/install-deps.sh installs is REQUIRED: under CI=true
- * (CI has run install-deps, and ../shared is laid beside the clone) its absence is a
- * failure, never a skip. What the project never installs (a live Kubernetes cluster, a
- * container image already pulled) is OPTIONAL: skipped even under CI. */
+ * (CI has run install-deps) its absence is a failure, never a skip. What the project never
+ * installs (a live Kubernetes cluster, the official data of ../shared beside the clone) is
+ * OPTIONAL: skipped even under CI, saying where it goes. */
 #ifndef TF_TEST_SKIP_H
 #define TF_TEST_SKIP_H
 
 #include <glib.h>
 
 typedef enum {
-    TF_NEED_REQUIRED, /* installed by scripts/install-deps.sh (or ../shared): fails under CI=true */
+    TF_NEED_REQUIRED, /* installed by scripts/install-deps.sh: fails under CI=true */
     TF_NEED_OPTIONAL, /* never installed by the project: a skip everywhere */
 } tf_need;
 
@@ -34,7 +34,7 @@ int tf_test_status(int cmocka_result);
 
 /* The folder `sub` of the official data that conformance tests read in place, newly
  * allocated: $TF_SHARED_DIR/sub, or <project root>/../shared/sub when TF_SHARED_DIR is
- * unset. When it is not a folder, tf_test_skip_all(REQUIRED) names the folder it looked
+ * unset. When it is not a folder, tf_test_skip_all(OPTIONAL) names the folder it looked
  * for and what belongs in it (`contents`). */
 gchar *tf_test_shared_data(const char *sub, const char *contents);
 
