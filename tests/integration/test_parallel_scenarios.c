@@ -143,8 +143,10 @@ static void test_parallel_ends_as_serial(void **state)
     char *pj = it_path("parallel.xml");
     char *sfmt = g_strdup_printf("message:%s", sm), *pfmt = g_strdup_printf("message:%s", pm);
     char *jfmt = g_strdup_printf("junit:%s", pj);
-    /* --retry 1 on both sides: quorum.feature's minority read fails now and then in serial
-     * runs too (a follower read right after the write); a retry ends it alike in both. */
+    /* --retry 1 on both sides: a retry keeps its meaning in a parallel run (a scenario
+     * that needed one ends alike in both). The minority read of quorum.feature that once
+     * needed it is fixed at its cause (the observer's applied index is the store's: issue
+     * 22's note); the bundled suite passes without --retry (scripts/soak.sh). */
     const char *serial[] = {"--retry", "1", "--format", "summary", "--format", sfmt,
                             SCENARIOS_SUBSET, NULL};
     const char *parallel[] = {"--retry", "1", "--parallel", "4", "--format", "summary", "--format",
