@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <stdio.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -50,9 +51,25 @@ static guint probe_free_port(GError **error)
     return ntohs(sa.sin_port);
 }
 
+/* This process's uid as the machine knows it: inside a user namespace (unshare
+ * --map-root-user) getuid() is the mapped 0, but the lock file belongs to the real user. */
+static unsigned machine_uid(void)
+{
+    unsigned uid = (unsigned)getuid(), inside, outside, count;
+    FILE *f = fopen("/proc/self/uid_map", "r");
+    while (f && fscanf(f, "%u %u %u", &inside, &outside, &count) == 3)
+        if (uid >= inside && uid - inside < count) {
+            uid = outside + (uid - inside);
+            break;
+        }
+    if (f)
+        fclose(f);
+    return uid;
+}
+
 char *tf_cluster_ports_lock_path(void)
 {
-    char *leaf = g_strdup_printf("tf-ports-%u.lock", (unsigned)getuid());
+    char *leaf = g_strdup_printf("tf-ports-%u.lock", machine_uid());
     /* $TMPDIR differs between runs (tests and soak runs set their own): only a
      * machine-wide place makes every tf process see the same reservations */
     const char *dir = access("/tmp", W_OK | X_OK) == 0 ? "/tmp" : g_get_tmp_dir();
