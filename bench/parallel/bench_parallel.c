@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <glib.h>
 #include <glib/gstdio.h>
-#include <jansson.h>
 #include "bench_util.h"
+#include "report_outcomes.h"
 
 #define MAX_ROUNDS 8
 
@@ -25,61 +25,25 @@ static gint cmp_line(gconstpointer a, gconstpointer b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* "uri: name" -> the final attempt's worst step status, as one sorted text. */
+/* "uri: name passed|not passed" of every scenario's final attempt, as one sorted text. */
 static char *outcomes(const char *path)
 {
-    char *text = NULL;
-    if (!g_file_get_contents(path, &text, NULL, NULL))
+    GHashTable *ends = report_outcomes(path, NULL);
+    if (!ends)
         return g_strdup("(no report)");
-    GHashTable *pick = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    GHashTable *tc = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    GHashTable *started = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    GHashTable *bad = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    GPtrArray *lines_out = g_ptr_array_new_with_free_func(g_free);
-    char **lines = g_strsplit(text, "\n", -1);
-    for (char **l = lines; *l && **l; l++) {
-        json_t *env = json_loads(*l, 0, NULL);
-        json_t *p = json_object_get(env, "pickle"), *c = json_object_get(env, "testCase");
-        json_t *s = json_object_get(env, "testCaseStarted");
-        json_t *f = json_object_get(env, "testStepFinished");
-        json_t *e = json_object_get(env, "testCaseFinished");
-        if (p)
-            g_hash_table_insert(pick, g_strdup(json_string_value(json_object_get(p, "id"))),
-                                g_strdup_printf("%s: %s", json_string_value(json_object_get(p, "uri")),
-                                                json_string_value(json_object_get(p, "name"))));
-        if (c)
-            g_hash_table_insert(tc, g_strdup(json_string_value(json_object_get(c, "id"))),
-                                g_strdup(g_hash_table_lookup(
-                                    pick, json_string_value(json_object_get(c, "pickleId")))));
-        if (s)
-            g_hash_table_insert(started, g_strdup(json_string_value(json_object_get(s, "id"))),
-                                g_strdup(g_hash_table_lookup(
-                                    tc, json_string_value(json_object_get(s, "testCaseId")))));
-        if (f && g_strcmp0(json_string_value(json_object_get(
-                               json_object_get(f, "testStepResult"), "status")), "PASSED"))
-            g_hash_table_add(bad, g_strdup(json_string_value(
-                                      json_object_get(f, "testCaseStartedId"))));
-        if (e) {
-            const char *id = json_string_value(json_object_get(e, "testCaseStartedId"));
-            const char *name = g_hash_table_lookup(started, id);
-            if (!json_is_true(json_object_get(e, "willBeRetried")))
-                g_ptr_array_add(lines_out, g_strdup_printf("%s %s", name ? name : "?",
-                                                           g_hash_table_contains(bad, id)
-                                                               ? "not passed" : "passed"));
-        }
-        json_decref(env);
-    }
-    g_ptr_array_sort(lines_out, cmp_line);
+    GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+    GHashTableIter it;
+    gpointer name, status;
+    g_hash_table_iter_init(&it, ends);
+    while (g_hash_table_iter_next(&it, &name, &status))
+        g_ptr_array_add(lines, g_strdup_printf("%s %s", (char *)name,
+                                               strcmp(status, "PASSED") ? "not passed" : "passed"));
+    g_ptr_array_sort(lines, cmp_line);
     GString *out = g_string_new(NULL);
-    for (guint i = 0; i < lines_out->len; i++)
-        g_string_append_printf(out, "%s\n", (char *)lines_out->pdata[i]);
-    g_strfreev(lines);
-    g_free(text);
-    g_ptr_array_unref(lines_out);
-    g_hash_table_unref(pick);
-    g_hash_table_unref(tc);
-    g_hash_table_unref(started);
-    g_hash_table_unref(bad);
+    for (guint i = 0; i < lines->len; i++)
+        g_string_append_printf(out, "%s\n", (char *)lines->pdata[i]);
+    g_ptr_array_unref(lines);
+    g_hash_table_unref(ends);
     return g_string_free(out, FALSE);
 }
 

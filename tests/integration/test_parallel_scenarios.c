@@ -28,6 +28,7 @@
 #include <glib.h>
 #include <jansson.h>
 #include "it_scenarios.h"
+#include "report_outcomes.h"
 #include "skip.h"
 
 #define SCENARIOS_SUBSET "scenarios/raftkv", "scenarios/chain/converge.feature", \
@@ -39,63 +40,10 @@
 /* uri + name -> the last attempt's worst step status, from a Messages report. */
 static GHashTable *outcomes(const char *path)
 {
-    GHashTable *pick = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    GHashTable *tc = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    GHashTable *started = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    GHashTable *worst = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    GHashTable *out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    char *text = NULL;
-    assert_true(g_file_get_contents(path, &text, NULL, NULL));
-    char **lines = g_strsplit(text, "\n", -1);
-    static const char *const rank[] = {"PASSED", "SKIPPED", "PENDING", "UNDEFINED", "AMBIGUOUS",
-                                       "FAILED"};
-    for (char **l = lines; *l && **l; l++) {
-        json_t *env = json_loads(*l, 0, NULL);
-        assert_non_null(env);
-        json_t *p = json_object_get(env, "pickle"), *c = json_object_get(env, "testCase");
-        json_t *s = json_object_get(env, "testCaseStarted");
-        json_t *f = json_object_get(env, "testStepFinished");
-        json_t *e = json_object_get(env, "testCaseFinished");
-        if (p)
-            g_hash_table_insert(pick, g_strdup(json_string_value(json_object_get(p, "id"))),
-                                g_strdup_printf("%s: %s", json_string_value(json_object_get(p, "uri")),
-                                                json_string_value(json_object_get(p, "name"))));
-        if (c)
-            g_hash_table_insert(tc, g_strdup(json_string_value(json_object_get(c, "id"))),
-                                g_strdup(g_hash_table_lookup(
-                                    pick, json_string_value(json_object_get(c, "pickleId")))));
-        if (s)
-            g_hash_table_insert(started, g_strdup(json_string_value(json_object_get(s, "id"))),
-                                g_strdup(g_hash_table_lookup(
-                                    tc, json_string_value(json_object_get(s, "testCaseId")))));
-        if (f) {
-            const char *id = json_string_value(json_object_get(f, "testCaseStartedId"));
-            const char *st = json_string_value(
-                json_object_get(json_object_get(f, "testStepResult"), "status"));
-            const char *had = g_hash_table_lookup(worst, id);
-            guint r = 0, h = 0;
-            for (guint k = 0; k < G_N_ELEMENTS(rank); k++) {
-                r = !g_strcmp0(st, rank[k]) ? k : r;
-                h = !g_strcmp0(had, rank[k]) ? k : h;
-            }
-            if (!had || r > h)
-                g_hash_table_insert(worst, g_strdup(id), g_strdup(rank[r]));
-        }
-        if (e) {
-            const char *id = json_string_value(json_object_get(e, "testCaseStartedId"));
-            const char *name = g_hash_table_lookup(started, id);
-            const char *w = g_hash_table_lookup(worst, id);
-            assert_non_null(name);
-            g_hash_table_insert(out, g_strdup(name), g_strdup(w ? w : "PASSED"));
-        }
-        json_decref(env);
-    }
-    g_strfreev(lines);
-    g_free(text);
-    g_hash_table_unref(pick);
-    g_hash_table_unref(tc);
-    g_hash_table_unref(started);
-    g_hash_table_unref(worst);
+    GError *e = NULL;
+    GHashTable *out = report_outcomes(path, &e);
+    if (!out)
+        fail_msg("%s", e->message);
     return out;
 }
 
