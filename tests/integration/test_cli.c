@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include "store_fixture.h"
 
 typedef struct {
     int code;
@@ -247,9 +248,11 @@ static void must_run(const char *dir, const char *const *argv)
 /* README: "Undefined steps print a ready-to-paste C snippet". Every snippet of a run is
  * pasted as the text says (the function at file level, the registration in the module's
  * init), compiled into a plug-in, and the same feature then runs with no undefined step. */
+static char *snippet_dir; /* removed by main, also after a failed assertion */
+
 static void test_snippets_compile_and_run(void **state)
 {
-    char *dir = g_dir_make_tmp("tf-snippet-XXXXXX", NULL);
+    const char *dir = snippet_dir = sf_tmpdir_new("tf-snippet");
     char *feature = g_build_filename(dir, "new.feature", NULL);
     assert_true(g_file_set_contents(feature,
         "Feature: new steps\n"
@@ -314,13 +317,6 @@ static void test_snippets_compile_and_run(void **state)
     expect_contains("tf run --plugin", r.out, "4 steps (1 pending, 3 skipped)");
     assert_null(strstr(r.out, "undefined"));
     clear(&r);
-    for (const char *const *f = (const char *const[]){"new.feature", "steps.c", "steps.so",
-                                                       NULL}; *f; f++) {
-        char *p = g_build_filename(dir, *f, NULL);
-        g_unlink(p);
-        g_free(p);
-    }
-    g_rmdir(dir);
     g_free(so);
     g_strfreev(flags);
     g_ptr_array_unref(cc);
@@ -329,7 +325,6 @@ static void test_snippets_compile_and_run(void **state)
     g_string_free(init, TRUE);
     g_string_free(code, TRUE);
     g_free(feature);
-    g_free(dir);
 }
 
 int main(void)
@@ -342,5 +337,7 @@ int main(void)
         cmocka_unit_test(test_demo),
         cmocka_unit_test(test_snippets_compile_and_run),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    sf_tmpdir_remove(snippet_dir);
+    return rc;
 }

@@ -15,6 +15,7 @@ src=$(cd "$1" && pwd)
 bin=$(cd "$2" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/tf-test-exports-XXXXXX")
 trap 'rm -rf "$work"' EXIT
+trap 'exit 1' INT TERM HUP  # a killed run (ctest's timeout) still removes it
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 

@@ -16,6 +16,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <microhttpd.h>
+#include "store_fixture.h"
 #include "tf/cluster.h"
 #include "tf/error.h"
 #include "../../tf/cluster/deploy_priv.h"
@@ -320,11 +321,14 @@ static gchar *server_log(server *s)
     return out;
 }
 
-/* A kubeconfig pointing at the server (temp file; g_free the path, unlink it). */
+/* Kubeconfigs go in this dir, removed after the last test even when one fails midway. */
+static char *tmpdir;
+
+/* A kubeconfig pointing at the server (in tmpdir; g_free the path, unlink it). */
 static gchar *write_kubeconfig(server *s)
 {
-    gchar *path = NULL;
-    int fd = g_file_open_tmp("tf-kubeconfig-XXXXXX", &path, NULL);
+    gchar *path = g_build_filename(tmpdir, "kubeconfig-XXXXXX", NULL);
+    int fd = g_mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
     gchar *text = g_strdup_printf(
@@ -527,5 +531,8 @@ int main(void)
         cmocka_unit_test(test_server_down),
         cmocka_unit_test(test_port_forward),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    tmpdir = sf_tmpdir_new("tf-k8s-provider");
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    sf_tmpdir_remove(tmpdir);
+    return rc;
 }

@@ -15,6 +15,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <jansson.h>
+#include "store_fixture.h"
 #include "tf/runner.h"
 #include "tf/steps.h"
 
@@ -177,15 +178,12 @@ int main(void)
         char *argv[] = {"test_parallel_options-worker", NULL};
         return tf_run_main(1, argv, mods, 1);
     }
-    tmpdir = g_dir_make_tmp("tf-parallel-options-XXXXXX", NULL);
-    assert_non_null(tmpdir);
+    tmpdir = sf_tmpdir_new("tf-parallel-options");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fail_fast_stops_every_worker),
         cmocka_unit_test(test_random_order_is_the_serial_order),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    gchar *argv[] = {"rm", "-rf", tmpdir, NULL};
-    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-    g_free(tmpdir);
+    sf_tmpdir_remove(tmpdir);
     return rc;
 }
