@@ -1,22 +1,35 @@
 /* store_steps.c: see store_steps.h. */
 #include <pthread.h>
-#include "counter_observer.h"
 #include "store_steps.h"
 
 #define COUNTER_KEY "store_steps.counter"
 
-typedef struct {
-    counter_cell cell;
-    tf_runtime *rt;
-    tf_handle *h;
-} counted;
-
-static void counted_free(void *p)
+static void counter_free(void *p)
 {
-    counted *c = p;
+    store_counter *c = p;
     tf_handle_unref(c->h);
     tf_runtime_free(c->rt);
     g_free(c);
+}
+
+store_counter *store_counter_start(tf_world *world, const char *key, gint value, GError **error)
+{
+    store_counter *c = g_new0(store_counter, 1);
+    tf_runtime_config cfg;
+    tf_runtime_config_init(&cfg);
+    cfg.interval_us = 1000;
+    tf_source *src = counter_source_new("n0", &c->cell);
+    c->rt = tf_runtime_new(&cfg, &counter_observer, NULL,
+                           tf_source_provider_new_static(&src, 1), error);
+    tf_source_unref(src);
+    if (!c->rt || !tf_world_journal_runtime(world, c->rt, "counter", error)) {
+        counter_free(c);
+        return NULL;
+    }
+    c->h = tf_runtime_handle(c->rt);
+    tf_world_set(world, key, c, counter_free);
+    g_atomic_int_set(&c->cell.value, value);
+    return tf_runtime_start(c->rt, error) ? c : NULL;
 }
 
 static gboolean shows_value(const tf_snapshot *snap, void *data)
@@ -26,7 +39,7 @@ static gboolean shows_value(const tf_snapshot *snap, void *data)
 }
 
 /* Sets the counter to v and waits until the runtime has published it. */
-static gboolean change_to(counted *c, gint v, GError **error)
+static gboolean change_to(store_counter *c, gint v, GError **error)
 {
     g_atomic_int_set(&c->cell.value, v);
     tf_handle_wake(c->h);
@@ -38,23 +51,8 @@ static gboolean change_to(counted *c, gint v, GError **error)
 
 static tf_step_status given_changes(tf_step *step, GError **error)
 {
-    tf_world *w = tf_step_world(step);
-    counted *c = g_new0(counted, 1);
-    tf_runtime_config cfg;
-    tf_runtime_config_init(&cfg);
-    cfg.interval_us = 1000;
-    tf_source *src = counter_source_new("n0", &c->cell);
-    c->rt = tf_runtime_new(&cfg, &counter_observer, NULL,
-                           tf_source_provider_new_static(&src, 1), error);
-    tf_source_unref(src);
-    /* Journaled before the runtime is stored in the world, as durable.h asks. */
-    if (!c->rt || !tf_world_journal_runtime(w, c->rt, "counter", error)) {
-        counted_free(c);
-        return TF_STEP_FAILED;
-    }
-    c->h = tf_runtime_handle(c->rt);
-    tf_world_set(w, COUNTER_KEY, c, counted_free);
-    if (!tf_runtime_start(c->rt, error) || !change_to(c, 0, error))
+    store_counter *c = store_counter_start(tf_step_world(step), COUNTER_KEY, 0, error);
+    if (!c || !change_to(c, 0, error))
         return TF_STEP_FAILED;
     for (gint i = 1; i <= tf_step_arg_int(step, 0); i++)
         if (!change_to(c, i, error))
@@ -79,7 +77,7 @@ static tf_step_status then_fails_first(tf_step *step, GError **error)
 /* Runs first among the world's cleanups (stored last), while the runtime still runs. */
 static void late_change(void *p)
 {
-    counted *c = p;
+    store_counter *c = p;
     GError *err = NULL;
     if (!change_to(c, g_atomic_int_get(&c->cell.value) + 1, &err)) {
         g_printerr("store_steps: late change: %s\n", err->message);
@@ -90,7 +88,7 @@ static void late_change(void *p)
 static tf_step_status then_late(tf_step *step, GError **error)
 {
     tf_world *w = tf_step_world(step);
-    counted *c = tf_world_get(w, COUNTER_KEY);
+    store_counter *c = tf_world_get(w, COUNTER_KEY);
     if (!c)
         return TF_FAIL(error, "no observed counter in this scenario");
     tf_world_set(w, "store_steps.late", c, late_change);

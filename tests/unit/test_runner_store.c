@@ -8,25 +8,13 @@
 #include <string.h>
 #include <cmocka.h>
 #include <glib/gstdio.h>
-#include "counter_observer.h"
+#include "store_steps.h"
 #include "tf/durable.h"
 #include "tf/runner.h"
 
 static char *tmpdir;
 static int effects;    /* how often the guarded effect really ran */
 static int flaky_left; /* failures left before "the effect is checked" passes */
-
-typedef struct {
-    counter_cell cell;
-    tf_runtime *rt;
-} counted;
-
-static void counted_free(void *p)
-{
-    counted *c = p;
-    tf_runtime_free(c->rt);
-    g_free(c);
-}
 
 static gboolean at_least_two(const tf_snapshot *snap, void *data)
 {
@@ -36,26 +24,9 @@ static gboolean at_least_two(const tf_snapshot *snap, void *data)
 /* Starts a journaled runtime whose value changes, so batches are published. */
 static tf_step_status given_observed(tf_step *step, GError **error)
 {
-    tf_world *w = tf_step_world(step);
-    counted *c = g_new0(counted, 1);
-    tf_runtime_config cfg;
-    tf_runtime_config_init(&cfg);
-    cfg.interval_us = 1000;
-    tf_source *src = counter_source_new("n0", &c->cell);
-    c->rt = tf_runtime_new(&cfg, &counter_observer, NULL,
-                           tf_source_provider_new_static(&src, 1), error);
-    tf_source_unref(src);
-    if (!c->rt || !tf_world_journal_runtime(w, c->rt, "counter", error)) {
-        counted_free(c);
-        return TF_STEP_FAILED;
-    }
-    tf_world_set(w, "counted", c, counted_free);
-    g_atomic_int_set(&c->cell.value, 7);
-    if (!tf_runtime_start(c->rt, error))
-        return TF_STEP_FAILED;
-    tf_handle *h = tf_runtime_handle(c->rt);
-    tf_snapshot *s = tf_handle_wait(h, at_least_two, NULL, "two cycles", 10 * G_USEC_PER_SEC, error);
-    tf_handle_unref(h);
+    store_counter *c = store_counter_start(tf_step_world(step), "counted", 7, error);
+    tf_snapshot *s = c ? tf_handle_wait(c->h, at_least_two, NULL, "two cycles",
+                                        10 * G_USEC_PER_SEC, error) : NULL;
     tf_snapshot_unref(s);
     return s ? TF_STEP_PASSED : TF_STEP_FAILED;
 }
