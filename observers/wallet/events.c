@@ -16,6 +16,49 @@ wallet_event *wallet_event_new(wallet_event_kind kind, const char *wallet)
     ev->amount = 0;
     ev->height = -1;
     ev->chain = NULL;
+    ev->batch = NULL;
+    return ev;
+}
+
+struct wallet_event_batch {
+    gint ref;              /* events not yet freed */
+    guint n;
+    wallet_event *ev;      /* n events, after the header */
+    const char **names;    /* n_names pointers into the copies after the events */
+};
+
+wallet_event_batch *wallet_event_batch_new(guint n, const char *const *names, guint n_names)
+{
+    gsize text = 0;
+    for (guint w = 0; w < n_names; w++)
+        text += strlen(names[w]) + 1;
+    G_STATIC_ASSERT(sizeof(wallet_event_batch) % 8 == 0 && sizeof(wallet_event) % 8 == 0);
+    wallet_event_batch *b = g_malloc(sizeof *b + n * sizeof(wallet_event) + n_names * sizeof(char *) + text);
+    b->ref = (gint)n;
+    b->n = n;
+    b->ev = (wallet_event *)(b + 1);
+    b->names = (const char **)(b->ev + n);
+    char *at = (char *)(b->names + n_names);
+    for (guint w = 0; w < n_names; w++) {
+        gsize len = strlen(names[w]) + 1;
+        b->names[w] = memcpy(at, names[w], len);
+        at += len;
+    }
+    return b;
+}
+
+wallet_event *wallet_event_batch_take(wallet_event_batch *b, guint i, wallet_event_kind kind, guint w)
+{
+    g_assert(i < b->n);
+    wallet_event *ev = &b->ev[i];
+    ev->kind = kind;
+    ev->wallet = (char *)b->names[w];
+    ev->txid[0] = ev->block[0] = '\0';
+    ev->vout = 0;
+    ev->amount = 0;
+    ev->height = -1;
+    ev->chain = NULL;
+    ev->batch = b;
     return ev;
 }
 
@@ -32,6 +75,11 @@ void wallet_event_free(void *event)
     if (!ev)
         return;
     chain_event_free(ev->chain);
+    if (ev->batch) {
+        if (g_atomic_int_dec_and_test(&ev->batch->ref))
+            g_free(ev->batch);
+        return;
+    }
     if (ev->wallet != (char *)(ev + 1))
         g_free(ev->wallet);
     g_free(ev);

@@ -35,11 +35,23 @@ typedef struct {
     char block[CHAIN_HASH_BUF];
     gint64 height;
     chain_event *chain;   /* owned; WALLET_EVENT_CHAIN only */
+    struct wallet_event_batch *batch; /* the allocation it was carved from; NULL: its own */
 } wallet_event;
+
+/* Events carved from one allocation: a projection emits an event per output a block
+ * touches, and a malloc per event was most of what emitting them cost. */
+typedef struct wallet_event_batch wallet_event_batch;
 
 /* An empty event of `kind` (ids "", numbers 0, height -1) for `wallet` (copied, may be NULL);
  * free with wallet_event_free. */
 wallet_event *wallet_event_new(wallet_event_kind kind, const char *wallet);
+/* Room for n (> 0) events in one allocation, with one copy of the n_names wallet names
+ * their wallet fields point into. Each of the n must be taken exactly once. */
+wallet_event_batch *wallet_event_batch_new(guint n, const char *const *names, guint n_names);
+/* Event i (< n) of the batch, empty as wallet_event_new makes it, of `kind` for wallet
+ * names[w]. It is the caller's as any event: wallet_event_free frees it, and the batch's
+ * allocation goes with the last of its events. */
+wallet_event *wallet_event_batch_take(wallet_event_batch *b, guint i, wallet_event_kind kind, guint w);
 /* Wraps a chain event (taken) in a new wallet event. */
 wallet_event *wallet_event_wrap_chain(chain_event *ev);
 /* Frees the event and what it owns. NULL is a no-op. GDestroyNotify-compatible. */

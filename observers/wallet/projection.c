@@ -680,9 +680,11 @@ wallet_state *wallet_projection_state(const wallet_projection *p, const char *ha
 
 /* ---- moving the tip --------------------------------------------------------------------- */
 
-static wallet_event *event_for(wallet_projection *p, wallet_event_kind kind, guint w, const wp_node *n)
+/* Slot i of batch b as an event of `kind` for wallet w in block n. */
+static wallet_event *event_at(wallet_event_batch *b, guint i, wallet_event_kind kind, guint w,
+                              const wp_node *n)
 {
-    wallet_event *ev = wallet_event_new(kind, p->names->pdata[w]);
+    wallet_event *ev = wallet_event_batch_take(b, i, kind, w);
     memcpy(ev->block, n->hash, CHAIN_HASH_BUF);
     ev->height = n->height;
     return ev;
@@ -696,17 +698,27 @@ static gpointer *events_grow(GPtrArray *events, guint k)
     return &events->pdata[at];
 }
 
+/* The events of one block, in one allocation: k of them (> 0), to be taken in order. */
+static wallet_event_batch *events_batch(const wallet_projection *p, guint k)
+{
+    return wallet_event_batch_new(k, (const char *const *)p->names->pdata, p->names->len);
+}
+
 static void emit_disconnect(wallet_projection *p, const wp_node *n, GPtrArray *events)
 {
     guint k = n->n_wtxs;
     for (guint i = 0; i < n->n_touches; i++)
         k += n->touches[i].kind == TOUCH_CREATED;
+    if (!k)
+        return;
+    wallet_event_batch *b = events_batch(p, k);
     gpointer *slot = events_grow(events, k);
+    guint at = 0;
     for (guint i = n->n_touches; i-- > 0;) {
         const wp_touch *t = &n->touches[i];
         if (t->kind != TOUCH_CREATED)
             continue;
-        wallet_event *ev = event_for(p, WALLET_EVENT_UTXO_REVERTED_BY_REORG, t->wallet, n);
+        wallet_event *ev = event_at(b, at++, WALLET_EVENT_UTXO_REVERTED_BY_REORG, t->wallet, n);
         memcpy(ev->txid, t->utxo->txid, CHAIN_HASH_BUF);
         ev->vout = t->utxo->vout;
         ev->amount = t->utxo->amount;
@@ -714,7 +726,7 @@ static void emit_disconnect(wallet_projection *p, const wp_node *n, GPtrArray *e
     }
     for (guint i = n->n_wtxs; i-- > 0;) {
         const wp_wtx *x = &n->wtxs[i];
-        wallet_event *ev = event_for(p, WALLET_EVENT_TX_DROPPED_BY_REORG, x->wallet, n);
+        wallet_event *ev = event_at(b, at++, WALLET_EVENT_TX_DROPPED_BY_REORG, x->wallet, n);
         memcpy(ev->txid, x->txid, CHAIN_HASH_BUF);
         ev->amount = x->net;
         *slot++ = ev;
@@ -723,18 +735,22 @@ static void emit_disconnect(wallet_projection *p, const wp_node *n, GPtrArray *e
 
 static void emit_connect(wallet_projection *p, const wp_node *n, GPtrArray *events)
 {
-    gpointer *slot = events_grow(events, n->n_wtxs + n->n_touches);
+    guint k = n->n_wtxs + n->n_touches, at = 0;
+    if (!k)
+        return;
+    wallet_event_batch *b = events_batch(p, k);
+    gpointer *slot = events_grow(events, k);
     for (guint i = 0; i < n->n_wtxs; i++) {
         const wp_wtx *x = &n->wtxs[i];
-        wallet_event *ev = event_for(p, WALLET_EVENT_TX_INCLUDED, x->wallet, n);
+        wallet_event *ev = event_at(b, at++, WALLET_EVENT_TX_INCLUDED, x->wallet, n);
         memcpy(ev->txid, x->txid, CHAIN_HASH_BUF);
         ev->amount = x->net;
         *slot++ = ev;
     }
     for (guint i = 0; i < n->n_touches; i++) {
         const wp_touch *t = &n->touches[i];
-        wallet_event *ev = event_for(p, t->kind == TOUCH_CREATED ? WALLET_EVENT_UTXO_CREATED
-                                                                 : WALLET_EVENT_UTXO_SPENT, t->wallet, n);
+        wallet_event *ev = event_at(b, at++, t->kind == TOUCH_CREATED ? WALLET_EVENT_UTXO_CREATED
+                                                                      : WALLET_EVENT_UTXO_SPENT, t->wallet, n);
         memcpy(ev->txid, t->utxo->txid, CHAIN_HASH_BUF);
         ev->vout = t->utxo->vout;
         ev->amount = t->utxo->amount;
@@ -913,9 +929,14 @@ guint wallet_projection_fold(wallet_projection *p, const char *lib)
     if (!l || l->height - (gint64)p->cfg.fold_depth <= p->root->height)
         return 0;
     gint64 target = l->height - (gint64)p->cfg.fold_depth;
-    wp_node *root = l;
-    while (root->height > target)
-        root = root->parent;
+    /* Up from the root while it has one child (every held header then descends from that
+     * child, lib too): the usual fold, one block at a time, is one step. Else down from lib. */
+    wp_node *root = p->root;
+    while (root->height < target && root->child && !root->child->sibling)
+        root = root->child;
+    if (root->height != target)
+        for (root = l; root->height > target;)
+            root = root->parent;
     /* Below the new root every header goes: the old canonical path (its transactions keep
      * their height) and each branch off it other than the one leading to the new root.
      * Every held header descends from the old root, so nothing else goes. */

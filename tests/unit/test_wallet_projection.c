@@ -279,7 +279,68 @@ static void test_fold_below_lib(void **unused)
     assert_true(wallet_projection_set_tip(p, hx(61), ev, NULL));
     assert_int_equal(ev->len, 2);
     g_ptr_array_unref(ev);
+    /* The root's single-child line ends at 54 (the side branch 1001). A fold whose new
+     * root lies on that line takes it; one whose lib is on the side branch, above the
+     * fork, keeps the side branch's ancestor and drops the main line above the fork. */
+    for (guint64 h = 61; h < 66; h++)
+        add(p, coinbase_block(h + 1, h, (gint64)h, "x", COIN));
+    for (guint64 h = 56; h < 72; h++)
+        add(p, coinbase_block(h + 1000 - 54, h == 56 ? 1001 : h + 1000 - 55, (gint64)h, "addrA", COIN));
+    gint64 side = wallet_state_total(wallet_projection_state(p, hx(1017), 0));
+    assert_int_equal(wallet_projection_fold(p, hx(62)), 12);  /* LIB height 61: root at 51 */
+    assert_string_equal(wallet_projection_root(p), hx(52));
+    assert_true(wallet_projection_has(p, hx(1001)));
+    assert_int_equal(wallet_projection_fold(p, hx(1017)), 4 + 6 + 11); /* LIB 71 on the side: root 61 */
+    assert_string_equal(wallet_projection_root(p), hx(1007));
+    assert_false(wallet_projection_has(p, hx(55)));
+    assert_false(wallet_projection_has(p, hx(66)));
+    assert_true(wallet_projection_has(p, hx(1017)));
+    assert_int_equal(wallet_projection_size(p), 11);
+    assert_int_equal(wallet_state_total(wallet_projection_state(p, hx(1017), 0)), side);
+    assert_string_equal(wallet_projection_tip(p), "");            /* the old tip went with its branch */
+    /* The newest child first in the tree: a branch off 1009 (h63) reaching past the new
+     * root's height must not be taken for the line lib lies on. */
+    for (guint64 id = 1018; id <= 1030; id++)
+        add(p, coinbase_block(id, id - 1, (gint64)id - 1018 + 72, "x", COIN));
+    for (guint64 id = 3001; id <= 3012; id++)
+        add(p, coinbase_block(id, id == 3001 ? 1009 : id - 1, (gint64)id - 3001 + 64, "addrA", COIN));
+    assert_int_equal(wallet_projection_fold(p, hx(1030)), 13 + 12); /* LIB 84: root 1020 (h74) */
+    assert_string_equal(wallet_projection_root(p), hx(1020));
+    assert_false(wallet_projection_has(p, hx(3011)));
+    assert_int_equal(wallet_projection_size(p), 11);
     wallet_projection_free(p);
+}
+
+/* A block's events share one allocation: each is freed on its own, in any order, and any
+ * of them outlives the projection and the rest (ASan checks the memory). */
+static void test_event_batch_lifetime(void **unused)
+{
+    wallet_projection *p = three_wallets();
+    add(p, coinbase_block(1, 0, 0, "addrA", COIN));
+    wallet_block *b = coinbase_block(2, 1, 1, "addrB", COIN);
+    const char *in[] = {cbin(1)};
+    const char *o[] = {"addrC", "addrA2"};
+    gint64 a[] = {COIN / 2, COIN / 2 - 100};
+    wallet_block_add_tx(b, hx(0xcc), FALSE, in, 1, o, a, 2);
+    add(p, b);
+    GPtrArray *ev = g_ptr_array_new();
+    assert_true(wallet_projection_set_tip(p, hx(2), ev, NULL));
+    /* Block 1: A's coinbase (tx + output); block 2: B's coinbase (2), the payment (A, C
+     * txs; A spent, C and A2 created). */
+    assert_int_equal(ev->len, 2 + 2 + 2 + 3);
+    wallet_event *keep = ev->pdata[ev->len - 1];
+    for (guint i = 0; i + 1 < ev->len; i += 2)  /* every other one first, then the rest */
+        wallet_event_free(ev->pdata[i]);
+    for (guint i = 1; i + 1 < ev->len; i += 2)
+        wallet_event_free(ev->pdata[i]);
+    wallet_projection_free(p);
+    assert_int_equal(keep->kind, WALLET_EVENT_UTXO_CREATED);
+    assert_string_equal(keep->wallet, "A");
+    assert_string_equal(keep->txid, hx(0xcc));
+    assert_int_equal(keep->vout, 1);
+    assert_string_equal(keep->block, hx(2));
+    wallet_event_free(keep);
+    g_ptr_array_unref(ev);
 }
 
 /* Outputs spent by unconfirmed transactions are hidden; unconfirmed outputs are not listed. */
@@ -593,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_transfer_and_events),
         cmocka_unit_test(test_reorg_revert_and_remine),
         cmocka_unit_test(test_fold_below_lib),
+        cmocka_unit_test(test_event_batch_lifetime),
         cmocka_unit_test(test_unconfirmed),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_block_json),
