@@ -3,21 +3,27 @@
 #include <string.h>
 #include "wallet/events.h"
 
-wallet_event *wallet_event_new(wallet_event_kind kind, const char *wallet)
+/* An empty event in memory not zero-filled (the id buffers are cleared by their first
+ * byte): a projection emits an event per output it touches. */
+static wallet_event *event_init(wallet_event *ev, wallet_event_kind kind, char *wallet,
+                                struct wallet_event_batch *batch)
 {
-    /* One allocation, not zero-filled (the id buffers are cleared by their first byte):
-     * a projection emits an event per output it touches. */
-    gsize len = wallet ? strlen(wallet) + 1 : 0;
-    wallet_event *ev = g_malloc(sizeof *ev + len);
     ev->kind = kind;
-    ev->wallet = wallet ? memcpy(ev + 1, wallet, len) : NULL;
+    ev->wallet = wallet;
     ev->txid[0] = ev->block[0] = '\0';
     ev->vout = 0;
     ev->amount = 0;
     ev->height = -1;
     ev->chain = NULL;
-    ev->batch = NULL;
+    ev->batch = batch;
     return ev;
+}
+
+wallet_event *wallet_event_new(wallet_event_kind kind, const char *wallet)
+{
+    gsize len = wallet ? strlen(wallet) + 1 : 0; /* the name in the same allocation */
+    wallet_event *ev = g_malloc(sizeof *ev + len);
+    return event_init(ev, kind, wallet ? memcpy(ev + 1, wallet, len) : NULL, NULL);
 }
 
 struct wallet_event_batch {
@@ -29,6 +35,7 @@ struct wallet_event_batch {
 
 wallet_event_batch *wallet_event_batch_new(guint n, const char *const *names, guint n_names)
 {
+    g_assert(n > 0); /* else nothing would ever free it */
     gsize text = 0;
     for (guint w = 0; w < n_names; w++)
         text += strlen(names[w]) + 1;
@@ -50,16 +57,7 @@ wallet_event_batch *wallet_event_batch_new(guint n, const char *const *names, gu
 wallet_event *wallet_event_batch_take(wallet_event_batch *b, guint i, wallet_event_kind kind, guint w)
 {
     g_assert(i < b->n);
-    wallet_event *ev = &b->ev[i];
-    ev->kind = kind;
-    ev->wallet = (char *)b->names[w];
-    ev->txid[0] = ev->block[0] = '\0';
-    ev->vout = 0;
-    ev->amount = 0;
-    ev->height = -1;
-    ev->chain = NULL;
-    ev->batch = b;
-    return ev;
+    return event_init(&b->ev[i], kind, (char *)b->names[w], b);
 }
 
 wallet_event *wallet_event_wrap_chain(chain_event *cev)
