@@ -2,16 +2,24 @@
  * Part 1: 1,000 HTTP sources on a local server in a child process (bench_server), the
  * runtime running at a 100 ms interval: cycle time (poll + publish) p50/p99 against the
  * 100 ms budget, and the runtime's CPU per cycle (this process's: the server is not in
- * it) and as a share of one core.
+ * it) and as a share of one core; beside it the libcurl loop a user would write (the
+ * baseline), and the floor: the same requests over raw keep-alive sockets with no HTTP
+ * library, which is what the kernel's loopback TCP and the JSON parse cost alone.
  * Part 2: 1,000 in-process sources, 100,000 cycles as fast as they run: cycle time, CPU,
  * and RSS after 10k and 100k cycles (flat: history and snapshots are bounded rings).
  * The answer check: in every measured HTTP cycle every source is up with its own answer
  * (node s0017 holds path /s/17); in-process, one batch per changing cycle and a last
  * snapshot holding every source's final value. Exits 1 on a wrong answer, never on time.
  * Usage: bench_scale [--small] [HTTP_CYCLES [CYCLES]]  (small: 200 sources, 5 and 2,000). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <string.h>
 #include "bench_util.h"
@@ -242,10 +250,128 @@ static void part_http_curl(bench_server *fx, http_side *f)
     curl_multi_cleanup(multi);
 }
 
+/* The floor, not a baseline: what the same requests cost with no HTTP library at all. One
+ * keep-alive socket per source, the request bytes written once per cycle, epoll for the
+ * answers, a response read as "Content-Length: N" headers plus N bytes (what the fixture
+ * server sends; anything else counts as a wrong answer), each body parsed with jansson
+ * and checked as the libcurl loop does. No timeouts, errors or redirects handled: it
+ * shows the share of the cycle that is the kernel's loopback TCP and the parse. */
+typedef struct {
+    int fd;
+    GString *in;      /* the answer read so far */
+    gssize want;      /* header + body length once the headers are in, else -1 */
+} raw_conn;
+
+/* The end of the headers and the content length in c->in, once complete. */
+static void raw_headers(raw_conn *c)
+{
+    const char *end = g_strstr_len(c->in->str, (gssize)c->in->len, "\r\n\r\n");
+    if (!end)
+        return;
+    gsize head = (gsize)(end - c->in->str) + 4;
+    c->want = (gssize)head; /* no length header: the body is empty (a wrong answer) */
+    for (const char *l = c->in->str; l < end; l = strstr(l, "\r\n") + 2)
+        if (!g_ascii_strncasecmp(l, "Content-Length:", 15)) {
+            c->want = (gssize)(head + g_ascii_strtoull(l + 15, NULL, 10));
+            break;
+        }
+}
+
+static void part_http_raw(bench_server *fx, http_side *f)
+{
+    char *url = bench_server_url(fx, "/");
+    guint port = 0;
+    if (sscanf(url, "http://127.0.0.1:%u/", &port) != 1)
+        bench_die("bench_server_url: %s: not http://127.0.0.1:PORT/", url);
+    g_free(url);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((guint16)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    raw_conn *conn = g_new0(raw_conn, n_sources);
+    char **req = g_new0(char *, n_sources);
+    for (guint i = 0; i < n_sources; i++) {
+        conn[i].fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+        setsockopt(conn[i].fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (conn[i].fd < 0 || connect(conn[i].fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+            bench_die("raw side: connect to 127.0.0.1:%u: %s", port, g_strerror(errno));
+        conn[i].in = g_string_sized_new(256);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = i};
+        epoll_ctl(ep, EPOLL_CTL_ADD, conn[i].fd, &ev);
+        req[i] = g_strdup_printf("GET /s/%u HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nAccept: */*\r\n\r\n", i, port);
+    }
+    gint64 next = g_get_monotonic_time();
+    struct epoll_event evs[256];
+    char buf[16384];
+    for (guint c = 0; c <= f->cycles; c++) { /* cycle 0 warms up: not measured */
+        if (c == 1)
+            span_begin(f, fx);
+        gint64 now = g_get_monotonic_time();
+        if (next > now)
+            g_usleep((gulong)(next - now));
+        gint64 t0 = g_get_monotonic_time();
+        next = t0 + 100000;
+        for (guint i = 0; i < n_sources; i++) {
+            g_string_truncate(conn[i].in, 0);
+            conn[i].want = -1;
+            gsize len = strlen(req[i]);
+            if (send(conn[i].fd, req[i], len, MSG_NOSIGNAL) != (gssize)len)
+                bench_die("raw side: send: %s", g_strerror(errno));
+        }
+        guint pending = n_sources, wrong = 0;
+        while (pending > 0) {
+            int n = epoll_wait(ep, evs, G_N_ELEMENTS(evs), 5000);
+            if (n <= 0)
+                bench_die("raw side: no answer in 5 s (%u of %u pending)", pending, n_sources);
+            for (int k = 0; k < n; k++) {
+                raw_conn *rc = &conn[evs[k].data.u32];
+                gssize got = recv(rc->fd, buf, sizeof buf, MSG_DONTWAIT);
+                if (got <= 0)
+                    bench_die("raw side: recv: %s", got ? g_strerror(errno) : "connection closed");
+                if (rc->want >= 0 && (gssize)rc->in->len >= rc->want)
+                    bench_die("raw side: more bytes than one answer");
+                g_string_append_len(rc->in, buf, got);
+                if (rc->want < 0)
+                    raw_headers(rc);
+                if (rc->want >= 0 && (gssize)rc->in->len >= rc->want)
+                    pending--;
+            }
+        }
+        for (guint i = 0; i < n_sources; i++) {
+            raw_conn *rc = &conn[i];
+            const char *end = strstr(rc->in->str, "\r\n\r\n"); /* complete: raw_headers found it */
+            json_t *v = g_str_has_prefix(rc->in->str, "HTTP/1.1 200 ")
+                            ? json_loadb(end + 4, rc->in->len - (gsize)(end + 4 - rc->in->str), 0, NULL)
+                            : NULL;
+            char want[32];
+            g_snprintf(want, sizeof want, "/s/%u", i);
+            if (!v || g_strcmp0(json_string_value(json_object_get(v, "path")), want)) {
+                if (!wrong++ && !f->first_wrong)
+                    f->first_wrong = g_strdup_printf("s%04u answered %.60s", i, end ? end + 4 : rc->in->str);
+            }
+            json_decref(v);
+        }
+        if (c > 0) {
+            f->ms[c - 1] = (g_get_monotonic_time() - t0) / 1000.0;
+            f->bad_cycles += wrong > 0;
+        }
+    }
+    span_end(f, fx);
+    for (guint i = 0; i < n_sources; i++) {
+        close(conn[i].fd);
+        g_string_free(conn[i].in, TRUE);
+        g_free(req[i]);
+    }
+    close(ep);
+    g_free(conn);
+    g_free(req);
+}
+
 static void part_http(bench_server *fx, guint cycles)
 {
-    http_side sides[] = {{.name = "tf runtime + httpjson"}, {.name = "libcurl multi loop"}};
-    void (*run[])(bench_server *, http_side *) = {part_http_tf, part_http_curl};
+    http_side sides[] = {{.name = "tf runtime + httpjson"}, {.name = "libcurl multi loop"},
+                         {.name = "raw sockets (floor)"}};
+    void (*run[])(bench_server *, http_side *) = {part_http_tf, part_http_curl, part_http_raw};
     printf("part 1: %u HTTP sources at 10 Hz (interval 100 ms), %u cycles measured a side; "
            "server in its own process (load average %.2f)\n", n_sources, cycles, loadavg1());
     for (guint i = 0; i < G_N_ELEMENTS(sides); i++) {
@@ -260,8 +386,8 @@ static void part_http(bench_server *fx, guint cycles)
         g_free(what);
     }
     printf("  goal: p99 under 50 ms, runtime CPU under 25 ms a cycle (25%% of a core at 10 Hz); "
-           "tf/baseline CPU %.2fx (load average %.2f)\n",
-           sides[0].cpu / MAX(sides[1].cpu, 1e-9), loadavg1());
+           "tf/baseline CPU %.2fx; the libcurl loop / the floor %.2fx (load average %.2f)\n",
+           sides[0].cpu / MAX(sides[1].cpu, 1e-9), sides[1].cpu / MAX(sides[2].cpu, 1e-9), loadavg1());
     for (guint i = 0; i < G_N_ELEMENTS(sides); i++) {
         g_free(sides[i].ms);
         g_free(sides[i].first_wrong);
