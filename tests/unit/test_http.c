@@ -12,8 +12,10 @@
 #include <cmocka.h>
 #include "fixture_http_env.h"
 
-/* Internal (net/http_priv.h): idle easy handles the client keeps. */
+/* Internal (net/http_priv.h): idle easy handles and connections the client keeps; the
+ * requests tf's own HTTP/1.1 client sent (every plain one here, unless TF_HTTP_CURL=1). */
 guint tf_http_idle_handles(const tf_http *h);
+guint64 tf_http_requests_own(const tf_http *h);
 
 static void test_get_json(void **state)
 {
@@ -33,6 +35,8 @@ static void test_get_json(void **state)
     assert_int_equal(len, strlen("{\"a\": 1, \"b\": [true]}"));
     assert_true(tf_http_req_duration(r) > 0);
     assert_int_equal(tf_http_requests_sent(e->h), 1);
+    /* ctest runs this test twice: with tf's own client, and all on libcurl */
+    assert_int_equal(tf_http_requests_own(e->h), g_strcmp0(g_getenv("TF_HTTP_CURL"), "1") ? 1 : 0);
     assert_int_equal(fixture_http_requests_to(e->f, "/v"), 1);
     char *method = fixture_http_last_method(e->f, "/v");
     assert_string_equal(method, "GET");

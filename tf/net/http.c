@@ -1,8 +1,9 @@
 /* http.c: tf_http, the observers' HTTP client, and its batches.
- * One libcurl multi handle per client sends a whole batch at once from the calling
- * thread and keeps connections (and configured easy handles) between batches, so a cycle
- * that polls N nodes costs one round trip, not N sequential ones, N new TCP handshakes or
- * N full handle setups. */
+ * A batch is sent whole at once from the calling thread, and connections are kept between
+ * batches, so a cycle that polls N nodes costs one round trip, not N sequential ones or N
+ * new TCP handshakes. Plain keep-alive requests (http:// to an IP address) go through
+ * tf's own HTTP/1.1 client (http1.c), everything else through one libcurl multi handle
+ * per client, which also keeps configured easy handles, so no request pays a full setup. */
 #include <pthread.h>
 #include <string.h>
 #include "net/http_priv.h"
@@ -58,6 +59,8 @@ tf_http *tf_http_new(void)
     h->idle = g_hash_table_new_full(g_str_hash, g_str_equal, wipe_free, idle_set_free);
     h->max_idle = MIN_IDLE_CONNECTIONS;
     curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, h->max_idle);
+    h->h1 = tf_http1_new();
+    h->curl_only = !g_strcmp0(g_getenv("TF_HTTP_CURL"), "1");
     return h;
 }
 
@@ -67,6 +70,7 @@ void tf_http_free(tf_http *h)
         return;
     g_hash_table_unref(h->idle);
     curl_multi_cleanup(h->multi); /* closes the cached connections */
+    tf_http1_free(h->h1);
     g_free(h);
 }
 
@@ -76,9 +80,10 @@ void tf_http_interrupt(tf_http *h)
      * starts still cuts that run short (a stopping runtime must never wait a timeout). */
     g_atomic_int_set(&h->interrupted, 1);
     curl_multi_wakeup(h->multi);
+    tf_http1_wake(h->h1);
 }
 
-guint tf_http_idle_handles(const tf_http *h) { return h->n_idle; }
+guint tf_http_idle_handles(const tf_http *h) { return h->n_idle + tf_http1_idle(h->h1); }
 
 guint64 tf_http_requests_sent(const tf_http *h)
 {
@@ -109,6 +114,7 @@ static void req_free(tf_http_req *r)
     g_free(r->user);
     g_free(r->password);
     g_clear_pointer(&r->key, wipe_free);
+    tf_http1_req_free(r->h1);
     if (r->resp)
         g_string_free(r->resp, TRUE);
     g_free(r);
@@ -163,6 +169,7 @@ void tf_http_req_header(tf_http_req *r, const char *header)
 {
     g_return_if_fail(r && header);
     r->headers = curl_slist_append(r->headers, header);
+    tf_http1_req_changed(r);
 }
 
 void tf_http_req_fresh_connection(tf_http_req *r)
@@ -170,6 +177,7 @@ void tf_http_req_fresh_connection(tf_http_req *r)
     g_return_if_fail(r);
     g_clear_pointer(&r->key, wipe_free); /* freshness is part of it */
     r->fresh = TRUE;
+    tf_http1_req_changed(r);
 }
 
 void tf_http_req_basic_auth(tf_http_req *r, const char *user, const char *password)
@@ -180,6 +188,7 @@ void tf_http_req_basic_auth(tf_http_req *r, const char *user, const char *passwo
     g_clear_pointer(&r->key, wipe_free); /* the credentials are part of it */
     r->user = g_strdup(user);
     r->password = g_strdup(password ? password : "");
+    tf_http1_req_changed(r);
 }
 
 guint tf_http_batch_len(const tf_http_batch *b) { return b->reqs->len; }
@@ -412,10 +421,17 @@ void tf_http_batch_run(tf_http_batch *b)
     for (guint i = 0; i < b->reqs->len; i++) {
         tf_http_req *r = b->reqs->pdata[i];
         req_reset(r);
-        if (interrupted) {
+        if (interrupted)
             r->outcome = TF_HTTP_INTERRUPTED;
-            continue;
-        }
+    }
+    if (interrupted)
+        return;
+    if (!h->curl_only && tf_http1_carries(b)) {
+        tf_http1_run(h, b);
+        return;
+    }
+    for (guint i = 0; i < b->reqs->len; i++) {
+        tf_http_req *r = b->reqs->pdata[i];
         r->easy = easy_take(h, r);
         r->started_us = g_get_monotonic_time();
         curl_multi_add_handle(h->multi, r->easy);

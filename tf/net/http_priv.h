@@ -12,8 +12,14 @@
 /* How much of a body an error message quotes. */
 #define TF_HTTP_QUOTE_BYTES 200
 
+/* http1.c: tf's own HTTP/1.1 client for plain keep-alive requests (see its top comment). */
+typedef struct tf_http1 tf_http1;
+typedef struct tf_http1_req tf_http1_req;
+
 struct tf_http {
     CURLM *multi;          /* owns the connection cache kept between batches */
+    tf_http1 *h1;          /* tf's own client and its kept connections */
+    gboolean curl_only;    /* TF_HTTP_CURL=1: every batch through libcurl */
     GHashTable *idle;      /* request key -> idle_set: configured easy handles (http.c) */
     guint n_idle;          /* handles in idle */
     guint64 runs;          /* batch runs so far */
@@ -40,6 +46,7 @@ struct tf_http_req {
     struct curl_slist *headers;
     char *user, *password; /* basic credentials, NULL when none */
 
+    tf_http1_req *h1;      /* its bytes and transfer in http1.c, NULL until a run asks */
     CURL *easy;            /* borrowed from the client's pool while running */
     char *key;             /* what its easy handle is configured for (holds credentials) */
     GString *resp;         /* response body (may hold NULs; always NUL-terminated) */
@@ -59,8 +66,29 @@ struct tf_http_batch {
     GPtrArray *reqs;       /* tf_http_req*, owned */
 };
 
-/* Idle easy handles the client keeps (for tests). */
+/* Idle easy handles and connections the client keeps (for tests). */
 guint tf_http_idle_handles(const tf_http *h);
+
+/* Requests sent by tf's own client rather than libcurl (for tests). */
+guint64 tf_http_requests_own(const tf_http *h);
+
+/* A new client of its own with no connections; tf_http1_free closes them. */
+tf_http1 *tf_http1_new(void);
+void tf_http1_free(tf_http1 *c);
+/* Makes a running tf_http1_run look at tf_http's interrupt flag (any thread). */
+void tf_http1_wake(tf_http1 *c);
+/* Idle connections kept. */
+guint tf_http1_idle(const tf_http1 *c);
+/* TRUE if this client carries every request of b (it has at least one); builds the
+ * requests' bytes on the way. */
+gboolean tf_http1_carries(tf_http_batch *b);
+/* Runs b (tf_http1_carries said TRUE; every request reset) to its end, a timeout or an
+ * interrupt. */
+void tf_http1_run(tf_http *h, tf_http_batch *b);
+/* The request's method, headers or credentials changed: its bytes are built again. */
+void tf_http1_req_changed(tf_http_req *r);
+/* Frees a request's part (NULL-safe). */
+void tf_http1_req_free(tf_http1_req *x);
 /* Replaces the user-info of a URL ("user:pw@") with "***@"; newly allocated. */
 char *tf_http_redact_url(const char *url);
 /* Printable excerpt of at most `max` bytes of data: bytes outside printable ASCII and
