@@ -10,7 +10,9 @@
  * The answer check: in every measured HTTP cycle every source is up with its own answer
  * (node s0017 holds path /s/17); in-process, one batch per changing cycle and a last
  * snapshot holding every source's final value. Exits 1 on a wrong answer, never on time.
- * Usage: bench_scale [--small] [HTTP_CYCLES [CYCLES]]  (small: 200 sources, 5 and 2,000). */
+ * Usage: bench_scale [--small] [--server epoll|threads] [HTTP_CYCLES [CYCLES]]  (small: 200
+ * sources, 5 and 2,000; the server: two threads on epoll (default) or a thread per
+ * connection). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,6 +30,7 @@
 #include "httpjson/httpjson.h"
 
 static guint n_sources = 1000;
+static guint server_threads = 2; /* the server's on epoll; 0: a thread per connection */
 
 /* In the server process: /s/I answers its own path and the second it is in. */
 static void serve(const fixture_http_request *req, fixture_http_response *resp, void *user)
@@ -373,7 +376,8 @@ static void part_http(bench_server *fx, guint cycles)
                          {.name = "raw sockets (floor)"}};
     void (*run[])(bench_server *, http_side *) = {part_http_tf, part_http_curl, part_http_raw};
     printf("part 1: %u HTTP sources at 10 Hz (interval 100 ms), %u cycles measured a side; "
-           "server in its own process (load average %.2f)\n", n_sources, cycles, loadavg1());
+           "server in its own process, %s (load average %.2f)\n", n_sources, cycles,
+           server_threads ? "two threads on epoll" : "a thread per connection", loadavg1());
     for (guint i = 0; i < G_N_ELEMENTS(sides); i++) {
         sides[i].cycles = cycles;
         sides[i].ms = g_new0(double, cycles);
@@ -455,7 +459,20 @@ int main(int argc, char **argv)
     bench_init("bench_scale", &argc, argv);
     if (bench_small())
         n_sources = 200;
-    bench_server *fx = bench_server_fork(0, server_setup); /* before any thread exists */
+    /* The server: event-driven, two threads on epoll, as etcd or a node's RPC server is; or
+     * (--server threads) a thread per connection, 1,000 threads on these cores. (One
+     * epoll thread of libmicrohttpd 0.9.75 leaves half of 1,000 connections made at once
+     * unaccepted.) */
+    guint threads = 2;
+    if (argc > 2 && !strcmp(argv[1], "--server")) {
+        if (strcmp(argv[2], "epoll") && strcmp(argv[2], "threads"))
+            bench_die("--server %s: epoll or threads", argv[2]);
+        threads = !strcmp(argv[2], "epoll") ? 2 : 0;
+        server_threads = threads;
+        argc -= 2;
+        argv += 2;
+    }
+    bench_server *fx = bench_server_fork_pooled(0, server_setup, threads); /* before any thread exists */
     guint http_cycles = argc > 1 ? (guint)atoi(argv[1]) : bench_small() ? 5 : 50;
     guint cycles = argc > 2 ? (guint)atoi(argv[2]) : bench_small() ? 2000 : 100000;
     printf("bench/scale: one runtime, %u sources\n", n_sources);

@@ -46,10 +46,10 @@ static gboolean write_full(int fd, const void *buf, gsize n)
     return TRUE;
 }
 
-static G_GNUC_NORETURN void child(int ctl, int rep, void *shared, bench_server_setup setup)
+static G_GNUC_NORETURN void child(int ctl, int rep, void *shared, bench_server_setup setup, guint threads)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    fixture_http *fx = fixture_http_start();
+    fixture_http *fx = threads ? fixture_http_start_pooled(threads) : fixture_http_start();
     setup(fx, shared);
     guint16 port = fixture_http_port(fx);
     if (!write_full(rep, &port, sizeof port))
@@ -67,6 +67,11 @@ static G_GNUC_NORETURN void child(int ctl, int rep, void *shared, bench_server_s
 
 bench_server *bench_server_fork(gsize shared_size, bench_server_setup setup)
 {
+    return bench_server_fork_pooled(shared_size, setup, 0);
+}
+
+bench_server *bench_server_fork_pooled(gsize shared_size, bench_server_setup setup, guint threads)
+{
     bench_server *s = g_new0(bench_server, 1);
     s->shared_size = MAX(shared_size, 1);
     s->shared = mmap(NULL, s->shared_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -81,7 +86,7 @@ bench_server *bench_server_fork(gsize shared_size, bench_server_setup setup)
     if (s->pid == 0) {
         close(ctl[1]);
         close(rep[0]);
-        child(ctl[0], rep[1], s->shared, setup);
+        child(ctl[0], rep[1], s->shared, setup, threads);
     }
     close(ctl[0]);
     close(rep[1]);

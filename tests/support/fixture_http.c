@@ -232,12 +232,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return ret;
 }
 
-fixture_http *fixture_http_start(void)
-{
-    return fixture_http_start_on(0);
-}
 
-fixture_http *fixture_http_start_on(guint16 port)
+/* threads 0: a thread per connection; else that many threads on epoll. */
+static fixture_http *start(guint16 port, guint threads)
 {
     fixture_http *f = g_new0(fixture_http, 1);
     pthread_mutex_init(&f->lock, NULL);
@@ -251,11 +248,18 @@ fixture_http *fixture_http_start_on(guint16 port)
 
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port),
                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    f->daemon = MHD_start_daemon(
-        MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL,
-        on_request, f, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, f, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, f, MHD_OPTION_END);
+    if (threads)
+        f->daemon = MHD_start_daemon(
+            MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR,
+            (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
+            MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_NOTIFY_CONNECTION, on_connection, f,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, f, MHD_OPTION_END);
+    else
+        f->daemon = MHD_start_daemon(
+            MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL,
+            on_request, f, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, f, MHD_OPTION_NOTIFY_COMPLETED,
+            on_completed, f, MHD_OPTION_END);
     if (!f->daemon)
         g_error("fixture_http: cannot start libmicrohttpd on 127.0.0.1:%u: %s", (unsigned)port,
                 g_strerror(errno));
@@ -264,6 +268,21 @@ fixture_http *fixture_http_start_on(guint16 port)
         g_error("fixture_http: cannot read back the bound port");
     f->port = info->port;
     return f;
+}
+
+fixture_http *fixture_http_start(void)
+{
+    return start(0, 0);
+}
+
+fixture_http *fixture_http_start_on(guint16 port)
+{
+    return start(port, 0);
+}
+
+fixture_http *fixture_http_start_pooled(guint threads)
+{
+    return start(0, MAX(threads, 1u));
 }
 
 void fixture_http_stop(fixture_http *f)

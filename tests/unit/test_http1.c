@@ -241,13 +241,16 @@ static void test_dead_kept_connection_sent_again(void **unused)
 
 static void test_broken_answers(void **unused)
 {
-    static const step steps[] = {
+    static char endless[70 * 1024 + 1]; /* a head that never ends */
+    memset(endless, 'A', sizeof endless - 1);
+    const step steps[] = {
         {NULL, 0, TRUE},
         {"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345", 0, TRUE},
         {"SSH-2.0-OpenSSH_9.2\r\n\r\n", 0, TRUE},
         {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0, TRUE},
         {"HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n1", 0, TRUE},
         {"HTTP/1.1 101 Switching Protocols\r\n\r\n", 0, TRUE},
+        {endless, 0, TRUE},
     };
     script *s = script_start(steps, G_N_ELEMENTS(steps));
     tf_http *h = tf_http_new();
@@ -258,7 +261,8 @@ static void test_broken_answers(void **unused)
     want_error(h, url, "bad chunk size line: zz\\r\\n");
     want_error(h, url, "bad Content-Length: 1x");
     want_error(h, url, "switched protocols");
-    assert_int_equal(g_atomic_int_get(&s->next), 6); /* a new connection each: no retries */
+    want_error(h, url, "answer head over 64 KiB");
+    assert_int_equal(g_atomic_int_get(&s->next), 7); /* a new connection each: no retries */
     g_free(url);
     tf_http_free(h);
     script_free(s);

@@ -11,6 +11,7 @@
  * before any byte of an answer is sent once more on a new one, as libcurl does. Any other
  * batch runs on libcurl (http.c); TF_HTTP_CURL=1 sends every batch there. Results fill
  * the fields libcurl's path fills (http_priv.h), so http_result.c words both alike. */
+#define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -78,7 +79,6 @@ struct tf_http1 {
     int wake;               /* eventfd: tf_http_interrupt writes it */
     GHashTable *idle;       /* address -> h1_idle */
     guint n_idle;
-    guint n_open;           /* connections open, idle or not */
     guint64 carried;        /* requests run here (for tests) */
 };
 
@@ -90,7 +90,6 @@ static void conn_close(tf_http1 *c, h1_conn *k)
     close(k->fd);
     g_free(k->key);
     g_free(k);
-    c->n_open--;
 }
 
 static void idle_free(gpointer p)
@@ -356,7 +355,6 @@ static h1_conn *conn_open(tf_http1 *c, tf_http1_req *x, int *err)
     k->key = g_strdup(x->key);
     k->connecting = TRUE;
     k->writing = TRUE;
-    c->n_open++;
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = k};
     epoll_ctl(c->ep, EPOLL_CTL_ADD, fd, &ev);
     if (connect(fd, (struct sockaddr *)&x->addr, x->addr_len) == 0)
@@ -611,15 +609,18 @@ static gboolean feed(tf_http1 *c, tf_http_req *r, const char *p, gsize n, guint6
     while (n > 0 || x->state == H1_DONE) {
         switch (x->state) {
         case H1_HEAD: {
-            /* The head ends at an empty line; it is scanned from a little before the new
-             * bytes, so a terminator split between reads is found. */
+            /* The head ends at an empty line (bytes of a broken answer may be NULs);
+             * it is searched from a little before the new bytes, so a terminator split
+             * between reads is found. */
             gsize from = x->line->len > 3 ? x->line->len - 3 : 0;
             gsize take = MIN(n, (gsize)H1_MAX_HEAD + 4 - x->line->len);
             g_string_append_len(x->line, p, (gssize)take);
-            const char *end = strstr(x->line->str + from, "\r\n\r\n");
+            const char *at = x->line->str + from;
+            gsize span = x->line->len - from;
+            const char *end = memmem(at, span, "\r\n\r\n", 4);
             gsize head_len = end ? (gsize)(end - x->line->str) + 4 : 0;
             if (!end) {
-                const char *lf = strstr(x->line->str + from, "\n\n");
+                const char *lf = memmem(at, span, "\n\n", 2);
                 if (lf)
                     head_len = (gsize)(lf - x->line->str) + 2;
             }
