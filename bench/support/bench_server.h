@@ -17,8 +17,9 @@ typedef void (*bench_server_setup)(fixture_http *fx, void *shared);
 /* Forks the server child with shared_size bytes of zeroed shared memory and waits until
  * it listens. Exits the bench (status 1) when it cannot. Free with bench_server_free. */
 bench_server *bench_server_fork(gsize shared_size, bench_server_setup setup);
-/* The same with the server on `threads` threads on epoll (fixture_http_start_pooled),
- * as event-driven servers work, instead of a thread per connection; 0: per connection. */
+/* The same with the server on a pool of `threads` polling threads
+ * (fixture_http_start_pooled), as event-driven servers work, instead of a thread per
+ * connection; 0: a thread per connection. */
 bench_server *bench_server_fork_pooled(gsize shared_size, bench_server_setup setup, guint threads);
 /* The shared memory block (the same bytes the child's handlers see). */
 void *bench_server_shared(bench_server *s);

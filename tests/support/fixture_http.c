@@ -233,7 +233,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 
-/* threads 0: a thread per connection; else that many threads on epoll. */
+/* threads 0: a thread per connection; else a pool of that many polling threads. */
 static fixture_http *start(guint16 port, guint threads)
 {
     fixture_http *f = g_new0(fixture_http, 1);
@@ -250,7 +250,7 @@ static fixture_http *start(guint16 port, guint threads)
                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (threads)
         f->daemon = MHD_start_daemon(
-            MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR,
+            MHD_USE_POLL_INTERNAL_THREAD, 0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR,
             (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
             MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_NOTIFY_CONNECTION, on_connection, f,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, f, MHD_OPTION_END);

@@ -44,9 +44,11 @@ fixture_http *fixture_http_start(void);
 /* The same on a given port (0: a free one), for a server in a child process whose port
  * a cluster spec chose. */
 fixture_http *fixture_http_start_on(guint16 port);
-/* The same on a free port, served by `threads` threads on epoll rather than a thread per
- * connection, as event-driven servers (etcd, bitcoind's libevent) are: for benches of
- * many connections. A delayed answer holds up its thread's other connections. */
+/* The same on a free port, served by a pool of `threads` threads each polling its share
+ * of the connections, as event-driven servers (etcd, bitcoind's libevent) are, rather
+ * than a thread per connection: for benches of many connections. A delayed answer holds
+ * up its thread's other connections. (Not libmicrohttpd 0.9.75's epoll mode: with 1,000
+ * connections it left some unserved for seconds.) */
 fixture_http *fixture_http_start_pooled(guint threads);
 /* Stops serving: pending delays end at once, open connections close and new ones are
  * refused. Counters stay readable. Idempotent. */
