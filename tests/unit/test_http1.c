@@ -3,7 +3,7 @@
  * trailers, heads split across reads, interim 100 answers, "Connection: close" and
  * HTTP/1.0 bodies that end with the connection, a kept connection found dead (sent once
  * more on a new one), empty and truncated answers, garbage, the exact bytes of a request,
- * and which batches go to libcurl instead. The common behaviour of both ways to send is
+ * an IPv6 address literal, and which batches go to libcurl instead. The common behaviour of both ways to send is
  * in test_http.c and test_http_errors.c, which ctest runs with each. */
 #include <errno.h>
 #include <netinet/in.h>
@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <string.h>
 #include "fixture_http.h"
+#include "skip.h"
 #include "tf/error.h"
 #include "tf/http.h"
 
@@ -106,21 +107,46 @@ static gpointer serve(gpointer data)
     return NULL;
 }
 
-static script *script_start(const step *steps, guint n)
+/* A server on the loopback address of `family` (AF_INET, AF_INET6), or NULL when the
+ * machine has none. */
+static script *script_start_on(int family, const step *steps, guint n)
 {
+    struct sockaddr_storage a = {0};
+    socklen_t len;
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a;
+        v6->sin6_family = AF_INET6;
+        v6->sin6_addr = in6addr_loopback;
+        len = sizeof *v6;
+    } else {
+        struct sockaddr_in *v4 = (struct sockaddr_in *)&a;
+        v4->sin_family = AF_INET;
+        v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof *v4;
+    }
+    int lfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, len) != 0) {
+        if (lfd >= 0)
+            close(lfd);
+        return NULL;
+    }
+    assert_int_equal(listen(lfd, 16), 0);
+    getsockname(lfd, (struct sockaddr *)&a, &len);
     script *s = g_new0(script, 1);
     s->steps = steps;
     s->n_steps = n;
     s->last = g_string_new(NULL);
     g_mutex_init(&s->lock);
-    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(s->lfd, 16), 0);
-    getsockname(s->lfd, (struct sockaddr *)&a, &len);
-    s->port = ntohs(a.sin_port);
+    s->lfd = lfd;
+    s->port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&a)->sin6_port : ((struct sockaddr_in *)&a)->sin_port);
     s->thread = g_thread_new("script", serve, s);
+    return s;
+}
+
+static script *script_start(const step *steps, guint n)
+{
+    script *s = script_start_on(AF_INET, steps, n);
+    assert_non_null(s);
     return s;
 }
 
@@ -335,6 +361,28 @@ static void test_request_bytes(void **unused)
     script_free(s);
 }
 
+/* An IPv6 address literal is carried too; its Host header keeps the brackets. */
+static void test_ipv6_literal(void **unused)
+{
+    static const step steps[] = {{"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n[42]", 0, FALSE}};
+    script *s = script_start_on(AF_INET6, steps, G_N_ELEMENTS(steps));
+    if (!s)
+        tf_test_skip(TF_NEED_OPTIONAL, "IPv6 loopback: ::1 cannot be bound here (%s)", g_strerror(errno));
+    tf_http *h = tf_http_new();
+    char *url = g_strdup_printf("http://[::1]:%u/six", s->port);
+    want_body(h, url, "[42]");
+    assert_int_equal(tf_http_requests_own(h), 1);
+    g_mutex_lock(&s->lock);
+    char *host = g_strdup_printf("\r\nHost: [::1]:%u\r\n", s->port);
+    assert_non_null(strstr(s->last->str, host));
+    assert_true(g_str_has_prefix(s->last->str, "GET /six HTTP/1.1\r\n"));
+    g_mutex_unlock(&s->lock);
+    g_free(host);
+    g_free(url);
+    tf_http_free(h);
+    script_free(s);
+}
+
 /* Requests this client does not carry, and batches holding one, go to libcurl whole. */
 static void test_what_goes_to_libcurl(void **unused)
 {
@@ -413,7 +461,8 @@ int main(void)
         cmocka_unit_test(test_dead_kept_connection_sent_again),
         cmocka_unit_test(test_broken_answers),
         cmocka_unit_test(test_request_bytes),
+        cmocka_unit_test(test_ipv6_literal),
         cmocka_unit_test(test_what_goes_to_libcurl),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return tf_test_status(cmocka_run_group_tests(tests, NULL, NULL));
 }
