@@ -255,7 +255,7 @@ static void req_configure(tf_http_req *r, CURL *e)
     }
 }
 
-static gboolean req_has_body(const tf_http_req *r)
+gboolean tf_http_req_has_body(const tf_http_req *r)
 {
     return r->body || strcmp(r->method, "POST") == 0; /* an empty POST says Content-Length: 0 */
 }
@@ -277,7 +277,7 @@ static void req_bind(tf_http_req *r, CURL *e, gboolean body)
 static char *req_key(const tf_http_req *r)
 {
     return g_strdup_printf("%s %" G_GINT64_FORMAT " %c%c %s\n%s%s\n%s", r->method, r->timeout_us,
-                           req_has_body(r) ? 'b' : '-', r->fresh ? 'f' : '-', r->url, r->user ? "u:" : "-",
+                           tf_http_req_has_body(r) ? 'b' : '-', r->fresh ? 'f' : '-', r->url, r->user ? "u:" : "-",
                            r->user ? r->user : "", r->user ? r->password : "");
 }
 
@@ -301,14 +301,14 @@ static CURL *easy_take(tf_http *h, tf_http_req *r)
             g_error("tf_http: curl_easy_init failed");
         req_configure(r, e);
     }
-    req_bind(r, e, req_has_body(r));
+    req_bind(r, e, tf_http_req_has_body(r));
     return e;
 }
 
 /* Returns r's handle to the idle set of its key; it keeps its connection there. */
 static void easy_give(tf_http *h, tf_http_req *r)
 {
-    req_bind(NULL, r->easy, req_has_body(r));
+    req_bind(NULL, r->easy, tf_http_req_has_body(r));
     idle_set *s = g_hash_table_lookup(h->idle, r->key);
     if (!s) {
         s = g_new0(idle_set, 1);

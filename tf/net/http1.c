@@ -177,7 +177,7 @@ static gboolean header_unsupported(const char *h)
         return TRUE;
     for (const char *const *f = framing; *f; f++)
         if ((gsize)(colon - h) == strlen(*f) && !g_ascii_strncasecmp(h, *f, strlen(*f)))
-            return !(!g_ascii_strcasecmp(*f, "expect") && !colon[1 + strspn(colon + 1, " \t")]);
+            return strcmp(*f, "expect") || colon[1 + strspn(colon + 1, " \t")]; /* "Expect:" only */
     return FALSE;
 }
 
@@ -300,8 +300,7 @@ static void req_build(tf_http_req *r)
             if (value[strspn(value, " \t")]) /* "Name:" only leaves a default out */
                 g_string_append_printf(o, "%s\r\n", l->data);
         }
-        gboolean body = r->body || !strcmp(r->method, "POST");
-        if (body) {
+        if (tf_http_req_has_body(r)) {
             /* As libcurl sends a body given as fields: a form type unless one is set. */
             if (!header_find(r->headers, "Content-Type"))
                 g_string_append(o, "Content-Type: application/x-www-form-urlencoded\r\n");
@@ -431,6 +430,23 @@ static void too_large(tf_http1 *c, tf_http_req *r, guint64 run)
 /* Starts (or restarts) x's transfer on a kept connection to its address or a new one. */
 static void start(tf_http1 *c, tf_http_req *r, guint64 run);
 
+/* A kept connection found dead before any byte of an answer (the server closed it while
+ * idle): r goes once more on a new connection, as libcurl does. FALSE when that does not
+ * apply (then r's failure is the caller's). */
+static gboolean retry_if_dead(tf_http1 *c, tf_http_req *r, guint64 run)
+{
+    tf_http1_req *x = r->h1;
+    h1_conn *k = x->conn;
+    if (!k->reused || x->retried || x->got)
+        return FALSE;
+    x->retried = TRUE;
+    x->conn = NULL;
+    k->req = NULL;
+    conn_close(c, k);
+    start(c, r, run);
+    return TRUE;
+}
+
 /* Writes what the connection takes of r's bytes. */
 static void push(tf_http1 *c, tf_http_req *r, guint64 run)
 {
@@ -450,14 +466,8 @@ static void push(tf_http1 *c, tf_http_req *r, guint64 run)
             return;
         }
         int e = n < 0 ? errno : EPIPE;
-        if (k->reused && !x->retried && !x->got) { /* the kept connection was dead */
-            x->retried = TRUE;
-            x->conn = NULL;
-            k->req = NULL;
-            conn_close(c, k);
-            start(c, r, run);
+        if (retry_if_dead(c, r, run))
             return;
-        }
         fail(c, r, CURLE_SEND_ERROR, e, run, "sending the request failed: %s", g_strerror(e));
         return;
     }
@@ -643,14 +653,15 @@ static gboolean feed(tf_http1 *c, tf_http_req *r, const char *p, gsize n, guint6
                 x->state = H1_HEAD;
             break;
         }
-        case H1_BODY_LENGTH: {
+        case H1_BODY_LENGTH:
+        case H1_CHUNK_DATA: { /* `left` more bytes, then the end or the chunk's CRLF */
             gsize take = (gsize)MIN((guint64)n, x->left);
             g_string_append_len(r->resp, p, (gssize)take);
             p += take;
             n -= take;
             x->left -= take;
             if (!x->left)
-                x->state = H1_DONE;
+                x->state = x->state == H1_BODY_LENGTH ? H1_DONE : H1_CHUNK_CRLF;
             break;
         }
         case H1_BODY_CLOSE:
@@ -698,16 +709,6 @@ static gboolean feed(tf_http1 *c, tf_http_req *r, const char *p, gsize n, guint6
             x->state = size ? H1_CHUNK_DATA : H1_TRAILER;
             break;
         }
-        case H1_CHUNK_DATA: {
-            gsize take = (gsize)MIN((guint64)n, x->left);
-            g_string_append_len(r->resp, p, (gssize)take);
-            p += take;
-            n -= take;
-            x->left -= take;
-            if (!x->left)
-                x->state = H1_CHUNK_CRLF;
-            break;
-        }
         case H1_CHUNK_CRLF:
             if (*p == '\r' && x->left == 0) {
                 x->left = 1; /* the CR is in: the LF comes next */
@@ -737,21 +738,14 @@ static gboolean feed(tf_http1 *c, tf_http_req *r, const char *p, gsize n, guint6
 static void conn_ended(tf_http1 *c, tf_http_req *r, int e, guint64 run)
 {
     tf_http1_req *x = r->h1;
-    h1_conn *k = x->conn;
     if (!e && x->state == H1_BODY_CLOSE) {
         r->outcome = TF_HTTP_DONE;
         r->result = CURLE_OK;
         finish(c, r, FALSE, run);
         return;
     }
-    if (k->reused && !x->retried && !x->got) { /* the kept connection was dead: again */
-        x->retried = TRUE;
-        x->conn = NULL;
-        k->req = NULL;
-        conn_close(c, k);
-        start(c, r, run);
+    if (retry_if_dead(c, r, run))
         return;
-    }
     if (!x->got && !e)
         fail(c, r, CURLE_GOT_NOTHING, 0, run, "empty reply from server (the connection closed)");
     else if (!e)
@@ -818,7 +812,6 @@ static void on_event(tf_http1 *c, h1_conn *k, guint32 events, guint64 run)
 void tf_http1_run(tf_http *h, tf_http_batch *b)
 {
     tf_http1 *c = h->h1;
-    guint pending = 0;
     gint64 now = g_get_monotonic_time();
     for (guint i = 0; i < b->reqs->len; i++) {
         tf_http_req *r = b->reqs->pdata[i];
@@ -831,25 +824,24 @@ void tf_http1_run(tf_http *h, tf_http_batch *b)
         c->carried++;
         start(c, r, h->runs);
     }
-    for (guint i = 0; i < b->reqs->len; i++)
-        pending += ((tf_http_req *)b->reqs->pdata[i])->h1->pending;
     struct epoll_event evs[256];
     gboolean interrupted = FALSE;
-    while (pending > 0 && !interrupted) {
+    while (!interrupted) {
+        /* Fail what is past its deadline; wait until the first of the others. */
         now = g_get_monotonic_time();
         gint64 first = G_MAXINT64;
+        guint pending = 0;
         for (guint i = 0; i < b->reqs->len; i++) {
             tf_http_req *r = b->reqs->pdata[i];
             if (!r->h1->pending)
                 continue;
-            if (r->h1->deadline <= now)
+            if (r->h1->deadline <= now) {
                 fail_code(c, r, CURLE_OPERATION_TIMEDOUT, 0, h->runs);
-            else
+            } else {
                 first = MIN(first, r->h1->deadline);
+                pending++;
+            }
         }
-        pending = 0;
-        for (guint i = 0; i < b->reqs->len; i++)
-            pending += ((tf_http_req *)b->reqs->pdata[i])->h1->pending;
         if (!pending)
             break;
         int wait_ms = (int)MIN((first - now + 999) / 1000, 60000);

@@ -66,6 +66,8 @@ struct tf_http_batch {
     GPtrArray *reqs;       /* tf_http_req*, owned */
 };
 
+/* Whether r sends a body (then Content-Length; an empty POST says 0). */
+gboolean tf_http_req_has_body(const tf_http_req *r);
 /* Idle easy handles and connections the client keeps (for tests). */
 guint tf_http_idle_handles(const tf_http *h);
 
