@@ -29,24 +29,10 @@ static void curl_init_once(void)
  * not, URL, credentials). A request like an earlier one takes that handle back and sets
  * only its own pointers: a curl_easy_reset and full setup per request cost a third of the
  * CPU of a 1,000-source cycle (bench_scale: 9 of 33 µs a request). */
-typedef struct {
-    GPtrArray *handles; /* CURL*, idle, configured for the key */
-    guint64 used;       /* the batch run that last took one or gave one back */
-} idle_set;
-
-static void wipe_free(gpointer key)
+static void easy_drop(gpointer e, gpointer user)
 {
-    memset(key, 0, strlen(key)); /* keys may hold a password */
-    g_free(key);
-}
-
-static void idle_set_free(gpointer p)
-{
-    idle_set *s = p;
-    for (guint i = 0; i < s->handles->len; i++)
-        curl_easy_cleanup(s->handles->pdata[i]);
-    g_ptr_array_unref(s->handles);
-    g_free(s);
+    (void)user;
+    curl_easy_cleanup(e);
 }
 
 tf_http *tf_http_new(void)
@@ -56,7 +42,7 @@ tf_http *tf_http_new(void)
     h->multi = curl_multi_init();
     if (!h->multi)
         g_error("tf_http: curl_multi_init failed");
-    h->idle = g_hash_table_new_full(g_str_hash, g_str_equal, wipe_free, idle_set_free);
+    tf_idle_pool_init(&h->idle, easy_drop, NULL);
     h->max_idle = MIN_IDLE_CONNECTIONS;
     curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, h->max_idle);
     h->h1 = tf_http1_new();
@@ -68,7 +54,7 @@ void tf_http_free(tf_http *h)
 {
     if (!h)
         return;
-    g_hash_table_unref(h->idle);
+    tf_idle_pool_clear(&h->idle);
     curl_multi_cleanup(h->multi); /* closes the cached connections */
     tf_http1_free(h->h1);
     g_free(h);
@@ -83,7 +69,7 @@ void tf_http_interrupt(tf_http *h)
     tf_http1_wake(h->h1);
 }
 
-guint tf_http_idle_handles(const tf_http *h) { return h->n_idle + tf_http1_idle(h->h1); }
+guint tf_http_idle_handles(const tf_http *h) { return h->idle.n + tf_http1_idle(h->h1); }
 
 guint64 tf_http_requests_sent(const tf_http *h)
 {
@@ -113,7 +99,7 @@ static void req_free(tf_http_req *r)
         memset(r->password, 0, strlen(r->password));
     g_free(r->user);
     g_free(r->password);
-    g_clear_pointer(&r->key, wipe_free);
+    g_clear_pointer(&r->key, tf_http_wipe_free);
     tf_http1_req_free(r->h1);
     if (r->resp)
         g_string_free(r->resp, TRUE);
@@ -175,7 +161,7 @@ void tf_http_req_header(tf_http_req *r, const char *header)
 void tf_http_req_fresh_connection(tf_http_req *r)
 {
     g_return_if_fail(r);
-    g_clear_pointer(&r->key, wipe_free); /* freshness is part of it */
+    g_clear_pointer(&r->key, tf_http_wipe_free); /* freshness is part of it */
     r->fresh = TRUE;
     tf_http1_req_changed(r);
 }
@@ -185,7 +171,7 @@ void tf_http_req_basic_auth(tf_http_req *r, const char *user, const char *passwo
     g_return_if_fail(r && user);
     g_free(r->user);
     g_free(r->password);
-    g_clear_pointer(&r->key, wipe_free); /* the credentials are part of it */
+    g_clear_pointer(&r->key, tf_http_wipe_free); /* the credentials are part of it */
     r->user = g_strdup(user);
     r->password = g_strdup(password ? password : "");
     tf_http1_req_changed(r);
@@ -286,15 +272,7 @@ static CURL *easy_take(tf_http *h, tf_http_req *r)
 {
     if (!r->key)
         r->key = req_key(r);
-    idle_set *s = g_hash_table_lookup(h->idle, r->key);
-    CURL *e = NULL;
-    if (s) {
-        s->used = h->runs;
-        if (s->handles->len > 0) {
-            e = g_ptr_array_steal_index_fast(s->handles, s->handles->len - 1);
-            h->n_idle--;
-        }
-    }
+    CURL *e = tf_idle_pool_take(&h->idle, r->key, h->runs);
     if (!e) {
         e = curl_easy_init();
         if (!e)
@@ -309,34 +287,8 @@ static CURL *easy_take(tf_http *h, tf_http_req *r)
 static void easy_give(tf_http *h, tf_http_req *r)
 {
     req_bind(NULL, r->easy, tf_http_req_has_body(r));
-    idle_set *s = g_hash_table_lookup(h->idle, r->key);
-    if (!s) {
-        s = g_new0(idle_set, 1);
-        s->handles = g_ptr_array_new();
-        g_hash_table_insert(h->idle, g_steal_pointer(&r->key), s);
-    }
-    s->used = h->runs;
-    g_ptr_array_add(s->handles, r->easy);
-    h->n_idle++;
+    tf_idle_pool_give(&h->idle, r->key, r->easy, h->runs);
     r->easy = NULL;
-}
-
-/* After a run: beyond twice the largest batch, the handles of keys that run did not use
- * go (URLs that come and go must not pile up handles). */
-static void idle_trim(tf_http *h)
-{
-    if (h->n_idle <= 2 * (guint)h->max_idle)
-        return;
-    GHashTableIter it;
-    gpointer v;
-    g_hash_table_iter_init(&it, h->idle);
-    while (g_hash_table_iter_next(&it, NULL, &v)) {
-        idle_set *s = v;
-        if (s->used != h->runs) {
-            h->n_idle -= s->handles->len;
-            g_hash_table_iter_remove(&it);
-        }
-    }
 }
 
 static void req_reset(tf_http_req *r)
@@ -470,7 +422,7 @@ void tf_http_batch_run(tf_http_batch *b)
         g_string_truncate(r->resp, 0);
         req_detach(h, r);
     }
-    idle_trim(h);
+    tf_idle_pool_trim(&h->idle, h->runs, (guint)h->max_idle);
 }
 
 json_t *tf_http_json(tf_http *http, const char *label, const char *url, json_t *body,

@@ -68,17 +68,10 @@ struct tf_http1_req {
     gboolean pending;
 };
 
-/* The idle connections to one address. */
-typedef struct {
-    GPtrArray *conns;       /* h1_conn* */
-    guint64 used;           /* the run that last took or gave one back */
-} h1_idle;
-
 struct tf_http1 {
     int ep;                 /* every kept connection, and the wake fd */
     int wake;               /* eventfd: tf_http_interrupt writes it */
-    GHashTable *idle;       /* address -> h1_idle */
-    guint n_idle;
+    tf_idle_pool idle;      /* kept connections by address */
     guint64 carried;        /* requests run here (for tests) */
 };
 
@@ -92,11 +85,9 @@ static void conn_close(tf_http1 *c, h1_conn *k)
     g_free(k);
 }
 
-static void idle_free(gpointer p)
+static void conn_drop(gpointer k, gpointer c)
 {
-    h1_idle *s = p;
-    g_ptr_array_unref(s->conns); /* closed by tf_http1_free before the table goes */
-    g_free(s);
+    conn_close(c, k);
 }
 
 tf_http1 *tf_http1_new(void)
@@ -108,7 +99,7 @@ tf_http1 *tf_http1_new(void)
         g_error("tf_http: epoll_create1/eventfd: %s", g_strerror(errno));
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL}; /* NULL: the wake fd */
     epoll_ctl(c->ep, EPOLL_CTL_ADD, c->wake, &ev);
-    c->idle = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, idle_free);
+    tf_idle_pool_init(&c->idle, conn_drop, c);
     return c;
 }
 
@@ -116,16 +107,7 @@ void tf_http1_free(tf_http1 *c)
 {
     if (!c)
         return;
-    GHashTableIter it;
-    gpointer v;
-    g_hash_table_iter_init(&it, c->idle);
-    while (g_hash_table_iter_next(&it, NULL, &v)) {
-        h1_idle *s = v;
-        for (guint i = 0; i < s->conns->len; i++)
-            conn_close(c, s->conns->pdata[i]);
-        g_ptr_array_set_size(s->conns, 0);
-    }
-    g_hash_table_unref(c->idle);
+    tf_idle_pool_clear(&c->idle);
     close(c->wake);
     close(c->ep);
     g_free(c);
@@ -138,7 +120,7 @@ void tf_http1_wake(tf_http1 *c)
         g_warning("tf_http: waking a batch: %s", g_strerror(errno));
 }
 
-guint tf_http1_idle(const tf_http1 *c) { return c ? c->n_idle : 0; }
+guint tf_http1_idle(const tf_http1 *c) { return c ? c->idle.n : 0; }
 
 guint64 tf_http_requests_own(const tf_http *h) { return h->h1->carried; }
 
@@ -384,15 +366,7 @@ static void finish(tf_http1 *c, tf_http_req *r, gboolean keep, guint64 run)
     }
     k->reused = TRUE;
     watch(c, k, FALSE);
-    h1_idle *s = g_hash_table_lookup(c->idle, k->key);
-    if (!s) {
-        s = g_new0(h1_idle, 1);
-        s->conns = g_ptr_array_new();
-        g_hash_table_insert(c->idle, g_strdup(k->key), s);
-    }
-    s->used = run;
-    g_ptr_array_add(s->conns, k);
-    c->n_idle++;
+    tf_idle_pool_give(&c->idle, k->key, k, run);
 }
 
 /* Ends r as failed with curl's code for it (and the errno behind it, 0 when none); the
@@ -477,15 +451,7 @@ static void push(tf_http1 *c, tf_http_req *r, guint64 run)
 static void start(tf_http1 *c, tf_http_req *r, guint64 run)
 {
     tf_http1_req *x = r->h1;
-    h1_conn *k = NULL;
-    h1_idle *s = x->retried ? NULL : g_hash_table_lookup(c->idle, x->key);
-    if (s) {
-        s->used = run;
-        if (s->conns->len) {
-            k = g_ptr_array_steal_index_fast(s->conns, s->conns->len - 1);
-            c->n_idle--;
-        }
-    }
+    h1_conn *k = x->retried ? NULL : tf_idle_pool_take(&c->idle, x->key, run);
     if (!k) {
         int err = 0;
         k = conn_open(c, x, &err);
@@ -760,9 +726,7 @@ static void on_event(tf_http1 *c, h1_conn *k, guint32 events, guint64 run)
 {
     tf_http_req *r = k->req;
     if (!r) { /* an idle connection the server closed (or wrote to): drop it */
-        h1_idle *s = g_hash_table_lookup(c->idle, k->key);
-        if (s && g_ptr_array_remove_fast(s->conns, k))
-            c->n_idle--;
+        tf_idle_pool_remove(&c->idle, k->key, k);
         conn_close(c, k);
         return;
     }
@@ -872,21 +836,5 @@ void tf_http1_run(tf_http *h, tf_http_batch *b)
         g_string_truncate(r->resp, 0);
         finish(c, r, FALSE, h->runs);
     }
-    /* Beyond twice the largest batch, the connections of addresses this run did not use
-     * go (addresses that come and go must not pile up sockets). */
-    if (c->n_idle > 2 * (guint)h->max_idle) {
-        GHashTableIter it;
-        gpointer v;
-        g_hash_table_iter_init(&it, c->idle);
-        while (g_hash_table_iter_next(&it, NULL, &v)) {
-            h1_idle *s = v;
-            if (s->used == h->runs)
-                continue;
-            for (guint i = 0; i < s->conns->len; i++)
-                conn_close(c, s->conns->pdata[i]);
-            c->n_idle -= s->conns->len;
-            g_ptr_array_set_size(s->conns, 0);
-            g_hash_table_iter_remove(&it);
-        }
-    }
+    tf_idle_pool_trim(&c->idle, h->runs, (guint)h->max_idle);
 }

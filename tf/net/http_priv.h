@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 #include "tf/http.h"
+#include "net/idle_pool_priv.h"
 
 /* Responses larger than this fail with "response larger than 64 MiB" instead of
  * exhausting memory on a misbehaving node. */
@@ -20,8 +21,7 @@ struct tf_http {
     CURLM *multi;          /* owns the connection cache kept between batches */
     tf_http1 *h1;          /* tf's own client and its kept connections */
     gboolean curl_only;    /* TF_HTTP_CURL=1: every batch through libcurl */
-    GHashTable *idle;      /* request key -> idle_set: configured easy handles (http.c) */
-    guint n_idle;          /* handles in idle */
+    tf_idle_pool idle;     /* configured easy handles by request key (http.c) */
     guint64 runs;          /* batch runs so far */
     gint interrupted;      /* atomic: set by tf_http_interrupt, consumed by a run */
     guint64 sent;          /* atomic: requests handed to curl */
