@@ -175,6 +175,43 @@ static void part_http_tf(bench_server *fx, http_side *f)
     tf_runtime_free(rt);
 }
 
+/* Cycle c of a side's loop (0 warms up, unmeasured; the span starts with 1), started
+ * on the 100 ms beat kept in *next: its start time. */
+static gint64 cycle_begin(http_side *f, bench_server *fx, guint c, gint64 *next)
+{
+    if (c == 1)
+        span_begin(f, fx);
+    gint64 now = g_get_monotonic_time();
+    if (*next > now)
+        g_usleep((gulong)(*next - now));
+    gint64 t0 = g_get_monotonic_time();
+    *next = t0 + 100000;
+    return t0;
+}
+
+/* Records cycle c (begun at t0) with its count of wrong answers. */
+static void cycle_end(http_side *f, guint c, gint64 t0, guint wrong)
+{
+    if (c == 0)
+        return;
+    f->ms[c - 1] = (g_get_monotonic_time() - t0) / 1000.0;
+    f->bad_cycles += wrong > 0;
+}
+
+/* 1 when body (len bytes; 0: no answer to parse) is not source i's own answer, the first
+ * such remembered in f; else 0. The answer check of the sides without tf. */
+static guint answer_wrong(http_side *f, guint i, const char *body, gsize len)
+{
+    json_t *v = len ? json_loadb(body, len, 0, NULL) : NULL;
+    char want[32];
+    g_snprintf(want, sizeof want, "/s/%u", i);
+    gboolean ok = v && !g_strcmp0(json_string_value(json_object_get(v, "path")), want);
+    json_decref(v);
+    if (!ok && !f->first_wrong)
+        f->first_wrong = g_strdup_printf("s%04u answered %.60s", i, body);
+    return !ok;
+}
+
 /* The baseline: what a user writes without tf, and the fast way at that: one easy handle
  * per source, configured once, all re-added to one curl multi each cycle and driven
  * with curl_multi_perform/curl_multi_poll; each body parsed with jansson and checked. */
@@ -205,13 +242,7 @@ static void part_http_curl(bench_server *fx, http_side *f)
     }
     gint64 next = g_get_monotonic_time();
     for (guint c = 0; c <= f->cycles; c++) { /* cycle 0 connects: not measured */
-        if (c == 1)
-            span_begin(f, fx);
-        gint64 now = g_get_monotonic_time();
-        if (next > now)
-            g_usleep((gulong)(next - now));
-        gint64 t0 = g_get_monotonic_time();
-        next = t0 + 100000;
+        gint64 t0 = cycle_begin(f, fx, c, &next);
         for (guint i = 0; i < n_sources; i++) {
             g_string_truncate(body[i], 0);
             curl_multi_add_handle(multi, easy[i]);
@@ -230,19 +261,9 @@ static void part_http_curl(bench_server *fx, http_side *f)
                 wrong += m->data.result != CURLE_OK;
         for (guint i = 0; i < n_sources; i++) {
             curl_multi_remove_handle(multi, easy[i]);
-            json_t *v = json_loadb(body[i]->str, body[i]->len, 0, NULL);
-            char want[32];
-            g_snprintf(want, sizeof want, "/s/%u", i);
-            if (!v || g_strcmp0(json_string_value(json_object_get(v, "path")), want)) {
-                if (!wrong++ && !f->first_wrong)
-                    f->first_wrong = g_strdup_printf("s%04u answered %.60s", i, body[i]->str);
-            }
-            json_decref(v);
+            wrong += answer_wrong(f, i, body[i]->str, body[i]->len);
         }
-        if (c > 0) {
-            f->ms[c - 1] = (g_get_monotonic_time() - t0) / 1000.0;
-            f->bad_cycles += wrong > 0;
-        }
+        cycle_end(f, c, t0, wrong);
     }
     span_end(f, fx);
     for (guint i = 0; i < n_sources; i++) {
@@ -331,13 +352,7 @@ static void part_http_raw(bench_server *fx, http_side *f)
     struct epoll_event evs[256];
     char buf[16384];
     for (guint c = 0; c <= f->cycles; c++) { /* cycle 0 warms up: not measured */
-        if (c == 1)
-            span_begin(f, fx);
-        gint64 now = g_get_monotonic_time();
-        if (next > now)
-            g_usleep((gulong)(next - now));
-        gint64 t0 = g_get_monotonic_time();
-        next = t0 + 100000;
+        gint64 t0 = cycle_begin(f, fx, c, &next);
         for (guint i = 0; i < n_sources; i++) {
             g_string_truncate(conn[i].in, 0);
             conn[i].want = -1;
@@ -366,22 +381,12 @@ static void part_http_raw(bench_server *fx, http_side *f)
         }
         for (guint i = 0; i < n_sources; i++) {
             raw_conn *rc = &conn[i];
-            const char *end = strstr(rc->in->str, "\r\n\r\n"); /* complete: raw_headers found it */
-            json_t *v = g_str_has_prefix(rc->in->str, "HTTP/1.1 200 ")
-                            ? json_loadb(end + 4, rc->in->len - (gsize)(end + 4 - rc->in->str), 0, NULL)
-                            : NULL;
-            char want[32];
-            g_snprintf(want, sizeof want, "/s/%u", i);
-            if (!v || g_strcmp0(json_string_value(json_object_get(v, "path")), want)) {
-                if (!wrong++ && !f->first_wrong)
-                    f->first_wrong = g_strdup_printf("s%04u answered %.60s", i, end ? end + 4 : rc->in->str);
-            }
-            json_decref(v);
+            const char *body = strstr(rc->in->str, "\r\n\r\n") + 4; /* raw_headers found it */
+            wrong += g_str_has_prefix(rc->in->str, "HTTP/1.1 200 ")
+                         ? answer_wrong(f, i, body, rc->in->len - (gsize)(body - rc->in->str))
+                         : answer_wrong(f, i, rc->in->str, 0);
         }
-        if (c > 0) {
-            f->ms[c - 1] = (g_get_monotonic_time() - t0) / 1000.0;
-            f->bad_cycles += wrong > 0;
-        }
+        cycle_end(f, c, t0, wrong);
     }
     span_end(f, fx);
     for (guint i = 0; i < n_sources; i++) {
