@@ -15,13 +15,12 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <jansson.h>
-#include "store_fixture.h"
+#include "run_fixture.h"
 #include "tf/runner.h"
 #include "tf/steps.h"
 
 #define SCENARIOS 12
 
-static char *tmpdir;
 
 /* Appends the scenario's name to $TF_TEST_TRAIL (one write: whole lines from any worker). */
 static tf_step_status st_starts(tf_step *step, GError **error)
@@ -59,13 +58,6 @@ static gboolean steps(tf_registry *reg, GError **error)
     return TRUE;
 }
 
-static char *write_feature(const char *name, const char *text)
-{
-    char *path = g_build_filename(tmpdir, name, NULL);
-    assert_true(g_file_set_contents(path, text, -1, NULL));
-    return path;
-}
-
 static int run(char **argv, int argc)
 {
     const tf_plugin_init_fn mods[] = {steps};
@@ -92,8 +84,8 @@ static void test_fail_fast_stops_every_worker(void **unused)
     for (int i = 1; i < SCENARIOS; i++)
         g_string_append_printf(f, "  Scenario: s%d\n    Given scenario s%d starts\n"
                                   "    And it waits 400 ms\n", i, i);
-    char *feature = write_feature("fail_fast.feature", f->str);
-    char *trail = g_build_filename(tmpdir, "fail_fast.trail", NULL);
+    char *feature = rf_write("fail_fast.feature", f->str);
+    char *trail = g_build_filename(rf_tmp(), "fail_fast.trail", NULL);
     g_setenv("TF_TEST_TRAIL", trail, TRUE);
     char *argv[] = {"tf-run", "--parallel", "2", "--fail-fast", "--format", "summary:/dev/null",
                     feature, NULL};
@@ -143,12 +135,12 @@ static void test_random_order_is_the_serial_order(void **unused)
     GString *f = g_string_new("Feature: order\n");
     for (int i = 0; i < SCENARIOS; i++)
         g_string_append_printf(f, "  Scenario: s%d\n    Given scenario s%d starts\n", i, i);
-    char *feature = write_feature("order.feature", f->str);
-    char *trail = g_build_filename(tmpdir, "order.trail", NULL);
+    char *feature = rf_write("order.feature", f->str);
+    char *trail = g_build_filename(rf_tmp(), "order.trail", NULL);
     g_setenv("TF_TEST_TRAIL", trail, TRUE);
     char *orders[2];
     for (int k = 0; k < 2; k++) {
-        char *report = g_strdup_printf("%s/order-%d.ndjson", tmpdir, k);
+        char *report = g_strdup_printf("%s/order-%d.ndjson", rf_tmp(), k);
         char *fmt = g_strdup_printf("message:%s", report);
         char *argv[] = {"tf-run", "--order", "random:7", "--format", fmt, "--parallel",
                         k ? "3" : "1", feature, NULL};
@@ -178,12 +170,12 @@ int main(void)
         char *argv[] = {"test_parallel_options-worker", NULL};
         return tf_run_main(1, argv, mods, 1);
     }
-    tmpdir = sf_tmpdir_new("tf-parallel-options");
+    rf_setup("tf-parallel-options");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fail_fast_stops_every_worker),
         cmocka_unit_test(test_random_order_is_the_serial_order),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    sf_tmpdir_remove(tmpdir);
+    rf_teardown();
     return rc;
 }

@@ -19,7 +19,6 @@
 #include "run_fixture.h"
 
 static GString *trail; /* what steps, hooks and cleanups did, in order */
-static char *tmpdir;
 static int flaky_calls;
 
 static void note(const char *what) { g_string_append_printf(trail, "%s;", what); }
@@ -138,17 +137,10 @@ static gboolean library(tf_registry *reg, GError **error)
                                 __LINE__, error);
 }
 
-static char *write_feature(const char *name, const char *text)
-{
-    char *p = g_build_filename(tmpdir, name, NULL);
-    assert_true(g_file_set_contents(p, text, -1, NULL));
-    return p;
-}
-
 /* Runs tf_run_main on a feature text with extra args; returns the exit code. */
 static int run(const char *feature, ...)
 {
-    char *path = write_feature("t.feature", feature);
+    char *path = rf_write("t.feature", feature);
     GPtrArray *argv = g_ptr_array_new();
     g_ptr_array_add(argv, "tf-run");
     g_ptr_array_add(argv, "--format=summary:/dev/null");
@@ -272,7 +264,7 @@ static void test_filters_and_random_order(void **state)
     assert_non_null(strstr(trail->str, "n=3"));
     assert_null(strstr(trail->str, "n=4"));
     /* FILE:LINE: the scenario on line 6 is s2 */
-    char *path = write_feature("lines.feature", f->str);
+    char *path = rf_write("lines.feature", f->str);
     char *arg = g_strdup_printf("%s:6", path);
     char *argv[] = {"tf-run", "--format=summary:/dev/null", arg, NULL};
     tf_plugin_init_fn mods[] = {module};
@@ -433,7 +425,7 @@ static void test_abandoned_body_frees_its_world_when_it_returns(void **state)
 
 static void test_junit_escaping(void **state)
 {
-    char *out = g_build_filename(tmpdir, "junit.xml", NULL);
+    char *out = g_build_filename(rf_tmp(), "junit.xml", NULL);
     char *fmt = g_strdup_printf("--format=junit:%s", out);
     assert_int_equal(run("Feature: f & <g>\n  Scenario: s \"q\"\n    Given a failing step\n", fmt, NULL), 1);
     char *xml = NULL;
@@ -452,15 +444,15 @@ static void test_ctrl_c_runs_cleanup_and_reports(void **state)
 {
     int fds[2];
     assert_int_equal(pipe(fds), 0);
-    char *report = g_build_filename(tmpdir, "interrupted.txt", NULL);
-    char *marker = g_build_filename(tmpdir, "cleanup-ran", NULL);
+    char *report = g_build_filename(rf_tmp(), "interrupted.txt", NULL);
+    char *marker = g_build_filename(rf_tmp(), "cleanup-ran", NULL);
     fflush(NULL);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         close(fds[0]);
         notify_fd = fds[1];
-        char *path = write_feature("hang.feature",
+        char *path = rf_write("hang.feature",
                                    "Feature: f\n  Scenario: s\n    Given a step that hangs\n");
         char *fmt = g_strdup_printf("--format=summary:%s", report);
         char *argv[] = {"tf-run", fmt, "--step-timeout", "0", path, NULL};
@@ -494,14 +486,12 @@ static void test_ctrl_c_runs_cleanup_and_reports(void **state)
 static int setup(void **state)
 {
     trail = g_string_new(NULL);
-    tmpdir = g_strdup(rf_setup("tf-runner"));
-    return tmpdir ? 0 : -1;
+    return rf_setup("tf-runner") ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     rf_teardown();
-    g_free(tmpdir);
     g_string_free(trail, TRUE);
     return 0;
 }

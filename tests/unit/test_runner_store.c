@@ -8,11 +8,11 @@
 #include <string.h>
 #include <cmocka.h>
 #include <glib/gstdio.h>
+#include "run_fixture.h"
 #include "store_steps.h"
 #include "tf/durable.h"
 #include "tf/runner.h"
 
-static char *tmpdir;
 static int effects;    /* how often the guarded effect really ran */
 static int flaky_left; /* failures left before "the effect is checked" passes */
 
@@ -75,13 +75,6 @@ static gboolean steps_register(tf_registry *reg, GError **error)
     return TRUE;
 }
 
-static char *write_feature(const char *name, const char *text)
-{
-    char *path = g_build_filename(tmpdir, name, NULL);
-    assert_true(g_file_set_contents(path, text, -1, NULL));
-    return path;
-}
-
 static int run(const char *store, const char *feature, const char *extra)
 {
     const tf_plugin_init_fn mods[] = {steps_register};
@@ -103,8 +96,8 @@ static json_t *runs_of(const char *path)
 
 static void test_one_run_with_every_scenario_journal(void **unused)
 {
-    char *store = g_build_filename(tmpdir, "a.db", NULL);
-    char *f = write_feature("two.feature", "Feature: f\n"
+    char *store = g_build_filename(rf_tmp(), "a.db", NULL);
+    char *f = rf_write("two.feature", "Feature: f\n"
                                            "  Scenario: first\n    Given an observed counter\n"
                                            "  Scenario: second\n    Given an observed counter\n");
     assert_int_equal(run(store, f, NULL), TF_RUN_EXIT_PASSED);
@@ -117,7 +110,7 @@ static void test_one_run_with_every_scenario_journal(void **unused)
     /* Both scenarios' streams are in that one run, each gapless from 1. */
     GError *err = NULL;
     tf_store *s = tf_store_open(store, &err);
-    char *out_path = g_build_filename(tmpdir, "export.ndjson", NULL);
+    char *out_path = g_build_filename(rf_tmp(), "export.ndjson", NULL);
     FILE *out = fopen(out_path, "w");
     assert_true(tf_store_export_journal(s, json_integer_value(json_object_get(r, "run")), NULL,
                                         out, &err) >= 2);
@@ -142,8 +135,8 @@ static void test_one_run_with_every_scenario_journal(void **unused)
 
 static void test_failed_run_is_recorded_failed(void **unused)
 {
-    char *store = g_build_filename(tmpdir, "b.db", NULL);
-    char *f = write_feature("fail.feature", "Feature: f\n  Scenario: s\n"
+    char *store = g_build_filename(rf_tmp(), "b.db", NULL);
+    char *f = rf_write("fail.feature", "Feature: f\n  Scenario: s\n"
                                             "    Given an observed counter\n    Then it fails\n");
     assert_int_equal(run(store, f, NULL), TF_RUN_EXIT_FAILED);
     assert_int_equal(run(store, f, NULL), TF_RUN_EXIT_FAILED);
@@ -159,8 +152,8 @@ static void test_failed_run_is_recorded_failed(void **unused)
 
 static void test_retried_effect_runs_once(void **unused)
 {
-    char *store = g_build_filename(tmpdir, "c.db", NULL);
-    char *f = write_feature("effect.feature", "Feature: f\n  Scenario: s\n"
+    char *store = g_build_filename(rf_tmp(), "c.db", NULL);
+    char *f = rf_write("effect.feature", "Feature: f\n  Scenario: s\n"
                                               "    When the effect \"pay 1\" happens\n"
                                               "    Then the effect is checked\n");
     effects = 0;
@@ -175,7 +168,7 @@ static void test_retried_effect_runs_once(void **unused)
     /* A failed effect releases its claim: the next attempt acts. */
     effects = 0;
     effect_fails = 1;
-    char *g = write_feature("effect2.feature", "Feature: f\n  Scenario: s\n"
+    char *g = rf_write("effect2.feature", "Feature: f\n  Scenario: s\n"
                                                "    When the effect \"pay 2\" happens\n");
     assert_int_equal(run(store, g, "--retry=1"), TF_RUN_EXIT_PASSED);
     assert_int_equal(effects, 1);
@@ -186,7 +179,7 @@ static void test_retried_effect_runs_once(void **unused)
 
 static void test_without_store_effect_runs_every_attempt(void **unused)
 {
-    char *f = write_feature("effect3.feature", "Feature: f\n  Scenario: s\n"
+    char *f = rf_write("effect3.feature", "Feature: f\n  Scenario: s\n"
                                                "    When the effect \"pay 3\" happens\n"
                                                "    Then the effect is checked\n");
     const tf_plugin_init_fn mods[] = {steps_register};
@@ -202,8 +195,8 @@ static void test_without_store_effect_runs_every_attempt(void **unused)
 
 static void test_not_a_store_is_refused_untouched(void **unused)
 {
-    char *store = write_feature("notes.txt", "these are my notes, not a database\n");
-    char *f = write_feature("one.feature", "Feature: f\n  Scenario: s\n    Given an observed counter\n");
+    char *store = rf_write("notes.txt", "these are my notes, not a database\n");
+    char *f = rf_write("one.feature", "Feature: f\n  Scenario: s\n    Given an observed counter\n");
     assert_int_equal(run(store, f, NULL), TF_RUN_EXIT_USAGE);
     char *text;
     assert_true(g_file_get_contents(store, &text, NULL, NULL));
@@ -215,15 +208,12 @@ static void test_not_a_store_is_refused_untouched(void **unused)
 
 static int setup(void **unused)
 {
-    tmpdir = g_dir_make_tmp("tf-runner-store-XXXXXX", NULL);
-    return tmpdir ? 0 : -1;
+    return rf_setup("tf-runner-store") ? 0 : -1;
 }
 
 static int teardown(void **unused)
 {
-    char *argv[] = {"rm", "-rf", tmpdir, NULL};
-    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-    g_free(tmpdir);
+    rf_teardown();
     return 0;
 }
 
