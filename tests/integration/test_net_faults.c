@@ -369,7 +369,9 @@ typedef struct {
     gchar *url;
 } holder;
 
-static holder spawn_holder(void)
+/* A --hold run whose cluster dir goes in tmp (a killed one's stays there for the test to
+ * remove, not in /tmp for a later run to sweep). */
+static holder spawn_holder(const char *tmp)
 {
     int in[2], out[2];
     assert_int_equal(pipe2(in, O_CLOEXEC), 0);
@@ -378,6 +380,7 @@ static holder spawn_holder(void)
     if (pid == 0) {
         dup2(in[0], 0);
         dup2(out[1], 1);
+        g_setenv("TMPDIR", tmp, TRUE);
         execl("/proc/self/exe", "test_net_faults", "--hold", NULL);
         _exit(127);
     }
@@ -414,8 +417,10 @@ static gboolean answers(const char *url)
 static void test_killed_run_swept_live_run_kept(void **unused)
 {
     guint records = count_records();
-    holder dead = spawn_holder();
-    holder live = spawn_holder();
+    gchar *tmp = g_dir_make_tmp("tf-net-holders-XXXXXX", NULL);
+    assert_non_null(tmp);
+    holder dead = spawn_holder(tmp);
+    holder live = spawn_holder(tmp);
     assert_true(answers(dead.url) && answers(live.url));
     kill(dead.pid, SIGKILL);
     assert_int_equal(waitpid(dead.pid, NULL, 0), dead.pid);
@@ -447,6 +452,9 @@ static void test_killed_run_swept_live_run_kept(void **unused)
     g_free(dead.url);
     g_free(live.link);
     g_free(live.url);
+    gchar *rm[] = {"rm", "-rf", tmp, NULL};
+    g_spawn_sync(NULL, rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    g_free(tmp);
 }
 
 /* --probe: prints tf_cluster_network_usable's answer; exit 0 usable, 3 not. */
@@ -491,6 +499,9 @@ static int run_as_nobody(const char *mode, gboolean userns, gchar **out)
     gchar *tmp = g_build_filename(g_get_tmp_dir(), "tf-net-nobody-XXXXXX", NULL);
     assert_non_null(g_mkdtemp_full(tmp, 0700));
     assert_int_equal(chown(tmp, NOBODY, NOBODY), 0);
+    /* tf's port lock of user nobody (tf/cluster/ports.c): made by this test, gone after it. */
+    gchar *lock = g_strdup_printf("/tmp/tf-ports-%d.lock", NOBODY);
+    gboolean lock_was_there = g_file_test(lock, G_FILE_TEST_EXISTS);
     int pipefd[2];
     assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
     pid_t pid = fork();
@@ -536,6 +547,9 @@ static int run_as_nobody(const char *mode, gboolean userns, gchar **out)
     g_spawn_sync(NULL, rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, &e);
     g_clear_error(&e);
     g_free(tmp);
+    if (!lock_was_there)
+        g_unlink(lock);
+    g_free(lock);
     *out = g_string_free(text, FALSE);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

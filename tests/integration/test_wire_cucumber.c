@@ -205,6 +205,9 @@ static int setup(void **unused)
     tmp = g_dir_make_tmp("tf-wire-it-XXXXXX", NULL);
     if (!tmp)
         return -1;
+    /* The clusters of tf wire go in tmp too: the logs a failing scenario keeps (by design,
+     * the newest 10 outlive a run) go with it in teardown instead of staying in /tmp. */
+    g_setenv("TMPDIR", tmp, TRUE);
     /* Orphaned etcd (a server that died without cleanup) would become ours: countable. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     g_setenv("TF_CLUSTERS", TF_SOURCE_DIR "/scenarios/clusters", TRUE);
